@@ -1,0 +1,34 @@
+//! Sign-in, sign-out and who is signed in.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::model::Viewer;
+
+/// Anyone may call it. Signs in with email and password; a wrong email and a wrong password get the same 401.
+/// After `LOGIN_FAILURE_LIMIT` failures for one email within the window it answers 429.
+#[server(prefix = "/api", endpoint = "auth/login")]
+pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
+    use crate::server::auth;
+    let session = auth::current_session().await?;
+    auth::sign_in(&session, &email, &password).await
+}
+
+/// Signed-in users. Ends the session on the server.
+#[server(prefix = "/api", endpoint = "auth/logout")]
+pub async fn sign_out() -> Result<(), AppError> {
+    use crate::server::auth;
+    auth::current_principal().await?;
+    let session = auth::current_session().await?;
+    auth::sign_out(&session).await
+}
+
+/// Anyone may call it. The signed-in user and what they may open, or `None` when signed out.
+#[server(prefix = "/api", endpoint = "auth/viewer")]
+pub async fn current_viewer() -> Result<Option<Viewer>, AppError> {
+    use crate::server::{auth, authz};
+    Ok(auth::current_principal_if_any()
+        .await?
+        .as_ref()
+        .map(authz::viewer))
+}

@@ -1,0 +1,99 @@
+//! Customer Data: search, the customer page and the erasure.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::model::{CustomerDetail, CustomerSummary, ErasureReceipt};
+
+/// The text an admin types to confirm an erasure; the server checks it too.
+pub const ERASE_CONFIRMATION: &str = "DELETE";
+
+/// Admins holding Manage Customer Data while the account setting is on. Every record of the account whose
+/// email equals `query` (case-insensitive, trimmed) or whose Salesforce id is `query` (15 or 18 characters).
+/// A malformed id or empty query is 422.
+#[server(prefix = "/api", endpoint = "customers/search")]
+pub async fn search_customers(query: String) -> Result<Vec<CustomerSummary>, AppError> {
+    use crate::server::state::{app_state, db_failure};
+    use crate::server::{auth, authz, db, input};
+    let principal = auth::current_principal().await?;
+    authz::require_customer_data_access(&principal)?;
+    let query = input::customer_query(&query)?;
+    db::customers::search(&app_state()?.pool, principal.account_id, &query)
+        .await
+        .map_err(db_failure)
+}
+
+/// Admins holding Manage Customer Data while the account setting is on. One record of their account (any other
+/// id is 404): details, what an erasure would remove, the erasure receipt when erased, and one page each of
+/// calls and messages, newest first, continuing before the given cursors.
+#[server(prefix = "/api", endpoint = "customers/detail")]
+pub async fn get_customer(
+    customer_id: String,
+    #[server(default)] calls_before: Option<String>,
+    #[server(default)] messages_before: Option<String>,
+) -> Result<CustomerDetail, AppError> {
+    use crate::server::state::{app_state, db_failure};
+    use crate::server::{auth, authz, db, input};
+    let principal = auth::current_principal().await?;
+    authz::require_customer_data_access(&principal)?;
+    let customer_id = input::record_id(&customer_id, "customer")?;
+    let calls_before = input::cursor(calls_before.as_deref())?;
+    let messages_before = input::cursor(messages_before.as_deref())?;
+    let pool = app_state()?.pool;
+    let account = principal.account_id;
+    let (customer, phone) = db::customers::find(&pool, account, customer_id)
+        .await
+        .map_err(db_failure)?
+        .ok_or_else(|| AppError::not_found("No such customer record in your account."))?;
+    let (pending, erasure, (calls, older_calls), (messages, older_messages)) = futures::try_join!(
+        db::customers::pending_counts(&pool, account, customer_id),
+        db::customers::erasure_receipt(&pool, account, customer_id),
+        db::customers::calls_page(&pool, account, customer_id, calls_before),
+        db::customers::messages_page(&pool, account, customer_id, messages_before),
+    )
+    .map_err(db_failure)?;
+    Ok(CustomerDetail {
+        customer,
+        phone,
+        pending,
+        erasure,
+        calls,
+        messages,
+        older_calls,
+        older_messages,
+    })
+}
+
+/// Admins holding Manage Customer Data while the account setting is on. Erases all call and message data of
+/// one record of their account (recordings, voicemails, transcripts, media included) in one transaction and
+/// returns the receipt. Refuses a `confirmation` other than `DELETE` (422), another account's or an unknown id
+/// (404), and a record already erased (409). Salesforce is not touched.
+#[server(prefix = "/api", endpoint = "customers/erase")]
+pub async fn erase_customer_data(
+    customer_id: String,
+    confirmation: String,
+) -> Result<ErasureReceipt, AppError> {
+    use crate::server::state::{app_state, db_failure};
+    use crate::server::{auth, authz, db, erasure, input};
+    let principal = auth::current_principal().await?;
+    authz::require_customer_data_access(&principal)?;
+    let customer_id = input::record_id(&customer_id, "customer")?;
+    if confirmation != ERASE_CONFIRMATION {
+        return Err(AppError::Invalid(format!(
+            "Type {ERASE_CONFIRMATION} to confirm the erasure."
+        )));
+    }
+    let state = app_state()?;
+    erasure::erase_customer(
+        &state.pool,
+        principal.account_id,
+        principal.user_id,
+        customer_id,
+    )
+    .await?;
+    state.outbox_wakeup.notify_one();
+    db::customers::erasure_receipt(&state.pool, principal.account_id, customer_id)
+        .await
+        .map_err(db_failure)?
+        .ok_or(AppError::Internal)
+}

@@ -1,0 +1,94 @@
+//! The HTML shell, the router and the console layout (left navigation, header, content).
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{Outlet, ParentRoute, Redirect, Route, Router, Routes};
+use leptos_router::hooks::use_location;
+use leptos_router::{SsrMode, path};
+
+use crate::api::auth::current_viewer;
+use crate::components::navigation::{Sidebar, Topbar};
+use crate::components::notice::ErrorNotice;
+use crate::error::AppError;
+use crate::model::Viewer;
+use crate::pages::admin::AdminPage;
+use crate::pages::customer::CustomerPage;
+use crate::pages::customers::CustomersPage;
+use crate::pages::home::HomePage;
+use crate::pages::login::LoginPage;
+use crate::pages::not_found::NotFoundPage;
+use crate::pages::user_profile::UserProfilePage;
+use crate::pages::users::UsersPage;
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The signed-in user, fetched again on every navigation so that a changed permission shows at once.
+#[derive(Clone, Copy)]
+pub struct ViewerResource(pub Resource<Result<Option<Viewer>, AppError>>);
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/customer-data-console.css"/>
+        <Title formatter=|title: String| format!("{title} · Customer Data Console")/>
+        <Router>
+            <Routes fallback=NotFoundPage>
+                <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
+                <ParentRoute path=path!("") view=ConsoleLayout ssr=SsrMode::Async>
+                    <Route path=path!("") view=HomePage ssr=SsrMode::Async/>
+                    <Route path=path!("admin") view=AdminPage ssr=SsrMode::Async/>
+                    <Route path=path!("users") view=UsersPage ssr=SsrMode::Async/>
+                    <Route path=path!("users/:id") view=UserProfilePage ssr=SsrMode::Async/>
+                    <Route path=path!("customers") view=CustomersPage ssr=SsrMode::Async/>
+                    <Route path=path!("customers/:id") view=CustomerPage ssr=SsrMode::Async/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}
+
+/// Navigation and header around every signed-in page; signed-out visitors go to /login.
+#[component]
+fn ConsoleLayout() -> impl IntoView {
+    let location = use_location();
+    let viewer = Resource::new(move || location.pathname.get(), |_| current_viewer());
+    provide_context(ViewerResource(viewer));
+    view! {
+        <a class="skip-link" href="#content">"Skip to content"</a>
+        <div class="console">
+            <Transition fallback=|| view! { <nav class="sidebar" aria-label="Main"></nav> }>
+                {move || Suspend::new(async move {
+                    match viewer.await {
+                        Ok(Some(viewer)) => view! {
+                            <Sidebar viewer=viewer.clone()/>
+                            <Topbar viewer/>
+                        }.into_any(),
+                        Ok(None) => view! { <Redirect path="/login"/> }.into_any(),
+                        Err(error) => view! { <nav class="sidebar" aria-label="Main"><ErrorNotice error/></nav> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <main class="content" id="content">
+                <Outlet/>
+            </main>
+        </div>
+    }
+}

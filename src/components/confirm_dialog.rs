@@ -1,0 +1,163 @@
+//! The erasure confirmation dialog: says exactly what will be erased, that it cannot be undone and that
+//! Salesforce is not touched; the confirm button stays disabled until `DELETE` is typed. It is modal: Escape
+//! and Cancel close it, Tab stays inside it, and focus returns to the button that opened it.
+
+use leptos::html;
+use leptos::prelude::*;
+
+use crate::api::customers::ERASE_CONFIRMATION;
+use crate::model::{ErasureCounts, format_time};
+
+#[component]
+pub fn ConfirmEraseDialog(
+    open: RwSignal<bool>,
+    customer_label: String,
+    counts: ErasureCounts,
+    /// Called with the typed confirmation.
+    on_confirm: Callback<String>,
+    pending: Signal<bool>,
+    error: Signal<Option<String>>,
+    /// Where focus goes back when the dialog closes.
+    return_focus: NodeRef<html::Button>,
+) -> impl IntoView {
+    let typed = RwSignal::new(String::new());
+    let dialog_ref = NodeRef::<html::Div>::new();
+    let input_ref = NodeRef::<html::Input>::new();
+    let close = move || {
+        if pending.get_untracked() {
+            return;
+        }
+        open.set(false);
+        typed.set(String::new());
+        if let Some(button) = return_focus.get_untracked() {
+            let _ = button.focus();
+        }
+    };
+    Effect::new(move |_| {
+        if open.get() {
+            if let Some(input) = input_ref.get() {
+                let _ = input.focus();
+            }
+        }
+    });
+    let ready = move || typed.get() == ERASE_CONFIRMATION && !pending.get();
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {
+        "Escape" => {
+            ev.prevent_default();
+            close();
+        }
+        "Tab" => keep_focus_inside(&ev, dialog_ref),
+        _ => {}
+    };
+    let range = match (counts.first_activity_at, counts.last_activity_at) {
+        (Some(first), Some(last)) => {
+            format!("from {} to {}", format_time(first), format_time(last))
+        }
+        _ => "no dated activity".to_owned(),
+    };
+    let rows = [
+        ("Calls", counts.calls),
+        ("Recordings", counts.recordings),
+        ("Voicemails", counts.voicemails),
+        ("Transcripts", counts.transcripts),
+        ("Messages", counts.messages),
+        ("Message media files", counts.media),
+    ];
+    view! {
+        <Show when=move || open.get()>
+            <div class="modal-backdrop">
+                <div
+                    class="modal"
+                    role="dialog"
+                    aria-modal="true"
+                    aria-labelledby="erase-title"
+                    aria-describedby="erase-warning"
+                    node_ref=dialog_ref
+                    on:keydown=on_keydown
+                >
+                    <h2 id="erase-title">"Delete all call and message data?"</h2>
+                    <p>"For " <strong>{customer_label.clone()}</strong> ", this permanently deletes:"</p>
+                    <table class="counts-table">
+                        <caption class="visually-hidden">"What will be deleted"</caption>
+                        <tbody>
+                            {rows.iter().map(|(label, count)| view! {
+                                <tr><th scope="row">{*label}</th><td class="num">{*count}</td></tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                    <p class="muted">"Activity " {range.clone()} "."</p>
+                    <div id="erase-warning" class="notice notice-warning">
+                        <p><strong>"This cannot be undone."</strong> " The data is erased from the platform, including stored recordings and media."</p>
+                        <p>"Salesforce records are not affected; manage them in Salesforce."</p>
+                    </div>
+                    <label for="erase-confirmation">"Type " <code>{ERASE_CONFIRMATION}</code> " to confirm"</label>
+                    <input
+                        id="erase-confirmation"
+                        type="text"
+                        autocomplete="off"
+                        spellcheck="false"
+                        node_ref=input_ref
+                        prop:value=move || typed.get()
+                        on:input=move |ev| typed.set(event_target_value(&ev))
+                    />
+                    {move || error.get().map(|message| view! { <p class="notice notice-error" role="alert">{message}</p> })}
+                    <div class="modal-actions">
+                        <button type="button" class="button" on:click=move |_| close() disabled=move || pending.get()>
+                            "Cancel"
+                        </button>
+                        <button
+                            type="button"
+                            class="button danger"
+                            disabled=move || !ready()
+                            aria-busy=move || pending.get().to_string()
+                            on:click=move |_| {
+                                if ready() {
+                                    on_confirm.run(typed.get_untracked());
+                                }
+                            }
+                        >
+                            {move || if pending.get() { "Deleting…" } else { "Delete all data" }}
+                        </button>
+                    </div>
+                </div>
+            </div>
+        </Show>
+    }
+}
+
+/// Wraps Tab and Shift+Tab around the first and last enabled controls of the dialog.
+#[cfg(feature = "hydrate")]
+fn keep_focus_inside(ev: &leptos::ev::KeyboardEvent, dialog: NodeRef<html::Div>) {
+    use leptos::wasm_bindgen::JsCast;
+    let Some(dialog) = dialog.get_untracked() else {
+        return;
+    };
+    let Ok(nodes) = dialog.query_selector_all("input:not([disabled]), button:not([disabled])")
+    else {
+        return;
+    };
+    let focusable: Vec<leptos::web_sys::HtmlElement> = (0..nodes.length())
+        .filter_map(|i| nodes.item(i))
+        .filter_map(|n| n.dyn_into().ok())
+        .collect();
+    let (Some(first), Some(last)) = (focusable.first(), focusable.last()) else {
+        return;
+    };
+    let active = document().active_element();
+    let active_is = |el: &leptos::web_sys::HtmlElement| {
+        active
+            .as_ref()
+            .is_some_and(|a| a == el.unchecked_ref::<leptos::web_sys::Element>())
+    };
+    let inside = active.as_ref().is_some_and(|a| dialog.contains(Some(a)));
+    if ev.shift_key() && (active_is(first) || !inside) {
+        ev.prevent_default();
+        let _ = last.focus();
+    } else if !ev.shift_key() && (active_is(last) || !inside) {
+        ev.prevent_default();
+        let _ = first.focus();
+    }
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn keep_focus_inside(_ev: &leptos::ev::KeyboardEvent, _dialog: NodeRef<html::Div>) {}

@@ -1,0 +1,8 @@
+//! Reusable widgets shared by the pages.
+
+pub mod confirm_dialog;
+pub mod hydration;
+pub mod navigation;
+pub mod notice;
+pub mod search_box;
+pub mod switch;

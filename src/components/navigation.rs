@@ -1,0 +1,57 @@
+//! The fixed left navigation and the header: what the signed-in user may open, who they are, and sign-out.
+//! Entries mirror `server::authz` through the `Viewer` the server computed for this request.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_navigate;
+
+use crate::api::auth::SignOut;
+use crate::model::Viewer;
+
+#[component]
+pub fn Sidebar(viewer: Viewer) -> impl IntoView {
+    view! {
+        <nav class="sidebar" aria-label="Main">
+            <a href="/" class="brand">
+                <span class="brand-mark" aria-hidden="true">"CD"</span>
+                <span>"Customer Data Console"</span>
+            </a>
+            <ul class="nav-list">
+                <li><A href="/" exact=true>"Home"</A></li>
+                {viewer.can_use_admin_console.then(|| view! {
+                    <li class="nav-group">"Admin Console"</li>
+                    <li><A href="/admin">"Overview"</A></li>
+                    <li class="nav-group">"Users"</li>
+                    <li><A href="/users">"Manage"</A></li>
+                })}
+                {viewer.can_manage_customer_data.then(|| view! {
+                    <li class="nav-group">"Customer Data"</li>
+                    <li><A href="/customers">"Customers"</A></li>
+                })}
+            </ul>
+        </nav>
+    }
+}
+
+#[component]
+pub fn Topbar(viewer: Viewer) -> impl IntoView {
+    let sign_out = ServerAction::<SignOut>::new();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = sign_out.value().get() {
+            navigate("/login", Default::default());
+        }
+    });
+    view! {
+        <header class="topbar">
+            <div class="account-name">{viewer.account_name.clone()}</div>
+            <div class="user-menu">
+                <span class="user-name">{viewer.name.clone()}</span>
+                <span class="badge">{viewer.role.label()}</span>
+                <ActionForm action=sign_out>
+                    <button type="submit" class="button ghost">"Sign out"</button>
+                </ActionForm>
+            </div>
+        </header>
+    }
+}

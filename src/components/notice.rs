@@ -1,0 +1,58 @@
+//! Inline notices: errors, confirmations and empty states.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Info,
+    Success,
+    Warning,
+    Error,
+}
+
+impl Tone {
+    fn class(self) -> &'static str {
+        match self {
+            Tone::Info => "notice notice-info",
+            Tone::Success => "notice notice-success",
+            Tone::Warning => "notice notice-warning",
+            Tone::Error => "notice notice-error",
+        }
+    }
+}
+
+/// A notice; errors are announced at once (`role="alert"`), the rest politely (`role="status"`).
+#[component]
+pub fn Notice(tone: Tone, children: Children) -> impl IntoView {
+    let role = if tone == Tone::Error {
+        "alert"
+    } else {
+        "status"
+    };
+    view! { <div class=tone.class() role=role>{children()}</div> }
+}
+
+/// An error answer from the server, with a way forward where there is one.
+#[component]
+pub fn ErrorNotice(error: AppError) -> impl IntoView {
+    let sign_in = matches!(error, AppError::Unauthorized);
+    view! {
+        <Notice tone=Tone::Error>
+            <p>{error.to_string()}</p>
+            {sign_in.then(|| view! { <p><a href="/login">"Sign in again"</a></p> })}
+        </Notice>
+    }
+}
+
+/// What to show where a list has nothing, and what to do about it.
+#[component]
+pub fn EmptyState(title: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <div class="empty-state">
+            <p class="empty-title">{title}</p>
+            <div class="empty-hint">{children()}</div>
+        </div>
+    }
+}

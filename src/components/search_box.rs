@@ -1,0 +1,23 @@
+//! A search form that puts its text in the page URL (`?q=`), so results survive a reload, work before hydration
+//! and can be shared as a link.
+
+use leptos::prelude::*;
+use leptos_router::components::Form;
+
+#[component]
+pub fn SearchBox(
+    /// The page the form submits to, e.g. "/users".
+    action: &'static str,
+    label: &'static str,
+    placeholder: &'static str,
+    /// The current query, shown in the field.
+    value: String,
+) -> impl IntoView {
+    view! {
+        <Form action=action attr:class="search-box" attr:role="search">
+            <label for="search" class="visually-hidden">{label}</label>
+            <input id="search" type="search" name="q" value=value placeholder=placeholder autocomplete="off" maxlength="200"/>
+            <button type="submit" class="button primary">"Search"</button>
+        </Form>
+    }
+}

@@ -1,0 +1,32 @@
+//! An on/off switch: a labelled checkbox with `role="switch"`, so assistive technology reads it as on or off.
+
+use leptos::prelude::*;
+
+#[component]
+pub fn Switch(
+    /// Element id, tying the label to the input.
+    id: &'static str,
+    label: &'static str,
+    /// Extra text under the label.
+    description: &'static str,
+    checked: RwSignal<bool>,
+) -> impl IntoView {
+    let description_id = format!("{id}-description");
+    view! {
+        <div class="switch-row">
+            <div class="switch-text">
+                <label for=id class="switch-label">{label}</label>
+                <p id=description_id.clone() class="muted">{description}</p>
+            </div>
+            <input
+                id=id
+                type="checkbox"
+                role="switch"
+                class="switch"
+                aria-describedby=description_id
+                prop:checked=move || checked.get()
+                on:change=move |ev| checked.set(event_target_checked(&ev))
+            />
+        </div>
+    }
+}

@@ -1,0 +1,118 @@
+//! The one error type that crosses the wire. Every server function returns `Result<T, AppError>`; the HTTP
+//! status of an error answer is derived from the variant (see `AppError::status`), and no variant ever carries
+//! database or stack text: internal failures are logged on the server and reach the browser as `Internal`.
+
+use serde::{Deserialize, Serialize};
+use server_fn::codec::JsonEncoding;
+use server_fn::error::{FromServerFnError, ServerFnErrorErr};
+
+use leptos::server_fn;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// 401: nobody is signed in, or the session ended.
+    #[error("Please sign in.")]
+    Unauthorized,
+    /// 401: the email or the password is wrong (one answer for both).
+    #[error("Wrong email or password.")]
+    BadCredentials,
+    /// 403: signed in, but this user may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404: no such thing in the signed-in user's account.
+    #[error("{0}")]
+    NotFound(String),
+    /// 409: the request conflicts with the current state (for example, already erased).
+    #[error("{0}")]
+    Conflict(String),
+    /// 422: the input was understood but is not acceptable.
+    #[error("{0}")]
+    Invalid(String),
+    /// 429: too many attempts.
+    #[error("Too many attempts. Wait a few minutes, then try again.")]
+    TooManyRequests,
+    /// 500: something failed on the server; details are in the server log only.
+    #[error("Something went wrong on our side. Nothing was changed; please try again.")]
+    Internal,
+    /// The browser could not reach the console.
+    #[error("The console could not be reached. Check your connection and try again.")]
+    Unreachable,
+}
+
+impl AppError {
+    /// The HTTP status this error is answered with.
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::Unauthorized | AppError::BadCredentials => 401,
+            AppError::Forbidden(_) => 403,
+            AppError::NotFound(_) => 404,
+            AppError::Conflict(_) => 409,
+            AppError::Invalid(_) => 422,
+            AppError::TooManyRequests => 429,
+            AppError::Internal => 500,
+            AppError::Unreachable => 503,
+        }
+    }
+
+    pub fn forbidden(message: &str) -> Self {
+        AppError::Forbidden(message.to_owned())
+    }
+
+    pub fn not_found(message: &str) -> Self {
+        AppError::NotFound(message.to_owned())
+    }
+
+    pub fn invalid(message: &str) -> Self {
+        AppError::Invalid(message.to_owned())
+    }
+
+    pub fn conflict(message: &str) -> Self {
+        AppError::Conflict(message.to_owned())
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::Deserialization(_) => {
+                AppError::invalid("The request was malformed.")
+            }
+            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => AppError::Unreachable,
+            ServerFnErrorErr::MissingArg(_) => AppError::invalid("A required field is missing."),
+            _ => AppError::Internal,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_variant_maps_to_its_status() {
+        assert_eq!(AppError::Unauthorized.status(), 401);
+        assert_eq!(AppError::forbidden("x").status(), 403);
+        assert_eq!(AppError::not_found("x").status(), 404);
+        assert_eq!(AppError::conflict("x").status(), 409);
+        assert_eq!(AppError::invalid("x").status(), 422);
+        assert_eq!(AppError::TooManyRequests.status(), 429);
+        assert_eq!(AppError::Internal.status(), 500);
+    }
+
+    #[test]
+    fn framework_argument_errors_become_422_without_their_text() {
+        let err =
+            AppError::from_server_fn_error(ServerFnErrorErr::Args("invalid digit at sql".into()));
+        assert_eq!(err.status(), 422);
+        assert!(!err.to_string().contains("sql"));
+    }
+
+    #[test]
+    fn errors_round_trip_as_json() {
+        let err = AppError::conflict("This record's data was already erased.");
+        let bytes = err.ser();
+        assert_eq!(AppError::de(bytes), err);
+    }
+}

@@ -1,0 +1,29 @@
+//! Customer Data Console: the admin console in which authorized Admins find a person's records and erase all
+//! call and message data held for them. One crate, two halves: `ssr` (the axum server, `server/`) and
+//! `hydrate` (the wasm that takes over the server-rendered pages in the browser).
+
+#![recursion_limit = "256"]
+#![deny(clippy::unwrap_used, clippy::dbg_macro)]
+
+pub mod api;
+pub mod app;
+pub mod components;
+pub mod error;
+pub mod model;
+pub mod pages;
+pub mod salesforce;
+#[cfg(feature = "ssr")]
+pub mod server;
+
+/// The browser entry point: hydrates the server-rendered page, then marks `<body data-hydrated>`.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+    leptos::prelude::request_animation_frame(|| {
+        if let Some(body) = leptos::prelude::document().body() {
+            let _ = body.set_attribute("data-hydrated", "");
+        }
+    });
+}

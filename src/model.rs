@@ -1,0 +1,182 @@
+//! Types that cross the wire: what server functions return to pages, on both sides. Database rows live in
+//! `server::db` and are converted into these; nothing here carries a password hash or storage credentials.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Role {
+    Admin,
+    Agent,
+}
+
+impl Role {
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Admin => "Admin",
+            Role::Agent => "Agent",
+        }
+    }
+}
+
+/// The signed-in user as the shell needs them: who they are and which parts of the console they may open.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Viewer {
+    pub user_id: Uuid,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub account_name: String,
+    pub can_use_admin_console: bool,
+    pub can_manage_customer_data: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountSettings {
+    pub account_name: String,
+    pub manage_customer_data: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserSummary {
+    pub id: Uuid,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub salesforce_id: Option<String>,
+    pub manage_customer_data: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserPage {
+    pub users: Vec<UserSummary>,
+    pub page: u32,
+    pub has_more: bool,
+}
+
+/// A user's profile page: the user, and whether the Manage Customer Data toggle is offered for them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserProfile {
+    pub user: UserSummary,
+    pub account_setting_enabled: bool,
+    /// Whether the Manage Customer Data toggle is offered: account setting on and the user an Admin.
+    pub permission_toggle_offered: bool,
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerSummary {
+    pub id: Uuid,
+    pub object_type: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub salesforce_id: String,
+    pub calls: i64,
+    pub messages: i64,
+    pub erased_at: Option<OffsetDateTime>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallEntry {
+    pub id: Uuid,
+    pub started_at: OffsetDateTime,
+    pub direction: String,
+    pub from_number: String,
+    pub to_number: String,
+    pub duration_seconds: i32,
+    pub disposition: Option<String>,
+    pub has_recording: bool,
+    pub is_voicemail: bool,
+    pub has_transcript: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageEntry {
+    pub id: Uuid,
+    pub sent_at: OffsetDateTime,
+    pub direction: String,
+    pub from_number: String,
+    pub to_number: String,
+    pub body: String,
+    pub media_count: i32,
+}
+
+/// Exactly what an erasure of a record would remove right now; the confirmation dialog shows it and the
+/// erasure receipt records the same counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErasureCounts {
+    pub calls: i64,
+    pub recordings: i64,
+    pub voicemails: i64,
+    pub transcripts: i64,
+    pub messages: i64,
+    pub media: i64,
+    pub first_activity_at: Option<OffsetDateTime>,
+    pub last_activity_at: Option<OffsetDateTime>,
+}
+
+impl ErasureCounts {
+    pub fn is_empty(&self) -> bool {
+        self.calls == 0 && self.messages == 0
+    }
+}
+
+/// The evidence of an erasure: when, by whom, and what was removed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErasureReceipt {
+    pub erasure_id: Uuid,
+    pub erased_at: OffsetDateTime,
+    pub erased_by_name: String,
+    pub counts: ErasureCounts,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerDetail {
+    pub customer: CustomerSummary,
+    pub phone: Option<String>,
+    pub pending: ErasureCounts,
+    pub erasure: Option<ErasureReceipt>,
+    pub calls: Vec<CallEntry>,
+    pub messages: Vec<MessageEntry>,
+    /// Cursor for the next (older) page of calls, when there is one.
+    pub older_calls: Option<String>,
+    /// Cursor for the next (older) page of messages, when there is one.
+    pub older_messages: Option<String>,
+}
+
+/// Formats a timestamp for people: "2026-11-28 14:05 UTC".
+pub fn format_time(at: OffsetDateTime) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    at.to_offset(time::UtcOffset::UTC)
+        .format(&format)
+        .unwrap_or_default()
+}
+
+/// Formats a call length for people: "4:05" or "1:02:09".
+pub fn format_duration(seconds: i32) -> String {
+    let s = seconds.max(0);
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, (s % 3600) / 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_durations() {
+        assert_eq!(format_duration(0), "0:00");
+        assert_eq!(format_duration(245), "4:05");
+        assert_eq!(format_duration(3729), "1:02:09");
+    }
+
+    #[test]
+    fn formats_times_in_utc() {
+        let at = time::macros::datetime!(2026-11-28 15:05 +01:00);
+        assert_eq!(format_time(at), "2026-11-28 14:05 UTC");
+    }
+}

@@ -1,0 +1,74 @@
+//! /admin: Admin Console, Overview tab, General Settings: the account's Manage Customer Data setting.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::settings::{SetCustomerDataSetting, get_account_settings};
+use crate::components::hydration::use_hydrated;
+use crate::components::notice::{ErrorNotice, Notice, Tone};
+use crate::components::switch::Switch;
+use crate::model::AccountSettings;
+
+#[component]
+pub fn AdminPage() -> impl IntoView {
+    let save = ServerAction::<SetCustomerDataSetting>::new();
+    let settings = Resource::new(move || save.version().get(), |_| get_account_settings());
+    view! {
+        <Title text="Admin Console"/>
+        <h1>"Admin Console"</h1>
+        <div class="tabs" role="tablist" aria-label="Admin Console">
+            <span role="tab" aria-selected="true" class="tab active">"Overview"</span>
+        </div>
+        <Transition fallback=|| view! { <p class="muted">"Loading settings…"</p> }>
+            {move || Suspend::new(async move {
+                match settings.await {
+                    Ok(current) => view! { <GeneralSettings current save/> }.into_any(),
+                    Err(error) => view! { <ErrorNotice error/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn GeneralSettings(
+    current: AccountSettings,
+    save: ServerAction<SetCustomerDataSetting>,
+) -> impl IntoView {
+    let enabled = RwSignal::new(current.manage_customer_data);
+    let hydrated = use_hydrated();
+    let changed = move || enabled.get() != current.manage_customer_data;
+    view! {
+        <section class="card" aria-labelledby="general-settings">
+            <h2 id="general-settings">"General Settings"</h2>
+            <Switch
+                id="manage-customer-data"
+                label="Manage Customer Data"
+                description="Lets Admins you choose find customers and erase their call and message data (GDPR, CCPA). Turning it off closes Customer Data for everyone at once; the users you chose keep their permission for when it is on again."
+                checked=enabled
+            />
+            <div class="form-actions">
+                <button
+                    type="button"
+                    class="button primary"
+                    disabled=move || !hydrated.get() || save.pending().get()
+                    on:click=move |_| {
+                        save.dispatch(SetCustomerDataSetting { enabled: enabled.get_untracked() });
+                    }
+                >
+                    {move || if save.pending().get() { "Saving…" } else { "Save" }}
+                </button>
+                {move || changed().then(|| view! { <span class="muted">"Unsaved change"</span> })}
+            </div>
+            {move || match save.value().get() {
+                Some(Ok(saved)) => Some(view! {
+                    <Notice tone=Tone::Success>
+                        "Saved. Manage Customer Data is now " {if saved.manage_customer_data { "on" } else { "off" }} "."
+                    </Notice>
+                }.into_any()),
+                Some(Err(error)) => Some(view! { <ErrorNotice error/> }.into_any()),
+                None => None,
+            }}
+        </section>
+    }
+}

@@ -1,0 +1,234 @@
+//! /customers/{id}: one customer record with all its calls and messages (newest first, paged), and Delete,
+//! which erases all of its call and message data behind the confirmation dialog.
+
+use leptos::html;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use crate::api::customers::{EraseCustomerData, get_customer};
+use crate::components::confirm_dialog::ConfirmEraseDialog;
+use crate::components::hydration::use_hydrated;
+use crate::components::notice::{EmptyState, ErrorNotice, Notice, Tone};
+use crate::model::{
+    CallEntry, CustomerDetail, ErasureReceipt, MessageEntry, format_duration, format_time,
+};
+use crate::pages::users::urlencode;
+
+#[component]
+pub fn CustomerPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let erase = ServerAction::<EraseCustomerData>::new();
+    let key = move || {
+        let q = query.read();
+        (
+            params.read().get("id").unwrap_or_default(),
+            q.get("calls_before"),
+            q.get("messages_before"),
+            erase.version().get(),
+        )
+    };
+    let detail = Resource::new(key, |(id, calls_before, messages_before, _)| {
+        get_customer(id, calls_before, messages_before)
+    });
+    view! {
+        <Title text="Customer"/>
+        <p class="breadcrumb"><a href="/customers">"Customers"</a> " / Record"</p>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(detail) => view! { <Customer detail erase/> }.into_any(),
+                    Err(error) => view! { <ErrorNotice error/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Customer(detail: CustomerDetail, erase: ServerAction<EraseCustomerData>) -> impl IntoView {
+    let customer = detail.customer.clone();
+    let hydrated = use_hydrated();
+    let open = RwSignal::new(false);
+    let delete_button = NodeRef::<html::Button>::new();
+    let customer_id = customer.id.to_string();
+    let pending = Signal::derive(move || erase.pending().get());
+    let error = Signal::derive(move || {
+        erase
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| e.to_string())
+    });
+    let on_confirm = Callback::new(move |confirmation: String| {
+        erase.dispatch(EraseCustomerData {
+            customer_id: customer_id.clone(),
+            confirmation,
+        });
+    });
+    let label = format!(
+        "{} ({} {})",
+        customer.name, customer.object_type, customer.salesforce_id
+    );
+    let has_data = !detail.pending.is_empty();
+    let erased = detail.erasure.clone();
+    let this_page = format!("/customers/{}", customer.id);
+    let older_calls = detail.older_calls.clone().map(|cursor| {
+        let mut href = format!("{this_page}?calls_before={}", urlencode(&cursor));
+        if let Some(m) = &detail.older_messages {
+            href.push_str(&format!("&messages_before={}", urlencode(m)));
+        }
+        href
+    });
+    let older_messages = detail
+        .older_messages
+        .clone()
+        .map(|cursor| format!("{this_page}?messages_before={}", urlencode(&cursor)));
+    view! {
+        <div class="page-header">
+            <div>
+                <h1>{customer.name.clone()}</h1>
+                <p class="muted"><span class="badge">{customer.object_type.clone()}</span> " " <span class="mono">{customer.salesforce_id.clone()}</span></p>
+            </div>
+            {erased.is_none().then(|| view! {
+                <button
+                    type="button"
+                    class="button danger"
+                    node_ref=delete_button
+                    disabled=move || !hydrated.get() || pending.get()
+                    on:click=move |_| open.set(true)
+                >
+                    "Delete"
+                </button>
+            })}
+        </div>
+        {erased.clone().map(|receipt| view! { <ErasedNotice receipt/> })}
+        <section class="card" aria-labelledby="record-details">
+            <h2 id="record-details">"Record"</h2>
+            <dl class="details">
+                <dt>"Email"</dt><dd>{customer.email.clone().unwrap_or_else(|| "—".into())}</dd>
+                <dt>"Phone"</dt><dd>{detail.phone.clone().unwrap_or_else(|| "—".into())}</dd>
+                <dt>"Calls"</dt><dd class="num-inline">{detail.pending.calls}</dd>
+                <dt>"Messages"</dt><dd class="num-inline">{detail.pending.messages}</dd>
+            </dl>
+            <p class="muted">"Name, email and phone come from Salesforce and are managed there."</p>
+        </section>
+        <section class="card table-card" aria-labelledby="calls-heading">
+            <h2 id="calls-heading">"Calls"</h2>
+            <CallTable calls=detail.calls.clone()/>
+            {older_calls.map(|href| view! { <nav class="pager" aria-label="Calls pages"><a class="button" href=href>"Older calls"</a></nav> })}
+        </section>
+        <section class="card table-card" aria-labelledby="messages-heading">
+            <h2 id="messages-heading">"Messages"</h2>
+            <MessageTable messages=detail.messages.clone()/>
+            {older_messages.map(|href| view! { <nav class="pager" aria-label="Messages pages"><a class="button" href=href>"Older messages"</a></nav> })}
+        </section>
+        {(erased.is_none()).then(|| view! {
+            <ConfirmEraseDialog
+                open
+                customer_label=label.clone()
+                counts=detail.pending.clone()
+                on_confirm
+                pending
+                error
+                return_focus=delete_button
+            />
+        })}
+        {(!has_data && erased.is_none()).then(|| view! {
+            <p class="muted">"This record has no calls or messages. Delete still marks it erased and records a receipt."</p>
+        })}
+    }
+}
+
+#[component]
+fn ErasedNotice(receipt: ErasureReceipt) -> impl IntoView {
+    let c = receipt.counts;
+    view! {
+        <Notice tone=Tone::Success>
+            <p><strong>"Call and message data deleted"</strong> " on " {format_time(receipt.erased_at)} " by " {receipt.erased_by_name}"."</p>
+            <p class="muted">
+                "Erased: " {c.calls} " calls, " {c.recordings} " recordings, " {c.voicemails} " voicemails, "
+                {c.transcripts} " transcripts, " {c.messages} " messages, " {c.media} " media files. Receipt "
+                <span class="mono">{receipt.erasure_id.to_string()}</span> "."
+            </p>
+        </Notice>
+    }
+}
+
+#[component]
+fn CallTable(calls: Vec<CallEntry>) -> impl IntoView {
+    if calls.is_empty() {
+        return view! { <EmptyState title="No calls"><p>"There are no calls stored for this record."</p></EmptyState> }.into_any();
+    }
+    view! {
+        <table class="data-table">
+            <caption class="visually-hidden">"Calls, newest first"</caption>
+            <thead>
+                <tr>
+                    <th scope="col">"Time"</th>
+                    <th scope="col">"Direction"</th>
+                    <th scope="col">"From"</th>
+                    <th scope="col">"To"</th>
+                    <th scope="col" class="num">"Duration"</th>
+                    <th scope="col">"Disposition"</th>
+                    <th scope="col">"Stored"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {calls.into_iter().map(|call| {
+                    let mut stored = Vec::new();
+                    if call.is_voicemail { stored.push("Voicemail"); } else if call.has_recording { stored.push("Recording"); }
+                    if call.has_transcript { stored.push("Transcript"); }
+                    view! {
+                        <tr>
+                            <td>{format_time(call.started_at)}</td>
+                            <td>{call.direction}</td>
+                            <td class="mono">{call.from_number}</td>
+                            <td class="mono">{call.to_number}</td>
+                            <td class="num">{format_duration(call.duration_seconds)}</td>
+                            <td>{call.disposition.unwrap_or_default()}</td>
+                            <td>{if stored.is_empty() { "—".to_owned() } else { stored.join(", ") }}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
+#[component]
+fn MessageTable(messages: Vec<MessageEntry>) -> impl IntoView {
+    if messages.is_empty() {
+        return view! { <EmptyState title="No messages"><p>"There are no messages stored for this record."</p></EmptyState> }.into_any();
+    }
+    view! {
+        <table class="data-table">
+            <caption class="visually-hidden">"Messages, newest first"</caption>
+            <thead>
+                <tr>
+                    <th scope="col">"Time"</th>
+                    <th scope="col">"Direction"</th>
+                    <th scope="col">"From"</th>
+                    <th scope="col">"To"</th>
+                    <th scope="col">"Message"</th>
+                    <th scope="col" class="num">"Media"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {messages.into_iter().map(|message| view! {
+                    <tr>
+                        <td>{format_time(message.sent_at)}</td>
+                        <td>{message.direction}</td>
+                        <td class="mono">{message.from_number}</td>
+                        <td class="mono">{message.to_number}</td>
+                        <td class="message-body">{message.body}</td>
+                        <td class="num">{message.media_count}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}

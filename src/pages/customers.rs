@@ -1,0 +1,95 @@
+//! /customers: Customer Data > Customers. Search by email or Salesforce ID; every matching record is listed.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::customers::search_customers;
+use crate::components::notice::{EmptyState, ErrorNotice, Notice, Tone};
+use crate::components::search_box::SearchBox;
+use crate::model::{CustomerSummary, format_time};
+
+#[component]
+pub fn CustomersPage() -> impl IntoView {
+    let query = use_query_map();
+    let text = move || query.read().get("q").unwrap_or_default();
+    let results = Resource::new(text, |text| async move {
+        if text.trim().is_empty() {
+            Ok(None)
+        } else {
+            search_customers(text).await.map(Some)
+        }
+    });
+    view! {
+        <Title text="Customers"/>
+        <h1>"Customers"</h1>
+        <p class="muted">"Find every record that is one person, by email address or Salesforce ID (15 or 18 characters)."</p>
+        {move || view! { <SearchBox action="/customers" label="Search customers" placeholder="Email or Salesforce ID" value=text()/> }}
+        <Transition fallback=|| view! { <p class="muted">"Searching…"</p> }>
+            {move || Suspend::new(async move {
+                match results.await {
+                    Ok(None) => view! {
+                        <EmptyState title="Search for a customer">
+                            <p>"Enter the email address or Salesforce ID from the person's request."</p>
+                        </EmptyState>
+                    }.into_any(),
+                    Ok(Some(found)) => view! { <CustomerResults found/> }.into_any(),
+                    Err(error) => view! { <ErrorNotice error/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn CustomerResults(found: Vec<CustomerSummary>) -> impl IntoView {
+    if found.is_empty() {
+        return view! {
+            <EmptyState title="No records match">
+                <p>"No Lead, Contact, Account or Opportunity in your account has this email or Salesforce ID."</p>
+            </EmptyState>
+        }
+        .into_any();
+    }
+    let count = found.len();
+    view! {
+        {(count > 1).then(|| view! {
+            <Notice tone=Tone::Info>
+                <p>{count} " records match. Each record's call and message data is erased on its own: open each one to erase it."</p>
+            </Notice>
+        })}
+        <div class="card table-card">
+            <table class="data-table">
+                <caption class="visually-hidden">"Matching records"</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"Type"</th>
+                        <th scope="col">"Name"</th>
+                        <th scope="col">"Email"</th>
+                        <th scope="col">"Salesforce ID"</th>
+                        <th scope="col" class="num">"Calls"</th>
+                        <th scope="col" class="num">"Messages"</th>
+                        <th scope="col">"Status"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {found.into_iter().map(|customer| view! {
+                        <tr>
+                            <td><span class="badge">{customer.object_type}</span></td>
+                            <td><a href=format!("/customers/{}", customer.id)>{customer.name}</a></td>
+                            <td>{customer.email.unwrap_or_default()}</td>
+                            <td class="mono">{customer.salesforce_id}</td>
+                            <td class="num">{customer.calls}</td>
+                            <td class="num">{customer.messages}</td>
+                            <td>{match customer.erased_at {
+                                Some(at) => view! { <span class="badge badge-erased">"Erased " {format_time(at)}</span> }.into_any(),
+                                None => view! { <span class="badge badge-active">"Has data"</span> }.into_any(),
+                            }}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}

@@ -1,0 +1,10 @@
+//! One routed page per file (DESIGN.md, "Pages").
+
+pub mod admin;
+pub mod customer;
+pub mod customers;
+pub mod home;
+pub mod login;
+pub mod not_found;
+pub mod user_profile;
+pub mod users;

@@ -1,0 +1,104 @@
+//! /users/{id}: a user's profile, Overview tab, with the Manage Customer Data toggle when the account setting
+//! is on and the user is an Admin.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use crate::api::users::{SetCustomerDataPermission, get_user_profile};
+use crate::components::hydration::use_hydrated;
+use crate::components::notice::{ErrorNotice, Notice, Tone};
+use crate::components::switch::Switch;
+use crate::model::{Role, UserProfile, format_time};
+
+#[component]
+pub fn UserProfilePage() -> impl IntoView {
+    let params = use_params_map();
+    let user_id = move || params.read().get("id").unwrap_or_default();
+    let save = ServerAction::<SetCustomerDataPermission>::new();
+    let profile = Resource::new(
+        move || (user_id(), save.version().get()),
+        |(id, _)| get_user_profile(id),
+    );
+    view! {
+        <Title text="User"/>
+        <p class="breadcrumb"><a href="/users">"Users"</a> " / Profile"</p>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match profile.await {
+                    Ok(profile) => view! { <Profile profile save/> }.into_any(),
+                    Err(error) => view! { <ErrorNotice error/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Profile(profile: UserProfile, save: ServerAction<SetCustomerDataPermission>) -> impl IntoView {
+    let user = profile.user.clone();
+    let enabled = RwSignal::new(user.manage_customer_data);
+    let hydrated = use_hydrated();
+    let user_id = user.id.to_string();
+    let permission = if profile.permission_toggle_offered {
+        view! {
+            <Switch
+                id="user-manage-customer-data"
+                label="Manage Customer Data"
+                description="Lets this Admin search customers and erase their call and message data."
+                checked=enabled
+            />
+            <div class="form-actions">
+                <button
+                    type="button"
+                    class="button primary"
+                    disabled=move || !hydrated.get() || save.pending().get()
+                    on:click=move |_| {
+                        save.dispatch(SetCustomerDataPermission { user_id: user_id.clone(), enabled: enabled.get_untracked() });
+                    }
+                >
+                    {move || if save.pending().get() { "Saving…" } else { "Save" }}
+                </button>
+            </div>
+        }
+        .into_any()
+    } else if user.role == Role::Agent {
+        view! { <p class="muted">"Manage Customer Data is only for Admins. This user is an Agent."</p> }.into_any()
+    } else {
+        view! {
+            <p class="muted">
+                "Manage Customer Data is turned off for this account. Turn it on under "
+                <a href="/admin">"Admin Console, General Settings"</a> " to give it to Admins."
+            </p>
+        }
+        .into_any()
+    };
+    view! {
+        <h1>{user.name.clone()}</h1>
+        <div class="tabs" role="tablist" aria-label="User profile">
+            <span role="tab" aria-selected="true" class="tab active">"Overview"</span>
+        </div>
+        <section class="card" aria-labelledby="details">
+            <h2 id="details">"Details"</h2>
+            <dl class="details">
+                <dt>"Email"</dt><dd>{user.email.clone()}</dd>
+                <dt>"Role"</dt><dd>{user.role.label()}</dd>
+                <dt>"Salesforce ID"</dt><dd class="mono">{user.salesforce_id.clone().unwrap_or_else(|| "—".into())}</dd>
+                <dt>"Created"</dt><dd>{format_time(profile.created_at)}</dd>
+            </dl>
+        </section>
+        <section class="card" aria-labelledby="permissions">
+            <h2 id="permissions">"Permissions"</h2>
+            {permission}
+            {move || match save.value().get() {
+                Some(Ok(saved)) => Some(view! {
+                    <Notice tone=Tone::Success>
+                        "Saved. " {saved.name} {if saved.manage_customer_data { " can now manage customer data." } else { " can no longer manage customer data." }}
+                    </Notice>
+                }.into_any()),
+                Some(Err(error)) => Some(view! { <ErrorNotice error/> }.into_any()),
+                None => None,
+            }}
+        </section>
+    }
+}

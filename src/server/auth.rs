@@ -1,0 +1,161 @@
+//! Sign-in, sign-out and the signed-in principal. Passwords are Argon2id hashes; sessions live in Postgres
+//! (tower-sessions) and hold only the user id, so every request reads the user's current role and grants.
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use rand_core::OsRng;
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use crate::error::AppError;
+use crate::server::authz::Principal;
+use crate::server::db;
+use crate::server::state::{app_state, db_failure};
+
+const SESSION_USER_KEY: &str = "user_id";
+/// Failed sign-ins for one email within `LOGIN_WINDOW_MINUTES` before further attempts get 429.
+pub const LOGIN_FAILURE_LIMIT: i64 = 10;
+pub const LOGIN_WINDOW_MINUTES: i64 = 15;
+
+/// A stored password hash; never serialized, never shown.
+pub struct PasswordDigest(String);
+
+impl PasswordDigest {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+pub fn hash_password(password: &str) -> Result<PasswordDigest, AppError> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| PasswordDigest(hash.to_string()))
+        .map_err(|err| {
+            tracing::error!(error = %err, "password hashing failed");
+            AppError::Internal
+        })
+}
+
+pub fn verify_password(password: &str, stored_hash: &str) -> bool {
+    PasswordHash::new(stored_hash)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// Checks email and password, renews the session id and stores the user in the session.
+/// A wrong email and a wrong password get the same answer, after the same amount of hashing work.
+pub async fn sign_in(session: &Session, email: &str, password: &str) -> Result<(), AppError> {
+    let state = app_state()?;
+    let email_key = email.trim().to_lowercase();
+    if email_key.is_empty() || password.is_empty() {
+        return Err(AppError::invalid("Enter your email and password."));
+    }
+    if email_key.len() > 320 || password.len() > 1024 {
+        return Err(AppError::BadCredentials);
+    }
+    let recent = db::users::recent_login_failures(&state.pool, &email_key, LOGIN_WINDOW_MINUTES)
+        .await
+        .map_err(db_failure)?;
+    if recent >= LOGIN_FAILURE_LIMIT {
+        return Err(AppError::TooManyRequests);
+    }
+    let candidate = db::users::find_login(&state.pool, &email_key)
+        .await
+        .map_err(db_failure)?;
+    let verified = match &candidate {
+        Some(login) => verify_password(password, &login.password_hash),
+        None => {
+            verify_password(password, UNKNOWN_USER_HASH);
+            false
+        }
+    };
+    let Some(login) = candidate.filter(|_| verified) else {
+        db::users::record_login_failure(&state.pool, &email_key)
+            .await
+            .map_err(db_failure)?;
+        return Err(AppError::BadCredentials);
+    };
+    db::users::clear_login_failures(&state.pool, &email_key)
+        .await
+        .map_err(db_failure)?;
+    session.cycle_id().await.map_err(session_failure)?;
+    session
+        .insert(SESSION_USER_KEY, login.id)
+        .await
+        .map_err(session_failure)?;
+    Ok(())
+}
+
+/// Ends the session on the server: the old cookie stops working at once.
+pub async fn sign_out(session: &Session) -> Result<(), AppError> {
+    session.flush().await.map_err(session_failure)
+}
+
+/// The session of the current request (page render or server function call).
+pub async fn current_session() -> Result<Session, AppError> {
+    leptos_axum::extract::<Session>().await.map_err(|err| {
+        tracing::error!(error = %err, "session layer missing");
+        AppError::Internal
+    })
+}
+
+/// The signed-in user, read fresh from the database; `Unauthorized` when nobody is signed in.
+pub async fn current_principal() -> Result<Principal, AppError> {
+    current_principal_if_any()
+        .await?
+        .ok_or(AppError::Unauthorized)
+}
+
+/// Like `current_principal`, but signed out is `None` rather than an error.
+pub async fn current_principal_if_any() -> Result<Option<Principal>, AppError> {
+    let session = current_session().await?;
+    let Some(user_id) = session
+        .get::<Uuid>(SESSION_USER_KEY)
+        .await
+        .map_err(session_failure)?
+    else {
+        return Ok(None);
+    };
+    let state = app_state()?;
+    db::users::find_principal(&state.pool, user_id)
+        .await
+        .map_err(db_failure)
+}
+
+fn session_failure(err: tower_sessions::session::Error) -> AppError {
+    tracing::error!(error = %err, "session store error");
+    AppError::Internal
+}
+
+/// A valid Argon2id hash of a random string, verified against when the email is unknown so that both
+/// failures take as long.
+const UNKNOWN_USER_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Ht0gRjJ3DEsxqz9Bp+1b1v0w1mF1+7yKQ2xFJ9dU3zE";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hash_verifies_its_password_and_no_other() {
+        let digest = hash_password("demo-password").unwrap();
+        assert!(digest.as_str().starts_with("$argon2id$"));
+        assert!(verify_password("demo-password", digest.as_str()));
+        assert!(!verify_password("demo-passwore", digest.as_str()));
+    }
+
+    #[test]
+    fn a_malformed_stored_hash_never_verifies() {
+        assert!(!verify_password("anything", "not-a-hash"));
+        assert!(!verify_password("anything", UNKNOWN_USER_HASH));
+    }
+
+    #[test]
+    fn the_unknown_user_hash_parses_so_it_costs_a_real_verification() {
+        assert!(PasswordHash::new(UNKNOWN_USER_HASH).is_ok());
+    }
+}

@@ -1,0 +1,72 @@
+//! Accounts (tenants): the Manage Customer Data setting and its audit trail.
+
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::model::AccountSettings;
+
+pub async fn settings(pool: &PgPool, account_id: Uuid) -> sqlx::Result<AccountSettings> {
+    let (account_name, manage_customer_data) = sqlx::query_as::<_, (String, bool)>(
+        "select name, manage_customer_data from accounts where id = $1",
+    )
+    .bind(account_id)
+    .fetch_one(pool)
+    .await?;
+    Ok(AccountSettings {
+        account_name,
+        manage_customer_data,
+    })
+}
+
+/// Turns the setting on or off and records who did it, in one transaction. Saving the current value changes
+/// nothing and records nothing. Per-user grants are kept either way.
+pub async fn set_customer_data(
+    pool: &PgPool,
+    account_id: Uuid,
+    actor_id: Uuid,
+    enabled: bool,
+) -> sqlx::Result<AccountSettings> {
+    let mut tx = pool.begin().await?;
+    let changed = sqlx::query(
+        "update accounts set manage_customer_data = $2 where id = $1 and manage_customer_data <> $2",
+    )
+    .bind(account_id)
+    .bind(enabled)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        > 0;
+    if changed {
+        let action = if enabled {
+            "customer_data_setting_enabled"
+        } else {
+            "customer_data_setting_disabled"
+        };
+        sqlx::query("insert into audit_events (account_id, actor_id, action) values ($1, $2, $3)")
+            .bind(account_id)
+            .bind(actor_id)
+            .bind(action)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    settings(pool, account_id).await
+}
+
+/// The id of the account with this name, created when missing.
+pub async fn find_or_create(pool: &PgPool, name: &str) -> sqlx::Result<Uuid> {
+    let existing: Option<Uuid> =
+        sqlx::query_scalar("select id from accounts where name = $1 order by created_at limit 1")
+            .bind(name)
+            .fetch_optional(pool)
+            .await?;
+    match existing {
+        Some(id) => Ok(id),
+        None => {
+            sqlx::query_scalar("insert into accounts (name) values ($1) returning id")
+                .bind(name)
+                .fetch_one(pool)
+                .await
+        }
+    }
+}

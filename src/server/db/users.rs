@@ -1,0 +1,261 @@
+//! Users: the signed-in principal, sign-in look-ups and failures, user search and the per-user permission.
+
+use sqlx::{FromRow, PgPool};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::model::{Role, UserSummary};
+use crate::salesforce::SalesforceId;
+use crate::server::authz::Principal;
+
+use super::like_pattern_containing;
+
+pub const USER_PAGE_SIZE: i64 = 25;
+
+fn role_from_db(role: &str) -> Role {
+    if role == "admin" {
+        Role::Admin
+    } else {
+        Role::Agent
+    }
+}
+
+pub fn role_to_db(role: Role) -> &'static str {
+    match role {
+        Role::Admin => "admin",
+        Role::Agent => "agent",
+    }
+}
+
+#[derive(FromRow)]
+struct PrincipalRow {
+    user_id: Uuid,
+    account_id: Uuid,
+    name: String,
+    email: String,
+    role: String,
+    manage_customer_data: bool,
+    account_name: String,
+    account_manage_customer_data: bool,
+}
+
+pub async fn find_principal(pool: &PgPool, user_id: Uuid) -> sqlx::Result<Option<Principal>> {
+    let row = sqlx::query_as::<_, PrincipalRow>(
+        "select u.id as user_id, u.account_id, u.name, u.email, u.role, u.manage_customer_data,
+                a.name as account_name, a.manage_customer_data as account_manage_customer_data
+         from users u join accounts a on a.id = u.account_id
+         where u.id = $1",
+    )
+    .bind(user_id)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|r| Principal {
+        user_id: r.user_id,
+        account_id: r.account_id,
+        name: r.name,
+        email: r.email,
+        role: role_from_db(&r.role),
+        holds_customer_data_permission: r.manage_customer_data,
+        account_name: r.account_name,
+        account_customer_data_enabled: r.account_manage_customer_data,
+    }))
+}
+
+#[derive(FromRow)]
+pub struct LoginRow {
+    pub id: Uuid,
+    pub password_hash: String,
+}
+
+pub async fn find_login(pool: &PgPool, email_key: &str) -> sqlx::Result<Option<LoginRow>> {
+    sqlx::query_as::<_, LoginRow>("select id, password_hash from users where lower(email) = $1")
+        .bind(email_key)
+        .fetch_optional(pool)
+        .await
+}
+
+pub async fn recent_login_failures(
+    pool: &PgPool,
+    email_key: &str,
+    window_minutes: i64,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "select count(*) from login_failures
+         where email_key = $1 and failed_at > now() - make_interval(mins => $2::int)",
+    )
+    .bind(email_key)
+    .bind(window_minutes)
+    .fetch_one(pool)
+    .await
+}
+
+pub async fn record_login_failure(pool: &PgPool, email_key: &str) -> sqlx::Result<()> {
+    sqlx::query("insert into login_failures (email_key) values ($1)")
+        .bind(email_key)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn clear_login_failures(pool: &PgPool, email_key: &str) -> sqlx::Result<()> {
+    sqlx::query("delete from login_failures where email_key = $1")
+        .bind(email_key)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+#[derive(FromRow)]
+struct UserRow {
+    id: Uuid,
+    name: String,
+    email: String,
+    role: String,
+    salesforce_id: Option<String>,
+    manage_customer_data: bool,
+}
+
+impl UserRow {
+    fn into_summary(self) -> UserSummary {
+        UserSummary {
+            id: self.id,
+            name: self.name,
+            email: self.email,
+            role: role_from_db(&self.role),
+            salesforce_id: self.salesforce_id,
+            manage_customer_data: self.manage_customer_data,
+        }
+    }
+}
+
+/// Users of one account whose name or email contains `text` (case-insensitive, literally), or whose Salesforce
+/// id is `salesforce_id`; everyone when `text` is empty. One page, ordered by name, plus whether more follow.
+pub async fn search(
+    pool: &PgPool,
+    account_id: Uuid,
+    text: &str,
+    salesforce_id: Option<&SalesforceId>,
+    page: u32,
+) -> sqlx::Result<(Vec<UserSummary>, bool)> {
+    let rows = sqlx::query_as::<_, UserRow>(
+        "select id, name, email, role, salesforce_id, manage_customer_data from users
+         where account_id = $1
+           and ($2 = '' or name ilike $3 escape '\\' or email ilike $3 escape '\\' or salesforce_id = $4)
+         order by lower(name), id
+         limit $5 offset $6",
+    )
+    .bind(account_id)
+    .bind(text)
+    .bind(like_pattern_containing(text))
+    .bind(salesforce_id.map(SalesforceId::as_str))
+    .bind(USER_PAGE_SIZE + 1)
+    .bind(i64::from(page) * USER_PAGE_SIZE)
+    .fetch_all(pool)
+    .await?;
+    let has_more = rows.len() as i64 > USER_PAGE_SIZE;
+    Ok((
+        rows.into_iter()
+            .take(USER_PAGE_SIZE as usize)
+            .map(UserRow::into_summary)
+            .collect(),
+        has_more,
+    ))
+}
+
+#[derive(FromRow)]
+struct ProfileRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    created_at: OffsetDateTime,
+}
+
+/// One user of the account, with when they were created.
+pub async fn find_in_account(
+    pool: &PgPool,
+    account_id: Uuid,
+    user_id: Uuid,
+) -> sqlx::Result<Option<(UserSummary, OffsetDateTime)>> {
+    let row = sqlx::query_as::<_, ProfileRow>(
+        "select id, name, email, role, salesforce_id, manage_customer_data, created_at
+         from users where account_id = $1 and id = $2",
+    )
+    .bind(account_id)
+    .bind(user_id)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|r| (r.user.into_summary(), r.created_at)))
+}
+
+/// Grants or revokes Manage Customer Data and records who did it, in one transaction. The row is locked so
+/// concurrent changes apply one after the other; the CHECK constraint keeps Agents from ever holding it.
+/// Returns the user as saved.
+pub async fn set_customer_data_permission(
+    pool: &PgPool,
+    account_id: Uuid,
+    actor_id: Uuid,
+    user_id: Uuid,
+    enabled: bool,
+) -> sqlx::Result<Option<UserSummary>> {
+    let mut tx = pool.begin().await?;
+    let before: Option<bool> = sqlx::query_scalar(
+        "select manage_customer_data from users where account_id = $1 and id = $2 for update",
+    )
+    .bind(account_id)
+    .bind(user_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(before) = before else {
+        return Ok(None);
+    };
+    let row = sqlx::query_as::<_, UserRow>(
+        "update users set manage_customer_data = $3 where account_id = $1 and id = $2
+         returning id, name, email, role, salesforce_id, manage_customer_data",
+    )
+    .bind(account_id)
+    .bind(user_id)
+    .bind(enabled)
+    .fetch_one(&mut *tx)
+    .await?;
+    if before != enabled {
+        let action = if enabled {
+            "customer_data_permission_granted"
+        } else {
+            "customer_data_permission_revoked"
+        };
+        sqlx::query("insert into audit_events (account_id, actor_id, action, target_user_id) values ($1, $2, $3, $4)")
+            .bind(account_id)
+            .bind(actor_id)
+            .bind(action)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(Some(row.into_summary()))
+}
+
+/// Creates a user; `None` when the email is already taken. Admin or Agent, without the permission.
+pub async fn create(
+    pool: &PgPool,
+    account_id: Uuid,
+    name: &str,
+    email: &str,
+    role: Role,
+    salesforce_id: Option<&SalesforceId>,
+    password_hash: &str,
+) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar(
+        "insert into users (account_id, name, email, role, salesforce_id, password_hash)
+         values ($1, $2, $3, $4, $5, $6)
+         on conflict ((lower(email))) do nothing
+         returning id",
+    )
+    .bind(account_id)
+    .bind(name)
+    .bind(email)
+    .bind(role_to_db(role))
+    .bind(salesforce_id.map(SalesforceId::as_str))
+    .bind(password_hash)
+    .fetch_optional(pool)
+    .await
+}

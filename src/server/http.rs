@@ -1,0 +1,213 @@
+//! The HTTP stack: Leptos pages and server functions on axum, wrapped in the session layer, the cross-site
+//! request guard, the body limit, security headers, and the mapping of error answers to their HTTP status.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use sqlx::PgPool;
+use tokio::sync::Notify;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+use tower_sessions_sqlx_store::PostgresStore;
+
+use crate::app::{App, shell};
+use crate::error::AppError;
+use crate::server::state::AppState;
+use crate::server::storage::Storage;
+
+/// Largest request body the console accepts; every form it sends is far smaller.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+pub const SESSION_COOKIE: &str = "cdc_session";
+
+/// Leptos options for a site folder and address, without reading Cargo.toml (the built binary runs alone).
+pub fn leptos_options(site_root: &str, listen: SocketAddr) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name(
+            std::env::var("LEPTOS_OUTPUT_NAME").unwrap_or_else(|_| "customer-data-console".into()),
+        )
+        .site_root(site_root)
+        .site_pkg_dir("pkg")
+        .site_addr(listen)
+        .build()
+}
+
+pub fn app_state(leptos_options: LeptosOptions, pool: PgPool, storage: Storage) -> AppState {
+    AppState {
+        leptos_options,
+        pool,
+        storage,
+        outbox_wakeup: Arc::new(Notify::new()),
+    }
+}
+
+/// The whole console as one axum router.
+pub fn router(state: AppState, secure_cookies: bool) -> Result<Router, String> {
+    let store = PostgresStore::new(state.pool.clone())
+        .with_schema_name("public")
+        .and_then(|s| s.with_table_name("sessions"))
+        .map_err(|e| format!("session store: {e}"))?;
+    let sessions = SessionManagerLayer::new(store)
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Strict)
+        .with_secure(secure_cookies)
+        .with_expiry(Expiry::OnInactivity(
+            tower_sessions::cookie::time::Duration::hours(8),
+        ));
+    let routes = generate_route_list(App);
+    let context_state = state.clone();
+    let shell_options = state.leptos_options.clone();
+    Ok(Router::new()
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(context_state.clone()),
+            move || shell(shell_options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn(status_from_error_body))
+        .layer(sessions)
+        .layer(middleware::from_fn(security_headers))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(refuse_cross_site))
+        .layer(CompressionLayer::new())
+        .with_state(state))
+}
+
+/// Whether a state-changing request comes from another site. Browsers send `Sec-Fetch-Site` and `Origin` on
+/// every POST; a request with neither is not a browser acting with someone's cookie.
+pub fn is_cross_site(method: &Method, headers: &HeaderMap) -> bool {
+    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        return false;
+    }
+    if let Some(site) = headers.get("sec-fetch-site") {
+        if site != "same-origin" && site != "none" {
+            return true;
+        }
+    }
+    match headers.get(header::ORIGIN) {
+        None => false,
+        Some(origin) => {
+            let host = headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("");
+            let origin = origin.to_str().unwrap_or("null");
+            let origin_host = origin
+                .strip_prefix("https://")
+                .or_else(|| origin.strip_prefix("http://"));
+            origin_host != Some(host) || host.is_empty()
+        }
+    }
+}
+
+async fn refuse_cross_site(request: Request, next: Next) -> Response {
+    if is_cross_site(request.method(), request.headers()) {
+        return error_response(&AppError::forbidden("Cross-site requests are refused."));
+    }
+    next.run(request).await
+}
+
+/// Pages and answers here hold customer data: no cache keeps them, no frame shows them.
+async fn security_headers(request: Request, next: Next) -> Response {
+    let is_static = request.uri().path().starts_with("/pkg/");
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    if !is_static {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    response
+}
+
+/// Server functions answer every error with status 500 and the `AppError` as JSON; this gives the answer the
+/// status that the error itself names (401, 403, 404, 409, 422, 429), so one rule serves every endpoint.
+async fn status_from_error_body(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let bytes = to_bytes(body, MAX_BODY_BYTES).await.unwrap_or_default();
+    if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.status =
+            StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+fn error_response(error: &AppError) -> Response {
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = serde_json::to_string(error).unwrap_or_default();
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.insert(*k, HeaderValue::from_static(v));
+        }
+        map
+    }
+
+    #[test]
+    fn same_origin_posts_pass() {
+        let h = headers(&[
+            ("host", "127.0.0.1:3000"),
+            ("origin", "http://127.0.0.1:3000"),
+            ("sec-fetch-site", "same-origin"),
+        ]);
+        assert!(!is_cross_site(&Method::POST, &h));
+    }
+
+    #[test]
+    fn foreign_origins_and_sites_are_refused() {
+        let foreign = headers(&[
+            ("host", "127.0.0.1:3000"),
+            ("origin", "http://evil.example"),
+        ]);
+        assert!(is_cross_site(&Method::POST, &foreign));
+        let cross = headers(&[("host", "127.0.0.1:3000"), ("sec-fetch-site", "cross-site")]);
+        assert!(is_cross_site(&Method::POST, &cross));
+        let same_site = headers(&[("host", "127.0.0.1:3000"), ("sec-fetch-site", "same-site")]);
+        assert!(is_cross_site(&Method::POST, &same_site));
+        let null = headers(&[("host", "127.0.0.1:3000"), ("origin", "null")]);
+        assert!(is_cross_site(&Method::POST, &null));
+    }
+
+    #[test]
+    fn reads_and_non_browser_clients_pass() {
+        let foreign = headers(&[
+            ("host", "127.0.0.1:3000"),
+            ("origin", "http://evil.example"),
+        ]);
+        assert!(!is_cross_site(&Method::GET, &foreign));
+        assert!(!is_cross_site(
+            &Method::POST,
+            &headers(&[("host", "127.0.0.1:3000")])
+        ));
+    }
+}

@@ -1,0 +1,122 @@
+//! Checking what arrives from the browser before it reaches a query: lengths, characters Postgres text cannot
+//! hold, ids and search forms. Each refusal is a 422 with a message a person can act on.
+
+use uuid::Uuid;
+
+use crate::error::AppError;
+use crate::salesforce::{SalesforceId, looks_like_id};
+use crate::server::db::customers::{Cursor, CustomerQuery};
+
+pub const MAX_SEARCH_CHARS: usize = 200;
+const MAX_EMAIL_CHARS: usize = 320;
+
+/// Trimmed search text, refused when too long or holding control characters (NUL cannot be stored or
+/// compared by Postgres, and no name or email contains one).
+pub fn search_text(raw: &str) -> Result<String, AppError> {
+    let text = raw.trim();
+    if text.chars().count() > MAX_SEARCH_CHARS {
+        return Err(AppError::Invalid(format!(
+            "Search text is too long (at most {MAX_SEARCH_CHARS} characters)."
+        )));
+    }
+    if text.chars().any(char::is_control) {
+        return Err(AppError::invalid(
+            "Search text contains characters that are not allowed.",
+        ));
+    }
+    Ok(text.to_owned())
+}
+
+/// An id from a URL or form.
+pub fn record_id(raw: &str, what: &str) -> Result<Uuid, AppError> {
+    Uuid::parse_str(raw.trim())
+        .map_err(|_| AppError::Invalid(format!("That is not a valid {what} id.")))
+}
+
+/// A customer search: an email (matched case-insensitively) or a Salesforce id in either form.
+pub fn customer_query(raw: &str) -> Result<CustomerQuery, AppError> {
+    let text = search_text(raw)?;
+    if text.is_empty() {
+        return Err(AppError::invalid(
+            "Enter an email address or a Salesforce ID.",
+        ));
+    }
+    if text.contains('@') {
+        if text.chars().count() > MAX_EMAIL_CHARS || text.contains(char::is_whitespace) {
+            return Err(AppError::invalid("That is not a valid email address."));
+        }
+        return Ok(CustomerQuery::Email(text.to_lowercase()));
+    }
+    match SalesforceId::parse(&text) {
+        Ok(id) => Ok(CustomerQuery::SalesforceId(id)),
+        Err(err) if looks_like_id(&text) || text.chars().all(|c| c.is_ascii_alphanumeric()) => {
+            Err(AppError::Invalid(format!(
+                "{err} Enter an email address or a 15- or 18-character Salesforce ID."
+            )))
+        }
+        Err(_) => Err(AppError::invalid(
+            "Enter an email address or a 15- or 18-character Salesforce ID.",
+        )),
+    }
+}
+
+/// A paging cursor given back by the customer page.
+pub fn cursor(raw: Option<&str>) -> Result<Option<Cursor>, AppError> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(text) => Cursor::decode(text)
+            .map(Some)
+            .ok_or_else(|| AppError::invalid("That page link is not valid.")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_trimmed_and_lower_cased() {
+        assert_eq!(
+            customer_query("  Jordan.Rivera@Example.com ").unwrap(),
+            CustomerQuery::Email("jordan.rivera@example.com".into())
+        );
+    }
+
+    #[test]
+    fn both_id_forms_give_the_same_query() {
+        let short = customer_query("0035e00000BVdXC").unwrap();
+        assert_eq!(short, customer_query("0035e00000BVdXCAA1").unwrap());
+    }
+
+    #[test]
+    fn malformed_ids_say_why() {
+        let err = customer_query("0035e00000BVdX").unwrap_err();
+        assert_eq!(err.status(), 422);
+        assert!(err.to_string().contains("15 or 18"));
+        assert_eq!(
+            customer_query("0035e00000BVdXCZZZ").unwrap_err().status(),
+            422
+        );
+    }
+
+    #[test]
+    fn empty_long_and_control_inputs_are_refused() {
+        assert_eq!(customer_query("   ").unwrap_err().status(), 422);
+        assert_eq!(search_text(&"a".repeat(10_000)).unwrap_err().status(), 422);
+        assert_eq!(search_text("a\0b").unwrap_err().status(), 422);
+        assert_eq!(search_text("O'Brien %_\\").unwrap(), "O'Brien %_\\");
+    }
+
+    #[test]
+    fn record_ids_must_be_uuids() {
+        assert!(record_id("not-a-uuid", "customer").is_err());
+        assert!(record_id(" 00000000-0000-0000-0000-000000000001 ", "customer").is_ok());
+    }
+
+    #[test]
+    fn cursors_are_optional_but_must_be_valid() {
+        assert_eq!(cursor(None).unwrap(), None);
+        assert_eq!(cursor(Some("")).unwrap(), None);
+        assert!(cursor(Some("garbage")).is_err());
+    }
+}

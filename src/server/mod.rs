@@ -1,0 +1,13 @@
+//! Everything that runs only on the server: configuration, shared state, sessions and passwords, the
+//! permission rules, queries, the erasure and its outbox worker, object storage, demo data and the HTTP stack.
+
+pub mod auth;
+pub mod authz;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod erasure;
+pub mod http;
+pub mod input;
+pub mod state;
+pub mod storage;

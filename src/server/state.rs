@@ -1,0 +1,40 @@
+//! The state every request shares: database pool, object store, Leptos options and the outbox wake-up.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use sqlx::PgPool;
+use tokio::sync::Notify;
+
+use crate::error::AppError;
+use crate::server::storage::Storage;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub pool: PgPool,
+    pub storage: Storage,
+    /// Woken after an erasure commits so the outbox worker deletes its files at once.
+    pub outbox_wakeup: Arc<Notify>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+/// The state, inside a server function or a page render.
+pub fn app_state() -> Result<AppState, AppError> {
+    leptos::prelude::use_context::<AppState>().ok_or_else(|| {
+        tracing::error!("AppState missing from the request context");
+        AppError::Internal
+    })
+}
+
+/// Logs a database failure and turns it into the error the browser sees, without its text.
+pub fn db_failure(err: sqlx::Error) -> AppError {
+    tracing::error!(error = %err, "database error");
+    AppError::Internal
+}

@@ -1,0 +1,214 @@
+//! Test harness: the real console (router, sessions, server functions) served on a loopback port against the
+//! per-test database that `#[sqlx::test]` creates, with the demo data and a private object store folder.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+
+use customer_data_console::server::state::AppState;
+use customer_data_console::server::storage::Storage;
+use customer_data_console::server::{demo, http};
+use reqwest::StatusCode;
+use serde_json::Value;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+pub const PASSWORD: &str = demo::DEMO_PASSWORD;
+pub const ALEX: &str = "alex.admin@acme.example";
+pub const BLAIR: &str = "blair.admin@acme.example";
+pub const CASEY: &str = "casey.agent@acme.example";
+pub const GINA: &str = "gina.admin@globex.example";
+pub const JORDAN: &str = "jordan.rivera@example.com";
+
+pub struct Console {
+    pub base: String,
+    pub pool: PgPool,
+    pub state: AppState,
+    _objects: tempfile::TempDir,
+}
+
+impl Console {
+    /// Seeds the demo data and serves the console on a free loopback port.
+    pub async fn start(pool: PgPool) -> Console {
+        Self::start_with(pool, false).await
+    }
+
+    pub async fn start_with(pool: PgPool, secure_cookies: bool) -> Console {
+        let objects = tempfile::tempdir().expect("temp dir");
+        let storage = Storage::local(objects.path()).expect("object store");
+        demo::seed(&pool, &storage).await.expect("demo data");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr: SocketAddr = listener.local_addr().expect("addr");
+        let options = http::leptos_options("target/site", addr);
+        let state = http::app_state(options, pool.clone(), storage);
+        let app = http::router(state.clone(), secure_cookies).expect("router");
+        tokio::spawn(async move {
+            axum::serve(listener, app).await.expect("serve");
+        });
+        Console {
+            base: format!("http://{addr}"),
+            pool,
+            state,
+            _objects: objects,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A browser-like client with no session.
+    pub fn anonymous(&self) -> Client {
+        Client {
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .build()
+                .expect("client"),
+            base: self.base.clone(),
+        }
+    }
+
+    /// A client signed in as `email` with the demo password.
+    pub async fn signed_in(&self, email: &str) -> Client {
+        let client = self.anonymous();
+        let (status, body) = client
+            .post(
+                "/api/auth/login",
+                &[("email", email), ("password", PASSWORD)],
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "sign-in of {email} failed: {body}");
+        client
+    }
+
+    pub async fn user_id(&self, email: &str) -> Uuid {
+        sqlx::query_scalar("select id from users where lower(email) = lower($1)")
+            .bind(email)
+            .fetch_one(&self.pool)
+            .await
+            .expect("user")
+    }
+
+    pub async fn set_account_setting(&self, email_of_account_user: &str, enabled: bool) {
+        sqlx::query(
+            "update accounts set manage_customer_data = $2
+             where id = (select account_id from users where lower(email) = lower($1))",
+        )
+        .bind(email_of_account_user)
+        .bind(enabled)
+        .execute(&self.pool)
+        .await
+        .expect("setting");
+    }
+
+    pub async fn set_permission(&self, email: &str, enabled: bool) {
+        sqlx::query("update users set manage_customer_data = $2 where lower(email) = lower($1)")
+            .bind(email)
+            .bind(enabled)
+            .execute(&self.pool)
+            .await
+            .expect("permission");
+    }
+
+    /// Acme's setting on and Alex holding the permission.
+    pub async fn give_alex_customer_data_access(&self) {
+        self.set_account_setting(ALEX, true).await;
+        self.set_permission(ALEX, true).await;
+    }
+
+    /// Row counts of every table plus an md5 over their contents: equal snapshots mean nothing changed.
+    pub async fn snapshot(&self) -> String {
+        let tables = [
+            "accounts",
+            "users",
+            "customers",
+            "calls",
+            "messages",
+            "erasures",
+            "object_deletions",
+            "audit_events",
+        ];
+        let mut out = String::new();
+        for table in tables {
+            let sql = format!(
+                "select count(*)::text || ':' || coalesce(md5(string_agg(t::text, '|' order by t::text)), '') from {table} t"
+            );
+            let row: String = sqlx::query_scalar(&sql)
+                .fetch_one(&self.pool)
+                .await
+                .expect("snapshot");
+            out.push_str(&format!("{table}={row};"));
+        }
+        out
+    }
+
+    pub async fn customer_ids_with_email(&self, email: &str) -> Vec<(Uuid, String)> {
+        sqlx::query_as("select id, object_type from customers where lower(email) = lower($1) order by object_type")
+            .bind(email)
+            .fetch_all(&self.pool)
+            .await
+            .expect("customers")
+    }
+
+    pub async fn count(&self, sql: &str, id: Uuid) -> i64 {
+        sqlx::query_scalar(sql)
+            .bind(id)
+            .fetch_one(&self.pool)
+            .await
+            .expect("count")
+    }
+}
+
+pub struct Client {
+    pub http: reqwest::Client,
+    base: String,
+}
+
+impl Client {
+    /// POSTs a form to a path and returns the status and the body as JSON (or as a JSON string when not JSON).
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .form(form)
+            .send()
+            .await
+            .expect("request");
+        let status = response.status();
+        let text = response.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, body)
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, String) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("request");
+        let status = response.status();
+        (status, response.text().await.expect("body"))
+    }
+}
+
+pub fn assert_no_internal_text(body: &Value) {
+    let text = body.to_string().to_lowercase();
+    for leak in [
+        "sqlx",
+        "syntax error",
+        "relation ",
+        "column ",
+        "panicked",
+        "constraint",
+        "postgres",
+        "stack backtrace",
+    ] {
+        assert!(
+            !text.contains(leak),
+            "answer leaks internal text ({leak}): {text}"
+        );
+    }
+}

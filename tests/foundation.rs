@@ -1,0 +1,331 @@
+//! The foundation against a real Postgres: migrations, demo data, sign-in and sessions, cookies, the
+//! cross-site guard and the login rate limit.
+
+mod common;
+
+use common::*;
+use customer_data_console::server::db::MIGRATOR;
+use customer_data_console::server::demo;
+use customer_data_console::server::storage::Storage;
+use reqwest::StatusCode;
+use serde_json::json;
+use sqlx::PgPool;
+
+#[sqlx::test(migrations = false)]
+async fn migrations_apply_to_an_empty_database(pool: PgPool) {
+    MIGRATOR.run(&pool).await.expect("migrations apply");
+    let tables: Vec<String> = sqlx::query_scalar(
+        "select table_name::text from information_schema.tables where table_schema = 'public' order by 1",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    for expected in [
+        "accounts",
+        "audit_events",
+        "calls",
+        "customers",
+        "erasures",
+        "login_failures",
+        "messages",
+        "object_deletions",
+        "sessions",
+        "users",
+    ] {
+        assert!(
+            tables.iter().any(|t| t == expected),
+            "missing table {expected}: {tables:?}"
+        );
+    }
+    MIGRATOR.run(&pool).await.expect("a second run is a no-op");
+}
+
+#[sqlx::test]
+async fn seeding_the_demo_twice_leaves_the_same_rows(pool: PgPool) {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage::local(dir.path()).unwrap();
+    let first = demo::seed(&pool, &storage).await.unwrap();
+    assert_eq!(first.users, 4);
+    assert!(first.customers >= 60 && first.calls > 50 && first.messages > 50 && first.files > 10);
+    let counts = |pool: PgPool| async move {
+        sqlx::query_as::<_, (i64, i64, i64, i64, i64)>(
+            "select (select count(*) from accounts), (select count(*) from users), (select count(*) from customers),
+                    (select count(*) from calls), (select count(*) from messages)",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+    };
+    let before = counts(pool.clone()).await;
+    let second = demo::seed(&pool, &storage).await.unwrap();
+    assert_eq!(second, demo::SeedReport::default());
+    assert_eq!(counts(pool.clone()).await, before);
+    let jordans: i64 = sqlx::query_scalar("select count(*) from customers where email = $1")
+        .bind(JORDAN)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(jordans, 2);
+}
+
+#[sqlx::test]
+async fn sign_in_sets_a_strict_http_only_session_cookie(pool: PgPool) {
+    let console = Console::start(pool).await;
+    let client = console.anonymous();
+    let response = client
+        .http
+        .post(console.url("/api/auth/login"))
+        .form(&[("email", ALEX), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(cookie.starts_with("cdc_session="), "{cookie}");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Strict"), "{cookie}");
+    assert!(
+        !cookie.contains("Secure"),
+        "plain http must not mark the cookie Secure: {cookie}"
+    );
+    let (status, viewer) = client.post("/api/auth/viewer", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(viewer["email"], json!(ALEX));
+    assert_eq!(viewer["can_use_admin_console"], json!(true));
+}
+
+#[sqlx::test]
+async fn over_https_the_cookie_is_secure(pool: PgPool) {
+    let console = Console::start_with(pool, true).await;
+    let response = console
+        .anonymous()
+        .http
+        .post(console.url("/api/auth/login"))
+        .form(&[("email", ALEX), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(cookie.contains("Secure"), "{cookie}");
+}
+
+#[sqlx::test]
+async fn a_wrong_password_and_an_unknown_email_get_the_same_answer(pool: PgPool) {
+    let console = Console::start(pool).await;
+    let client = console.anonymous();
+    let (wrong_password_status, wrong_password) = client
+        .post(
+            "/api/auth/login",
+            &[("email", ALEX), ("password", "not-the-password")],
+        )
+        .await;
+    let (unknown_status, unknown) = client
+        .post(
+            "/api/auth/login",
+            &[("email", "nobody@acme.example"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(wrong_password_status, StatusCode::UNAUTHORIZED);
+    assert_eq!(unknown_status, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong_password, unknown);
+    let (_, viewer) = client.post("/api/auth/viewer", &[]).await;
+    assert_eq!(
+        viewer,
+        json!(null),
+        "a failed sign-in must not sign anyone in"
+    );
+}
+
+fn session_cookie(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| {
+            c.strip_prefix("cdc_session=")
+                .map(|rest| rest.split(';').next().unwrap_or("").to_owned())
+        })
+        .expect("session cookie")
+}
+
+async fn viewer_with_cookie(console: &Console, cookie: &str) -> serde_json::Value {
+    let response = reqwest::Client::new()
+        .post(console.url("/api/auth/viewer"))
+        .header("cookie", format!("cdc_session={cookie}"))
+        .send()
+        .await
+        .unwrap();
+    response.json().await.unwrap()
+}
+
+#[sqlx::test]
+async fn sign_in_renews_the_session_id_and_sign_out_ends_it_on_the_server(pool: PgPool) {
+    let console = Console::start(pool).await;
+    let client = console.anonymous();
+    let form = [("email", ALEX), ("password", PASSWORD)];
+    let first = session_cookie(
+        &client
+            .http
+            .post(console.url("/api/auth/login"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap(),
+    );
+    let second = session_cookie(
+        &client
+            .http
+            .post(console.url("/api/auth/login"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap(),
+    );
+    assert_ne!(first, second, "signing in must issue a new session id");
+    assert_eq!(
+        viewer_with_cookie(&console, &first).await,
+        json!(null),
+        "the old id no longer signs anyone in"
+    );
+    assert_eq!(
+        viewer_with_cookie(&console, &second).await["email"],
+        json!(ALEX)
+    );
+
+    let (status, _) = client.post("/api/auth/logout", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        viewer_with_cookie(&console, &second).await,
+        json!(null),
+        "a signed-out cookie must not work"
+    );
+}
+
+#[sqlx::test]
+async fn cross_site_posts_are_refused_and_same_site_posts_work(pool: PgPool) {
+    let console = Console::start(pool).await;
+    let client = console.anonymous();
+    let form = [("email", ALEX), ("password", PASSWORD)];
+    let foreign = client
+        .http
+        .post(console.url("/api/auth/login"))
+        .header("origin", "http://evil.example")
+        .header("sec-fetch-site", "cross-site")
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), StatusCode::FORBIDDEN);
+    assert_eq!(client.post("/api/auth/viewer", &[]).await.1, json!(null));
+
+    let same = client
+        .http
+        .post(console.url("/api/auth/login"))
+        .header("origin", console.base.clone())
+        .header("sec-fetch-site", "same-origin")
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(same.status(), StatusCode::OK);
+
+    let alex = console.signed_in(ALEX).await;
+    let before = console.snapshot().await;
+    let forged = alex
+        .http
+        .post(console.url("/api/settings/customer-data"))
+        .header("origin", "http://evil.example")
+        .form(&[("enabled", "true")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert_eq!(console.snapshot().await, before);
+}
+
+#[sqlx::test]
+async fn a_get_to_an_endpoint_does_nothing(pool: PgPool) {
+    let console = Console::start(pool).await;
+    let alex = console.signed_in(ALEX).await;
+    let before = console.snapshot().await;
+    let (status, _) = alex.get("/api/settings/customer-data?enabled=true").await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(console.snapshot().await, before);
+}
+
+#[sqlx::test]
+async fn repeated_failures_are_rate_limited_and_the_limit_expires(pool: PgPool) {
+    let console = Console::start(pool).await;
+    let client = console.anonymous();
+    for _ in 0..customer_data_console::server::auth::LOGIN_FAILURE_LIMIT {
+        let (status, _) = client
+            .post(
+                "/api/auth/login",
+                &[("email", BLAIR), ("password", "guess")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let (status, _) = client
+        .post(
+            "/api/auth/login",
+            &[("email", BLAIR), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "even the right password waits out the limit"
+    );
+    sqlx::query("update login_failures set failed_at = failed_at - interval '1 hour'")
+        .execute(&console.pool)
+        .await
+        .unwrap();
+    let (status, _) = client
+        .post(
+            "/api/auth/login",
+            &[("email", BLAIR), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[sqlx::test]
+async fn pages_render_on_the_server_by_role(pool: PgPool) {
+    let console = Console::start(pool).await;
+    let alex = console.signed_in(ALEX).await;
+    let (status, html) = alex.get("/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("Alex Admin") && html.contains(r#"href="/users""#),
+        "{html}"
+    );
+    assert!(
+        !html.contains(r#"href="/customers""#),
+        "no Customer Data entry without the permission"
+    );
+
+    let casey = console.signed_in(CASEY).await;
+    let (_, html) = casey.get("/").await;
+    assert!(html.contains("This console is for Admins"));
+    assert!(!html.contains(r#"href="/admin""#));
+
+    let (_, html) = console.anonymous().get("/admin").await;
+    assert!(
+        !html.contains("General Settings"),
+        "signed-out visitors see no admin page"
+    );
+}
