@@ -34,10 +34,10 @@ pub fn ConfirmEraseDialog(
         }
     };
     Effect::new(move |_| {
-        if open.get() {
-            if let Some(input) = input_ref.get() {
-                let _ = input.focus();
-            }
+        if open.get()
+            && let Some(input) = input_ref.get()
+        {
+            let _ = input.focus();
         }
     });
     let ready = move || typed.get() == ERASE_CONFIRMATION && !pending.get();

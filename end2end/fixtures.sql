@@ -1,0 +1,12 @@
+-- End-to-end fixtures on top of the demo data: a record whose name, email and message carry markup, to prove
+-- that the console shows such text as text.
+insert into customers (account_id, salesforce_id, object_type, name, email, phone)
+select id, '00Q5e00XssProbeEEB', 'Lead', 'Robin <script>window.__xss = 1</script> Probe', 'xss.probe@example.com', '+14155550999'
+from accounts where name = 'Acme Corp'
+on conflict do nothing;
+
+insert into messages (account_id, customer_id, direction, from_number, to_number, body, sent_at)
+select c.account_id, c.id, 'inbound', '+14155550999', '+14155559000',
+       '<img src=x onerror="window.__xss = 2"> hello <b>bold</b>', now() - interval '1 day'
+from customers c where c.salesforce_id = '00Q5e00XssProbeEEB'
+  and not exists (select 1 from messages m where m.customer_id = c.id);

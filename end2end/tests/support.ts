@@ -1,0 +1,87 @@
+import { test as base, expect, type APIRequestContext, type Page } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
+
+export const PASSWORD = "demo-password";
+export const ALEX = "alex.admin@acme.example";
+export const BLAIR = "blair.admin@acme.example";
+export const CASEY = "casey.agent@acme.example";
+
+/** Every test fails on a console error, an uncaught page error or a JavaScript dialog (alert from injected script). */
+/** A test that provokes refusals on purpose lists their statuses in `expectedHttpErrors`; the browser logs them. */
+export const test = base.extend<{ expectedHttpErrors: number[]; failOnPageProblems: void }>({
+  expectedHttpErrors: [[], { option: true }],
+  failOnPageProblems: [
+    async ({ page, expectedHttpErrors }, use) => {
+      const problems: string[] = [];
+      page.on("console", (message) => {
+        if (message.type() !== "error") return;
+        const expected = expectedHttpErrors.some((status) =>
+          message.text().includes(`the server responded with a status of ${status}`),
+        );
+        if (!expected) problems.push(`console error: ${message.text()}`);
+      });
+      page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+      page.on("dialog", async (dialog) => {
+        problems.push(`unexpected dialog: ${dialog.message()}`);
+        await dialog.dismiss();
+      });
+      await use();
+      expect(problems, "the page logged problems").toEqual([]);
+    },
+    { auto: true },
+  ],
+});
+
+export { expect };
+
+/** Waits until the wasm has hydrated the page (`<body data-hydrated>`). */
+export async function hydrated(page: Page) {
+  await page.locator("body[data-hydrated]").waitFor({ state: "attached", timeout: 20_000 });
+}
+
+export async function goto(page: Page, path: string) {
+  await page.goto(path);
+  await hydrated(page);
+}
+
+export async function signIn(page: Page, email: string, password = PASSWORD) {
+  await goto(page, "/login");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await hydrated(page);
+}
+
+/** Calls the console's endpoints directly, signed in as `email`, to set up a test's starting state. */
+export async function apiAs(request: APIRequestContext, email: string) {
+  const login = await request.post("/api/auth/login", { form: { email, password: PASSWORD } });
+  expect(login.status()).toBe(200);
+  return {
+    async setAccountSetting(enabled: boolean) {
+      const r = await request.post("/api/settings/customer-data", { form: { enabled: String(enabled) } });
+      expect(r.status()).toBe(200);
+    },
+    async userId(query: string): Promise<string> {
+      const r = await request.post("/api/users/search", { form: { query } });
+      expect(r.status()).toBe(200);
+      const body = await r.json();
+      return body.users[0].id;
+    },
+    async setPermission(userId: string, enabled: boolean) {
+      const r = await request.post("/api/users/customer-data-permission", {
+        form: { user_id: userId, enabled: String(enabled) },
+      });
+      expect(r.status()).toBe(200);
+    },
+  };
+}
+
+/** No serious or critical accessibility violations on what the page shows now. */
+export async function expectAccessible(page: Page) {
+  const results = await new AxeBuilder({ page }).analyze();
+  const serious = results.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
+  expect(serious).toEqual([]);
+}

@@ -1,0 +1,132 @@
+# Shared set-up for scripts/demo and scripts/test: installs only what is missing, so a second run is fast.
+# Sourced, not run. Needs Debian with Rust (rustup); uses apt-get (as root, or through sudo) for system packages.
+
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+CARGO_LEPTOS_VERSION="0.3.10"
+PRIVATE_PG_PORT="${PRIVATE_PG_PORT:-54329}"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+APT_UPDATED=""
+apt_install() {
+  if [ -z "$APT_UPDATED" ]; then
+    as_root apt-get update -qq
+    APT_UPDATED=1
+  fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
+}
+
+ensure_system_packages() {
+  local missing=()
+  command -v node >/dev/null || missing+=(nodejs)
+  command -v npm >/dev/null || missing+=(npm)
+  command -v psql >/dev/null || missing+=(postgresql-client)
+  command -v cc >/dev/null || missing+=(build-essential)
+  command -v pkg-config >/dev/null || missing+=(pkg-config)
+  if [ ${#missing[@]} -gt 0 ]; then
+    step "installing ${missing[*]}"
+    apt_install "${missing[@]}"
+  fi
+}
+
+ensure_chromium() {
+  if [ ! -x /usr/bin/chromium ]; then
+    step "installing Chromium"
+    apt_install chromium
+  fi
+}
+
+ensure_rust_tools() {
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    step "adding the wasm32 target"
+    rustup target add wasm32-unknown-unknown
+  fi
+  if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
+    step "installing cargo-leptos $CARGO_LEPTOS_VERSION (takes about 15 minutes once)"
+    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
+  fi
+  local bindgen
+  bindgen="$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"$/\1/p')"
+  if ! wasm-bindgen --version 2>/dev/null | grep -q "$bindgen"; then
+    step "installing wasm-bindgen-cli $bindgen"
+    cargo install wasm-bindgen-cli --version "$bindgen" --force
+  fi
+}
+
+ensure_node_modules() {
+  if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
+    step "installing the end-to-end test packages"
+    (cd end2end && npm ci --no-audit --no-fund)
+  fi
+}
+
+port_open() {
+  # $1 host, $2 port
+  (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null
+}
+
+# Sets PG_BASE_URL (a server URL without database name): DATABASE_URL's server when set, else the server on
+# 127.0.0.1:5432, else a private cluster under target/pg started with Debian's binaries.
+ensure_postgres() {
+  if [ -n "${DATABASE_URL:-}" ]; then
+    PG_BASE_URL="${DATABASE_URL%/*}"
+    return
+  fi
+  if port_open 127.0.0.1 5432; then
+    PG_BASE_URL="postgres://${PGUSER:-root}@127.0.0.1:5432"
+    return
+  fi
+  local bindir
+  bindir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1 || true)"
+  if [ -z "$bindir" ]; then
+    step "installing PostgreSQL"
+    apt_install postgresql
+    bindir="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)"
+  fi
+  local data="$ROOT/target/pg/data"
+  local run_as=()
+  if [ "$(id -u)" -eq 0 ]; then run_as=(runuser -u postgres --); fi
+  mkdir -p "$ROOT/target/pg"
+  if [ "$(id -u)" -eq 0 ]; then chown postgres "$ROOT/target/pg"; fi
+  if [ ! -f "$data/PG_VERSION" ]; then
+    step "creating a private PostgreSQL cluster in target/pg"
+    "${run_as[@]}" "$bindir/initdb" -D "$data" -A trust -U cdc >/dev/null
+  fi
+  if ! port_open 127.0.0.1 "$PRIVATE_PG_PORT"; then
+    "${run_as[@]}" "$bindir/pg_ctl" -D "$data" -l "$ROOT/target/pg/server.log" -w \
+      -o "-p $PRIVATE_PG_PORT -c listen_addresses=127.0.0.1 -k $ROOT/target/pg" start >/dev/null
+  fi
+  PG_BASE_URL="postgres://cdc@127.0.0.1:$PRIVATE_PG_PORT"
+}
+
+# Creates database $1 when missing.
+ensure_database() {
+  if ! psql "$PG_BASE_URL/postgres" -tAc "select 1 from pg_database where datname = '$1'" | grep -q 1; then
+    psql "$PG_BASE_URL/postgres" -qc "create database $1" >/dev/null
+  fi
+}
+
+# Drops and creates database $1.
+recreate_database() {
+  psql "$PG_BASE_URL/postgres" -qc "drop database if exists $1 with (force)" >/dev/null
+  psql "$PG_BASE_URL/postgres" -qc "create database $1" >/dev/null
+}
+
+# cargo-leptos builds with these; the plain cargo commands use the same, so neither invalidates the other's cache.
+export LEPTOS_OUTPUT_NAME="customer-data-console"
+export RUSTFLAGS="--cfg erase_components"
+
+ensure_all() {
+  ensure_system_packages
+  ensure_rust_tools
+  ensure_postgres
+}
