@@ -1,0 +1,537 @@
+//! Customer Data over HTTP against a real Postgres: who may search, view and erase; what an erasure removes
+//! and keeps; its receipt; the outbox deleting files; atomicity under an injected failure; concurrent erasures.
+
+mod common;
+
+use std::collections::HashSet;
+
+use common::*;
+use customer_data_console::server::erasure::delete_due_objects;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+async fn jordans(console: &Console) -> (Uuid, Uuid) {
+    let records = console.customer_ids_with_email(JORDAN).await;
+    assert_eq!(records.len(), 2);
+    let contact = records.iter().find(|(_, t)| t == "Contact").unwrap().0;
+    let lead = records.iter().find(|(_, t)| t == "Lead").unwrap().0;
+    (lead, contact)
+}
+
+async fn activity(console: &Console, customer: Uuid) -> (i64, i64) {
+    (
+        console
+            .count(
+                "select count(*) from calls where customer_id = $1",
+                customer,
+            )
+            .await,
+        console
+            .count(
+                "select count(*) from messages where customer_id = $1",
+                customer,
+            )
+            .await,
+    )
+}
+
+async fn stored_keys(console: &Console, customer: Uuid) -> Vec<String> {
+    sqlx::query_scalar(
+        "select recording_key from calls where customer_id = $1 and recording_key is not null
+         union all select unnest(media_keys) from messages where customer_id = $1",
+    )
+    .bind(customer)
+    .fetch_all(&console.pool)
+    .await
+    .unwrap()
+}
+
+#[sqlx::test]
+async fn every_actor_without_access_is_refused_and_nothing_changes(pool: PgPool) {
+    let console = Console::start(pool).await;
+    let (lead, _) = jordans(&console).await;
+    let lead = lead.to_string();
+    // Blair: an Admin without the permission; Alex: holds it, but the setting is off for this part.
+    console.set_permission(ALEX, true).await;
+    let cases: Vec<(&str, Client, StatusCode)> = vec![
+        ("signed out", console.anonymous(), StatusCode::UNAUTHORIZED),
+        (
+            "agent",
+            console.signed_in(CASEY).await,
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "admin without the permission",
+            console.signed_in(BLAIR).await,
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "admin with the permission, setting off",
+            console.signed_in(ALEX).await,
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "admin of another account",
+            console.signed_in(GINA).await,
+            StatusCode::FORBIDDEN,
+        ),
+    ];
+    for (who, client, expected) in &cases {
+        let before = console.snapshot().await;
+        let calls: [(&str, Vec<(&str, &str)>); 3] = [
+            ("/api/customers/search", vec![("query", JORDAN)]),
+            ("/api/customers/detail", vec![("customer_id", &lead)]),
+            (
+                "/api/customers/erase",
+                vec![("customer_id", &lead), ("confirmation", "DELETE")],
+            ),
+        ];
+        for (path, form) in calls {
+            let (status, body) = client.post(path, &form).await;
+            assert_eq!(status, *expected, "{who} on {path}: {body}");
+            assert_no_internal_text(&body);
+        }
+        assert_eq!(
+            console.snapshot().await,
+            before,
+            "{who} changed the database"
+        );
+    }
+}
+
+#[sqlx::test]
+async fn another_accounts_admin_cannot_see_or_erase_a_record_by_its_id(pool: PgPool) {
+    let console = Console::start(pool).await;
+    console.set_account_setting(GINA, true).await;
+    console.set_permission(GINA, true).await;
+    let gina = console.signed_in(GINA).await;
+    let (lead, _) = jordans(&console).await;
+    let before = console.snapshot().await;
+    let (status, body) = gina
+        .post(
+            "/api/customers/detail",
+            &[("customer_id", &lead.to_string())],
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let (status, _) = gina
+        .post(
+            "/api/customers/erase",
+            &[
+                ("customer_id", &lead.to_string()),
+                ("confirmation", "DELETE"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, found) = gina
+        .post("/api/customers/search", &[("query", JORDAN)])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(found, json!([]));
+    assert_eq!(console.snapshot().await, before);
+}
+
+#[sqlx::test]
+async fn search_finds_every_record_by_email_and_either_id_form(pool: PgPool) {
+    let console = Console::start(pool).await;
+    console.give_alex_customer_data_access().await;
+    let alex = console.signed_in(ALEX).await;
+    let (status, found) = alex
+        .post(
+            "/api/customers/search",
+            &[("query", "  JORDAN.Rivera@example.com ")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let types: HashSet<String> = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["object_type"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        types,
+        HashSet::from(["Lead".to_owned(), "Contact".to_owned()])
+    );
+    for record in found.as_array().unwrap() {
+        assert!(record["calls"].as_i64().unwrap() > 0 && record["messages"].as_i64().unwrap() > 0);
+    }
+
+    let long = found[0]["salesforce_id"].as_str().unwrap().to_owned();
+    let (_, by_long) = alex
+        .post("/api/customers/search", &[("query", &long)])
+        .await;
+    let (_, by_short) = alex
+        .post("/api/customers/search", &[("query", &long[..15])])
+        .await;
+    let (_, by_lower_long) = alex
+        .post("/api/customers/search", &[("query", &long.to_lowercase())])
+        .await;
+    assert_eq!(by_long.as_array().unwrap().len(), 1);
+    assert_eq!(by_long[0]["id"], found[0]["id"]);
+    assert_eq!(by_long, by_short);
+    assert_eq!(
+        by_long, by_lower_long,
+        "an 18-character id is case-insensitive"
+    );
+
+    for malformed in [
+        "00Q5e00000abc",
+        &format!("{}ZZZ", &long[..15]),
+        "no-at-sign-or-id",
+        "",
+        "a\0@b.c",
+    ] {
+        let (status, body) = alex
+            .post("/api/customers/search", &[("query", malformed)])
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{malformed:?}: {body}"
+        );
+        assert_no_internal_text(&body);
+    }
+}
+
+#[sqlx::test]
+async fn erasing_one_record_removes_exactly_its_data_and_writes_a_matching_receipt(pool: PgPool) {
+    let console = Console::start(pool).await;
+    console.give_alex_customer_data_access().await;
+    let alex = console.signed_in(ALEX).await;
+    let (lead, contact) = jordans(&console).await;
+    let contact_before = activity(&console, contact).await;
+    let contact_keys = stored_keys(&console, contact).await;
+    let lead_keys = stored_keys(&console, lead).await;
+    assert!(!lead_keys.is_empty(), "the demo Lead has recordings");
+    let others_before: (i64, i64) = sqlx::query_as(
+        "select (select count(*) from calls where customer_id <> $1), (select count(*) from messages where customer_id <> $1)",
+    )
+    .bind(lead)
+    .fetch_one(&console.pool)
+    .await
+    .unwrap();
+
+    let (status, detail) = alex
+        .post(
+            "/api/customers/detail",
+            &[("customer_id", &lead.to_string())],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let shown: Value = detail["pending"].clone();
+    assert_eq!(
+        shown["calls"].as_i64().unwrap() as usize,
+        detail["calls"].as_array().unwrap().len()
+    );
+
+    let (status, receipt) = alex
+        .post(
+            "/api/customers/erase",
+            &[
+                ("customer_id", &lead.to_string()),
+                ("confirmation", "DELETE"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{receipt}");
+    assert_eq!(
+        receipt["counts"], shown,
+        "the receipt counts what the dialog showed"
+    );
+    assert_eq!(receipt["erased_by_name"], json!("Alex Admin"));
+
+    assert_eq!(activity(&console, lead).await, (0, 0));
+    assert_eq!(
+        activity(&console, contact).await,
+        contact_before,
+        "the other record keeps its data"
+    );
+    let others_after: (i64, i64) = sqlx::query_as(
+        "select (select count(*) from calls where customer_id <> $1), (select count(*) from messages where customer_id <> $1)",
+    )
+    .bind(lead)
+    .fetch_one(&console.pool)
+    .await
+    .unwrap();
+    assert_eq!(others_after, others_before);
+
+    let row: (i32, i32, i32, i32, i32, i32, Uuid, String) = sqlx::query_as(
+        "select calls_deleted, recordings_deleted, voicemails_deleted, transcripts_deleted, messages_deleted,
+                media_deleted, erased_by, object_type from erasures where customer_id = $1",
+    )
+    .bind(lead)
+    .fetch_one(&console.pool)
+    .await
+    .unwrap();
+    assert_eq!(i64::from(row.0), shown["calls"].as_i64().unwrap());
+    assert_eq!(i64::from(row.1), shown["recordings"].as_i64().unwrap());
+    assert_eq!(i64::from(row.2), shown["voicemails"].as_i64().unwrap());
+    assert_eq!(i64::from(row.3), shown["transcripts"].as_i64().unwrap());
+    assert_eq!(i64::from(row.4), shown["messages"].as_i64().unwrap());
+    assert_eq!(i64::from(row.5), shown["media"].as_i64().unwrap());
+    assert_eq!(row.6, console.user_id(ALEX).await);
+    assert_eq!(row.7, "Lead");
+    let (name, email): (String, Option<String>) =
+        sqlx::query_as("select name, email from customers where id = $1")
+            .bind(lead)
+            .fetch_one(&console.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        (name.as_str(), email.as_deref()),
+        ("Jordan Rivera", Some(JORDAN)),
+        "the Salesforce mirror stays"
+    );
+
+    let queued: Vec<String> =
+        sqlx::query_scalar("select object_key from object_deletions order by object_key")
+            .fetch_all(&console.pool)
+            .await
+            .unwrap();
+    let mut expected = lead_keys.clone();
+    expected.sort();
+    assert_eq!(
+        queued, expected,
+        "every stored object of the record is queued"
+    );
+
+    let storage = &console.state.storage;
+    while delete_due_objects(&console.pool, storage, 100)
+        .await
+        .unwrap()
+        .deleted
+        > 0
+    {}
+    for key in &lead_keys {
+        assert!(!storage.exists(key).await.unwrap(), "{key} is still stored");
+    }
+    for key in &contact_keys {
+        assert!(
+            storage.exists(key).await.unwrap(),
+            "{key} of the other record was deleted"
+        );
+    }
+    let left: i64 = sqlx::query_scalar("select count(*) from object_deletions")
+        .fetch_one(&console.pool)
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
+
+    let (status, detail) = alex
+        .post(
+            "/api/customers/detail",
+            &[("customer_id", &lead.to_string())],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(detail["calls"], json!([]));
+    assert_eq!(detail["messages"], json!([]));
+    assert_eq!(detail["erasure"]["counts"], shown);
+}
+
+#[sqlx::test]
+async fn a_missing_or_wrong_confirmation_erases_nothing(pool: PgPool) {
+    let console = Console::start(pool).await;
+    console.give_alex_customer_data_access().await;
+    let alex = console.signed_in(ALEX).await;
+    let (lead, _) = jordans(&console).await;
+    let id = lead.to_string();
+    let before = console.snapshot().await;
+    for form in [
+        vec![("customer_id", id.as_str())],
+        vec![("customer_id", id.as_str()), ("confirmation", "")],
+        vec![("customer_id", id.as_str()), ("confirmation", "delete")],
+        vec![("customer_id", id.as_str()), ("confirmation", " DELETE")],
+        vec![("customer_id", "not-a-uuid"), ("confirmation", "DELETE")],
+    ] {
+        let (status, body) = alex.post("/api/customers/erase", &form).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{form:?}: {body}");
+    }
+    let (status, _) = alex
+        .post(
+            "/api/customers/erase",
+            &[
+                ("customer_id", &Uuid::new_v4().to_string()),
+                ("confirmation", "DELETE"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(console.snapshot().await, before);
+}
+
+#[sqlx::test]
+async fn a_failure_between_deleting_messages_and_calls_leaves_everything_as_it_was(pool: PgPool) {
+    let console = Console::start(pool).await;
+    console.give_alex_customer_data_access().await;
+    let alex = console.signed_in(ALEX).await;
+    let (lead, _) = jordans(&console).await;
+    sqlx::raw_sql(
+        "create function fail_call_delete() returns trigger language plpgsql as
+             $$ begin raise exception 'injected failure'; end $$;
+         create trigger inject_failure before delete on calls for each row execute function fail_call_delete();",
+    )
+    .execute(&console.pool)
+    .await
+    .unwrap();
+    let before = console.snapshot().await;
+    let (status, body) = alex
+        .post(
+            "/api/customers/erase",
+            &[
+                ("customer_id", &lead.to_string()),
+                ("confirmation", "DELETE"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(
+        !body.to_string().contains("injected"),
+        "database text must not reach the browser: {body}"
+    );
+    assert_eq!(
+        console.snapshot().await,
+        before,
+        "messages were deleted first and must be back"
+    );
+
+    sqlx::raw_sql("drop trigger inject_failure on calls")
+        .execute(&console.pool)
+        .await
+        .unwrap();
+    let (status, _) = alex
+        .post(
+            "/api/customers/erase",
+            &[
+                ("customer_id", &lead.to_string()),
+                ("confirmation", "DELETE"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[sqlx::test]
+async fn ten_concurrent_erasures_of_one_record_do_the_work_once(pool: PgPool) {
+    let console = Console::start(pool).await;
+    console.give_alex_customer_data_access().await;
+    let (lead, _) = jordans(&console).await;
+    let mut clients = Vec::new();
+    for _ in 0..10 {
+        clients.push(console.signed_in(ALEX).await);
+    }
+    let id = lead.to_string();
+    let form = [("customer_id", id.as_str()), ("confirmation", "DELETE")];
+    let answers = futures::future::join_all(
+        clients
+            .iter()
+            .map(|c| c.post("/api/customers/erase", &form)),
+    )
+    .await;
+    let ok = answers.iter().filter(|(s, _)| *s == StatusCode::OK).count();
+    let conflicts: Vec<&Value> = answers
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::CONFLICT)
+        .map(|(_, body)| body)
+        .collect();
+    assert_eq!(ok, 1, "{answers:?}");
+    assert_eq!(conflicts.len(), 9, "{answers:?}");
+    assert!(conflicts[0].to_string().contains("already erased"));
+    let receipts = console
+        .count("select count(*) from erasures where customer_id = $1", lead)
+        .await;
+    assert_eq!(receipts, 1);
+}
+
+#[sqlx::test]
+async fn an_erased_record_takes_no_new_calls_or_messages(pool: PgPool) {
+    let console = Console::start(pool).await;
+    console.give_alex_customer_data_access().await;
+    let alex = console.signed_in(ALEX).await;
+    let (lead, _) = jordans(&console).await;
+    let (status, _) = alex
+        .post(
+            "/api/customers/erase",
+            &[
+                ("customer_id", &lead.to_string()),
+                ("confirmation", "DELETE"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let call = sqlx::query(
+        "insert into calls (account_id, customer_id, direction, from_number, to_number, started_at, duration_seconds)
+         select account_id, id, 'inbound', '+1', '+2', now(), 10 from customers where id = $1",
+    )
+    .bind(lead)
+    .execute(&console.pool)
+    .await;
+    assert!(call.is_err(), "a call was added to an erased record");
+    let message = sqlx::query(
+        "insert into messages (account_id, customer_id, direction, from_number, to_number, body, sent_at)
+         select account_id, id, 'inbound', '+1', '+2', 'hi', now() from customers where id = $1",
+    )
+    .bind(lead)
+    .execute(&console.pool)
+    .await;
+    assert!(message.is_err(), "a message was added to an erased record");
+}
+
+#[sqlx::test]
+async fn the_customer_page_pages_through_calls_newest_first(pool: PgPool) {
+    let console = Console::start(pool).await;
+    console.give_alex_customer_data_access().await;
+    let alex = console.signed_in(ALEX).await;
+    let (_, contact) = jordans(&console).await;
+    sqlx::query(
+        "insert into calls (account_id, customer_id, direction, from_number, to_number, started_at, duration_seconds)
+         select account_id, id, 'outbound', '+1', '+2', now() - make_interval(mins => g), 60
+         from customers, generate_series(1, 130) g where id = $1",
+    )
+    .bind(contact)
+    .execute(&console.pool)
+    .await
+    .unwrap();
+    let total = console
+        .count("select count(*) from calls where customer_id = $1", contact)
+        .await;
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let id = contact.to_string();
+        let mut form = vec![("customer_id", id.as_str())];
+        if let Some(c) = cursor.as_deref() {
+            form.push(("calls_before", c));
+        }
+        let (status, page) = alex.post("/api/customers/detail", &form).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        let calls = page["calls"].as_array().unwrap();
+        assert!(calls.len() <= 50);
+        seen.extend(
+            calls
+                .iter()
+                .map(|c| (c["started_at"].to_string(), c["id"].to_string())),
+        );
+        match page["older_calls"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len() as i64, total);
+    let unique: HashSet<_> = seen.iter().map(|(_, id)| id.clone()).collect();
+    assert_eq!(unique.len(), seen.len(), "pages overlap");
+    let (status, _) = alex
+        .post(
+            "/api/customers/detail",
+            &[
+                ("customer_id", &contact.to_string()),
+                ("calls_before", "garbage"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+}
