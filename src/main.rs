@@ -9,7 +9,7 @@ use customer_data_console::model::Role;
 use customer_data_console::salesforce::SalesforceId;
 use customer_data_console::server::config::Config;
 use customer_data_console::server::storage::Storage;
-use customer_data_console::server::{auth, db, demo, erasure, http};
+use customer_data_console::server::{auth, db, demo, erasure, http, synthetic};
 use tower_sessions::ExpiredDeletion;
 
 #[derive(Parser)]
@@ -33,6 +33,15 @@ enum Command {
     Migrate,
     /// Load the demo accounts, users, customers, calls, messages and recordings; safe to repeat.
     SeedDemo,
+    /// Fill a fresh database with a synthetic tenant at a large customer's scale (for benchmarks and load).
+    Seed {
+        #[arg(long, default_value_t = 1_000_000)]
+        customers: u64,
+        #[arg(long, default_value_t = 10_000_000)]
+        calls: u64,
+        #[arg(long, default_value_t = 10_000_000)]
+        messages: u64,
+    },
     /// Create a user, and the account when it does not exist yet.
     CreateUser {
         #[arg(long)]
@@ -101,6 +110,42 @@ async fn run(cli: Cli) -> Result<(), String> {
             println!(
                 "demo data: {} users, {} customers, {} calls, {} messages, {} files added",
                 report.users, report.customers, report.calls, report.messages, report.files
+            );
+            Ok(())
+        }
+        Command::Seed {
+            customers,
+            calls,
+            messages,
+        } => {
+            let size = synthetic::Size {
+                customers,
+                calls,
+                messages,
+            };
+            let report = synthetic::seed(
+                &pool,
+                size,
+                std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            )
+            .await?;
+            println!(
+                "{} loaded: {} rows in {:.1} s ({:.0} rows/s); index builds took {:.1} s{}",
+                synthetic::ACCOUNT_NAME,
+                report.rows,
+                report.load_seconds,
+                report.rows as f64 / report.load_seconds.max(f64::EPSILON),
+                report.index_seconds,
+                if report.fresh_database {
+                    ""
+                } else {
+                    " (database not fresh: indexes kept, rows checked)"
+                }
+            );
+            println!(
+                "sign in as {} / {}",
+                synthetic::ADMIN_EMAIL,
+                demo::DEMO_PASSWORD
             );
             Ok(())
         }

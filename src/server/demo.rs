@@ -110,21 +110,18 @@ fn demo_id(kind: &str, key: &str) -> Uuid {
     Uuid::new_v5(&NAMESPACE, format!("{kind}:{key}").as_bytes())
 }
 
-/// A valid Salesforce id with the given key prefix, derived from `n`.
+/// A valid Salesforce id with the given key prefix; distinct `n` below 62^9 give distinct ids, because
+/// multiplying by a constant coprime to 62^9 permutes that range (and mixes letter case like real ids).
 pub fn salesforce_id(prefix: &str, n: u64) -> SalesforceId {
     const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    const RANGE: u128 = 13_537_086_546_263_552; // 62^9
+    const SPREAD: u128 = 0x9E37_79B9_7F4A_7C15; // odd and not a multiple of 31
+    let mut x = (u128::from(n) * SPREAD) % RANGE;
     let mut body = String::from(prefix);
     body.push_str("5e0");
-    let mut x = n.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    while body.len() < 15 {
+    for _ in 0..9 {
         body.push(ALPHABET[(x % 62) as usize] as char);
         x /= 62;
-        if x == 0 {
-            x = n
-                .wrapping_add(body.len() as u64)
-                .wrapping_mul(0x2545_F491_4F6C_DD1D)
-                | 1;
-        }
     }
     SalesforceId::parse(&body)
         .unwrap_or_else(|_| unreachable!("generated ids are 15 alphanumerics"))
@@ -400,7 +397,9 @@ mod tests {
             assert_eq!(SalesforceId::parse(id.short()).unwrap(), id);
             assert_eq!(id.object_type(), Some("Lead"));
         }
-        assert_ne!(salesforce_id("003", 1), salesforce_id("003", 2));
+        let distinct: std::collections::HashSet<_> =
+            (0..20_000).map(|n| salesforce_id("003", n)).collect();
+        assert_eq!(distinct.len(), 20_000);
     }
 
     #[test]

@@ -68,31 +68,11 @@ struct DeletedCalls {
     last_at: Option<OffsetDateTime>,
 }
 
-/// Erases all call and message data of one customer record of `account_id`, as `actor_id`. Returns the id of
-/// the `erasures` row. Concurrent calls for one record wait on the row lock; all but the first then see it
-/// erased and get `AlreadyErased`.
-pub async fn erase_customer(
-    pool: &PgPool,
-    account_id: Uuid,
-    actor_id: Uuid,
-    customer_id: Uuid,
-) -> Result<(Uuid, ErasureCounts), EraseError> {
-    let mut tx = pool.begin().await?;
-    let customer = sqlx::query_as::<_, LockedCustomer>(
-        "select object_type, salesforce_id, erased_at from customers where account_id = $1 and id = $2 for update",
-    )
-    .bind(account_id)
-    .bind(customer_id)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(EraseError::NotFound)?;
-    if customer.erased_at.is_some() {
-        return Err(EraseError::AlreadyErased);
-    }
-    let erasure_id = Uuid::new_v4();
+/// Locks customer `$2` of account `$1` for the erasure.
+pub const LOCK_CUSTOMER_SQL: &str = "select object_type, salesforce_id, erased_at from customers where account_id = $1 and id = $2 for update";
 
-    let messages = sqlx::query_as::<_, DeletedMessages>(
-        "with gone as (
+/// Deletes the messages of customer `$2`, queueing their media for erasure `$3`, and counts them.
+pub const DELETE_MESSAGES_SQL: &str = "with gone as (
              delete from messages where account_id = $1 and customer_id = $2 returning media_keys, sent_at
          ), queued as (
              insert into object_deletions (account_id, erasure_id, object_key)
@@ -100,16 +80,10 @@ pub async fn erase_customer(
          )
          select count(*) as messages, coalesce(sum(cardinality(media_keys)), 0)::bigint as media,
                 min(sent_at) as first_at, max(sent_at) as last_at
-         from gone",
-    )
-    .bind(account_id)
-    .bind(customer_id)
-    .bind(erasure_id)
-    .fetch_one(&mut *tx)
-    .await?;
+         from gone";
 
-    let calls = sqlx::query_as::<_, DeletedCalls>(
-        "with gone as (
+/// Deletes the calls of customer `$2`, queueing their recordings for erasure `$3`, and counts them.
+pub const DELETE_CALLS_SQL: &str = "with gone as (
              delete from calls where account_id = $1 and customer_id = $2
              returning recording_key, is_voicemail, transcript is not null as had_transcript, started_at
          ), queued as (
@@ -121,13 +95,46 @@ pub async fn erase_customer(
                 count(*) filter (where is_voicemail) as voicemails,
                 count(*) filter (where had_transcript) as transcripts,
                 min(started_at) as first_at, max(started_at) as last_at
-         from gone",
-    )
-    .bind(account_id)
-    .bind(customer_id)
-    .bind(erasure_id)
-    .fetch_one(&mut *tx)
-    .await?;
+         from gone";
+
+/// Marks customer `$2` of account `$1` erased by user `$3`.
+pub const MARK_ERASED_SQL: &str =
+    "update customers set erased_at = now(), erased_by = $3 where account_id = $1 and id = $2";
+
+/// Erases all call and message data of one customer record of `account_id`, as `actor_id`. Returns the id of
+/// the `erasures` row. Concurrent calls for one record wait on the row lock; all but the first then see it
+/// erased and get `AlreadyErased`.
+pub async fn erase_customer(
+    pool: &PgPool,
+    account_id: Uuid,
+    actor_id: Uuid,
+    customer_id: Uuid,
+) -> Result<(Uuid, ErasureCounts), EraseError> {
+    let mut tx = pool.begin().await?;
+    let customer = sqlx::query_as::<_, LockedCustomer>(LOCK_CUSTOMER_SQL)
+        .bind(account_id)
+        .bind(customer_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(EraseError::NotFound)?;
+    if customer.erased_at.is_some() {
+        return Err(EraseError::AlreadyErased);
+    }
+    let erasure_id = Uuid::new_v4();
+
+    let messages = sqlx::query_as::<_, DeletedMessages>(DELETE_MESSAGES_SQL)
+        .bind(account_id)
+        .bind(customer_id)
+        .bind(erasure_id)
+        .fetch_one(&mut *tx)
+        .await?;
+
+    let calls = sqlx::query_as::<_, DeletedCalls>(DELETE_CALLS_SQL)
+        .bind(account_id)
+        .bind(customer_id)
+        .bind(erasure_id)
+        .fetch_one(&mut *tx)
+        .await?;
 
     let counts = ErasureCounts {
         calls: calls.calls,
@@ -140,14 +147,12 @@ pub async fn erase_customer(
         last_activity_at: latest(calls.last_at, messages.last_at),
     };
 
-    sqlx::query(
-        "update customers set erased_at = now(), erased_by = $3 where account_id = $1 and id = $2",
-    )
-    .bind(account_id)
-    .bind(customer_id)
-    .bind(actor_id)
-    .execute(&mut *tx)
-    .await?;
+    sqlx::query(MARK_ERASED_SQL)
+        .bind(account_id)
+        .bind(customer_id)
+        .bind(actor_id)
+        .execute(&mut *tx)
+        .await?;
     sqlx::query(
         "insert into erasures (id, account_id, customer_id, object_type, salesforce_id, erased_by,
              calls_deleted, recordings_deleted, voicemails_deleted, transcripts_deleted, messages_deleted,

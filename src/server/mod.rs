@@ -11,3 +11,4 @@ pub mod http;
 pub mod input;
 pub mod state;
 pub mod storage;
+pub mod synthetic;

@@ -54,11 +54,8 @@ const SUMMARY_COLUMNS: &str = "select cu.id, cu.object_type, cu.name, cu.email, 
         (select count(*) from messages m where m.account_id = cu.account_id and m.customer_id = cu.id) as messages
      from customers cu";
 
-pub async fn search(
-    pool: &PgPool,
-    account_id: Uuid,
-    query: &CustomerQuery,
-) -> sqlx::Result<Vec<CustomerSummary>> {
+/// The search statement for a query and the value bound as `$2` (`$1` account, `$3` limit).
+pub fn search_sql(query: &CustomerQuery) -> (String, &str) {
     let (condition, value) = match query {
         CustomerQuery::Email(email) => ("lower(cu.email) = $2", email.as_str()),
         CustomerQuery::SalesforceId(id) => ("cu.salesforce_id = $2", id.as_str()),
@@ -66,6 +63,15 @@ pub async fn search(
     let sql = format!(
         "{SUMMARY_COLUMNS} where cu.account_id = $1 and {condition} order by cu.object_type, cu.name, cu.id limit $3"
     );
+    (sql, value)
+}
+
+pub async fn search(
+    pool: &PgPool,
+    account_id: Uuid,
+    query: &CustomerQuery,
+) -> sqlx::Result<Vec<CustomerSummary>> {
+    let (sql, value) = search_sql(query);
     let rows = sqlx::query_as::<_, SummaryRow>(&sql)
         .bind(account_id)
         .bind(value)
@@ -75,14 +81,18 @@ pub async fn search(
     Ok(rows.into_iter().map(SummaryRow::into_summary).collect())
 }
 
+/// One customer by id (`$1` account, `$2` customer).
+pub fn find_sql() -> String {
+    format!("{SUMMARY_COLUMNS} where cu.account_id = $1 and cu.id = $2")
+}
+
 /// One customer of the account with its phone number, or `None`.
 pub async fn find(
     pool: &PgPool,
     account_id: Uuid,
     customer_id: Uuid,
 ) -> sqlx::Result<Option<(CustomerSummary, Option<String>)>> {
-    let sql = format!("{SUMMARY_COLUMNS} where cu.account_id = $1 and cu.id = $2");
-    let row = sqlx::query_as::<_, SummaryRow>(&sql)
+    let row = sqlx::query_as::<_, SummaryRow>(&find_sql())
         .bind(account_id)
         .bind(customer_id)
         .fetch_optional(pool)
@@ -129,6 +139,15 @@ struct CallRow {
     has_transcript: bool,
 }
 
+/// Calls of a customer, newest first, before an optional cursor (`$3`, `$4`), `$5` rows.
+pub const CALLS_PAGE_SQL: &str = "select id, started_at, direction, from_number, to_number, duration_seconds, disposition,
+                recording_key is not null as has_recording, is_voicemail, transcript is not null as has_transcript
+         from calls
+         where account_id = $1 and customer_id = $2
+           and ($3::timestamptz is null or (started_at, id) < ($3, $4))
+         order by started_at desc, id desc
+         limit $5";
+
 /// One page of the customer's calls, newest first, after `before` when given; and the cursor of the next page.
 pub async fn calls_page(
     pool: &PgPool,
@@ -136,22 +155,14 @@ pub async fn calls_page(
     customer_id: Uuid,
     before: Option<Cursor>,
 ) -> sqlx::Result<(Vec<CallEntry>, Option<String>)> {
-    let rows = sqlx::query_as::<_, CallRow>(
-        "select id, started_at, direction, from_number, to_number, duration_seconds, disposition,
-                recording_key is not null as has_recording, is_voicemail, transcript is not null as has_transcript
-         from calls
-         where account_id = $1 and customer_id = $2
-           and ($3::timestamptz is null or (started_at, id) < ($3, $4))
-         order by started_at desc, id desc
-         limit $5",
-    )
-    .bind(account_id)
-    .bind(customer_id)
-    .bind(before.map(|c| c.at))
-    .bind(before.map(|c| c.id))
-    .bind(ACTIVITY_PAGE_SIZE + 1)
-    .fetch_all(pool)
-    .await?;
+    let rows = sqlx::query_as::<_, CallRow>(CALLS_PAGE_SQL)
+        .bind(account_id)
+        .bind(customer_id)
+        .bind(before.map(|c| c.at))
+        .bind(before.map(|c| c.id))
+        .bind(ACTIVITY_PAGE_SIZE + 1)
+        .fetch_all(pool)
+        .await?;
     let entries: Vec<CallEntry> = rows
         .into_iter()
         .map(|r| CallEntry {
@@ -184,6 +195,14 @@ struct MessageRow {
     media_count: i32,
 }
 
+/// Messages of a customer, newest first, before an optional cursor (`$3`, `$4`), `$5` rows.
+pub const MESSAGES_PAGE_SQL: &str = "select id, sent_at, direction, from_number, to_number, body, cardinality(media_keys) as media_count
+         from messages
+         where account_id = $1 and customer_id = $2
+           and ($3::timestamptz is null or (sent_at, id) < ($3, $4))
+         order by sent_at desc, id desc
+         limit $5";
+
 /// One page of the customer's messages, newest first, after `before` when given; and the next page's cursor.
 pub async fn messages_page(
     pool: &PgPool,
@@ -191,21 +210,14 @@ pub async fn messages_page(
     customer_id: Uuid,
     before: Option<Cursor>,
 ) -> sqlx::Result<(Vec<MessageEntry>, Option<String>)> {
-    let rows = sqlx::query_as::<_, MessageRow>(
-        "select id, sent_at, direction, from_number, to_number, body, cardinality(media_keys) as media_count
-         from messages
-         where account_id = $1 and customer_id = $2
-           and ($3::timestamptz is null or (sent_at, id) < ($3, $4))
-         order by sent_at desc, id desc
-         limit $5",
-    )
-    .bind(account_id)
-    .bind(customer_id)
-    .bind(before.map(|c| c.at))
-    .bind(before.map(|c| c.id))
-    .bind(ACTIVITY_PAGE_SIZE + 1)
-    .fetch_all(pool)
-    .await?;
+    let rows = sqlx::query_as::<_, MessageRow>(MESSAGES_PAGE_SQL)
+        .bind(account_id)
+        .bind(customer_id)
+        .bind(before.map(|c| c.at))
+        .bind(before.map(|c| c.id))
+        .bind(ACTIVITY_PAGE_SIZE + 1)
+        .fetch_all(pool)
+        .await?;
     let entries: Vec<MessageEntry> = rows
         .into_iter()
         .map(|r| MessageEntry {
@@ -252,14 +264,9 @@ struct CountsRow {
     last_message: Option<OffsetDateTime>,
 }
 
-/// What erasing the customer would remove right now.
-pub async fn pending_counts(
-    pool: &PgPool,
-    account_id: Uuid,
-    customer_id: Uuid,
-) -> sqlx::Result<ErasureCounts> {
-    let row = sqlx::query_as::<_, CountsRow>(
-        "select c.calls, c.recordings, c.voicemails, c.transcripts, c.first_call, c.last_call,
+/// What an erasure of customer `$2` of account `$1` would remove.
+pub const PENDING_COUNTS_SQL: &str =
+    "select c.calls, c.recordings, c.voicemails, c.transcripts, c.first_call, c.last_call,
                 m.messages, m.media, m.first_message, m.last_message
          from (select count(*) as calls,
                       count(recording_key) filter (where not is_voicemail) as recordings,
@@ -270,12 +277,19 @@ pub async fn pending_counts(
               (select count(*) as messages,
                       coalesce(sum(cardinality(media_keys)), 0)::bigint as media,
                       min(sent_at) as first_message, max(sent_at) as last_message
-               from messages where account_id = $1 and customer_id = $2) m",
-    )
-    .bind(account_id)
-    .bind(customer_id)
-    .fetch_one(pool)
-    .await?;
+               from messages where account_id = $1 and customer_id = $2) m";
+
+/// What erasing the customer would remove right now.
+pub async fn pending_counts(
+    pool: &PgPool,
+    account_id: Uuid,
+    customer_id: Uuid,
+) -> sqlx::Result<ErasureCounts> {
+    let row = sqlx::query_as::<_, CountsRow>(PENDING_COUNTS_SQL)
+        .bind(account_id)
+        .bind(customer_id)
+        .fetch_one(pool)
+        .await?;
     Ok(ErasureCounts {
         calls: row.calls,
         recordings: row.recordings,
@@ -317,23 +331,25 @@ struct ReceiptRow {
     last_activity_at: Option<OffsetDateTime>,
 }
 
+/// The erasure receipt of customer `$2` of account `$1`.
+pub const RECEIPT_SQL: &str =
+    "select e.id, e.erased_at, u.name as erased_by_name, e.calls_deleted, e.recordings_deleted,
+                e.voicemails_deleted, e.transcripts_deleted, e.messages_deleted, e.media_deleted,
+                e.first_activity_at, e.last_activity_at
+         from erasures e join users u on u.account_id = e.account_id and u.id = e.erased_by
+         where e.account_id = $1 and e.customer_id = $2";
+
 /// The erasure receipt of a customer, when it was erased.
 pub async fn erasure_receipt(
     pool: &PgPool,
     account_id: Uuid,
     customer_id: Uuid,
 ) -> sqlx::Result<Option<ErasureReceipt>> {
-    let row = sqlx::query_as::<_, ReceiptRow>(
-        "select e.id, e.erased_at, u.name as erased_by_name, e.calls_deleted, e.recordings_deleted,
-                e.voicemails_deleted, e.transcripts_deleted, e.messages_deleted, e.media_deleted,
-                e.first_activity_at, e.last_activity_at
-         from erasures e join users u on u.account_id = e.account_id and u.id = e.erased_by
-         where e.account_id = $1 and e.customer_id = $2",
-    )
-    .bind(account_id)
-    .bind(customer_id)
-    .fetch_optional(pool)
-    .await?;
+    let row = sqlx::query_as::<_, ReceiptRow>(RECEIPT_SQL)
+        .bind(account_id)
+        .bind(customer_id)
+        .fetch_optional(pool)
+        .await?;
     Ok(row.map(|r| ErasureReceipt {
         erasure_id: r.id,
         erased_at: r.erased_at,

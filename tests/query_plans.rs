@@ -1,0 +1,260 @@
+//! On a seeded synthetic tenant: the queries behind search, the customer page and the erasure read customers,
+//! calls and messages through indexes only (no sequential scan), and the `seed` data has the promised shapes.
+
+use customer_data_console::salesforce::SalesforceId;
+use customer_data_console::server::db::customers::{
+    CALLS_PAGE_SQL, CustomerQuery, MESSAGES_PAGE_SQL, PENDING_COUNTS_SQL, RECEIPT_SQL, find_sql,
+    search_sql,
+};
+use customer_data_console::server::erasure::{
+    DELETE_CALLS_SQL, DELETE_MESSAGES_SQL, LOCK_CUSTOMER_SQL, MARK_ERASED_SQL,
+};
+use customer_data_console::server::synthetic::{self, HEAVY_ACTIVITY, HEAVY_EMAIL, Size};
+use serde_json::Value;
+use sqlx::PgPool;
+use sqlx::postgres::PgArguments;
+use sqlx::query::Query;
+use sqlx::{Postgres, Row};
+use uuid::Uuid;
+
+const SIZE: Size = Size {
+    customers: 5_000,
+    calls: 60_000,
+    messages: 60_000,
+};
+const WATCHED: [&str; 3] = ["customers", "calls", "messages"];
+
+fn sequential_scans(plan: &Value, found: &mut Vec<String>) {
+    match plan {
+        Value::Object(node) => {
+            if node.get("Node Type").and_then(Value::as_str) == Some("Seq Scan") {
+                let relation = node
+                    .get("Relation Name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("?")
+                    .to_owned();
+                if WATCHED.contains(&relation.as_str()) {
+                    found.push(relation);
+                }
+            }
+            node.values().for_each(|v| sequential_scans(v, found));
+        }
+        Value::Array(items) => items.iter().for_each(|v| sequential_scans(v, found)),
+        _ => {}
+    }
+}
+
+async fn assert_index_only(pool: &PgPool, name: &str, query: Query<'_, Postgres, PgArguments>) {
+    let row = query
+        .fetch_one(pool)
+        .await
+        .unwrap_or_else(|e| panic!("EXPLAIN {name}: {e}"));
+    let plan: Value = row.get(0);
+    let mut scans = Vec::new();
+    sequential_scans(&plan, &mut scans);
+    assert!(
+        scans.is_empty(),
+        "{name} scans {scans:?} sequentially:\n{plan:#}"
+    );
+}
+
+async fn seeded(pool: &PgPool) -> (Uuid, Uuid) {
+    let report = synthetic::seed(pool, SIZE, false).await.expect("seed");
+    (report.account_id, report.heavy_customer_id)
+}
+
+#[sqlx::test]
+async fn search_page_and_erasure_queries_use_indexes(pool: PgPool) {
+    let (account, heavy) = seeded(&pool).await;
+    let sf: String = sqlx::query_scalar("select salesforce_id from customers where id = $1")
+        .bind(heavy)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let by_email = CustomerQuery::Email("person42@loadtest.example".into());
+    let by_id = CustomerQuery::SalesforceId(SalesforceId::parse(&sf).unwrap());
+    for (name, query) in [
+        ("search by email", &by_email),
+        ("search by Salesforce id", &by_id),
+    ] {
+        let (sql, value) = search_sql(query);
+        let explain = format!("explain (format json) {sql}");
+        assert_index_only(
+            &pool,
+            name,
+            sqlx::query(&explain)
+                .bind(account)
+                .bind(value)
+                .bind(100_i64),
+        )
+        .await;
+    }
+    let explain = |sql: &str| format!("explain (format json) {sql}");
+    let find = explain(&find_sql());
+    assert_index_only(
+        &pool,
+        "customer",
+        sqlx::query(&find).bind(account).bind(heavy),
+    )
+    .await;
+    let cursor_at = time::OffsetDateTime::now_utc() - time::Duration::days(30);
+    for (name, sql) in [
+        ("calls page", CALLS_PAGE_SQL),
+        ("messages page", MESSAGES_PAGE_SQL),
+    ] {
+        let first = explain(sql);
+        let q = sqlx::query(&first)
+            .bind(account)
+            .bind(heavy)
+            .bind(None::<time::OffsetDateTime>)
+            .bind(None::<Uuid>)
+            .bind(51_i64);
+        assert_index_only(&pool, name, q).await;
+        let older = sqlx::query(&first)
+            .bind(account)
+            .bind(heavy)
+            .bind(Some(cursor_at))
+            .bind(Some(Uuid::max()))
+            .bind(51_i64);
+        assert_index_only(&pool, name, older).await;
+    }
+    for (name, sql) in [
+        ("pending counts", PENDING_COUNTS_SQL),
+        ("receipt", RECEIPT_SQL),
+        ("lock", LOCK_CUSTOMER_SQL),
+    ] {
+        let e = explain(sql);
+        assert_index_only(&pool, name, sqlx::query(&e).bind(account).bind(heavy)).await;
+    }
+    for (name, sql) in [
+        ("delete messages", DELETE_MESSAGES_SQL),
+        ("delete calls", DELETE_CALLS_SQL),
+    ] {
+        let e = explain(sql);
+        assert_index_only(
+            &pool,
+            name,
+            sqlx::query(&e)
+                .bind(account)
+                .bind(heavy)
+                .bind(Uuid::new_v4()),
+        )
+        .await;
+    }
+    let e = explain(MARK_ERASED_SQL);
+    assert_index_only(
+        &pool,
+        "mark erased",
+        sqlx::query(&e)
+            .bind(account)
+            .bind(heavy)
+            .bind(Uuid::new_v4()),
+    )
+    .await;
+}
+
+#[sqlx::test]
+async fn the_seed_has_duplicates_a_heavy_customer_and_valid_ids(pool: PgPool) {
+    let (account, heavy) = seeded(&pool).await;
+    let counts: (i64, i64, i64) = sqlx::query_as(
+        "select (select count(*) from customers where account_id = $1), (select count(*) from calls where account_id = $1),
+                (select count(*) from messages where account_id = $1)",
+    )
+    .bind(account)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        counts,
+        (
+            SIZE.customers as i64,
+            SIZE.calls as i64,
+            SIZE.messages as i64
+        )
+    );
+
+    let heavy_row: (String, i64, i64) = sqlx::query_as(
+        "select email, (select count(*) from calls where customer_id = $1), (select count(*) from messages where customer_id = $1)
+         from customers where id = $1",
+    )
+    .bind(heavy)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        heavy_row,
+        (
+            HEAVY_EMAIL.to_owned(),
+            HEAVY_ACTIVITY as i64,
+            HEAVY_ACTIVITY as i64
+        )
+    );
+
+    let shared: Vec<(String, Vec<String>)> = sqlx::query_as(
+        "select lower(email), array_agg(object_type order by object_type) from customers where account_id = $1
+         group by lower(email) having count(*) > 1",
+    )
+    .bind(account)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert!(
+        shared.len() >= (SIZE.customers / 10 - 1) as usize,
+        "{} shared emails",
+        shared.len()
+    );
+    assert!(
+        shared
+            .iter()
+            .all(|(_, types)| types == &vec!["Contact".to_owned(), "Lead".to_owned()])
+    );
+
+    let ids: Vec<(String, String)> =
+        sqlx::query_as("select salesforce_id, object_type from customers where account_id = $1")
+            .bind(account)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    for (id, object_type) in &ids {
+        let parsed = SalesforceId::parse(id).unwrap_or_else(|e| panic!("{id}: {e}"));
+        assert_eq!(parsed.as_str(), id, "stored ids are canonical");
+        assert_eq!(parsed.object_type(), Some(object_type.as_str()));
+    }
+
+    let busiest: i64 = sqlx::query_scalar(
+        "select max(n) from (select count(*) as n from calls where account_id = $1 and customer_id <> $2 group by customer_id) t",
+    )
+    .bind(account)
+    .bind(heavy)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let typical = SIZE.calls as i64 / SIZE.customers as i64;
+    assert!(
+        busiest > 5 * typical,
+        "a long tail: busiest {busiest}, typical {typical}"
+    );
+    let recordings: i64 = sqlx::query_scalar(
+        "select count(*) from calls where account_id = $1 and recording_key like 'recordings/%'",
+    )
+    .bind(account)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(recordings > SIZE.calls as i64 / 4);
+
+    let triggers_back: bool = sqlx::query_scalar(
+        "select count(*) = 2 from pg_trigger where tgname in ('calls_refuse_erased', 'messages_refuse_erased') and tgenabled = 'O'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(triggers_back);
+    let indexes: i64 = sqlx::query_scalar(
+        "select count(*) from pg_indexes where indexname in ('calls_customer_started_idx', 'messages_customer_sent_idx', 'customers_account_email_idx')",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(indexes, 3, "the indexes dropped for the load are back");
+}
