@@ -42,8 +42,9 @@ pub struct Report {
     pub fresh_database: bool,
 }
 
-/// Ids grow with the row number so that primary-key inserts append instead of splitting pages.
-fn row_id(table: u8, n: u64) -> Uuid {
+/// Ids grow with the row number so that primary-key inserts append instead of splitting pages. Table 1 is
+/// customers, 2 calls, 3 messages, 9 users; customer `n` of the tenant has id `row_id(1, n)`.
+pub fn row_id(table: u8, n: u64) -> Uuid {
     Uuid::from_u128((0x5EED_u128 << 112) | (u128::from(table) << 96) | u128::from(n))
 }
 
@@ -90,7 +91,7 @@ pub fn owner_of(j: u64, size_customers: u64, heavy: u64) -> u64 {
     let others = size_customers - 1;
     let busy = (others / 50).max(1);
     let h = mix(j);
-    if h % 2 == 0 {
+    if h.is_multiple_of(2) {
         1 + (h >> 1) % busy
     } else {
         1 + (h >> 1) % others
@@ -287,9 +288,9 @@ pub async fn seed(pool: &PgPool, size: Size, show_progress: bool) -> Result<Repo
             let owner = owner_of(j, customers, heavy_calls);
             let h = mix(j ^ 0xCA11);
             let id = row_id(2, j);
-            let inbound = h % 3 == 0;
-            let voicemail = !inbound && h % 7 == 0;
-            let recorded = voicemail || h % 2 == 0;
+            let inbound = h.is_multiple_of(3);
+            let voicemail = !inbound && h.is_multiple_of(7);
+            let recorded = voicemail || h.is_multiple_of(2);
             let customer_phone = phone_number(owner);
             let (from, to) = if inbound { (customer_phone.as_str(), "+14155559000") } else { ("+14155559000", customer_phone.as_str()) };
             let recording = if recorded { format!("recordings/{account}/{id}.wav") } else { "\\N".into() };
@@ -319,10 +320,10 @@ pub async fn seed(pool: &PgPool, size: Size, show_progress: bool) -> Result<Repo
             let owner = owner_of(j, customers, heavy_messages);
             let h = mix(j ^ 0x5115);
             let id = row_id(3, j);
-            let inbound = h % 2 == 0;
+            let inbound = h.is_multiple_of(2);
             let customer_phone = phone_number(owner);
             let (from, to) = if inbound { (customer_phone.as_str(), "+14155559000") } else { ("+14155559000", customer_phone.as_str()) };
-            let media = if h % 9 == 0 { format!("{{media/{account}/{id}/0.jpg}}") } else { "{}".into() };
+            let media = if h.is_multiple_of(9) { format!("{{media/{account}/{id}/0.jpg}}") } else { "{}".into() };
             out.push_str(&format!(
                 "{id}\t{account}\t{}\t{}\t{}\t{from}\t{to}\tSynthetic message {j}\t{}\t{media}\n",
                 row_id(1, owner),

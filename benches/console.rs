@@ -1,0 +1,506 @@
+//! The console benchmark (`scripts/bench`): on a database seeded by `customer-data-console seed`, measures each
+//! figure beside its limit in the same run and prints one Markdown table:
+//! search over HTTP vs the same SQL on the same pool; the SSR customer page vs a plain axum handler running the
+//! same queries; erasing 10,000 calls + 10,000 messages vs the same DELETEs in one transaction; the release
+//! wasm and JS sizes; hydration time and the longest main-thread task in Chromium.
+
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::Html;
+use axum::routing::get;
+use customer_data_console::server::db::customers::{self, CustomerQuery};
+use customer_data_console::server::storage::Storage;
+use customer_data_console::server::{db, demo, http, synthetic};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+const SEARCH_REPS: usize = 1_000;
+const PAGE_SECONDS: u64 = 8;
+const PAGE_CLIENTS: usize = 8;
+const ERASE_REPS: usize = 5;
+const HYDRATION_REPS: usize = 15;
+
+struct Stats {
+    p50: f64,
+    p99: f64,
+}
+
+fn stats(mut millis: Vec<f64>) -> Stats {
+    millis.sort_by(f64::total_cmp);
+    let at =
+        |p: f64| millis[((p * millis.len() as f64).ceil() as usize).clamp(1, millis.len()) - 1];
+    Stats {
+        p50: at(0.50),
+        p99: at(0.99),
+    }
+}
+
+fn ms(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1000.0
+}
+
+async fn serve(router: Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, router).await.expect("serve") });
+    format!("http://{addr}")
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The comparison handler: the customer page's queries and its rows, written as HTML by hand.
+async fn plain_customer_page(State(pool): State<PgPool>, Path(id): Path<Uuid>) -> Html<String> {
+    let account = synthetic_account();
+    let (customer, phone) = customers::find(&pool, account, id)
+        .await
+        .expect("find")
+        .expect("customer");
+    let (pending, receipt, (calls, _), (messages, _)) = futures::try_join!(
+        customers::pending_counts(&pool, account, id),
+        customers::erasure_receipt(&pool, account, id),
+        customers::calls_page(&pool, account, id, None),
+        customers::messages_page(&pool, account, id, None),
+    )
+    .expect("queries");
+    let mut html = String::with_capacity(64 * 1024);
+    html.push_str("<!DOCTYPE html><html><head><title>Customer</title></head><body><main>");
+    html.push_str(&format!(
+        "<h1>{}</h1><p>{} {}</p><dl><dt>Email</dt><dd>{}</dd><dt>Phone</dt><dd>{}</dd><dt>Calls</dt><dd>{}</dd><dt>Messages</dt><dd>{}</dd></dl>",
+        escape(&customer.name),
+        escape(&customer.object_type),
+        escape(&customer.salesforce_id),
+        escape(customer.email.as_deref().unwrap_or("")),
+        escape(phone.as_deref().unwrap_or("")),
+        pending.calls,
+        pending.messages
+    ));
+    if receipt.is_some() {
+        html.push_str("<p>Call and message data deleted</p>");
+    }
+    html.push_str("<table><tbody>");
+    for call in calls {
+        html.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            customer_data_console::model::format_time(call.started_at),
+            escape(&call.direction),
+            escape(&call.from_number),
+            escape(&call.to_number),
+            customer_data_console::model::format_duration(call.duration_seconds),
+            escape(call.disposition.as_deref().unwrap_or(""))
+        ));
+    }
+    html.push_str("</tbody></table><table><tbody>");
+    for message in messages {
+        html.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            customer_data_console::model::format_time(message.sent_at),
+            escape(&message.direction),
+            escape(&message.from_number),
+            escape(&message.to_number),
+            escape(&message.body),
+            message.media_count
+        ));
+    }
+    html.push_str("</tbody></table></main></body></html>");
+    Html(html)
+}
+
+fn synthetic_account() -> Uuid {
+    Uuid::new_v5(&Uuid::NAMESPACE_OID, b"synthetic-tenant")
+}
+
+async fn signed_in_client(base: &str) -> reqwest::Client {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .expect("client");
+    let response = client
+        .post(format!("{base}/api/auth/login"))
+        .form(&[
+            ("email", synthetic::ADMIN_EMAIL),
+            ("password", demo::DEMO_PASSWORD),
+        ])
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(response.status(), 200, "bench admin sign-in");
+    client
+}
+
+/// Requests per second and latency of GET `url` with `clients` concurrent clients for `seconds`.
+async fn throughput(
+    client: &reqwest::Client,
+    url: String,
+    clients: usize,
+    seconds: u64,
+) -> (f64, Stats) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let client = client.clone();
+        let url = url.clone();
+        let stop = stop.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                let t = Instant::now();
+                let response = client.get(&url).send().await.expect("page");
+                assert_eq!(response.status(), 200);
+                response.bytes().await.expect("body");
+                latencies.push(ms(t));
+            }
+            latencies
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await.expect("client"));
+    }
+    let rps = all.len() as f64 / started.elapsed().as_secs_f64();
+    (rps, stats(all))
+}
+
+/// A fresh customer with 10,000 calls (half recorded, half transcribed) and 10,000 messages.
+async fn heavy_clone(pool: &PgPool, n: u64) -> Uuid {
+    let account = synthetic_account();
+    let mut tx = pool.begin().await.expect("tx");
+    let id: Uuid = sqlx::query_scalar(
+        "insert into customers (account_id, salesforce_id, object_type, name, email, phone)
+         values ($1, $2, 'Lead', 'Bench clone', $3, '+14155550100') returning id",
+    )
+    .bind(account)
+    .bind(demo::salesforce_id("00Q", 50_000_000 + n).as_str())
+    .bind(format!("clone{n}@loadtest.example"))
+    .fetch_one(&mut *tx)
+    .await
+    .expect("clone");
+    sqlx::query(
+        "insert into calls (account_id, customer_id, direction, from_number, to_number, started_at, duration_seconds,
+                            transcript, recording_key)
+         select $1, $2, 'outbound', '+14155559000', '+14155550100', now() - make_interval(secs => g), 60,
+                case when g % 2 = 0 then 'transcript' end,
+                case when g % 2 = 0 then 'recordings/bench/' || $2 || '/' || g || '.wav' end
+         from generate_series(1, 10000) g",
+    )
+    .bind(account)
+    .bind(id)
+    .execute(&mut *tx)
+    .await
+    .expect("calls");
+    sqlx::query(
+        "insert into messages (account_id, customer_id, direction, from_number, to_number, body, sent_at)
+         select $1, $2, 'inbound', '+14155550100', '+14155559000', 'message ' || g, now() - make_interval(secs => g)
+         from generate_series(1, 10000) g",
+    )
+    .bind(account)
+    .bind(id)
+    .execute(&mut *tx)
+    .await
+    .expect("messages");
+    tx.commit().await.expect("commit");
+    id
+}
+
+fn row(what: &str, measured: String, baseline: String, ratio: String, limit: &str, verdict: bool) {
+    println!(
+        "| {what} | {measured} | {baseline} | {ratio} | {limit} | {} |",
+        if verdict { "met" } else { "MISSED" }
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let url = std::env::var("DATABASE_URL").expect("DATABASE_URL of a database seeded by `seed`");
+    let site_root = std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".into());
+    let pool = db::connect(&url).await.expect("connect");
+    let account = synthetic_account();
+    let (customers_n, calls_n, messages_n): (i64, i64, i64) = sqlx::query_as(
+        "select (select count(*) from customers where account_id = $1), (select count(*) from calls where account_id = $1),
+                (select count(*) from messages where account_id = $1)",
+    )
+    .bind(account)
+    .fetch_one(&pool)
+    .await
+    .expect("sizes");
+    assert!(
+        customers_n > 0,
+        "seed the database first: customer-data-console seed"
+    );
+
+    let objects = std::env::temp_dir().join("cdc-bench-objects");
+    let storage = Storage::local(&objects).expect("store");
+    let placeholder: std::net::SocketAddr = "127.0.0.1:0".parse().expect("addr");
+    let state = http::app_state(
+        http::leptos_options(&site_root, placeholder),
+        pool.clone(),
+        storage,
+    );
+    let console = serve(http::router(state, false).expect("router")).await;
+    let plain = serve(
+        Router::new()
+            .route("/customers/{id}", get(plain_customer_page))
+            .with_state(pool.clone()),
+    )
+    .await;
+    let client = signed_in_client(&console).await;
+
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines().next().map(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .unwrap_or("0")
+                    .parse::<u64>()
+                    .unwrap_or(0)
+            })
+        })
+        .unwrap_or(0);
+    println!(
+        "Machine: {cores} cores, {:.1} GiB memory.",
+        memory as f64 / 1_048_576.0
+    );
+    println!("Tenant: {customers_n} customers, {calls_n} calls, {messages_n} messages.\n");
+    println!("| figure | console | baseline | ratio | limit | |");
+    println!("|---|---|---|---|---|---|");
+
+    // 1. Search, by email and by Salesforce id.
+    let sample: Vec<u64> = (0..SEARCH_REPS as u64)
+        .map(|k| 1 + (k * 7_919) % (customers_n as u64 - 1))
+        .collect();
+    for kind in ["email", "Salesforce id"] {
+        let mut inputs = Vec::new();
+        for &i in &sample {
+            let id = synthetic::row_id(1, i);
+            let (email, sf): (Option<String>, String) =
+                sqlx::query_as("select email, salesforce_id from customers where id = $1")
+                    .bind(id)
+                    .fetch_one(&pool)
+                    .await
+                    .expect("sample");
+            inputs.push(if kind == "email" {
+                email.unwrap_or_default()
+            } else {
+                sf
+            });
+        }
+        let (mut http_ms, mut sql_ms) = (Vec::new(), Vec::new());
+        for (k, input) in inputs.iter().enumerate() {
+            let t = Instant::now();
+            let response = client
+                .post(format!("{console}/api/customers/search"))
+                .form(&[("query", input.as_str())])
+                .send()
+                .await
+                .expect("search");
+            assert_eq!(response.status(), 200);
+            response.bytes().await.expect("body");
+            if k >= 20 {
+                http_ms.push(ms(t));
+            }
+            let query = if kind == "email" {
+                CustomerQuery::Email(input.to_lowercase())
+            } else {
+                CustomerQuery::SalesforceId(
+                    customer_data_console::salesforce::SalesforceId::parse(input).expect("id"),
+                )
+            };
+            let (sql, value) = customers::search_sql(&query);
+            let t = Instant::now();
+            sqlx::query(&sql)
+                .bind(account)
+                .bind(value)
+                .bind(100_i64)
+                .fetch_all(&pool)
+                .await
+                .expect("sql");
+            if k >= 20 {
+                sql_ms.push(ms(t));
+            }
+        }
+        let (h, s) = (stats(http_ms), stats(sql_ms));
+        let ratio = h.p50 / s.p50;
+        row(
+            &format!("search by {kind}, p50 / p99"),
+            format!("{:.2} / {:.2} ms", h.p50, h.p99),
+            format!("SQL {:.2} / {:.2} ms", s.p50, s.p99),
+            format!("{ratio:.2}x"),
+            "p50 ≤ 1.5x SQL, p99 < 10 ms",
+            ratio <= 1.5 && h.p99 < 10.0,
+        );
+    }
+
+    // 2. The SSR customer page against the plain handler.
+    let page_customer = synthetic::row_id(1, 1);
+    let (ssr_rps, ssr) = throughput(
+        &client,
+        format!("{console}/customers/{page_customer}"),
+        PAGE_CLIENTS,
+        PAGE_SECONDS,
+    )
+    .await;
+    let plain_client = reqwest::Client::new();
+    let (plain_rps, plain_stats) = throughput(
+        &plain_client,
+        format!("{plain}/customers/{page_customer}"),
+        PAGE_CLIENTS,
+        PAGE_SECONDS,
+    )
+    .await;
+    let ratio = ssr_rps / plain_rps;
+    row(
+        &format!("customer page, {PAGE_CLIENTS} clients: req/s (p50 / p99)"),
+        format!("{ssr_rps:.0} ({:.1} / {:.1} ms)", ssr.p50, ssr.p99),
+        format!(
+            "plain axum {plain_rps:.0} ({:.1} / {:.1} ms)",
+            plain_stats.p50, plain_stats.p99
+        ),
+        format!("{ratio:.2}x"),
+        "≥ 0.7x plain",
+        ratio >= 0.7,
+    );
+
+    // 3. Erasing 10,000 calls + 10,000 messages.
+    let mut api_ms = Vec::new();
+    let heavy = synthetic::row_id(1, 0);
+    let mut targets = vec![heavy];
+    for n in 0..ERASE_REPS as u64 - 1 {
+        targets.push(heavy_clone(&pool, n).await);
+    }
+    for target in targets {
+        let t = Instant::now();
+        let response = client
+            .post(format!("{console}/api/customers/erase"))
+            .form(&[
+                ("customer_id", target.to_string().as_str()),
+                ("confirmation", "DELETE"),
+            ])
+            .send()
+            .await
+            .expect("erase");
+        assert_eq!(response.status(), 200, "erase {target}");
+        api_ms.push(ms(t));
+    }
+    let mut raw_ms = Vec::new();
+    for n in 0..ERASE_REPS as u64 {
+        let target = heavy_clone(&pool, 1_000 + n).await;
+        let t = Instant::now();
+        let mut tx = pool.begin().await.expect("tx");
+        sqlx::query("delete from messages where account_id = $1 and customer_id = $2")
+            .bind(account)
+            .bind(target)
+            .execute(&mut *tx)
+            .await
+            .expect("delete messages");
+        sqlx::query("delete from calls where account_id = $1 and customer_id = $2")
+            .bind(account)
+            .bind(target)
+            .execute(&mut *tx)
+            .await
+            .expect("delete calls");
+        tx.commit().await.expect("commit");
+        raw_ms.push(ms(t));
+    }
+    let (api, raw) = (stats(api_ms), stats(raw_ms));
+    let ratio = api.p50 / raw.p50;
+    row(
+        &format!("erase 10k calls + 10k messages, p50 / p99 of {ERASE_REPS}"),
+        format!("{:.0} / {:.0} ms", api.p50, api.p99),
+        format!("DELETEs {:.0} / {:.0} ms", raw.p50, raw.p99),
+        format!("{ratio:.2}x"),
+        "≤ 1.3x DELETEs, < 250 ms",
+        ratio <= 1.3 && api.p50 < 250.0,
+    );
+
+    // 4 and 5. Sizes and hydration, measured by Chromium.
+    let output = Command::new("node")
+        .current_dir("end2end")
+        .args([
+            "bench/hydration.cjs",
+            &console,
+            &format!("../{site_root}/pkg"),
+            &format!("/customers/{page_customer}"),
+            synthetic::ADMIN_EMAIL,
+            demo::DEMO_PASSWORD,
+            &HYDRATION_REPS.to_string(),
+        ])
+        .output()
+        .expect("node");
+    assert!(
+        output.status.success(),
+        "hydration bench: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let browser: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let kb = |v: &serde_json::Value| v.as_f64().unwrap_or(0.0) / 1024.0;
+    let wasm = &browser["wasm"];
+    row(
+        "release wasm: raw / gzip / brotli",
+        format!(
+            "{:.0} / {:.0} / {:.0} KB",
+            kb(&wasm["raw"]),
+            kb(&wasm["gzip"]),
+            kb(&wasm["brotli"])
+        ),
+        "-".into(),
+        "-".into(),
+        "≤ 150 KB brotli",
+        kb(&wasm["brotli"]) <= 150.0,
+    );
+    let js = &browser["js"];
+    row(
+        "release JS: raw / gzip / brotli",
+        format!(
+            "{:.0} / {:.0} / {:.0} KB",
+            kb(&js["raw"]),
+            kb(&js["gzip"]),
+            kb(&js["brotli"])
+        ),
+        "-".into(),
+        "-".into(),
+        "-",
+        true,
+    );
+    let hydration = &browser["hydration_ms"];
+    let longest = &browser["longest_task_ms"];
+    let f = |v: &serde_json::Value| v.as_f64().unwrap_or(f64::NAN);
+    row(
+        &format!("navigation to data-hydrated, p50 / p99 of {HYDRATION_REPS}"),
+        format!(
+            "{:.0} / {:.0} ms",
+            f(&hydration["p50"]),
+            f(&hydration["p99"])
+        ),
+        "-".into(),
+        "-".into(),
+        "< 50 ms",
+        f(&hydration["p99"]) < 50.0,
+    );
+    row(
+        "longest main-thread task (0 = none over 50 ms), p50 / p99",
+        format!("{:.0} / {:.0} ms", f(&longest["p50"]), f(&longest["p99"])),
+        "-".into(),
+        "-".into(),
+        "no task over 50 ms",
+        f(&longest["p99"]) <= 50.0,
+    );
+    let _ = std::fs::remove_dir_all(objects);
+}

@@ -1,0 +1,72 @@
+// Benchmark helper: sizes of the release wasm and JS (raw, gzip, brotli) and, in Chromium, the time from
+// navigation to <body data-hydrated> and the longest main-thread task on a customer page.
+// Usage: node bench/hydration.cjs <base-url> <pkg-dir> <customer-path> <email> <password> <repetitions>
+// Prints one JSON object.
+const fs = require("fs");
+const path = require("path");
+const zlib = require("zlib");
+const { chromium } = require("@playwright/test");
+
+function sizes(file) {
+  const raw = fs.readFileSync(file);
+  return {
+    raw: raw.length,
+    gzip: zlib.gzipSync(raw, { level: 9 }).length,
+    brotli: zlib.brotliCompressSync(raw, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } }).length,
+  };
+}
+
+function percentile(values, p) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+(async () => {
+  const [base, pkgDir, customerPath, email, password, reps] = process.argv.slice(2);
+  const files = fs.readdirSync(pkgDir);
+  const wasm = files.find((f) => f.endsWith(".wasm"));
+  const js = files.find((f) => f.endsWith(".js"));
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  const context = await browser.newContext();
+  const login = await context.request.post(`${base}/api/auth/login`, { form: { email, password } });
+  if (login.status() !== 200) throw new Error(`sign-in failed: ${login.status()}`);
+  await context.addInitScript(() => {
+    window.__longest = 0;
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) window.__longest = Math.max(window.__longest, entry.duration);
+    }).observe({ type: "longtask", buffered: true });
+    new MutationObserver((_, observer) => {
+      if (document.body && document.body.hasAttribute("data-hydrated")) {
+        window.__hydratedAt = performance.now();
+        observer.disconnect();
+      }
+    }).observe(document, { attributes: true, subtree: true, attributeFilter: ["data-hydrated"] });
+  });
+  const page = await context.newPage();
+  const hydration = [];
+  const longest = [];
+  for (let i = 0; i < Number(reps) + 1; i++) {
+    await page.goto(`${base}${customerPath}`);
+    await page.waitForSelector("body[data-hydrated]", { state: "attached", timeout: 30000 });
+    await page.waitForTimeout(100);
+    const m = await page.evaluate(() => ({ at: window.__hydratedAt, longest: window.__longest }));
+    if (i === 0) continue; // the first load warms the HTTP cache and the wasm compile cache
+    hydration.push(m.at);
+    longest.push(m.longest);
+  }
+  await browser.close();
+  console.log(
+    JSON.stringify({
+      wasm: sizes(path.join(pkgDir, wasm)),
+      js: sizes(path.join(pkgDir, js)),
+      hydration_ms: { p50: percentile(hydration, 50), p99: percentile(hydration, 99) },
+      longest_task_ms: { p50: percentile(longest, 50), p99: percentile(longest, 99) },
+    }),
+  );
+})().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
