@@ -198,7 +198,9 @@ async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
     let options = http::leptos_options(&config.site_root, config.listen);
     let state = http::app_state(options, pool.clone(), storage);
     let app = http::router(state.clone(), config.secure_cookies)?;
-    tokio::spawn(erasure::run_outbox_worker(state));
+    if config.outbox_worker {
+        tokio::spawn(erasure::run_outbox_worker(state));
+    }
     let session_store = tower_sessions_sqlx_store::PostgresStore::new(pool)
         .with_table_name("sessions")
         .map_err(|e| format!("session store: {e}"))?;

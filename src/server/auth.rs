@@ -55,7 +55,7 @@ pub async fn sign_in(session: &Session, email: &str, password: &str) -> Result<(
     if email_key.is_empty() || password.is_empty() {
         return Err(AppError::invalid("Enter your email and password."));
     }
-    if email_key.len() > 320 || password.len() > 1024 {
+    if email_key.len() > 320 || password.len() > 1024 || email_key.chars().any(char::is_control) {
         return Err(AppError::BadCredentials);
     }
     let recent = db::users::recent_login_failures(&state.pool, &email_key, LOGIN_WINDOW_MINUTES)

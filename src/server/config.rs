@@ -32,6 +32,9 @@ pub struct Config {
         global = true
     )]
     pub object_store_dir: PathBuf,
+    /// Run the worker that deletes erased records' stored files in this process (off for a web-only instance).
+    #[arg(long, env = "OUTBOX_WORKER", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub outbox_worker: bool,
     /// Mark the session cookie Secure; set this when the console is served over https.
     #[arg(long, env = "SECURE_COOKIES", default_value_t = false, global = true)]
     pub secure_cookies: bool,

@@ -1,0 +1,312 @@
+//! Every endpoint times every actor. The endpoint list is checked against the server functions registered in
+//! the binary, so a new server function without a row here fails this test. After each refused call the
+//! database snapshot is unchanged; GETs do nothing and foreign-origin POSTs are refused everywhere.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::*;
+use reqwest::StatusCode;
+use sqlx::PgPool;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Actor {
+    SignedOut,
+    Agent,
+    AdminWithoutPermission,
+    AdminWithPermissionSettingOff,
+    AdminWithAccess,
+    AdminOfAnotherAccount,
+}
+
+use Actor::*;
+
+struct Ids {
+    blair: String,
+    casey: String,
+    jordan_lead: String,
+}
+
+/// One row of the matrix: the endpoint, its form, and the status each actor gets.
+struct Endpoint {
+    path: &'static str,
+    form: fn(&Ids, Actor) -> Vec<(&'static str, String)>,
+    expected: fn(Actor) -> u16,
+}
+
+fn admin_ok(actor: Actor) -> u16 {
+    match actor {
+        SignedOut => 401,
+        Agent => 403,
+        _ => 200,
+    }
+}
+
+fn customer_data(actor: Actor, other_account: u16) -> u16 {
+    match actor {
+        SignedOut => 401,
+        AdminWithAccess => 200,
+        AdminOfAnotherAccount => other_account,
+        _ => 403,
+    }
+}
+
+/// Ordered so that state-changing calls that succeed come last and change nothing the earlier rows rely on.
+const MATRIX: &[Endpoint] = &[
+    Endpoint {
+        path: "/api/auth/viewer",
+        form: |_, _| vec![],
+        expected: |_| 200,
+    },
+    Endpoint {
+        path: "/api/settings/account",
+        form: |_, _| vec![],
+        expected: admin_ok,
+    },
+    Endpoint {
+        path: "/api/settings/customer-data",
+        // Saves the value the actor's account already has: allowed, and a no-op.
+        form: |_, actor| {
+            vec![(
+                "enabled",
+                (actor != AdminWithPermissionSettingOff && actor != SignedOut).to_string(),
+            )]
+        },
+        expected: admin_ok,
+    },
+    Endpoint {
+        path: "/api/users/search",
+        form: |_, _| vec![("query", "blair".into())],
+        expected: admin_ok,
+    },
+    Endpoint {
+        path: "/api/users/profile",
+        form: |ids, _| vec![("user_id", ids.blair.clone())],
+        expected: |a| {
+            if a == AdminOfAnotherAccount {
+                404
+            } else {
+                admin_ok(a)
+            }
+        },
+    },
+    Endpoint {
+        path: "/api/users/customer-data-permission",
+        form: |ids, _| vec![("user_id", ids.casey.clone()), ("enabled", "false".into())],
+        expected: |a| {
+            if a == AdminOfAnotherAccount {
+                404
+            } else {
+                admin_ok(a)
+            }
+        },
+    },
+    Endpoint {
+        path: "/api/customers/search",
+        form: |_, _| vec![("query", JORDAN.into())],
+        expected: |a| customer_data(a, 200),
+    },
+    Endpoint {
+        path: "/api/customers/detail",
+        form: |ids, _| vec![("customer_id", ids.jordan_lead.clone())],
+        expected: |a| customer_data(a, 404),
+    },
+    Endpoint {
+        path: "/api/customers/erase",
+        form: |ids, _| {
+            vec![
+                ("customer_id", ids.jordan_lead.clone()),
+                ("confirmation", "DELETE".into()),
+            ]
+        },
+        expected: |a| customer_data(a, 404),
+    },
+    Endpoint {
+        path: "/api/auth/login",
+        form: |_, _| {
+            vec![
+                ("email", "nobody@acme.example".into()),
+                ("password", "wrong".into()),
+            ]
+        },
+        expected: |_| 401,
+    },
+    Endpoint {
+        path: "/api/auth/logout",
+        form: |_, _| vec![],
+        expected: |a| if a == SignedOut { 401 } else { 200 },
+    },
+];
+
+#[test]
+fn every_registered_server_function_has_a_row() {
+    let registered: BTreeSet<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.to_owned())
+        .collect();
+    let covered: BTreeSet<String> = MATRIX.iter().map(|e| e.path.to_owned()).collect();
+    assert_eq!(registered, covered, "add a matrix row for each endpoint");
+}
+
+async fn prepare(console: &Console, actor: Actor) -> Client {
+    match actor {
+        SignedOut => console.anonymous(),
+        Agent => {
+            console.set_account_setting(ALEX, true).await;
+            console.signed_in(CASEY).await
+        }
+        AdminWithoutPermission => {
+            console.set_account_setting(ALEX, true).await;
+            console.signed_in(BLAIR).await
+        }
+        AdminWithPermissionSettingOff => {
+            console.set_permission(ALEX, true).await;
+            console.signed_in(ALEX).await
+        }
+        AdminWithAccess => {
+            console.give_alex_customer_data_access().await;
+            console.signed_in(ALEX).await
+        }
+        AdminOfAnotherAccount => {
+            console.set_account_setting(GINA, true).await;
+            console.set_permission(GINA, true).await;
+            console.signed_in(GINA).await
+        }
+    }
+}
+
+async fn ids(console: &Console) -> Ids {
+    let jordan_lead: uuid::Uuid =
+        sqlx::query_scalar("select id from customers where email = $1 and object_type = 'Lead'")
+            .bind(JORDAN)
+            .fetch_one(&console.pool)
+            .await
+            .unwrap();
+    Ids {
+        blair: console.user_id(BLAIR).await.to_string(),
+        casey: console.user_id(CASEY).await.to_string(),
+        jordan_lead: jordan_lead.to_string(),
+    }
+}
+
+async fn run_row_of_actor(pool: PgPool, actor: Actor) {
+    let console = Console::start(pool).await;
+    let client = prepare(&console, actor).await;
+    let ids = ids(&console).await;
+    for endpoint in MATRIX {
+        let form = (endpoint.form)(&ids, actor);
+        let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let before = console.snapshot().await;
+        let (status, body) = client.post(endpoint.path, &pairs).await;
+        let expected = (endpoint.expected)(actor);
+        assert_eq!(
+            status.as_u16(),
+            expected,
+            "{actor:?} on {}: {body}",
+            endpoint.path
+        );
+        assert_no_internal_text(&body);
+        if status != StatusCode::OK || endpoint.path != "/api/customers/erase" {
+            assert_eq!(
+                console.snapshot().await,
+                before,
+                "{actor:?} on {} changed the database",
+                endpoint.path
+            );
+        }
+    }
+}
+
+#[sqlx::test]
+async fn signed_out(pool: PgPool) {
+    run_row_of_actor(pool, SignedOut).await;
+}
+
+#[sqlx::test]
+async fn agent(pool: PgPool) {
+    run_row_of_actor(pool, Agent).await;
+}
+
+#[sqlx::test]
+async fn admin_without_the_permission(pool: PgPool) {
+    run_row_of_actor(pool, AdminWithoutPermission).await;
+}
+
+#[sqlx::test]
+async fn admin_with_the_permission_while_the_setting_is_off(pool: PgPool) {
+    run_row_of_actor(pool, AdminWithPermissionSettingOff).await;
+}
+
+#[sqlx::test]
+async fn admin_with_access(pool: PgPool) {
+    run_row_of_actor(pool, AdminWithAccess).await;
+}
+
+#[sqlx::test]
+async fn admin_of_another_account(pool: PgPool) {
+    run_row_of_actor(pool, AdminOfAnotherAccount).await;
+}
+
+#[sqlx::test]
+async fn gets_and_foreign_origins_change_nothing_on_any_endpoint(pool: PgPool) {
+    let console = Console::start(pool).await;
+    let client = prepare(&console, AdminWithAccess).await;
+    let ids = ids(&console).await;
+    for endpoint in MATRIX {
+        let form = (endpoint.form)(&ids, AdminWithAccess);
+        let before = console.snapshot().await;
+        let get = client
+            .http
+            .get(console.url(endpoint.path))
+            .query(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            get.status(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "GET {}",
+            endpoint.path
+        );
+        let foreign = client
+            .http
+            .post(console.url(endpoint.path))
+            .header("origin", "https://attacker.example")
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            foreign.status(),
+            StatusCode::FORBIDDEN,
+            "foreign POST {}",
+            endpoint.path
+        );
+        let cross = client
+            .http
+            .post(console.url(endpoint.path))
+            .header("sec-fetch-site", "cross-site")
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            cross.status(),
+            StatusCode::FORBIDDEN,
+            "cross-site POST {}",
+            endpoint.path
+        );
+        assert_eq!(
+            console.snapshot().await,
+            before,
+            "{} changed the database",
+            endpoint.path
+        );
+    }
+    let (_, viewer) = client.post("/api/auth/viewer", &[]).await;
+    assert_eq!(
+        viewer["email"],
+        serde_json::json!(ALEX),
+        "the refused logout did not end the session"
+    );
+}
