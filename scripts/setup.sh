@@ -121,9 +121,14 @@ recreate_database() {
   psql "$PG_BASE_URL/postgres" -qc "create database $1" >/dev/null
 }
 
-# cargo-leptos builds with these; the plain cargo commands use the same, so neither invalidates the other's cache.
+# cargo-leptos compiles debug builds with LEPTOS_OUTPUT_NAME set and RUSTFLAGS="--cfg erase_components" (added to
+# any RUSTFLAGS it inherits). Plain cargo commands get the same through `cargo_like_leptos`, so neither build
+# invalidates the other's cache; cargo-leptos itself must see no RUSTFLAGS.
 export LEPTOS_OUTPUT_NAME="customer-data-console"
-export RUSTFLAGS="--cfg erase_components"
+unset RUSTFLAGS
+cargo_like_leptos() {
+  RUSTFLAGS="--cfg erase_components" cargo "$@"
+}
 
 ensure_all() {
   ensure_system_packages
