@@ -55,6 +55,10 @@ impl Console {
         }
     }
 
+    pub fn object_store_dir(&self) -> &std::path::Path {
+        self._objects.path()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

@@ -1,0 +1,174 @@
+//! After an erasure nothing of the record's calls and messages is left anywhere: every column of every table
+//! (read from the catalog, so a new table is covered without editing this test) and every file of the object
+//! store are scanned for the record's content, phone number and storage keys. Only the Salesforce mirror fields
+//! of the customer row may keep the person's name, email and phone.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use customer_data_console::server::erasure::delete_due_objects;
+use reqwest::StatusCode;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+const PHONE: &str = "+19995550123";
+const MIRROR_COLUMNS: [&str; 5] = ["salesforce_id", "object_type", "name", "email", "phone"];
+
+fn files_under(dir: &Path, out: &mut Vec<String>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files_under(&path, out);
+        } else {
+            out.push(path.to_string_lossy().into_owned());
+        }
+    }
+}
+
+#[sqlx::test]
+async fn nothing_of_an_erased_record_is_left_in_any_table_or_file(pool: PgPool) {
+    let console = Console::start(pool).await;
+    console.give_alex_customer_data_access().await;
+    let marker = format!("mark{}", Uuid::new_v4().simple());
+    let customer: Uuid = sqlx::query_scalar(
+        "insert into customers (account_id, salesforce_id, object_type, name, email, phone)
+         select id, '0035e00MarkedOnAEI', 'Contact', 'Marked Person', 'marked.person@example.com', $1
+         from accounts where name = 'Acme Corp' returning id",
+    )
+    .bind(PHONE)
+    .fetch_one(&console.pool)
+    .await
+    .unwrap();
+    let storage = &console.state.storage;
+    let mut keys = Vec::new();
+    for n in 0..5 {
+        let recording = format!("recordings/{marker}/{n}.wav");
+        let media = format!("media/{marker}/{n}.jpg");
+        sqlx::query(
+            "insert into calls (account_id, customer_id, direction, from_number, to_number, started_at, duration_seconds,
+                                disposition, notes, transcript, is_voicemail, recording_key)
+             select account_id, id, 'inbound', $2, '+14155559000', now() - make_interval(days => $3), 90,
+                    'Connected', 'notes ' || $4, 'transcript ' || $4, $3 = 0, $5
+             from customers where id = $1",
+        )
+        .bind(customer)
+        .bind(PHONE)
+        .bind(n)
+        .bind(&marker)
+        .bind(&recording)
+        .execute(&console.pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "insert into messages (account_id, customer_id, direction, from_number, to_number, body, sent_at, media_keys)
+             select account_id, id, 'outbound', '+14155559000', $2, 'body ' || $3, now() - make_interval(days => $4),
+                    array[$5]
+             from customers where id = $1",
+        )
+        .bind(customer)
+        .bind(PHONE)
+        .bind(&marker)
+        .bind(n)
+        .bind(&media)
+        .execute(&console.pool)
+        .await
+        .unwrap();
+        for key in [recording, media] {
+            storage
+                .put(&key, format!("content of {marker}").into_bytes())
+                .await
+                .unwrap();
+            keys.push(key);
+        }
+    }
+
+    let alex = console.signed_in(ALEX).await;
+    let (status, body) = alex
+        .post(
+            "/api/customers/erase",
+            &[
+                ("customer_id", &customer.to_string()),
+                ("confirmation", "DELETE"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    while delete_due_objects(&console.pool, storage, 100)
+        .await
+        .unwrap()
+        .deleted
+        > 0
+    {}
+
+    let columns: Vec<(String, String, String)> = sqlx::query_as(
+        "select c.table_name::text, c.column_name::text, c.data_type::text
+         from information_schema.columns c join information_schema.tables t
+           on t.table_schema = c.table_schema and t.table_name = c.table_name
+         where c.table_schema = 'public' and t.table_type = 'BASE TABLE'",
+    )
+    .fetch_all(&console.pool)
+    .await
+    .unwrap();
+    let tables: std::collections::HashSet<&str> =
+        columns.iter().map(|(t, _, _)| t.as_str()).collect();
+    for expected in [
+        "calls",
+        "messages",
+        "erasures",
+        "object_deletions",
+        "audit_events",
+        "sessions",
+        "customers",
+    ] {
+        assert!(
+            tables.contains(expected),
+            "the catalog scan misses {expected}"
+        );
+    }
+    let mut scanned = 0;
+    for (table, column, data_type) in &columns {
+        let value = if data_type == "bytea" {
+            format!("encode(\"{column}\", 'escape')")
+        } else {
+            format!("\"{column}\"::text")
+        };
+        for needle in [marker.as_str(), PHONE] {
+            let is_mirror = table == "customers" && MIRROR_COLUMNS.contains(&column.as_str());
+            if is_mirror {
+                continue;
+            }
+            let sql = format!("select count(*) from \"{table}\" where strpos({value}, $1) > 0");
+            let found: i64 = sqlx::query_scalar(&sql)
+                .bind(needle)
+                .fetch_one(&console.pool)
+                .await
+                .unwrap();
+            assert_eq!(found, 0, "{table}.{column} still holds {needle}");
+            scanned += 1;
+        }
+    }
+    assert!(scanned > 100, "{scanned} column scans");
+
+    let mut files = Vec::new();
+    for key in &keys {
+        assert!(!storage.exists(key).await.unwrap(), "{key} is still stored");
+    }
+    files_under(console.object_store_dir(), &mut files);
+    assert!(
+        !files.is_empty(),
+        "the other records' files are still there"
+    );
+    assert!(
+        files.iter().all(|f| !f.contains(&marker)),
+        "a file of the erased record is left"
+    );
+    for file in &files {
+        let content = std::fs::read(file).unwrap();
+        assert!(
+            !String::from_utf8_lossy(&content).contains(&marker),
+            "{file} holds erased content"
+        );
+    }
+}

@@ -1,0 +1,183 @@
+//! Races: many erasures of one record, an erasure racing new calls for the same customer, and concurrent
+//! grant/revoke of one user.
+
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+async fn jordan_lead(console: &Console) -> Uuid {
+    sqlx::query_scalar("select id from customers where email = $1 and object_type = 'Lead'")
+        .bind(JORDAN)
+        .fetch_one(&console.pool)
+        .await
+        .unwrap()
+}
+
+#[sqlx::test]
+async fn twenty_concurrent_erasures_write_one_receipt(pool: PgPool) {
+    let console = Console::start(pool).await;
+    console.give_alex_customer_data_access().await;
+    let lead = jordan_lead(&console).await.to_string();
+    let mut clients = Vec::new();
+    for _ in 0..20 {
+        clients.push(console.signed_in(ALEX).await);
+    }
+    let form = [("customer_id", lead.as_str()), ("confirmation", "DELETE")];
+    let answers = futures::future::join_all(
+        clients
+            .iter()
+            .map(|c| c.post("/api/customers/erase", &form)),
+    )
+    .await;
+    let statuses: Vec<StatusCode> = answers.iter().map(|(s, _)| *s).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == StatusCode::OK).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::CONFLICT)
+            .count(),
+        19,
+        "{statuses:?}"
+    );
+    let receipts: i64 = sqlx::query_scalar("select count(*) from erasures")
+        .fetch_one(&console.pool)
+        .await
+        .unwrap();
+    assert_eq!(receipts, 1);
+}
+
+#[sqlx::test]
+async fn an_erasure_racing_new_calls_leaves_no_call_behind(pool: PgPool) {
+    let console = Console::start(pool).await;
+    console.give_alex_customer_data_access().await;
+    let alex = console.signed_in(ALEX).await;
+    let lead = jordan_lead(&console).await;
+    let initial_calls = console
+        .count("select count(*) from calls where customer_id = $1", lead)
+        .await;
+
+    let inserter = {
+        let pool = console.pool.clone();
+        tokio::spawn(async move {
+            let mut accepted = 0i64;
+            let mut refused = 0i64;
+            for _ in 0..300 {
+                let result = sqlx::query(
+                    "insert into calls (account_id, customer_id, direction, from_number, to_number, started_at, duration_seconds)
+                     select account_id, id, 'inbound', '+14155550001', '+14155559000', now(), 5 from customers where id = $1",
+                )
+                .bind(lead)
+                .execute(&pool)
+                .await;
+                match result {
+                    Ok(_) => accepted += 1,
+                    Err(_) => refused += 1,
+                }
+                tokio::task::yield_now().await;
+            }
+            (accepted, refused)
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let (status, receipt) = alex
+        .post(
+            "/api/customers/erase",
+            &[
+                ("customer_id", &lead.to_string()),
+                ("confirmation", "DELETE"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{receipt}");
+    let (accepted, refused) = inserter.await.unwrap();
+    assert!(
+        refused > 0,
+        "inserts after the erasure must be refused (accepted {accepted})"
+    );
+
+    let left = console
+        .count("select count(*) from calls where customer_id = $1", lead)
+        .await;
+    assert_eq!(left, 0, "a call was left behind");
+    let counted: i32 =
+        sqlx::query_scalar("select calls_deleted from erasures where customer_id = $1")
+            .bind(lead)
+            .fetch_one(&console.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        i64::from(counted),
+        initial_calls + accepted,
+        "every accepted call was erased and counted"
+    );
+    assert_eq!(
+        receipt["counts"]["calls"].as_i64(),
+        Some(initial_calls + accepted)
+    );
+}
+
+#[sqlx::test]
+async fn concurrent_grants_and_revokes_leave_a_consistent_state(pool: PgPool) {
+    let console = Console::start(pool).await;
+    console.set_account_setting(ALEX, true).await;
+    let blair = console.user_id(BLAIR).await.to_string();
+    let mut clients = Vec::new();
+    for _ in 0..20 {
+        clients.push(console.signed_in(ALEX).await);
+    }
+    let forms: Vec<[(&str, &str); 2]> = (0..20)
+        .map(|i| {
+            [
+                ("user_id", blair.as_str()),
+                ("enabled", if i % 2 == 0 { "true" } else { "false" }),
+            ]
+        })
+        .collect();
+    let answers = futures::future::join_all(
+        clients
+            .iter()
+            .zip(&forms)
+            .map(|(c, form)| c.post("/api/users/customer-data-permission", form)),
+    )
+    .await;
+    assert!(
+        answers.iter().all(|(s, _)| *s == StatusCode::OK),
+        "{answers:?}"
+    );
+
+    let held: bool = sqlx::query_scalar("select manage_customer_data from users where email = $1")
+        .bind(BLAIR)
+        .fetch_one(&console.pool)
+        .await
+        .unwrap();
+    let actions: Vec<String> = sqlx::query_scalar("select action from audit_events order by id")
+        .fetch_all(&console.pool)
+        .await
+        .unwrap();
+    assert!(!actions.is_empty());
+    for pair in actions.windows(2) {
+        assert_ne!(
+            pair[0], pair[1],
+            "each recorded event is a real change: {actions:?}"
+        );
+    }
+    let last_granted = actions
+        .last()
+        .map(|a| a == "customer_data_permission_granted")
+        .unwrap_or(false);
+    assert_eq!(
+        held, last_granted,
+        "the stored permission matches the last recorded change"
+    );
+    assert_eq!(
+        actions[0], "customer_data_permission_granted",
+        "Blair started without it"
+    );
+}

@@ -1,0 +1,338 @@
+//! The real binary killed with SIGKILL: in the middle of erasing a large record (the record is then fully
+//! intact or fully erased, and every stored file has its call or its outbox row), and after an erasure committed
+//! but before its files were deleted (a restarted server deletes them).
+
+mod common;
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use customer_data_console::server::demo;
+use customer_data_console::server::storage::Storage;
+use reqwest::StatusCode;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    async fn start(database_url: &str, objects: &Path, outbox_worker: bool) -> Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_customer-data-console"))
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .env("DATABASE_URL", database_url)
+            .env("OBJECT_STORE_DIR", objects)
+            .env("OUTBOX_WORKER", outbox_worker.to_string())
+            .env("RUST_LOG", "error")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the console");
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while reqwest::get(format!("{base}/login")).await.is_err() {
+            assert!(Instant::now() < deadline, "the console did not start");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Server { child, base }
+    }
+
+    async fn client(&self) -> reqwest::Client {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap();
+        let login = client
+            .post(format!("{}/api/auth/login", self.base))
+            .form(&[("email", ALEX), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(login.status(), StatusCode::OK);
+        client
+    }
+
+    fn kill(mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("reaped");
+    }
+}
+
+fn database_url(pool: &PgPool) -> String {
+    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
+    let server = base
+        .rsplit_once('/')
+        .map(|(s, _)| s.to_owned())
+        .unwrap_or(base);
+    format!(
+        "{server}/{}",
+        pool.connect_options()
+            .get_database()
+            .expect("database name")
+    )
+}
+
+struct State {
+    calls: i64,
+    messages: i64,
+    erased: bool,
+    receipts: i64,
+}
+
+async fn state_of(pool: &PgPool, customer: Uuid) -> State {
+    let (calls, messages, erased, receipts): (i64, i64, bool, i64) = sqlx::query_as(
+        "select (select count(*) from calls where customer_id = $1), (select count(*) from messages where customer_id = $1),
+                (select erased_at is not null from customers where id = $1),
+                (select count(*) from erasures where customer_id = $1)",
+    )
+    .bind(customer)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    State {
+        calls,
+        messages,
+        erased,
+        receipts,
+    }
+}
+
+/// Every stored file of `keys` still has its call row or its outbox row.
+async fn assert_no_orphan_files(pool: &PgPool, storage: &Storage, keys: &[String]) {
+    for key in keys {
+        if !storage.exists(key).await.unwrap() {
+            continue;
+        }
+        let referenced: bool = sqlx::query_scalar(
+            "select exists (select 1 from calls where recording_key = $1)
+                 or exists (select 1 from object_deletions where object_key = $1)",
+        )
+        .bind(key)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        assert!(
+            referenced,
+            "{key} is stored with neither its call nor an outbox row"
+        );
+    }
+}
+
+async fn wait_for_outbox_to_drain(pool: &PgPool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let left: i64 = sqlx::query_scalar("select count(*) from object_deletions")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        if left == 0 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{left} outbox rows made no progress"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[sqlx::test]
+async fn killed_mid_erasure_the_record_is_intact_or_fully_erased(pool: PgPool) {
+    let objects = tempfile::tempdir().unwrap();
+    let storage = Storage::local(objects.path()).unwrap();
+    demo::seed(&pool, &storage).await.unwrap();
+    sqlx::query("update accounts set manage_customer_data = true where name = 'Acme Corp'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("update users set manage_customer_data = true where email = $1")
+        .bind(ALEX)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let customer: Uuid = sqlx::query_scalar(
+        "insert into customers (account_id, salesforce_id, object_type, name, email)
+         select id, '00Q5e00BigRecorEEB', 'Lead', 'Big Record', 'big.record@example.com' from accounts where name = 'Acme Corp'
+         returning id",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let rows = 150_000;
+    sqlx::query(
+        "insert into calls (account_id, customer_id, direction, from_number, to_number, started_at, duration_seconds, recording_key)
+         select account_id, id, 'outbound', '+14155559000', '+14155550777', now() - make_interval(secs => g), 30,
+                case when g <= 50 then 'recordings/big/' || g || '.wav' end
+         from customers, generate_series(1, $2) g where customers.id = $1",
+    )
+    .bind(customer)
+    .bind(rows)
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "insert into messages (account_id, customer_id, direction, from_number, to_number, body, sent_at)
+         select account_id, id, 'inbound', '+14155550777', '+14155559000', 'message ' || g, now() - make_interval(secs => g)
+         from customers, generate_series(1, $2) g where customers.id = $1",
+    )
+    .bind(customer)
+    .bind(rows)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let keys: Vec<String> = (1..=50)
+        .map(|g| format!("recordings/big/{g}.wav"))
+        .collect();
+    for key in &keys {
+        storage.put(key, b"RIFF".to_vec()).await.unwrap();
+    }
+    let url = database_url(&pool);
+
+    let mut outcome = None;
+    for delay_ms in [150u64, 600, 1_500] {
+        let server = Server::start(&url, objects.path(), true).await;
+        let client = server.client().await;
+        let erase = tokio::spawn({
+            let base = server.base.clone();
+            async move {
+                client
+                    .post(format!("{base}/api/customers/erase"))
+                    .form(&[
+                        ("customer_id", customer.to_string().as_str()),
+                        ("confirmation", "DELETE"),
+                    ])
+                    .send()
+                    .await
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+        server.kill();
+        let _ = erase.await;
+
+        let state = state_of(&pool, customer).await;
+        let intact = state.calls == i64::from(rows)
+            && state.messages == i64::from(rows)
+            && !state.erased
+            && state.receipts == 0;
+        let erased = state.calls == 0 && state.messages == 0 && state.erased && state.receipts == 1;
+        assert!(
+            intact || erased,
+            "killed after {delay_ms} ms: half-erased ({} calls, {} messages, erased {})",
+            state.calls,
+            state.messages,
+            state.erased
+        );
+        assert_no_orphan_files(&pool, &storage, &keys).await;
+        eprintln!(
+            "killed {delay_ms} ms into the erasure: record {}",
+            if erased { "fully erased" } else { "intact" }
+        );
+        if erased {
+            outcome = Some(delay_ms);
+            break;
+        }
+    }
+
+    let server = Server::start(&url, objects.path(), true).await;
+    if outcome.is_none() {
+        let client = server.client().await;
+        let response = client
+            .post(format!("{}/api/customers/erase", server.base))
+            .form(&[
+                ("customer_id", customer.to_string().as_str()),
+                ("confirmation", "DELETE"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "the intact record erases after the crashes"
+        );
+    }
+    wait_for_outbox_to_drain(&pool).await;
+    for key in &keys {
+        assert!(
+            !storage.exists(key).await.unwrap(),
+            "{key} survived the erasure"
+        );
+    }
+    server.kill();
+}
+
+#[sqlx::test]
+async fn killed_after_the_commit_the_files_are_deleted_after_a_restart(pool: PgPool) {
+    let objects = tempfile::tempdir().unwrap();
+    let storage = Storage::local(objects.path()).unwrap();
+    demo::seed(&pool, &storage).await.unwrap();
+    sqlx::query("update accounts set manage_customer_data = true where name = 'Acme Corp'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("update users set manage_customer_data = true where email = $1")
+        .bind(ALEX)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let lead: Uuid =
+        sqlx::query_scalar("select id from customers where email = $1 and object_type = 'Lead'")
+            .bind(JORDAN)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let keys: Vec<String> = sqlx::query_scalar(
+        "select recording_key from calls where customer_id = $1 and recording_key is not null",
+    )
+    .bind(lead)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert!(!keys.is_empty());
+    let url = database_url(&pool);
+
+    let web_only = Server::start(&url, objects.path(), false).await;
+    let client = web_only.client().await;
+    let response = client
+        .post(format!("{}/api/customers/erase", web_only.base))
+        .form(&[
+            ("customer_id", lead.to_string().as_str()),
+            ("confirmation", "DELETE"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    web_only.kill();
+    for key in &keys {
+        assert!(
+            storage.exists(key).await.unwrap(),
+            "{key} was deleted before the crash"
+        );
+    }
+    assert_no_orphan_files(&pool, &storage, &keys).await;
+    let queued: i64 = sqlx::query_scalar("select count(*) from object_deletions")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(queued, keys.len() as i64);
+
+    let restarted = Server::start(&url, objects.path(), true).await;
+    wait_for_outbox_to_drain(&pool).await;
+    for key in &keys {
+        assert!(
+            !storage.exists(key).await.unwrap(),
+            "{key} is still stored after the restart"
+        );
+    }
+    restarted.kill();
+}

@@ -1,0 +1,88 @@
+//! Customer data carrying HTML or script is sent as text in the server-rendered page, including inside the
+//! data serialized for hydration, and pages with customer data are never cached.
+
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+const NAME: &str = "Robin <script>window.__xss=1</script> Probe";
+const BODY: &str = "</script><script>window.__xss=3</script><img src=x onerror=\"window.__xss=2\">";
+
+async fn hostile_customer(console: &Console) -> Uuid {
+    let id: Uuid = sqlx::query_scalar(
+        "insert into customers (account_id, salesforce_id, object_type, name, email, phone)
+         select id, '00Q5e00XssProbeEEB', 'Lead', $1, 'xss.probe@example.com', '+14155550999'
+         from accounts where name = 'Acme Corp' returning id",
+    )
+    .bind(NAME)
+    .fetch_one(&console.pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "insert into messages (account_id, customer_id, direction, from_number, to_number, body, sent_at)
+         select account_id, id, 'inbound', '+14155550999', '+14155559000', $2, now() from customers where id = $1",
+    )
+    .bind(id)
+    .bind(BODY)
+    .execute(&console.pool)
+    .await
+    .unwrap();
+    id
+}
+
+#[sqlx::test]
+async fn markup_in_customer_data_is_escaped_in_server_rendered_pages(pool: PgPool) {
+    let console = Console::start(pool).await;
+    console.give_alex_customer_data_access().await;
+    let id = hostile_customer(&console).await;
+    let alex = console.signed_in(ALEX).await;
+
+    for path in [
+        format!("/customers/{id}"),
+        "/customers?q=xss.probe%40example.com".to_owned(),
+    ] {
+        let response = alex.http.get(console.url(&path)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let cache = response
+            .headers()
+            .get("cache-control")
+            .map(|v| v.to_str().unwrap_or("").to_owned());
+        assert_eq!(cache.as_deref(), Some("no-store"), "{path} may be cached");
+        let html = response.text().await.unwrap();
+        assert!(
+            html.contains("Robin &lt;script&gt;window.__xss=1&lt;/script&gt; Probe"),
+            "{path}: name not escaped"
+        );
+        assert!(
+            !html.contains("<script>window.__xss"),
+            "{path}: a script from customer data reached the page"
+        );
+        assert!(
+            !html.contains("<img src=x"),
+            "{path}: an element from customer data reached the page"
+        );
+        let script_tags = html.matches("<script").count();
+        let closing_tags = html.matches("</script>").count();
+        assert_eq!(
+            script_tags, closing_tags,
+            "{path}: serialized data broke out of its script element"
+        );
+    }
+    let (_, html) = alex.get(&format!("/customers/{id}")).await;
+    assert!(
+        html.contains("&lt;/script&gt;&lt;script&gt;window.__xss=3"),
+        "message body shown as text"
+    );
+
+    let api = alex
+        .http
+        .post(console.url("/api/customers/detail"))
+        .form(&[("customer_id", id.to_string())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.headers().get("cache-control").unwrap(), "no-store");
+}
