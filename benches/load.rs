@@ -11,12 +11,21 @@ use customer_data_console::server::{demo, synthetic};
 use uuid::Uuid;
 
 fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn peak_memory_kib(pid: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
 }
 
 #[tokio::main]
@@ -34,10 +43,16 @@ async fn main() {
         let base = base.clone();
         let next_erasure = next_erasure.clone();
         tasks.push(tokio::spawn(async move {
-            let client = reqwest::Client::builder().cookie_store(true).build().expect("client");
+            let client = reqwest::Client::builder()
+                .cookie_store(true)
+                .build()
+                .expect("client");
             let login = client
                 .post(format!("{base}/api/auth/login"))
-                .form(&[("email", synthetic::ADMIN_EMAIL), ("password", demo::DEMO_PASSWORD)])
+                .form(&[
+                    ("email", synthetic::ADMIN_EMAIL),
+                    ("password", demo::DEMO_PASSWORD),
+                ])
                 .send()
                 .await
                 .expect("sign in");
@@ -46,7 +61,9 @@ async fn main() {
             let (mut errors, mut erasures) = (0u64, 0u64);
             let mut n = worker * 7_919;
             while Instant::now() < deadline {
-                n = n.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                n = n
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
                 let pick = (n >> 33) % 100;
                 let customer = 1 + (n >> 20) % (customers / 2 - 1);
                 let started = Instant::now();
@@ -65,15 +82,29 @@ async fn main() {
                         )
                         .to_string()
                     };
-                    client.post(format!("{base}/api/customers/search")).form(&[("query", query)]).send().await
+                    client
+                        .post(format!("{base}/api/customers/search"))
+                        .form(&[("query", query)])
+                        .send()
+                        .await
                 } else if pick < 95 {
-                    client.get(format!("{base}/customers/{}", synthetic::row_id(1, customer))).send().await
+                    client
+                        .get(format!(
+                            "{base}/customers/{}",
+                            synthetic::row_id(1, customer)
+                        ))
+                        .send()
+                        .await
                 } else {
                     erasures += 1;
-                    let target: Uuid = synthetic::row_id(1, next_erasure.fetch_add(1, Ordering::Relaxed));
+                    let target: Uuid =
+                        synthetic::row_id(1, next_erasure.fetch_add(1, Ordering::Relaxed));
                     client
                         .post(format!("{base}/api/customers/erase"))
-                        .form(&[("customer_id", target.to_string().as_str()), ("confirmation", "DELETE")])
+                        .form(&[
+                            ("customer_id", target.to_string().as_str()),
+                            ("confirmation", "DELETE"),
+                        ])
                         .send()
                         .await
                 };
@@ -98,7 +129,9 @@ async fn main() {
     }
     all.sort_by(f64::total_cmp);
     let at = |p: f64| all[((p * all.len() as f64).ceil() as usize).clamp(1, all.len()) - 1];
-    println!("| clients | seconds | requests | req/s | erasures | errors | p50 | p99 | server peak memory |");
+    println!(
+        "| clients | seconds | requests | req/s | erasures | errors | p50 | p99 | server peak memory |"
+    );
     println!("|---|---|---|---|---|---|---|---|---|");
     println!(
         "| {clients} | {seconds} | {} | {:.0} | {erasures} | {errors} | {:.1} ms | {:.1} ms | {:.0} MiB |",
