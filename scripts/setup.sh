@@ -75,14 +75,25 @@ port_open() {
 }
 
 # Sets PG_BASE_URL (a server URL without database name): DATABASE_URL's server when set, else the server on
-# 127.0.0.1:5432, else a private cluster under target/pg started with Debian's binaries.
+# 127.0.0.1:5432 when it lets us in, else a private cluster started with Debian's binaries under target/pg
+# (as root, whose home the postgres user cannot enter, under /var/tmp instead).
 ensure_postgres() {
   if [ -n "${DATABASE_URL:-}" ]; then
     PG_BASE_URL="${DATABASE_URL%/*}"
     return
   fi
-  if port_open 127.0.0.1 5432; then
-    PG_BASE_URL="postgres://${PGUSER:-root}@127.0.0.1:5432"
+  local pg_dir="$ROOT/target/pg"
+  local run_as=()
+  if [ "$(id -u)" -eq 0 ]; then
+    run_as=(runuser -u postgres --)
+    if ! runuser -u postgres -- test -x "$ROOT"; then
+      pg_dir="/var/tmp/cdc-pg-$(printf '%s' "$ROOT" | md5sum | cut -c1-8)"
+    fi
+  fi
+  local local_url="postgres://${PGUSER:-root}@127.0.0.1:5432"
+  if [ ! -f "$pg_dir/data/PG_VERSION" ] && port_open 127.0.0.1 5432 \
+    && psql "$local_url/postgres" -qtAc 'select 1' >/dev/null 2>&1; then
+    PG_BASE_URL="$local_url"
     return
   fi
   local bindir
@@ -92,18 +103,15 @@ ensure_postgres() {
     apt_install postgresql
     bindir="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)"
   fi
-  local data="$ROOT/target/pg/data"
-  local run_as=()
-  if [ "$(id -u)" -eq 0 ]; then run_as=(runuser -u postgres --); fi
-  mkdir -p "$ROOT/target/pg"
-  if [ "$(id -u)" -eq 0 ]; then chown postgres "$ROOT/target/pg"; fi
-  if [ ! -f "$data/PG_VERSION" ]; then
-    step "creating a private PostgreSQL cluster in target/pg"
-    "${run_as[@]}" "$bindir/initdb" -D "$data" -A trust -U cdc >/dev/null
+  mkdir -p "$pg_dir"
+  if [ "$(id -u)" -eq 0 ]; then chown postgres "$pg_dir"; fi
+  if [ ! -f "$pg_dir/data/PG_VERSION" ]; then
+    step "creating a private PostgreSQL cluster in $pg_dir"
+    "${run_as[@]}" "$bindir/initdb" -D "$pg_dir/data" -A trust -U cdc >/dev/null
   fi
   if ! port_open 127.0.0.1 "$PRIVATE_PG_PORT"; then
-    "${run_as[@]}" "$bindir/pg_ctl" -D "$data" -l "$ROOT/target/pg/server.log" -w \
-      -o "-p $PRIVATE_PG_PORT -c listen_addresses=127.0.0.1 -k $ROOT/target/pg" start >/dev/null
+    "${run_as[@]}" "$bindir/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w \
+      -o "-p $PRIVATE_PG_PORT -c listen_addresses=127.0.0.1 -k $pg_dir" start >/dev/null
   fi
   PG_BASE_URL="postgres://cdc@127.0.0.1:$PRIVATE_PG_PORT"
 }

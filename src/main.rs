@@ -201,9 +201,7 @@ async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
     if config.outbox_worker {
         tokio::spawn(erasure::run_outbox_worker(state));
     }
-    let session_store = tower_sessions_sqlx_store::PostgresStore::new(pool)
-        .with_table_name("sessions")
-        .map_err(|e| format!("session store: {e}"))?;
+    let session_store = http::session_store(pool)?;
     tokio::spawn(session_store.continuously_delete_expired(tokio::time::Duration::from_secs(600)));
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

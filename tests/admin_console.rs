@@ -433,3 +433,26 @@ async fn the_profile_offers_the_toggle_only_to_admins_while_the_setting_is_on(po
         StatusCode::NOT_FOUND
     );
 }
+
+#[sqlx::test]
+async fn the_server_rendered_switch_shows_the_saved_state_before_hydration(pool: PgPool) {
+    let console = Console::start(pool).await;
+    let alex = console.signed_in(ALEX).await;
+    let switch_html = |html: &str| {
+        let start = html
+            .find(r#"id="manage-customer-data""#)
+            .expect("the switch");
+        let open = html[..start].rfind('<').expect("tag start");
+        let end = start + html[start..].find('>').expect("tag end");
+        html[open..end].to_owned()
+    };
+    let (_, off) = alex.get("/admin").await;
+    assert!(
+        !switch_html(&off).contains("checked"),
+        "{}",
+        switch_html(&off)
+    );
+    console.set_account_setting(ALEX, true).await;
+    let (_, on) = alex.get("/admin").await;
+    assert!(switch_html(&on).contains("checked"), "{}", switch_html(&on));
+}

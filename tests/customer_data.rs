@@ -535,3 +535,48 @@ async fn the_customer_page_pages_through_calls_newest_first(pool: PgPool) {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+fn link_after(html: &str, label: &str) -> String {
+    let at = html
+        .find(&format!(">{label}<"))
+        .unwrap_or_else(|| panic!("no {label} link"));
+    let href = html[..at].rfind("href=\"").expect("href") + 6;
+    html[href..]
+        .split('"')
+        .next()
+        .unwrap_or("")
+        .replace("&amp;", "&")
+}
+
+#[sqlx::test]
+async fn each_list_pages_on_its_own(pool: PgPool) {
+    let console = Console::start(pool).await;
+    console.give_alex_customer_data_access().await;
+    let alex = console.signed_in(ALEX).await;
+    let (_, contact) = jordans(&console).await;
+    sqlx::raw_sql(&format!(
+        "insert into calls (account_id, customer_id, direction, from_number, to_number, started_at, duration_seconds)
+         select account_id, id, 'outbound', '+1', '+2', now() - make_interval(mins => g), 60
+         from customers, generate_series(1, 70) g where id = '{contact}';
+         insert into messages (account_id, customer_id, direction, from_number, to_number, body, sent_at)
+         select account_id, id, 'outbound', '+1', '+2', 'm', now() - make_interval(mins => g)
+         from customers, generate_series(1, 70) g where id = '{contact}';"
+    ))
+    .execute(&console.pool)
+    .await
+    .unwrap();
+    let (_, first) = alex.get(&format!("/customers/{contact}")).await;
+    let older_messages = link_after(&first, "Older messages");
+    assert!(
+        older_messages.contains("messages_before=") && !older_messages.contains("calls_before=")
+    );
+    let (status, second) = alex.get(&older_messages).await;
+    assert_eq!(status, StatusCode::OK);
+    let older_calls = link_after(&second, "Older calls");
+    let messages_cursor = older_messages.split("messages_before=").nth(1).unwrap();
+    assert!(older_calls.contains("calls_before="), "{older_calls}");
+    assert!(
+        older_calls.contains(&format!("messages_before={messages_cursor}")),
+        "moving calls keeps messages where they are: {older_calls}"
+    );
+}

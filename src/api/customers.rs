@@ -73,8 +73,8 @@ pub async fn erase_customer_data(
     customer_id: String,
     confirmation: String,
 ) -> Result<ErasureReceipt, AppError> {
-    use crate::server::state::{app_state, db_failure};
-    use crate::server::{auth, authz, db, erasure, input};
+    use crate::server::state::app_state;
+    use crate::server::{auth, authz, erasure, input};
     let principal = auth::current_principal().await?;
     authz::require_customer_data_access(&principal)?;
     let customer_id = input::record_id(&customer_id, "customer")?;
@@ -84,7 +84,7 @@ pub async fn erase_customer_data(
         )));
     }
     let state = app_state()?;
-    erasure::erase_customer(
+    let erased = erasure::erase_customer(
         &state.pool,
         principal.account_id,
         principal.user_id,
@@ -92,8 +92,10 @@ pub async fn erase_customer_data(
     )
     .await?;
     state.outbox_wakeup.notify_one();
-    db::customers::erasure_receipt(&state.pool, principal.account_id, customer_id)
-        .await
-        .map_err(db_failure)?
-        .ok_or(AppError::Internal)
+    Ok(ErasureReceipt {
+        erasure_id: erased.erasure_id,
+        erased_at: erased.erased_at,
+        erased_by_name: principal.name,
+        counts: erased.counts,
+    })
 }

@@ -24,6 +24,7 @@ pub fn Switch(
                 role="switch"
                 class="switch"
                 aria-describedby=description_id
+                checked=move || checked.get()
                 prop:checked=move || checked.get()
                 on:change=move |ev| checked.set(event_target_checked(&ev))
             />

@@ -74,17 +74,28 @@ fn Customer(detail: CustomerDetail, erase: ServerAction<EraseCustomerData>) -> i
     let has_data = !detail.pending.is_empty();
     let erased = detail.erasure.clone();
     let this_page = format!("/customers/{}", customer.id);
-    let older_calls = detail.older_calls.clone().map(|cursor| {
-        let mut href = format!("{this_page}?calls_before={}", urlencode(&cursor));
-        if let Some(m) = &detail.older_messages {
-            href.push_str(&format!("&messages_before={}", urlencode(m)));
+    // Each list pages on its own: a link moves one list and keeps the other where it is.
+    let query = use_query_map();
+    let (calls_now, messages_now) =
+        query.with_untracked(|q| (q.get("calls_before"), q.get("messages_before")));
+    let page_link = |calls: Option<&String>, messages: Option<&String>| {
+        let mut params = Vec::new();
+        if let Some(c) = calls {
+            params.push(format!("calls_before={}", urlencode(c)));
         }
-        href
-    });
+        if let Some(m) = messages {
+            params.push(format!("messages_before={}", urlencode(m)));
+        }
+        format!("{this_page}?{}", params.join("&"))
+    };
+    let older_calls = detail
+        .older_calls
+        .as_ref()
+        .map(|next| page_link(Some(next), messages_now.as_ref()));
     let older_messages = detail
         .older_messages
-        .clone()
-        .map(|cursor| format!("{this_page}?messages_before={}", urlencode(&cursor)));
+        .as_ref()
+        .map(|next| page_link(calls_now.as_ref(), Some(next)));
     view! {
         <div class="page-header">
             <div>

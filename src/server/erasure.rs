@@ -98,18 +98,25 @@ pub const DELETE_CALLS_SQL: &str = "with gone as (
          from gone";
 
 /// Marks customer `$2` of account `$1` erased by user `$3`.
-pub const MARK_ERASED_SQL: &str =
-    "update customers set erased_at = now(), erased_by = $3 where account_id = $1 and id = $2";
+pub const MARK_ERASED_SQL: &str = "update customers set erased_at = now(), erased_by = $3 where account_id = $1 and id = $2 returning erased_at";
 
-/// Erases all call and message data of one customer record of `account_id`, as `actor_id`. Returns the id of
-/// the `erasures` row. Concurrent calls for one record wait on the row lock; all but the first then see it
+/// What a committed erasure wrote: its `erasures` row id, when, and the counts.
+#[derive(Debug, Clone)]
+pub struct Erased {
+    pub erasure_id: Uuid,
+    pub erased_at: OffsetDateTime,
+    pub counts: ErasureCounts,
+}
+
+/// Erases all call and message data of one customer record of `account_id`, as `actor_id`, and returns what the
+/// receipt records, read inside the transaction (nothing is read after the commit). Concurrent calls for one record wait on the row lock; all but the first then see it
 /// erased and get `AlreadyErased`.
 pub async fn erase_customer(
     pool: &PgPool,
     account_id: Uuid,
     actor_id: Uuid,
     customer_id: Uuid,
-) -> Result<(Uuid, ErasureCounts), EraseError> {
+) -> Result<Erased, EraseError> {
     let mut tx = pool.begin().await?;
     let customer = sqlx::query_as::<_, LockedCustomer>(LOCK_CUSTOMER_SQL)
         .bind(account_id)
@@ -147,11 +154,11 @@ pub async fn erase_customer(
         last_activity_at: latest(calls.last_at, messages.last_at),
     };
 
-    sqlx::query(MARK_ERASED_SQL)
+    let erased_at: OffsetDateTime = sqlx::query_scalar(MARK_ERASED_SQL)
         .bind(account_id)
         .bind(customer_id)
         .bind(actor_id)
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await?;
     sqlx::query(
         "insert into erasures (id, account_id, customer_id, object_type, salesforce_id, erased_by,
@@ -176,7 +183,11 @@ pub async fn erase_customer(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok((erasure_id, counts))
+    Ok(Erased {
+        erasure_id,
+        erased_at,
+        counts,
+    })
 }
 
 fn count_i32(count: i64) -> i32 {
@@ -221,7 +232,7 @@ pub async fn delete_due_objects(
                 sqlx::query(
                     "update object_deletions
                      set attempts = attempts + 1, last_error = left($2, 500),
-                         next_attempt_at = now() + make_interval(secs => least(3600, power(2, attempts + 1)))
+                         next_attempt_at = now() + make_interval(secs => least(3600, power(2, least(attempts + 1, 12))))
                      where id = $1",
                 )
                 .bind(id)

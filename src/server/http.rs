@@ -51,12 +51,17 @@ pub fn app_state(leptos_options: LeptosOptions, pool: PgPool, storage: Storage) 
     }
 }
 
+/// The session store: the `sessions` table of the migrations.
+pub fn session_store(pool: PgPool) -> Result<PostgresStore, String> {
+    PostgresStore::new(pool)
+        .with_schema_name("public")
+        .and_then(|store| store.with_table_name("sessions"))
+        .map_err(|e| format!("session store: {e}"))
+}
+
 /// The whole console as one axum router.
 pub fn router(state: AppState, secure_cookies: bool) -> Result<Router, String> {
-    let store = PostgresStore::new(state.pool.clone())
-        .with_schema_name("public")
-        .and_then(|s| s.with_table_name("sessions"))
-        .map_err(|e| format!("session store: {e}"))?;
+    let store = session_store(state.pool.clone())?;
     let sessions = SessionManagerLayer::new(store)
         .with_name(SESSION_COOKIE)
         .with_http_only(true)

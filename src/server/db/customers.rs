@@ -118,6 +118,10 @@ impl Cursor {
     pub fn decode(text: &str) -> Option<Cursor> {
         let (nanos, id) = text.split_once('~')?;
         let at = OffsetDateTime::from_unix_timestamp_nanos(nanos.parse().ok()?).ok()?;
+        // Postgres would refuse years before 4713 BC; no activity predates year 1 or follows 9999.
+        if !(1..=9999).contains(&at.year()) {
+            return None;
+        }
         Some(Cursor {
             at,
             id: Uuid::parse_str(id).ok()?,
@@ -381,6 +385,10 @@ mod tests {
         assert_eq!(Cursor::decode("12~not-a-uuid"), None);
         assert_eq!(
             Cursor::decode("x~00000000-0000-0000-0000-000000000007"),
+            None
+        );
+        assert_eq!(
+            Cursor::decode("-300000000000000000000~00000000-0000-0000-0000-000000000000"),
             None
         );
         assert_eq!(Cursor::decode(""), None);
