@@ -111,8 +111,21 @@ pub async fn current_principal() -> Result<Principal, AppError> {
         .ok_or(AppError::Unauthorized)
 }
 
+/// The principal of the request being served, read at most once per request: a page render calls several
+/// server functions, and they all see the same user. Each request gets a new one (see `server::http`), so a
+/// changed permission still applies on the very next request.
+#[derive(Clone, Default)]
+pub struct RequestPrincipal(std::sync::Arc<tokio::sync::OnceCell<Option<Principal>>>);
+
 /// Like `current_principal`, but signed out is `None` rather than an error.
 pub async fn current_principal_if_any() -> Result<Option<Principal>, AppError> {
+    match leptos::prelude::use_context::<RequestPrincipal>() {
+        Some(cached) => cached.0.get_or_try_init(load_principal).await.cloned(),
+        None => load_principal().await,
+    }
+}
+
+async fn load_principal() -> Result<Option<Principal>, AppError> {
     let session = current_session().await?;
     let Some(user_id) = session
         .get::<Uuid>(SESSION_USER_KEY)

@@ -23,6 +23,7 @@ use tower_sessions_sqlx_store::PostgresStore;
 
 use crate::app::{App, shell};
 use crate::error::AppError;
+use crate::server::auth::RequestPrincipal;
 use crate::server::state::AppState;
 use crate::server::storage::Storage;
 
@@ -77,7 +78,10 @@ pub fn router(state: AppState, secure_cookies: bool) -> Result<Router, String> {
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(context_state.clone()),
+            move || {
+                provide_context(context_state.clone());
+                provide_context(RequestPrincipal::default());
+            },
             move || shell(shell_options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
