@@ -70,12 +70,6 @@ enum RoleArg {
 #[tokio::main]
 async fn main() -> ExitCode {
     dotenvy::dotenv().ok();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn".into()),
-        )
-        .init();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) if !err.use_stderr() => err.exit(),
@@ -85,6 +79,17 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // The bulk load runs index builds for seconds on purpose: no slow-statement warnings for it.
+    let default_filter = match cli.command {
+        Some(Command::Seed { .. }) => "info,sqlx=error",
+        _ => "info,sqlx=warn",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| default_filter.into()),
+        )
+        .init();
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
