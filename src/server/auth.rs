@@ -47,6 +47,25 @@ pub fn verify_password(password: &str, stored_hash: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// Argon2id verification costs about 19 MiB and tens of milliseconds of CPU. At most one runs per core at a
+/// time, on the blocking pool, so a burst of sign-ins can neither exhaust memory nor stall other requests.
+static PASSWORD_CHECKS: std::sync::LazyLock<tokio::sync::Semaphore> =
+    std::sync::LazyLock::new(|| {
+        tokio::sync::Semaphore::new(
+            std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
+        )
+    });
+
+async fn verify_password_off_thread(password: &str, stored_hash: &str) -> bool {
+    let Ok(_permit) = PASSWORD_CHECKS.acquire().await else {
+        return false;
+    };
+    let (password, stored_hash) = (password.to_owned(), stored_hash.to_owned());
+    tokio::task::spawn_blocking(move || verify_password(&password, &stored_hash))
+        .await
+        .unwrap_or(false)
+}
+
 /// Checks email and password, renews the session id and stores the user in the session.
 /// A wrong email and a wrong password get the same answer, after the same amount of hashing work.
 pub async fn sign_in(session: &Session, email: &str, password: &str) -> Result<(), AppError> {
@@ -67,13 +86,10 @@ pub async fn sign_in(session: &Session, email: &str, password: &str) -> Result<(
     let candidate = db::users::find_login(&state.pool, &email_key)
         .await
         .map_err(db_failure)?;
-    let verified = match &candidate {
-        Some(login) => verify_password(password, &login.password_hash),
-        None => {
-            verify_password(password, UNKNOWN_USER_HASH);
-            false
-        }
-    };
+    let stored_hash = candidate
+        .as_ref()
+        .map_or(UNKNOWN_USER_HASH, |login| login.password_hash.as_str());
+    let verified = verify_password_off_thread(password, stored_hash).await && candidate.is_some();
     let Some(login) = candidate.filter(|_| verified) else {
         db::users::record_login_failure(&state.pool, &email_key)
             .await
