@@ -47,23 +47,54 @@ pub fn verify_password(password: &str, stored_hash: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// Argon2id verification costs about 19 MiB and tens of milliseconds of CPU. At most one runs per core at a
-/// time, on the blocking pool, so a burst of sign-ins can neither exhaust memory nor stall other requests.
-static PASSWORD_CHECKS: std::sync::LazyLock<tokio::sync::Semaphore> =
-    std::sync::LazyLock::new(|| {
-        tokio::sync::Semaphore::new(
-            std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
-        )
-    });
+/// Argon2id verification costs about 19 MiB and tens of milliseconds of CPU. It runs on a fixed set of threads,
+/// one per core, fed through a queue: a burst of sign-ins waits its turn instead of stalling the async workers,
+/// and the memory stays bounded because the same few threads (and so the same allocator arenas) do all of it.
+struct PasswordCheck {
+    password: String,
+    stored_hash: String,
+    answer: tokio::sync::oneshot::Sender<bool>,
+}
+
+static PASSWORD_CHECKERS: std::sync::LazyLock<
+    std::sync::Mutex<std::sync::mpsc::Sender<PasswordCheck>>,
+> = std::sync::LazyLock::new(|| {
+    let (queue, jobs) = std::sync::mpsc::channel::<PasswordCheck>();
+    let jobs = std::sync::Arc::new(std::sync::Mutex::new(jobs));
+    for n in 0..std::thread::available_parallelism().map_or(2, std::num::NonZero::get) {
+        let jobs = jobs.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("password-check-{n}"))
+            .spawn(move || {
+                loop {
+                    let job = match jobs.lock() {
+                        Ok(receiver) => receiver.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok(job) = job else { return };
+                    let verified = verify_password(&job.password, &job.stored_hash);
+                    let _ = job.answer.send(verified);
+                }
+            });
+        if let Err(err) = spawned {
+            tracing::error!(error = %err, "cannot start a password check thread");
+        }
+    }
+    std::sync::Mutex::new(queue)
+});
 
 async fn verify_password_off_thread(password: &str, stored_hash: &str) -> bool {
-    let Ok(_permit) = PASSWORD_CHECKS.acquire().await else {
-        return false;
+    let (answer, verified) = tokio::sync::oneshot::channel();
+    let job = PasswordCheck {
+        password: password.to_owned(),
+        stored_hash: stored_hash.to_owned(),
+        answer,
     };
-    let (password, stored_hash) = (password.to_owned(), stored_hash.to_owned());
-    tokio::task::spawn_blocking(move || verify_password(&password, &stored_hash))
-        .await
-        .unwrap_or(false)
+    let queued = PASSWORD_CHECKERS
+        .lock()
+        .map(|queue| queue.send(job).is_ok())
+        .unwrap_or(false);
+    queued && verified.await.unwrap_or(false)
 }
 
 /// Checks email and password, renews the session id and stores the user in the session.
