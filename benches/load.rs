@@ -71,16 +71,7 @@ async fn main() {
                     let query = if pick % 2 == 0 {
                         synthetic::email(customer)
                     } else {
-                        demo::salesforce_id(
-                            match synthetic::object_type(customer) {
-                                "Lead" => "00Q",
-                                "Contact" => "003",
-                                "Account" => "001",
-                                _ => "006",
-                            },
-                            customer + 1,
-                        )
-                        .to_string()
+                        synthetic::salesforce_id_of(customer).to_string()
                     };
                     client
                         .post(format!("{base}/api/customers/search"))

@@ -106,6 +106,18 @@ impl SalesforceId {
     }
 }
 
+/// The key prefix of a record type, the inverse of `SalesforceId::object_type`.
+pub fn key_prefix(object_type: &str) -> Option<&'static str> {
+    match object_type {
+        "Lead" => Some("00Q"),
+        "Contact" => Some("003"),
+        "Account" => Some("001"),
+        "Opportunity" => Some("006"),
+        "User" => Some("005"),
+        _ => None,
+    }
+}
+
 impl fmt::Display for SalesforceId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -175,6 +187,16 @@ mod tests {
             SalesforceId::parse("0035e00000BVdéC"),
             Err(SalesforceIdError::WrongLength)
         );
+    }
+
+    #[test]
+    fn key_prefixes_and_object_types_are_inverse() {
+        for object_type in ["Lead", "Contact", "Account", "Opportunity", "User"] {
+            let prefix = key_prefix(object_type).unwrap();
+            let id = SalesforceId::parse(&format!("{prefix}5e0000AbCdEf")).unwrap();
+            assert_eq!(id.object_type(), Some(object_type));
+        }
+        assert_eq!(key_prefix("Case"), None);
     }
 
     #[test]

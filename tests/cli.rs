@@ -1,6 +1,10 @@
 //! The binary's command line: bad configuration ends with one clear line, `migrate` and `create-user` work.
 
+mod common;
+
 use std::process::{Command, Output};
+
+use common::database_url_of;
 
 use customer_data_console::server::auth::verify_password;
 use sqlx::PgPool;
@@ -33,20 +37,6 @@ fn one_line_error(output: &Output) -> String {
     stderr
 }
 
-fn database_url(pool: &PgPool) -> String {
-    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
-    let server = base
-        .rsplit_once('/')
-        .map(|(s, _)| s.to_owned())
-        .unwrap_or(base);
-    format!(
-        "{server}/{}",
-        pool.connect_options()
-            .get_database()
-            .expect("database name")
-    )
-}
-
 #[test]
 fn missing_or_bad_configuration_fails_with_one_line() {
     assert!(one_line_error(&run(&["serve"], None, None)).contains("DATABASE_URL"));
@@ -65,7 +55,7 @@ fn missing_or_bad_configuration_fails_with_one_line() {
 
 #[sqlx::test(migrations = false)]
 async fn migrate_then_create_a_first_admin(pool: PgPool) {
-    let url = database_url(&pool);
+    let url = database_url_of(&pool);
     let migrated = run(&["migrate"], Some(&url), None);
     assert!(
         migrated.status.success(),

@@ -6,21 +6,12 @@ mod common;
 use common::*;
 use reqwest::StatusCode;
 use sqlx::PgPool;
-use uuid::Uuid;
-
-async fn jordan_lead(console: &Console) -> Uuid {
-    sqlx::query_scalar("select id from customers where email = $1 and object_type = 'Lead'")
-        .bind(JORDAN)
-        .fetch_one(&console.pool)
-        .await
-        .unwrap()
-}
 
 #[sqlx::test]
 async fn twenty_concurrent_erasures_write_one_receipt(pool: PgPool) {
     let console = Console::start(pool).await;
     console.give_alex_customer_data_access().await;
-    let lead = jordan_lead(&console).await.to_string();
+    let lead = jordans(&console).await.0.to_string();
     let mut clients = Vec::new();
     for _ in 0..20 {
         clients.push(console.signed_in(ALEX).await);
@@ -58,7 +49,7 @@ async fn an_erasure_racing_new_calls_leaves_no_call_behind(pool: PgPool) {
     let console = Console::start(pool).await;
     console.give_alex_customer_data_access().await;
     let alex = console.signed_in(ALEX).await;
-    let lead = jordan_lead(&console).await;
+    let lead = jordans(&console).await.0;
     let initial_calls = console
         .count("select count(*) from calls where customer_id = $1", lead)
         .await;

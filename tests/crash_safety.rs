@@ -67,20 +67,6 @@ impl Server {
     }
 }
 
-fn database_url(pool: &PgPool) -> String {
-    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
-    let server = base
-        .rsplit_once('/')
-        .map(|(s, _)| s.to_owned())
-        .unwrap_or(base);
-    format!(
-        "{server}/{}",
-        pool.connect_options()
-            .get_database()
-            .expect("database name")
-    )
-}
-
 struct State {
     calls: i64,
     messages: i64,
@@ -195,7 +181,7 @@ async fn killed_mid_erasure_the_record_is_intact_or_fully_erased(pool: PgPool) {
     for key in &keys {
         storage.put(key, b"RIFF".to_vec()).await.unwrap();
     }
-    let url = database_url(&pool);
+    let url = database_url_of(&pool);
 
     let mut outcome = None;
     for delay_ms in [150u64, 600, 1_500] {
@@ -298,7 +284,7 @@ async fn killed_after_the_commit_the_files_are_deleted_after_a_restart(pool: PgP
     .await
     .unwrap();
     assert!(!keys.is_empty());
-    let url = database_url(&pool);
+    let url = database_url_of(&pool);
 
     let web_only = Server::start(&url, objects.path(), false).await;
     let client = web_only.client().await;

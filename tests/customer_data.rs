@@ -12,14 +12,6 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-async fn jordans(console: &Console) -> (Uuid, Uuid) {
-    let records = console.customer_ids_with_email(JORDAN).await;
-    assert_eq!(records.len(), 2);
-    let contact = records.iter().find(|(_, t)| t == "Contact").unwrap().0;
-    let lead = records.iter().find(|(_, t)| t == "Lead").unwrap().0;
-    (lead, contact)
-}
-
 async fn activity(console: &Console, customer: Uuid) -> (i64, i64) {
     (
         console

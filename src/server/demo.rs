@@ -9,7 +9,7 @@ use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::model::Role;
-use crate::salesforce::SalesforceId;
+use crate::salesforce::{SalesforceId, key_prefix};
 use crate::server::auth::hash_password;
 use crate::server::db::users::role_to_db;
 use crate::server::storage::Storage;
@@ -127,6 +127,11 @@ pub fn salesforce_id(prefix: &str, n: u64) -> SalesforceId {
         .unwrap_or_else(|_| unreachable!("generated ids are 15 alphanumerics"))
 }
 
+/// A valid id for a customer record of `object_type` (Lead, Contact, Account or Opportunity), derived from `n`.
+pub fn customer_salesforce_id(object_type: &str, n: u64) -> SalesforceId {
+    salesforce_id(key_prefix(object_type).unwrap_or("006"), n)
+}
+
 pub fn phone_number(n: u64) -> String {
     format!("+1415555{:04}", n % 10_000)
 }
@@ -196,15 +201,6 @@ fn customers_of(account_key: &str, seq: &mut Sequence) -> Vec<DemoCustomer> {
     customers
 }
 
-fn key_prefix(object_type: &str) -> &'static str {
-    match object_type {
-        "Lead" => "00Q",
-        "Contact" => "003",
-        "Account" => "001",
-        _ => "006",
-    }
-}
-
 /// What `seed` inserted on this run.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct SeedReport {
@@ -269,7 +265,7 @@ pub async fn seed(pool: &PgPool, storage: &Storage) -> Result<SeedReport, String
         {
             let customer_id = demo_id("customer", &format!("{}:{}", account.key, customer.key));
             let n = (account_index * 1000 + customer_index) as u64 + 1;
-            let sf = salesforce_id(key_prefix(customer.object_type), n);
+            let sf = customer_salesforce_id(customer.object_type, n);
             let inserted = sqlx::query(
                 "insert into customers (id, account_id, salesforce_id, object_type, name, email, phone)
                  values ($1, $2, $3, $4, $5, $6, $7) on conflict do nothing",

@@ -14,8 +14,9 @@ use sqlx::{PgConnection, PgPool};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
+use crate::salesforce::SalesforceId;
 use crate::server::auth::hash_password;
-use crate::server::demo::{DEMO_PASSWORD, phone_number, salesforce_id};
+use crate::server::demo::{DEMO_PASSWORD, customer_salesforce_id, phone_number, salesforce_id};
 
 pub const ACCOUNT_NAME: &str = "Loadtest Inc";
 pub const ADMIN_EMAIL: &str = "bench.admin@loadtest.example";
@@ -64,13 +65,9 @@ pub fn object_type(i: u64) -> &'static str {
     }
 }
 
-fn key_prefix(object_type: &str) -> &'static str {
-    match object_type {
-        "Lead" => "00Q",
-        "Contact" => "003",
-        "Account" => "001",
-        _ => "006",
-    }
+/// The Salesforce id of customer `i` of the tenant.
+pub fn salesforce_id_of(i: u64) -> SalesforceId {
+    customer_salesforce_id(object_type(i), i + 1)
 }
 
 /// Customer 0 is the heavy one; in every block of ten, the Lead at 1 and the Contact at 5 share an email.
@@ -264,7 +261,7 @@ pub async fn seed(pool: &PgPool, size: Size, show_progress: bool) -> Result<Repo
         &progress,
         |i, out| {
             let kind = object_type(i);
-            let sf = salesforce_id(key_prefix(kind), i + 1);
+            let sf = salesforce_id_of(i);
             out.push_str(&format!(
                 "{}\t{account}\t{}\t{kind}\tCustomer {i}\t{}\t{}\n",
                 row_id(1, i),

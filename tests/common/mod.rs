@@ -165,6 +165,30 @@ impl Console {
     }
 }
 
+/// Jordan Rivera's two Acme records: (Lead, Contact).
+pub async fn jordans(console: &Console) -> (Uuid, Uuid) {
+    let records = console.customer_ids_with_email(JORDAN).await;
+    assert_eq!(records.len(), 2);
+    let contact = records.iter().find(|(_, t)| t == "Contact").unwrap().0;
+    let lead = records.iter().find(|(_, t)| t == "Lead").unwrap().0;
+    (lead, contact)
+}
+
+/// The URL of the database behind a `#[sqlx::test]` pool, for a child process.
+pub fn database_url_of(pool: &PgPool) -> String {
+    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
+    let server = base
+        .rsplit_once('/')
+        .map(|(s, _)| s.to_owned())
+        .unwrap_or(base);
+    format!(
+        "{server}/{}",
+        pool.connect_options()
+            .get_database()
+            .expect("database name")
+    )
+}
+
 pub struct Client {
     pub http: reqwest::Client,
     base: String,
