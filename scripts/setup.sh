@@ -129,9 +129,10 @@ recreate_database() {
   psql "$PG_BASE_URL/postgres" -qc "create database $1" >/dev/null
 }
 
-# cargo-leptos compiles debug builds with LEPTOS_OUTPUT_NAME set and RUSTFLAGS="--cfg erase_components" (added to
-# any RUSTFLAGS it inherits). Plain cargo commands get the same through `cargo_like_leptos`, so neither build
-# invalidates the other's cache; cargo-leptos itself must see no RUSTFLAGS.
+# cargo-leptos compiles with LEPTOS_OUTPUT_NAME set and RUSTFLAGS="--cfg erase_components" (added to any
+# RUSTFLAGS it inherits; in release too, by `always-erase-components` in Cargo.toml). Plain cargo commands get
+# the same through `cargo_like_leptos`, so neither build invalidates the other's cache; cargo-leptos itself
+# must see no RUSTFLAGS.
 export LEPTOS_OUTPUT_NAME="customer-data-console"
 unset RUSTFLAGS
 cargo_like_leptos() {
