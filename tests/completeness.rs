@@ -85,15 +85,7 @@ async fn nothing_of_an_erased_record_is_left_in_any_table_or_file(pool: PgPool) 
     }
 
     let alex = console.signed_in(ALEX).await;
-    let (status, body) = alex
-        .post(
-            "/api/customers/erase",
-            &[
-                ("customer_id", &customer.to_string()),
-                ("confirmation", "DELETE"),
-            ],
-        )
-        .await;
+    let (status, body) = alex.erase(customer).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     while delete_due_objects(&console.pool, storage, 100)
         .await

@@ -77,15 +77,7 @@ async fn an_erasure_racing_new_calls_leaves_no_call_behind(pool: PgPool) {
         })
     };
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    let (status, receipt) = alex
-        .post(
-            "/api/customers/erase",
-            &[
-                ("customer_id", &lead.to_string()),
-                ("confirmation", "DELETE"),
-            ],
-        )
-        .await;
+    let (status, receipt) = alex.erase(lead).await;
     assert_eq!(status, StatusCode::OK, "{receipt}");
     let (accepted, refused) = inserter.await.unwrap();
     assert!(

@@ -131,20 +131,26 @@ async fn wait_for_outbox_to_drain(pool: &PgPool) {
     }
 }
 
-#[sqlx::test]
-async fn killed_mid_erasure_the_record_is_intact_or_fully_erased(pool: PgPool) {
+/// The demo data in a fresh object store folder, with Alex holding Manage Customer Data in Acme.
+async fn demo_with_access(pool: &PgPool) -> (tempfile::TempDir, Storage) {
     let objects = tempfile::tempdir().unwrap();
     let storage = Storage::local(objects.path()).unwrap();
-    demo::seed(&pool, &storage).await.unwrap();
+    demo::seed(pool, &storage).await.unwrap();
     sqlx::query("update accounts set manage_customer_data = true where name = 'Acme Corp'")
-        .execute(&pool)
+        .execute(pool)
         .await
         .unwrap();
     sqlx::query("update users set manage_customer_data = true where email = $1")
         .bind(ALEX)
-        .execute(&pool)
+        .execute(pool)
         .await
         .unwrap();
+    (objects, storage)
+}
+
+#[sqlx::test]
+async fn killed_mid_erasure_the_record_is_intact_or_fully_erased(pool: PgPool) {
+    let (objects, storage) = demo_with_access(&pool).await;
     let customer: Uuid = sqlx::query_scalar(
         "insert into customers (account_id, salesforce_id, object_type, name, email)
          select id, '00Q5e00BigRecorEEB', 'Lead', 'Big Record', 'big.record@example.com' from accounts where name = 'Acme Corp'
@@ -258,18 +264,7 @@ async fn killed_mid_erasure_the_record_is_intact_or_fully_erased(pool: PgPool) {
 
 #[sqlx::test]
 async fn killed_after_the_commit_the_files_are_deleted_after_a_restart(pool: PgPool) {
-    let objects = tempfile::tempdir().unwrap();
-    let storage = Storage::local(objects.path()).unwrap();
-    demo::seed(&pool, &storage).await.unwrap();
-    sqlx::query("update accounts set manage_customer_data = true where name = 'Acme Corp'")
-        .execute(&pool)
-        .await
-        .unwrap();
-    sqlx::query("update users set manage_customer_data = true where email = $1")
-        .bind(ALEX)
-        .execute(&pool)
-        .await
-        .unwrap();
+    let (objects, storage) = demo_with_access(&pool).await;
     let lead: Uuid =
         sqlx::query_scalar("select id from customers where email = $1 and object_type = 'Lead'")
             .bind(JORDAN)

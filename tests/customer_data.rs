@@ -108,15 +108,7 @@ async fn another_accounts_admin_cannot_see_or_erase_a_record_by_its_id(pool: PgP
         )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
-    let (status, _) = gina
-        .post(
-            "/api/customers/erase",
-            &[
-                ("customer_id", &lead.to_string()),
-                ("confirmation", "DELETE"),
-            ],
-        )
-        .await;
+    let (status, _) = gina.erase(lead).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, found) = gina
         .post("/api/customers/search", &[("query", JORDAN)])
@@ -220,15 +212,7 @@ async fn erasing_one_record_removes_exactly_its_data_and_writes_a_matching_recei
         detail["calls"].as_array().unwrap().len()
     );
 
-    let (status, receipt) = alex
-        .post(
-            "/api/customers/erase",
-            &[
-                ("customer_id", &lead.to_string()),
-                ("confirmation", "DELETE"),
-            ],
-        )
-        .await;
+    let (status, receipt) = alex.erase(lead).await;
     assert_eq!(status, StatusCode::OK, "{receipt}");
     assert_eq!(
         receipt["counts"], shown,
@@ -343,15 +327,7 @@ async fn a_missing_or_wrong_confirmation_erases_nothing(pool: PgPool) {
         let (status, body) = alex.post("/api/customers/erase", &form).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{form:?}: {body}");
     }
-    let (status, _) = alex
-        .post(
-            "/api/customers/erase",
-            &[
-                ("customer_id", &Uuid::new_v4().to_string()),
-                ("confirmation", "DELETE"),
-            ],
-        )
-        .await;
+    let (status, _) = alex.erase(Uuid::new_v4()).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(console.snapshot().await, before);
 }
@@ -371,15 +347,7 @@ async fn a_failure_between_deleting_messages_and_calls_leaves_everything_as_it_w
     .await
     .unwrap();
     let before = console.snapshot().await;
-    let (status, body) = alex
-        .post(
-            "/api/customers/erase",
-            &[
-                ("customer_id", &lead.to_string()),
-                ("confirmation", "DELETE"),
-            ],
-        )
-        .await;
+    let (status, body) = alex.erase(lead).await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     assert!(
         !body.to_string().contains("injected"),
@@ -395,15 +363,7 @@ async fn a_failure_between_deleting_messages_and_calls_leaves_everything_as_it_w
         .execute(&console.pool)
         .await
         .unwrap();
-    let (status, _) = alex
-        .post(
-            "/api/customers/erase",
-            &[
-                ("customer_id", &lead.to_string()),
-                ("confirmation", "DELETE"),
-            ],
-        )
-        .await;
+    let (status, _) = alex.erase(lead).await;
     assert_eq!(status, StatusCode::OK);
 }
 
@@ -445,15 +405,7 @@ async fn an_erased_record_takes_no_new_calls_or_messages(pool: PgPool) {
     console.give_alex_customer_data_access().await;
     let alex = console.signed_in(ALEX).await;
     let (lead, _) = jordans(&console).await;
-    let (status, _) = alex
-        .post(
-            "/api/customers/erase",
-            &[
-                ("customer_id", &lead.to_string()),
-                ("confirmation", "DELETE"),
-            ],
-        )
-        .await;
+    let (status, _) = alex.erase(lead).await;
     assert_eq!(status, StatusCode::OK);
     let call = sqlx::query(
         "insert into calls (account_id, customer_id, direction, from_number, to_number, started_at, duration_seconds)

@@ -210,6 +210,16 @@ impl Client {
         (status, body)
     }
 
+    /// Erases a customer record's data, confirmed as the dialog does.
+    pub async fn erase(&self, customer: Uuid) -> (StatusCode, Value) {
+        let id = customer.to_string();
+        self.post(
+            "/api/customers/erase",
+            &[("customer_id", id.as_str()), ("confirmation", "DELETE")],
+        )
+        .await
+    }
+
     pub async fn get(&self, path: &str) -> (StatusCode, String) {
         let response = self
             .http
