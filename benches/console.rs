@@ -249,8 +249,9 @@ async fn main() {
         http::leptos_options(&site_root, placeholder),
         pool.clone(),
         storage,
+        false,
     );
-    let console = serve(http::router(state, false).expect("router")).await;
+    let console = serve(http::router(state)).await;
     let plain = serve(
         Router::new()
             .route("/customers/{id}", get(plain_customer_page))

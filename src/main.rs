@@ -10,7 +10,6 @@ use customer_data_console::salesforce::SalesforceId;
 use customer_data_console::server::config::Config;
 use customer_data_console::server::storage::Storage;
 use customer_data_console::server::{auth, db, demo, erasure, http, synthetic};
-use tower_sessions::ExpiredDeletion;
 
 #[derive(Parser)]
 #[command(
@@ -201,13 +200,12 @@ async fn run(cli: Cli) -> Result<(), String> {
 async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
     let storage = Storage::local(&config.object_store_dir)?;
     let options = http::leptos_options(&config.site_root, config.listen);
-    let state = http::app_state(options, pool.clone(), storage);
-    let app = http::router(state.clone(), config.secure_cookies)?;
+    let state = http::app_state(options, pool.clone(), storage, config.secure_cookies);
+    let app = http::router(state.clone());
     if config.outbox_worker {
         tokio::spawn(erasure::run_outbox_worker(state));
     }
-    let session_store = http::session_store(pool)?;
-    tokio::spawn(session_store.continuously_delete_expired(tokio::time::Duration::from_secs(600)));
+    tokio::spawn(delete_expired_sessions(pool));
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
@@ -219,6 +217,16 @@ async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
     .with_graceful_shutdown(shutdown_signal())
     .await
     .map_err(|e| format!("server stopped: {e}"))
+}
+
+/// Every ten minutes, deletes the sessions that expired.
+async fn delete_expired_sessions(pool: sqlx::PgPool) {
+    loop {
+        if let Err(err) = db::sessions::delete_expired(&pool).await {
+            tracing::warn!(error = %err, "deleting expired sessions failed");
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(600)).await;
+    }
 }
 
 async fn shutdown_signal() {

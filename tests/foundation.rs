@@ -4,8 +4,11 @@
 mod common;
 
 use common::*;
-use customer_data_console::server::db::MIGRATOR;
+use customer_data_console::model::Role;
+use customer_data_console::server::auth;
+use customer_data_console::server::db::{self, MIGRATOR};
 use customer_data_console::server::demo;
+use customer_data_console::server::sessions::SessionKey;
 use customer_data_console::server::storage::Storage;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -212,6 +215,145 @@ async fn sign_in_renews_the_session_id_and_sign_out_ends_it_on_the_server(pool: 
         json!(null),
         "a signed-out cookie must not work"
     );
+}
+
+async fn signed_in_cookie(console: &Console) -> String {
+    session_cookie(
+        &console
+            .anonymous()
+            .http
+            .post(console.url("/api/auth/login"))
+            .form(&[("email", ALEX), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap(),
+    )
+}
+
+#[sqlx::test]
+async fn the_database_keeps_only_a_hash_of_the_session_token(pool: PgPool) {
+    let console = Console::start(pool.clone()).await;
+    let token = signed_in_cookie(&console).await;
+    let stored: Vec<Vec<u8>> = sqlx::query_scalar("select token_hash from sessions")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        stored,
+        vec![SessionKey::of_token(&token).as_bytes().to_vec()]
+    );
+    let dump: String = sqlx::query_scalar("select string_agg(s::text, ' ') from sessions s")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(!dump.contains(&token), "the token itself is stored: {dump}");
+}
+
+#[sqlx::test]
+async fn an_expired_session_signs_nobody_in(pool: PgPool) {
+    let console = Console::start(pool.clone()).await;
+    let token = signed_in_cookie(&console).await;
+    assert_eq!(
+        viewer_with_cookie(&console, &token).await["email"],
+        json!(ALEX)
+    );
+    sqlx::query("update sessions set expires_at = now() - interval '1 second'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(viewer_with_cookie(&console, &token).await, json!(null));
+    let response = reqwest::Client::new()
+        .post(console.url("/api/customers/search"))
+        .header("cookie", format!("cdc_session={token}"))
+        .form(&[("query", JORDAN)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(db::sessions::delete_expired(&pool).await.unwrap(), 1);
+}
+
+#[sqlx::test]
+async fn a_session_in_use_moves_its_end_forward_at_most_once_an_hour(pool: PgPool) {
+    let console = Console::start(pool.clone()).await;
+    let token = signed_in_cookie(&console).await;
+    let hours_left = || async {
+        sqlx::query_scalar::<_, f64>(
+            "select extract(epoch from expires_at - now())::float8 / 3600 from sessions",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+    };
+    assert!(hours_left().await > 7.9);
+    sqlx::query("update sessions set expires_at = now() + interval '7 hours 30 minutes'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    viewer_with_cookie(&console, &token).await;
+    let untouched = hours_left().await;
+    assert!(
+        (7.4..7.6).contains(&untouched),
+        "renewed too early: {untouched}"
+    );
+    sqlx::query("update sessions set expires_at = now() + interval '2 hours'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        viewer_with_cookie(&console, &token).await["email"],
+        json!(ALEX)
+    );
+    assert!(hours_left().await > 7.9, "a session in use must be renewed");
+}
+
+#[sqlx::test]
+async fn deleting_a_user_ends_their_sessions(pool: PgPool) {
+    let console = Console::start(pool.clone()).await;
+    let account: uuid::Uuid = sqlx::query_scalar("select account_id from users where email = $1")
+        .bind(ALEX)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let hash = auth::hash_password(PASSWORD).unwrap();
+    let email = "dana.admin@acme.example";
+    db::users::create(
+        &pool,
+        account,
+        "Dana Admin",
+        email,
+        Role::Admin,
+        None,
+        hash.as_str(),
+    )
+    .await
+    .unwrap()
+    .expect("a new user");
+    let token = session_cookie(
+        &console
+            .anonymous()
+            .http
+            .post(console.url("/api/auth/login"))
+            .form(&[("email", email), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        viewer_with_cookie(&console, &token).await["email"],
+        json!(email)
+    );
+    sqlx::query("delete from users where email = $1")
+        .bind(email)
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(viewer_with_cookie(&console, &token).await, json!(null));
+    let sessions: i64 = sqlx::query_scalar("select count(*) from sessions")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(sessions, 0);
 }
 
 #[sqlx::test]

@@ -9,9 +9,7 @@ use crate::model::Viewer;
 /// After `LOGIN_FAILURE_LIMIT` failures for one email within the window it answers 429.
 #[server(prefix = "/api", endpoint = "auth/login")]
 pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
-    use crate::server::auth;
-    let session = auth::current_session().await?;
-    auth::sign_in(&session, &email, &password).await
+    crate::server::auth::sign_in(&email, &password).await
 }
 
 /// Signed-in users. Ends the session on the server.
@@ -19,8 +17,7 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
 pub async fn sign_out() -> Result<(), AppError> {
     use crate::server::auth;
     auth::current_principal().await?;
-    let session = auth::current_session().await?;
-    auth::sign_out(&session).await
+    auth::sign_out().await
 }
 
 /// Anyone may call it. The signed-in user and what they may open, or `None` when signed out.

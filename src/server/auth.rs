@@ -1,18 +1,23 @@
 //! Sign-in, sign-out and the signed-in principal. Passwords are Argon2id hashes; sessions live in Postgres
-//! (tower-sessions) and hold only the user id, so every request reads the user's current role and grants.
+//! (`server::sessions`) and point at the user, so every request reads the user's current role and grants.
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use axum::http::HeaderValue;
+use axum::http::header::SET_COOKIE;
+use axum::http::request::Parts;
+use leptos::prelude::use_context;
+use leptos_axum::ResponseOptions;
 use rand_core::OsRng;
-use tower_sessions::Session;
-use uuid::Uuid;
+use sqlx::PgPool;
 
 use crate::error::AppError;
 use crate::server::authz::Principal;
 use crate::server::db;
+use crate::server::db::sessions::SessionPrincipal;
+use crate::server::sessions::{self, SessionKey};
 use crate::server::state::{app_state, db_failure};
 
-const SESSION_USER_KEY: &str = "user_id";
 /// Failed sign-ins for one email within `LOGIN_WINDOW_MINUTES` before further attempts get 429.
 pub const LOGIN_FAILURE_LIMIT: i64 = 10;
 pub const LOGIN_WINDOW_MINUTES: i64 = 15;
@@ -97,9 +102,9 @@ async fn verify_password_off_thread(password: &str, stored_hash: &str) -> bool {
     queued && verified.await.unwrap_or(false)
 }
 
-/// Checks email and password, renews the session id and stores the user in the session.
+/// Checks email and password and starts a new session (ending the one the browser presented, if any).
 /// A wrong email and a wrong password get the same answer, after the same amount of hashing work.
-pub async fn sign_in(session: &Session, email: &str, password: &str) -> Result<(), AppError> {
+pub async fn sign_in(email: &str, password: &str) -> Result<(), AppError> {
     let state = app_state()?;
     let email_key = email.trim().to_lowercase();
     if email_key.is_empty() || password.is_empty() {
@@ -130,25 +135,43 @@ pub async fn sign_in(session: &Session, email: &str, password: &str) -> Result<(
     db::users::clear_login_failures(&state.pool, &email_key)
         .await
         .map_err(db_failure)?;
-    session.cycle_id().await.map_err(session_failure)?;
-    session
-        .insert(SESSION_USER_KEY, login.id)
-        .await
-        .map_err(session_failure)?;
+    let token = sessions::new_token();
+    db::sessions::start(
+        &state.pool,
+        &SessionKey::of_token(&token),
+        login.id,
+        presented_session().as_ref(),
+    )
+    .await
+    .map_err(db_failure)?;
+    set_cookie(sessions::cookie(&token, state.secure_cookies))
+}
+
+/// Ends the session on the server (the old cookie stops working at once) and clears the cookie.
+pub async fn sign_out() -> Result<(), AppError> {
+    let state = app_state()?;
+    if let Some(key) = presented_session() {
+        db::sessions::end(&state.pool, &key)
+            .await
+            .map_err(db_failure)?;
+    }
+    set_cookie(sessions::removal_cookie(state.secure_cookies))
+}
+
+fn set_cookie(cookie: HeaderValue) -> Result<(), AppError> {
+    let response = use_context::<ResponseOptions>().ok_or_else(|| {
+        tracing::error!("ResponseOptions missing from the request context");
+        AppError::Internal
+    })?;
+    response.append_header(SET_COOKIE, cookie);
     Ok(())
 }
 
-/// Ends the session on the server: the old cookie stops working at once.
-pub async fn sign_out(session: &Session) -> Result<(), AppError> {
-    session.flush().await.map_err(session_failure)
-}
-
-/// The session of the current request (page render or server function call).
-pub async fn current_session() -> Result<Session, AppError> {
-    leptos_axum::extract::<Session>().await.map_err(|err| {
-        tracing::error!(error = %err, "session layer missing");
-        AppError::Internal
-    })
+/// The session key of the request being served (page render or server function call), if its cookie presents
+/// a well-formed token.
+pub fn presented_session() -> Option<SessionKey> {
+    let parts = use_context::<Parts>()?;
+    sessions::presented_token(&parts.headers).map(SessionKey::of_token)
 }
 
 /// The signed-in user, read fresh from the database; `Unauthorized` when nobody is signed in.
@@ -166,30 +189,37 @@ pub struct RequestPrincipal(std::sync::Arc<tokio::sync::OnceCell<Option<Principa
 
 /// Like `current_principal`, but signed out is `None` rather than an error.
 pub async fn current_principal_if_any() -> Result<Option<Principal>, AppError> {
-    match leptos::prelude::use_context::<RequestPrincipal>() {
+    match use_context::<RequestPrincipal>() {
         Some(cached) => cached.0.get_or_try_init(load_principal).await.cloned(),
         None => load_principal().await,
     }
 }
 
 async fn load_principal() -> Result<Option<Principal>, AppError> {
-    let session = current_session().await?;
-    let Some(user_id) = session
-        .get::<Uuid>(SESSION_USER_KEY)
-        .await
-        .map_err(session_failure)?
-    else {
+    let Some(key) = presented_session() else {
         return Ok(None);
     };
-    let state = app_state()?;
-    db::users::find_principal(&state.pool, user_id)
+    let pool = app_state()?.pool;
+    let found = db::sessions::principal(&pool, &key)
         .await
-        .map_err(db_failure)
+        .map_err(db_failure)?;
+    admit(&pool, &key, found).await
 }
 
-fn session_failure(err: tower_sessions::session::Error) -> AppError {
-    tracing::error!(error = %err, "session store error");
-    AppError::Internal
+/// The principal a session lookup found (alone, or in the same statement as a read's rows), after moving the
+/// session's end forward when it is due.
+pub async fn admit(
+    pool: &PgPool,
+    key: &SessionKey,
+    found: Option<SessionPrincipal>,
+) -> Result<Option<Principal>, AppError> {
+    let Some(found) = found else {
+        return Ok(None);
+    };
+    if found.due_for_renewal {
+        db::sessions::renew(pool, key).await.map_err(db_failure)?;
+    }
+    Ok(Some(found.principal))
 }
 
 /// A valid Argon2id hash of a random string, verified against when the email is unknown so that both

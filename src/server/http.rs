@@ -1,5 +1,4 @@
-//! The HTTP stack: Leptos pages and server functions on axum, wrapped in the session layer, the cross-site
-//! request guard, the body limit, security headers, and the mapping of error answers to their HTTP status.
+//! The HTTP stack: Leptos pages and server functions on axum, wrapped in the cross-site request guard, the body limit, security headers, and the mapping of error answers to their HTTP status.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -17,9 +16,6 @@ use sqlx::PgPool;
 use tokio::sync::Notify;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_sessions::cookie::SameSite;
-use tower_sessions::{Expiry, SessionManagerLayer};
-use tower_sessions_sqlx_store::PostgresStore;
 
 use crate::app::{App, shell};
 use crate::error::AppError;
@@ -29,7 +25,6 @@ use crate::server::storage::Storage;
 
 /// Largest request body the console accepts; every form it sends is far smaller.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
-pub const SESSION_COOKIE: &str = "cdc_session";
 
 /// Leptos options for a site folder and address, without reading Cargo.toml (the built binary runs alone).
 pub fn leptos_options(site_root: &str, listen: SocketAddr) -> LeptosOptions {
@@ -43,38 +38,28 @@ pub fn leptos_options(site_root: &str, listen: SocketAddr) -> LeptosOptions {
         .build()
 }
 
-pub fn app_state(leptos_options: LeptosOptions, pool: PgPool, storage: Storage) -> AppState {
+/// The shared state; `secure_cookies` marks the session cookie Secure (set it when served over https).
+pub fn app_state(
+    leptos_options: LeptosOptions,
+    pool: PgPool,
+    storage: Storage,
+    secure_cookies: bool,
+) -> AppState {
     AppState {
         leptos_options,
         pool,
         storage,
         outbox_wakeup: Arc::new(Notify::new()),
+        secure_cookies,
     }
 }
 
-/// The session store: the `sessions` table of the migrations.
-pub fn session_store(pool: PgPool) -> Result<PostgresStore, String> {
-    PostgresStore::new(pool)
-        .with_schema_name("public")
-        .and_then(|store| store.with_table_name("sessions"))
-        .map_err(|e| format!("session store: {e}"))
-}
-
 /// The whole console as one axum router.
-pub fn router(state: AppState, secure_cookies: bool) -> Result<Router, String> {
-    let store = session_store(state.pool.clone())?;
-    let sessions = SessionManagerLayer::new(store)
-        .with_name(SESSION_COOKIE)
-        .with_http_only(true)
-        .with_same_site(SameSite::Strict)
-        .with_secure(secure_cookies)
-        .with_expiry(Expiry::OnInactivity(
-            tower_sessions::cookie::time::Duration::hours(8),
-        ));
+pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let context_state = state.clone();
     let shell_options = state.leptos_options.clone();
-    Ok(Router::new()
+    Router::new()
         .leptos_routes_with_context(
             &state,
             routes,
@@ -86,12 +71,11 @@ pub fn router(state: AppState, secure_cookies: bool) -> Result<Router, String> {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(status_from_error_body))
-        .layer(sessions)
         .layer(middleware::from_fn(security_headers))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(middleware::from_fn(refuse_cross_site))
         .layer(CompressionLayer::new())
-        .with_state(state))
+        .with_state(state)
 }
 
 /// Whether a state-changing request comes from another site. Browsers send `Sec-Fetch-Site` and `Origin` on

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod erasure;
 pub mod http;
 pub mod input;
+pub mod sessions;
 pub mod state;
 pub mod storage;
 pub mod synthetic;

@@ -17,6 +17,8 @@ pub struct AppState {
     pub storage: Storage,
     /// Woken after an erasure commits so the outbox worker deletes its files at once.
     pub outbox_wakeup: Arc<Notify>,
+    /// Whether the session cookie is marked Secure (the console is served over https).
+    pub secure_cookies: bool,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -42,8 +42,8 @@ impl Console {
             .expect("bind");
         let addr: SocketAddr = listener.local_addr().expect("addr");
         let options = http::leptos_options("target/site", addr);
-        let state = http::app_state(options, pool.clone(), storage);
-        let app = http::router(state.clone(), secure_cookies).expect("router");
+        let state = http::app_state(options, pool.clone(), storage, secure_cookies);
+        let app = http::router(state.clone());
         tokio::spawn(async move {
             axum::serve(listener, app).await.expect("serve");
         });

@@ -1,12 +1,16 @@
 //! Customers (the local mirror of Salesforce records) and what the platform recorded about them: search,
 //! the customer page with keyset-paged calls and messages, and the counts an erasure would remove.
 
-use sqlx::{FromRow, PgPool};
+use sqlx::{FromRow, PgPool, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::model::{CallEntry, CustomerSummary, ErasureCounts, ErasureReceipt, MessageEntry};
 use crate::salesforce::SalesforceId;
+use crate::server::db::sessions::{
+    LIVE_SESSION, PRINCIPAL_COLUMNS, SESSION_JOIN, SessionPrincipal, principal_of,
+};
+use crate::server::sessions::SessionKey;
 
 /// Rows per page of calls and of messages on the customer page.
 pub const ACTIVITY_PAGE_SIZE: i64 = 50;
@@ -56,12 +60,30 @@ const SUMMARY_COLUMNS: &str = "select cu.id, cu.object_type, cu.name, cu.email, 
 
 /// The search statement for a query and the value bound as `$2` (`$1` account, `$3` limit).
 pub fn search_sql(query: &CustomerQuery) -> (String, &str) {
+    search_in_account_sql("$1", query)
+}
+
+/// The search for records of the account `account` (an SQL expression), `$2` the value, `$3` the limit.
+fn search_in_account_sql<'q>(account: &str, query: &'q CustomerQuery) -> (String, &'q str) {
     let (condition, value) = match query {
         CustomerQuery::Email(email) => ("lower(cu.email) = $2", email.as_str()),
         CustomerQuery::SalesforceId(id) => ("cu.salesforce_id = $2", id.as_str()),
     };
     let sql = format!(
-        "{SUMMARY_COLUMNS} where cu.account_id = $1 and {condition} order by cu.object_type, cu.name, cu.id limit $3"
+        "{SUMMARY_COLUMNS} where cu.account_id = {account} and {condition} order by cu.object_type, cu.name, cu.id limit $3"
+    );
+    (sql, value)
+}
+
+/// The search as one statement with the session lookup: the principal of live session `$1` on every row, beside
+/// the records of that principal's account that match `$2` (none: one row with the record columns null; no live
+/// session: no rows). One round trip answers both who is asking and what they asked for.
+pub fn search_in_session_sql(query: &CustomerQuery) -> (String, &str) {
+    let (search, value) = search_in_account_sql("u.account_id", query);
+    let sql = format!(
+        "select {PRINCIPAL_COLUMNS}, hit.* from {SESSION_JOIN}
+         left join lateral ({search}) hit on true
+         where {LIVE_SESSION}"
     );
     (sql, value)
 }
@@ -79,6 +101,33 @@ pub async fn search(
         .fetch_all(pool)
         .await?;
     Ok(rows.into_iter().map(SummaryRow::into_summary).collect())
+}
+
+/// The session's principal (`None` for no live session) and the records of their account matching `query`.
+/// The caller decides with the principal whether the records may be shown.
+pub async fn search_in_session(
+    pool: &PgPool,
+    session: &SessionKey,
+    query: &CustomerQuery,
+) -> sqlx::Result<(Option<SessionPrincipal>, Vec<CustomerSummary>)> {
+    let (sql, value) = search_in_session_sql(query);
+    let rows = sqlx::query(&sql)
+        .bind(session.as_bytes())
+        .bind(value)
+        .bind(SEARCH_LIMIT)
+        .fetch_all(pool)
+        .await?;
+    let Some(first) = rows.first() else {
+        return Ok((None, Vec::new()));
+    };
+    let principal = principal_of(first)?;
+    let mut found = Vec::with_capacity(rows.len());
+    for row in &rows {
+        if row.try_get::<Option<Uuid>, _>("id")?.is_some() {
+            found.push(SummaryRow::from_row(row)?.into_summary());
+        }
+    }
+    Ok((Some(principal), found))
 }
 
 /// One customer by id (`$1` account, `$2` customer).

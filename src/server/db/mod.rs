@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod customers;
+pub mod sessions;
 pub mod users;
 
 use sqlx::PgPool;

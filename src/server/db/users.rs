@@ -1,4 +1,4 @@
-//! Users: the signed-in principal, sign-in look-ups and failures, user search and the per-user permission.
+//! Users: sign-in look-ups and failures, user search and the per-user permission.
 
 use sqlx::{FromRow, PgPool};
 use time::OffsetDateTime;
@@ -6,13 +6,12 @@ use uuid::Uuid;
 
 use crate::model::{Role, UserSummary};
 use crate::salesforce::SalesforceId;
-use crate::server::authz::Principal;
 
 use super::like_pattern_containing;
 
 pub const USER_PAGE_SIZE: i64 = 25;
 
-fn role_from_db(role: &str) -> Role {
+pub(super) fn role_from_db(role: &str) -> Role {
     if role == "admin" {
         Role::Admin
     } else {
@@ -25,40 +24,6 @@ pub fn role_to_db(role: Role) -> &'static str {
         Role::Admin => "admin",
         Role::Agent => "agent",
     }
-}
-
-#[derive(FromRow)]
-struct PrincipalRow {
-    user_id: Uuid,
-    account_id: Uuid,
-    name: String,
-    email: String,
-    role: String,
-    manage_customer_data: bool,
-    account_name: String,
-    account_manage_customer_data: bool,
-}
-
-pub async fn find_principal(pool: &PgPool, user_id: Uuid) -> sqlx::Result<Option<Principal>> {
-    let row = sqlx::query_as::<_, PrincipalRow>(
-        "select u.id as user_id, u.account_id, u.name, u.email, u.role, u.manage_customer_data,
-                a.name as account_name, a.manage_customer_data as account_manage_customer_data
-         from users u join accounts a on a.id = u.account_id
-         where u.id = $1",
-    )
-    .bind(user_id)
-    .fetch_optional(pool)
-    .await?;
-    Ok(row.map(|r| Principal {
-        user_id: r.user_id,
-        account_id: r.account_id,
-        name: r.name,
-        email: r.email,
-        role: role_from_db(&r.role),
-        holds_customer_data_permission: r.manage_customer_data,
-        account_name: r.account_name,
-        account_customer_data_enabled: r.account_manage_customer_data,
-    }))
 }
 
 #[derive(FromRow)]

@@ -1,0 +1,122 @@
+//! Sessions: creating and ending them, and reading the signed-in principal through one in a single indexed
+//! join (session, user, account), so every request sees the user's current role and grants.
+
+use sqlx::postgres::PgRow;
+use sqlx::{FromRow, PgPool};
+use uuid::Uuid;
+
+use crate::model::Role;
+use crate::server::authz::Principal;
+use crate::server::sessions::SessionKey;
+
+use super::users::role_from_db;
+
+/// The principal's columns, for a statement that joins `sessions s`, `users u` and `accounts a`. Its names
+/// start with `principal_` so the statement can return other rows' columns beside them.
+pub const PRINCIPAL_COLUMNS: &str =
+    "u.id as principal_user_id, u.account_id as principal_account_id,
+        u.name as principal_name, u.email as principal_email, u.role as principal_role,
+        u.manage_customer_data as principal_manage_customer_data, a.name as principal_account_name,
+        a.manage_customer_data as principal_account_manage_customer_data,
+        s.expires_at < now() + interval '7 hours' as principal_session_due_for_renewal";
+
+/// The live session with key `$1`, its user and their account.
+pub const SESSION_JOIN: &str =
+    "sessions s join users u on u.id = s.user_id join accounts a on a.id = u.account_id";
+pub const LIVE_SESSION: &str = "s.token_hash = $1 and s.expires_at > now()";
+
+/// The principal behind a live session, and whether the session's end should move forward.
+pub struct SessionPrincipal {
+    pub principal: Principal,
+    pub due_for_renewal: bool,
+}
+
+#[derive(FromRow)]
+struct PrincipalRow {
+    principal_user_id: Uuid,
+    principal_account_id: Uuid,
+    principal_name: String,
+    principal_email: String,
+    principal_role: String,
+    principal_manage_customer_data: bool,
+    principal_account_name: String,
+    principal_account_manage_customer_data: bool,
+    principal_session_due_for_renewal: bool,
+}
+
+/// Reads the `PRINCIPAL_COLUMNS` of a row.
+pub fn principal_of(row: &PgRow) -> sqlx::Result<SessionPrincipal> {
+    let r = PrincipalRow::from_row(row)?;
+    let role: Role = role_from_db(&r.principal_role);
+    Ok(SessionPrincipal {
+        principal: Principal {
+            user_id: r.principal_user_id,
+            account_id: r.principal_account_id,
+            name: r.principal_name,
+            email: r.principal_email,
+            role,
+            holds_customer_data_permission: r.principal_manage_customer_data,
+            account_name: r.principal_account_name,
+            account_customer_data_enabled: r.principal_account_manage_customer_data,
+        },
+        due_for_renewal: r.principal_session_due_for_renewal,
+    })
+}
+
+/// The principal of a live session, or `None` for an unknown, ended or expired one.
+pub async fn principal(pool: &PgPool, key: &SessionKey) -> sqlx::Result<Option<SessionPrincipal>> {
+    let sql = format!("select {PRINCIPAL_COLUMNS} from {SESSION_JOIN} where {LIVE_SESSION}");
+    let row = sqlx::query(&sql)
+        .bind(key.as_bytes())
+        .fetch_optional(pool)
+        .await?;
+    row.as_ref().map(principal_of).transpose()
+}
+
+/// Starts a session for `user_id`, ending the one the browser presented (if any) in the same statement.
+pub async fn start(
+    pool: &PgPool,
+    key: &SessionKey,
+    user_id: Uuid,
+    replacing: Option<&SessionKey>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "with ended as (delete from sessions where token_hash = $3)
+         insert into sessions (token_hash, user_id, expires_at) values ($1, $2, now() + interval '8 hours')",
+    )
+    .bind(key.as_bytes())
+    .bind(user_id)
+    .bind(replacing.map(SessionKey::as_bytes))
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Moves the session's end eight hours past now.
+pub async fn renew(pool: &PgPool, key: &SessionKey) -> sqlx::Result<()> {
+    sqlx::query(
+        "update sessions set expires_at = now() + interval '8 hours' where token_hash = $1",
+    )
+    .bind(key.as_bytes())
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn end(pool: &PgPool, key: &SessionKey) -> sqlx::Result<()> {
+    sqlx::query("delete from sessions where token_hash = $1")
+        .bind(key.as_bytes())
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Deletes sessions that expired; returns how many.
+pub async fn delete_expired(pool: &PgPool) -> sqlx::Result<u64> {
+    Ok(
+        sqlx::query("delete from sessions where expires_at <= now()")
+            .execute(pool)
+            .await?
+            .rows_affected(),
+    )
+}
