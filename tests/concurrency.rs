@@ -107,6 +107,72 @@ async fn an_erasure_racing_new_calls_leaves_no_call_behind(pool: PgPool) {
 }
 
 #[sqlx::test]
+async fn recordings_attached_during_an_erasure_are_erased_with_it_or_refused(pool: PgPool) {
+    let console = Console::start(pool).await;
+    console.give_alex_customer_data_access().await;
+    let alex = console.signed_in(ALEX).await;
+    let lead = jordans(&console).await.0;
+    let calls: Vec<uuid::Uuid> = sqlx::query_scalar("select id from calls where customer_id = $1")
+        .bind(lead)
+        .fetch_all(&console.pool)
+        .await
+        .unwrap();
+    assert!(!calls.is_empty());
+
+    let attacher = {
+        let pool = console.pool.clone();
+        let calls = calls.clone();
+        tokio::spawn(async move {
+            let mut last_attached = std::collections::HashMap::new();
+            let mut too_late = 0;
+            for n in 0..300 {
+                let call = calls[n % calls.len()];
+                let key = format!("recordings/late/{n}.wav");
+                let result = sqlx::query("update calls set recording_key = $2 where id = $1")
+                    .bind(call)
+                    .bind(&key)
+                    .execute(&pool)
+                    .await;
+                match result {
+                    Ok(done) if done.rows_affected() == 1 => {
+                        last_attached.insert(call, key);
+                    }
+                    Ok(_) | Err(_) => too_late += 1,
+                }
+                tokio::task::yield_now().await;
+            }
+            (last_attached, too_late)
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let (status, receipt) = alex.erase(lead).await;
+    assert_eq!(status, StatusCode::OK, "{receipt}");
+    let (last_attached, too_late) = attacher.await.unwrap();
+    assert!(
+        !last_attached.is_empty() && too_late > 0,
+        "the race did not happen: {} attached, {too_late} too late",
+        last_attached.len()
+    );
+    let left = console
+        .count("select count(*) from calls where customer_id = $1", lead)
+        .await;
+    assert_eq!(left, 0);
+    let queued: Vec<String> = sqlx::query_scalar(
+        "select unnest(object_keys) from object_deletions where erasure_id = $1",
+    )
+    .bind(uuid::Uuid::parse_str(receipt["erasure_id"].as_str().unwrap()).unwrap())
+    .fetch_all(&console.pool)
+    .await
+    .unwrap();
+    for (call, key) in &last_attached {
+        assert!(
+            queued.contains(key),
+            "call {call} held {key} when it was erased, and the key was not queued"
+        );
+    }
+}
+
+#[sqlx::test]
 async fn concurrent_grants_and_revokes_leave_a_consistent_state(pool: PgPool) {
     let console = Console::start(pool).await;
     console.set_account_setting(ALEX, true).await;

@@ -100,7 +100,7 @@ async fn assert_no_orphan_files(pool: &PgPool, storage: &Storage, keys: &[String
         }
         let referenced: bool = sqlx::query_scalar(
             "select exists (select 1 from calls where recording_key = $1)
-                 or exists (select 1 from object_deletions where object_key = $1)",
+                 or exists (select 1 from object_deletions where $1 = any(object_keys))",
         )
         .bind(key)
         .fetch_one(pool)
@@ -301,10 +301,12 @@ async fn killed_after_the_commit_the_files_are_deleted_after_a_restart(pool: PgP
         );
     }
     assert_no_orphan_files(&pool, &storage, &keys).await;
-    let queued: i64 = sqlx::query_scalar("select count(*) from object_deletions")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let queued: i64 = sqlx::query_scalar(
+        "select coalesce(sum(cardinality(object_keys)), 0) from object_deletions",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
     assert_eq!(queued, keys.len() as i64);
 
     let restarted = Server::start(&url, objects.path(), true).await;

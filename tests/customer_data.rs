@@ -263,11 +263,12 @@ async fn erasing_one_record_removes_exactly_its_data_and_writes_a_matching_recei
         "the Salesforce mirror stays"
     );
 
-    let queued: Vec<String> =
-        sqlx::query_scalar("select object_key from object_deletions order by object_key")
-            .fetch_all(&console.pool)
-            .await
-            .unwrap();
+    let queued: Vec<String> = sqlx::query_scalar(
+        "select unnest(object_keys) as object_key from object_deletions order by 1",
+    )
+    .fetch_all(&console.pool)
+    .await
+    .unwrap();
     let mut expected = lead_keys.clone();
     expected.sort();
     assert_eq!(
@@ -523,4 +524,68 @@ async fn each_list_pages_on_its_own(pool: PgPool) {
         older_calls.contains(&format!("messages_before={messages_cursor}")),
         "moving calls keeps messages where they are: {older_calls}"
     );
+}
+
+#[sqlx::test]
+async fn the_outbox_queues_keys_in_batches_and_keeps_only_the_ones_that_failed(pool: PgPool) {
+    let console = Console::start(pool).await;
+    console.give_alex_customer_data_access().await;
+    let alex = console.signed_in(ALEX).await;
+    let (lead, _) = jordans(&console).await;
+    sqlx::query(
+        "insert into calls (account_id, customer_id, direction, from_number, to_number, started_at,
+                            duration_seconds, recording_key)
+         select account_id, id, 'outbound', '+14155559000', '+14155550100', now() - make_interval(secs => g), 30,
+                'recordings/batch/' || g || '.wav'
+         from customers, generate_series(1, 2500) g where id = $1",
+    )
+    .bind(lead)
+    .execute(&console.pool)
+    .await
+    .unwrap();
+    let stored = console
+        .count(
+            "select count(*) from calls where customer_id = $1 and recording_key is not null",
+            lead,
+        )
+        .await
+        + console
+            .count(
+                "select coalesce(sum(cardinality(media_keys)), 0) from messages where customer_id = $1",
+                lead,
+            )
+            .await;
+    let (status, receipt) = alex.erase(lead).await;
+    assert_eq!(status, StatusCode::OK, "{receipt}");
+
+    let batches: Vec<i32> =
+        sqlx::query_scalar("select cardinality(object_keys) from object_deletions order by 1 desc")
+            .fetch_all(&console.pool)
+            .await
+            .unwrap();
+    assert!(
+        batches.iter().all(|&n| (1..=1000).contains(&n)),
+        "{batches:?}"
+    );
+    assert_eq!(batches.iter().map(|&n| i64::from(n)).sum::<i64>(), stored);
+    assert!(
+        batches.len() >= 3,
+        "2,500 keys in batches of 1,000: {batches:?}"
+    );
+
+    // A key whose path is a folder cannot be deleted: its deletion fails and only it stays queued.
+    let stubborn = "recordings/batch/7.wav";
+    std::fs::create_dir_all(console.object_store_dir().join(stubborn).join("inside")).unwrap();
+    let pass = delete_due_objects(&console.pool, &console.state.storage, 100)
+        .await
+        .unwrap();
+    assert_eq!(pass.rows, batches.len());
+    assert_eq!((pass.deleted as i64, pass.failed), (stored - 1, 1));
+    let left: Vec<(Vec<String>, i32, bool)> = sqlx::query_as(
+        "select object_keys, attempts, next_attempt_at > now() from object_deletions",
+    )
+    .fetch_all(&console.pool)
+    .await
+    .unwrap();
+    assert_eq!(left, vec![(vec![stubborn.to_owned()], 1, true)]);
 }

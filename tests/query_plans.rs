@@ -4,11 +4,12 @@
 use customer_data_console::salesforce::SalesforceId;
 use customer_data_console::server::db::customers::{
     CALLS_PAGE_SQL, CustomerQuery, MESSAGES_PAGE_SQL, PENDING_COUNTS_SQL, RECEIPT_SQL, find_sql,
-    search_sql,
+    search_in_session_sql, search_sql,
 };
 use customer_data_console::server::erasure::{
-    DELETE_CALLS_SQL, DELETE_MESSAGES_SQL, LOCK_CUSTOMER_SQL, MARK_ERASED_SQL,
+    COUNT_AND_QUEUE_SQL, DELETE_CALLS_SQL, DELETE_MESSAGES_SQL, LOCK_CUSTOMER_SQL, MARK_ERASED_SQL,
 };
+use customer_data_console::server::sessions::SessionKey;
 use customer_data_console::server::synthetic::{self, HEAVY_ACTIVITY, HEAVY_EMAIL, Size};
 use serde_json::Value;
 use sqlx::PgPool;
@@ -88,6 +89,17 @@ async fn search_page_and_erasure_queries_use_indexes(pool: PgPool) {
                 .bind(100_i64),
         )
         .await;
+        let (sql, value) = search_in_session_sql(query);
+        let explain = format!("explain (format json) {sql}");
+        assert_index_only(
+            &pool,
+            &format!("{name} with the session lookup"),
+            sqlx::query(&explain)
+                .bind(SessionKey::of_token("any").as_bytes().to_vec())
+                .bind(value)
+                .bind(100_i64),
+        )
+        .await;
     }
     let explain = |sql: &str| format!("explain (format json) {sql}");
     let find = explain(&find_sql());
@@ -122,35 +134,33 @@ async fn search_page_and_erasure_queries_use_indexes(pool: PgPool) {
         ("pending counts", PENDING_COUNTS_SQL),
         ("receipt", RECEIPT_SQL),
         ("lock", LOCK_CUSTOMER_SQL),
-    ] {
-        let e = explain(sql);
-        assert_index_only(&pool, name, sqlx::query(&e).bind(account).bind(heavy)).await;
-    }
-    for (name, sql) in [
         ("delete messages", DELETE_MESSAGES_SQL),
         ("delete calls", DELETE_CALLS_SQL),
     ] {
         let e = explain(sql);
-        assert_index_only(
-            &pool,
-            name,
-            sqlx::query(&e)
-                .bind(account)
-                .bind(heavy)
-                .bind(Uuid::new_v4()),
-        )
-        .await;
+        assert_index_only(&pool, name, sqlx::query(&e).bind(account).bind(heavy)).await;
     }
-    let e = explain(MARK_ERASED_SQL);
+    let e = explain(COUNT_AND_QUEUE_SQL);
     assert_index_only(
         &pool,
-        "mark erased",
+        "count and queue",
         sqlx::query(&e)
             .bind(account)
             .bind(heavy)
             .bind(Uuid::new_v4()),
     )
     .await;
+    let e = explain(MARK_ERASED_SQL);
+    let mut mark = sqlx::query(&e)
+        .bind(account)
+        .bind(heavy)
+        .bind(Uuid::new_v4())
+        .bind(Uuid::new_v4());
+    for count in 0..6_i32 {
+        mark = mark.bind(count);
+    }
+    let now = Some(time::OffsetDateTime::now_utc());
+    assert_index_only(&pool, "mark erased", mark.bind(now).bind(now)).await;
 }
 
 #[sqlx::test]

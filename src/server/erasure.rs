@@ -1,12 +1,15 @@
 //! The erasure of one customer's call and message data, and the outbox worker that deletes their stored files.
 //!
-//! The erasure is one transaction: lock the customer row, delete its messages and calls while queueing their
-//! storage keys in `object_deletions`, mark the record erased, write the `erasures` receipt. A failure at any
-//! point rolls all of it back. Files are deleted only after the commit, by `delete_due_objects`, so no file is
-//! ever left without an outbox row; a file already gone counts as deleted, so retries and restarts are safe.
+//! The erasure is one transaction: lock the customer row, which holds off every insert and update of its calls
+//! and messages (the `*_refuse_erased` triggers wait for that lock); count what is there and queue the stored
+//! keys in `object_deletions`, in batches, in one statement; delete the messages and calls; mark the record
+//! erased and write the `erasures` receipt. A failure at any point rolls all of it back. Files are deleted
+//! only after the commit, by `delete_due_objects`, so no file is ever left without an outbox row; a file
+//! already gone counts as deleted, so retries and restarts are safe.
 
 use std::time::Duration;
 
+use futures::StreamExt;
 use sqlx::{FromRow, PgPool};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -22,6 +25,8 @@ use crate::server::storage::Storage;
 pub enum EraseError {
     NotFound,
     AlreadyErased,
+    /// Calls or messages were deleted by someone else while the erasure counted them; it rolled back.
+    ChangedDuringErasure,
     Database(sqlx::Error),
 }
 
@@ -38,67 +43,84 @@ impl From<EraseError> for AppError {
             EraseError::AlreadyErased => {
                 AppError::conflict("This record's call and message data was already erased.")
             }
+            EraseError::ChangedDuringErasure => AppError::conflict(
+                "The record's calls or messages changed during the erasure, so nothing was erased. Try again.",
+            ),
             EraseError::Database(e) => crate::server::state::db_failure(e),
         }
     }
 }
 
 #[derive(FromRow)]
-struct LockedCustomer {
-    object_type: String,
-    salesforce_id: String,
-    erased_at: Option<OffsetDateTime>,
-}
-
-#[derive(FromRow)]
-struct DeletedMessages {
-    messages: i64,
-    media: i64,
-    first_at: Option<OffsetDateTime>,
-    last_at: Option<OffsetDateTime>,
-}
-
-#[derive(FromRow)]
-struct DeletedCalls {
+struct ActivityFacts {
     calls: i64,
     recordings: i64,
     voicemails: i64,
     transcripts: i64,
-    first_at: Option<OffsetDateTime>,
-    last_at: Option<OffsetDateTime>,
+    messages: i64,
+    media: i64,
+    calls_first_at: Option<OffsetDateTime>,
+    calls_last_at: Option<OffsetDateTime>,
+    messages_first_at: Option<OffsetDateTime>,
+    messages_last_at: Option<OffsetDateTime>,
 }
 
 /// Locks customer `$2` of account `$1` for the erasure.
-pub const LOCK_CUSTOMER_SQL: &str = "select object_type, salesforce_id, erased_at from customers where account_id = $1 and id = $2 for update";
+pub const LOCK_CUSTOMER_SQL: &str =
+    "select erased_at from customers where account_id = $1 and id = $2 for update";
 
-/// Deletes the messages of customer `$2`, queueing their media for erasure `$3`, and counts them.
-pub const DELETE_MESSAGES_SQL: &str = "with gone as (
-             delete from messages where account_id = $1 and customer_id = $2 returning media_keys, sent_at
+/// Counts the calls and messages of customer `$2` of account `$1` and queues every stored key (recordings,
+/// voicemails, media) for erasure `$3`, at most 1,000 keys per outbox row. Reads each call and each message
+/// with media once.
+pub const COUNT_AND_QUEUE_SQL: &str = "with call_facts as (
+             select count(*) as calls,
+                    count(recording_key) filter (where not is_voicemail) as recordings,
+                    count(*) filter (where is_voicemail) as voicemails,
+                    count(*) filter (where transcript is not null) as transcripts,
+                    min(started_at) as first_at, max(started_at) as last_at,
+                    array_agg(recording_key) filter (where recording_key is not null) as stored_keys
+             from calls where account_id = $1 and customer_id = $2
+         ), message_facts as (
+             select count(*) as messages, min(sent_at) as first_at, max(sent_at) as last_at
+             from messages where account_id = $1 and customer_id = $2
+         ), media as (
+             select array_agg(media_key) as stored_keys
+             from messages, unnest(media_keys) as media_key
+             where account_id = $1 and customer_id = $2 and cardinality(media_keys) > 0
          ), queued as (
-             insert into object_deletions (account_id, erasure_id, object_key)
-             select $1, $3, key from gone, unnest(gone.media_keys) as key
+             insert into object_deletions (account_id, erasure_id, object_keys)
+             select $1, $3, batch.stored_keys[n * 1000 + 1 : (n + 1) * 1000]
+             from (select stored_keys from call_facts union all select stored_keys from media) batch,
+                  generate_series(0, (cardinality(batch.stored_keys) - 1) / 1000) n
+             where cardinality(batch.stored_keys) > 0
          )
-         select count(*) as messages, coalesce(sum(cardinality(media_keys)), 0)::bigint as media,
-                min(sent_at) as first_at, max(sent_at) as last_at
-         from gone";
+         select c.calls, c.recordings, c.voicemails, c.transcripts, m.messages,
+                coalesce(cardinality(media.stored_keys), 0)::bigint as media,
+                c.first_at as calls_first_at, c.last_at as calls_last_at,
+                m.first_at as messages_first_at, m.last_at as messages_last_at
+         from call_facts c, message_facts m, media";
 
-/// Deletes the calls of customer `$2`, queueing their recordings for erasure `$3`, and counts them.
-pub const DELETE_CALLS_SQL: &str = "with gone as (
-             delete from calls where account_id = $1 and customer_id = $2
-             returning recording_key, is_voicemail, transcript is not null as had_transcript, started_at
-         ), queued as (
-             insert into object_deletions (account_id, erasure_id, object_key)
-             select $1, $3, recording_key from gone where recording_key is not null
+/// Deletes the messages of customer `$2` of account `$1`.
+pub const DELETE_MESSAGES_SQL: &str =
+    "delete from messages where account_id = $1 and customer_id = $2";
+
+/// Deletes the calls of customer `$2` of account `$1`.
+pub const DELETE_CALLS_SQL: &str = "delete from calls where account_id = $1 and customer_id = $2";
+
+/// Marks customer `$2` of account `$1` erased by user `$3` and writes the receipt `$4` with the counts
+/// `$5..$12`, the record's type and Salesforce id as they were.
+pub const MARK_ERASED_SQL: &str = "with marked as (
+             update customers set erased_at = now(), erased_by = $3 where account_id = $1 and id = $2
+             returning account_id, id, object_type, salesforce_id, erased_at
+         ), receipt as (
+             insert into erasures (id, account_id, customer_id, object_type, salesforce_id, erased_by, erased_at,
+                 calls_deleted, recordings_deleted, voicemails_deleted, transcripts_deleted, messages_deleted,
+                 media_deleted, first_activity_at, last_activity_at)
+             select $4, account_id, id, object_type, salesforce_id, $3, erased_at,
+                    $5, $6, $7, $8, $9, $10, $11, $12
+             from marked
          )
-         select count(*) as calls,
-                count(recording_key) filter (where not is_voicemail) as recordings,
-                count(*) filter (where is_voicemail) as voicemails,
-                count(*) filter (where had_transcript) as transcripts,
-                min(started_at) as first_at, max(started_at) as last_at
-         from gone";
-
-/// Marks customer `$2` of account `$1` erased by user `$3`.
-pub const MARK_ERASED_SQL: &str = "update customers set erased_at = now(), erased_by = $3 where account_id = $1 and id = $2 returning erased_at";
+         select erased_at from marked";
 
 /// What a committed erasure wrote: its `erasures` row id, when, and the counts.
 #[derive(Debug, Clone)]
@@ -109,8 +131,8 @@ pub struct Erased {
 }
 
 /// Erases all call and message data of one customer record of `account_id`, as `actor_id`, and returns what the
-/// receipt records, read inside the transaction (nothing is read after the commit). Concurrent calls for one record wait on the row lock; all but the first then see it
-/// erased and get `AlreadyErased`.
+/// receipt records, read inside the transaction (nothing is read after the commit). Concurrent calls for one
+/// record wait on the row lock; all but the first then see it erased and get `AlreadyErased`.
 pub async fn erase_customer(
     pool: &PgPool,
     account_id: Uuid,
@@ -118,70 +140,70 @@ pub async fn erase_customer(
     customer_id: Uuid,
 ) -> Result<Erased, EraseError> {
     let mut tx = pool.begin().await?;
-    let customer = sqlx::query_as::<_, LockedCustomer>(LOCK_CUSTOMER_SQL)
+    let previous: Option<OffsetDateTime> = sqlx::query_scalar(LOCK_CUSTOMER_SQL)
         .bind(account_id)
         .bind(customer_id)
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(EraseError::NotFound)?;
-    if customer.erased_at.is_some() {
+    if previous.is_some() {
         return Err(EraseError::AlreadyErased);
     }
     let erasure_id = Uuid::new_v4();
-
-    let messages = sqlx::query_as::<_, DeletedMessages>(DELETE_MESSAGES_SQL)
+    let facts = sqlx::query_as::<_, ActivityFacts>(COUNT_AND_QUEUE_SQL)
         .bind(account_id)
         .bind(customer_id)
         .bind(erasure_id)
         .fetch_one(&mut *tx)
         .await?;
-
-    let calls = sqlx::query_as::<_, DeletedCalls>(DELETE_CALLS_SQL)
+    let messages = sqlx::query(DELETE_MESSAGES_SQL)
         .bind(account_id)
         .bind(customer_id)
-        .bind(erasure_id)
-        .fetch_one(&mut *tx)
-        .await?;
-
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    let calls = sqlx::query(DELETE_CALLS_SQL)
+        .bind(account_id)
+        .bind(customer_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if (calls, messages) != (facts.calls as u64, facts.messages as u64) {
+        tracing::error!(
+            %customer_id,
+            counted_calls = facts.calls,
+            deleted_calls = calls,
+            counted_messages = facts.messages,
+            deleted_messages = messages,
+            "activity changed under the erasure lock; rolled back"
+        );
+        return Err(EraseError::ChangedDuringErasure);
+    }
     let counts = ErasureCounts {
-        calls: calls.calls,
-        recordings: calls.recordings,
-        voicemails: calls.voicemails,
-        transcripts: calls.transcripts,
-        messages: messages.messages,
-        media: messages.media,
-        first_activity_at: earliest(calls.first_at, messages.first_at),
-        last_activity_at: latest(calls.last_at, messages.last_at),
+        calls: facts.calls,
+        recordings: facts.recordings,
+        voicemails: facts.voicemails,
+        transcripts: facts.transcripts,
+        messages: facts.messages,
+        media: facts.media,
+        first_activity_at: earliest(facts.calls_first_at, facts.messages_first_at),
+        last_activity_at: latest(facts.calls_last_at, facts.messages_last_at),
     };
-
     let erased_at: OffsetDateTime = sqlx::query_scalar(MARK_ERASED_SQL)
         .bind(account_id)
         .bind(customer_id)
         .bind(actor_id)
+        .bind(erasure_id)
+        .bind(count_i32(counts.calls))
+        .bind(count_i32(counts.recordings))
+        .bind(count_i32(counts.voicemails))
+        .bind(count_i32(counts.transcripts))
+        .bind(count_i32(counts.messages))
+        .bind(count_i32(counts.media))
+        .bind(counts.first_activity_at)
+        .bind(counts.last_activity_at)
         .fetch_one(&mut *tx)
         .await?;
-    sqlx::query(
-        "insert into erasures (id, account_id, customer_id, object_type, salesforce_id, erased_by,
-             calls_deleted, recordings_deleted, voicemails_deleted, transcripts_deleted, messages_deleted,
-             media_deleted, first_activity_at, last_activity_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-    )
-    .bind(erasure_id)
-    .bind(account_id)
-    .bind(customer_id)
-    .bind(&customer.object_type)
-    .bind(&customer.salesforce_id)
-    .bind(actor_id)
-    .bind(count_i32(counts.calls))
-    .bind(count_i32(counts.recordings))
-    .bind(count_i32(counts.voicemails))
-    .bind(count_i32(counts.transcripts))
-    .bind(count_i32(counts.messages))
-    .bind(count_i32(counts.media))
-    .bind(counts.first_activity_at)
-    .bind(counts.last_activity_at)
-    .execute(&mut *tx)
-    .await?;
     tx.commit().await?;
     Ok(Erased {
         erasure_id,
@@ -194,53 +216,75 @@ fn count_i32(count: i64) -> i32 {
     i32::try_from(count).unwrap_or(i32::MAX)
 }
 
-/// What one pass of the outbox did.
+/// What one pass of the outbox did: stored objects deleted, objects whose deletion failed (kept for a retry),
+/// and outbox rows handled.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct OutboxPass {
     pub deleted: usize,
     pub failed: usize,
+    pub rows: usize,
 }
 
-/// Deletes up to `batch` due objects. Rows are claimed with `FOR UPDATE SKIP LOCKED`, so any number of
-/// instances share the work; a row leaves the outbox only once its object is gone, and a failure is retried
-/// later with exponential back-off (capped at an hour).
+/// How many objects of one outbox row are deleted at a time.
+const CONCURRENT_DELETES: usize = 16;
+
+/// Deletes the objects of up to `batch` due outbox rows. Rows are claimed with `FOR UPDATE SKIP LOCKED`, so any
+/// number of instances share the work; a row leaves the outbox once all its objects are gone, and keeps the
+/// keys that failed for a retry later with exponential back-off (capped at an hour).
 pub async fn delete_due_objects(
     pool: &PgPool,
     storage: &Storage,
     batch: i64,
 ) -> sqlx::Result<OutboxPass> {
     let mut tx = pool.begin().await?;
-    let due = sqlx::query_as::<_, (i64, String)>(
-        "select id, object_key from object_deletions where next_attempt_at <= now()
+    let due = sqlx::query_as::<_, (i64, Vec<String>)>(
+        "select id, object_keys from object_deletions where next_attempt_at <= now()
          order by next_attempt_at, id limit $1 for update skip locked",
     )
     .bind(batch)
     .fetch_all(&mut *tx)
     .await?;
     let mut pass = OutboxPass::default();
-    for (id, key) in due {
-        match storage.delete(&key).await {
-            Ok(()) => {
-                sqlx::query("delete from object_deletions where id = $1")
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-                pass.deleted += 1;
+    for (id, keys) in due {
+        pass.rows += 1;
+        let outcomes: Vec<(String, object_store::Result<()>)> = futures::stream::iter(keys)
+            .map(|key| async move {
+                let outcome = storage.delete(&key).await;
+                (key, outcome)
+            })
+            .buffer_unordered(CONCURRENT_DELETES)
+            .collect()
+            .await;
+        let mut failed = Vec::new();
+        let mut last_error = String::new();
+        for (key, outcome) in outcomes {
+            match outcome {
+                Ok(()) => pass.deleted += 1,
+                Err(err) => {
+                    tracing::warn!(object_key = %key, error = %err, "object deletion failed; will retry");
+                    last_error = err.to_string();
+                    failed.push(key);
+                }
             }
-            Err(err) => {
-                tracing::warn!(object_key = %key, error = %err, "object deletion failed; will retry");
-                sqlx::query(
-                    "update object_deletions
-                     set attempts = attempts + 1, last_error = left($2, 500),
-                         next_attempt_at = now() + make_interval(secs => least(3600, power(2, least(attempts + 1, 12))))
-                     where id = $1",
-                )
+        }
+        if failed.is_empty() {
+            sqlx::query("delete from object_deletions where id = $1")
                 .bind(id)
-                .bind(err.to_string())
                 .execute(&mut *tx)
                 .await?;
-                pass.failed += 1;
-            }
+        } else {
+            pass.failed += failed.len();
+            sqlx::query(
+                "update object_deletions
+                 set object_keys = $2, attempts = attempts + 1, last_error = left($3, 500),
+                     next_attempt_at = now() + make_interval(secs => least(3600, power(2, least(attempts + 1, 12))))
+                 where id = $1",
+            )
+            .bind(id)
+            .bind(&failed)
+            .bind(&last_error)
+            .execute(&mut *tx)
+            .await?;
         }
     }
     tx.commit().await?;
@@ -250,10 +294,10 @@ pub async fn delete_due_objects(
 /// Runs for the life of the server: drains the outbox, then sleeps until an erasure wakes it or a few seconds
 /// pass (to retry failures and pick up work left by a crashed instance).
 pub async fn run_outbox_worker(state: AppState) {
-    const BATCH: i64 = 200;
+    const BATCH_ROWS: i64 = 20;
     loop {
-        match delete_due_objects(&state.pool, &state.storage, BATCH).await {
-            Ok(pass) if pass.deleted + pass.failed == BATCH as usize => continue,
+        match delete_due_objects(&state.pool, &state.storage, BATCH_ROWS).await {
+            Ok(pass) if pass.rows == BATCH_ROWS as usize => continue,
             Ok(_) => {}
             Err(err) => tracing::error!(error = %err, "outbox pass failed"),
         }
