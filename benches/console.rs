@@ -379,14 +379,23 @@ async fn main() {
         ratio >= 0.7,
     );
 
-    // 3. Erasing 10,000 calls + 10,000 messages.
-    let mut api_ms = Vec::new();
+    // 3. Erasing 10,000 calls + 10,000 messages: the seeded heavy customer first (a fresh clone of it when a
+    // previous run erased it), then fresh clones, each console erasure followed by the raw DELETEs of a clone.
     let heavy = synthetic::row_id(1, 0);
-    let mut targets = vec![heavy];
-    for n in 0..ERASE_REPS as u64 - 1 {
-        targets.push(heavy_clone(&pool, n).await);
-    }
-    for target in targets {
+    let heavy_erased: bool =
+        sqlx::query_scalar("select erased_at is not null from customers where id = $1")
+            .bind(heavy)
+            .fetch_one(&pool)
+            .await
+            .expect("heavy customer");
+    let run = std::process::id() as u64 * 100;
+    let (mut api_ms, mut raw_ms) = (Vec::new(), Vec::new());
+    for n in 0..ERASE_REPS as u64 {
+        let target = if n == 0 && !heavy_erased {
+            heavy
+        } else {
+            heavy_clone(&pool, run + n).await
+        };
         let t = Instant::now();
         let response = client
             .post(format!("{console}/api/customers/erase"))
@@ -399,10 +408,8 @@ async fn main() {
             .expect("erase");
         assert_eq!(response.status(), 200, "erase {target}");
         api_ms.push(ms(t));
-    }
-    let mut raw_ms = Vec::new();
-    for n in 0..ERASE_REPS as u64 {
-        let target = heavy_clone(&pool, 1_000 + n).await;
+
+        let target = heavy_clone(&pool, run + 50 + n).await;
         let t = Instant::now();
         let mut tx = pool.begin().await.expect("tx");
         sqlx::query("delete from messages where account_id = $1 and customer_id = $2")
