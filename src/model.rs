@@ -145,12 +145,18 @@ pub struct CustomerDetail {
     pub older_messages: Option<String>,
 }
 
-/// Formats a timestamp for people: "2026-11-28 14:05 UTC".
+/// Formats a timestamp for people: "2026-11-28 14:05 UTC". Written out by hand rather than with `time`'s
+/// format descriptions, which would bring its formatting engine into the wasm.
 pub fn format_time(at: OffsetDateTime) -> String {
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
-    at.to_offset(time::UtcOffset::UTC)
-        .format(&format)
-        .unwrap_or_default()
+    let at = at.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute()
+    )
 }
 
 /// Formats a call length for people: "4:05" or "1:02:09".
