@@ -7,6 +7,18 @@ use common::*;
 use reqwest::StatusCode;
 use sqlx::PgPool;
 
+/// Lets `racer` start, erases `lead` as `client` while it runs, and returns the receipt and what the racer saw.
+async fn erase_during<T>(
+    client: &Client,
+    lead: uuid::Uuid,
+    racer: tokio::task::JoinHandle<T>,
+) -> (serde_json::Value, T) {
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let (status, receipt) = client.erase(lead).await;
+    assert_eq!(status, StatusCode::OK, "{receipt}");
+    (receipt, racer.await.unwrap())
+}
+
 #[sqlx::test]
 async fn twenty_concurrent_erasures_write_one_receipt(pool: PgPool) {
     let console = Console::start(pool).await;
@@ -76,10 +88,7 @@ async fn an_erasure_racing_new_calls_leaves_no_call_behind(pool: PgPool) {
             (accepted, refused)
         })
     };
-    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    let (status, receipt) = alex.erase(lead).await;
-    assert_eq!(status, StatusCode::OK, "{receipt}");
-    let (accepted, refused) = inserter.await.unwrap();
+    let (receipt, (accepted, refused)) = erase_during(&alex, lead, inserter).await;
     assert!(
         refused > 0,
         "inserts after the erasure must be refused (accepted {accepted})"
@@ -144,10 +153,7 @@ async fn recordings_attached_during_an_erasure_are_erased_with_it_or_refused(poo
             (last_attached, too_late)
         })
     };
-    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    let (status, receipt) = alex.erase(lead).await;
-    assert_eq!(status, StatusCode::OK, "{receipt}");
-    let (last_attached, too_late) = attacher.await.unwrap();
+    let (receipt, (last_attached, too_late)) = erase_during(&alex, lead, attacher).await;
     assert!(
         !last_attached.is_empty() && too_late > 0,
         "the race did not happen: {} attached, {too_late} too late",

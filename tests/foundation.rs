@@ -164,6 +164,19 @@ fn session_cookie(response: &reqwest::Response) -> String {
         .expect("session cookie")
 }
 
+/// Signs in as `email` through `client` and returns the session token its answer set.
+async fn sign_in_token(console: &Console, client: &Client, email: &str) -> String {
+    session_cookie(
+        &client
+            .http
+            .post(console.url("/api/auth/login"))
+            .form(&[("email", email), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap(),
+    )
+}
+
 async fn viewer_with_cookie(console: &Console, cookie: &str) -> serde_json::Value {
     let response = reqwest::Client::new()
         .post(console.url("/api/auth/viewer"))
@@ -178,25 +191,8 @@ async fn viewer_with_cookie(console: &Console, cookie: &str) -> serde_json::Valu
 async fn sign_in_renews_the_session_id_and_sign_out_ends_it_on_the_server(pool: PgPool) {
     let console = Console::start(pool).await;
     let client = console.anonymous();
-    let form = [("email", ALEX), ("password", PASSWORD)];
-    let first = session_cookie(
-        &client
-            .http
-            .post(console.url("/api/auth/login"))
-            .form(&form)
-            .send()
-            .await
-            .unwrap(),
-    );
-    let second = session_cookie(
-        &client
-            .http
-            .post(console.url("/api/auth/login"))
-            .form(&form)
-            .send()
-            .await
-            .unwrap(),
-    );
+    let first = sign_in_token(&console, &client, ALEX).await;
+    let second = sign_in_token(&console, &client, ALEX).await;
     assert_ne!(first, second, "signing in must issue a new session id");
     assert_eq!(
         viewer_with_cookie(&console, &first).await,
@@ -217,23 +213,10 @@ async fn sign_in_renews_the_session_id_and_sign_out_ends_it_on_the_server(pool: 
     );
 }
 
-async fn signed_in_cookie(console: &Console) -> String {
-    session_cookie(
-        &console
-            .anonymous()
-            .http
-            .post(console.url("/api/auth/login"))
-            .form(&[("email", ALEX), ("password", PASSWORD)])
-            .send()
-            .await
-            .unwrap(),
-    )
-}
-
 #[sqlx::test]
 async fn the_database_keeps_only_a_hash_of_the_session_token(pool: PgPool) {
     let console = Console::start(pool.clone()).await;
-    let token = signed_in_cookie(&console).await;
+    let token = sign_in_token(&console, &console.anonymous(), ALEX).await;
     let stored: Vec<Vec<u8>> = sqlx::query_scalar("select token_hash from sessions")
         .fetch_all(&pool)
         .await
@@ -252,7 +235,7 @@ async fn the_database_keeps_only_a_hash_of_the_session_token(pool: PgPool) {
 #[sqlx::test]
 async fn an_expired_session_signs_nobody_in(pool: PgPool) {
     let console = Console::start(pool.clone()).await;
-    let token = signed_in_cookie(&console).await;
+    let token = sign_in_token(&console, &console.anonymous(), ALEX).await;
     assert_eq!(
         viewer_with_cookie(&console, &token).await["email"],
         json!(ALEX)
@@ -276,7 +259,7 @@ async fn an_expired_session_signs_nobody_in(pool: PgPool) {
 #[sqlx::test]
 async fn a_session_in_use_moves_its_end_forward_at_most_once_an_hour(pool: PgPool) {
     let console = Console::start(pool.clone()).await;
-    let token = signed_in_cookie(&console).await;
+    let token = sign_in_token(&console, &console.anonymous(), ALEX).await;
     let hours_left = || async {
         sqlx::query_scalar::<_, f64>(
             "select extract(epoch from expires_at - now())::float8 / 3600 from sessions",
@@ -329,16 +312,7 @@ async fn deleting_a_user_ends_their_sessions(pool: PgPool) {
     .await
     .unwrap()
     .expect("a new user");
-    let token = session_cookie(
-        &console
-            .anonymous()
-            .http
-            .post(console.url("/api/auth/login"))
-            .form(&[("email", email), ("password", PASSWORD)])
-            .send()
-            .await
-            .unwrap(),
-    );
+    let token = sign_in_token(&console, &console.anonymous(), email).await;
     assert_eq!(
         viewer_with_cookie(&console, &token).await["email"],
         json!(email)

@@ -1,4 +1,5 @@
-//! The HTTP stack: Leptos pages and server functions on axum, wrapped in the cross-site request guard, the body limit, security headers, and the mapping of error answers to their HTTP status.
+//! The HTTP stack: Leptos pages and server functions on axum, wrapped in the cross-site request guard, the
+//! body limit, security headers, and the mapping of error answers to their HTTP status.
 
 use std::net::SocketAddr;
 use std::sync::Arc;

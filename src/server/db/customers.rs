@@ -88,21 +88,6 @@ pub fn search_in_session_sql(query: &CustomerQuery) -> (String, &str) {
     (sql, value)
 }
 
-pub async fn search(
-    pool: &PgPool,
-    account_id: Uuid,
-    query: &CustomerQuery,
-) -> sqlx::Result<Vec<CustomerSummary>> {
-    let (sql, value) = search_sql(query);
-    let rows = sqlx::query_as::<_, SummaryRow>(&sql)
-        .bind(account_id)
-        .bind(value)
-        .bind(SEARCH_LIMIT)
-        .fetch_all(pool)
-        .await?;
-    Ok(rows.into_iter().map(SummaryRow::into_summary).collect())
-}
-
 /// The session's principal (`None` for no live session) and the records of their account matching `query`.
 /// The caller decides with the principal whether the records may be shown.
 pub async fn search_in_session(
