@@ -1,9 +1,10 @@
-//! The HTML shell, the router and the console layout (left navigation, header, content).
+//! The HTML shell, the router and the console layout (left navigation, header, content). Pages are rendered
+//! on the server; only the `#[island]` components (forms, switches, the erasure dialog) ship to the browser
+//! as wasm and hydrate there, and links load the next page from the server.
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Outlet, ParentRoute, Redirect, Route, Router, Routes};
-use leptos_router::hooks::use_location;
 use leptos_router::{SsrMode, path};
 
 use crate::api::auth::current_viewer;
@@ -30,7 +31,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <HydrationScripts options islands=true/>
                 <MetaTags/>
             </head>
             <body>
@@ -40,7 +41,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The signed-in user, fetched again on every navigation so that a changed permission shows at once.
+/// The signed-in user, read for every page the server renders, so that a changed permission shows at once.
 #[derive(Clone, Copy)]
 pub struct ViewerResource(pub Resource<Result<Option<Viewer>, AppError>>);
 
@@ -69,8 +70,7 @@ pub fn App() -> impl IntoView {
 /// Navigation and header around every signed-in page; signed-out visitors go to /login.
 #[component]
 fn ConsoleLayout() -> impl IntoView {
-    let location = use_location();
-    let viewer = Resource::new(move || location.pathname.get(), |_| current_viewer());
+    let viewer = Resource::new(|| (), |_| current_viewer());
     provide_context(ViewerResource(viewer));
     view! {
         <a class="skip-link" href="#content">"Skip to content"</a>

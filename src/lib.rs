@@ -22,13 +22,14 @@ pub mod server;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// The browser entry point: hydrates the server-rendered page, then marks `<body data-hydrated>` in the next
-/// task, after the effects that hydration queued have run.
+/// The browser entry point. Pages are rendered on the server only; the islands (`#[island]` components: the
+/// forms, switches and the erasure dialog) are hydrated by Leptos's island script right after this returns.
+/// `<body data-hydrated>` is set in the next task, after those islands and the effects they queued have run.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    leptos::mount::hydrate_islands();
     leptos::prelude::set_timeout(
         || {
             if let Some(body) = leptos::prelude::document().body() {

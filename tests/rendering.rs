@@ -86,3 +86,35 @@ async fn markup_in_customer_data_is_escaped_in_server_rendered_pages(pool: PgPoo
         .unwrap();
     assert_eq!(api.headers().get("cache-control").unwrap(), "no-store");
 }
+
+/// Pages are rendered on the server only: a customer's calls and messages are written once, as HTML, and not a
+/// second time as data for the browser. Only the erasure control's own props (id, label, counts) go along.
+#[sqlx::test]
+async fn a_customer_page_carries_its_activity_once(pool: PgPool) {
+    let console = Console::start(pool).await;
+    console.give_alex_customer_data_access().await;
+    let id = hostile_customer(&console).await;
+    sqlx::query(
+        "insert into messages (account_id, customer_id, direction, from_number, to_number, body, sent_at)
+         select account_id, id, 'outbound', '+14155559000', '+14155550999', 'Renewal quote 7731 attached', now()
+         from customers where id = $1",
+    )
+    .bind(id)
+    .execute(&console.pool)
+    .await
+    .unwrap();
+    let alex = console.signed_in(ALEX).await;
+    let (status, html) = alex.get(&format!("/customers/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(html.matches("Renewal quote 7731 attached").count(), 1);
+    assert_eq!(
+        html.matches("+14155550999").count(),
+        3,
+        "the record's phone and two messages"
+    );
+    assert_eq!(
+        html.matches("<leptos-island").count(),
+        2,
+        "sign-out and the erasure control"
+    );
+}

@@ -3,9 +3,9 @@
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::use_navigate;
 
 use crate::api::auth::SignOut;
+use crate::components::hydration::load_page;
 use crate::model::Viewer;
 
 #[component]
@@ -35,23 +35,30 @@ pub fn Sidebar(viewer: Viewer) -> impl IntoView {
 
 #[component]
 pub fn Topbar(viewer: Viewer) -> impl IntoView {
-    let sign_out = ServerAction::<SignOut>::new();
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(())) = sign_out.value().get() {
-            navigate("/login", Default::default());
-        }
-    });
     view! {
         <header class="topbar">
             <div class="account-name">{viewer.account_name.clone()}</div>
             <div class="user-menu">
                 <span class="user-name">{viewer.name.clone()}</span>
                 <span class="badge">{viewer.role.label()}</span>
-                <ActionForm action=sign_out>
-                    <button type="submit" class="button ghost">"Sign out"</button>
-                </ActionForm>
+                <SignOutButton/>
             </div>
         </header>
+    }
+}
+
+/// Ends the session, then loads the sign-in page.
+#[island]
+fn SignOutButton() -> impl IntoView {
+    let sign_out = ServerAction::<SignOut>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = sign_out.value().get() {
+            load_page("/login");
+        }
+    });
+    view! {
+        <ActionForm action=sign_out>
+            <button type="submit" class="button ghost">"Sign out"</button>
+        </ActionForm>
     }
 }

@@ -1,8 +1,7 @@
-//! A search form that puts its text in the page URL (`?q=`), so results survive a reload, work before hydration
-//! and can be shared as a link.
+//! A search form that puts its text in the page URL (`?q=`), so results survive a reload, need no script and
+//! can be shared as a link.
 
 use leptos::prelude::*;
-use leptos_router::components::Form;
 
 #[component]
 pub fn SearchBox(
@@ -14,10 +13,10 @@ pub fn SearchBox(
     value: String,
 ) -> impl IntoView {
     view! {
-        <Form action=action attr:class="search-box" attr:role="search">
+        <form action=action method="get" class="search-box" role="search">
             <label for="search" class="visually-hidden">{label}</label>
             <input id="search" type="search" name="q" value=value placeholder=placeholder autocomplete="off" maxlength="200"/>
             <button type="submit" class="button primary">"Search"</button>
-        </Form>
+        </form>
     }
 }

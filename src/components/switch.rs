@@ -10,6 +10,9 @@ pub fn Switch(
     /// Extra text under the label.
     description: &'static str,
     checked: RwSignal<bool>,
+    /// Off until the island around it has hydrated, so a change made before then is not lost.
+    #[prop(into)]
+    disabled: Signal<bool>,
 ) -> impl IntoView {
     let description_id = format!("{id}-description");
     view! {
@@ -24,6 +27,7 @@ pub fn Switch(
                 role="switch"
                 class="switch"
                 aria-describedby=description_id
+                disabled=move || disabled.get()
                 checked=move || checked.get()
                 prop:checked=move || checked.get()
                 on:change=move |ev| checked.set(event_target_checked(&ev))

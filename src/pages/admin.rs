@@ -11,8 +11,7 @@ use crate::model::AccountSettings;
 
 #[component]
 pub fn AdminPage() -> impl IntoView {
-    let save = ServerAction::<SetCustomerDataSetting>::new();
-    let settings = Resource::new(move || save.version().get(), |_| get_account_settings());
+    let settings = Resource::new(|| (), |_| get_account_settings());
     view! {
         <Title text="Admin Console"/>
         <h1>"Admin Console"</h1>
@@ -22,7 +21,7 @@ pub fn AdminPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="muted">"Loading settings…"</p> }>
             {move || Suspend::new(async move {
                 match settings.await {
-                    Ok(current) => view! { <GeneralSettings current save/> }.into_any(),
+                    Ok(current) => view! { <GeneralSettings current/> }.into_any(),
                     Err(error) => view! { <ErrorNotice error/> }.into_any(),
                 }
             })}
@@ -30,14 +29,18 @@ pub fn AdminPage() -> impl IntoView {
     }
 }
 
-#[component]
-fn GeneralSettings(
-    current: AccountSettings,
-    save: ServerAction<SetCustomerDataSetting>,
-) -> impl IntoView {
-    let enabled = RwSignal::new(current.manage_customer_data);
+/// The switch and Save. What was last saved is kept here, so "Unsaved change" compares against it.
+#[island]
+fn GeneralSettings(current: AccountSettings) -> impl IntoView {
+    let save = ServerAction::<SetCustomerDataSetting>::new();
+    let initial = current.manage_customer_data;
+    let enabled = RwSignal::new(initial);
     let hydrated = use_hydrated();
-    let changed = move || enabled.get() != current.manage_customer_data;
+    let saved = move || match save.value().get() {
+        Some(Ok(saved)) => saved.manage_customer_data,
+        _ => initial,
+    };
+    let changed = move || enabled.get() != saved();
     view! {
         <section class="card" aria-labelledby="general-settings">
             <h2 id="general-settings">"General Settings"</h2>
@@ -46,6 +49,7 @@ fn GeneralSettings(
                 label="Manage Customer Data"
                 description="Lets Admins you choose find customers and erase their call and message data (GDPR, CCPA). Turning it off closes Customer Data for everyone at once; the users you chose keep their permission for when it is on again."
                 checked=enabled
+                disabled=Signal::derive(move || !hydrated.get())
             />
             <div class="form-actions">
                 <button

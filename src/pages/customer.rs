@@ -8,10 +8,11 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::customers::{EraseCustomerData, get_customer};
 use crate::components::confirm_dialog::ConfirmEraseDialog;
-use crate::components::hydration::use_hydrated;
+use crate::components::hydration::{reload_page, use_hydrated};
 use crate::components::notice::{EmptyState, ErrorNotice, Notice, Tone};
 use crate::model::{
-    CallEntry, CustomerDetail, ErasureReceipt, MessageEntry, format_duration, format_time,
+    CallEntry, CustomerDetail, ErasureCounts, ErasureReceipt, MessageEntry, format_duration,
+    format_time,
 };
 use crate::pages::users::urlencode;
 
@@ -19,17 +20,15 @@ use crate::pages::users::urlencode;
 pub fn CustomerPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
-    let erase = ServerAction::<EraseCustomerData>::new();
     let key = move || {
         let q = query.read();
         (
             params.read().get("id").unwrap_or_default(),
             q.get("calls_before"),
             q.get("messages_before"),
-            erase.version().get(),
         )
     };
-    let detail = Resource::new(key, |(id, calls_before, messages_before, _)| {
+    let detail = Resource::new(key, |(id, calls_before, messages_before)| {
         get_customer(id, calls_before, messages_before)
     });
     view! {
@@ -38,7 +37,7 @@ pub fn CustomerPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(detail) => view! { <Customer detail erase/> }.into_any(),
+                    Ok(detail) => view! { <Customer detail/> }.into_any(),
                     Err(error) => view! { <ErrorNotice error/> }.into_any(),
                 }
             })}
@@ -47,26 +46,8 @@ pub fn CustomerPage() -> impl IntoView {
 }
 
 #[component]
-fn Customer(detail: CustomerDetail, erase: ServerAction<EraseCustomerData>) -> impl IntoView {
+fn Customer(detail: CustomerDetail) -> impl IntoView {
     let customer = detail.customer.clone();
-    let hydrated = use_hydrated();
-    let open = RwSignal::new(false);
-    let delete_button = NodeRef::<html::Button>::new();
-    let customer_id = customer.id.to_string();
-    let pending = Signal::derive(move || erase.pending().get());
-    let error = Signal::derive(move || {
-        erase
-            .value()
-            .get()
-            .and_then(Result::err)
-            .map(|e| e.to_string())
-    });
-    let on_confirm = Callback::new(move |confirmation: String| {
-        erase.dispatch(EraseCustomerData {
-            customer_id: customer_id.clone(),
-            confirmation,
-        });
-    });
     let label = format!(
         "{} ({} {})",
         customer.name, customer.object_type, customer.salesforce_id
@@ -103,15 +84,7 @@ fn Customer(detail: CustomerDetail, erase: ServerAction<EraseCustomerData>) -> i
                 <p class="muted"><span class="badge">{customer.object_type.clone()}</span> " " <span class="mono">{customer.salesforce_id.clone()}</span></p>
             </div>
             {erased.is_none().then(|| view! {
-                <button
-                    type="button"
-                    class="button danger"
-                    node_ref=delete_button
-                    disabled=move || !hydrated.get() || pending.get()
-                    on:click=move |_| open.set(true)
-                >
-                    "Delete"
-                </button>
+                <EraseControl customer_id=customer.id.to_string() customer_label=label.clone() counts=detail.pending.clone()/>
             })}
         </div>
         {erased.clone().map(|receipt| view! { <ErasedNotice receipt/> })}
@@ -135,20 +108,55 @@ fn Customer(detail: CustomerDetail, erase: ServerAction<EraseCustomerData>) -> i
             <MessageTable messages=detail.messages.clone()/>
             {older_messages.map(|href| view! { <nav class="pager" aria-label="Messages pages"><a class="button" href=href>"Older messages"</a></nav> })}
         </section>
-        {(erased.is_none()).then(|| view! {
-            <ConfirmEraseDialog
-                open
-                customer_label=label.clone()
-                counts=detail.pending.clone()
-                on_confirm
-                pending
-                error
-                return_focus=delete_button
-            />
-        })}
         {(!has_data && erased.is_none()).then(|| view! {
             <p class="muted">"This record has no calls or messages. Delete still marks it erased and records a receipt."</p>
         })}
+    }
+}
+
+/// Delete and its confirmation dialog. Once the erasure has committed, the page is loaded again, so that
+/// everything on it (lists, counts, the receipt) comes from the database after the erasure.
+#[island]
+fn EraseControl(
+    customer_id: String,
+    customer_label: String,
+    counts: ErasureCounts,
+) -> impl IntoView {
+    let erase = ServerAction::<EraseCustomerData>::new();
+    let hydrated = use_hydrated();
+    let open = RwSignal::new(false);
+    let delete_button = NodeRef::<html::Button>::new();
+    let erased = move || matches!(erase.value().get(), Some(Ok(_)));
+    Effect::new(move |_| {
+        if erased() {
+            reload_page();
+        }
+    });
+    let pending = Signal::derive(move || erase.pending().get() || erased());
+    let error = Signal::derive(move || {
+        erase
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| e.to_string())
+    });
+    let on_confirm = Callback::new(move |confirmation: String| {
+        erase.dispatch(EraseCustomerData {
+            customer_id: customer_id.clone(),
+            confirmation,
+        });
+    });
+    view! {
+        <button
+            type="button"
+            class="button danger"
+            node_ref=delete_button
+            disabled=move || !hydrated.get() || pending.get()
+            on:click=move |_| open.set(true)
+        >
+            "Delete"
+        </button>
+        <ConfirmEraseDialog open customer_label counts on_confirm pending error return_focus=delete_button/>
     }
 }
 

@@ -3,22 +3,13 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
-use leptos_router::hooks::use_navigate;
 
 use crate::api::auth::{SignIn, current_viewer};
-use crate::components::hydration::use_hydrated;
+use crate::components::hydration::{load_page, use_hydrated};
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    let sign_in = ServerAction::<SignIn>::new();
     let viewer = Resource::new(|| (), |_| current_viewer());
-    let hydrated = use_hydrated();
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(())) = sign_in.value().get() {
-            navigate("/", Default::default());
-        }
-    });
     view! {
         <Title text="Sign in"/>
         <Transition fallback=|| ()>
@@ -33,19 +24,34 @@ pub fn LoginPage() -> impl IntoView {
                     <span>"Customer Data Console"</span>
                 </div>
                 <h1>"Sign in"</h1>
-                <ActionForm action=sign_in attr:class="stack">
-                    <label for="email">"Email"</label>
-                    <input id="email" type="email" name="email" autocomplete="username" required/>
-                    <label for="password">"Password"</label>
-                    <input id="password" type="password" name="password" autocomplete="current-password" required/>
-                    {move || sign_in.value().get().and_then(Result::err).map(|error| view! {
-                        <p class="notice notice-error" role="alert">{error.to_string()}</p>
-                    })}
-                    <button type="submit" class="button primary" disabled=move || !hydrated.get() || sign_in.pending().get()>
-                        {move || if sign_in.pending().get() { "Signing in…" } else { "Sign in" }}
-                    </button>
-                </ActionForm>
+                <SignInForm/>
             </div>
         </main>
+    }
+}
+
+/// Email and password; on success, loads the console's home page.
+#[island]
+fn SignInForm() -> impl IntoView {
+    let sign_in = ServerAction::<SignIn>::new();
+    let hydrated = use_hydrated();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = sign_in.value().get() {
+            load_page("/");
+        }
+    });
+    view! {
+        <ActionForm action=sign_in attr:class="stack">
+            <label for="email">"Email"</label>
+            <input id="email" type="email" name="email" autocomplete="username" required/>
+            <label for="password">"Password"</label>
+            <input id="password" type="password" name="password" autocomplete="current-password" required/>
+            {move || sign_in.value().get().and_then(Result::err).map(|error| view! {
+                <p class="notice notice-error" role="alert">{error.to_string()}</p>
+            })}
+            <button type="submit" class="button primary" disabled=move || !hydrated.get() || sign_in.pending().get()>
+                {move || if sign_in.pending().get() { "Signing in…" } else { "Sign in" }}
+            </button>
+        </ActionForm>
     }
 }

@@ -15,18 +15,14 @@ use crate::model::{Role, UserProfile, format_time};
 pub fn UserProfilePage() -> impl IntoView {
     let params = use_params_map();
     let user_id = move || params.read().get("id").unwrap_or_default();
-    let save = ServerAction::<SetCustomerDataPermission>::new();
-    let profile = Resource::new(
-        move || (user_id(), save.version().get()),
-        |(id, _)| get_user_profile(id),
-    );
+    let profile = Resource::new(user_id, get_user_profile);
     view! {
         <Title text="User"/>
         <p class="breadcrumb"><a href="/users">"Users"</a> " / Profile"</p>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match profile.await {
-                    Ok(profile) => view! { <Profile profile save/> }.into_any(),
+                    Ok(profile) => view! { <Profile profile/> }.into_any(),
                     Err(error) => view! { <ErrorNotice error/> }.into_any(),
                 }
             })}
@@ -35,33 +31,11 @@ pub fn UserProfilePage() -> impl IntoView {
 }
 
 #[component]
-fn Profile(profile: UserProfile, save: ServerAction<SetCustomerDataPermission>) -> impl IntoView {
+fn Profile(profile: UserProfile) -> impl IntoView {
     let user = profile.user.clone();
-    let enabled = RwSignal::new(user.manage_customer_data);
-    let hydrated = use_hydrated();
-    let user_id = user.id.to_string();
     let permission = if profile.permission_toggle_offered {
-        view! {
-            <Switch
-                id="user-manage-customer-data"
-                label="Manage Customer Data"
-                description="Lets this Admin search customers and erase their call and message data."
-                checked=enabled
-            />
-            <div class="form-actions">
-                <button
-                    type="button"
-                    class="button primary"
-                    disabled=move || !hydrated.get() || save.pending().get()
-                    on:click=move |_| {
-                        save.dispatch(SetCustomerDataPermission { user_id: user_id.clone(), enabled: enabled.get_untracked() });
-                    }
-                >
-                    {move || if save.pending().get() { "Saving…" } else { "Save" }}
-                </button>
-            </div>
-        }
-        .into_any()
+        view! { <PermissionEditor user_id=user.id.to_string() enabled=user.manage_customer_data/> }
+            .into_any()
     } else if user.role == Role::Agent {
         view! { <p class="muted">"Manage Customer Data is only for Admins. This user is an Agent."</p> }.into_any()
     } else {
@@ -90,15 +64,44 @@ fn Profile(profile: UserProfile, save: ServerAction<SetCustomerDataPermission>) 
         <section class="card" aria-labelledby="permissions">
             <h2 id="permissions">"Permissions"</h2>
             {permission}
-            {move || match save.value().get() {
-                Some(Ok(saved)) => Some(view! {
-                    <Notice tone=Tone::Success>
-                        "Saved. " {saved.name} {if saved.manage_customer_data { " can now manage customer data." } else { " can no longer manage customer data." }}
-                    </Notice>
-                }.into_any()),
-                Some(Err(error)) => Some(view! { <ErrorNotice error/> }.into_any()),
-                None => None,
-            }}
         </section>
+    }
+}
+
+/// The Manage Customer Data switch for one Admin, Save, and what the save did.
+#[island]
+fn PermissionEditor(user_id: String, enabled: bool) -> impl IntoView {
+    let save = ServerAction::<SetCustomerDataPermission>::new();
+    let enabled = RwSignal::new(enabled);
+    let hydrated = use_hydrated();
+    view! {
+        <Switch
+            id="user-manage-customer-data"
+            label="Manage Customer Data"
+            description="Lets this Admin search customers and erase their call and message data."
+            checked=enabled
+            disabled=Signal::derive(move || !hydrated.get())
+        />
+        <div class="form-actions">
+            <button
+                type="button"
+                class="button primary"
+                disabled=move || !hydrated.get() || save.pending().get()
+                on:click=move |_| {
+                    save.dispatch(SetCustomerDataPermission { user_id: user_id.clone(), enabled: enabled.get_untracked() });
+                }
+            >
+                {move || if save.pending().get() { "Saving…" } else { "Save" }}
+            </button>
+        </div>
+        {move || match save.value().get() {
+            Some(Ok(saved)) => Some(view! {
+                <Notice tone=Tone::Success>
+                    "Saved. " {saved.name} {if saved.manage_customer_data { " can now manage customer data." } else { " can no longer manage customer data." }}
+                </Notice>
+            }.into_any()),
+            Some(Err(error)) => Some(view! { <ErrorNotice error/> }.into_any()),
+            None => None,
+        }}
     }
 }
