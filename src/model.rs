@@ -120,6 +120,16 @@ impl ErasureCounts {
     pub fn is_empty(&self) -> bool {
         self.calls == 0 && self.messages == 0
     }
+
+    /// When the activity took place, for the confirmation dialog: "from … to …".
+    pub fn activity_range(&self) -> String {
+        match (self.first_activity_at, self.last_activity_at) {
+            (Some(first), Some(last)) => {
+                format!("from {} to {}", format_time(first), format_time(last))
+            }
+            _ => "no dated activity".to_owned(),
+        }
+    }
 }
 
 /// The evidence of an erasure: when, by whom, and what was removed.
@@ -178,6 +188,21 @@ mod tests {
         assert_eq!(format_duration(0), "0:00");
         assert_eq!(format_duration(245), "4:05");
         assert_eq!(format_duration(3729), "1:02:09");
+    }
+
+    #[test]
+    fn activity_range_names_both_ends_or_says_there_is_none() {
+        let mut counts = ErasureCounts {
+            first_activity_at: Some(time::macros::datetime!(2026-01-02 03:04 UTC)),
+            last_activity_at: Some(time::macros::datetime!(2026-11-28 15:05 +01:00)),
+            ..ErasureCounts::default()
+        };
+        assert_eq!(
+            counts.activity_range(),
+            "from 2026-01-02 03:04 UTC to 2026-11-28 14:05 UTC"
+        );
+        counts.last_activity_at = None;
+        assert_eq!(counts.activity_range(), "no dated activity");
     }
 
     #[test]

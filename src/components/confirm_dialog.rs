@@ -6,13 +6,15 @@ use leptos::html;
 use leptos::prelude::*;
 
 use crate::api::customers::ERASE_CONFIRMATION;
-use crate::model::{ErasureCounts, format_time};
+use crate::model::ErasureCounts;
 
 #[component]
 pub fn ConfirmEraseDialog(
     open: RwSignal<bool>,
     customer_label: String,
     counts: ErasureCounts,
+    /// When the activity took place (`ErasureCounts::activity_range`, formatted on the server).
+    activity: String,
     /// Called with the typed confirmation.
     on_confirm: Callback<String>,
     pending: Signal<bool>,
@@ -49,12 +51,6 @@ pub fn ConfirmEraseDialog(
         "Tab" => keep_focus_inside(&ev, dialog_ref),
         _ => {}
     };
-    let range = match (counts.first_activity_at, counts.last_activity_at) {
-        (Some(first), Some(last)) => {
-            format!("from {} to {}", format_time(first), format_time(last))
-        }
-        _ => "no dated activity".to_owned(),
-    };
     let rows = [
         ("Calls", counts.calls),
         ("Recordings", counts.recordings),
@@ -85,7 +81,7 @@ pub fn ConfirmEraseDialog(
                             }).collect_view()}
                         </tbody>
                     </table>
-                    <p class="muted">"Activity " {range.clone()} "."</p>
+                    <p class="muted">"Activity " {activity.clone()} "."</p>
                     <div id="erase-warning" class="notice notice-warning">
                         <p><strong>"This cannot be undone."</strong> " The data is erased from the platform, including stored recordings and media."</p>
                         <p>"Salesforce records are not affected; manage them in Salesforce."</p>

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::api::auth::SignOut;
-use crate::components::hydration::load_page;
+use crate::components::hydration::{load_page, use_hydrated};
 use crate::model::Viewer;
 
 #[component]
@@ -51,14 +51,17 @@ pub fn Topbar(viewer: Viewer) -> impl IntoView {
 #[island]
 fn SignOutButton() -> impl IntoView {
     let sign_out = ServerAction::<SignOut>::new();
+    let hydrated = use_hydrated();
     Effect::new(move |_| {
         if let Some(Ok(())) = sign_out.value().get() {
             load_page("/login");
         }
     });
     view! {
-        <ActionForm action=sign_out>
-            <button type="submit" class="button ghost">"Sign out"</button>
-        </ActionForm>
+        <button type="button" class="button ghost" disabled=move || !hydrated.get() || sign_out.pending().get() on:click=move |_| {
+            sign_out.dispatch(SignOut {});
+        }>
+            "Sign out"
+        </button>
     }
 }

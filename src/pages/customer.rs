@@ -84,7 +84,12 @@ fn Customer(detail: CustomerDetail) -> impl IntoView {
                 <p class="muted"><span class="badge">{customer.object_type.clone()}</span> " " <span class="mono">{customer.salesforce_id.clone()}</span></p>
             </div>
             {erased.is_none().then(|| view! {
-                <EraseControl customer_id=customer.id.to_string() customer_label=label.clone() counts=detail.pending.clone()/>
+                <EraseControl
+                    customer_id=customer.id.to_string()
+                    customer_label=label.clone()
+                    activity=detail.pending.activity_range()
+                    counts=detail.pending.clone()
+                />
             })}
         </div>
         {erased.clone().map(|receipt| view! { <ErasedNotice receipt/> })}
@@ -121,6 +126,7 @@ fn EraseControl(
     customer_id: String,
     customer_label: String,
     counts: ErasureCounts,
+    activity: String,
 ) -> impl IntoView {
     let erase = ServerAction::<EraseCustomerData>::new();
     let hydrated = use_hydrated();
@@ -156,7 +162,7 @@ fn EraseControl(
         >
             "Delete"
         </button>
-        <ConfirmEraseDialog open customer_label counts on_confirm pending error return_focus=delete_button/>
+        <ConfirmEraseDialog open customer_label counts activity on_confirm pending error return_focus=delete_button/>
     }
 }
 

@@ -1,5 +1,6 @@
 //! /login: sign in with email and password.
 
+use leptos::html;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
@@ -30,28 +31,40 @@ pub fn LoginPage() -> impl IntoView {
     }
 }
 
-/// Email and password; on success, loads the console's home page.
+/// Email and password; on success, loads the console's home page. The browser checks that both are filled in
+/// before `submit` fires.
 #[island]
 fn SignInForm() -> impl IntoView {
     let sign_in = ServerAction::<SignIn>::new();
     let hydrated = use_hydrated();
+    let email = NodeRef::<html::Input>::new();
+    let password = NodeRef::<html::Input>::new();
     Effect::new(move |_| {
         if let Some(Ok(())) = sign_in.value().get() {
             load_page("/");
         }
     });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if let (Some(email), Some(password)) = (email.get_untracked(), password.get_untracked()) {
+            sign_in.dispatch(SignIn {
+                email: email.value(),
+                password: password.value(),
+            });
+        }
+    };
     view! {
-        <ActionForm action=sign_in attr:class="stack">
+        <form class="stack" on:submit=submit>
             <label for="email">"Email"</label>
-            <input id="email" type="email" name="email" autocomplete="username" required/>
+            <input id="email" type="email" name="email" autocomplete="username" required node_ref=email/>
             <label for="password">"Password"</label>
-            <input id="password" type="password" name="password" autocomplete="current-password" required/>
+            <input id="password" type="password" name="password" autocomplete="current-password" required node_ref=password/>
             {move || sign_in.value().get().and_then(Result::err).map(|error| view! {
                 <p class="notice notice-error" role="alert">{error.to_string()}</p>
             })}
             <button type="submit" class="button primary" disabled=move || !hydrated.get() || sign_in.pending().get()>
                 {move || if sign_in.pending().get() { "Signing in…" } else { "Sign in" }}
             </button>
-        </ActionForm>
+        </form>
     }
 }
