@@ -1,6 +1,8 @@
 // Benchmark helper: sizes of the release wasm and JS (raw, gzip, brotli) and, in Chromium, the time from
-// navigation to <body data-hydrated> and the longest main-thread task on a customer page.
-// Usage: node bench/hydration.cjs <base-url> <pkg-dir> <customer-path> <email> <password> <repetitions>
+// navigation to <body data-hydrated> and the longest main-thread task on a customer page; for reference, the
+// same time on a static page whose one inline module script sets data-hydrated (what this browser needs for
+// any page, before any wasm).
+// Usage: node bench/hydration.cjs <base-url> <pkg-dir> <customer-path> <email> <password> <repetitions> <static-url>
 // Prints one JSON object.
 const fs = require("fs");
 const path = require("path");
@@ -22,7 +24,7 @@ function percentile(values, p) {
 }
 
 (async () => {
-  const [base, pkgDir, customerPath, email, password, reps] = process.argv.slice(2);
+  const [base, pkgDir, customerPath, email, password, reps, staticUrl] = process.argv.slice(2);
   const files = fs.readdirSync(pkgDir);
   const wasm = files.find((f) => f.endsWith(".wasm"));
   const js = files.find((f) => f.endsWith(".js"));
@@ -46,17 +48,22 @@ function percentile(values, p) {
     }).observe(document, { attributes: true, subtree: true, attributeFilter: ["data-hydrated"] });
   });
   const page = await context.newPage();
-  const hydration = [];
-  const longest = [];
-  for (let i = 0; i < Number(reps) + 1; i++) {
-    await page.goto(`${base}${customerPath}`);
-    await page.waitForSelector("body[data-hydrated]", { state: "attached", timeout: 30000 });
-    await page.waitForTimeout(100);
-    const m = await page.evaluate(() => ({ at: window.__hydratedAt, longest: window.__longest }));
-    if (i === 0) continue; // the first load warms the HTTP cache and the wasm compile cache
-    hydration.push(m.at);
-    longest.push(m.longest);
+  async function measure(url) {
+    const hydration = [];
+    const longest = [];
+    for (let i = 0; i < Number(reps) + 1; i++) {
+      await page.goto(url);
+      await page.waitForSelector("body[data-hydrated]", { state: "attached", timeout: 30000 });
+      await page.waitForTimeout(100);
+      const m = await page.evaluate(() => ({ at: window.__hydratedAt, longest: window.__longest }));
+      if (i === 0) continue; // the first load warms the HTTP cache and the wasm compile cache
+      hydration.push(m.at);
+      longest.push(m.longest);
+    }
+    return { hydration, longest };
   }
+  const { hydration, longest } = await measure(`${base}${customerPath}`);
+  const floor = await measure(staticUrl);
   await browser.close();
   console.log(
     JSON.stringify({
@@ -64,6 +71,7 @@ function percentile(values, p) {
       js: sizes(path.join(pkgDir, js)),
       hydration_ms: { p50: percentile(hydration, 50), p99: percentile(hydration, 99) },
       longest_task_ms: { p50: percentile(longest, 50), p99: percentile(longest, 99) },
+      static_page_ms: { p50: percentile(floor.hydration, 50), p99: percentile(floor.hydration, 99) },
     }),
   );
 })().catch((error) => {
