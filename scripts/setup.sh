@@ -74,6 +74,15 @@ port_open() {
   (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null
 }
 
+# Stops the script when something already listens on $1:$2, so that specs or load never run against another
+# server. $3 names the variable that picks another port.
+ensure_port_free() {
+  if port_open "$1" "$2"; then
+    echo "port $2 on $1 is already in use: stop what listens there, or choose another port with $3" >&2
+    exit 1
+  fi
+}
+
 # Sets PG_BASE_URL (a server URL without database name): DATABASE_URL's server when set, else the server on
 # 127.0.0.1:5432 when it lets us in, else a private cluster started with Debian's binaries under target/pg
 # (as root, whose home the postgres user cannot enter, under /var/tmp instead).
