@@ -4,5 +4,6 @@ pub mod confirm_dialog;
 pub mod hydration;
 pub mod navigation;
 pub mod notice;
+pub mod save_button;
 pub mod search_box;
 pub mod switch;

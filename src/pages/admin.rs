@@ -6,6 +6,7 @@ use leptos_meta::Title;
 use crate::api::settings::{SetCustomerDataSetting, get_account_settings};
 use crate::components::hydration::use_hydrated;
 use crate::components::notice::{ErrorNotice, Notice, Tone};
+use crate::components::save_button::SaveButton;
 use crate::components::switch::Switch;
 use crate::model::AccountSettings;
 
@@ -41,6 +42,11 @@ fn GeneralSettings(current: AccountSettings) -> impl IntoView {
         _ => initial,
     };
     let changed = move || enabled.get() != saved();
+    let on_save = Callback::new(move |()| {
+        save.dispatch(SetCustomerDataSetting {
+            enabled: enabled.get_untracked(),
+        });
+    });
     view! {
         <section class="card" aria-labelledby="general-settings">
             <h2 id="general-settings">"General Settings"</h2>
@@ -52,16 +58,7 @@ fn GeneralSettings(current: AccountSettings) -> impl IntoView {
                 disabled=Signal::derive(move || !hydrated.get())
             />
             <div class="form-actions">
-                <button
-                    type="button"
-                    class="button primary"
-                    disabled=move || !hydrated.get() || save.pending().get()
-                    on:click=move |_| {
-                        save.dispatch(SetCustomerDataSetting { enabled: enabled.get_untracked() });
-                    }
-                >
-                    {move || if save.pending().get() { "Saving…" } else { "Save" }}
-                </button>
+                <SaveButton hydrated pending=save.pending() on_save/>
                 {move || changed().then(|| view! { <span class="muted">"Unsaved change"</span> })}
             </div>
             {move || match save.value().get() {

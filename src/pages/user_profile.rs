@@ -8,6 +8,7 @@ use leptos_router::hooks::use_params_map;
 use crate::api::users::{SetCustomerDataPermission, get_user_profile};
 use crate::components::hydration::use_hydrated;
 use crate::components::notice::{ErrorNotice, Notice, Tone};
+use crate::components::save_button::SaveButton;
 use crate::components::switch::Switch;
 use crate::model::{Role, UserProfile, format_time};
 
@@ -74,6 +75,12 @@ fn PermissionEditor(user_id: String, enabled: bool) -> impl IntoView {
     let save = ServerAction::<SetCustomerDataPermission>::new();
     let enabled = RwSignal::new(enabled);
     let hydrated = use_hydrated();
+    let on_save = Callback::new(move |()| {
+        save.dispatch(SetCustomerDataPermission {
+            user_id: user_id.clone(),
+            enabled: enabled.get_untracked(),
+        });
+    });
     view! {
         <Switch
             id="user-manage-customer-data"
@@ -83,16 +90,7 @@ fn PermissionEditor(user_id: String, enabled: bool) -> impl IntoView {
             disabled=Signal::derive(move || !hydrated.get())
         />
         <div class="form-actions">
-            <button
-                type="button"
-                class="button primary"
-                disabled=move || !hydrated.get() || save.pending().get()
-                on:click=move |_| {
-                    save.dispatch(SetCustomerDataPermission { user_id: user_id.clone(), enabled: enabled.get_untracked() });
-                }
-            >
-                {move || if save.pending().get() { "Saving…" } else { "Save" }}
-            </button>
+            <SaveButton hydrated pending=save.pending() on_save/>
         </div>
         {move || match save.value().get() {
             Some(Ok(saved)) => Some(view! {
