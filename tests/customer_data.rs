@@ -334,7 +334,7 @@ async fn a_missing_or_wrong_confirmation_erases_nothing(pool: PgPool) {
 }
 
 #[sqlx::test]
-async fn a_failure_between_deleting_messages_and_calls_leaves_everything_as_it_was(pool: PgPool) {
+async fn a_failure_part_way_through_the_erasure_leaves_everything_as_it_was(pool: PgPool) {
     let console = Console::start(pool).await;
     console.give_alex_customer_data_access().await;
     let alex = console.signed_in(ALEX).await;
@@ -357,7 +357,7 @@ async fn a_failure_between_deleting_messages_and_calls_leaves_everything_as_it_w
     assert_eq!(
         console.snapshot().await,
         before,
-        "messages were deleted first and must be back"
+        "whatever the erasure deleted before the failure must be back"
     );
 
     sqlx::raw_sql("drop trigger inject_failure on calls")

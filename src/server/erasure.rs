@@ -1,11 +1,11 @@
 //! The erasure of one customer's call and message data, and the outbox worker that deletes their stored files.
 //!
-//! The erasure is one transaction: lock the customer row, which holds off every insert and update of its calls
-//! and messages (the `*_refuse_erased` triggers wait for that lock); count what is there and queue the stored
-//! keys in `object_deletions`, in batches, in one statement; delete the messages and calls; mark the record
-//! erased and write the `erasures` receipt. A failure at any point rolls all of it back. Files are deleted
-//! only after the commit, by `delete_due_objects`, so no file is ever left without an outbox row; a file
-//! already gone counts as deleted, so retries and restarts are safe.
+//! The erasure is one transaction of two statements: lock the customer row, which holds off every insert and
+//! update of its calls and messages (the `*_refuse_erased` triggers wait for that lock); then `ERASE_SQL`
+//! deletes the calls and messages, queues their stored keys in `object_deletions`, in batches, marks the record
+//! erased and writes the `erasures` receipt from what the deletes returned. A failure at any point rolls all of
+//! it back. Files are deleted only after the commit, by `delete_due_objects`, so no file is ever left without an
+//! outbox row; a file already gone counts as deleted, so retries and restarts are safe.
 
 use std::time::Duration;
 
@@ -16,7 +16,6 @@ use uuid::Uuid;
 
 use crate::error::AppError;
 use crate::model::ErasureCounts;
-use crate::server::db::customers::{earliest, latest};
 use crate::server::state::AppState;
 use crate::server::storage::Storage;
 
@@ -25,8 +24,6 @@ use crate::server::storage::Storage;
 pub enum EraseError {
     NotFound,
     AlreadyErased,
-    /// Calls or messages were deleted by someone else while the erasure counted them; it rolled back.
-    ChangedDuringErasure,
     Database(sqlx::Error),
 }
 
@@ -43,84 +40,73 @@ impl From<EraseError> for AppError {
             EraseError::AlreadyErased => {
                 AppError::conflict("This record's call and message data was already erased.")
             }
-            EraseError::ChangedDuringErasure => AppError::conflict(
-                "The record's calls or messages changed during the erasure, so nothing was erased. Try again.",
-            ),
             EraseError::Database(e) => crate::server::state::db_failure(e),
         }
     }
 }
 
+/// What the receipt of a committed erasure records, as `ERASE_SQL` returns it.
 #[derive(FromRow)]
-struct ActivityFacts {
-    calls: i64,
-    recordings: i64,
-    voicemails: i64,
-    transcripts: i64,
-    messages: i64,
-    media: i64,
-    calls_first_at: Option<OffsetDateTime>,
-    calls_last_at: Option<OffsetDateTime>,
-    messages_first_at: Option<OffsetDateTime>,
-    messages_last_at: Option<OffsetDateTime>,
+struct ReceiptRow {
+    erased_at: OffsetDateTime,
+    calls_deleted: i32,
+    recordings_deleted: i32,
+    voicemails_deleted: i32,
+    transcripts_deleted: i32,
+    messages_deleted: i32,
+    media_deleted: i32,
+    first_activity_at: Option<OffsetDateTime>,
+    last_activity_at: Option<OffsetDateTime>,
 }
 
 /// Locks customer `$2` of account `$1` for the erasure.
 pub const LOCK_CUSTOMER_SQL: &str =
     "select erased_at from customers where account_id = $1 and id = $2 for update";
 
-/// Counts the calls and messages of customer `$2` of account `$1` and queues every stored key (recordings,
-/// voicemails, media) for erasure `$3`, at most 1,000 keys per outbox row. Reads each call and each message
-/// with media once.
-pub const COUNT_AND_QUEUE_SQL: &str = "with call_facts as (
+/// Erases customer `$2` of account `$1` as user `$3`, in one statement: deletes its calls and messages, counts
+/// what the deletes returned, queues every stored key (recordings, voicemails, media) for erasure `$4` at most
+/// 1,000 keys per outbox row, marks the record erased and writes the receipt. Each call and message is read
+/// once, by its delete, so the receipt and the outbox hold exactly what was deleted.
+pub const ERASE_SQL: &str = "with deleted_calls as (
+             delete from calls where account_id = $1 and customer_id = $2
+             returning started_at, recording_key, is_voicemail, transcript is not null as transcribed
+         ), deleted_messages as (
+             delete from messages where account_id = $1 and customer_id = $2
+             returning sent_at, media_keys
+         ), call_facts as (
              select count(*) as calls,
                     count(recording_key) filter (where not is_voicemail) as recordings,
                     count(*) filter (where is_voicemail) as voicemails,
-                    count(*) filter (where transcript is not null) as transcripts,
+                    count(*) filter (where transcribed) as transcripts,
                     min(started_at) as first_at, max(started_at) as last_at,
                     array_agg(recording_key) filter (where recording_key is not null) as stored_keys
-             from calls where account_id = $1 and customer_id = $2
+             from deleted_calls
          ), message_facts as (
              select count(*) as messages, min(sent_at) as first_at, max(sent_at) as last_at
-             from messages where account_id = $1 and customer_id = $2
+             from deleted_messages
          ), media as (
              select array_agg(media_key) as stored_keys
-             from messages, unnest(media_keys) as media_key
-             where account_id = $1 and customer_id = $2 and cardinality(media_keys) > 0
+             from deleted_messages, unnest(media_keys) as media_key
          ), queued as (
              insert into object_deletions (account_id, erasure_id, object_keys)
-             select $1, $3, batch.stored_keys[n * 1000 + 1 : (n + 1) * 1000]
+             select $1, $4, batch.stored_keys[n * 1000 + 1 : (n + 1) * 1000]
              from (select stored_keys from call_facts union all select stored_keys from media) batch,
                   generate_series(0, (cardinality(batch.stored_keys) - 1) / 1000) n
              where cardinality(batch.stored_keys) > 0
-         )
-         select c.calls, c.recordings, c.voicemails, c.transcripts, m.messages,
-                coalesce(cardinality(media.stored_keys), 0)::bigint as media,
-                c.first_at as calls_first_at, c.last_at as calls_last_at,
-                m.first_at as messages_first_at, m.last_at as messages_last_at
-         from call_facts c, message_facts m, media";
-
-/// Deletes the messages of customer `$2` of account `$1`.
-pub const DELETE_MESSAGES_SQL: &str =
-    "delete from messages where account_id = $1 and customer_id = $2";
-
-/// Deletes the calls of customer `$2` of account `$1`.
-pub const DELETE_CALLS_SQL: &str = "delete from calls where account_id = $1 and customer_id = $2";
-
-/// Marks customer `$2` of account `$1` erased by user `$3` and writes the receipt `$4` with the counts
-/// `$5..$12`, the record's type and Salesforce id as they were.
-pub const MARK_ERASED_SQL: &str = "with marked as (
+         ), marked as (
              update customers set erased_at = now(), erased_by = $3 where account_id = $1 and id = $2
              returning account_id, id, object_type, salesforce_id, erased_at
-         ), receipt as (
-             insert into erasures (id, account_id, customer_id, object_type, salesforce_id, erased_by, erased_at,
-                 calls_deleted, recordings_deleted, voicemails_deleted, transcripts_deleted, messages_deleted,
-                 media_deleted, first_activity_at, last_activity_at)
-             select $4, account_id, id, object_type, salesforce_id, $3, erased_at,
-                    $5, $6, $7, $8, $9, $10, $11, $12
-             from marked
          )
-         select erased_at from marked";
+         insert into erasures (id, account_id, customer_id, object_type, salesforce_id, erased_by, erased_at,
+             calls_deleted, recordings_deleted, voicemails_deleted, transcripts_deleted, messages_deleted,
+             media_deleted, first_activity_at, last_activity_at)
+         select $4, r.account_id, r.id, r.object_type, r.salesforce_id, $3, r.erased_at,
+                c.calls, c.recordings, c.voicemails, c.transcripts, m.messages,
+                coalesce(cardinality(media.stored_keys), 0),
+                least(c.first_at, m.first_at), greatest(c.last_at, m.last_at)
+         from marked r, call_facts c, message_facts m, media
+         returning erased_at, calls_deleted, recordings_deleted, voicemails_deleted, transcripts_deleted,
+                   messages_deleted, media_deleted, first_activity_at, last_activity_at";
 
 /// What a committed erasure wrote: its `erasures` row id, when, and the counts.
 #[derive(Debug, Clone)]
@@ -150,70 +136,28 @@ pub async fn erase_customer(
         return Err(EraseError::AlreadyErased);
     }
     let erasure_id = Uuid::new_v4();
-    let facts = sqlx::query_as::<_, ActivityFacts>(COUNT_AND_QUEUE_SQL)
-        .bind(account_id)
-        .bind(customer_id)
-        .bind(erasure_id)
-        .fetch_one(&mut *tx)
-        .await?;
-    let messages = sqlx::query(DELETE_MESSAGES_SQL)
-        .bind(account_id)
-        .bind(customer_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    let calls = sqlx::query(DELETE_CALLS_SQL)
-        .bind(account_id)
-        .bind(customer_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    if (calls, messages) != (facts.calls as u64, facts.messages as u64) {
-        tracing::error!(
-            %customer_id,
-            counted_calls = facts.calls,
-            deleted_calls = calls,
-            counted_messages = facts.messages,
-            deleted_messages = messages,
-            "activity changed under the erasure lock; rolled back"
-        );
-        return Err(EraseError::ChangedDuringErasure);
-    }
-    let counts = ErasureCounts {
-        calls: facts.calls,
-        recordings: facts.recordings,
-        voicemails: facts.voicemails,
-        transcripts: facts.transcripts,
-        messages: facts.messages,
-        media: facts.media,
-        first_activity_at: earliest(facts.calls_first_at, facts.messages_first_at),
-        last_activity_at: latest(facts.calls_last_at, facts.messages_last_at),
-    };
-    let erased_at: OffsetDateTime = sqlx::query_scalar(MARK_ERASED_SQL)
+    let receipt = sqlx::query_as::<_, ReceiptRow>(ERASE_SQL)
         .bind(account_id)
         .bind(customer_id)
         .bind(actor_id)
         .bind(erasure_id)
-        .bind(count_i32(counts.calls))
-        .bind(count_i32(counts.recordings))
-        .bind(count_i32(counts.voicemails))
-        .bind(count_i32(counts.transcripts))
-        .bind(count_i32(counts.messages))
-        .bind(count_i32(counts.media))
-        .bind(counts.first_activity_at)
-        .bind(counts.last_activity_at)
         .fetch_one(&mut *tx)
         .await?;
     tx.commit().await?;
     Ok(Erased {
         erasure_id,
-        erased_at,
-        counts,
+        erased_at: receipt.erased_at,
+        counts: ErasureCounts {
+            calls: receipt.calls_deleted.into(),
+            recordings: receipt.recordings_deleted.into(),
+            voicemails: receipt.voicemails_deleted.into(),
+            transcripts: receipt.transcripts_deleted.into(),
+            messages: receipt.messages_deleted.into(),
+            media: receipt.media_deleted.into(),
+            first_activity_at: receipt.first_activity_at,
+            last_activity_at: receipt.last_activity_at,
+        },
     })
-}
-
-fn count_i32(count: i64) -> i32 {
-    i32::try_from(count).unwrap_or(i32::MAX)
 }
 
 /// What one pass of the outbox did: stored objects deleted, objects whose deletion failed (kept for a retry),
