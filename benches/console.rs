@@ -22,7 +22,7 @@ use uuid::Uuid;
 const SEARCH_REPS: usize = 1_000;
 const PAGE_SECONDS: u64 = 8;
 const PAGE_CLIENTS: usize = 8;
-const ERASE_REPS: usize = 5;
+const ERASE_REPS: usize = 15;
 const HYDRATION_REPS: usize = 15;
 /// The hydration figure's reference: a page with no wasm, whose one inline module script sets `data-hydrated`.
 const STATIC_PAGE: &str = r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Static</title></head><body><p>Static</p><script type="module">document.body.setAttribute("data-hydrated", "")</script></body></html>"#;

@@ -6,10 +6,12 @@ mod common;
 use std::collections::HashSet;
 
 use common::*;
-use customer_data_console::server::erasure::delete_due_objects;
+use customer_data_console::server::db::customers::pending_counts;
+use customer_data_console::server::erasure::{delete_due_objects, erase_customer};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
 use uuid::Uuid;
 
 async fn activity(console: &Console, customer: Uuid) -> (i64, i64) {
@@ -331,6 +333,46 @@ async fn a_missing_or_wrong_confirmation_erases_nothing(pool: PgPool) {
     let (status, _) = alex.erase(Uuid::new_v4()).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(console.snapshot().await, before);
+}
+
+/// With every pooled connection busy, the erasure reads the counts and keys in its own transaction instead of
+/// beside it; the receipt and the outbox are the same.
+#[sqlx::test]
+async fn an_erasure_without_an_idle_connection_reads_in_its_own_transaction(pool: PgPool) {
+    let console = Console::start(pool).await;
+    let (lead, _) = jordans(&console).await;
+    let (account, alex): (Uuid, Uuid) = sqlx::query_as(
+        "select c.account_id, u.id from customers c join users u using (account_id) where c.id = $1 and u.email = $2",
+    )
+    .bind(lead)
+    .bind(ALEX)
+    .fetch_one(&console.pool)
+    .await
+    .unwrap();
+    let expected = pending_counts(&console.pool, account, lead).await.unwrap();
+    let mut keys = stored_keys(&console, lead).await;
+    assert!(expected.calls > 0 && expected.messages > 0 && !keys.is_empty());
+
+    let one_connection = PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with((*console.pool.connect_options()).clone())
+        .await
+        .unwrap();
+    let erased = erase_customer(&one_connection, account, alex, lead)
+        .await
+        .unwrap();
+    assert_eq!(erased.counts, expected);
+    assert_eq!(activity(&console, lead).await, (0, 0));
+    let mut queued: Vec<String> = sqlx::query_scalar(
+        "select unnest(object_keys) from object_deletions where erasure_id = $1",
+    )
+    .bind(erased.erasure_id)
+    .fetch_all(&console.pool)
+    .await
+    .unwrap();
+    keys.sort();
+    queued.sort();
+    assert_eq!(queued, keys);
 }
 
 #[sqlx::test]

@@ -1,16 +1,16 @@
 //! The erasure of one customer's call and message data, and the outbox worker that deletes their stored files.
 //!
-//! The erasure is one transaction of two statements: lock the customer row, which holds off every insert and
-//! update of its calls and messages (the `*_refuse_erased` triggers wait for that lock); then `ERASE_SQL`
-//! deletes the calls and messages, queues their stored keys in `object_deletions`, in batches, marks the record
-//! erased and writes the `erasures` receipt from what the deletes returned. A failure at any point rolls all of
-//! it back. Files are deleted only after the commit, by `delete_due_objects`, so no file is ever left without an
-//! outbox row; a file already gone counts as deleted, so retries and restarts are safe.
+//! The erasure is one transaction: lock the customer row, which holds off every insert and update of its calls
+//! and messages (the `*_refuse_erased` triggers wait for that lock); read the counts and the stored keys;
+//! delete the messages and calls; queue the keys in `object_deletions`, in batches, mark the record erased and
+//! write the `erasures` receipt. A failure at any point rolls all of it back. Files are deleted only after the
+//! commit, by `delete_due_objects`, so no file is ever left without an outbox row; a file already gone counts
+//! as deleted, so retries and restarts are safe.
 
 use std::time::Duration;
 
 use futures::StreamExt;
-use sqlx::{FromRow, PgPool};
+use sqlx::{FromRow, PgConnection, PgPool};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -24,6 +24,8 @@ use crate::server::storage::Storage;
 pub enum EraseError {
     NotFound,
     AlreadyErased,
+    /// Calls or messages were deleted by someone else while the erasure counted them; it rolled back.
+    ChangedDuringErasure,
     Database(sqlx::Error),
 }
 
@@ -40,73 +42,84 @@ impl From<EraseError> for AppError {
             EraseError::AlreadyErased => {
                 AppError::conflict("This record's call and message data was already erased.")
             }
+            EraseError::ChangedDuringErasure => AppError::conflict(
+                "The record's calls or messages changed during the erasure, so nothing was erased. Try again.",
+            ),
             EraseError::Database(e) => crate::server::state::db_failure(e),
         }
     }
 }
 
-/// What the receipt of a committed erasure records, as `ERASE_SQL` returns it.
+/// What an erasure reads before it deletes: the receipt's counts and every stored key.
 #[derive(FromRow)]
-struct ReceiptRow {
-    erased_at: OffsetDateTime,
-    calls_deleted: i32,
-    recordings_deleted: i32,
-    voicemails_deleted: i32,
-    transcripts_deleted: i32,
-    messages_deleted: i32,
-    media_deleted: i32,
+struct ActivityFacts {
+    calls: i64,
+    recordings: i64,
+    voicemails: i64,
+    transcripts: i64,
+    messages: i64,
+    media: i64,
     first_activity_at: Option<OffsetDateTime>,
     last_activity_at: Option<OffsetDateTime>,
+    stored_keys: Vec<String>,
 }
 
 /// Locks customer `$2` of account `$1` for the erasure.
 pub const LOCK_CUSTOMER_SQL: &str =
     "select erased_at from customers where account_id = $1 and id = $2 for update";
 
-/// Erases customer `$2` of account `$1` as user `$3`, in one statement: deletes its calls and messages, counts
-/// what the deletes returned, queues every stored key (recordings, voicemails, media) for erasure `$4` at most
-/// 1,000 keys per outbox row, marks the record erased and writes the receipt. Each call and message is read
-/// once, by its delete, so the receipt and the outbox hold exactly what was deleted.
-pub const ERASE_SQL: &str = "with deleted_calls as (
-             delete from calls where account_id = $1 and customer_id = $2
-             returning started_at, recording_key, is_voicemail, transcript is not null as transcribed
-         ), deleted_messages as (
-             delete from messages where account_id = $1 and customer_id = $2
-             returning sent_at, media_keys
-         ), call_facts as (
+/// Counts the calls and messages of customer `$2` of account `$1` and lists every stored key (recordings,
+/// voicemails, media). Reads each call and each message with media once.
+pub const READ_ACTIVITY_SQL: &str = "with call_facts as (
              select count(*) as calls,
                     count(recording_key) filter (where not is_voicemail) as recordings,
                     count(*) filter (where is_voicemail) as voicemails,
-                    count(*) filter (where transcribed) as transcripts,
+                    count(*) filter (where transcript is not null) as transcripts,
                     min(started_at) as first_at, max(started_at) as last_at,
-                    array_agg(recording_key) filter (where recording_key is not null) as stored_keys
-             from deleted_calls
+                    coalesce(array_agg(recording_key) filter (where recording_key is not null), '{}') as stored_keys
+             from calls where account_id = $1 and customer_id = $2
          ), message_facts as (
              select count(*) as messages, min(sent_at) as first_at, max(sent_at) as last_at
-             from deleted_messages
+             from messages where account_id = $1 and customer_id = $2
          ), media as (
-             select array_agg(media_key) as stored_keys
-             from deleted_messages, unnest(media_keys) as media_key
-         ), queued as (
+             select coalesce(array_agg(media_key), '{}') as stored_keys
+             from messages, unnest(media_keys) as media_key
+             where account_id = $1 and customer_id = $2 and cardinality(media_keys) > 0
+         )
+         select c.calls, c.recordings, c.voicemails, c.transcripts, m.messages,
+                cardinality(media.stored_keys)::bigint as media,
+                least(c.first_at, m.first_at) as first_activity_at,
+                greatest(c.last_at, m.last_at) as last_activity_at,
+                c.stored_keys || media.stored_keys as stored_keys
+         from call_facts c, message_facts m, media";
+
+/// Deletes the messages of customer `$2` of account `$1`.
+pub const DELETE_MESSAGES_SQL: &str =
+    "delete from messages where account_id = $1 and customer_id = $2";
+
+/// Deletes the calls of customer `$2` of account `$1`.
+pub const DELETE_CALLS_SQL: &str = "delete from calls where account_id = $1 and customer_id = $2";
+
+/// Marks customer `$2` of account `$1` erased by user `$3`, queues the stored keys `$5` for erasure `$4` at most
+/// 1,000 per outbox row, and writes the receipt `$4` with the counts `$6..$11`, the activity range `$12..$13`,
+/// and the record's type and Salesforce id as they were.
+pub const RECORD_ERASURE_SQL: &str = "with queued as (
              insert into object_deletions (account_id, erasure_id, object_keys)
-             select $1, $4, batch.stored_keys[n * 1000 + 1 : (n + 1) * 1000]
-             from (select stored_keys from call_facts union all select stored_keys from media) batch,
-                  generate_series(0, (cardinality(batch.stored_keys) - 1) / 1000) n
-             where cardinality(batch.stored_keys) > 0
+             select $1, $4, ($5::text[])[n * 1000 + 1 : (n + 1) * 1000]
+             from generate_series(0, (cardinality($5::text[]) - 1) / 1000) n
+             where cardinality($5::text[]) > 0
          ), marked as (
              update customers set erased_at = now(), erased_by = $3 where account_id = $1 and id = $2
              returning account_id, id, object_type, salesforce_id, erased_at
+         ), receipt as (
+             insert into erasures (id, account_id, customer_id, object_type, salesforce_id, erased_by, erased_at,
+                 calls_deleted, recordings_deleted, voicemails_deleted, transcripts_deleted, messages_deleted,
+                 media_deleted, first_activity_at, last_activity_at)
+             select $4, account_id, id, object_type, salesforce_id, $3, erased_at,
+                    $6, $7, $8, $9, $10, $11, $12, $13
+             from marked
          )
-         insert into erasures (id, account_id, customer_id, object_type, salesforce_id, erased_by, erased_at,
-             calls_deleted, recordings_deleted, voicemails_deleted, transcripts_deleted, messages_deleted,
-             media_deleted, first_activity_at, last_activity_at)
-         select $4, r.account_id, r.id, r.object_type, r.salesforce_id, $3, r.erased_at,
-                c.calls, c.recordings, c.voicemails, c.transcripts, m.messages,
-                coalesce(cardinality(media.stored_keys), 0),
-                least(c.first_at, m.first_at), greatest(c.last_at, m.last_at)
-         from marked r, call_facts c, message_facts m, media
-         returning erased_at, calls_deleted, recordings_deleted, voicemails_deleted, transcripts_deleted,
-                   messages_deleted, media_deleted, first_activity_at, last_activity_at";
+         select erased_at from marked";
 
 /// What a committed erasure wrote: its `erasures` row id, when, and the counts.
 #[derive(Debug, Clone)]
@@ -119,6 +132,11 @@ pub struct Erased {
 /// Erases all call and message data of one customer record of `account_id`, as `actor_id`, and returns what the
 /// receipt records, read inside the transaction (nothing is read after the commit). Concurrent calls for one
 /// record wait on the row lock; all but the first then see it erased and get `AlreadyErased`.
+///
+/// Once the lock is held the record's calls and messages cannot change, so when the pool has an idle
+/// connection, the counts and keys are read on it while the transaction deletes; otherwise the transaction
+/// reads them itself, first. Either way the deleted row counts must equal the counted ones, or all of it rolls
+/// back.
 pub async fn erase_customer(
     pool: &PgPool,
     account_id: Uuid,
@@ -135,29 +153,100 @@ pub async fn erase_customer(
     if previous.is_some() {
         return Err(EraseError::AlreadyErased);
     }
+    let (facts, (calls, messages)) = match pool.try_acquire() {
+        Some(mut spare) => futures::try_join!(
+            read_activity(&mut spare, account_id, customer_id),
+            delete_activity(&mut tx, account_id, customer_id),
+        )?,
+        None => {
+            let facts = read_activity(&mut tx, account_id, customer_id).await?;
+            (
+                facts,
+                delete_activity(&mut tx, account_id, customer_id).await?,
+            )
+        }
+    };
+    if (calls, messages) != (facts.calls as u64, facts.messages as u64) {
+        tracing::error!(
+            %customer_id,
+            counted_calls = facts.calls,
+            deleted_calls = calls,
+            counted_messages = facts.messages,
+            deleted_messages = messages,
+            "activity changed under the erasure lock; rolled back"
+        );
+        return Err(EraseError::ChangedDuringErasure);
+    }
     let erasure_id = Uuid::new_v4();
-    let receipt = sqlx::query_as::<_, ReceiptRow>(ERASE_SQL)
+    let counts = ErasureCounts {
+        calls: facts.calls,
+        recordings: facts.recordings,
+        voicemails: facts.voicemails,
+        transcripts: facts.transcripts,
+        messages: facts.messages,
+        media: facts.media,
+        first_activity_at: facts.first_activity_at,
+        last_activity_at: facts.last_activity_at,
+    };
+    let erased_at: OffsetDateTime = sqlx::query_scalar(RECORD_ERASURE_SQL)
         .bind(account_id)
         .bind(customer_id)
         .bind(actor_id)
         .bind(erasure_id)
+        .bind(&facts.stored_keys)
+        .bind(count_i32(counts.calls))
+        .bind(count_i32(counts.recordings))
+        .bind(count_i32(counts.voicemails))
+        .bind(count_i32(counts.transcripts))
+        .bind(count_i32(counts.messages))
+        .bind(count_i32(counts.media))
+        .bind(counts.first_activity_at)
+        .bind(counts.last_activity_at)
         .fetch_one(&mut *tx)
         .await?;
     tx.commit().await?;
     Ok(Erased {
         erasure_id,
-        erased_at: receipt.erased_at,
-        counts: ErasureCounts {
-            calls: receipt.calls_deleted.into(),
-            recordings: receipt.recordings_deleted.into(),
-            voicemails: receipt.voicemails_deleted.into(),
-            transcripts: receipt.transcripts_deleted.into(),
-            messages: receipt.messages_deleted.into(),
-            media: receipt.media_deleted.into(),
-            first_activity_at: receipt.first_activity_at,
-            last_activity_at: receipt.last_activity_at,
-        },
+        erased_at,
+        counts,
     })
+}
+
+async fn read_activity(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    customer_id: Uuid,
+) -> sqlx::Result<ActivityFacts> {
+    sqlx::query_as(READ_ACTIVITY_SQL)
+        .bind(account_id)
+        .bind(customer_id)
+        .fetch_one(conn)
+        .await
+}
+
+/// Deletes the record's messages and calls; returns how many calls and how many messages went.
+async fn delete_activity(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    customer_id: Uuid,
+) -> sqlx::Result<(u64, u64)> {
+    let messages = sqlx::query(DELETE_MESSAGES_SQL)
+        .bind(account_id)
+        .bind(customer_id)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    let calls = sqlx::query(DELETE_CALLS_SQL)
+        .bind(account_id)
+        .bind(customer_id)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    Ok((calls, messages))
+}
+
+fn count_i32(count: i64) -> i32 {
+    i32::try_from(count).unwrap_or(i32::MAX)
 }
 
 /// What one pass of the outbox did: stored objects deleted, objects whose deletion failed (kept for a retry),
