@@ -7,7 +7,9 @@ use std::collections::HashSet;
 
 use common::*;
 use customer_data_console::server::db::customers::pending_counts;
-use customer_data_console::server::erasure::{delete_due_objects, erase_customer};
+use customer_data_console::server::erasure::{
+    OutboxPass, delete_due_objects, drop_abandoned_queues, erase_customer,
+};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;
@@ -335,10 +337,10 @@ async fn a_missing_or_wrong_confirmation_erases_nothing(pool: PgPool) {
     assert_eq!(console.snapshot().await, before);
 }
 
-/// With every pooled connection busy, the erasure reads the counts and keys in its own transaction instead of
+/// With every pooled connection busy, the erasure counts in its own transaction, before it deletes, instead of
 /// beside it; the receipt and the outbox are the same.
 #[sqlx::test]
-async fn an_erasure_without_an_idle_connection_reads_in_its_own_transaction(pool: PgPool) {
+async fn an_erasure_without_an_idle_connection_counts_in_its_own_transaction(pool: PgPool) {
     let console = Console::start(pool).await;
     let (lead, _) = jordans(&console).await;
     let (account, alex): (Uuid, Uuid) = sqlx::query_as(
@@ -630,4 +632,56 @@ async fn the_outbox_queues_keys_in_batches_and_keeps_only_the_ones_that_failed(p
     .await
     .unwrap();
     assert_eq!(left, vec![(vec![stubborn.to_owned()], 1, true)]);
+}
+
+/// Keys queued for an erasure whose receipt never committed (queued beside a transaction that then failed) are
+/// never deleted from storage; after an hour they are dropped.
+#[sqlx::test]
+async fn keys_of_an_erasure_without_a_receipt_are_never_due_and_dropped_after_an_hour(
+    pool: PgPool,
+) {
+    let console = Console::start(pool).await;
+    let (lead, _) = jordans(&console).await;
+    let keys = stored_keys(&console, lead).await;
+    assert!(!keys.is_empty());
+    for object in &keys {
+        let path = console.object_store_dir().join(object);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, b"recording").unwrap();
+    }
+    let (recent, old) = (Uuid::new_v4(), Uuid::new_v4());
+    for (erasure, age) in [(recent, "5 minutes"), (old, "2 hours")] {
+        sqlx::query(
+            "insert into object_deletions (account_id, erasure_id, object_keys, created_at)
+             select account_id, $2, $3, now() - $4::interval from customers where id = $1",
+        )
+        .bind(lead)
+        .bind(erasure)
+        .bind(&keys)
+        .bind(age)
+        .execute(&console.pool)
+        .await
+        .unwrap();
+    }
+
+    let pass = delete_due_objects(&console.pool, &console.state.storage, 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        pass,
+        OutboxPass::default(),
+        "nothing is due without a receipt"
+    );
+    for object in &keys {
+        assert!(
+            console.object_store_dir().join(object).exists(),
+            "{object} was deleted"
+        );
+    }
+    assert_eq!(drop_abandoned_queues(&console.pool).await.unwrap(), 1);
+    let left: Vec<Uuid> = sqlx::query_scalar("select erasure_id from object_deletions")
+        .fetch_all(&console.pool)
+        .await
+        .unwrap();
+    assert_eq!(left, vec![recent]);
 }

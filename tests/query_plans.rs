@@ -7,7 +7,7 @@ use customer_data_console::server::db::customers::{
     search_in_session_sql, search_sql,
 };
 use customer_data_console::server::erasure::{
-    DELETE_CALLS_SQL, DELETE_MESSAGES_SQL, LOCK_CUSTOMER_SQL, READ_ACTIVITY_SQL, RECORD_ERASURE_SQL,
+    COUNT_AND_QUEUE_SQL, DELETE_CALLS_SQL, DELETE_MESSAGES_SQL, LOCK_CUSTOMER_SQL, MARK_ERASED_SQL,
 };
 use customer_data_console::server::sessions::SessionKey;
 use customer_data_console::server::synthetic::{self, HEAVY_ACTIVITY, HEAVY_EMAIL, Size};
@@ -134,25 +134,33 @@ async fn search_page_and_erasure_queries_use_indexes(pool: PgPool) {
         ("pending counts", PENDING_COUNTS_SQL),
         ("receipt", RECEIPT_SQL),
         ("lock", LOCK_CUSTOMER_SQL),
-        ("read activity", READ_ACTIVITY_SQL),
         ("delete messages", DELETE_MESSAGES_SQL),
         ("delete calls", DELETE_CALLS_SQL),
     ] {
         let e = explain(sql);
         assert_index_only(&pool, name, sqlx::query(&e).bind(account).bind(heavy)).await;
     }
-    let e = explain(RECORD_ERASURE_SQL);
-    let mut record = sqlx::query(&e)
+    let e = explain(COUNT_AND_QUEUE_SQL);
+    assert_index_only(
+        &pool,
+        "count and queue",
+        sqlx::query(&e)
+            .bind(account)
+            .bind(heavy)
+            .bind(Uuid::new_v4()),
+    )
+    .await;
+    let e = explain(MARK_ERASED_SQL);
+    let mut mark = sqlx::query(&e)
         .bind(account)
         .bind(heavy)
         .bind(Uuid::new_v4())
-        .bind(Uuid::new_v4())
-        .bind(vec!["recordings/a.wav".to_owned()]);
+        .bind(Uuid::new_v4());
     for count in 0..6_i32 {
-        record = record.bind(count);
+        mark = mark.bind(count);
     }
     let now = Some(time::OffsetDateTime::now_utc());
-    assert_index_only(&pool, "record erasure", record.bind(now).bind(now)).await;
+    assert_index_only(&pool, "mark erased", mark.bind(now).bind(now)).await;
 }
 
 #[sqlx::test]

@@ -1,11 +1,12 @@
 //! The erasure of one customer's call and message data, and the outbox worker that deletes their stored files.
 //!
 //! The erasure is one transaction: lock the customer row, which holds off every insert and update of its calls
-//! and messages (the `*_refuse_erased` triggers wait for that lock); read the counts and the stored keys;
-//! delete the messages and calls; queue the keys in `object_deletions`, in batches, mark the record erased and
-//! write the `erasures` receipt. A failure at any point rolls all of it back. Files are deleted only after the
-//! commit, by `delete_due_objects`, so no file is ever left without an outbox row; a file already gone counts
-//! as deleted, so retries and restarts are safe.
+//! and messages (the `*_refuse_erased` triggers wait for that lock); count them and queue their stored keys in
+//! `object_deletions`, in batches (beside the transaction when the pool has a connection to spare, see
+//! `erase_customer`); delete the messages and calls; mark the record erased and write the `erasures` receipt.
+//! A failure at any point rolls all of it back. Files are deleted only after the receipt has committed, by
+//! `delete_due_objects`, so no file is ever left without an outbox row and no file goes for an erasure that did
+//! not happen; a file already gone counts as deleted, so retries and restarts are safe.
 
 use std::time::Duration;
 
@@ -50,7 +51,7 @@ impl From<EraseError> for AppError {
     }
 }
 
-/// What an erasure reads before it deletes: the receipt's counts and every stored key.
+/// What an erasure counted, beside or before its deletes: the receipt's figures.
 #[derive(FromRow)]
 struct ActivityFacts {
     calls: i64,
@@ -61,36 +62,41 @@ struct ActivityFacts {
     media: i64,
     first_activity_at: Option<OffsetDateTime>,
     last_activity_at: Option<OffsetDateTime>,
-    stored_keys: Vec<String>,
 }
 
 /// Locks customer `$2` of account `$1` for the erasure.
 pub const LOCK_CUSTOMER_SQL: &str =
     "select erased_at from customers where account_id = $1 and id = $2 for update";
 
-/// Counts the calls and messages of customer `$2` of account `$1` and lists every stored key (recordings,
-/// voicemails, media). Reads each call and each message with media once.
-pub const READ_ACTIVITY_SQL: &str = "with call_facts as (
+/// Counts the calls and messages of customer `$2` of account `$1` and queues every stored key (recordings,
+/// voicemails, media) for erasure `$3`, at most 1,000 keys per outbox row. Reads each call and each message
+/// with media once.
+pub const COUNT_AND_QUEUE_SQL: &str = "with call_facts as (
              select count(*) as calls,
                     count(recording_key) filter (where not is_voicemail) as recordings,
                     count(*) filter (where is_voicemail) as voicemails,
                     count(*) filter (where transcript is not null) as transcripts,
                     min(started_at) as first_at, max(started_at) as last_at,
-                    coalesce(array_agg(recording_key) filter (where recording_key is not null), '{}') as stored_keys
+                    array_agg(recording_key) filter (where recording_key is not null) as stored_keys
              from calls where account_id = $1 and customer_id = $2
          ), message_facts as (
              select count(*) as messages, min(sent_at) as first_at, max(sent_at) as last_at
              from messages where account_id = $1 and customer_id = $2
          ), media as (
-             select coalesce(array_agg(media_key), '{}') as stored_keys
+             select array_agg(media_key) as stored_keys
              from messages, unnest(media_keys) as media_key
              where account_id = $1 and customer_id = $2 and cardinality(media_keys) > 0
+         ), queued as (
+             insert into object_deletions (account_id, erasure_id, object_keys)
+             select $1, $3, batch.stored_keys[n * 1000 + 1 : (n + 1) * 1000]
+             from (select stored_keys from call_facts union all select stored_keys from media) batch,
+                  generate_series(0, (cardinality(batch.stored_keys) - 1) / 1000) n
+             where cardinality(batch.stored_keys) > 0
          )
          select c.calls, c.recordings, c.voicemails, c.transcripts, m.messages,
-                cardinality(media.stored_keys)::bigint as media,
+                coalesce(cardinality(media.stored_keys), 0)::bigint as media,
                 least(c.first_at, m.first_at) as first_activity_at,
-                greatest(c.last_at, m.last_at) as last_activity_at,
-                c.stored_keys || media.stored_keys as stored_keys
+                greatest(c.last_at, m.last_at) as last_activity_at
          from call_facts c, message_facts m, media";
 
 /// Deletes the messages of customer `$2` of account `$1`.
@@ -100,15 +106,14 @@ pub const DELETE_MESSAGES_SQL: &str =
 /// Deletes the calls of customer `$2` of account `$1`.
 pub const DELETE_CALLS_SQL: &str = "delete from calls where account_id = $1 and customer_id = $2";
 
-/// Marks customer `$2` of account `$1` erased by user `$3`, queues the stored keys `$5` for erasure `$4` at most
-/// 1,000 per outbox row, and writes the receipt `$4` with the counts `$6..$11`, the activity range `$12..$13`,
-/// and the record's type and Salesforce id as they were.
-pub const RECORD_ERASURE_SQL: &str = "with queued as (
-             insert into object_deletions (account_id, erasure_id, object_keys)
-             select $1, $4, ($5::text[])[n * 1000 + 1 : (n + 1) * 1000]
-             from generate_series(0, (cardinality($5::text[]) - 1) / 1000) n
-             where cardinality($5::text[]) > 0
-         ), marked as (
+/// Removes the outbox rows of erasure `$1` unless its receipt exists: what an erasure queued beside a
+/// transaction that then rolled back.
+pub const UNQUEUE_UNCOMMITTED_SQL: &str = "delete from object_deletions
+         where erasure_id = $1 and not exists (select 1 from erasures where id = $1)";
+
+/// Marks customer `$2` of account `$1` erased by user `$3` and writes the receipt `$4` with the counts
+/// `$5..$10`, the activity range `$11..$12`, and the record's type and Salesforce id as they were.
+pub const MARK_ERASED_SQL: &str = "with marked as (
              update customers set erased_at = now(), erased_by = $3 where account_id = $1 and id = $2
              returning account_id, id, object_type, salesforce_id, erased_at
          ), receipt as (
@@ -116,7 +121,7 @@ pub const RECORD_ERASURE_SQL: &str = "with queued as (
                  calls_deleted, recordings_deleted, voicemails_deleted, transcripts_deleted, messages_deleted,
                  media_deleted, first_activity_at, last_activity_at)
              select $4, account_id, id, object_type, salesforce_id, $3, erased_at,
-                    $6, $7, $8, $9, $10, $11, $12, $13
+                    $5, $6, $7, $8, $9, $10, $11, $12
              from marked
          )
          select erased_at from marked";
@@ -133,15 +138,37 @@ pub struct Erased {
 /// receipt records, read inside the transaction (nothing is read after the commit). Concurrent calls for one
 /// record wait on the row lock; all but the first then see it erased and get `AlreadyErased`.
 ///
-/// Once the lock is held the record's calls and messages cannot change, so when the pool has an idle
-/// connection, the counts and keys are read on it while the transaction deletes; otherwise the transaction
-/// reads them itself, first. Either way the deleted row counts must equal the counted ones, or all of it rolls
-/// back.
+/// Once the lock is held the record's calls and messages cannot change. So when the pool has an idle
+/// connection, the counting and the queueing of the stored keys run on it, committed on their own, while the
+/// transaction deletes: an outbox row is due only once its erasure's receipt has committed
+/// (`delete_due_objects`), and if the erasure fails its rows are removed again. Without an idle connection the
+/// transaction counts and queues first, itself. Either way the deleted row counts must equal the counted ones,
+/// or all of it rolls back.
 pub async fn erase_customer(
     pool: &PgPool,
     account_id: Uuid,
     actor_id: Uuid,
     customer_id: Uuid,
+) -> Result<Erased, EraseError> {
+    let erasure_id = Uuid::new_v4();
+    let erased = erase_locked(pool, account_id, actor_id, customer_id, erasure_id).await;
+    if erased.is_err()
+        && let Err(err) = sqlx::query(UNQUEUE_UNCOMMITTED_SQL)
+            .bind(erasure_id)
+            .execute(pool)
+            .await
+    {
+        tracing::warn!(%erasure_id, error = %err, "cannot remove the outbox rows of a failed erasure; the worker will");
+    }
+    erased
+}
+
+async fn erase_locked(
+    pool: &PgPool,
+    account_id: Uuid,
+    actor_id: Uuid,
+    customer_id: Uuid,
+    erasure_id: Uuid,
 ) -> Result<Erased, EraseError> {
     let mut tx = pool.begin().await?;
     let previous: Option<OffsetDateTime> = sqlx::query_scalar(LOCK_CUSTOMER_SQL)
@@ -154,12 +181,17 @@ pub async fn erase_customer(
         return Err(EraseError::AlreadyErased);
     }
     let (facts, (calls, messages)) = match pool.try_acquire() {
-        Some(mut spare) => futures::try_join!(
-            read_activity(&mut spare, account_id, customer_id),
-            delete_activity(&mut tx, account_id, customer_id),
-        )?,
+        Some(mut spare) => {
+            // Both run to the end, even when one fails: the queued rows must be in place before a failed
+            // erasure removes them again.
+            let (facts, deleted) = futures::join!(
+                count_and_queue(&mut spare, account_id, customer_id, erasure_id),
+                delete_activity(&mut tx, account_id, customer_id),
+            );
+            (facts?, deleted?)
+        }
         None => {
-            let facts = read_activity(&mut tx, account_id, customer_id).await?;
+            let facts = count_and_queue(&mut tx, account_id, customer_id, erasure_id).await?;
             (
                 facts,
                 delete_activity(&mut tx, account_id, customer_id).await?,
@@ -177,7 +209,6 @@ pub async fn erase_customer(
         );
         return Err(EraseError::ChangedDuringErasure);
     }
-    let erasure_id = Uuid::new_v4();
     let counts = ErasureCounts {
         calls: facts.calls,
         recordings: facts.recordings,
@@ -188,12 +219,11 @@ pub async fn erase_customer(
         first_activity_at: facts.first_activity_at,
         last_activity_at: facts.last_activity_at,
     };
-    let erased_at: OffsetDateTime = sqlx::query_scalar(RECORD_ERASURE_SQL)
+    let erased_at: OffsetDateTime = sqlx::query_scalar(MARK_ERASED_SQL)
         .bind(account_id)
         .bind(customer_id)
         .bind(actor_id)
         .bind(erasure_id)
-        .bind(&facts.stored_keys)
         .bind(count_i32(counts.calls))
         .bind(count_i32(counts.recordings))
         .bind(count_i32(counts.voicemails))
@@ -212,14 +242,16 @@ pub async fn erase_customer(
     })
 }
 
-async fn read_activity(
+async fn count_and_queue(
     conn: &mut PgConnection,
     account_id: Uuid,
     customer_id: Uuid,
+    erasure_id: Uuid,
 ) -> sqlx::Result<ActivityFacts> {
-    sqlx::query_as(READ_ACTIVITY_SQL)
+    sqlx::query_as(COUNT_AND_QUEUE_SQL)
         .bind(account_id)
         .bind(customer_id)
+        .bind(erasure_id)
         .fetch_one(conn)
         .await
 }
@@ -261,7 +293,7 @@ pub struct OutboxPass {
 /// How many objects of one outbox row are deleted at a time.
 const CONCURRENT_DELETES: usize = 16;
 
-/// Deletes the objects of up to `batch` due outbox rows. Rows are claimed with `FOR UPDATE SKIP LOCKED`, so any
+/// Deletes the objects of up to `batch` due outbox rows: rows whose erasure has committed its receipt. Rows are claimed with `FOR UPDATE SKIP LOCKED`, so any
 /// number of instances share the work; a row leaves the outbox once all its objects are gone, and keeps the
 /// keys that failed for a retry later with exponential back-off (capped at an hour).
 pub async fn delete_due_objects(
@@ -271,8 +303,9 @@ pub async fn delete_due_objects(
 ) -> sqlx::Result<OutboxPass> {
     let mut tx = pool.begin().await?;
     let due = sqlx::query_as::<_, (i64, Vec<String>)>(
-        "select id, object_keys from object_deletions where next_attempt_at <= now()
-         order by next_attempt_at, id limit $1 for update skip locked",
+        "select id, object_keys from object_deletions
+         where next_attempt_at <= now() and exists (select 1 from erasures where id = erasure_id)
+         order by next_attempt_at, id limit $1 for update of object_deletions skip locked",
     )
     .bind(batch)
     .fetch_all(&mut *tx)
@@ -324,8 +357,21 @@ pub async fn delete_due_objects(
     Ok(pass)
 }
 
+/// Removes outbox rows queued more than an hour ago for an erasure that never committed its receipt: what a
+/// failed erasure could not remove itself (its process stopped, or the database was unreachable).
+pub async fn drop_abandoned_queues(pool: &PgPool) -> sqlx::Result<u64> {
+    Ok(sqlx::query(
+        "delete from object_deletions
+         where created_at < now() - interval '1 hour'
+           and not exists (select 1 from erasures where id = erasure_id)",
+    )
+    .execute(pool)
+    .await?
+    .rows_affected())
+}
+
 /// Runs for the life of the server: drains the outbox, then sleeps until an erasure wakes it or a few seconds
-/// pass (to retry failures and pick up work left by a crashed instance).
+/// pass (to retry failures, pick up work left by a crashed instance, and drop abandoned queues).
 pub async fn run_outbox_worker(state: AppState) {
     const BATCH_ROWS: i64 = 20;
     loop {
@@ -334,6 +380,12 @@ pub async fn run_outbox_worker(state: AppState) {
             Ok(_) => {}
             Err(err) => tracing::error!(error = %err, "outbox pass failed"),
         }
-        let _ = tokio::time::timeout(Duration::from_secs(5), state.outbox_wakeup.notified()).await;
+        let woken =
+            tokio::time::timeout(Duration::from_secs(5), state.outbox_wakeup.notified()).await;
+        if woken.is_err()
+            && let Err(err) = drop_abandoned_queues(&state.pool).await
+        {
+            tracing::error!(error = %err, "dropping abandoned outbox rows failed");
+        }
     }
 }
