@@ -262,18 +262,19 @@ async fn delete_activity(
     account_id: Uuid,
     customer_id: Uuid,
 ) -> sqlx::Result<(u64, u64)> {
-    let messages = sqlx::query(DELETE_MESSAGES_SQL)
-        .bind(account_id)
-        .bind(customer_id)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-    let calls = sqlx::query(DELETE_CALLS_SQL)
-        .bind(account_id)
-        .bind(customer_id)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
+    let mut deleted = [0; 2];
+    for (count, sql) in deleted
+        .iter_mut()
+        .zip([DELETE_MESSAGES_SQL, DELETE_CALLS_SQL])
+    {
+        *count = sqlx::query(sql)
+            .bind(account_id)
+            .bind(customer_id)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+    }
+    let [messages, calls] = deleted;
     Ok((calls, messages))
 }
 
