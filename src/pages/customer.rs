@@ -47,13 +47,21 @@ pub fn CustomerPage() -> impl IntoView {
 
 #[component]
 fn Customer(detail: CustomerDetail) -> impl IntoView {
-    let customer = detail.customer.clone();
+    let CustomerDetail {
+        customer,
+        phone,
+        pending,
+        erasure,
+        calls,
+        messages,
+        older_calls,
+        older_messages,
+    } = detail;
     let label = format!(
         "{} ({} {})",
         customer.name, customer.object_type, customer.salesforce_id
     );
-    let has_data = !detail.pending.is_empty();
-    let erased = detail.erasure.clone();
+    let has_data = !pending.is_empty();
     let this_page = format!("/customers/{}", customer.id);
     // Each list pages on its own: a link moves one list and keeps the other where it is.
     let query = use_query_map();
@@ -69,51 +77,50 @@ fn Customer(detail: CustomerDetail) -> impl IntoView {
         }
         format!("{this_page}?{}", params.join("&"))
     };
-    let older_calls = detail
-        .older_calls
+    let older_calls = older_calls
         .as_ref()
         .map(|next| page_link(Some(next), messages_now.as_ref()));
-    let older_messages = detail
-        .older_messages
+    let older_messages = older_messages
         .as_ref()
         .map(|next| page_link(calls_now.as_ref(), Some(next)));
+    let erased = erasure.is_some();
     view! {
         <div class="page-header">
             <div>
-                <h1>{customer.name.clone()}</h1>
-                <p class="muted"><span class="badge">{customer.object_type.clone()}</span> " " <span class="mono">{customer.salesforce_id.clone()}</span></p>
+                <h1>{customer.name}</h1>
+                <p class="muted"><span class="badge">{customer.object_type}</span> " " <span class="mono">{customer.salesforce_id}</span></p>
             </div>
-            {erased.is_none().then(|| view! {
+            {(!erased).then(|| view! {
                 <EraseControl
                     customer_id=customer.id.to_string()
-                    customer_label=label.clone()
-                    activity=detail.pending.activity_range()
-                    counts=detail.pending.clone()
+                    customer_label=label
+                    activity=pending.activity_range()
+                    counts=pending.clone()
                 />
             })}
         </div>
-        {erased.clone().map(|receipt| view! { <ErasedNotice receipt/> })}
+        {erasure.map(|receipt| view! { <ErasedNotice receipt/> })}
         <section class="card" aria-labelledby="record-details">
             <h2 id="record-details">"Record"</h2>
             <dl class="details">
-                <dt>"Email"</dt><dd>{customer.email.clone().unwrap_or_else(|| "—".into())}</dd>
-                <dt>"Phone"</dt><dd>{detail.phone.clone().unwrap_or_else(|| "—".into())}</dd>
-                <dt>"Calls"</dt><dd class="num-inline">{detail.pending.calls}</dd>
-                <dt>"Messages"</dt><dd class="num-inline">{detail.pending.messages}</dd>
+                <dt>"Email"</dt><dd>{customer.email.unwrap_or_else(|| "—".into())}</dd>
+                <dt>"Phone"</dt><dd>{phone.unwrap_or_else(|| "—".into())}</dd>
+                <dt>"Calls"</dt><dd class="num-inline">{pending.calls}</dd>
+                <dt>"Messages"</dt><dd class="num-inline">{pending.messages}</dd>
             </dl>
             <p class="muted">"Name, email and phone come from Salesforce and are managed there."</p>
         </section>
         <section class="card table-card" aria-labelledby="calls-heading">
             <h2 id="calls-heading">"Calls"</h2>
-            <CallTable calls=detail.calls.clone()/>
+            <CallTable calls/>
             {older_calls.map(|href| view! { <nav class="pager" aria-label="Calls pages"><a class="button" href=href>"Older calls"</a></nav> })}
         </section>
         <section class="card table-card" aria-labelledby="messages-heading">
             <h2 id="messages-heading">"Messages"</h2>
-            <MessageTable messages=detail.messages.clone()/>
+            <MessageTable messages/>
             {older_messages.map(|href| view! { <nav class="pager" aria-label="Messages pages"><a class="button" href=href>"Older messages"</a></nav> })}
         </section>
-        {(!has_data && erased.is_none()).then(|| view! {
+        {(!has_data && !erased).then(|| view! {
             <p class="muted">"This record has no calls or messages. Delete still marks it erased and records a receipt."</p>
         })}
     }
