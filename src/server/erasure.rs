@@ -4,9 +4,10 @@
 //! and messages (the `*_refuse_erased` triggers wait for that lock); count them and queue their stored keys in
 //! `object_deletions`, in batches (beside the transaction when the pool has a connection to spare, see
 //! `erase_customer`); delete the messages and calls; mark the record erased and write the `erasures` receipt.
-//! A failure at any point rolls all of it back. Files are deleted only after the receipt has committed, by
-//! `delete_due_objects`, so no file is ever left without an outbox row and no file goes for an erasure that did
-//! not happen; a file already gone counts as deleted, so retries and restarts are safe.
+//! A failure at any point rolls all of it back, and removes what was queued beside it. Files are deleted only
+//! after the receipt has committed, by `delete_due_objects`, so no file is ever left without an outbox row and
+//! no file goes for an erasure that did not happen; a file already gone counts as deleted, so retries and
+//! restarts are safe.
 
 use std::time::Duration;
 
@@ -17,6 +18,7 @@ use uuid::Uuid;
 
 use crate::error::AppError;
 use crate::model::ErasureCounts;
+use crate::server::db::customers::{earliest, latest};
 use crate::server::state::AppState;
 use crate::server::storage::Storage;
 
@@ -60,8 +62,10 @@ struct ActivityFacts {
     transcripts: i64,
     messages: i64,
     media: i64,
-    first_activity_at: Option<OffsetDateTime>,
-    last_activity_at: Option<OffsetDateTime>,
+    calls_first_at: Option<OffsetDateTime>,
+    calls_last_at: Option<OffsetDateTime>,
+    messages_first_at: Option<OffsetDateTime>,
+    messages_last_at: Option<OffsetDateTime>,
 }
 
 /// Locks customer `$2` of account `$1` for the erasure.
@@ -95,8 +99,8 @@ pub const COUNT_AND_QUEUE_SQL: &str = "with call_facts as (
          )
          select c.calls, c.recordings, c.voicemails, c.transcripts, m.messages,
                 coalesce(cardinality(media.stored_keys), 0)::bigint as media,
-                least(c.first_at, m.first_at) as first_activity_at,
-                greatest(c.last_at, m.last_at) as last_activity_at
+                c.first_at as calls_first_at, c.last_at as calls_last_at,
+                m.first_at as messages_first_at, m.last_at as messages_last_at
          from call_facts c, message_facts m, media";
 
 /// Deletes the messages of customer `$2` of account `$1`.
@@ -216,8 +220,8 @@ async fn erase_locked(
         transcripts: facts.transcripts,
         messages: facts.messages,
         media: facts.media,
-        first_activity_at: facts.first_activity_at,
-        last_activity_at: facts.last_activity_at,
+        first_activity_at: earliest(facts.calls_first_at, facts.messages_first_at),
+        last_activity_at: latest(facts.calls_last_at, facts.messages_last_at),
     };
     let erased_at: OffsetDateTime = sqlx::query_scalar(MARK_ERASED_SQL)
         .bind(account_id)
@@ -294,9 +298,10 @@ pub struct OutboxPass {
 /// How many objects of one outbox row are deleted at a time.
 const CONCURRENT_DELETES: usize = 16;
 
-/// Deletes the objects of up to `batch` due outbox rows: rows whose erasure has committed its receipt. Rows are claimed with `FOR UPDATE SKIP LOCKED`, so any
-/// number of instances share the work; a row leaves the outbox once all its objects are gone, and keeps the
-/// keys that failed for a retry later with exponential back-off (capped at an hour).
+/// Deletes the objects of up to `batch` due outbox rows: rows whose erasure has committed its receipt. Rows are
+/// claimed with `FOR UPDATE SKIP LOCKED`, so any number of instances share the work; a row leaves the outbox
+/// once all its objects are gone, and keeps the keys that failed for a retry later with exponential back-off
+/// (capped at an hour).
 pub async fn delete_due_objects(
     pool: &PgPool,
     storage: &Storage,
