@@ -236,3 +236,38 @@ async fn concurrent_grants_and_revokes_leave_a_consistent_state(pool: PgPool) {
         "Blair started without it"
     );
 }
+
+/// A writer that holds one of the record's calls and then waits for the record (as the calls trigger does)
+/// deadlocks with an erasure that is deleting that call. When Postgres rolls back the erasure, the erasure runs
+/// again once the writer is done, and succeeds.
+#[sqlx::test]
+async fn an_erasure_chosen_as_a_deadlock_victim_runs_again(pool: PgPool) {
+    let console = Console::start(pool).await;
+    console.give_alex_customer_data_access().await;
+    let alex = console.signed_in(ALEX).await;
+    let lead = jordans(&console).await.0;
+    let mut writer = console.pool.begin().await.unwrap();
+    sqlx::query("select id from calls where customer_id = $1 for update")
+        .bind(lead)
+        .execute(&mut *writer)
+        .await
+        .unwrap();
+    let erase = tokio::spawn(async move { alex.erase(lead).await });
+    // The erasure now holds the record and waits for the calls the writer holds; the writer then waits for the
+    // record, later than the erasure began to wait, so the erasure is the one rolled back.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    sqlx::query("select 1 from customers where id = $1 for share")
+        .bind(lead)
+        .execute(&mut *writer)
+        .await
+        .unwrap();
+    writer.commit().await.unwrap();
+    let (status, receipt) = erase.await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{receipt}");
+    assert_eq!(
+        console
+            .count("select count(*) from calls where customer_id = $1", lead)
+            .await,
+        0
+    );
+}

@@ -154,17 +154,37 @@ pub async fn erase_customer(
     actor_id: Uuid,
     customer_id: Uuid,
 ) -> Result<Erased, EraseError> {
-    let erasure_id = Uuid::new_v4();
-    let erased = erase_locked(pool, account_id, actor_id, customer_id, erasure_id).await;
-    if erased.is_err()
-        && let Err(err) = sqlx::query(UNQUEUE_UNCOMMITTED_SQL)
-            .bind(erasure_id)
-            .execute(pool)
-            .await
-    {
-        tracing::warn!(%erasure_id, error = %err, "cannot remove the outbox rows of a failed erasure; the worker will");
+    let mut attempt = 1;
+    loop {
+        let erasure_id = Uuid::new_v4();
+        let erased = erase_locked(pool, account_id, actor_id, customer_id, erasure_id).await;
+        if erased.is_err()
+            && let Err(err) = sqlx::query(UNQUEUE_UNCOMMITTED_SQL)
+                .bind(erasure_id)
+                .execute(pool)
+                .await
+        {
+            tracing::warn!(%erasure_id, error = %err, "cannot remove the outbox rows of a failed erasure; the worker will");
+        }
+        match erased {
+            Err(err) if attempt < DEADLOCK_ATTEMPTS && is_deadlock(&err) => {
+                tracing::warn!(%customer_id, attempt, "erasure chosen as a deadlock victim; trying again");
+                tokio::time::sleep(Duration::from_millis(50 * attempt)).await;
+                attempt += 1;
+            }
+            erased => return erased,
+        }
     }
-    erased
+}
+
+/// How many times an erasure runs before a deadlock is reported. A deadlock happens when a call is being
+/// updated as the erasure starts: the update holds the call's row and waits for the record (its trigger), while
+/// the erasure holds the record and waits for the call. Postgres then rolls back one of the two; when that is
+/// the erasure, the update goes through and the erasure, run again, erases the call with it.
+const DEADLOCK_ATTEMPTS: u64 = 4;
+
+fn is_deadlock(err: &EraseError) -> bool {
+    matches!(err, EraseError::Database(sqlx::Error::Database(db)) if db.code().as_deref() == Some("40P01"))
 }
 
 async fn erase_locked(
