@@ -29,6 +29,8 @@ pub enum EraseError {
     AlreadyErased,
     /// Calls or messages were deleted by someone else while the erasure counted them; it rolled back.
     ChangedDuringErasure,
+    /// Postgres rolled the erasure back as a deadlock victim on every attempt; nothing was erased.
+    Busy,
     Database(sqlx::Error),
 }
 
@@ -47,6 +49,9 @@ impl From<EraseError> for AppError {
             }
             EraseError::ChangedDuringErasure => AppError::conflict(
                 "The record's calls or messages changed during the erasure, so nothing was erased. Try again.",
+            ),
+            EraseError::Busy => AppError::conflict(
+                "Calls or messages of this record were being changed while it was erased, so nothing was erased. Try again.",
             ),
             EraseError::Database(e) => crate::server::state::db_failure(e),
         }
@@ -172,12 +177,13 @@ pub async fn erase_customer(
                 tokio::time::sleep(Duration::from_millis(50 * attempt)).await;
                 attempt += 1;
             }
+            Err(err) if is_deadlock(&err) => return Err(EraseError::Busy),
             erased => return erased,
         }
     }
 }
 
-/// How many times an erasure runs before a deadlock is reported. A deadlock happens when a call is being
+/// How many times an erasure runs before a deadlock is reported (as `Busy`). A deadlock happens when a call is being
 /// updated as the erasure starts: the update holds the call's row and waits for the record (its trigger), while
 /// the erasure holds the record and waits for the call. Postgres then rolls back one of the two; when that is
 /// the erasure, the update goes through and the erasure, run again, erases the call with it.
@@ -413,5 +419,64 @@ pub async fn run_outbox_worker(state: AppState) {
         {
             tracing::error!(error = %err, "dropping abandoned outbox rows failed");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use super::*;
+
+    /// What Postgres answers a statement it rolled back to break a deadlock.
+    #[derive(Debug)]
+    struct Deadlock;
+
+    impl std::fmt::Display for Deadlock {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("deadlock detected")
+        }
+    }
+
+    impl std::error::Error for Deadlock {}
+
+    impl sqlx::error::DatabaseError for Deadlock {
+        fn message(&self) -> &str {
+            "deadlock detected"
+        }
+        fn code(&self) -> Option<Cow<'_, str>> {
+            Some(Cow::Borrowed("40P01"))
+        }
+        fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+            self
+        }
+        fn kind(&self) -> sqlx::error::ErrorKind {
+            sqlx::error::ErrorKind::Other
+        }
+    }
+
+    #[test]
+    fn a_deadlock_is_recognised_and_nothing_else_is() {
+        assert!(is_deadlock(&EraseError::Database(sqlx::Error::Database(
+            Box::new(Deadlock)
+        ))));
+        assert!(!is_deadlock(&EraseError::Database(
+            sqlx::Error::RowNotFound
+        )));
+        assert!(!is_deadlock(&EraseError::ChangedDuringErasure));
+    }
+
+    #[test]
+    fn an_erasure_that_stayed_a_deadlock_victim_asks_the_admin_to_try_again() {
+        let error = AppError::from(EraseError::Busy);
+        assert_eq!(error.status(), 409);
+        assert!(error.to_string().contains("Try again"), "{error}");
+        assert!(!error.to_string().contains("deadlock"), "{error}");
     }
 }
