@@ -1,8 +1,10 @@
 // Benchmark helper: sizes of the release wasm and JS (raw, gzip, brotli) and, in Chromium, the time from
 // navigation to <body data-hydrated> and the longest main-thread task on a customer page; for reference, the
 // same time on a static page whose one inline module script sets data-hydrated (what this browser needs for
-// any page, before any wasm).
+// any page, before any wasm), and on the customer page's own HTML with that script in place of the wasm loader
+// (what it needs for this page's content).
 // Usage: node bench/hydration.cjs <base-url> <pkg-dir> <customer-path> <email> <password> <repetitions> <static-url>
+//        <customer-page-without-wasm-url>
 // Prints one JSON object.
 const fs = require("fs");
 const path = require("path");
@@ -24,7 +26,7 @@ function percentile(values, p) {
 }
 
 (async () => {
-  const [base, pkgDir, customerPath, email, password, reps, staticUrl] = process.argv.slice(2);
+  const [base, pkgDir, customerPath, email, password, reps, staticUrl, withoutWasmUrl] = process.argv.slice(2);
   const files = fs.readdirSync(pkgDir);
   const wasm = files.find((f) => f.endsWith(".wasm"));
   const js = files.find((f) => f.endsWith(".js"));
@@ -64,6 +66,7 @@ function percentile(values, p) {
   }
   const { hydration, longest } = await measure(`${base}${customerPath}`);
   const floor = await measure(staticUrl);
+  const contentOnly = await measure(withoutWasmUrl);
   await browser.close();
   console.log(
     JSON.stringify({
@@ -72,6 +75,7 @@ function percentile(values, p) {
       hydration_ms: { p50: percentile(hydration, 50), p99: percentile(hydration, 99) },
       longest_task_ms: { p50: percentile(longest, 50), p99: percentile(longest, 99) },
       static_page_ms: { p50: percentile(floor.hydration, 50), p99: percentile(floor.hydration, 99) },
+      without_wasm_ms: { p50: percentile(contentOnly.hydration, 50), p99: percentile(contentOnly.hydration, 99) },
     }),
   );
 })().catch((error) => {
