@@ -159,9 +159,7 @@ async fn no_input_causes_a_server_error_a_leak_or_a_change(pool: PgPool) {
 
 #[sqlx::test]
 async fn wrong_types_missing_fields_and_oversized_bodies_are_client_errors(pool: PgPool) {
-    let console = Console::start(pool).await;
-    console.give_alex_customer_data_access().await;
-    let alex = console.signed_in(ALEX).await;
+    let (console, alex) = Console::with_alex_managing_customer_data(pool).await;
     let blair = console.user_id(BLAIR).await.to_string();
     let before = console.snapshot().await;
     let cases: Vec<(&str, Vec<(&str, String)>)> = vec![

@@ -58,9 +58,7 @@ async fn twenty_concurrent_erasures_write_one_receipt(pool: PgPool) {
 
 #[sqlx::test]
 async fn an_erasure_racing_new_calls_leaves_no_call_behind(pool: PgPool) {
-    let console = Console::start(pool).await;
-    console.give_alex_customer_data_access().await;
-    let alex = console.signed_in(ALEX).await;
+    let (console, alex) = Console::with_alex_managing_customer_data(pool).await;
     let lead = jordans(&console).await.0;
     let initial_calls = console
         .count("select count(*) from calls where customer_id = $1", lead)
@@ -117,9 +115,7 @@ async fn an_erasure_racing_new_calls_leaves_no_call_behind(pool: PgPool) {
 
 #[sqlx::test]
 async fn recordings_attached_during_an_erasure_are_erased_with_it_or_refused(pool: PgPool) {
-    let console = Console::start(pool).await;
-    console.give_alex_customer_data_access().await;
-    let alex = console.signed_in(ALEX).await;
+    let (console, alex) = Console::with_alex_managing_customer_data(pool).await;
     let lead = jordans(&console).await.0;
     let calls: Vec<uuid::Uuid> = sqlx::query_scalar("select id from calls where customer_id = $1")
         .bind(lead)
@@ -242,9 +238,7 @@ async fn concurrent_grants_and_revokes_leave_a_consistent_state(pool: PgPool) {
 /// again once the writer is done, and succeeds.
 #[sqlx::test]
 async fn an_erasure_chosen_as_a_deadlock_victim_runs_again(pool: PgPool) {
-    let console = Console::start(pool).await;
-    console.give_alex_customer_data_access().await;
-    let alex = console.signed_in(ALEX).await;
+    let (console, alex) = Console::with_alex_managing_customer_data(pool).await;
     let lead = jordans(&console).await.0;
     let mut writer = console.pool.begin().await.unwrap();
     sqlx::query("select id from calls where customer_id = $1 for update")

@@ -124,9 +124,7 @@ async fn another_accounts_admin_cannot_see_or_erase_a_record_by_its_id(pool: PgP
 
 #[sqlx::test]
 async fn search_finds_every_record_by_email_and_either_id_form(pool: PgPool) {
-    let console = Console::start(pool).await;
-    console.give_alex_customer_data_access().await;
-    let alex = console.signed_in(ALEX).await;
+    let (_console, alex) = Console::with_alex_managing_customer_data(pool).await;
     let (status, found) = alex
         .post(
             "/api/customers/search",
@@ -187,9 +185,7 @@ async fn search_finds_every_record_by_email_and_either_id_form(pool: PgPool) {
 
 #[sqlx::test]
 async fn erasing_one_record_removes_exactly_its_data_and_writes_a_matching_receipt(pool: PgPool) {
-    let console = Console::start(pool).await;
-    console.give_alex_customer_data_access().await;
-    let alex = console.signed_in(ALEX).await;
+    let (console, alex) = Console::with_alex_managing_customer_data(pool).await;
     let (lead, contact) = jordans(&console).await;
     let contact_before = activity(&console, contact).await;
     let contact_keys = stored_keys(&console, contact).await;
@@ -316,9 +312,7 @@ async fn erasing_one_record_removes_exactly_its_data_and_writes_a_matching_recei
 
 #[sqlx::test]
 async fn a_missing_or_wrong_confirmation_erases_nothing(pool: PgPool) {
-    let console = Console::start(pool).await;
-    console.give_alex_customer_data_access().await;
-    let alex = console.signed_in(ALEX).await;
+    let (console, alex) = Console::with_alex_managing_customer_data(pool).await;
     let (lead, _) = jordans(&console).await;
     let id = lead.to_string();
     let before = console.snapshot().await;
@@ -379,9 +373,7 @@ async fn an_erasure_without_an_idle_connection_counts_in_its_own_transaction(poo
 
 #[sqlx::test]
 async fn a_failure_part_way_through_the_erasure_leaves_everything_as_it_was(pool: PgPool) {
-    let console = Console::start(pool).await;
-    console.give_alex_customer_data_access().await;
-    let alex = console.signed_in(ALEX).await;
+    let (console, alex) = Console::with_alex_managing_customer_data(pool).await;
     let (lead, _) = jordans(&console).await;
     sqlx::raw_sql(
         "create function fail_call_delete() returns trigger language plpgsql as
@@ -446,9 +438,7 @@ async fn ten_concurrent_erasures_of_one_record_do_the_work_once(pool: PgPool) {
 
 #[sqlx::test]
 async fn an_erased_record_takes_no_new_calls_or_messages(pool: PgPool) {
-    let console = Console::start(pool).await;
-    console.give_alex_customer_data_access().await;
-    let alex = console.signed_in(ALEX).await;
+    let (console, alex) = Console::with_alex_managing_customer_data(pool).await;
     let (lead, _) = jordans(&console).await;
     let (status, _) = alex.erase(lead).await;
     assert_eq!(status, StatusCode::OK);
@@ -472,9 +462,7 @@ async fn an_erased_record_takes_no_new_calls_or_messages(pool: PgPool) {
 
 #[sqlx::test]
 async fn the_customer_page_pages_through_calls_newest_first(pool: PgPool) {
-    let console = Console::start(pool).await;
-    console.give_alex_customer_data_access().await;
-    let alex = console.signed_in(ALEX).await;
+    let (console, alex) = Console::with_alex_managing_customer_data(pool).await;
     let (_, contact) = jordans(&console).await;
     sqlx::query(
         "insert into calls (account_id, customer_id, direction, from_number, to_number, started_at, duration_seconds)
@@ -539,9 +527,7 @@ fn link_after(html: &str, label: &str) -> String {
 
 #[sqlx::test]
 async fn each_list_pages_on_its_own(pool: PgPool) {
-    let console = Console::start(pool).await;
-    console.give_alex_customer_data_access().await;
-    let alex = console.signed_in(ALEX).await;
+    let (console, alex) = Console::with_alex_managing_customer_data(pool).await;
     let (_, contact) = jordans(&console).await;
     sqlx::raw_sql(&format!(
         "insert into calls (account_id, customer_id, direction, from_number, to_number, started_at, duration_seconds)
@@ -572,9 +558,7 @@ async fn each_list_pages_on_its_own(pool: PgPool) {
 
 #[sqlx::test]
 async fn the_outbox_queues_keys_in_batches_and_keeps_only_the_ones_that_failed(pool: PgPool) {
-    let console = Console::start(pool).await;
-    console.give_alex_customer_data_access().await;
-    let alex = console.signed_in(ALEX).await;
+    let (console, alex) = Console::with_alex_managing_customer_data(pool).await;
     let (lead, _) = jordans(&console).await;
     sqlx::query(
         "insert into calls (account_id, customer_id, direction, from_number, to_number, started_at,

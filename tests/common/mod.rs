@@ -122,6 +122,15 @@ impl Console {
         self.set_permission(ALEX, true).await;
     }
 
+    /// A console on the demo data in which Alex (Admin) holds Manage Customer Data with the account setting on,
+    /// and Alex signed in.
+    pub async fn with_alex_managing_customer_data(pool: PgPool) -> (Console, Client) {
+        let console = Console::start(pool).await;
+        console.give_alex_customer_data_access().await;
+        let alex = console.signed_in(ALEX).await;
+        (console, alex)
+    }
+
     /// Row counts of every table plus an md5 over their contents: equal snapshots mean nothing changed.
     pub async fn snapshot(&self) -> String {
         let tables = [
