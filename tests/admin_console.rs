@@ -257,18 +257,16 @@ async fn changes_are_audited_and_grants_survive_the_setting_going_off(pool: PgPo
     let blair_id = console.user_id(BLAIR).await;
     let blair_text = blair_id.to_string();
     assert_eq!(
-        alex.post("/api/settings/customer-data", &[("enabled", "true")])
-            .await
-            .0,
+        alex.post_status("/api/settings/customer-data", &[("enabled", "true")])
+            .await,
         StatusCode::OK
     );
     assert_eq!(
-        alex.post(
+        alex.post_status(
             "/api/users/customer-data-permission",
             &[("user_id", &blair_text), ("enabled", "true")]
         )
-        .await
-        .0,
+        .await,
         StatusCode::OK
     );
 
@@ -277,16 +275,14 @@ async fn changes_are_audited_and_grants_survive_the_setting_going_off(pool: PgPo
     assert_eq!(viewer["can_manage_customer_data"], json!(true));
     assert_eq!(
         blair
-            .post("/api/customers/search", &[("query", JORDAN)])
-            .await
-            .0,
+            .post_status("/api/customers/search", &[("query", JORDAN)])
+            .await,
         StatusCode::OK
     );
 
     assert_eq!(
-        alex.post("/api/settings/customer-data", &[("enabled", "false")])
-            .await
-            .0,
+        alex.post_status("/api/settings/customer-data", &[("enabled", "false")])
+            .await,
         StatusCode::OK
     );
     let (_, viewer) = blair.post("/api/auth/viewer", &[]).await;
@@ -297,9 +293,8 @@ async fn changes_are_audited_and_grants_survive_the_setting_going_off(pool: PgPo
     );
     assert_eq!(
         blair
-            .post("/api/customers/search", &[("query", JORDAN)])
-            .await
-            .0,
+            .post_status("/api/customers/search", &[("query", JORDAN)])
+            .await,
         StatusCode::FORBIDDEN
     );
     let kept: bool = sqlx::query_scalar("select manage_customer_data from users where id = $1")
@@ -310,32 +305,28 @@ async fn changes_are_audited_and_grants_survive_the_setting_going_off(pool: PgPo
     assert!(kept, "the grant is kept while the setting is off");
 
     assert_eq!(
-        alex.post("/api/settings/customer-data", &[("enabled", "true")])
-            .await
-            .0,
+        alex.post_status("/api/settings/customer-data", &[("enabled", "true")])
+            .await,
         StatusCode::OK
     );
     assert_eq!(
         blair
-            .post("/api/customers/search", &[("query", JORDAN)])
-            .await
-            .0,
+            .post_status("/api/customers/search", &[("query", JORDAN)])
+            .await,
         StatusCode::OK
     );
     assert_eq!(
-        alex.post(
+        alex.post_status(
             "/api/users/customer-data-permission",
             &[("user_id", &blair_text), ("enabled", "false")]
         )
-        .await
-        .0,
+        .await,
         StatusCode::OK
     );
     assert_eq!(
         blair
-            .post("/api/customers/search", &[("query", JORDAN)])
-            .await
-            .0,
+            .post_status("/api/customers/search", &[("query", JORDAN)])
+            .await,
         StatusCode::FORBIDDEN
     );
 
@@ -427,9 +418,8 @@ async fn the_profile_offers_the_toggle_only_to_admins_while_the_setting_is_on(po
     );
     let gina = console.signed_in(GINA).await;
     assert_eq!(
-        gina.post("/api/users/profile", &[("user_id", &blair)])
-            .await
-            .0,
+        gina.post_status("/api/users/profile", &[("user_id", &blair)])
+            .await,
         StatusCode::NOT_FOUND
     );
 }

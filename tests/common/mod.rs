@@ -219,6 +219,11 @@ impl Client {
         (status, body)
     }
 
+    /// The status alone of a form POST.
+    pub async fn post_status(&self, path: &str, form: &[(&str, &str)]) -> StatusCode {
+        self.post(path, form).await.0
+    }
+
     /// Erases a customer record's data, confirmed as the dialog does.
     pub async fn erase(&self, customer: Uuid) -> (StatusCode, Value) {
         let id = customer.to_string();
