@@ -1,5 +1,5 @@
 //! The foundation against a real Postgres: migrations, demo data, sign-in and sessions, cookies, the
-//! cross-site guard and the login rate limit.
+//! cross-site guard, the login rate limit and response compression.
 
 mod common;
 
@@ -444,4 +444,33 @@ async fn pages_render_on_the_server_by_role(pool: PgPool) {
         !html.contains("General Settings"),
         "signed-out visitors see no admin page"
     );
+}
+
+/// Pages go compressed to a browser that accepts it; an answer too small to gain from it (a search finding
+/// Jordan's two records) goes as it is.
+#[sqlx::test]
+async fn pages_are_compressed_and_small_answers_are_not(pool: PgPool) {
+    let (console, alex) = Console::with_alex_managing_customer_data(pool).await;
+    let search = alex
+        .http
+        .post(console.url("/api/customers/search"))
+        .header("accept-encoding", "br, gzip")
+        .form(&[("query", JORDAN)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(search.status(), StatusCode::OK);
+    assert_eq!(search.headers().get("content-encoding"), None);
+    let found: serde_json::Value = serde_json::from_str(&search.text().await.unwrap()).unwrap();
+    assert_eq!(found.as_array().map(Vec::len), Some(2), "{found}");
+
+    let page = alex
+        .http
+        .get(console.url("/customers"))
+        .header("accept-encoding", "br, gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert_eq!(page.headers().get("content-encoding").unwrap(), "br");
 }

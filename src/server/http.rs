@@ -16,6 +16,7 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use sqlx::PgPool;
 use tokio::sync::Notify;
 use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::app::{App, shell};
@@ -75,8 +76,23 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(security_headers))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(middleware::from_fn(refuse_cross_site))
-        .layer(CompressionLayer::new())
+        .layer(CompressionLayer::new().compress_when(worth_compressing()))
         .with_state(state)
+}
+
+/// Answers of a known size under this many bytes go uncompressed: a search answer of a few records is a few
+/// hundred bytes, and Brotli on it cost more than it saved. Measured on loopback, 2,000 searches for a 410-byte
+/// answer, p50: 0.54 and 0.54 ms when the client accepted Brotli against 0.48 and 0.52 ms when it did not;
+/// with this floor 0.49 and 0.49 against 0.46 and 0.49 ms. Pages, whose size is not known up front, and the
+/// wasm, JS and CSS are still compressed.
+const COMPRESS_ABOVE_BYTES: u16 = 1024;
+
+/// tower-http's default rule (no gRPC, images or event streams) with the size floor above.
+fn worth_compressing() -> impl Predicate {
+    SizeAbove::new(COMPRESS_ABOVE_BYTES)
+        .and(NotForContentType::GRPC)
+        .and(NotForContentType::IMAGES)
+        .and(NotForContentType::SSE)
 }
 
 /// Whether a state-changing request comes from another site. Browsers send `Sec-Fetch-Site` and `Origin` on
