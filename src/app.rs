@@ -48,9 +48,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// cache once seen) while it waits for the document, then instantiates it: on copies of the customer page, 40
 /// loads each, interleaved, p50 66 to 73 ms against 74 to 81 ms for a deferred module instantiating by
 /// streaming (76 and 80 against 76 and 95 ms on the console's own HTML), and against 75 and 77 ms for a
-/// deferred module compiling the same way, so it is the `async` that counts. This crate's islands are never nested and take no children, so hydrating each `<leptos-island>` in
-/// document order is all the loader needs to do. Like Leptos's, it tells the server to serialize nothing
-/// outside islands.
+/// deferred module compiling the same way, so it is the `async` that counts. This crate's islands are never
+/// nested and take no children, so hydrating each `<leptos-island>` in document order is all the loader needs
+/// to do. Like Leptos's, it tells the server to serialize nothing outside islands.
 #[component]
 fn IslandScripts(options: LeptosOptions) -> impl IntoView {
     if let Some(context) = Owner::current_shared_context() {

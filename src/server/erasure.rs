@@ -163,7 +163,7 @@ pub async fn erase_customer(
     loop {
         let erasure_id = Uuid::new_v4();
         let erased = erase_locked(pool, account_id, actor_id, customer_id, erasure_id).await;
-        if erased.is_err()
+        if erased.as_ref().is_err_and(may_have_queued)
             && let Err(err) = sqlx::query(UNQUEUE_UNCOMMITTED_SQL)
                 .bind(erasure_id)
                 .execute(pool)
@@ -183,11 +183,17 @@ pub async fn erase_customer(
     }
 }
 
-/// How many times an erasure runs before a deadlock is reported (as `Busy`). A deadlock happens when a call is being
-/// updated as the erasure starts: the update holds the call's row and waits for the record (its trigger), while
-/// the erasure holds the record and waits for the call. Postgres then rolls back one of the two; when that is
-/// the erasure, the update goes through and the erasure, run again, erases the call with it.
+/// How many times an erasure runs before a deadlock is reported (as `Busy`). A deadlock happens when a call is
+/// being updated as the erasure starts: the update holds the call's row and waits for the record (its
+/// trigger), while the erasure holds the record and waits for the call. Postgres then rolls back one of the
+/// two; when that is the erasure, the update goes through and the erasure, run again, erases the call with it.
 const DEADLOCK_ATTEMPTS: u64 = 4;
+
+/// Whether a failed run may have queued outbox rows: a record that is unknown or already erased is refused
+/// before anything is counted or queued.
+fn may_have_queued(err: &EraseError) -> bool {
+    !matches!(err, EraseError::NotFound | EraseError::AlreadyErased)
+}
 
 fn is_deadlock(err: &EraseError) -> bool {
     matches!(err, EraseError::Database(sqlx::Error::Database(db)) if db.code().as_deref() == Some("40P01"))
@@ -470,6 +476,16 @@ mod tests {
             sqlx::Error::RowNotFound
         )));
         assert!(!is_deadlock(&EraseError::ChangedDuringErasure));
+    }
+
+    #[test]
+    fn only_a_run_that_got_past_the_lock_may_have_queued_rows() {
+        assert!(!may_have_queued(&EraseError::NotFound));
+        assert!(!may_have_queued(&EraseError::AlreadyErased));
+        assert!(may_have_queued(&EraseError::ChangedDuringErasure));
+        assert!(may_have_queued(&EraseError::Database(
+            sqlx::Error::RowNotFound
+        )));
     }
 
     #[test]
