@@ -262,7 +262,7 @@ async fn search_in_sql(pool: &PgPool, account: Uuid, sql: &str, value: &str) -> 
     sqlx::query(sql)
         .bind(account)
         .bind(value)
-        .bind(100_i64)
+        .bind(customers::SEARCH_LIMIT + 1)
         .fetch_all(pool)
         .await
         .expect("sql");
@@ -369,7 +369,7 @@ async fn main() {
         let (mut http_ms, mut sql_ms) = (Vec::new(), Vec::new());
         for (k, input) in inputs.iter().enumerate() {
             let query = if kind == "email" {
-                CustomerQuery::Email(input.to_lowercase())
+                CustomerQuery::Email(input.clone())
             } else {
                 CustomerQuery::SalesforceId(
                     customer_data_console::salesforce::SalesforceId::parse(input).expect("id"),

@@ -34,6 +34,12 @@ pub enum AppError {
     /// 500: something failed on the server; details are in the server log only.
     #[error("Something went wrong on our side. Nothing was changed; please try again.")]
     Internal,
+    /// 500: a change was sent to the database but its outcome was never confirmed; it may or may not have been
+    /// made.
+    #[error(
+        "The database did not confirm the change, so it may or may not have been made. Reload the page to see."
+    )]
+    Unconfirmed,
     /// The browser could not reach the console.
     #[error("The console could not be reached. Check your connection and try again.")]
     Unreachable,
@@ -49,7 +55,7 @@ impl AppError {
             AppError::Conflict(_) => 409,
             AppError::Invalid(_) => 422,
             AppError::TooManyRequests => 429,
-            AppError::Internal => 500,
+            AppError::Internal | AppError::Unconfirmed => 500,
             AppError::Unreachable => 503,
         }
     }
@@ -99,6 +105,7 @@ mod tests {
         assert_eq!(AppError::invalid("x").status(), 422);
         assert_eq!(AppError::TooManyRequests.status(), 429);
         assert_eq!(AppError::Internal.status(), 500);
+        assert_eq!(AppError::Unconfirmed.status(), 500);
     }
 
     #[test]

@@ -65,6 +65,13 @@ pub struct UserProfile {
     pub created_at: OffsetDateTime,
 }
 
+/// The records a customer search found: at most a search's limit of them, and whether more match.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerMatches {
+    pub records: Vec<CustomerSummary>,
+    pub more: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomerSummary {
     pub id: Uuid,

@@ -7,8 +7,10 @@ use std::collections::HashSet;
 
 use common::*;
 use customer_data_console::server::db::customers::pending_counts;
+use customer_data_console::server::demo;
 use customer_data_console::server::erasure::{
-    OutboxPass, delete_due_objects, drop_abandoned_queues, erase_customer,
+    LOCK_CUSTOMER_SQL, MARK_ERASED_SQL, OutboxPass, delete_due_objects, drop_abandoned_queues,
+    erase_customer, unqueue_failed,
 };
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -118,8 +120,45 @@ async fn another_accounts_admin_cannot_see_or_erase_a_record_by_its_id(pool: PgP
         .post("/api/customers/search", &[("query", JORDAN)])
         .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(found, json!([]));
+    assert_eq!(found, json!({"records": [], "more": false}));
     assert_eq!(console.snapshot().await, before);
+}
+
+/// Emails are lower-cased by Postgres on both sides: Rust lower-cases `İ` to two characters and a final `Σ` to
+/// `ς`, where Postgres gives `i` and `σ`, so lower-casing the query in Rust would miss these records.
+#[sqlx::test]
+async fn search_by_email_matches_letters_that_lower_case_differently(pool: PgPool) {
+    let (console, alex) = Console::with_alex_managing_customer_data(pool).await;
+    let stored = ["İnci.Yılmaz@Example.com.tr", "ΚΩΣΤΑΣ@example.gr"];
+    for (n, email) in stored.iter().enumerate() {
+        sqlx::query(
+            "insert into customers (account_id, salesforce_id, object_type, name, email)
+             select id, $1, 'Contact', 'Unicode Case', $2 from accounts where name = 'Acme Corp'",
+        )
+        .bind(demo::salesforce_id("003", 90_000 + n as u64).as_str())
+        .bind(email)
+        .execute(&console.pool)
+        .await
+        .unwrap();
+    }
+    for (query, expected) in [
+        ("İnci.Yılmaz@Example.com.tr", stored[0]),
+        ("inci.yılmaz@EXAMPLE.com.tr", stored[0]),
+        ("ΚΩΣΤΑΣ@example.gr", stored[1]),
+        ("κωστασ@EXAMPLE.gr", stored[1]),
+    ] {
+        let (status, found) = alex
+            .post("/api/customers/search", &[("query", query)])
+            .await;
+        assert_eq!(status, StatusCode::OK, "{found}");
+        let emails: Vec<&str> = found["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["email"].as_str().unwrap())
+            .collect();
+        assert_eq!(emails, vec![expected], "searching {query}");
+    }
 }
 
 #[sqlx::test]
@@ -132,6 +171,8 @@ async fn search_finds_every_record_by_email_and_either_id_form(pool: PgPool) {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
+    assert_eq!(found["more"], json!(false));
+    let found = &found["records"];
     let types: HashSet<String> = found
         .as_array()
         .unwrap()
@@ -156,8 +197,8 @@ async fn search_finds_every_record_by_email_and_either_id_form(pool: PgPool) {
     let (_, by_lower_long) = alex
         .post("/api/customers/search", &[("query", &long.to_lowercase())])
         .await;
-    assert_eq!(by_long.as_array().unwrap().len(), 1);
-    assert_eq!(by_long[0]["id"], found[0]["id"]);
+    assert_eq!(by_long["records"].as_array().unwrap().len(), 1);
+    assert_eq!(by_long["records"][0]["id"], found[0]["id"]);
     assert_eq!(by_long, by_short);
     assert_eq!(
         by_long, by_lower_long,
@@ -668,4 +709,125 @@ async fn keys_of_an_erasure_without_a_receipt_are_never_due_and_dropped_after_an
         .await
         .unwrap();
     assert_eq!(left, vec![recent]);
+}
+
+/// A failed erasure's queued keys are removed only once the record's lock is free, and only if the erasure rolled
+/// back: one whose commit answer was lost may still be committing, and then its keys must stay queued.
+#[sqlx::test]
+async fn queued_keys_are_removed_only_after_the_erasure_ended_and_only_if_it_rolled_back(
+    pool: PgPool,
+) {
+    let console = Console::start(pool).await;
+    let (lead, _) = jordans(&console).await;
+    let account: Uuid = sqlx::query_scalar("select account_id from customers where id = $1")
+        .bind(lead)
+        .fetch_one(&console.pool)
+        .await
+        .unwrap();
+    let alex = console.user_id(ALEX).await;
+    for commits in [false, true] {
+        let erasure = Uuid::new_v4();
+        let mut erasing = console.pool.begin().await.unwrap();
+        sqlx::query(LOCK_CUSTOMER_SQL)
+            .bind(account)
+            .bind(lead)
+            .fetch_one(&mut *erasing)
+            .await
+            .unwrap();
+        sqlx::query(
+            "insert into object_deletions (account_id, erasure_id, object_keys) values ($1, $2, $3)",
+        )
+        .bind(account)
+        .bind(erasure)
+        .bind(vec!["recordings/committing.wav"])
+        .execute(&console.pool)
+        .await
+        .unwrap();
+        let mut receipt = sqlx::query(MARK_ERASED_SQL)
+            .bind(account)
+            .bind(lead)
+            .bind(alex)
+            .bind(erasure);
+        for count in [1_i32, 1, 0, 0, 0, 0] {
+            receipt = receipt.bind(count);
+        }
+        receipt
+            .bind(None::<time::OffsetDateTime>)
+            .bind(None::<time::OffsetDateTime>)
+            .execute(&mut *erasing)
+            .await
+            .unwrap();
+
+        let pool = console.pool.clone();
+        let removal =
+            tokio::spawn(async move { unqueue_failed(&pool, account, lead, erasure).await });
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert!(
+            !removal.is_finished(),
+            "the removal waits for the erasure's lock"
+        );
+        if commits {
+            erasing.commit().await.unwrap();
+        } else {
+            erasing.rollback().await.unwrap();
+        }
+        removal.await.unwrap().unwrap();
+        let queued = console
+            .count(
+                "select count(*) from object_deletions where erasure_id = $1",
+                erasure,
+            )
+            .await;
+        assert_eq!(queued, i64::from(commits), "commits: {commits}");
+    }
+}
+
+/// A search lists at most 100 records and says when more match, on the endpoint and on the page, rather than
+/// leaving an admin to think the list is complete.
+#[sqlx::test]
+async fn a_search_matching_more_than_100_records_says_so(pool: PgPool) {
+    let (console, alex) = Console::with_alex_managing_customer_data(pool).await;
+    let shared = "info@bigcorp.example";
+    let add_records = |from: u64, to: u64| {
+        let pool = console.pool.clone();
+        async move {
+            for n in from..to {
+                sqlx::query(
+                    "insert into customers (account_id, salesforce_id, object_type, name, email)
+                     select id, $1, 'Account', 'Big Corp ' || $2, $3 from accounts where name = 'Acme Corp'",
+                )
+                .bind(demo::salesforce_id("001", 80_000 + n).as_str())
+                .bind(n.to_string())
+                .bind(shared)
+                .execute(&pool)
+                .await
+                .unwrap();
+            }
+        }
+    };
+    add_records(0, 100).await;
+    let (status, found) = alex
+        .post("/api/customers/search", &[("query", shared)])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(found["records"].as_array().unwrap().len(), 100);
+    assert_eq!(found["more"], json!(false));
+    let text_of = |html: String| html.replace("<!>", "");
+    let (_, page) = alex.get(&format!("/customers?q={shared}")).await;
+    let page = text_of(page);
+    assert!(page.contains("100 records match."), "{page}");
+    assert!(!page.contains("More than"));
+
+    add_records(100, 101).await;
+    let (status, found) = alex
+        .post("/api/customers/search", &[("query", shared)])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(found["records"].as_array().unwrap().len(), 100);
+    assert_eq!(found["more"], json!(true));
+    let (_, page) = alex.get(&format!("/customers?q={shared}")).await;
+    assert!(
+        text_of(page).contains("More than 100 records match, and only the first 100 are listed."),
+        "the page says the list is cut short"
+    );
 }

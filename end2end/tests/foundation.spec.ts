@@ -48,3 +48,15 @@ test("signed-out visitors are sent to sign in", async ({ page }) => {
   await expect(page).toHaveURL(/\/login$/);
   await expect(page.getByRole("heading", { name: "Sign in" })).toBeVisible();
 });
+
+test.describe("signing out of a session that already ended", () => {
+  test.use({ expectedHttpErrors: [401] });
+
+  test("still returns to the sign-in page", async ({ page }) => {
+    await signIn(page, ALEX);
+    // The session ends elsewhere (another tab signed out) while this page is open.
+    expect((await page.request.post("/api/auth/logout")).status()).toBe(200);
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await expect(page).toHaveURL(/\/login$/);
+  });
+});

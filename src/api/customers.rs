@@ -3,16 +3,16 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::{CustomerDetail, CustomerSummary, ErasureReceipt};
+use crate::model::{CustomerDetail, CustomerMatches, ErasureReceipt};
 
 /// The text an admin types to confirm an erasure; the server checks it too.
 pub const ERASE_CONFIRMATION: &str = "DELETE";
 
-/// Admins holding Manage Customer Data while the account setting is on. Every record of the account whose
-/// email equals `query` (case-insensitive, trimmed) or whose Salesforce id is `query` (15 or 18 characters).
-/// A malformed id or empty query is 422.
+/// Admins holding Manage Customer Data while the account setting is on. The records of the account whose
+/// email equals `query` (case-insensitive, trimmed) or whose Salesforce id is `query` (15 or 18 characters): the
+/// first 100, and whether more match. A malformed id or empty query is 422.
 #[server(prefix = "/api", endpoint = "customers/search")]
-pub async fn search_customers(query: String) -> Result<Vec<CustomerSummary>, AppError> {
+pub async fn search_customers(query: String) -> Result<CustomerMatches, AppError> {
     use crate::server::state::{app_state, db_failure};
     use crate::server::{auth, authz, db, input};
     let session = auth::presented_session().ok_or(AppError::Unauthorized)?;
@@ -25,7 +25,13 @@ pub async fn search_customers(query: String) -> Result<Vec<CustomerSummary>, App
                 .map_err(db_failure)?;
             (auth::admit(&pool, &session, found_principal).await?, found)
         }
-        Err(_) => (auth::current_principal_if_any().await?, Vec::new()),
+        Err(_) => (
+            auth::current_principal_if_any().await?,
+            CustomerMatches {
+                records: Vec::new(),
+                more: false,
+            },
+        ),
     };
     let principal = principal.ok_or(AppError::Unauthorized)?;
     authz::require_customer_data_access(&principal)?;

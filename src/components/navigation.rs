@@ -6,6 +6,7 @@ use leptos_router::components::A;
 
 use crate::api::auth::SignOut;
 use crate::components::hydration::{load_page, use_hydrated};
+use crate::error::AppError;
 use crate::model::Viewer;
 
 #[component]
@@ -47,17 +48,25 @@ pub fn Topbar(viewer: Viewer) -> impl IntoView {
     }
 }
 
-/// Ends the session, then loads the sign-in page.
+/// Ends the session, then loads the sign-in page; also when the session had already ended (in another tab, or
+/// it expired). Any other failure is shown, since the session may still be live.
 #[island]
 fn SignOutButton() -> impl IntoView {
     let sign_out = ServerAction::<SignOut>::new();
     let hydrated = use_hydrated();
     Effect::new(move |_| {
-        if let Some(Ok(())) = sign_out.value().get() {
+        if let Some(Ok(()) | Err(AppError::Unauthorized)) = sign_out.value().get() {
             load_page("/login");
         }
     });
+    let failure = move || match sign_out.value().get() {
+        Some(Err(error)) if error != AppError::Unauthorized => Some(view! {
+            <span class="sign-out-error" role="alert">"Not signed out. " {error.to_string()}</span>
+        }),
+        _ => None,
+    };
     view! {
+        {failure}
         <button type="button" class="button ghost" disabled=move || !hydrated.get() || sign_out.pending().get() on:click=move |_| {
             sign_out.dispatch(SignOut {});
         }>

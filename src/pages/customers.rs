@@ -7,7 +7,7 @@ use leptos_router::hooks::use_query_map;
 use crate::api::customers::search_customers;
 use crate::components::notice::{EmptyState, ErrorNotice, Notice, Tone};
 use crate::components::search_box::SearchBox;
-use crate::model::{CustomerSummary, format_time};
+use crate::model::{CustomerMatches, format_time};
 
 #[component]
 pub fn CustomersPage() -> impl IntoView {
@@ -33,7 +33,7 @@ pub fn CustomersPage() -> impl IntoView {
                             <p>"Enter the email address or Salesforce ID from the person's request."</p>
                         </EmptyState>
                     }.into_any(),
-                    Ok(Some(found)) => view! { <CustomerResults found/> }.into_any(),
+                    Ok(Some(matches)) => view! { <CustomerResults matches/> }.into_any(),
                     Err(error) => view! { <ErrorNotice error/> }.into_any(),
                 }
             })}
@@ -42,7 +42,11 @@ pub fn CustomersPage() -> impl IntoView {
 }
 
 #[component]
-fn CustomerResults(found: Vec<CustomerSummary>) -> impl IntoView {
+fn CustomerResults(matches: CustomerMatches) -> impl IntoView {
+    let CustomerMatches {
+        records: found,
+        more,
+    } = matches;
     if found.is_empty() {
         return view! {
             <EmptyState title="No records match">
@@ -53,6 +57,11 @@ fn CustomerResults(found: Vec<CustomerSummary>) -> impl IntoView {
     }
     let count = found.len();
     view! {
+        {more.then(|| view! {
+            <Notice tone=Tone::Warning>
+                <p>"More than " {count} " records match, and only the first " {count} " are listed. Search by Salesforce ID to find each of the others."</p>
+            </Notice>
+        })}
         {(count > 1).then(|| view! {
             <Notice tone=Tone::Info>
                 <p>{count} " records match. Each record's call and message data is erased on its own: open each one to erase it."</p>

@@ -4,7 +4,8 @@
 //! and messages (the `*_refuse_erased` triggers wait for that lock); count them and queue their stored keys in
 //! `object_deletions`, in batches (beside the transaction when the pool has a connection to spare, see
 //! `erase_customer`); delete the messages and calls; mark the record erased and write the `erasures` receipt.
-//! A failure at any point rolls all of it back, and removes what was queued beside it. Files are deleted only
+//! A failure at any point rolls all of it back, and removes what was queued beside it once the transaction has
+//! ended (a commit whose answer was lost may still be completing). Files are deleted only
 //! after the receipt has committed, by `delete_due_objects`, so no file is ever left without an outbox row and
 //! no file goes for an erasure that did not happen; a file already gone counts as deleted, so retries and
 //! restarts are safe.
@@ -31,6 +32,8 @@ pub enum EraseError {
     ChangedDuringErasure,
     /// Postgres rolled the erasure back as a deadlock victim on every attempt; nothing was erased.
     Busy,
+    /// The commit was sent but not answered: the erasure may or may not have happened.
+    Unconfirmed(sqlx::Error),
     Database(sqlx::Error),
 }
 
@@ -53,6 +56,10 @@ impl From<EraseError> for AppError {
             EraseError::Busy => AppError::conflict(
                 "Calls or messages of this record were being changed while it was erased, so nothing was erased. Try again.",
             ),
+            EraseError::Unconfirmed(e) => {
+                tracing::error!(error = %e, "erasure commit not confirmed");
+                AppError::Unconfirmed
+            }
             EraseError::Database(e) => crate::server::state::db_failure(e),
         }
     }
@@ -115,10 +122,33 @@ pub const DELETE_MESSAGES_SQL: &str =
 /// Deletes the calls of customer `$2` of account `$1`.
 pub const DELETE_CALLS_SQL: &str = "delete from calls where account_id = $1 and customer_id = $2";
 
+/// Waits until no erasure of customer `$2` of account `$1` holds the record's lock, so that a statement after it
+/// sees the outcome of any erasure that was running.
+pub const AWAIT_ERASURE_END_SQL: &str =
+    "select 1 from customers where account_id = $1 and id = $2 for share";
+
 /// Removes the outbox rows of erasure `$1` unless its receipt exists: what an erasure queued beside a
 /// transaction that then rolled back.
 pub const UNQUEUE_UNCOMMITTED_SQL: &str = "delete from object_deletions
          where erasure_id = $1 and not exists (select 1 from erasures where id = $1)";
+
+/// How long one statement of an erasure may run, and how long its transaction may sit between two statements,
+/// before Postgres ends (and rolls back) the erasure. Together they bound how long an erasure can run after it
+/// queued its keys: the two DELETEs, the receipt and the gaps between them, far less than `ABANDONED_AFTER`.
+const ERASURE_STATEMENT_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+const ERASURE_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Outbox rows without a receipt that are older than this belong to an erasure that can no longer commit.
+const ABANDONED_AFTER: Duration = Duration::from_secs(60 * 60);
+
+/// Starts an erasure's transaction with the timeouts above, in the one round trip of its `BEGIN`.
+pub fn erasure_begin_sql() -> String {
+    format!(
+        "begin; set local statement_timeout = {}; set local idle_in_transaction_session_timeout = {}",
+        ERASURE_STATEMENT_TIMEOUT.as_millis(),
+        ERASURE_IDLE_TIMEOUT.as_millis()
+    )
+}
 
 /// Marks customer `$2` of account `$1` erased by user `$3` and writes the receipt `$4` with the counts
 /// `$5..$10`, the activity range `$11..$12`, and the record's type and Salesforce id as they were.
@@ -164,10 +194,7 @@ pub async fn erase_customer(
         let erasure_id = Uuid::new_v4();
         let erased = erase_locked(pool, account_id, actor_id, customer_id, erasure_id).await;
         if erased.as_ref().is_err_and(may_have_queued)
-            && let Err(err) = sqlx::query(UNQUEUE_UNCOMMITTED_SQL)
-                .bind(erasure_id)
-                .execute(pool)
-                .await
+            && let Err(err) = unqueue_failed(pool, account_id, customer_id, erasure_id).await
         {
             tracing::warn!(%erasure_id, error = %err, "cannot remove the outbox rows of a failed erasure; the worker will");
         }
@@ -189,6 +216,31 @@ pub async fn erase_customer(
 /// two; when that is the erasure, the update goes through and the erasure, run again, erases the call with it.
 const DEADLOCK_ATTEMPTS: u64 = 4;
 
+/// Removes what erasure `erasure_id` queued beside its transaction, unless it committed after all. It first waits
+/// for the record's lock, which the erasure holds until it has committed or rolled back: a commit whose answer was
+/// lost may still be completing, and its rows must stay. Waits at most `lock_timeout`; rows it cannot remove are
+/// dropped by the worker after `ABANDONED_AFTER`.
+pub async fn unqueue_failed(
+    pool: &PgPool,
+    account_id: Uuid,
+    customer_id: Uuid,
+    erasure_id: Uuid,
+) -> sqlx::Result<()> {
+    let mut tx = pool
+        .begin_with("begin; set local lock_timeout = 30000")
+        .await?;
+    sqlx::query(AWAIT_ERASURE_END_SQL)
+        .bind(account_id)
+        .bind(customer_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(UNQUEUE_UNCOMMITTED_SQL)
+        .bind(erasure_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await
+}
+
 /// Whether a failed run may have queued outbox rows: a record that is unknown or already erased is refused
 /// before anything is counted or queued.
 fn may_have_queued(err: &EraseError) -> bool {
@@ -206,7 +258,7 @@ async fn erase_locked(
     customer_id: Uuid,
     erasure_id: Uuid,
 ) -> Result<Erased, EraseError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = pool.begin_with(erasure_begin_sql()).await?;
     let previous: Option<OffsetDateTime> = sqlx::query_scalar(LOCK_CUSTOMER_SQL)
         .bind(account_id)
         .bind(customer_id)
@@ -270,7 +322,7 @@ async fn erase_locked(
         .bind(counts.last_activity_at)
         .fetch_one(&mut *tx)
         .await?;
-    tx.commit().await?;
+    tx.commit().await.map_err(EraseError::Unconfirmed)?;
     Ok(Erased {
         erasure_id,
         erased_at,
@@ -395,14 +447,15 @@ pub async fn delete_due_objects(
     Ok(pass)
 }
 
-/// Removes outbox rows queued more than an hour ago for an erasure that never committed its receipt: what a
-/// failed erasure could not remove itself (its process stopped, or the database was unreachable).
+/// Removes outbox rows queued longer than `ABANDONED_AFTER` ago for an erasure that never committed its receipt:
+/// what a failed erasure could not remove itself (its process stopped, or the database was unreachable).
 pub async fn drop_abandoned_queues(pool: &PgPool) -> sqlx::Result<u64> {
     Ok(sqlx::query(
         "delete from object_deletions
-         where created_at < now() - interval '1 hour'
+         where created_at < now() - make_interval(secs => $1)
            and not exists (select 1 from erasures where id = erasure_id)",
     )
+    .bind(ABANDONED_AFTER.as_secs_f64())
     .execute(pool)
     .await?
     .rows_affected())
@@ -486,6 +539,28 @@ mod tests {
         assert!(may_have_queued(&EraseError::Database(
             sqlx::Error::RowNotFound
         )));
+    }
+
+    #[test]
+    fn an_erasure_ends_long_before_its_queued_rows_could_be_dropped_as_abandoned() {
+        // After queueing: two DELETEs, the receipt, and a gap before each and before the commit.
+        let longest_after_queueing = 3 * ERASURE_STATEMENT_TIMEOUT + 4 * ERASURE_IDLE_TIMEOUT;
+        assert!(longest_after_queueing * 3 / 2 < ABANDONED_AFTER);
+        assert_eq!(
+            erasure_begin_sql(),
+            "begin; set local statement_timeout = 600000; set local idle_in_transaction_session_timeout = 60000"
+        );
+    }
+
+    #[test]
+    fn an_unconfirmed_commit_does_not_claim_that_nothing_changed() {
+        let error = AppError::from(EraseError::Unconfirmed(sqlx::Error::PoolClosed));
+        assert_eq!(error.status(), 500);
+        assert!(error.to_string().contains("may or may not"), "{error}");
+        assert!(
+            !error.to_string().contains("Nothing was changed"),
+            "{error}"
+        );
     }
 
     #[test]

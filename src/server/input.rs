@@ -45,7 +45,7 @@ pub fn customer_query(raw: &str) -> Result<CustomerQuery, AppError> {
         if text.chars().count() > MAX_EMAIL_CHARS || text.contains(char::is_whitespace) {
             return Err(AppError::invalid("That is not a valid email address."));
         }
-        return Ok(CustomerQuery::Email(text.to_lowercase()));
+        return Ok(CustomerQuery::Email(text));
     }
     match SalesforceId::parse(&text) {
         Ok(id) => Ok(CustomerQuery::SalesforceId(id)),
@@ -75,10 +75,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn emails_are_trimmed_and_lower_cased() {
+    fn emails_are_trimmed_and_left_for_the_database_to_lower_case() {
         assert_eq!(
             customer_query("  Jordan.Rivera@Example.com ").unwrap(),
-            CustomerQuery::Email("jordan.rivera@example.com".into())
+            CustomerQuery::Email("Jordan.Rivera@Example.com".into())
         );
     }
 

@@ -5,7 +5,9 @@ use sqlx::{FromRow, PgPool, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::model::{CallEntry, CustomerSummary, ErasureCounts, ErasureReceipt, MessageEntry};
+use crate::model::{
+    CallEntry, CustomerMatches, CustomerSummary, ErasureCounts, ErasureReceipt, MessageEntry,
+};
 use crate::salesforce::SalesforceId;
 use crate::server::db::sessions::{
     LIVE_SESSION, PRINCIPAL_COLUMNS, SESSION_JOIN, SessionPrincipal, principal_of,
@@ -20,7 +22,8 @@ pub const SEARCH_LIMIT: i64 = 100;
 /// What a customer search looks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CustomerQuery {
-    /// Lower-cased, trimmed email.
+    /// A trimmed email, compared with the stored ones by Postgres's `lower` on both sides (Rust's lower-casing
+    /// differs from it for some letters, such as `İ` and a final `Σ`).
     Email(String),
     SalesforceId(SalesforceId),
 }
@@ -66,7 +69,7 @@ pub fn search_sql(query: &CustomerQuery) -> (String, &str) {
 /// The search for records of the account `account` (an SQL expression), `$2` the value, `$3` the limit.
 fn search_in_account_sql<'q>(account: &str, query: &'q CustomerQuery) -> (String, &'q str) {
     let (condition, value) = match query {
-        CustomerQuery::Email(email) => ("lower(cu.email) = $2", email.as_str()),
+        CustomerQuery::Email(email) => ("lower(cu.email) = lower($2)", email.as_str()),
         CustomerQuery::SalesforceId(id) => ("cu.salesforce_id = $2", id.as_str()),
     };
     let sql = format!(
@@ -88,31 +91,41 @@ pub fn search_in_session_sql(query: &CustomerQuery) -> (String, &str) {
     (sql, value)
 }
 
-/// The session's principal (`None` for no live session) and the records of their account matching `query`.
-/// The caller decides with the principal whether the records may be shown.
+/// The session's principal (`None` for no live session) and the first `SEARCH_LIMIT` records of their account
+/// matching `query`, with whether more match. The caller decides with the principal whether the records may be
+/// shown.
 pub async fn search_in_session(
     pool: &PgPool,
     session: &SessionKey,
     query: &CustomerQuery,
-) -> sqlx::Result<(Option<SessionPrincipal>, Vec<CustomerSummary>)> {
+) -> sqlx::Result<(Option<SessionPrincipal>, CustomerMatches)> {
     let (sql, value) = search_in_session_sql(query);
     let rows = sqlx::query(&sql)
         .bind(session.as_bytes())
         .bind(value)
-        .bind(SEARCH_LIMIT)
+        .bind(SEARCH_LIMIT + 1)
         .fetch_all(pool)
         .await?;
+    let mut matches = CustomerMatches {
+        records: Vec::with_capacity(rows.len()),
+        more: false,
+    };
     let Some(first) = rows.first() else {
-        return Ok((None, Vec::new()));
+        return Ok((None, matches));
     };
     let principal = principal_of(first)?;
-    let mut found = Vec::with_capacity(rows.len());
     for row in &rows {
         if row.try_get::<Option<Uuid>, _>("id")?.is_some() {
-            found.push(SummaryRow::from_row(row)?.into_summary());
+            matches
+                .records
+                .push(SummaryRow::from_row(row)?.into_summary());
         }
     }
-    Ok((Some(principal), found))
+    if matches.records.len() > SEARCH_LIMIT as usize {
+        matches.records.truncate(SEARCH_LIMIT as usize);
+        matches.more = true;
+    }
+    Ok((Some(principal), matches))
 }
 
 /// One customer by id (`$1` account, `$2` customer).

@@ -33,10 +33,12 @@ pub struct LoginRow {
 }
 
 pub async fn find_login(pool: &PgPool, email_key: &str) -> sqlx::Result<Option<LoginRow>> {
-    sqlx::query_as::<_, LoginRow>("select id, password_hash from users where lower(email) = $1")
-        .bind(email_key)
-        .fetch_optional(pool)
-        .await
+    sqlx::query_as::<_, LoginRow>(
+        "select id, password_hash from users where lower(email) = lower($1)",
+    )
+    .bind(email_key)
+    .fetch_optional(pool)
+    .await
 }
 
 pub async fn recent_login_failures(
