@@ -1,16 +1,19 @@
 //! Accounts (tenants): the Manage Customer Data setting and its audit trail.
 
-use sqlx::PgPool;
+use sqlx::{PgExecutor, PgPool};
 use uuid::Uuid;
 
 use crate::model::AccountSettings;
 
-pub async fn settings(pool: &PgPool, account_id: Uuid) -> sqlx::Result<AccountSettings> {
+pub async fn settings<'c>(
+    db: impl PgExecutor<'c>,
+    account_id: Uuid,
+) -> sqlx::Result<AccountSettings> {
     let (account_name, manage_customer_data) = sqlx::query_as::<_, (String, bool)>(
         "select name, manage_customer_data from accounts where id = $1",
     )
     .bind(account_id)
-    .fetch_one(pool)
+    .fetch_one(db)
     .await?;
     Ok(AccountSettings {
         account_name,
@@ -18,8 +21,9 @@ pub async fn settings(pool: &PgPool, account_id: Uuid) -> sqlx::Result<AccountSe
     })
 }
 
-/// Turns the setting on or off and records who did it, in one transaction. Saving the current value changes
-/// nothing and records nothing. Per-user grants are kept either way.
+/// Turns the setting on or off and records who did it, in one transaction, and answers the settings as that
+/// transaction left them (nothing is read after the commit). Saving the current value changes nothing and
+/// records nothing. Per-user grants are kept either way.
 pub async fn set_customer_data(
     pool: &PgPool,
     account_id: Uuid,
@@ -49,8 +53,9 @@ pub async fn set_customer_data(
             .execute(&mut *tx)
             .await?;
     }
+    let saved = settings(&mut *tx, account_id).await?;
     tx.commit().await?;
-    settings(pool, account_id).await
+    Ok(saved)
 }
 
 /// The id of the account with this name, created when missing.
