@@ -205,7 +205,7 @@ async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
     if config.outbox_worker {
         tokio::spawn(erasure::run_outbox_worker(state));
     }
-    tokio::spawn(delete_expired_sessions(pool));
+    tokio::spawn(forget_expired_sign_in_state(pool));
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
@@ -219,11 +219,17 @@ async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
     .map_err(|e| format!("server stopped: {e}"))
 }
 
-/// Every ten minutes, deletes the sessions that expired.
-async fn delete_expired_sessions(pool: sqlx::PgPool) {
+/// Every ten minutes, deletes the sessions that expired, the failed sign-ins the rate limit no longer counts
+/// and the known browsers whose cookie has expired.
+async fn forget_expired_sign_in_state(pool: sqlx::PgPool) {
     loop {
         if let Err(err) = db::sessions::delete_expired(&pool).await {
             tracing::warn!(error = %err, "deleting expired sessions failed");
+        }
+        if let Err(err) =
+            db::users::forget_old_sign_in_records(&pool, auth::LOGIN_WINDOW_MINUTES).await
+        {
+            tracing::warn!(error = %err, "deleting old sign-in records failed");
         }
         tokio::time::sleep(std::time::Duration::from_secs(600)).await;
     }

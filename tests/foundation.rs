@@ -29,6 +29,7 @@ async fn migrations_apply_to_an_empty_database(pool: PgPool) {
         "calls",
         "customers",
         "erasures",
+        "known_browsers",
         "login_failures",
         "messages",
         "object_deletions",
@@ -71,6 +72,16 @@ async fn seeding_the_demo_twice_leaves_the_same_rows(pool: PgPool) {
     assert_eq!(jordans, 2);
 }
 
+/// Every cookie the sign-in sets (the session's and, for a browser new to the user, the known-browser one).
+fn set_cookies(response: &reqwest::Response) -> Vec<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect()
+}
+
 #[sqlx::test]
 async fn sign_in_sets_a_strict_http_only_session_cookie(pool: PgPool) {
     let console = Console::start(pool).await;
@@ -83,20 +94,20 @@ async fn sign_in_sets_a_strict_http_only_session_cookie(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    let cookie = response
-        .headers()
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned();
-    assert!(cookie.starts_with("cdc_session="), "{cookie}");
-    assert!(cookie.contains("HttpOnly"), "{cookie}");
-    assert!(cookie.contains("SameSite=Strict"), "{cookie}");
-    assert!(
-        !cookie.contains("Secure"),
-        "plain http must not mark the cookie Secure: {cookie}"
-    );
+    let cookies = set_cookies(&response);
+    let names: Vec<&str> = cookies
+        .iter()
+        .map(|c| c.split('=').next().unwrap())
+        .collect();
+    assert_eq!(names, ["cdc_browser", "cdc_session"]);
+    for cookie in &cookies {
+        assert!(cookie.contains("HttpOnly"), "{cookie}");
+        assert!(cookie.contains("SameSite=Strict"), "{cookie}");
+        assert!(
+            !cookie.contains("Secure"),
+            "plain http must not mark the cookie Secure: {cookie}"
+        );
+    }
     let (status, viewer) = client.post("/api/auth/viewer", &[]).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(viewer["email"], json!(ALEX));
@@ -114,14 +125,11 @@ async fn over_https_the_cookie_is_secure(pool: PgPool) {
         .send()
         .await
         .unwrap();
-    let cookie = response
-        .headers()
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned();
-    assert!(cookie.contains("Secure"), "{cookie}");
+    let cookies = set_cookies(&response);
+    assert_eq!(cookies.len(), 2);
+    for cookie in cookies {
+        assert!(cookie.ends_with("; Secure"), "{cookie}");
+    }
 }
 
 #[sqlx::test]
@@ -410,6 +418,16 @@ async fn repeated_failures_are_rate_limited_and_the_limit_expires(pool: PgPool) 
         .execute(&console.pool)
         .await
         .unwrap();
+    let forgotten = customer_data_console::server::db::users::forget_old_sign_in_records(
+        &console.pool,
+        customer_data_console::server::auth::LOGIN_WINDOW_MINUTES,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        forgotten, 10,
+        "failures the limit no longer counts are deleted"
+    );
     let (status, _) = client
         .post(
             "/api/auth/login",
@@ -417,6 +435,68 @@ async fn repeated_failures_are_rate_limited_and_the_limit_expires(pool: PgPool) 
         )
         .await;
     assert_eq!(status, StatusCode::OK);
+}
+
+/// Wrong passwords sent from elsewhere lock out only browsers that never signed in as that user: the user's own
+/// browser still signs in, and its own failures are counted apart. The database keeps only the browser token's
+/// hash.
+#[sqlx::test]
+async fn failures_from_elsewhere_do_not_lock_a_user_out_of_the_browser_they_use(pool: PgPool) {
+    let console = Console::start(pool).await;
+    let limit = customer_data_console::server::auth::LOGIN_FAILURE_LIMIT;
+    let sign_in = |client: &Client, password: &'static str| {
+        let client = client.clone();
+        async move {
+            client
+                .post_status(
+                    "/api/auth/login",
+                    &[("email", BLAIR), ("password", password)],
+                )
+                .await
+        }
+    };
+    let blairs_browser = console.signed_in(BLAIR).await;
+    let elsewhere = console.anonymous();
+    for _ in 0..limit {
+        assert_eq!(sign_in(&elsewhere, "guess").await, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        sign_in(&elsewhere, PASSWORD).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(sign_in(&blairs_browser, PASSWORD).await, StatusCode::OK);
+
+    let alexs_browser = console.signed_in(ALEX).await;
+    assert_eq!(
+        sign_in(&alexs_browser, PASSWORD).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "a browser known for another user counts with the unknown ones"
+    );
+
+    for _ in 0..limit {
+        assert_eq!(
+            sign_in(&blairs_browser, "guess").await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        sign_in(&blairs_browser, PASSWORD).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+
+    let blair = console.user_id(BLAIR).await;
+    let stored: Vec<Vec<u8>> =
+        sqlx::query_scalar("select token_hash from known_browsers where user_id = $1")
+            .bind(blair)
+            .fetch_all(&console.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        stored.len(),
+        1,
+        "one known browser: the one Blair signed in with"
+    );
+    assert_eq!(stored[0].len(), 32);
 }
 
 #[sqlx::test]

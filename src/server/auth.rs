@@ -15,10 +15,12 @@ use crate::error::AppError;
 use crate::server::authz::Principal;
 use crate::server::db;
 use crate::server::db::sessions::SessionPrincipal;
-use crate::server::sessions::{self, SessionKey};
+use crate::server::sessions::{self, BrowserKey, SessionKey};
 use crate::server::state::{app_state, db_failure};
 
-/// Failed sign-ins for one email within `LOGIN_WINDOW_MINUTES` before further attempts get 429.
+/// Failed sign-ins for one email within `LOGIN_WINDOW_MINUTES` before further attempts get 429. Counted apart
+/// for each browser the user has signed in with before and once for all other browsers, so that wrong passwords
+/// sent from elsewhere lock out only browsers the user has never signed in with.
 pub const LOGIN_FAILURE_LIMIT: i64 = 10;
 pub const LOGIN_WINDOW_MINUTES: i64 = 15;
 
@@ -113,28 +115,50 @@ pub async fn sign_in(email: &str, password: &str) -> Result<(), AppError> {
     if email_key.len() > 320 || password.len() > 1024 || email_key.chars().any(char::is_control) {
         return Err(AppError::BadCredentials);
     }
-    let recent = db::users::recent_login_failures(&state.pool, &email_key, LOGIN_WINDOW_MINUTES)
+    let candidate = db::users::find_login(&state.pool, email.trim())
         .await
         .map_err(db_failure)?;
+    let browser = match (&candidate, presented_browser()) {
+        (Some(login), Some(browser))
+            if db::users::is_known_browser(&state.pool, &browser, login.id)
+                .await
+                .map_err(db_failure)? =>
+        {
+            Some(browser)
+        }
+        _ => None,
+    };
+    let recent = db::users::recent_login_failures(
+        &state.pool,
+        &email_key,
+        browser.as_ref(),
+        LOGIN_WINDOW_MINUTES,
+    )
+    .await
+    .map_err(db_failure)?;
     if recent >= LOGIN_FAILURE_LIMIT {
         return Err(AppError::TooManyRequests);
     }
-    let candidate = db::users::find_login(&state.pool, &email_key)
-        .await
-        .map_err(db_failure)?;
     let stored_hash = candidate
         .as_ref()
         .map_or(UNKNOWN_USER_HASH, |login| login.password_hash.as_str());
     let verified = verify_password_off_thread(password, stored_hash).await && candidate.is_some();
     let Some(login) = candidate.filter(|_| verified) else {
-        db::users::record_login_failure(&state.pool, &email_key)
+        db::users::record_login_failure(&state.pool, &email_key, browser.as_ref())
             .await
             .map_err(db_failure)?;
         return Err(AppError::BadCredentials);
     };
-    db::users::clear_login_failures(&state.pool, &email_key)
+    db::users::clear_login_failures(&state.pool, &email_key, browser.as_ref())
         .await
         .map_err(db_failure)?;
+    if browser.is_none() {
+        let token = sessions::new_token();
+        db::users::add_known_browser(&state.pool, &BrowserKey::of_token(&token), login.id)
+            .await
+            .map_err(db_failure)?;
+        set_cookie(sessions::browser_cookie(&token, state.secure_cookies))?;
+    }
     let token = sessions::new_token();
     db::sessions::start(
         &state.pool,
@@ -165,6 +189,12 @@ fn set_cookie(cookie: HeaderValue) -> Result<(), AppError> {
     })?;
     response.append_header(SET_COOKIE, cookie);
     Ok(())
+}
+
+/// The known-browser key the request's cookies present, if well-formed (whose browser it is, is checked apart).
+fn presented_browser() -> Option<BrowserKey> {
+    let parts = use_context::<Parts>()?;
+    sessions::presented_browser_token(&parts.headers).map(BrowserKey::of_token)
 }
 
 /// The session key of the request being served (page render or server function call), if its cookie presents

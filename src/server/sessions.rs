@@ -1,5 +1,5 @@
-//! Session tokens and the session cookie. The cookie carries 32 random bytes as hex; the `sessions` table keeps
-//! only their SHA-256 (`SessionKey`), so a copy of the database signs nobody in. A session ends at sign-out or
+//! Session tokens and the session cookie, and the known-browser cookie. Each cookie carries 32 random bytes as
+//! hex; the database keeps only their SHA-256 (`SessionKey`, `BrowserKey`), so a copy of it signs nobody in. A session ends at sign-out or
 //! after eight hours without a request; that end moves forward at most once an hour (see `db::sessions`), so
 //! an ordinary request reads its session without writing it.
 
@@ -8,6 +8,11 @@ use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
 
 pub const SESSION_COOKIE: &str = "cdc_session";
+/// Marks a browser that has signed in before, for the sign-in rate limit. Sent only to the sign-in endpoint.
+pub const BROWSER_COOKIE: &str = "cdc_browser";
+const BROWSER_COOKIE_PATH: &str = "/api/auth/login";
+/// How long a browser stays known after it signed in: a year.
+const BROWSER_COOKIE_MAX_AGE_SECS: u64 = 365 * 24 * 60 * 60;
 const TOKEN_BYTES: usize = 32;
 
 /// What identifies a session in the database: the SHA-256 of the cookie's token.
@@ -24,6 +29,20 @@ impl SessionKey {
     }
 }
 
+/// What identifies a known browser in the database: the SHA-256 of its cookie's token.
+#[derive(Clone, PartialEq, Eq)]
+pub struct BrowserKey([u8; 32]);
+
+impl BrowserKey {
+    pub fn of_token(token: &str) -> BrowserKey {
+        BrowserKey(Sha256::digest(token.as_bytes()).into())
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
 /// A new, unguessable session token.
 pub fn new_token() -> String {
     let mut bytes = [0u8; TOKEN_BYTES];
@@ -33,15 +52,34 @@ pub fn new_token() -> String {
 
 /// The session token the request's cookies present, if it has the shape of one.
 pub fn presented_token(headers: &HeaderMap) -> Option<&str> {
+    presented_cookie_token(headers, SESSION_COOKIE)
+}
+
+/// The known-browser token the request's cookies present, if it has the shape of one.
+pub fn presented_browser_token(headers: &HeaderMap) -> Option<&str> {
+    presented_cookie_token(headers, BROWSER_COOKIE)
+}
+
+fn presented_cookie_token<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|cookies| cookies.split(';'))
-        .filter_map(|pair| pair.trim().strip_prefix(SESSION_COOKIE)?.strip_prefix('='))
+        .filter_map(|pair| pair.trim().strip_prefix(name)?.strip_prefix('='))
         .find(|token| {
             token.len() == TOKEN_BYTES * 2 && token.bytes().all(|b| b.is_ascii_hexdigit())
         })
+}
+
+/// The cookie that marks this browser as known: HttpOnly, SameSite=Strict, Secure when served over https,
+/// sent only to the sign-in endpoint, kept for a year.
+pub fn browser_cookie(token: &str, secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{BROWSER_COOKIE}={token}; Path={BROWSER_COOKIE_PATH}; HttpOnly; SameSite=Strict; Max-Age={BROWSER_COOKIE_MAX_AGE_SECS}{secure}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("cdc_browser=; Path=/api/auth/login; Max-Age=0"))
 }
 
 /// The cookie that carries `token`: HttpOnly, SameSite=Strict, Secure when served over https, and gone when
@@ -120,5 +158,22 @@ mod tests {
         assert!(cookie("abc", true).to_str().unwrap().ends_with("; Secure"));
         let removal = removal_cookie(false);
         assert!(removal.to_str().unwrap().contains("Max-Age=0"));
+    }
+
+    #[test]
+    fn the_browser_cookie_goes_only_to_sign_in_and_is_told_apart_from_the_session() {
+        let token = "cd".repeat(32);
+        let cookie = browser_cookie(&token, true);
+        let cookie = cookie.to_str().unwrap();
+        assert!(cookie.starts_with(&format!("cdc_browser={token};")));
+        assert!(cookie.contains("; Path=/api/auth/login;"));
+        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
+        assert!(cookie.contains("Max-Age=31536000") && cookie.ends_with("; Secure"));
+        let line: &'static str = Box::leak(format!("cdc_browser={token}").into_boxed_str());
+        assert_eq!(
+            presented_browser_token(&headers(&[line])),
+            Some(token.as_str())
+        );
+        assert_eq!(presented_token(&headers(&[line])), None);
     }
 }

@@ -198,6 +198,7 @@ pub fn database_url_of(pool: &PgPool) -> String {
     )
 }
 
+#[derive(Clone)]
 pub struct Client {
     pub http: reqwest::Client,
     base: String,
