@@ -15,7 +15,7 @@ use axum::response::Html;
 use axum::routing::{get, post};
 use customer_data_console::server::db::customers::{self, CustomerQuery};
 use customer_data_console::server::storage::Storage;
-use customer_data_console::server::{db, demo, http, synthetic};
+use customer_data_console::server::{db, demo, erasure, http, synthetic};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -453,7 +453,8 @@ async fn main() {
     );
 
     // 3. Erasing 10,000 calls + 10,000 messages: the seeded heavy customer first (a fresh clone of it when a
-    // previous run erased it), then fresh clones, each console erasure followed by the raw DELETEs of a clone.
+    // previous run erased it), then fresh clones, each console erasure followed by the erasure's own DELETE
+    // statements on a clone, in one transaction.
     let heavy = synthetic::row_id(1, 0);
     let heavy_erased: bool =
         sqlx::query_scalar("select erased_at is not null from customers where id = $1")
@@ -485,18 +486,14 @@ async fn main() {
         let target = heavy_clone(&pool, run + 50 + n).await;
         let t = Instant::now();
         let mut tx = pool.begin().await.expect("tx");
-        sqlx::query("delete from messages where account_id = $1 and customer_id = $2")
-            .bind(account)
-            .bind(target)
-            .execute(&mut *tx)
-            .await
-            .expect("delete messages");
-        sqlx::query("delete from calls where account_id = $1 and customer_id = $2")
-            .bind(account)
-            .bind(target)
-            .execute(&mut *tx)
-            .await
-            .expect("delete calls");
+        for sql in erasure::DELETE_ACTIVITY_SQL {
+            sqlx::query(sql)
+                .bind(account)
+                .bind(target)
+                .execute(&mut *tx)
+                .await
+                .expect("delete");
+        }
         tx.commit().await.expect("commit");
         raw_ms.push(ms(t));
     }

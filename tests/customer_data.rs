@@ -445,6 +445,47 @@ async fn a_failure_part_way_through_the_erasure_leaves_everything_as_it_was(pool
     assert_eq!(status, StatusCode::OK);
 }
 
+/// A message's stored files go only with the message: when a message with media that the erasure counted is not
+/// deleted by it (here a trigger skips it, as if it had been moved to another record meanwhile), nothing is
+/// erased and nothing stays queued.
+#[sqlx::test]
+async fn a_message_with_media_that_escapes_the_delete_rolls_the_erasure_back(pool: PgPool) {
+    let (console, alex) = Console::with_alex_managing_customer_data(pool).await;
+    let (lead, _) = jordans(&console).await;
+    sqlx::query(
+        "update messages set media_keys = array['media/escaping.jpg']
+         where id = (select id from messages where customer_id = $1 order by id limit 1)",
+    )
+    .bind(lead)
+    .execute(&console.pool)
+    .await
+    .unwrap();
+    sqlx::raw_sql(
+        "create function skip_media_delete() returns trigger language plpgsql as
+             $$ begin if cardinality(old.media_keys) > 0 then return null; end if; return old; end $$;
+         create trigger skip_media before delete on messages for each row execute function skip_media_delete();",
+    )
+    .execute(&console.pool)
+    .await
+    .unwrap();
+    let before = console.snapshot().await;
+    let (status, body) = alex.erase(lead).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body.to_string().contains("nothing was erased"), "{body}");
+    assert_eq!(
+        console.snapshot().await,
+        before,
+        "no record, receipt or queued key changed"
+    );
+
+    sqlx::raw_sql("drop trigger skip_media on messages")
+        .execute(&console.pool)
+        .await
+        .unwrap();
+    let (status, receipt) = alex.erase(lead).await;
+    assert_eq!(status, StatusCode::OK, "{receipt}");
+}
+
 #[sqlx::test]
 async fn ten_concurrent_erasures_of_one_record_do_the_work_once(pool: PgPool) {
     let console = Console::start(pool).await;

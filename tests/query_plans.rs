@@ -7,7 +7,7 @@ use customer_data_console::server::db::customers::{
     search_in_session_sql, search_sql,
 };
 use customer_data_console::server::erasure::{
-    COUNT_AND_QUEUE_SQL, DELETE_CALLS_SQL, DELETE_MESSAGES_SQL, LOCK_CUSTOMER_SQL, MARK_ERASED_SQL,
+    COUNT_AND_QUEUE_SQL, DELETE_ACTIVITY_SQL, LOCK_CUSTOMER_SQL, MARK_ERASED_SQL,
 };
 use customer_data_console::server::sessions::SessionKey;
 use customer_data_console::server::synthetic::{self, HEAVY_ACTIVITY, HEAVY_EMAIL, Size};
@@ -134,8 +134,9 @@ async fn search_page_and_erasure_queries_use_indexes(pool: PgPool) {
         ("pending counts", PENDING_COUNTS_SQL),
         ("receipt", RECEIPT_SQL),
         ("lock", LOCK_CUSTOMER_SQL),
-        ("delete messages", DELETE_MESSAGES_SQL),
-        ("delete calls", DELETE_CALLS_SQL),
+        ("delete messages with media", DELETE_ACTIVITY_SQL[0]),
+        ("delete messages", DELETE_ACTIVITY_SQL[1]),
+        ("delete calls", DELETE_ACTIVITY_SQL[2]),
     ] {
         let e = explain(sql);
         assert_index_only(&pool, name, sqlx::query(&e).bind(account).bind(heavy)).await;

@@ -1,8 +1,8 @@
 //! The erasure of one customer's call and message data, and the outbox worker that deletes their stored files.
 //!
 //! The erasure is one transaction: lock the customer row, which holds off every insert and update of its calls
-//! and messages (the `*_refuse_erased` triggers wait for that lock); count them and queue their stored keys in
-//! `object_deletions`, in batches (beside the transaction when the pool has a connection to spare, see
+//! and messages (the `*_refuse_erased` triggers wait for that lock); count the calls and the messages with media
+//! and queue their stored keys in `object_deletions`, in batches (beside the transaction when the pool has a connection to spare, see
 //! `erase_customer`); delete the messages and calls; mark the record erased and write the `erasures` receipt.
 //! A failure at any point rolls all of it back, and removes what was queued beside it once the transaction has
 //! ended (a commit whose answer was lost may still be completing). Files are deleted only
@@ -65,14 +65,15 @@ impl From<EraseError> for AppError {
     }
 }
 
-/// What an erasure counted, beside or before its deletes: the receipt's figures.
+/// What an erasure counted, beside or before its deletes: the receipt's figures, but for the messages without
+/// media, which only their DELETE counts.
 #[derive(FromRow)]
 struct ActivityFacts {
     calls: i64,
     recordings: i64,
     voicemails: i64,
     transcripts: i64,
-    messages: i64,
+    messages_with_media: i64,
     media: i64,
     calls_first_at: Option<OffsetDateTime>,
     calls_last_at: Option<OffsetDateTime>,
@@ -84,9 +85,10 @@ struct ActivityFacts {
 pub const LOCK_CUSTOMER_SQL: &str =
     "select erased_at from customers where account_id = $1 and id = $2 for update";
 
-/// Counts the calls and messages of customer `$2` of account `$1` and queues every stored key (recordings,
-/// voicemails, media) for erasure `$3`, at most 1,000 keys per outbox row. Reads each call and each message
-/// with media once.
+/// Counts the calls and the messages with media of customer `$2` of account `$1` and queues every stored key
+/// (recordings, voicemails, media) for erasure `$3`, at most 1,000 keys per outbox row; the messages' first and
+/// last times come from two index probes. Reads each call and each message with media once, and no message
+/// without media: their DELETE counts them, as their deletion frees no stored file.
 pub const COUNT_AND_QUEUE_SQL: &str = "with call_facts as (
              select count(*) as calls,
                     count(recording_key) filter (where not is_voicemail) as recordings,
@@ -95,13 +97,13 @@ pub const COUNT_AND_QUEUE_SQL: &str = "with call_facts as (
                     min(started_at) as first_at, max(started_at) as last_at,
                     array_agg(recording_key) filter (where recording_key is not null) as stored_keys
              from calls where account_id = $1 and customer_id = $2
-         ), message_facts as (
-             select count(*) as messages, min(sent_at) as first_at, max(sent_at) as last_at
-             from messages where account_id = $1 and customer_id = $2
-         ), media as (
-             select array_agg(media_key) as stored_keys
-             from messages, unnest(media_keys) as media_key
+         ), messages_with_media as (
+             select media_keys from messages
              where account_id = $1 and customer_id = $2 and cardinality(media_keys) > 0
+         ), media as (
+             select (select count(*) from messages_with_media) as messages,
+                    (select array_agg(media_key) from messages_with_media, unnest(media_keys) as media_key)
+                        as stored_keys
          ), queued as (
              insert into object_deletions (account_id, erasure_id, object_keys)
              select $1, $3, batch.stored_keys[n * 1000 + 1 : (n + 1) * 1000]
@@ -109,13 +111,19 @@ pub const COUNT_AND_QUEUE_SQL: &str = "with call_facts as (
                   generate_series(0, (cardinality(batch.stored_keys) - 1) / 1000) n
              where cardinality(batch.stored_keys) > 0
          )
-         select c.calls, c.recordings, c.voicemails, c.transcripts, m.messages,
+         select c.calls, c.recordings, c.voicemails, c.transcripts, media.messages as messages_with_media,
                 coalesce(cardinality(media.stored_keys), 0)::bigint as media,
                 c.first_at as calls_first_at, c.last_at as calls_last_at,
-                m.first_at as messages_first_at, m.last_at as messages_last_at
-         from call_facts c, message_facts m, media";
+                (select min(sent_at) from messages where account_id = $1 and customer_id = $2)
+                    as messages_first_at,
+                (select max(sent_at) from messages where account_id = $1 and customer_id = $2)
+                    as messages_last_at
+         from call_facts c, media";
 
-/// Deletes the messages of customer `$2` of account `$1`.
+/// Deletes the messages with media of customer `$2` of account `$1`: the ones whose files were queued.
+pub const DELETE_MESSAGES_WITH_MEDIA_SQL: &str = "delete from messages where account_id = $1 and customer_id = $2 and cardinality(media_keys) > 0";
+
+/// Deletes the (remaining) messages of customer `$2` of account `$1`.
 pub const DELETE_MESSAGES_SQL: &str =
     "delete from messages where account_id = $1 and customer_id = $2";
 
@@ -177,12 +185,13 @@ pub struct Erased {
 /// receipt records, read inside the transaction (nothing is read after the commit). Concurrent calls for one
 /// record wait on the row lock; all but the first then see it erased and get `AlreadyErased`.
 ///
-/// Once the lock is held the record's calls and messages cannot change. So when the pool has an idle
-/// connection, the counting and the queueing of the stored keys run on it, committed on their own, while the
-/// transaction deletes: an outbox row is due only once its erasure's receipt has committed
+/// Once the lock is held no call or message can be added to the record or changed in it. So when the pool has
+/// an idle connection, the counting and the queueing of the stored keys run on it, committed on their own,
+/// while the transaction deletes: an outbox row is due only once its erasure's receipt has committed
 /// (`delete_due_objects`), and if the erasure fails its rows are removed again. Without an idle connection the
-/// transaction counts and queues first, itself. Either way the deleted row counts must equal the counted ones,
-/// or all of it rolls back.
+/// transaction counts and queues first, itself. A call or message could still be deleted or moved to another
+/// record meanwhile, so the deleted calls and messages with media must equal the counted ones, whose keys were
+/// queued, or all of it rolls back. Messages without media hold no file: their DELETE counts them.
 pub async fn erase_customer(
     pool: &PgPool,
     account_id: Uuid,
@@ -268,7 +277,7 @@ async fn erase_locked(
     if previous.is_some() {
         return Err(EraseError::AlreadyErased);
     }
-    let (facts, (calls, messages)) = match pool.try_acquire() {
+    let (facts, deleted) = match pool.try_acquire() {
         Some(mut spare) => {
             // Both run to the end, even when one fails: the queued rows must be in place before a failed
             // erasure removes them again.
@@ -286,13 +295,15 @@ async fn erase_locked(
             )
         }
     };
-    if (calls, messages) != (facts.calls as u64, facts.messages as u64) {
+    if (deleted.calls, deleted.messages_with_media)
+        != (facts.calls as u64, facts.messages_with_media as u64)
+    {
         tracing::error!(
             %customer_id,
             counted_calls = facts.calls,
-            deleted_calls = calls,
-            counted_messages = facts.messages,
-            deleted_messages = messages,
+            deleted_calls = deleted.calls,
+            counted_messages_with_media = facts.messages_with_media,
+            deleted_messages_with_media = deleted.messages_with_media,
             "activity changed under the erasure lock; rolled back"
         );
         return Err(EraseError::ChangedDuringErasure);
@@ -302,7 +313,7 @@ async fn erase_locked(
         recordings: facts.recordings,
         voicemails: facts.voicemails,
         transcripts: facts.transcripts,
-        messages: facts.messages,
+        messages: (deleted.messages_with_media + deleted.messages_without_media) as i64,
         media: facts.media,
         first_activity_at: earliest(facts.calls_first_at, facts.messages_first_at),
         last_activity_at: latest(facts.calls_last_at, facts.messages_last_at),
@@ -344,17 +355,28 @@ async fn count_and_queue(
         .await
 }
 
-/// Deletes the record's messages and calls; returns how many calls and how many messages went.
+/// The erasure's DELETE statements, in the order they run: each takes the account `$1` and the customer `$2`.
+pub const DELETE_ACTIVITY_SQL: [&str; 3] = [
+    DELETE_MESSAGES_WITH_MEDIA_SQL,
+    DELETE_MESSAGES_SQL,
+    DELETE_CALLS_SQL,
+];
+
+/// How many rows each DELETE of an erasure removed.
+struct Deleted {
+    messages_with_media: u64,
+    messages_without_media: u64,
+    calls: u64,
+}
+
+/// Deletes the record's messages and calls.
 async fn delete_activity(
     conn: &mut PgConnection,
     account_id: Uuid,
     customer_id: Uuid,
-) -> sqlx::Result<(u64, u64)> {
-    let mut deleted = [0; 2];
-    for (count, sql) in deleted
-        .iter_mut()
-        .zip([DELETE_MESSAGES_SQL, DELETE_CALLS_SQL])
-    {
+) -> sqlx::Result<Deleted> {
+    let mut deleted = [0; 3];
+    for (count, sql) in deleted.iter_mut().zip(DELETE_ACTIVITY_SQL) {
         *count = sqlx::query(sql)
             .bind(account_id)
             .bind(customer_id)
@@ -362,8 +384,12 @@ async fn delete_activity(
             .await?
             .rows_affected();
     }
-    let [messages, calls] = deleted;
-    Ok((calls, messages))
+    let [messages_with_media, messages_without_media, calls] = deleted;
+    Ok(Deleted {
+        messages_with_media,
+        messages_without_media,
+        calls,
+    })
 }
 
 fn count_i32(count: i64) -> i32 {
