@@ -33,13 +33,14 @@ static PAGE_WITHOUT_WASM: OnceLock<String> = OnceLock::new();
 
 fn without_wasm(html: &str, console: &str) -> String {
     let start = html
-        .find(r#"<link rel="modulepreload""#)
-        .expect("the shell preloads the JS");
-    let end = start
+        .find("<script>window.__cdcWasm")
+        .expect("the shell starts compiling the wasm");
+    let loader = start
         + html[start..]
-            .find("</script>")
-            .expect("the loader script follows the preloads")
-        + "</script>".len();
+            .find(r#"<script type="module""#)
+            .expect("the loader follows the compile and the preload");
+    let end =
+        loader + html[loader..].find("</script>").expect("the loader ends") + "</script>".len();
     let marker =
         r#"<script type="module">document.body.setAttribute("data-hydrated", "")</script></body>"#;
     format!("{}{}", &html[..start], &html[end..])

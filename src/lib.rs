@@ -23,20 +23,12 @@ pub mod server;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// The browser entry point. Pages are rendered on the server only; the islands (`#[island]` components: the
-/// forms, switches and the erasure dialog) are hydrated by the loader in `app::IslandScripts` right after this returns.
-/// `<body data-hydrated>` is set in the next task, after those islands and the effects they queued have run.
+/// forms, switches and the erasure dialog) are hydrated by the loader in `app::IslandScripts` right after this
+/// returns, and the loader then sets `<body data-hydrated>`.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_islands();
-    leptos::prelude::set_timeout(
-        || {
-            if let Some(body) = leptos::prelude::document().body() {
-                let _ = body.set_attribute("data-hydrated", "");
-            }
-        },
-        std::time::Duration::ZERO,
-    );
 }

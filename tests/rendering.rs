@@ -118,3 +118,37 @@ async fn a_customer_page_carries_its_activity_once(pool: PgPool) {
         "sign-out and the erasure control"
     );
 }
+
+/// The island loader waits for nothing before the first paint on a browser's first visit; once the loader has
+/// set its cookie (the browser then holds the wasm), later pages hydrate before they are first painted.
+#[sqlx::test]
+async fn the_loader_blocks_the_first_paint_only_for_a_browser_that_has_the_wasm(pool: PgPool) {
+    let console = Console::start(pool).await;
+    let loader_tag = |html: &str| {
+        let start = html
+            .find(r#"<script type="module""#)
+            .expect("the shell has the loader");
+        html[start..start + html[start..].find('>').unwrap() + 1].to_owned()
+    };
+    let page = |cookie: Option<&'static str>| {
+        let mut request = reqwest::Client::new().get(console.url("/login"));
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        async move { request.send().await.unwrap().text().await.unwrap() }
+    };
+    let first_visit = page(None).await;
+    assert_eq!(loader_tag(&first_visit), r#"<script type="module" async>"#);
+    assert!(
+        first_visit.contains(r#"document.cookie = "cdc_wasm=1; Path=/;"#),
+        "the loader remembers that this browser has the wasm"
+    );
+    assert_eq!(
+        loader_tag(&page(Some("theme=dark; cdc_wasm=1")).await),
+        r#"<script type="module" async blocking="render">"#
+    );
+    assert_eq!(
+        loader_tag(&page(Some("cdc_wasm=0")).await),
+        r#"<script type="module" async>"#
+    );
+}

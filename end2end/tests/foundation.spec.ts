@@ -60,3 +60,12 @@ test.describe("signing out of a session that already ended", () => {
     await expect(page).toHaveURL(/\/login$/);
   });
 });
+
+test("once a page has hydrated, later pages hydrate before their first paint", async ({ page, context }) => {
+  await signIn(page, ALEX);
+  const seen = (await context.cookies()).find((cookie) => cookie.name === "cdc_wasm");
+  expect(seen?.value).toBe("1");
+  await goto(page, "/admin");
+  await expect(page.locator('script[type="module"][blocking="render"]')).toHaveCount(1);
+  await expect(page.getByRole("button", { name: "Sign out" })).toBeEnabled();
+});
