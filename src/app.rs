@@ -56,7 +56,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// shows working controls rather than disabled ones that switch on a few frames later. A Chromium trace of
 /// the customer page: without it, Chromium lays out and paints the page (about 20 ms, mostly the two tables)
 /// before the wasm's cached response is even processed, and the islands hydrate after that; with it, they
-/// hydrate first. A first visit, or one after the cookie expired, never waits for a download to paint.
+/// hydrate first. A first visit, or one after the cookie expired, never waits for a download to paint; a
+/// returning browser does once after a new release (the wasm is 493 KB, 148 to 190 KB compressed).
 #[component]
 fn IslandScripts(options: LeptosOptions) -> impl IntoView {
     if let Some(context) = Owner::current_shared_context() {
