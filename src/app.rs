@@ -68,9 +68,8 @@ fn IslandScripts(options: LeptosOptions) -> impl IntoView {
         format!(r#"window.__cdcWasm = WebAssembly.compileStreaming(fetch("{pkg}.wasm"));"#);
     let loader = format!(
         r#"import init, * as wasm from "{pkg}.js";
-const compiled = window.__cdcWasm ?? WebAssembly.compileStreaming(fetch("{pkg}.wasm"));
 if (document.readyState === "loading") await new Promise((parsed) => document.addEventListener("DOMContentLoaded", parsed, {{ once: true }}));
-await init({{ module_or_path: await compiled }});
+await init({{ module_or_path: await window.__cdcWasm }});
 wasm.hydrate();
 for (const island of document.querySelectorAll("leptos-island")) wasm[island.dataset.component](island);
 document.body.setAttribute("data-hydrated", "");
@@ -94,13 +93,8 @@ fn browser_has_the_wasm() -> bool {
     #[cfg(feature = "ssr")]
     {
         use_context::<axum::http::request::Parts>().is_some_and(|parts| {
-            parts
-                .headers
-                .get_all(axum::http::header::COOKIE)
-                .iter()
-                .filter_map(|value| value.to_str().ok())
-                .flat_map(|cookies| cookies.split(';'))
-                .any(|pair| pair.trim() == format!("{WASM_SEEN_COOKIE}=1"))
+            crate::server::sessions::cookie_values(&parts.headers, WASM_SEEN_COOKIE)
+                .any(|value| value == "1")
         })
     }
     #[cfg(not(feature = "ssr"))]

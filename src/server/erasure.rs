@@ -2,12 +2,12 @@
 //!
 //! The erasure is one transaction: lock the customer row, which holds off every insert and update of its calls
 //! and messages (the `*_refuse_erased` triggers wait for that lock); count the calls and the messages with media
-//! and queue their stored keys in `object_deletions`, in batches (beside the transaction when the pool has a connection to spare, see
-//! `erase_customer`); delete the messages and calls; mark the record erased and write the `erasures` receipt.
-//! A failure at any point rolls all of it back, and removes what was queued beside it once the transaction has
-//! ended (a commit whose answer was lost may still be completing). Files are deleted only
-//! after the receipt has committed, by `delete_due_objects`, so no file is ever left without an outbox row and
-//! no file goes for an erasure that did not happen; a file already gone counts as deleted, so retries and
+//! and queue their stored keys in `object_deletions`, in batches (beside the transaction when the pool has a
+//! connection to spare, see `erase_customer`); delete the messages and calls; mark the record erased and write
+//! the `erasures` receipt. A failure at any point rolls all of it back, and removes what was queued beside it
+//! once the transaction has ended (a commit whose answer was lost may still be completing). Files are deleted
+//! only after the receipt has committed, by `delete_due_objects`, so no file is ever left without an outbox row
+//! and no file goes for an erasure that did not happen; a file already gone counts as deleted, so retries and
 //! restarts are safe.
 
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! Session tokens and the session cookie, and the known-browser cookie. Each cookie carries 32 random bytes as
-//! hex; the database keeps only their SHA-256 (`SessionKey`, `BrowserKey`), so a copy of it signs nobody in. A session ends at sign-out or
-//! after eight hours without a request; that end moves forward at most once an hour (see `db::sessions`), so
-//! an ordinary request reads its session without writing it.
+//! hex; the database keeps only their SHA-256 (`SessionKey`, `BrowserKey`), so a copy of it signs nobody in. A
+//! session ends at sign-out or after eight hours without a request; that end moves forward at most once an
+//! hour (see `db::sessions`), so an ordinary request reads its session without writing it.
 
 use axum::http::{HeaderMap, HeaderValue, header};
 use rand_core::{OsRng, RngCore};
@@ -12,7 +12,7 @@ pub const SESSION_COOKIE: &str = "cdc_session";
 pub const BROWSER_COOKIE: &str = "cdc_browser";
 const BROWSER_COOKIE_PATH: &str = "/api/auth/login";
 /// How long a browser stays known after it signed in: a year.
-const BROWSER_COOKIE_MAX_AGE_SECS: u64 = 365 * 24 * 60 * 60;
+pub const BROWSER_COOKIE_MAX_AGE_SECS: u64 = 365 * 24 * 60 * 60;
 const TOKEN_BYTES: usize = 32;
 
 /// What identifies a session in the database: the SHA-256 of the cookie's token.
@@ -61,15 +61,19 @@ pub fn presented_browser_token(headers: &HeaderMap) -> Option<&str> {
 }
 
 fn presented_cookie_token<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    cookie_values(headers, name).find(|token| {
+        token.len() == TOKEN_BYTES * 2 && token.bytes().all(|b| b.is_ascii_hexdigit())
+    })
+}
+
+/// Every value the request's `Cookie` headers give the cookie `name`.
+pub fn cookie_values<'h>(headers: &'h HeaderMap, name: &str) -> impl Iterator<Item = &'h str> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|cookies| cookies.split(';'))
-        .filter_map(|pair| pair.trim().strip_prefix(name)?.strip_prefix('='))
-        .find(|token| {
-            token.len() == TOKEN_BYTES * 2 && token.bytes().all(|b| b.is_ascii_hexdigit())
-        })
+        .filter_map(move |pair| pair.trim().strip_prefix(name)?.strip_prefix('='))
 }
 
 /// The cookie that marks this browser as known: HttpOnly, SameSite=Strict, Secure when served over https,

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::model::{Role, UserSummary};
 use crate::salesforce::SalesforceId;
-use crate::server::sessions::BrowserKey;
+use crate::server::sessions::{BROWSER_COOKIE_MAX_AGE_SECS, BrowserKey};
 
 use super::like_pattern_containing;
 
@@ -142,11 +142,13 @@ pub async fn forget_old_sign_in_records(pool: &PgPool, window_minutes: i64) -> s
     .execute(pool)
     .await?
     .rows_affected();
-    let browsers =
-        sqlx::query("delete from known_browsers where created_at <= now() - interval '1 year'")
-            .execute(pool)
-            .await?
-            .rows_affected();
+    let browsers = sqlx::query(
+        "delete from known_browsers where created_at <= now() - make_interval(secs => $1)",
+    )
+    .bind(BROWSER_COOKIE_MAX_AGE_SECS as f64)
+    .execute(pool)
+    .await?
+    .rows_affected();
     Ok(failures + browsers)
 }
 
