@@ -1,7 +1,7 @@
 //! The console benchmark (`scripts/bench`): on a database seeded by `customer-data-console seed`, measures each
 //! figure beside its limit in the same run and prints one Markdown table:
 //! search over HTTP vs the same SQL on the same pool; the SSR customer page vs a plain axum handler running the
-//! same queries; erasing 10,000 calls + 10,000 messages vs the same DELETEs in one transaction; the release
+//! same statement; erasing 10,000 calls + 10,000 messages vs the same DELETEs in one transaction; the release
 //! wasm and JS sizes; hydration time and the longest main-thread task in Chromium.
 
 use std::process::Command;
@@ -87,20 +87,15 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// The comparison handler: the customer page's queries and its rows, written as HTML by hand.
+/// The comparison handler: the customer page's statement and its rows, written as HTML by hand.
 async fn plain_customer_page(State(pool): State<PgPool>, Path(id): Path<Uuid>) -> Html<String> {
     let account = synthetic_account();
-    let (customer, phone) = customers::find(&pool, account, id)
+    let page = customers::customer_page(&pool, account, id, None, None)
         .await
-        .expect("find")
+        .expect("customer page")
         .expect("customer");
-    let (pending, receipt, (calls, _), (messages, _)) = futures::try_join!(
-        customers::pending_counts(&pool, account, id),
-        customers::erasure_receipt(&pool, account, id),
-        customers::calls_page(&pool, account, id, None),
-        customers::messages_page(&pool, account, id, None),
-    )
-    .expect("queries");
+    let (customer, pending) = (&page.customer, &page.pending);
+    let phone = page.phone.as_deref();
     let mut html = String::with_capacity(64 * 1024);
     html.push_str("<!DOCTYPE html><html><head><title>Customer</title></head><body><main>");
     html.push_str(&format!(
@@ -109,15 +104,15 @@ async fn plain_customer_page(State(pool): State<PgPool>, Path(id): Path<Uuid>) -
         escape(&customer.object_type),
         escape(&customer.salesforce_id),
         escape(customer.email.as_deref().unwrap_or("")),
-        escape(phone.as_deref().unwrap_or("")),
+        escape(phone.unwrap_or("")),
         pending.calls,
         pending.messages
     ));
-    if receipt.is_some() {
+    if page.erasure.is_some() {
         html.push_str("<p>Call and message data deleted</p>");
     }
     html.push_str("<table><tbody>");
-    for call in calls {
+    for call in &page.calls {
         html.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             customer_data_console::model::format_time(call.started_at),
@@ -129,7 +124,7 @@ async fn plain_customer_page(State(pool): State<PgPool>, Path(id): Path<Uuid>) -
         ));
     }
     html.push_str("</tbody></table><table><tbody>");
-    for message in messages {
+    for message in &page.messages {
         html.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             customer_data_console::model::format_time(message.sent_at),

@@ -6,7 +6,7 @@ mod common;
 use std::collections::HashSet;
 
 use common::*;
-use customer_data_console::server::db::customers::pending_counts;
+use customer_data_console::server::db::customers::customer_page;
 use customer_data_console::server::demo;
 use customer_data_console::server::erasure::{
     LOCK_CUSTOMER_SQL, MARK_ERASED_SQL, OutboxPass, delete_due_objects, drop_abandoned_queues,
@@ -386,7 +386,11 @@ async fn an_erasure_without_an_idle_connection_counts_in_its_own_transaction(poo
     .fetch_one(&console.pool)
     .await
     .unwrap();
-    let expected = pending_counts(&console.pool, account, lead).await.unwrap();
+    let expected = customer_page(&console.pool, account, lead, None, None)
+        .await
+        .unwrap()
+        .unwrap()
+        .pending;
     let mut keys = stored_keys(&console, lead).await;
     assert!(expected.calls > 0 && expected.messages > 0 && !keys.is_empty());
 

@@ -56,28 +56,16 @@ pub async fn get_customer(
     let calls_before = input::cursor(calls_before.as_deref())?;
     let messages_before = input::cursor(messages_before.as_deref())?;
     let pool = app_state()?.pool;
-    let account = principal.account_id;
-    let (customer, phone) = db::customers::find(&pool, account, customer_id)
-        .await
-        .map_err(db_failure)?
-        .ok_or_else(|| AppError::not_found("No such customer record in your account."))?;
-    let (pending, erasure, (calls, older_calls), (messages, older_messages)) = futures::try_join!(
-        db::customers::pending_counts(&pool, account, customer_id),
-        db::customers::erasure_receipt(&pool, account, customer_id),
-        db::customers::calls_page(&pool, account, customer_id, calls_before),
-        db::customers::messages_page(&pool, account, customer_id, messages_before),
+    db::customers::customer_page(
+        &pool,
+        principal.account_id,
+        customer_id,
+        calls_before,
+        messages_before,
     )
-    .map_err(db_failure)?;
-    Ok(CustomerDetail {
-        customer,
-        phone,
-        pending,
-        erasure,
-        calls,
-        messages,
-        older_calls,
-        older_messages,
-    })
+    .await
+    .map_err(db_failure)?
+    .ok_or_else(|| AppError::not_found("No such customer record in your account."))
 }
 
 /// Admins holding Manage Customer Data while the account setting is on. Erases all call and message data of

@@ -1,12 +1,16 @@
 //! Customers (the local mirror of Salesforce records) and what the platform recorded about them: search,
 //! the customer page with keyset-paged calls and messages, and the counts an erasure would remove.
 
+use std::cmp::Reverse;
+use std::mem::take;
+
 use sqlx::{FromRow, PgPool, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::model::{
-    CallEntry, CustomerMatches, CustomerSummary, ErasureCounts, ErasureReceipt, MessageEntry,
+    CallEntry, CustomerDetail, CustomerMatches, CustomerSummary, ErasureCounts, ErasureReceipt,
+    MessageEntry,
 };
 use crate::salesforce::SalesforceId;
 use crate::server::db::sessions::{
@@ -34,7 +38,6 @@ struct SummaryRow {
     object_type: String,
     name: String,
     email: Option<String>,
-    phone: Option<String>,
     salesforce_id: String,
     erased_at: Option<OffsetDateTime>,
     calls: i64,
@@ -56,7 +59,7 @@ impl SummaryRow {
     }
 }
 
-const SUMMARY_COLUMNS: &str = "select cu.id, cu.object_type, cu.name, cu.email, cu.phone, cu.salesforce_id, cu.erased_at,
+const SUMMARY_COLUMNS: &str = "select cu.id, cu.object_type, cu.name, cu.email, cu.salesforce_id, cu.erased_at,
         (select count(*) from calls c where c.account_id = cu.account_id and c.customer_id = cu.id) as calls,
         (select count(*) from messages m where m.account_id = cu.account_id and m.customer_id = cu.id) as messages
      from customers cu";
@@ -128,28 +131,6 @@ pub async fn search_in_session(
     Ok((Some(principal), matches))
 }
 
-/// One customer by id (`$1` account, `$2` customer).
-pub fn find_sql() -> String {
-    format!("{SUMMARY_COLUMNS} where cu.account_id = $1 and cu.id = $2")
-}
-
-/// One customer of the account with its phone number, or `None`.
-pub async fn find(
-    pool: &PgPool,
-    account_id: Uuid,
-    customer_id: Uuid,
-) -> sqlx::Result<Option<(CustomerSummary, Option<String>)>> {
-    let row = sqlx::query_as::<_, SummaryRow>(&find_sql())
-        .bind(account_id)
-        .bind(customer_id)
-        .fetch_optional(pool)
-        .await?;
-    Ok(row.map(|mut r| {
-        let phone = r.phone.take();
-        (r.into_summary(), phone)
-    }))
-}
-
 /// A position in a newest-first list: the timestamp and id of the last row shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cursor {
@@ -176,114 +157,253 @@ impl Cursor {
     }
 }
 
+/// The customer page in one statement, so that everything on it comes from one snapshot (an erasure
+/// committing meanwhile is either wholly before it or wholly after): customer `$2` of account `$1` with its
+/// counts, what an erasure would remove, its erasure receipt, and one page each of calls and messages, newest
+/// first, before the cursors `$3`, `$4` (calls) and `$6`, `$7` (messages), `$5` rows each. The pages come as
+/// one array per column. No row: no such customer in the account.
+pub const CUSTOMER_PAGE_SQL: &str = "select cu.id, cu.object_type, cu.name, cu.email, cu.phone, cu.salesforce_id, cu.erased_at,
+        c.calls, c.recordings, c.voicemails, c.transcripts, c.first_call, c.last_call,
+        m.messages, m.media, m.first_message, m.last_message,
+        r.erasure_id, r.receipt_erased_at, r.erased_by_name, r.calls_deleted, r.recordings_deleted,
+        r.voicemails_deleted, r.transcripts_deleted, r.messages_deleted, r.media_deleted,
+        r.receipt_first_at, r.receipt_last_at,
+        cp.*, mp.*
+     from customers cu
+     cross join (select count(*) as calls,
+                        count(recording_key) filter (where not is_voicemail) as recordings,
+                        count(*) filter (where is_voicemail) as voicemails,
+                        count(transcript) as transcripts,
+                        min(started_at) as first_call, max(started_at) as last_call
+                 from calls where account_id = $1 and customer_id = $2) c
+     cross join (select count(*) as messages,
+                        coalesce(sum(cardinality(media_keys)), 0)::bigint as media,
+                        min(sent_at) as first_message, max(sent_at) as last_message
+                 from messages where account_id = $1 and customer_id = $2) m
+     left join (select e.id as erasure_id, e.erased_at as receipt_erased_at, u.name as erased_by_name,
+                       e.calls_deleted, e.recordings_deleted, e.voicemails_deleted, e.transcripts_deleted,
+                       e.messages_deleted, e.media_deleted,
+                       e.first_activity_at as receipt_first_at, e.last_activity_at as receipt_last_at
+                from erasures e join users u on u.account_id = e.account_id and u.id = e.erased_by
+                where e.account_id = $1 and e.customer_id = $2) r on true
+     cross join (select coalesce(array_agg(p.id), '{}') as call_ids,
+                        coalesce(array_agg(p.started_at), '{}') as call_started_at,
+                        coalesce(array_agg(p.direction), '{}') as call_direction,
+                        coalesce(array_agg(p.from_number), '{}') as call_from,
+                        coalesce(array_agg(p.to_number), '{}') as call_to,
+                        coalesce(array_agg(p.duration_seconds), '{}') as call_duration,
+                        coalesce(array_agg(p.disposition), '{}') as call_disposition,
+                        coalesce(array_agg(p.recording_key is not null), '{}') as call_has_recording,
+                        coalesce(array_agg(p.is_voicemail), '{}') as call_is_voicemail,
+                        coalesce(array_agg(p.transcript is not null), '{}') as call_has_transcript
+                 from (select id, started_at, direction, from_number, to_number, duration_seconds, disposition,
+                              recording_key, is_voicemail, transcript
+                       from calls
+                       where account_id = $1 and customer_id = $2
+                         and ($3::timestamptz is null or (started_at, id) < ($3, $4))
+                       order by started_at desc, id desc
+                       limit $5) p) cp
+     cross join (select coalesce(array_agg(p.id), '{}') as message_ids,
+                        coalesce(array_agg(p.sent_at), '{}') as message_sent_at,
+                        coalesce(array_agg(p.direction), '{}') as message_direction,
+                        coalesce(array_agg(p.from_number), '{}') as message_from,
+                        coalesce(array_agg(p.to_number), '{}') as message_to,
+                        coalesce(array_agg(p.body), '{}') as message_body,
+                        coalesce(array_agg(cardinality(p.media_keys)), '{}') as message_media_count
+                 from (select id, sent_at, direction, from_number, to_number, body, media_keys
+                       from messages
+                       where account_id = $1 and customer_id = $2
+                         and ($6::timestamptz is null or (sent_at, id) < ($6, $7))
+                       order by sent_at desc, id desc
+                       limit $5) p) mp
+     where cu.account_id = $1 and cu.id = $2";
+
 #[derive(FromRow)]
-struct CallRow {
+struct CustomerPageRow {
     id: Uuid,
-    started_at: OffsetDateTime,
-    direction: String,
-    from_number: String,
-    to_number: String,
-    duration_seconds: i32,
-    disposition: Option<String>,
-    has_recording: bool,
-    is_voicemail: bool,
-    has_transcript: bool,
+    object_type: String,
+    name: String,
+    email: Option<String>,
+    phone: Option<String>,
+    salesforce_id: String,
+    erased_at: Option<OffsetDateTime>,
+    calls: i64,
+    recordings: i64,
+    voicemails: i64,
+    transcripts: i64,
+    first_call: Option<OffsetDateTime>,
+    last_call: Option<OffsetDateTime>,
+    messages: i64,
+    media: i64,
+    first_message: Option<OffsetDateTime>,
+    last_message: Option<OffsetDateTime>,
+    erasure_id: Option<Uuid>,
+    receipt_erased_at: Option<OffsetDateTime>,
+    erased_by_name: Option<String>,
+    calls_deleted: Option<i32>,
+    recordings_deleted: Option<i32>,
+    voicemails_deleted: Option<i32>,
+    transcripts_deleted: Option<i32>,
+    messages_deleted: Option<i32>,
+    media_deleted: Option<i32>,
+    receipt_first_at: Option<OffsetDateTime>,
+    receipt_last_at: Option<OffsetDateTime>,
+    call_ids: Vec<Uuid>,
+    call_started_at: Vec<OffsetDateTime>,
+    call_direction: Vec<String>,
+    call_from: Vec<String>,
+    call_to: Vec<String>,
+    call_duration: Vec<i32>,
+    call_disposition: Vec<Option<String>>,
+    call_has_recording: Vec<bool>,
+    call_is_voicemail: Vec<bool>,
+    call_has_transcript: Vec<bool>,
+    message_ids: Vec<Uuid>,
+    message_sent_at: Vec<OffsetDateTime>,
+    message_direction: Vec<String>,
+    message_from: Vec<String>,
+    message_to: Vec<String>,
+    message_body: Vec<String>,
+    message_media_count: Vec<i32>,
 }
 
-/// Calls of a customer, newest first, before an optional cursor (`$3`, `$4`), `$5` rows.
-pub const CALLS_PAGE_SQL: &str = "select id, started_at, direction, from_number, to_number, duration_seconds, disposition,
-                recording_key is not null as has_recording, is_voicemail, transcript is not null as has_transcript
-         from calls
-         where account_id = $1 and customer_id = $2
-           and ($3::timestamptz is null or (started_at, id) < ($3, $4))
-         order by started_at desc, id desc
-         limit $5";
+impl CustomerPageRow {
+    /// The erasure receipt, when the customer has been erased.
+    fn receipt(&mut self) -> Option<ErasureReceipt> {
+        Some(ErasureReceipt {
+            erasure_id: self.erasure_id?,
+            erased_at: self.receipt_erased_at?,
+            erased_by_name: self.erased_by_name.take()?,
+            counts: ErasureCounts {
+                calls: self.calls_deleted?.into(),
+                recordings: self.recordings_deleted?.into(),
+                voicemails: self.voicemails_deleted?.into(),
+                transcripts: self.transcripts_deleted?.into(),
+                messages: self.messages_deleted?.into(),
+                media: self.media_deleted?.into(),
+                first_activity_at: self.receipt_first_at,
+                last_activity_at: self.receipt_last_at,
+            },
+        })
+    }
 
-/// One page of the customer's calls, newest first, after `before` when given; and the cursor of the next page.
-pub async fn calls_page(
+    /// The page of calls, newest first, from the arrays (one per column, in the same order).
+    fn calls(&mut self) -> Vec<CallEntry> {
+        let mut started_at = take(&mut self.call_started_at).into_iter();
+        let mut direction = take(&mut self.call_direction).into_iter();
+        let mut from_number = take(&mut self.call_from).into_iter();
+        let mut to_number = take(&mut self.call_to).into_iter();
+        let mut duration_seconds = take(&mut self.call_duration).into_iter();
+        let mut disposition = take(&mut self.call_disposition).into_iter();
+        let mut has_recording = take(&mut self.call_has_recording).into_iter();
+        let mut is_voicemail = take(&mut self.call_is_voicemail).into_iter();
+        let mut has_transcript = take(&mut self.call_has_transcript).into_iter();
+        let mut calls: Vec<CallEntry> = take(&mut self.call_ids)
+            .into_iter()
+            .map_while(|id| {
+                Some(CallEntry {
+                    id,
+                    started_at: started_at.next()?,
+                    direction: direction.next()?,
+                    from_number: from_number.next()?,
+                    to_number: to_number.next()?,
+                    duration_seconds: duration_seconds.next()?,
+                    disposition: disposition.next()?,
+                    has_recording: has_recording.next()?,
+                    is_voicemail: is_voicemail.next()?,
+                    has_transcript: has_transcript.next()?,
+                })
+            })
+            .collect();
+        calls.sort_unstable_by_key(|c| Reverse((c.started_at, c.id)));
+        calls
+    }
+
+    /// The page of messages, newest first, from the arrays (one per column, in the same order).
+    fn messages(&mut self) -> Vec<MessageEntry> {
+        let mut sent_at = take(&mut self.message_sent_at).into_iter();
+        let mut direction = take(&mut self.message_direction).into_iter();
+        let mut from_number = take(&mut self.message_from).into_iter();
+        let mut to_number = take(&mut self.message_to).into_iter();
+        let mut body = take(&mut self.message_body).into_iter();
+        let mut media_count = take(&mut self.message_media_count).into_iter();
+        let mut messages: Vec<MessageEntry> = take(&mut self.message_ids)
+            .into_iter()
+            .map_while(|id| {
+                Some(MessageEntry {
+                    id,
+                    sent_at: sent_at.next()?,
+                    direction: direction.next()?,
+                    from_number: from_number.next()?,
+                    to_number: to_number.next()?,
+                    body: body.next()?,
+                    media_count: media_count.next()?,
+                })
+            })
+            .collect();
+        messages.sort_unstable_by_key(|m| Reverse((m.sent_at, m.id)));
+        messages
+    }
+}
+
+/// The customer page of customer `customer_id` of the account, with the pages of calls and messages before
+/// the given cursors (the newest when `None`); `None` when the account holds no such customer.
+pub async fn customer_page(
     pool: &PgPool,
     account_id: Uuid,
     customer_id: Uuid,
-    before: Option<Cursor>,
-) -> sqlx::Result<(Vec<CallEntry>, Option<String>)> {
-    let rows = sqlx::query_as::<_, CallRow>(CALLS_PAGE_SQL)
+    calls_before: Option<Cursor>,
+    messages_before: Option<Cursor>,
+) -> sqlx::Result<Option<CustomerDetail>> {
+    let Some(mut row) = sqlx::query_as::<_, CustomerPageRow>(CUSTOMER_PAGE_SQL)
         .bind(account_id)
         .bind(customer_id)
-        .bind(before.map(|c| c.at))
-        .bind(before.map(|c| c.id))
+        .bind(calls_before.map(|c| c.at))
+        .bind(calls_before.map(|c| c.id))
         .bind(ACTIVITY_PAGE_SIZE + 1)
-        .fetch_all(pool)
-        .await?;
-    let entries: Vec<CallEntry> = rows
-        .into_iter()
-        .map(|r| CallEntry {
-            id: r.id,
-            started_at: r.started_at,
-            direction: r.direction,
-            from_number: r.from_number,
-            to_number: r.to_number,
-            duration_seconds: r.duration_seconds,
-            disposition: r.disposition,
-            has_recording: r.has_recording,
-            is_voicemail: r.is_voicemail,
-            has_transcript: r.has_transcript,
-        })
-        .collect();
-    Ok(page_with_cursor(entries, |c| Cursor {
+        .bind(messages_before.map(|c| c.at))
+        .bind(messages_before.map(|c| c.id))
+        .fetch_optional(pool)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let erasure = row.receipt();
+    let (calls, older_calls) = page_with_cursor(row.calls(), |c| Cursor {
         at: c.started_at,
         id: c.id,
-    }))
-}
-
-#[derive(FromRow)]
-struct MessageRow {
-    id: Uuid,
-    sent_at: OffsetDateTime,
-    direction: String,
-    from_number: String,
-    to_number: String,
-    body: String,
-    media_count: i32,
-}
-
-/// Messages of a customer, newest first, before an optional cursor (`$3`, `$4`), `$5` rows.
-pub const MESSAGES_PAGE_SQL: &str = "select id, sent_at, direction, from_number, to_number, body, cardinality(media_keys) as media_count
-         from messages
-         where account_id = $1 and customer_id = $2
-           and ($3::timestamptz is null or (sent_at, id) < ($3, $4))
-         order by sent_at desc, id desc
-         limit $5";
-
-/// One page of the customer's messages, newest first, after `before` when given; and the next page's cursor.
-pub async fn messages_page(
-    pool: &PgPool,
-    account_id: Uuid,
-    customer_id: Uuid,
-    before: Option<Cursor>,
-) -> sqlx::Result<(Vec<MessageEntry>, Option<String>)> {
-    let rows = sqlx::query_as::<_, MessageRow>(MESSAGES_PAGE_SQL)
-        .bind(account_id)
-        .bind(customer_id)
-        .bind(before.map(|c| c.at))
-        .bind(before.map(|c| c.id))
-        .bind(ACTIVITY_PAGE_SIZE + 1)
-        .fetch_all(pool)
-        .await?;
-    let entries: Vec<MessageEntry> = rows
-        .into_iter()
-        .map(|r| MessageEntry {
-            id: r.id,
-            sent_at: r.sent_at,
-            direction: r.direction,
-            from_number: r.from_number,
-            to_number: r.to_number,
-            body: r.body,
-            media_count: r.media_count,
-        })
-        .collect();
-    Ok(page_with_cursor(entries, |m| Cursor {
+    });
+    let (messages, older_messages) = page_with_cursor(row.messages(), |m| Cursor {
         at: m.sent_at,
         id: m.id,
+    });
+    Ok(Some(CustomerDetail {
+        customer: CustomerSummary {
+            id: row.id,
+            object_type: row.object_type,
+            name: row.name,
+            email: row.email,
+            salesforce_id: row.salesforce_id,
+            calls: row.calls,
+            messages: row.messages,
+            erased_at: row.erased_at,
+        },
+        phone: row.phone,
+        pending: ErasureCounts {
+            calls: row.calls,
+            recordings: row.recordings,
+            voicemails: row.voicemails,
+            transcripts: row.transcripts,
+            messages: row.messages,
+            media: row.media,
+            first_activity_at: earliest(row.first_call, row.first_message),
+            last_activity_at: latest(row.last_call, row.last_message),
+        },
+        erasure,
+        calls,
+        messages,
+        older_calls,
+        older_messages,
     }))
 }
 
@@ -301,58 +421,6 @@ fn page_with_cursor<T>(
     }
 }
 
-#[derive(FromRow)]
-struct CountsRow {
-    calls: i64,
-    recordings: i64,
-    voicemails: i64,
-    transcripts: i64,
-    first_call: Option<OffsetDateTime>,
-    last_call: Option<OffsetDateTime>,
-    messages: i64,
-    media: i64,
-    first_message: Option<OffsetDateTime>,
-    last_message: Option<OffsetDateTime>,
-}
-
-/// What an erasure of customer `$2` of account `$1` would remove.
-pub const PENDING_COUNTS_SQL: &str =
-    "select c.calls, c.recordings, c.voicemails, c.transcripts, c.first_call, c.last_call,
-                m.messages, m.media, m.first_message, m.last_message
-         from (select count(*) as calls,
-                      count(recording_key) filter (where not is_voicemail) as recordings,
-                      count(*) filter (where is_voicemail) as voicemails,
-                      count(transcript) as transcripts,
-                      min(started_at) as first_call, max(started_at) as last_call
-               from calls where account_id = $1 and customer_id = $2) c,
-              (select count(*) as messages,
-                      coalesce(sum(cardinality(media_keys)), 0)::bigint as media,
-                      min(sent_at) as first_message, max(sent_at) as last_message
-               from messages where account_id = $1 and customer_id = $2) m";
-
-/// What erasing the customer would remove right now.
-pub async fn pending_counts(
-    pool: &PgPool,
-    account_id: Uuid,
-    customer_id: Uuid,
-) -> sqlx::Result<ErasureCounts> {
-    let row = sqlx::query_as::<_, CountsRow>(PENDING_COUNTS_SQL)
-        .bind(account_id)
-        .bind(customer_id)
-        .fetch_one(pool)
-        .await?;
-    Ok(ErasureCounts {
-        calls: row.calls,
-        recordings: row.recordings,
-        voicemails: row.voicemails,
-        transcripts: row.transcripts,
-        messages: row.messages,
-        media: row.media,
-        first_activity_at: earliest(row.first_call, row.first_message),
-        last_activity_at: latest(row.last_call, row.last_message),
-    })
-}
-
 pub fn earliest(a: Option<OffsetDateTime>, b: Option<OffsetDateTime>) -> Option<OffsetDateTime> {
     match (a, b) {
         (Some(x), Some(y)) => Some(x.min(y)),
@@ -365,57 +433,6 @@ pub fn latest(a: Option<OffsetDateTime>, b: Option<OffsetDateTime>) -> Option<Of
         (Some(x), Some(y)) => Some(x.max(y)),
         (x, y) => x.or(y),
     }
-}
-
-#[derive(FromRow)]
-struct ReceiptRow {
-    id: Uuid,
-    erased_at: OffsetDateTime,
-    erased_by_name: String,
-    calls_deleted: i32,
-    recordings_deleted: i32,
-    voicemails_deleted: i32,
-    transcripts_deleted: i32,
-    messages_deleted: i32,
-    media_deleted: i32,
-    first_activity_at: Option<OffsetDateTime>,
-    last_activity_at: Option<OffsetDateTime>,
-}
-
-/// The erasure receipt of customer `$2` of account `$1`.
-pub const RECEIPT_SQL: &str =
-    "select e.id, e.erased_at, u.name as erased_by_name, e.calls_deleted, e.recordings_deleted,
-                e.voicemails_deleted, e.transcripts_deleted, e.messages_deleted, e.media_deleted,
-                e.first_activity_at, e.last_activity_at
-         from erasures e join users u on u.account_id = e.account_id and u.id = e.erased_by
-         where e.account_id = $1 and e.customer_id = $2";
-
-/// The erasure receipt of a customer, when it was erased.
-pub async fn erasure_receipt(
-    pool: &PgPool,
-    account_id: Uuid,
-    customer_id: Uuid,
-) -> sqlx::Result<Option<ErasureReceipt>> {
-    let row = sqlx::query_as::<_, ReceiptRow>(RECEIPT_SQL)
-        .bind(account_id)
-        .bind(customer_id)
-        .fetch_optional(pool)
-        .await?;
-    Ok(row.map(|r| ErasureReceipt {
-        erasure_id: r.id,
-        erased_at: r.erased_at,
-        erased_by_name: r.erased_by_name,
-        counts: ErasureCounts {
-            calls: r.calls_deleted.into(),
-            recordings: r.recordings_deleted.into(),
-            voicemails: r.voicemails_deleted.into(),
-            transcripts: r.transcripts_deleted.into(),
-            messages: r.messages_deleted.into(),
-            media: r.media_deleted.into(),
-            first_activity_at: r.first_activity_at,
-            last_activity_at: r.last_activity_at,
-        },
-    }))
 }
 
 #[cfg(test)]
