@@ -1,5 +1,5 @@
 //! The foundation against a real Postgres: migrations, demo data, sign-in and sessions, cookies, the
-//! cross-site guard, the login rate limit and response compression.
+//! cross-site guard, the login rate limit, response compression and the connection pool's liveness check.
 
 mod common;
 
@@ -13,6 +13,7 @@ use customer_data_console::server::storage::Storage;
 use reqwest::StatusCode;
 use serde_json::json;
 use sqlx::PgPool;
+use std::time::Duration;
 
 #[sqlx::test(migrations = false)]
 async fn migrations_apply_to_an_empty_database(pool: PgPool) {
@@ -557,4 +558,55 @@ async fn pages_are_compressed_and_small_answers_are_not(pool: PgPool) {
         .unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     assert_eq!(page.headers().get("content-encoding").unwrap(), "br");
+}
+
+/// A one-connection pool built with the console's settings, whose connection, once back in the pool, has its
+/// server process ended from outside (as a database restart would).
+async fn pool_with_a_dropped_connection(test_pool: &PgPool, ping_after_idle: Duration) -> PgPool {
+    let pool = db::pool_options(ping_after_idle)
+        .max_connections(1)
+        .connect_with((*test_pool.connect_options()).clone())
+        .await
+        .unwrap();
+    let pid: i32 = sqlx::query_scalar("select pg_backend_pid()")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    while pool.num_idle() == 0 {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let ended: bool = sqlx::query_scalar("select pg_terminate_backend($1, 5000)")
+        .bind(pid)
+        .fetch_one(test_pool)
+        .await
+        .unwrap();
+    assert!(ended);
+    pool
+}
+
+#[sqlx::test]
+async fn a_pooled_connection_idle_past_the_threshold_is_checked_and_replaced(pool: PgPool) {
+    let console_pool = pool_with_a_dropped_connection(&pool, Duration::ZERO).await;
+    let answer: i32 = sqlx::query_scalar("select 1")
+        .fetch_one(&console_pool)
+        .await
+        .unwrap();
+    assert_eq!(answer, 1);
+}
+
+#[sqlx::test]
+async fn a_connection_used_moments_ago_is_handed_out_without_a_check(pool: PgPool) {
+    let console_pool = pool_with_a_dropped_connection(&pool, db::PING_AFTER_IDLE).await;
+    assert!(
+        sqlx::query_scalar::<_, i32>("select 1")
+            .fetch_one(&console_pool)
+            .await
+            .is_err(),
+        "no round trip checks a connection that was just used"
+    );
+    let answer: i32 = sqlx::query_scalar("select 1")
+        .fetch_one(&console_pool)
+        .await
+        .unwrap();
+    assert_eq!(answer, 1, "the broken connection was dropped, not reused");
 }

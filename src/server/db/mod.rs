@@ -6,17 +6,40 @@ pub mod customers;
 pub mod sessions;
 pub mod users;
 
-use sqlx::PgPool;
+use std::time::Duration;
+
 use sqlx::postgres::PgPoolOptions;
+use sqlx::{Connection, PgPool};
 
 /// Migrations compiled into the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-/// Connects to the database, failing with one readable line.
-pub async fn connect(url: &str) -> Result<PgPool, String> {
+/// A pooled connection idle this long is checked with a round trip before it is handed out. Checking every
+/// connection (sqlx's default) doubled the round trips of every query: on the customer page under load, 13% of
+/// the console's samples were those checks. A connection in use is one the database answered moments ago;
+/// one left idle longer may have been dropped by a database restart or the network.
+pub const PING_AFTER_IDLE: Duration = Duration::from_secs(30);
+
+/// The pool's settings: at most 16 connections, 5 s to get one, and connections idle for `ping_after_idle` or
+/// longer pinged first (one that fails is closed and another is used).
+pub fn pool_options(ping_after_idle: Duration) -> PgPoolOptions {
     PgPoolOptions::new()
         .max_connections(16)
-        .acquire_timeout(std::time::Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(5))
+        .test_before_acquire(false)
+        .before_acquire(move |connection, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= ping_after_idle {
+                    connection.ping().await?;
+                }
+                Ok(true)
+            })
+        })
+}
+
+/// Connects to the database, failing with one readable line.
+pub async fn connect(url: &str) -> Result<PgPool, String> {
+    pool_options(PING_AFTER_IDLE)
         .connect(url)
         .await
         .map_err(|e| format!("cannot connect to the database: {e}"))
