@@ -3,7 +3,7 @@
 //! as wasm and hydrate there, and links load the next page from the server.
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Outlet, ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
@@ -31,7 +31,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <AutoReload options=options.clone()/>
-                <IslandScripts options/>
+                <IslandScripts options=options.clone()/>
+                <link rel="stylesheet" href=pkg_url(&options, "css")/>
                 <MetaTags/>
             </head>
             <body>
@@ -63,11 +64,11 @@ fn IslandScripts(options: LeptosOptions) -> impl IntoView {
     if let Some(context) = Owner::current_shared_context() {
         context.set_is_hydrating(false);
     }
-    let pkg = format!("/{}/{}", options.site_pkg_dir, options.output_name);
+    let (wasm_url, js_url) = (pkg_url(&options, "wasm"), pkg_url(&options, "js"));
     let compile =
-        format!(r#"window.__cdcWasm = WebAssembly.compileStreaming(fetch("{pkg}.wasm"));"#);
+        format!(r#"window.__cdcWasm = WebAssembly.compileStreaming(fetch("{wasm_url}"));"#);
     let loader = format!(
-        r#"import init, * as wasm from "{pkg}.js";
+        r#"import init, * as wasm from "{js_url}";
 if (document.readyState === "loading") await new Promise((parsed) => document.addEventListener("DOMContentLoaded", parsed, {{ once: true }}));
 await init({{ module_or_path: await window.__cdcWasm }});
 wasm.hydrate();
@@ -78,9 +79,25 @@ document.cookie = "{WASM_SEEN_COOKIE}=1; Path=/; Max-Age={WASM_SEEN_MAX_AGE_SECS
     let blocking = browser_has_the_wasm().then_some("render");
     view! {
         <script inner_html=compile></script>
-        <link rel="modulepreload" href=format!("{pkg}.js")/>
+        <link rel="modulepreload" href=js_url/>
         <script type="module" async=true blocking=blocking inner_html=loader></script>
     }
+}
+
+/// The URL of the site's built `extension` file (`wasm`, `js` or `css`) with this release's version (see
+/// `server::http::asset_version`), so that browsers keep it until the next release.
+fn pkg_url(options: &LeptosOptions, extension: &str) -> String {
+    let path = format!(
+        "/{}/{}.{extension}",
+        options.site_pkg_dir, options.output_name
+    );
+    #[cfg(feature = "ssr")]
+    if let Some(version) =
+        use_context::<crate::server::state::AppState>().and_then(|state| state.asset_version)
+    {
+        return format!("{path}?v={version}");
+    }
+    path
 }
 
 /// Set by the island loader once it has hydrated a page: this browser holds the console's wasm and JS.
@@ -111,7 +128,6 @@ pub struct ViewerResource(pub Resource<Result<Option<Viewer>, AppError>>);
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
-        <Stylesheet id="leptos" href="/pkg/customer-data-console.css"/>
         <Title formatter=|title: String| format!("{title} · Customer Data Console")/>
         <Router>
             <Routes fallback=NotFoundPage>

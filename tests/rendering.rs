@@ -1,5 +1,6 @@
 //! Customer data carrying HTML or script is sent as text in the server-rendered page, including inside the
-//! data serialized for hydration, and pages with customer data are never cached.
+//! data serialized for hydration, and pages with customer data are never cached; the built wasm, JS and CSS
+//! are loaded by versioned URLs that browsers keep until the next release.
 
 mod common;
 
@@ -150,5 +151,71 @@ async fn the_loader_blocks_the_first_paint_only_for_a_browser_that_has_the_wasm(
     assert_eq!(
         loader_tag(&page(Some("cdc_wasm=0")).await),
         r#"<script type="module" async>"#
+    );
+}
+
+#[sqlx::test]
+async fn pages_load_the_built_files_by_versioned_urls_kept_until_the_next_release(pool: PgPool) {
+    let console = Console::start(pool).await;
+    let version = console
+        .state
+        .asset_version
+        .clone()
+        .expect("the site folder has the built files");
+    let http = reqwest::Client::new();
+    let login = http.get(console.url("/login")).send().await.unwrap();
+    assert_eq!(login.headers()["cache-control"], "no-store");
+    let page = login.text().await.unwrap();
+    for extension in ["wasm", "js", "css"] {
+        let path = format!("/pkg/{OUTPUT_NAME}.{extension}");
+        let versioned = format!("{path}?v={version}");
+        assert!(
+            page.contains(&format!("\"{versioned}\"")),
+            "{extension} by its versioned URL:\n{page}"
+        );
+        assert!(
+            !page.contains(&format!("\"{path}\"")),
+            "{extension} never without the version"
+        );
+        let kept = http.get(console.url(&versioned)).send().await.unwrap();
+        assert_eq!(kept.status(), StatusCode::OK);
+        assert_eq!(
+            kept.headers()["cache-control"],
+            "public, max-age=31536000, immutable"
+        );
+        assert_eq!(kept.text().await.unwrap(), format!("built {extension}"));
+        for unversioned in [path.clone(), format!("{path}?v=0000000000000000")] {
+            let checked = http.get(console.url(&unversioned)).send().await.unwrap();
+            assert_eq!(
+                checked.headers()["cache-control"],
+                "no-cache",
+                "{unversioned}"
+            );
+        }
+    }
+    let missing = http
+        .get(console.url(&format!("/pkg/missing.js?v={version}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert_eq!(missing.headers()["cache-control"], "no-store");
+    let icon = http.get(console.url("/favicon.svg")).send().await.unwrap();
+    assert_eq!(icon.status(), StatusCode::OK);
+    assert_eq!(icon.headers()["cache-control"], "public, max-age=86400");
+
+    std::fs::write(
+        console.site.path().join(format!("pkg/{OUTPUT_NAME}.wasm")),
+        "next release",
+    )
+    .unwrap();
+    let next = customer_data_console::server::http::asset_version(
+        console.site.path().to_str().unwrap(),
+        OUTPUT_NAME,
+    )
+    .unwrap();
+    assert_ne!(
+        *version, *next,
+        "a release that changes the wasm changes every URL"
     );
 }

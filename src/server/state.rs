@@ -19,6 +19,8 @@ pub struct AppState {
     pub outbox_wakeup: Arc<Notify>,
     /// Whether the session cookie is marked Secure (the console is served over https).
     pub secure_cookies: bool,
+    /// The release's wasm, JS and CSS, as a short digest (see `http::asset_version`).
+    pub asset_version: Option<Arc<str>>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

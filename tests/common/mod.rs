@@ -1,5 +1,6 @@
 //! Test harness: the real console (router, sessions, server functions) served on a loopback port against the
-//! per-test database that `#[sqlx::test]` creates, with the demo data and a private object store folder.
+//! per-test database that `#[sqlx::test]` creates, with the demo data, a private object store folder and a
+//! private site folder holding stand-ins for the built wasm, JS and CSS.
 
 #![allow(dead_code)]
 
@@ -25,6 +26,33 @@ pub struct Console {
     pub pool: PgPool,
     pub state: AppState,
     _objects: tempfile::TempDir,
+    pub site: tempfile::TempDir,
+}
+
+/// The name the built files carry (`LEPTOS_OUTPUT_NAME` at build time).
+pub const OUTPUT_NAME: &str = "customer-data-console";
+
+/// A site folder like the one `cargo leptos build` writes: `public/`'s files, and stand-ins for the built
+/// wasm, JS and CSS under `pkg/`.
+fn site_folder() -> tempfile::TempDir {
+    let site = tempfile::tempdir().expect("temp dir");
+    let pkg = site.path().join("pkg");
+    std::fs::create_dir(&pkg).expect("pkg dir");
+    for extension in http::PKG_EXTENSIONS {
+        std::fs::write(
+            pkg.join(format!("{OUTPUT_NAME}.{extension}")),
+            format!("built {extension}"),
+        )
+        .expect("pkg file");
+    }
+    for file in http::PUBLIC_FILES {
+        std::fs::copy(
+            format!("{}/public{file}", env!("CARGO_MANIFEST_DIR")),
+            site.path().join(&file[1..]),
+        )
+        .expect("public file");
+    }
+    site
 }
 
 impl Console {
@@ -41,7 +69,8 @@ impl Console {
             .await
             .expect("bind");
         let addr: SocketAddr = listener.local_addr().expect("addr");
-        let options = http::leptos_options("target/site", addr);
+        let site = site_folder();
+        let options = http::leptos_options(site.path().to_str().expect("utf-8 path"), addr);
         let state = http::app_state(options, pool.clone(), storage, secure_cookies);
         let app = http::router(state.clone());
         tokio::spawn(async move {
@@ -52,6 +81,7 @@ impl Console {
             pool,
             state,
             _objects: objects,
+            site,
         }
     }
 
