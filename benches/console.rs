@@ -14,6 +14,7 @@ use axum::extract::{Path, State};
 use axum::response::Html;
 use axum::routing::{get, post};
 use customer_data_console::server::db::customers::{self, CustomerQuery};
+use customer_data_console::server::sessions::{SESSION_COOKIE, SessionKey};
 use customer_data_console::server::storage::Storage;
 use customer_data_console::server::{db, demo, erasure, http, synthetic};
 use sqlx::PgPool;
@@ -143,7 +144,7 @@ fn synthetic_account() -> Uuid {
     Uuid::new_v5(&Uuid::NAMESPACE_OID, b"synthetic-tenant")
 }
 
-async fn signed_in_client(base: &str) -> reqwest::Client {
+async fn signed_in_client(base: &str) -> (reqwest::Client, SessionKey) {
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .build()
@@ -158,7 +159,13 @@ async fn signed_in_client(base: &str) -> reqwest::Client {
         .await
         .expect("sign in");
     assert_eq!(response.status(), 200, "bench admin sign-in");
-    client
+    let token = response
+        .cookies()
+        .find(|c| c.name() == SESSION_COOKIE)
+        .expect("session cookie")
+        .value()
+        .to_owned();
+    (client, SessionKey::of_token(&token))
 }
 
 /// Requests per second and latency of GET `url` with `clients` concurrent clients for `seconds`.
@@ -252,11 +259,17 @@ async fn search_over_http(client: &reqwest::Client, console: &str, input: &str) 
     ms(t)
 }
 
-/// Milliseconds for the same search's SQL on the console's pool.
-async fn search_in_sql(pool: &PgPool, account: Uuid, sql: &str, value: &str) -> f64 {
+/// Milliseconds for the same search's SQL on the console's pool; `$1` is the account, or the session key for
+/// the console's own statement (the search with the session lookup).
+async fn search_in_sql<'q>(
+    pool: &PgPool,
+    first: impl sqlx::Encode<'q, sqlx::Postgres> + sqlx::Type<sqlx::Postgres> + 'q,
+    sql: &'q str,
+    value: &'q str,
+) -> f64 {
     let t = Instant::now();
     sqlx::query(sql)
-        .bind(account)
+        .bind(first)
         .bind(value)
         .bind(customers::SEARCH_LIMIT + 1)
         .fetch_all(pool)
@@ -317,7 +330,7 @@ async fn main() {
             .with_state(pool.clone()),
     )
     .await;
-    let client = signed_in_client(&console).await;
+    let (client, session) = signed_in_client(&console).await;
 
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
@@ -346,6 +359,7 @@ async fn main() {
     let sample: Vec<u64> = (0..SEARCH_REPS as u64)
         .map(|k| 1 + (k * 7_919) % (customers_n as u64 - 1))
         .collect();
+    let mut statements = Vec::new();
     for kind in ["email", "Salesforce id"] {
         let mut inputs = Vec::new();
         for &i in &sample {
@@ -362,7 +376,7 @@ async fn main() {
                 sf
             });
         }
-        let (mut http_ms, mut sql_ms) = (Vec::new(), Vec::new());
+        let (mut http_ms, mut sql_ms, mut statement_ms) = (Vec::new(), Vec::new(), Vec::new());
         for (k, input) in inputs.iter().enumerate() {
             let query = if kind == "email" {
                 CustomerQuery::Email(input.clone())
@@ -372,6 +386,7 @@ async fn main() {
                 )
             };
             let (sql, value) = customers::search_sql(&query);
+            let (statement, _) = customers::search_in_session_sql(&query);
             // Alternate which goes first, so that neither always finds the rows cached by the other.
             let (http, raw) = if k % 2 == 0 {
                 let http = search_over_http(&client, &console, input).await;
@@ -380,9 +395,11 @@ async fn main() {
                 let raw = search_in_sql(&pool, account, &sql, value).await;
                 (search_over_http(&client, &console, input).await, raw)
             };
+            let own = search_in_sql(&pool, session.as_bytes(), &statement, value).await;
             if k >= 20 {
                 http_ms.push(http);
                 sql_ms.push(raw);
+                statement_ms.push(own);
             }
         }
         let (h, s) = (stats(http_ms), stats(sql_ms));
@@ -395,7 +412,12 @@ async fn main() {
             "p50 ≤ 1.5x SQL, p99 < 10 ms",
             ratio <= 1.5 && h.p99 < 10.0,
         );
+        statements.push(stats(statement_ms));
     }
+    println!(
+        "| for reference: the console's statement (the search with its session lookup) on the pool, by email / by Salesforce id, p50 | - | {:.2} / {:.2} ms | - | - | - |",
+        statements[0].p50, statements[1].p50
+    );
 
     // For reference: the HTTP exchange alone, a form POST to a handler that answers `[]` at once.
     let mut ping_ms = Vec::new();
