@@ -572,9 +572,13 @@ async fn pool_with_a_dropped_connection(test_pool: &PgPool, ping_after_idle: Dur
         .fetch_one(&pool)
         .await
         .unwrap();
-    while pool.num_idle() == 0 {
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while pool.num_idle() == 0 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    })
+    .await
+    .expect("the connection returns to the pool");
     let ended: bool = sqlx::query_scalar("select pg_terminate_backend($1, 5000)")
         .bind(pid)
         .fetch_one(test_pool)

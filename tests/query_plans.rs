@@ -103,15 +103,21 @@ async fn search_page_and_erasure_queries_use_indexes(pool: PgPool) {
     let explain = |sql: &str| format!("explain (format json) {sql}");
     let page = explain(CUSTOMER_PAGE_SQL);
     let cursor_at = time::OffsetDateTime::now_utc() - time::Duration::days(30);
-    for before in [None, Some((cursor_at, Uuid::max()))] {
+    let cursor = Some((cursor_at, Uuid::max()));
+    for (calls_before, messages_before) in [
+        (None, None),
+        (cursor, None),
+        (None, cursor),
+        (cursor, cursor),
+    ] {
         let q = sqlx::query(&page)
             .bind(account)
             .bind(heavy)
-            .bind(before.map(|(at, _)| at))
-            .bind(before.map(|(_, id)| id))
+            .bind(calls_before.map(|(at, _)| at))
+            .bind(calls_before.map(|(_, id)| id))
             .bind(51_i64)
-            .bind(before.map(|(at, _)| at))
-            .bind(before.map(|(_, id)| id));
+            .bind(messages_before.map(|(at, _)| at))
+            .bind(messages_before.map(|(_, id)| id));
         assert_index_only(&pool, "customer page", q).await;
     }
     for (name, sql) in [

@@ -47,7 +47,10 @@ pub fn app_state(
     storage: Storage,
     secure_cookies: bool,
 ) -> AppState {
-    let asset_version = asset_version(&leptos_options.site_root, &leptos_options.output_name);
+    let watching = std::env::var("LEPTOS_WATCH").is_ok_and(|value| value == "true");
+    let asset_version = (!watching)
+        .then(|| asset_version(&leptos_options.site_root, &leptos_options.output_name))
+        .flatten();
     AppState {
         leptos_options,
         pool,
@@ -64,7 +67,9 @@ pub const PKG_EXTENSIONS: [&str; 3] = ["wasm", "js", "css"];
 /// A digest of the wasm, JS and CSS in the site folder, read once at start. Pages load them as
 /// `/pkg/<name>.<ext>?v=<digest>`, answered as cacheable for a year: a browser fetches them once per release
 /// and never asks again, and a release that changes any of them changes every URL, so no browser runs last
-/// release's wasm against this release's pages. `None` when the folder holds none of them.
+/// release's wasm against this release's pages. `None` when the folder holds none of them. The digest is
+/// read once, so it is not used under `cargo leptos watch` (`LEPTOS_WATCH=true`), which rebuilds the files
+/// while the server runs: there the files are unversioned and always checked.
 pub fn asset_version(site_root: &str, output_name: &str) -> Option<String> {
     use sha2::{Digest, Sha256};
     let mut digest = Sha256::new();

@@ -26,7 +26,7 @@ pub struct Console {
     pub pool: PgPool,
     pub state: AppState,
     _objects: tempfile::TempDir,
-    pub site: tempfile::TempDir,
+    _site: tempfile::TempDir,
 }
 
 /// The name the built files carry (`LEPTOS_OUTPUT_NAME` at build time).
@@ -81,7 +81,7 @@ impl Console {
             pool,
             state,
             _objects: objects,
-            site,
+            _site: site,
         }
     }
 
