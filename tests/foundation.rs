@@ -589,8 +589,9 @@ async fn pool_with_a_dropped_connection(test_pool: &PgPool, ping_after_idle: Dur
 }
 
 #[sqlx::test]
-async fn a_pooled_connection_idle_past_the_threshold_is_checked_and_replaced(pool: PgPool) {
-    let console_pool = pool_with_a_dropped_connection(&pool, Duration::ZERO).await;
+async fn a_connection_dropped_and_idle_past_the_threshold_is_checked_and_replaced(pool: PgPool) {
+    let console_pool = pool_with_a_dropped_connection(&pool, db::PING_AFTER_IDLE).await;
+    tokio::time::sleep(db::PING_AFTER_IDLE).await;
     let answer: i32 = sqlx::query_scalar("select 1")
         .fetch_one(&console_pool)
         .await
@@ -599,8 +600,8 @@ async fn a_pooled_connection_idle_past_the_threshold_is_checked_and_replaced(poo
 }
 
 #[sqlx::test]
-async fn a_connection_used_moments_ago_is_handed_out_without_a_check(pool: PgPool) {
-    let console_pool = pool_with_a_dropped_connection(&pool, db::PING_AFTER_IDLE).await;
+async fn a_connection_used_within_the_threshold_is_handed_out_without_a_check(pool: PgPool) {
+    let console_pool = pool_with_a_dropped_connection(&pool, Duration::from_secs(3600)).await;
     assert!(
         sqlx::query_scalar::<_, i32>("select 1")
             .fetch_one(&console_pool)

@@ -16,10 +16,12 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// A pooled connection idle this long is checked with a round trip before it is handed out. sqlx checks every
 /// connection by default, and again (always) when it returns to the pool: two round trips besides each
-/// query's own. Under load on the customer page, 13% of the console's samples were those checks. The trade:
-/// after a database restart, each connection used in the last 30 s fails its next query once (that request
-/// answers 500 and the connection is replaced); with the check, none would.
-pub const PING_AFTER_IDLE: Duration = Duration::from_secs(30);
+/// query's own. Under load on the customer page, 13% of the console's samples were those checks. Under load a
+/// connection is rarely idle a second, so none is checked. A connection from before a database restart has
+/// been idle at least as long as the restart took, so after a restart of a second or more each is checked
+/// and replaced; a connection whose server process ended within a second of its last use fails one query
+/// (that request answers 500) and is then dropped.
+pub const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 
 /// The pool's settings: at most 16 connections, 5 s to get one, and connections idle for `ping_after_idle` or
 /// longer pinged first (one that fails is closed and another is used).
