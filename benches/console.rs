@@ -1,22 +1,27 @@
 //! The console benchmark (`scripts/bench`): on a database seeded by `customer-data-console seed`, measures each
 //! figure beside its limit in the same run and prints one Markdown table:
-//! search over HTTP vs the same SQL on the same pool; the SSR customer page vs a plain axum handler running the
+//! search over HTTP vs the same SQL on the same pool (with, for reference, the console's own statement on the
+//! pool, that statement behind a plain axum handler, and a bare HTTP exchange); the SSR customer page vs a plain axum handler running the
 //! same statement; erasing 10,000 calls + 10,000 messages vs the same DELETEs in one transaction; the release
 //! wasm and JS sizes; hydration time and the longest main-thread task in Chromium.
 
+use std::collections::HashMap;
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use axum::Json;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Form, Path, State};
+use axum::http::HeaderMap;
 use axum::response::Html;
 use axum::routing::{get, post};
+use customer_data_console::model::CustomerMatches;
 use customer_data_console::server::db::customers::{self, CustomerQuery};
-use customer_data_console::server::sessions::{SESSION_COOKIE, SessionKey};
+use customer_data_console::server::sessions::{SESSION_COOKIE, SessionKey, presented_token};
 use customer_data_console::server::storage::Storage;
-use customer_data_console::server::{db, demo, erasure, http, synthetic};
+use customer_data_console::server::{db, demo, erasure, http, input, synthetic};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -140,6 +145,22 @@ async fn plain_customer_page(State(pool): State<PgPool>, Path(id): Path<Uuid>) -
     Html(html)
 }
 
+/// The reference search handler: the console's statement (the search with its session lookup) for the form's
+/// `query` and the cookie's session, answered as the same JSON, without Leptos or the console's middleware.
+async fn plain_search(
+    State(pool): State<PgPool>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Json<CustomerMatches> {
+    let key = SessionKey::of_token(presented_token(&headers).expect("session cookie"));
+    let query = input::customer_query(&form["query"]).expect("query");
+    let (principal, found) = customers::search_in_session(&pool, &key, &query)
+        .await
+        .expect("search");
+    assert!(principal.is_some(), "a live session");
+    Json(found)
+}
+
 fn synthetic_account() -> Uuid {
     Uuid::new_v5(&Uuid::NAMESPACE_OID, b"synthetic-tenant")
 }
@@ -245,11 +266,12 @@ async fn heavy_clone(pool: &PgPool, n: u64) -> Uuid {
     id
 }
 
-/// Milliseconds for one customer search through /api/customers/search.
-async fn search_over_http(client: &reqwest::Client, console: &str, input: &str) -> f64 {
+/// Milliseconds for one customer search through `url` (the console's /api/customers/search, or the reference
+/// handler).
+async fn search_over_http(client: &reqwest::Client, url: &str, input: &str) -> f64 {
     let t = Instant::now();
     let response = client
-        .post(format!("{console}/api/customers/search"))
+        .post(url)
         .form(&[("query", input)])
         .send()
         .await
@@ -325,6 +347,7 @@ async fn main() {
         Router::new()
             .route("/customers/{id}", get(plain_customer_page))
             .route("/ping", post(|| async { "[]" }))
+            .route("/search", post(plain_search))
             .route("/static", get(|| async { Html(STATIC_PAGE) }))
             .route(
                 "/customer-without-wasm",
@@ -362,7 +385,9 @@ async fn main() {
     let sample: Vec<u64> = (0..SEARCH_REPS as u64)
         .map(|k| 1 + (k * 7_919) % (customers_n as u64 - 1))
         .collect();
-    let mut statements = Vec::new();
+    let search_url = format!("{console}/api/customers/search");
+    let plain_search_url = format!("{plain}/search");
+    let (mut statements, mut handlers) = (Vec::new(), Vec::new());
     for kind in ["email", "Salesforce id"] {
         let mut inputs = Vec::new();
         for &i in &sample {
@@ -379,7 +404,8 @@ async fn main() {
                 sf
             });
         }
-        let (mut http_ms, mut sql_ms, mut statement_ms) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut http_ms, mut sql_ms) = (Vec::new(), Vec::new());
+        let (mut statement_ms, mut handler_ms) = (Vec::new(), Vec::new());
         for (k, input) in inputs.iter().enumerate() {
             let query = if kind == "email" {
                 CustomerQuery::Email(input.clone())
@@ -391,18 +417,20 @@ async fn main() {
             let (sql, value) = customers::search_sql(&query);
             let (statement, _) = customers::search_in_session_sql(&query);
             // Rotate which goes first, so that none always finds the rows cached by the others.
-            let (mut http, mut raw, mut own) = (0.0, 0.0, 0.0);
-            for step in 0..3 {
-                match (k + step) % 3 {
-                    0 => http = search_over_http(&client, &console, input).await,
+            let (mut http, mut raw, mut own, mut handler) = (0.0, 0.0, 0.0, 0.0);
+            for step in 0..4 {
+                match (k + step) % 4 {
+                    0 => http = search_over_http(&client, &search_url, input).await,
                     1 => raw = search_in_sql(&pool, account, &sql, value).await,
-                    _ => own = search_in_sql(&pool, session.as_bytes(), &statement, value).await,
+                    2 => own = search_in_sql(&pool, session.as_bytes(), &statement, value).await,
+                    _ => handler = search_over_http(&client, &plain_search_url, input).await,
                 }
             }
             if k >= 20 {
                 http_ms.push(http);
                 sql_ms.push(raw);
                 statement_ms.push(own);
+                handler_ms.push(handler);
             }
         }
         let (h, s) = (stats(http_ms), stats(sql_ms));
@@ -416,10 +444,15 @@ async fn main() {
             ratio <= 1.5 && h.p99 < 10.0,
         );
         statements.push(stats(statement_ms));
+        handlers.push(stats(handler_ms));
     }
     println!(
         "| for reference: the console's statement (the search with its session lookup) on the pool, by email / by Salesforce id, p50 | - | {:.2} / {:.2} ms | - | - | - |",
         statements[0].p50, statements[1].p50
+    );
+    println!(
+        "| for reference: that statement through a plain axum handler over HTTP (same JSON, no Leptos, no middleware), by email / by Salesforce id, p50 | - | {:.2} / {:.2} ms | - | - | - |",
+        handlers[0].p50, handlers[1].p50
     );
 
     // For reference: the HTTP exchange alone, a form POST to a handler that answers `[]` at once.
