@@ -93,7 +93,8 @@ fn pkg_url(options: &LeptosOptions, extension: &str) -> String {
     );
     #[cfg(feature = "ssr")]
     if let Some(version) =
-        use_context::<crate::server::state::AppState>().and_then(|state| state.asset_version)
+        with_context::<crate::server::state::AppState, _>(|state| state.asset_version.clone())
+            .flatten()
     {
         return format!("{path}?v={version}");
     }
@@ -109,10 +110,11 @@ const WASM_SEEN_MAX_AGE_SECS: u32 = 30 * 24 * 60 * 60;
 fn browser_has_the_wasm() -> bool {
     #[cfg(feature = "ssr")]
     {
-        use_context::<axum::http::request::Parts>().is_some_and(|parts| {
+        with_context::<axum::http::request::Parts, _>(|parts| {
             crate::server::sessions::cookie_values(&parts.headers, WASM_SEEN_COOKIE)
                 .any(|value| value == "1")
         })
+        .unwrap_or(false)
     }
     #[cfg(not(feature = "ssr"))]
     {

@@ -82,12 +82,7 @@ pub fn asset_version(site_root: &str, output_name: &str) -> Option<String> {
             found = true;
         }
     }
-    found.then(|| {
-        digest.finalize()[..8]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
-    })
+    found.then(|| crate::server::sessions::hex(&digest.finalize()[..8]))
 }
 
 /// The whole console as one axum router.

@@ -47,6 +47,11 @@ impl BrowserKey {
 pub fn new_token() -> String {
     let mut bytes = [0u8; TOKEN_BYTES];
     OsRng.fill_bytes(&mut bytes);
+    hex(&bytes)
+}
+
+/// `bytes` as lower-case hexadecimal, two digits each.
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
