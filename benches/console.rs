@@ -1,9 +1,10 @@
 //! The console benchmark (`scripts/bench`): on a database seeded by `customer-data-console seed`, measures each
-//! figure beside its limit in the same run and prints one Markdown table:
-//! search over HTTP vs the same SQL on the same pool (with, for reference, the console's own statement on the
-//! pool, that statement behind a plain axum handler, and a bare HTTP exchange); the SSR customer page vs a plain axum handler running the
-//! same statement; erasing 10,000 calls + 10,000 messages vs the same DELETEs in one transaction; the release
-//! wasm and JS sizes; hydration time and the longest main-thread task in Chromium.
+//! figure beside its limit in the same run and prints one Markdown table: search over HTTP vs the same SQL on
+//! the same pool (with, for reference, the console's own statement on the pool, that statement behind a plain
+//! axum handler, and a bare HTTP exchange); the SSR customer page vs a plain axum handler running the same
+//! queries (the session lookup, then the page's statement); erasing 10,000 calls + 10,000 messages vs the same
+//! DELETEs in one transaction; the release wasm and JS sizes; hydration time and the longest main-thread task
+//! in Chromium.
 
 use std::collections::HashMap;
 use std::process::Command;
@@ -93,10 +94,20 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// The comparison handler: the customer page's statement and its rows, written as HTML by hand.
-async fn plain_customer_page(State(pool): State<PgPool>, Path(id): Path<Uuid>) -> Html<String> {
-    let account = synthetic_account();
-    let page = customers::customer_page(&pool, account, id, None, None)
+/// The comparison handler: the customer page's queries (the cookie's session, then the page's statement) and
+/// its rows, written as HTML by hand.
+async fn plain_customer_page(
+    State(pool): State<PgPool>,
+    headers: HeaderMap,
+    Path(id): Path<Uuid>,
+) -> Html<String> {
+    let key = SessionKey::of_token(presented_token(&headers).expect("session cookie"));
+    let principal = db::sessions::principal(&pool, &key)
+        .await
+        .expect("session")
+        .expect("a live session")
+        .principal;
+    let page = customers::customer_page(&pool, principal.account_id, id, None, None)
         .await
         .expect("customer page")
         .expect("customer");
@@ -485,9 +496,8 @@ async fn main() {
         PAGE_SECONDS,
     )
     .await;
-    let plain_client = reqwest::Client::new();
     let (plain_rps, plain_stats) = throughput(
-        &plain_client,
+        &client,
         format!("{plain}/customers/{page_customer}"),
         PAGE_CLIENTS,
         PAGE_SECONDS,
