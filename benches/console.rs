@@ -1,7 +1,7 @@
 //! The console benchmark (`scripts/bench`): on a database seeded by `customer-data-console seed`, measures each
 //! figure beside its limit in the same run and prints one Markdown table: search over HTTP vs the same SQL on
 //! the same pool (with, for reference, the console's own statement on the pool, that statement behind a plain
-//! axum handler, and a bare HTTP exchange); the SSR customer page vs a plain axum handler running the same
+//! axum handler, the console's search through a minimal HTTP client, and a bare HTTP exchange); the SSR customer page vs a plain axum handler running the same
 //! queries (the session lookup, then the page's statement); erasing 10,000 calls + 10,000 messages vs the same
 //! DELETEs in one transaction; the release wasm and JS sizes; hydration time and the longest main-thread task
 //! in Chromium.
@@ -176,7 +176,8 @@ fn synthetic_account() -> Uuid {
     Uuid::new_v5(&Uuid::NAMESPACE_OID, b"synthetic-tenant")
 }
 
-async fn signed_in_client(base: &str) -> (reqwest::Client, SessionKey) {
+/// A client signed in as the synthetic admin, and its session token.
+async fn signed_in_client(base: &str) -> (reqwest::Client, String) {
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .build()
@@ -197,7 +198,93 @@ async fn signed_in_client(base: &str) -> (reqwest::Client, SessionKey) {
         .expect("session cookie")
         .value()
         .to_owned();
-    (client, SessionKey::of_token(&token))
+    (client, token)
+}
+
+/// A minimal HTTP/1.1 client on one kept-alive connection: it writes a form POST with the session cookie and
+/// reads the answer by its `Content-Length`, in the calling task. The reference rows use it to show the HTTP
+/// exchange without a client library's own work (reqwest's connection pool, cookie store and the task that
+/// drives its connection).
+struct MinimalHttp {
+    stream: tokio::net::TcpStream,
+    host: String,
+    cookie: String,
+    answer: Vec<u8>,
+}
+
+impl MinimalHttp {
+    async fn connect(base: &str, session_token: &str) -> Self {
+        let host = base.trim_start_matches("http://").to_owned();
+        let stream = tokio::net::TcpStream::connect(&host)
+            .await
+            .expect("connect");
+        stream.set_nodelay(true).expect("nodelay");
+        MinimalHttp {
+            stream,
+            host,
+            cookie: format!("{SESSION_COOKIE}={session_token}"),
+            answer: Vec::with_capacity(16 * 1024),
+        }
+    }
+
+    /// Milliseconds for one form POST of `query` to `path`, which must answer 200 with a body.
+    async fn post_query(&mut self, path: &str, query: &str) -> f64 {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let body = format!("query={}", form_encode(query));
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nhost: {}\r\ncookie: {}\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: {}\r\n\r\n{body}",
+            self.host,
+            self.cookie,
+            body.len()
+        );
+        let t = Instant::now();
+        self.stream
+            .write_all(request.as_bytes())
+            .await
+            .expect("write");
+        self.answer.clear();
+        let mut expected = None;
+        while expected.is_none_or(|total| self.answer.len() < total) {
+            let mut chunk = [0u8; 16 * 1024];
+            let n = self.stream.read(&mut chunk).await.expect("read");
+            assert!(n > 0, "the server closed the connection");
+            self.answer.extend_from_slice(&chunk[..n]);
+            if expected.is_none() {
+                expected = answer_length(&self.answer);
+            }
+        }
+        let elapsed = ms(t);
+        assert!(
+            self.answer.starts_with(b"HTTP/1.1 200"),
+            "{path} answered 200"
+        );
+        elapsed
+    }
+}
+
+/// The whole length (head and body) of an HTTP/1.1 answer once its head has arrived.
+fn answer_length(answer: &[u8]) -> Option<usize> {
+    let head_end = answer.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+    let head = std::str::from_utf8(&answer[..head_end]).expect("an ASCII head");
+    let body = head
+        .lines()
+        .filter_map(|line| line.split_once(':'))
+        .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+        .map(|(_, value)| value.trim().parse::<usize>().expect("a length"))
+        .expect("the answer states its length");
+    Some(head_end + body)
+}
+
+/// `text` as an `application/x-www-form-urlencoded` value.
+fn form_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// Requests per second and latency of GET `url` with `clients` concurrent clients for `seconds`.
@@ -277,8 +364,8 @@ async fn heavy_clone(pool: &PgPool, n: u64) -> Uuid {
     id
 }
 
-/// Milliseconds for one customer search through `url` (the console's /api/customers/search, or the reference
-/// handler).
+/// Milliseconds for one form POST of a customer search's `query` to `url` (the console's
+/// /api/customers/search, or a reference handler), which must answer 200.
 async fn search_over_http(client: &reqwest::Client, url: &str, input: &str) -> f64 {
     let t = Instant::now();
     let response = client
@@ -367,7 +454,10 @@ async fn main() {
             .with_state(pool.clone()),
     )
     .await;
-    let (client, session) = signed_in_client(&console).await;
+    let (client, session_token) = signed_in_client(&console).await;
+    let session = SessionKey::of_token(&session_token);
+    let mut minimal = MinimalHttp::connect(&console, &session_token).await;
+    let mut minimal_plain = MinimalHttp::connect(&plain, &session_token).await;
 
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
@@ -398,7 +488,7 @@ async fn main() {
         .collect();
     let search_url = format!("{console}/api/customers/search");
     let plain_search_url = format!("{plain}/search");
-    let (mut statements, mut handlers) = (Vec::new(), Vec::new());
+    let (mut statements, mut handlers, mut minimals) = (Vec::new(), Vec::new(), Vec::new());
     for kind in ["email", "Salesforce id"] {
         let mut inputs = Vec::new();
         for &i in &sample {
@@ -416,7 +506,8 @@ async fn main() {
             });
         }
         let (mut http_ms, mut sql_ms) = (Vec::new(), Vec::new());
-        let (mut statement_ms, mut handler_ms) = (Vec::new(), Vec::new());
+        let (mut statement_ms, mut handler_ms, mut minimal_ms) =
+            (Vec::new(), Vec::new(), Vec::new());
         for (k, input) in inputs.iter().enumerate() {
             let query = if kind == "email" {
                 CustomerQuery::Email(input.clone())
@@ -428,13 +519,14 @@ async fn main() {
             let (sql, value) = customers::search_sql(&query);
             let (statement, _) = customers::search_in_session_sql(&query);
             // Rotate which goes first, so that none always finds the rows cached by the others.
-            let (mut http, mut raw, mut own, mut handler) = (0.0, 0.0, 0.0, 0.0);
-            for step in 0..4 {
-                match (k + step) % 4 {
+            let (mut http, mut raw, mut own, mut handler, mut lean) = (0.0, 0.0, 0.0, 0.0, 0.0);
+            for step in 0..5 {
+                match (k + step) % 5 {
                     0 => http = search_over_http(&client, &search_url, input).await,
                     1 => raw = search_in_sql(&pool, account, &sql, value).await,
                     2 => own = search_in_sql(&pool, session.as_bytes(), &statement, value).await,
-                    _ => handler = search_over_http(&client, &plain_search_url, input).await,
+                    3 => handler = search_over_http(&client, &plain_search_url, input).await,
+                    _ => lean = minimal.post_query("/api/customers/search", input).await,
                 }
             }
             if k >= 20 {
@@ -442,6 +534,7 @@ async fn main() {
                 sql_ms.push(raw);
                 statement_ms.push(own);
                 handler_ms.push(handler);
+                minimal_ms.push(lean);
             }
         }
         let (h, s) = (stats(http_ms), stats(sql_ms));
@@ -456,6 +549,7 @@ async fn main() {
         );
         statements.push(stats(statement_ms));
         handlers.push(stats(handler_ms));
+        minimals.push(stats(minimal_ms));
     }
     println!(
         "| for reference: the console's statement (the search with its session lookup) on the pool, by email / by Salesforce id, p50 | - | {:.2} / {:.2} ms | - | - | - |",
@@ -466,25 +560,29 @@ async fn main() {
         handlers[0].p50, handlers[1].p50
     );
 
-    // For reference: the HTTP exchange alone, a form POST to a handler that answers `[]` at once.
-    let mut ping_ms = Vec::new();
+    println!(
+        "| for reference: the console's search through a minimal HTTP/1.1 client (one kept-alive connection, no client library), by email / by Salesforce id, p50 | - | {:.2} / {:.2} ms | - | - | - |",
+        minimals[0].p50, minimals[1].p50
+    );
+
+    // For reference: the HTTP exchange alone, a form POST to a handler that answers `[]` at once, by reqwest
+    // and by the minimal client in turn.
+    let ping_url = format!("{plain}/ping");
+    let (mut ping_ms, mut minimal_ping_ms) = (Vec::new(), Vec::new());
     for k in 0..SEARCH_REPS {
-        let t = Instant::now();
-        let response = client
-            .post(format!("{plain}/ping"))
-            .form(&[("query", "person@example.com")])
-            .send()
-            .await
-            .expect("ping");
-        response.bytes().await.expect("body");
+        let by_reqwest = search_over_http(&client, &ping_url, "person@example.com").await;
+        let by_minimal = minimal_plain
+            .post_query("/ping", "person@example.com")
+            .await;
         if k >= 20 {
-            ping_ms.push(ms(t));
+            ping_ms.push(by_reqwest);
+            minimal_ping_ms.push(by_minimal);
         }
     }
-    let ping = stats(ping_ms);
+    let (ping, minimal_ping) = (stats(ping_ms), stats(minimal_ping_ms));
     println!(
-        "| for reference: HTTP POST to a bare axum handler, p50 / p99 | - | {:.2} / {:.2} ms | - | - | - |",
-        ping.p50, ping.p99
+        "| for reference: HTTP POST to a bare axum handler, by reqwest / by the minimal client, p50 (p99) | - | {:.2} ({:.2}) / {:.2} ({:.2}) ms | - | - | - |",
+        ping.p50, ping.p99, minimal_ping.p50, minimal_ping.p99
     );
 
     // 2. The SSR customer page against the plain handler.
