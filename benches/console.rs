@@ -19,6 +19,7 @@ use axum::http::HeaderMap;
 use axum::response::Html;
 use axum::routing::{get, post};
 use customer_data_console::model::CustomerMatches;
+use customer_data_console::pages::users::urlencode;
 use customer_data_console::server::db::customers::{self, CustomerQuery};
 use customer_data_console::server::sessions::{SESSION_COOKIE, SessionKey, presented_token};
 use customer_data_console::server::storage::Storage;
@@ -232,7 +233,7 @@ impl MinimalHttp {
     /// Milliseconds for one form POST of `query` to `path`, which must answer 200 with a body.
     async fn post_query(&mut self, path: &str, query: &str) -> f64 {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let body = format!("query={}", form_encode(query));
+        let body = format!("query={}", urlencode(query));
         let request = format!(
             "POST {path} HTTP/1.1\r\nhost: {}\r\ncookie: {}\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: {}\r\n\r\n{body}",
             self.host,
@@ -247,10 +248,8 @@ impl MinimalHttp {
         self.answer.clear();
         let mut expected = None;
         while expected.is_none_or(|total| self.answer.len() < total) {
-            let mut chunk = [0u8; 16 * 1024];
-            let n = self.stream.read(&mut chunk).await.expect("read");
+            let n = self.stream.read_buf(&mut self.answer).await.expect("read");
             assert!(n > 0, "the server closed the connection");
-            self.answer.extend_from_slice(&chunk[..n]);
             if expected.is_none() {
                 expected = answer_length(&self.answer);
             }
@@ -275,18 +274,6 @@ fn answer_length(answer: &[u8]) -> Option<usize> {
         .map(|(_, value)| value.trim().parse::<usize>().expect("a length"))
         .expect("the answer states its length");
     Some(head_end + body)
-}
-
-/// `text` as an `application/x-www-form-urlencoded` value.
-fn form_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// Requests per second and latency of GET `url` with `clients` concurrent clients for `seconds`.
