@@ -2,7 +2,7 @@
 //! Entries mirror `server::authz` through the `Viewer` the server computed for this request.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
+use leptos_router::hooks::use_location;
 
 use crate::api::auth::SignOut;
 use crate::components::hydration::{load_page, use_hydrated};
@@ -11,6 +11,7 @@ use crate::model::Viewer;
 
 #[component]
 pub fn Sidebar(viewer: Viewer) -> impl IntoView {
+    let path = use_location().pathname.get_untracked();
     view! {
         <nav class="sidebar" aria-label="Main">
             <a href="/" class="brand">
@@ -18,19 +19,36 @@ pub fn Sidebar(viewer: Viewer) -> impl IntoView {
                 <span>"Customer Data Console"</span>
             </a>
             <ul class="nav-list">
-                <li><A href="/" exact=true>"Home"</A></li>
+                {nav_link(&path, "/", "Home")}
                 {viewer.can_use_admin_console.then(|| view! {
                     <li class="nav-group">"Admin Console"</li>
-                    <li><A href="/admin">"Overview"</A></li>
+                    {nav_link(&path, "/admin", "Overview")}
                     <li class="nav-group">"Users"</li>
-                    <li><A href="/users">"Manage"</A></li>
+                    {nav_link(&path, "/users", "Manage")}
                 })}
                 {viewer.can_manage_customer_data.then(|| view! {
                     <li class="nav-group">"Customer Data"</li>
-                    <li><A href="/customers">"Customers"</A></li>
+                    {nav_link(&path, "/customers", "Customers")}
                 })}
             </ul>
         </nav>
+    }
+}
+
+/// One entry of the navigation, marked as the current page (`aria-current`) when `path` is its page or one
+/// below it. Pages load from the server, so a plain link whose mark is decided once per render is all an entry
+/// needs.
+fn nav_link(path: &str, href: &'static str, label: &'static str) -> impl IntoView + use<> {
+    let current = is_within(path, href).then_some("page");
+    view! { <li><a href=href aria-current=current>{label}</a></li> }
+}
+
+/// Whether `path` is the page `href` or one below it; `/` (Home) matches only itself.
+fn is_within(path: &str, href: &str) -> bool {
+    match path.strip_prefix(href) {
+        Some("") => true,
+        Some(below) => href != "/" && below.starts_with('/'),
+        None => false,
     }
 }
 
@@ -72,5 +90,22 @@ fn SignOutButton() -> impl IntoView {
         }>
             "Sign out"
         </button>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_within;
+
+    #[test]
+    fn an_entry_is_current_on_its_page_and_the_pages_below_it() {
+        assert!(is_within("/customers", "/customers"));
+        assert!(is_within("/customers/5eed0001", "/customers"));
+        assert!(is_within("/users/42", "/users"));
+        assert!(!is_within("/customers-archive", "/customers"));
+        assert!(!is_within("/users", "/customers"));
+        assert!(is_within("/", "/"));
+        assert!(!is_within("/customers", "/"));
+        assert!(!is_within("/admin", "/"));
     }
 }

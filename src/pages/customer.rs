@@ -18,32 +18,32 @@ use crate::model::{
 };
 use crate::pages::users::urlencode;
 
+/// The record is read once, inside the `Suspense`: this page is rendered on the server only (the browser
+/// hydrates just its islands), so a `Resource`, which spawns its read as a task and hands each reader a clone
+/// of the rows, would add work and give nothing back.
 #[component]
 pub fn CustomerPage() -> impl IntoView {
-    let params = use_params_map();
-    let query = use_query_map();
-    let key = move || {
-        let q = query.read();
+    let (id, calls_before, messages_before) = {
+        let (params, query) = (use_params_map(), use_query_map());
+        let q = query.read_untracked();
         (
-            params.read().get("id").unwrap_or_default(),
+            params.read_untracked().get("id").unwrap_or_default(),
             q.get("calls_before"),
             q.get("messages_before"),
         )
     };
-    let detail = Resource::new(key, |(id, calls_before, messages_before)| {
-        get_customer(id, calls_before, messages_before)
-    });
+    let detail = get_customer(id, calls_before, messages_before);
     view! {
         <Title text="Customer"/>
         <p class="breadcrumb"><a href="/customers">"Customers"</a> " / Record"</p>
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {Suspend::new(async move {
                 match detail.await {
                     Ok(detail) => view! { <Customer detail/> }.into_any(),
                     Err(error) => view! { <ErrorNotice error/> }.into_any(),
                 }
             })}
-        </Transition>
+        </Suspense>
     }
 }
 
@@ -293,9 +293,23 @@ fn message_rows(messages: &[MessageEntry]) -> String {
 
 /// Appends one table cell with `text` escaped. `class` is one of this module's literals (empty for none).
 fn push_cell(html: &mut String, class: &'static str, text: &str) {
-    push_cell_with(html, class, |html| {
-        html_escape::encode_text_to_string(text, html);
-    });
+    push_cell_with(html, class, |html| push_escaped_text(html, text));
+}
+
+/// Appends `text` as element content: `&`, `<` and `>` escaped (quotes need no escaping outside attributes),
+/// and each run between them copied whole, so that text with nothing to escape (nearly every cell) is one copy.
+fn push_escaped_text(html: &mut String, text: &str) {
+    let mut rest = text;
+    while let Some(at) = rest.bytes().position(|b| matches!(b, b'&' | b'<' | b'>')) {
+        html.push_str(&rest[..at]);
+        html.push_str(match rest.as_bytes()[at] {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            _ => "&gt;",
+        });
+        rest = &rest[at + 1..];
+    }
+    html.push_str(rest);
 }
 
 /// Appends one table cell whose content `write` appends as it is: only for text HTML would not escape (times,
@@ -334,6 +348,19 @@ mod tests {
             "<tr><td>2026-11-30 07:05 UTC</td><td>inbound</td><td class=\"mono\">+14155550100</td>\
              <td class=\"mono\">+14155559000</td><td class=\"message-body\">&lt;/td&gt;&lt;script&gt;alert(1)\
              &lt;/script&gt; &amp; &lt;b&gt;</td><td class=\"num\">2</td></tr>"
+        );
+    }
+
+    #[test]
+    fn escaped_text_keeps_everything_but_markup_characters() {
+        let mut html = String::from("<td>");
+        push_escaped_text(&mut html, "");
+        push_escaped_text(&mut html, "plain text, \"quoted\" and 'single'");
+        push_escaped_text(&mut html, "&&<<>> ünïcødé <b>bold</b> &amp; end");
+        assert_eq!(
+            html,
+            "<td>plain text, \"quoted\" and 'single'&amp;&amp;&lt;&lt;&gt;&gt; ünïcødé &lt;b&gt;bold&lt;/b&gt; \
+             &amp;amp; end"
         );
     }
 
