@@ -1,6 +1,7 @@
 //! Customer data carrying HTML or script is sent as text in the server-rendered page, including inside the
 //! data serialized for hydration, and pages with customer data are never cached; the built wasm, JS and CSS
-//! are loaded by versioned URLs that browsers keep until the next release.
+//! are loaded by versioned URLs that browsers keep until the next release; the navigation marks the entry of
+//! the page shown.
 
 mod common;
 
@@ -203,4 +204,34 @@ async fn pages_load_the_built_files_by_versioned_urls_kept_until_the_next_releas
     let icon = http.get(console.url("/favicon.svg")).send().await.unwrap();
     assert_eq!(icon.status(), StatusCode::OK);
     assert_eq!(icon.headers()["cache-control"], "public, max-age=86400");
+}
+
+/// The navigation marks one entry as the current page (`aria-current`): the entry of the page shown, or of the
+/// section the page is in.
+#[sqlx::test]
+async fn the_navigation_marks_the_entry_of_the_page_shown(pool: PgPool) {
+    let (console, alex) = Console::with_alex_managing_customer_data(pool).await;
+    let (jordan, _) = jordans(&console).await;
+    let jordan_page = format!("/customers/{jordan}");
+    let alex_page = format!("/users/{}", console.user_id(ALEX).await);
+    for (path, current) in [
+        ("/", "/"),
+        ("/admin", "/admin"),
+        ("/users", "/users"),
+        (alex_page.as_str(), "/users"),
+        ("/customers", "/customers"),
+        (jordan_page.as_str(), "/customers"),
+    ] {
+        let (status, html) = alex.get(path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        let marked: Vec<&str> = html
+            .match_indices(r#"" aria-current="page""#)
+            .map(|(at, _)| {
+                let href =
+                    html[..at].rfind(r#"href=""#).expect("a marked link") + r#"href=""#.len();
+                &html[href..at]
+            })
+            .collect();
+        assert_eq!(marked, [current], "{path}");
+    }
 }
