@@ -50,23 +50,21 @@ function percentile(values, p) {
     }).observe(document, { attributes: true, subtree: true, attributeFilter: ["data-hydrated"] });
   });
   const page = await context.newPage();
-  async function measure(url) {
-    const hydration = [];
-    const longest = [];
-    for (let i = 0; i < Number(reps) + 1; i++) {
+  // The three pages take turns, so that whatever else the machine does meanwhile weighs on each alike.
+  const urls = { customer: `${base}${customerPath}`, floor: staticUrl, contentOnly: withoutWasmUrl };
+  const runs = Object.fromEntries(Object.keys(urls).map((name) => [name, { hydration: [], longest: [] }]));
+  for (let i = 0; i < Number(reps) + 1; i++) {
+    for (const [name, url] of Object.entries(urls)) {
       await page.goto(url);
       await page.waitForSelector("body[data-hydrated]", { state: "attached", timeout: 30000 });
       await page.waitForTimeout(100);
       const m = await page.evaluate(() => ({ at: window.__hydratedAt, longest: window.__longest }));
-      if (i === 0) continue; // the first load warms the HTTP cache and the wasm compile cache
-      hydration.push(m.at);
-      longest.push(m.longest);
+      if (i === 0) continue; // the first round warms the HTTP cache and the wasm compile cache
+      runs[name].hydration.push(m.at);
+      runs[name].longest.push(m.longest);
     }
-    return { hydration, longest };
   }
-  const { hydration, longest } = await measure(`${base}${customerPath}`);
-  const floor = await measure(staticUrl);
-  const contentOnly = await measure(withoutWasmUrl);
+  const { customer: { hydration, longest }, floor, contentOnly } = runs;
   await browser.close();
   console.log(
     JSON.stringify({
