@@ -265,3 +265,80 @@ async fn an_erasure_chosen_as_a_deadlock_victim_runs_again(pool: PgPool) {
         0
     );
 }
+
+/// A message moved to another record while the erasure waits for it stays with that record, and the receipt
+/// neither counts it nor dates the erased activity by it: the receipt describes exactly what was erased.
+#[sqlx::test]
+async fn a_message_moved_away_during_an_erasure_is_neither_erased_nor_in_the_receipt(pool: PgPool) {
+    let (console, alex) = Console::with_alex_managing_customer_data(pool).await;
+    let (lead, contact) = jordans(&console).await;
+    let moved: uuid::Uuid = sqlx::query_scalar(
+        "update messages set media_keys = '{}', sent_at = '2001-02-03T04:05:06Z'
+         where id = (select id from messages where customer_id = $1 limit 1) returning id",
+    )
+    .bind(lead)
+    .fetch_one(&console.pool)
+    .await
+    .unwrap();
+    let messages_before = console
+        .count("select count(*) from messages where customer_id = $1", lead)
+        .await;
+    let mut mover = console.pool.begin().await.unwrap();
+    sqlx::query("update messages set customer_id = $2 where id = $1")
+        .bind(moved)
+        .bind(contact)
+        .execute(&mut *mover)
+        .await
+        .unwrap();
+    let erase = tokio::spawn(async move { alex.erase(lead).await });
+    // The erasure reaches the moved message's row, which the mover holds, and waits for it.
+    let mut waits = 0;
+    loop {
+        let waiting: i64 = sqlx::query_scalar(
+            "select count(*) from pg_stat_activity
+             where datname = current_database() and wait_event_type = 'Lock'
+               and query like '%delete from messages%'",
+        )
+        .fetch_one(&console.pool)
+        .await
+        .unwrap();
+        if waiting > 0 {
+            break;
+        }
+        waits += 1;
+        assert!(
+            waits < 500,
+            "the erasure never waited for the moved message"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    mover.commit().await.unwrap();
+    let (status, receipt) = erase.await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{receipt}");
+    assert_eq!(
+        receipt["counts"]["messages"].as_i64(),
+        Some(messages_before - 1),
+        "{receipt}"
+    );
+    let (first_at, messages): (time::OffsetDateTime, i32) = sqlx::query_as(
+        "select first_activity_at, messages_deleted from erasures where customer_id = $1",
+    )
+    .bind(lead)
+    .fetch_one(&console.pool)
+    .await
+    .unwrap();
+    assert_eq!(i64::from(messages), messages_before - 1);
+    assert!(
+        first_at > time::macros::datetime!(2001-02-03 04:05:06 UTC),
+        "the receipt dates the erased activity from the message that moved away: {first_at}"
+    );
+    let owner: uuid::Uuid = sqlx::query_scalar("select customer_id from messages where id = $1")
+        .bind(moved)
+        .fetch_one(&console.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        owner, contact,
+        "the moved message stays with its new record"
+    );
+}

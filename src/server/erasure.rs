@@ -1,14 +1,14 @@
 //! The erasure of one customer's call and message data, and the outbox worker that deletes their stored files.
 //!
-//! The erasure is one transaction: lock the customer row, which holds off every insert and update of its calls
-//! and messages (the `*_refuse_erased` triggers wait for that lock); count the calls and the messages with media
-//! and queue their stored keys in `object_deletions`, in batches (beside the transaction when the pool has a
-//! connection to spare, see `erase_customer`); delete the messages and calls; mark the record erased and write
-//! the `erasures` receipt. A failure at any point rolls all of it back, and removes what was queued beside it
-//! once the transaction has ended (a commit whose answer was lost may still be completing). Files are deleted
-//! only after the receipt has committed, by `delete_due_objects`, so no file is ever left without an outbox row
-//! and no file goes for an erasure that did not happen; a file already gone counts as deleted, so retries and
-//! restarts are safe.
+//! The erasure is one transaction: lock the customer row, which holds off every insert of a call or message for
+//! the record and every update of one that stays with it (the `*_refuse_erased` triggers wait for that lock);
+//! count the calls and the messages with media and queue their stored keys in `object_deletions`, in batches
+//! (beside the transaction when the pool has a connection to spare, see `erase_customer`); delete the messages
+//! and calls; mark the record erased and write the `erasures` receipt. A failure at any point rolls all of it
+//! back, and removes what was queued beside it once the transaction has ended (a commit whose answer was lost
+//! may still be completing). Files are deleted only after the receipt has committed, by `delete_due_objects`,
+//! so no file is ever left without an outbox row and no file goes for an erasure that did not happen; a file
+//! already gone counts as deleted, so retries and restarts are safe.
 
 use std::time::Duration;
 
@@ -65,8 +65,8 @@ impl From<EraseError> for AppError {
     }
 }
 
-/// What an erasure counted, beside or before its deletes: the receipt's figures, but for the messages without
-/// media, which only their DELETE counts.
+/// What an erasure counted, beside or before its deletes: the receipt's figures, but for the messages, which
+/// their DELETEs count and date.
 #[derive(FromRow)]
 struct ActivityFacts {
     calls: i64,
@@ -77,8 +77,6 @@ struct ActivityFacts {
     media: i64,
     calls_first_at: Option<OffsetDateTime>,
     calls_last_at: Option<OffsetDateTime>,
-    messages_first_at: Option<OffsetDateTime>,
-    messages_last_at: Option<OffsetDateTime>,
 }
 
 /// Locks customer `$2` of account `$1` for the erasure.
@@ -86,9 +84,9 @@ pub const LOCK_CUSTOMER_SQL: &str =
     "select erased_at from customers where account_id = $1 and id = $2 for update";
 
 /// Counts the calls and the messages with media of customer `$2` of account `$1` and queues every stored key
-/// (recordings, voicemails, media) for erasure `$3`, at most 1,000 keys per outbox row; the messages' first and
-/// last times come from two index probes. Reads each call and each message with media once, and no message
-/// without media: their DELETE counts them, as their deletion frees no stored file.
+/// (recordings, voicemails, media) for erasure `$3`, at most 1,000 keys per outbox row. Reads each call and each
+/// message with media once, and no message without media: their DELETE counts and dates them, as their deletion
+/// frees no stored file.
 pub const COUNT_AND_QUEUE_SQL: &str = "with call_facts as (
              select count(*) as calls,
                     count(recording_key) filter (where not is_voicemail) as recordings,
@@ -113,19 +111,25 @@ pub const COUNT_AND_QUEUE_SQL: &str = "with call_facts as (
          )
          select c.calls, c.recordings, c.voicemails, c.transcripts, media.messages as messages_with_media,
                 coalesce(cardinality(media.stored_keys), 0)::bigint as media,
-                c.first_at as calls_first_at, c.last_at as calls_last_at,
-                (select min(sent_at) from messages where account_id = $1 and customer_id = $2)
-                    as messages_first_at,
-                (select max(sent_at) from messages where account_id = $1 and customer_id = $2)
-                    as messages_last_at
+                c.first_at as calls_first_at, c.last_at as calls_last_at
          from call_facts c, media";
 
-/// Deletes the messages with media of customer `$2` of account `$1`: the ones whose files were queued.
-pub const DELETE_MESSAGES_WITH_MEDIA_SQL: &str = "delete from messages where account_id = $1 and customer_id = $2 and cardinality(media_keys) > 0";
+/// Deletes the messages with media of customer `$2` of account `$1` (the ones whose files were queued), and
+/// answers how many it deleted and the first and last time among them.
+pub const DELETE_MESSAGES_WITH_MEDIA_SQL: &str = "with gone as (
+             delete from messages where account_id = $1 and customer_id = $2 and cardinality(media_keys) > 0
+             returning sent_at
+         )
+         select count(*), min(sent_at), max(sent_at) from gone";
 
-/// Deletes the (remaining) messages of customer `$2` of account `$1`.
-pub const DELETE_MESSAGES_SQL: &str =
-    "delete from messages where account_id = $1 and customer_id = $2";
+/// Deletes the (remaining) messages of customer `$2` of account `$1`, and answers how many it deleted and the
+/// first and last time among them. A message moved to another record while the erasure waited for it is
+/// neither deleted nor dated.
+pub const DELETE_MESSAGES_SQL: &str = "with gone as (
+             delete from messages where account_id = $1 and customer_id = $2
+             returning sent_at
+         )
+         select count(*), min(sent_at), max(sent_at) from gone";
 
 /// Deletes the calls of customer `$2` of account `$1`.
 pub const DELETE_CALLS_SQL: &str = "delete from calls where account_id = $1 and customer_id = $2";
@@ -185,13 +189,14 @@ pub struct Erased {
 /// receipt records, read inside the transaction (nothing is read after the commit). Concurrent calls for one
 /// record wait on the row lock; all but the first then see it erased and get `AlreadyErased`.
 ///
-/// Once the lock is held no call or message can be added to the record or changed in it. So when the pool has
-/// an idle connection, the counting and the queueing of the stored keys run on it, committed on their own,
-/// while the transaction deletes: an outbox row is due only once its erasure's receipt has committed
-/// (`delete_due_objects`), and if the erasure fails its rows are removed again. Without an idle connection the
-/// transaction counts and queues first, itself. A call or message could still be deleted or moved to another
-/// record meanwhile, so the deleted calls and messages with media must equal the counted ones, whose keys were
-/// queued, or all of it rolls back. Messages without media hold no file: their DELETE counts them.
+/// Once the lock is held no call or message can be added to the record or changed while it stays with it. So
+/// when the pool has an idle connection, the counting and the queueing of the stored keys run on it, committed
+/// on their own, while the transaction deletes: an outbox row is due only once its erasure's receipt has
+/// committed (`delete_due_objects`), and if the erasure fails its rows are removed again. Without an idle
+/// connection the transaction counts and queues first, itself. A call or message could still be deleted or
+/// moved to another record meanwhile, so the deleted calls and messages with media must equal the counted ones,
+/// whose keys were queued, or all of it rolls back. Messages without media hold no file: the DELETEs count and
+/// date the messages, so the receipt names exactly the messages erased.
 pub async fn erase_customer(
     pool: &PgPool,
     account_id: Uuid,
@@ -315,8 +320,8 @@ async fn erase_locked(
         transcripts: facts.transcripts,
         messages: (deleted.messages_with_media + deleted.messages_without_media) as i64,
         media: facts.media,
-        first_activity_at: earliest(facts.calls_first_at, facts.messages_first_at),
-        last_activity_at: latest(facts.calls_last_at, facts.messages_last_at),
+        first_activity_at: earliest(facts.calls_first_at, deleted.messages_first_at),
+        last_activity_at: latest(facts.calls_last_at, deleted.messages_last_at),
     };
     let erased_at: OffsetDateTime = sqlx::query_scalar(MARK_ERASED_SQL)
         .bind(account_id)
@@ -362,10 +367,12 @@ pub const DELETE_ACTIVITY_SQL: [&str; 3] = [
     DELETE_CALLS_SQL,
 ];
 
-/// How many rows each DELETE of an erasure removed.
+/// How many rows each DELETE of an erasure removed, and the first and last time among the messages it removed.
 struct Deleted {
     messages_with_media: u64,
     messages_without_media: u64,
+    messages_first_at: Option<OffsetDateTime>,
+    messages_last_at: Option<OffsetDateTime>,
     calls: u64,
 }
 
@@ -375,21 +382,39 @@ async fn delete_activity(
     account_id: Uuid,
     customer_id: Uuid,
 ) -> sqlx::Result<Deleted> {
-    let mut deleted = [0; 3];
-    for (count, sql) in deleted.iter_mut().zip(DELETE_ACTIVITY_SQL) {
-        *count = sqlx::query(sql)
-            .bind(account_id)
-            .bind(customer_id)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected();
-    }
-    let [messages_with_media, messages_without_media, calls] = deleted;
+    let [with_media, without_media, calls] = DELETE_ACTIVITY_SQL;
+    let (messages_with_media, first_with, last_with) =
+        delete_messages(conn, with_media, account_id, customer_id).await?;
+    let (messages_without_media, first_without, last_without) =
+        delete_messages(conn, without_media, account_id, customer_id).await?;
+    let calls = sqlx::query(calls)
+        .bind(account_id)
+        .bind(customer_id)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
     Ok(Deleted {
         messages_with_media,
         messages_without_media,
+        messages_first_at: earliest(first_with, first_without),
+        messages_last_at: latest(last_with, last_without),
         calls,
     })
+}
+
+/// Runs one of the message DELETEs: how many it removed, and the first and last time among them.
+async fn delete_messages(
+    conn: &mut PgConnection,
+    sql: &str,
+    account_id: Uuid,
+    customer_id: Uuid,
+) -> sqlx::Result<(u64, Option<OffsetDateTime>, Option<OffsetDateTime>)> {
+    let (count, first_at, last_at): (i64, _, _) = sqlx::query_as(sql)
+        .bind(account_id)
+        .bind(customer_id)
+        .fetch_one(conn)
+        .await?;
+    Ok((count as u64, first_at, last_at))
 }
 
 fn count_i32(count: i64) -> i32 {
