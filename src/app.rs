@@ -10,8 +10,6 @@ use leptos_router::{SsrMode, path};
 use crate::api::auth::current_viewer;
 use crate::components::navigation::{Sidebar, Topbar};
 use crate::components::notice::ErrorNotice;
-use crate::error::AppError;
-use crate::model::Viewer;
 use crate::pages::admin::AdminPage;
 use crate::pages::customer::CustomerPage;
 use crate::pages::customers::CustomersPage;
@@ -122,10 +120,6 @@ fn browser_has_the_wasm() -> bool {
     }
 }
 
-/// The signed-in user, read for every page the server renders, so that a changed permission shows at once.
-#[derive(Clone, Copy)]
-pub struct ViewerResource(pub Resource<Result<Option<Viewer>, AppError>>);
-
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -147,16 +141,18 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// Navigation and header around every signed-in page; signed-out visitors go to /login.
+/// Navigation and header around every signed-in page; signed-out visitors go to /login. The signed-in user is
+/// read for every page the server renders, so that a changed permission shows at once; like the pages, the
+/// layout is rendered on the server only, so it reads the user inside its `Suspense` rather than through a
+/// `Resource` (which would spawn the read as a task and hand each reader a clone).
 #[component]
 fn ConsoleLayout() -> impl IntoView {
-    let viewer = Resource::new(|| (), |_| current_viewer());
-    provide_context(ViewerResource(viewer));
+    let viewer = current_viewer();
     view! {
         <a class="skip-link" href="#content">"Skip to content"</a>
         <div class="console">
-            <Transition fallback=|| view! { <nav class="sidebar" aria-label="Main"></nav> }>
-                {move || Suspend::new(async move {
+            <Suspense fallback=|| view! { <nav class="sidebar" aria-label="Main"></nav> }>
+                {Suspend::new(async move {
                     match viewer.await {
                         Ok(Some(viewer)) => view! {
                             <Sidebar viewer=viewer.clone()/>
@@ -166,7 +162,7 @@ fn ConsoleLayout() -> impl IntoView {
                         Err(error) => view! { <nav class="sidebar" aria-label="Main"><ErrorNotice error/></nav> }.into_any(),
                     }
                 })}
-            </Transition>
+            </Suspense>
             <main class="content" id="content">
                 <Outlet/>
             </main>

@@ -3,20 +3,20 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::app::ViewerResource;
+use crate::api::auth::current_viewer;
 use crate::components::notice::{Notice, Tone};
 use crate::model::Viewer;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
-    let ViewerResource(viewer) = expect_context::<ViewerResource>();
+    let viewer = current_viewer();
     view! {
         <Title text="Home"/>
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
+        <Suspense fallback=|| ()>
+            {Suspend::new(async move {
                 viewer.await.ok().flatten().map(|viewer| view! { <Welcome viewer/> })
             })}
-        </Transition>
+        </Suspense>
     }
 }
 

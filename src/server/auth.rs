@@ -6,6 +6,8 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use axum::http::HeaderValue;
 use axum::http::header::SET_COOKIE;
 use axum::http::request::Parts;
+use futures::FutureExt;
+use futures::future::{BoxFuture, Shared};
 use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
 use rand_core::OsRng;
@@ -213,27 +215,43 @@ pub async fn current_principal() -> Result<Principal, AppError> {
 
 /// The principal of the request being served, read at most once per request: a page render calls several
 /// server functions, and they all see the same user. Each request gets a new one (see `server::http`), so a
-/// changed permission still applies on the very next request.
+/// changed permission still applies on the very next request. The read is a shared future, not a lock: each
+/// caller that awaits it drives it, so two parts of a render that both wait for the user (the layout and a
+/// page, each in its own `Suspense`) never wait for one another, whichever the renderer polls first.
 #[derive(Clone, Default)]
-pub struct RequestPrincipal(std::sync::Arc<tokio::sync::OnceCell<Option<Principal>>>);
+pub struct RequestPrincipal(std::sync::Arc<std::sync::OnceLock<PrincipalRead>>);
+
+type PrincipalRead = Shared<BoxFuture<'static, Result<Option<Principal>, AppError>>>;
 
 /// Like `current_principal`, but signed out is `None` rather than an error.
 pub async fn current_principal_if_any() -> Result<Option<Principal>, AppError> {
     match use_context::<RequestPrincipal>() {
-        Some(cached) => cached.0.get_or_try_init(load_principal).await.cloned(),
+        Some(cached) => {
+            cached
+                .0
+                .get_or_init(|| load_principal().shared())
+                .clone()
+                .await
+        }
         None => load_principal().await,
     }
 }
 
-async fn load_principal() -> Result<Option<Principal>, AppError> {
-    let Some(key) = presented_session() else {
-        return Ok(None);
-    };
-    let pool = app_state()?.pool;
-    let found = db::sessions::principal(&pool, &key)
-        .await
-        .map_err(db_failure)?;
-    admit(&pool, &key, found).await
+/// Reads the request's session cookie and the state now, and the session from the database when awaited.
+fn load_principal() -> BoxFuture<'static, Result<Option<Principal>, AppError>> {
+    let key = presented_session();
+    let state = app_state();
+    async move {
+        let Some(key) = key else {
+            return Ok(None);
+        };
+        let pool = state?.pool;
+        let found = db::sessions::principal(&pool, &key)
+            .await
+            .map_err(db_failure)?;
+        admit(&pool, &key, found).await
+    }
+    .boxed()
 }
 
 /// The principal a session lookup found (alone, or in the same statement as a read's rows), after moving the
