@@ -239,12 +239,11 @@ pub async fn current_principal_if_any() -> Result<Option<Principal>, AppError> {
 
 /// Reads the request's session cookie and the state now, and the session from the database when awaited.
 fn load_principal() -> BoxFuture<'static, Result<Option<Principal>, AppError>> {
-    let key = presented_session();
+    let Some(key) = presented_session() else {
+        return async { Ok(None) }.boxed();
+    };
     let state = app_state();
     async move {
-        let Some(key) = key else {
-            return Ok(None);
-        };
         let pool = state?.pool;
         let found = db::sessions::principal(&pool, &key)
             .await
