@@ -22,6 +22,7 @@ use customer_data_console::model::CustomerMatches;
 use customer_data_console::pages::users::urlencode;
 use customer_data_console::server::db::customers::{self, CustomerQuery};
 use customer_data_console::server::sessions::{SESSION_COOKIE, SessionKey, presented_token};
+use customer_data_console::server::state::AppState;
 use customer_data_console::server::storage::Storage;
 use customer_data_console::server::{db, demo, erasure, http, input, synthetic};
 use sqlx::PgPool;
@@ -423,7 +424,7 @@ async fn main() {
     let objects = std::env::temp_dir().join("cdc-bench-objects");
     let storage = Storage::local(&objects).expect("store");
     let placeholder: std::net::SocketAddr = "127.0.0.1:0".parse().expect("addr");
-    let state = http::app_state(
+    let state = AppState::new(
         http::leptos_options(&site_root, placeholder),
         pool.clone(),
         storage,

@@ -2,6 +2,8 @@
 //! on the server; only the `#[island]` components (forms, switches, the erasure dialog) ship to the browser
 //! as wasm and hydrate there, and links load the next page from the server.
 
+use std::sync::Arc;
+
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Outlet, ParentRoute, Redirect, Route, Router, Routes};
@@ -82,21 +84,27 @@ document.cookie = "{WASM_SEEN_COOKIE}=1; Path=/; Max-Age={WASM_SEEN_MAX_AGE_SECS
     }
 }
 
-/// The URL of the site's built `extension` file (`wasm`, `js` or `css`) with this release's version (see
-/// `server::http::asset_version`), so that browsers keep it until the next release.
+/// What the server tells the page shell about the request being rendered, as a context value (set by the
+/// server's router; absent in the browser, which renders no shell).
+#[derive(Clone, Default)]
+pub struct ShellContext {
+    /// The release's wasm, JS and CSS as a short digest, appended to their URLs so that browsers keep them until
+    /// the next release; `None` serves them unversioned.
+    pub asset_version: Option<Arc<str>>,
+    /// Whether the request presents `WASM_SEEN_COOKIE`.
+    pub browser_has_wasm: bool,
+}
+
+/// The URL of the site's built `extension` file (`wasm`, `js` or `css`) with this release's version.
 fn pkg_url(options: &LeptosOptions, extension: &str) -> String {
     let path = format!(
         "/{}/{}.{extension}",
         options.site_pkg_dir, options.output_name
     );
-    #[cfg(feature = "ssr")]
-    if let Some(version) =
-        with_context::<crate::server::state::AppState, _>(|state| state.asset_version.clone())
-            .flatten()
-    {
-        return format!("{path}?v={version}");
+    match with_context::<ShellContext, _>(|shell| shell.asset_version.clone()).flatten() {
+        Some(version) => format!("{path}?v={version}"),
+        None => path,
     }
-    path
 }
 
 /// Set by the island loader once it has hydrated a page: this browser holds the console's wasm and JS.
@@ -106,18 +114,7 @@ const WASM_SEEN_MAX_AGE_SECS: u32 = 30 * 24 * 60 * 60;
 
 /// Whether the request being rendered presents `WASM_SEEN_COOKIE`.
 fn browser_has_the_wasm() -> bool {
-    #[cfg(feature = "ssr")]
-    {
-        with_context::<axum::http::request::Parts, _>(|parts| {
-            crate::server::sessions::cookie_values(&parts.headers, WASM_SEEN_COOKIE)
-                .any(|value| value == "1")
-        })
-        .unwrap_or(false)
-    }
-    #[cfg(not(feature = "ssr"))]
-    {
-        false
-    }
+    with_context::<ShellContext, _>(|shell| shell.browser_has_wasm).unwrap_or(false)
 }
 
 #[component]

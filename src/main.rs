@@ -9,7 +9,7 @@ use customer_data_console::model::Role;
 use customer_data_console::salesforce::SalesforceId;
 use customer_data_console::server::config::Config;
 use customer_data_console::server::storage::Storage;
-use customer_data_console::server::{auth, db, demo, erasure, http, synthetic};
+use customer_data_console::server::{auth, db, demo, http, synthetic};
 
 #[derive(Parser)]
 #[command(
@@ -103,7 +103,7 @@ async fn run(cli: Cli) -> Result<(), String> {
     let pool = db::connect(config.database_url()?).await?;
     db::migrate(&pool).await?;
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(config, pool).await,
+        Command::Serve => http::serve(config, pool).await,
         Command::Migrate => {
             println!("migrations applied");
             Ok(())
@@ -194,63 +194,5 @@ async fn run(cli: Cli) -> Result<(), String> {
                 None => Err(format!("a user with the email {email} already exists")),
             }
         }
-    }
-}
-
-async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
-    let storage = Storage::local(&config.object_store_dir)?;
-    let options = http::leptos_options(&config.site_root, config.listen);
-    let state = http::app_state(options, pool.clone(), storage, config.secure_cookies);
-    let app = http::router(state.clone());
-    if config.outbox_worker {
-        tokio::spawn(erasure::run_outbox_worker(state));
-    }
-    tokio::spawn(forget_expired_sign_in_state(pool));
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
-    tracing::info!("console listening on http://{}", config.listen);
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .map_err(|e| format!("server stopped: {e}"))
-}
-
-/// Every ten minutes, deletes the sessions that expired, the failed sign-ins the rate limit no longer counts
-/// and the known browsers whose cookie has expired.
-async fn forget_expired_sign_in_state(pool: sqlx::PgPool) {
-    loop {
-        if let Err(err) = db::sessions::delete_expired(&pool).await {
-            tracing::warn!(error = %err, "deleting expired sessions failed");
-        }
-        if let Err(err) =
-            db::users::forget_old_sign_in_records(&pool, auth::LOGIN_WINDOW_MINUTES).await
-        {
-            tracing::warn!(error = %err, "deleting old sign-in records failed");
-        }
-        tokio::time::sleep(std::time::Duration::from_secs(600)).await;
-    }
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        if let Ok(mut signal) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            signal.recv().await;
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
     }
 }

@@ -269,6 +269,20 @@ pub async fn admit(
     Ok(Some(found.principal))
 }
 
+/// Every ten minutes, deletes the sessions that expired, the failed sign-ins the rate limit no longer counts
+/// and the known browsers whose cookie has expired.
+pub async fn forget_expired_sign_in_state(pool: PgPool) {
+    loop {
+        if let Err(err) = db::sessions::delete_expired(&pool).await {
+            tracing::warn!(error = %err, "deleting expired sessions failed");
+        }
+        if let Err(err) = db::users::forget_old_sign_in_records(&pool, LOGIN_WINDOW_MINUTES).await {
+            tracing::warn!(error = %err, "deleting old sign-in records failed");
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(600)).await;
+    }
+}
+
 /// A valid Argon2id hash of a random string, verified against when the email is unknown so that both
 /// failures take as long.
 const UNKNOWN_USER_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Ht0gRjJ3DEsxqz9Bp+1b1v0w1mF1+7yKQ2xFJ9dU3zE";

@@ -8,6 +8,7 @@ use sqlx::PgPool;
 use tokio::sync::Notify;
 
 use crate::error::AppError;
+use crate::server::http::asset_version;
 use crate::server::storage::Storage;
 
 #[derive(Clone)]
@@ -21,6 +22,30 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// The release's wasm, JS and CSS, as a short digest (see `http::asset_version`).
     pub asset_version: Option<Arc<str>>,
+}
+
+impl AppState {
+    /// The shared state; `secure_cookies` marks the session cookie Secure (set it when served over https). The
+    /// asset version is read from the site folder once, here.
+    pub fn new(
+        leptos_options: LeptosOptions,
+        pool: PgPool,
+        storage: Storage,
+        secure_cookies: bool,
+    ) -> AppState {
+        let watching = std::env::var("LEPTOS_WATCH").is_ok_and(|value| value == "true");
+        let asset_version = (!watching)
+            .then(|| asset_version(&leptos_options.site_root, &leptos_options.output_name))
+            .flatten();
+        AppState {
+            leptos_options,
+            pool,
+            storage,
+            outbox_wakeup: Arc::new(Notify::new()),
+            secure_cookies,
+            asset_version: asset_version.map(Arc::from),
+        }
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {

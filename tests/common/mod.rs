@@ -71,7 +71,7 @@ impl Console {
         let addr: SocketAddr = listener.local_addr().expect("addr");
         let site = site_folder();
         let options = http::leptos_options(site.path().to_str().expect("utf-8 path"), addr);
-        let state = http::app_state(options, pool.clone(), storage, secure_cookies);
+        let state = AppState::new(options, pool.clone(), storage, secure_cookies);
         let app = http::router(state.clone());
         tokio::spawn(async move {
             axum::serve(listener, app).await.expect("serve");

@@ -1,18 +1,9 @@
-//! The erasure of one customer's call and message data, and the outbox worker that deletes their stored files.
-//!
-//! The erasure is one transaction: lock the customer row, which holds off every insert of a call or message for
-//! the record and every update of one that stays with it (the `*_refuse_erased` triggers wait for that lock);
-//! count the calls and the messages with media and queue their stored keys in `object_deletions`, in batches
-//! (beside the transaction when the pool has a connection to spare, see `erase_customer`); delete the messages
-//! and calls; mark the record erased and write the `erasures` receipt. A failure at any point rolls all of it
-//! back, and removes what was queued beside it once the transaction has ended (a commit whose answer was lost
-//! may still be completing). Files are deleted only after the receipt has committed, by `delete_due_objects`,
-//! so no file is ever left without an outbox row and no file goes for an erasure that did not happen; a file
-//! already gone counts as deleted, so retries and restarts are safe.
+//! The erasure transaction of one customer record: lock, count and queue the stored keys, delete the messages
+//! and calls, mark the record erased and write its `erasures` receipt, all or nothing (see the parent module),
+//! with its SQL and its retry of deadlock victims.
 
 use std::time::Duration;
 
-use futures::StreamExt;
 use sqlx::{FromRow, PgConnection, PgPool};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -20,8 +11,6 @@ use uuid::Uuid;
 use crate::error::AppError;
 use crate::model::ErasureCounts;
 use crate::server::db::customers::{earliest, latest};
-use crate::server::state::AppState;
-use crate::server::storage::Storage;
 
 /// Why an erasure did not happen.
 #[derive(Debug)]
@@ -149,9 +138,6 @@ pub const UNQUEUE_UNCOMMITTED_SQL: &str = "delete from object_deletions
 /// queued its keys: the two DELETEs, the receipt and the gaps between them, far less than `ABANDONED_AFTER`.
 const ERASURE_STATEMENT_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 const ERASURE_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// Outbox rows without a receipt that are older than this belong to an erasure that can no longer commit.
-const ABANDONED_AFTER: Duration = Duration::from_secs(60 * 60);
 
 /// Starts an erasure's transaction with the timeouts above, in the one round trip of its `BEGIN`.
 pub fn erasure_begin_sql() -> String {
@@ -421,122 +407,12 @@ fn count_i32(count: i64) -> i32 {
     i32::try_from(count).unwrap_or(i32::MAX)
 }
 
-/// What one pass of the outbox did: stored objects deleted, objects whose deletion failed (kept for a retry),
-/// and outbox rows handled.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct OutboxPass {
-    pub deleted: usize,
-    pub failed: usize,
-    pub rows: usize,
-}
-
-/// How many objects of one outbox row are deleted at a time.
-const CONCURRENT_DELETES: usize = 16;
-
-/// Deletes the objects of up to `batch` due outbox rows: rows whose erasure has committed its receipt. Rows are
-/// claimed with `FOR UPDATE SKIP LOCKED`, so any number of instances share the work; a row leaves the outbox
-/// once all its objects are gone, and keeps the keys that failed for a retry later with exponential back-off
-/// (capped at an hour).
-pub async fn delete_due_objects(
-    pool: &PgPool,
-    storage: &Storage,
-    batch: i64,
-) -> sqlx::Result<OutboxPass> {
-    let mut tx = pool.begin().await?;
-    let due = sqlx::query_as::<_, (i64, Vec<String>)>(
-        "select id, object_keys from object_deletions
-         where next_attempt_at <= now() and exists (select 1 from erasures where id = erasure_id)
-         order by next_attempt_at, id limit $1 for update of object_deletions skip locked",
-    )
-    .bind(batch)
-    .fetch_all(&mut *tx)
-    .await?;
-    let mut pass = OutboxPass::default();
-    for (id, keys) in due {
-        pass.rows += 1;
-        let outcomes: Vec<(String, object_store::Result<()>)> = futures::stream::iter(keys)
-            .map(|key| async move {
-                let outcome = storage.delete(&key).await;
-                (key, outcome)
-            })
-            .buffer_unordered(CONCURRENT_DELETES)
-            .collect()
-            .await;
-        let mut failed = Vec::new();
-        let mut last_error = String::new();
-        for (key, outcome) in outcomes {
-            match outcome {
-                Ok(()) => pass.deleted += 1,
-                Err(err) => {
-                    tracing::warn!(object_key = %key, error = %err, "object deletion failed; will retry");
-                    last_error = err.to_string();
-                    failed.push(key);
-                }
-            }
-        }
-        if failed.is_empty() {
-            sqlx::query("delete from object_deletions where id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-        } else {
-            pass.failed += failed.len();
-            sqlx::query(
-                "update object_deletions
-                 set object_keys = $2, attempts = attempts + 1, last_error = left($3, 500),
-                     next_attempt_at = now() + make_interval(secs => least(3600, power(2, least(attempts + 1, 12))))
-                 where id = $1",
-            )
-            .bind(id)
-            .bind(&failed)
-            .bind(&last_error)
-            .execute(&mut *tx)
-            .await?;
-        }
-    }
-    tx.commit().await?;
-    Ok(pass)
-}
-
-/// Removes outbox rows queued longer than `ABANDONED_AFTER` ago for an erasure that never committed its receipt:
-/// what a failed erasure could not remove itself (its process stopped, or the database was unreachable).
-pub async fn drop_abandoned_queues(pool: &PgPool) -> sqlx::Result<u64> {
-    Ok(sqlx::query(
-        "delete from object_deletions
-         where created_at < now() - make_interval(secs => $1)
-           and not exists (select 1 from erasures where id = erasure_id)",
-    )
-    .bind(ABANDONED_AFTER.as_secs_f64())
-    .execute(pool)
-    .await?
-    .rows_affected())
-}
-
-/// Runs for the life of the server: drains the outbox, then sleeps until an erasure wakes it or a few seconds
-/// pass (to retry failures, pick up work left by a crashed instance, and drop abandoned queues).
-pub async fn run_outbox_worker(state: AppState) {
-    const BATCH_ROWS: i64 = 20;
-    loop {
-        match delete_due_objects(&state.pool, &state.storage, BATCH_ROWS).await {
-            Ok(pass) if pass.rows == BATCH_ROWS as usize => continue,
-            Ok(_) => {}
-            Err(err) => tracing::error!(error = %err, "outbox pass failed"),
-        }
-        let woken =
-            tokio::time::timeout(Duration::from_secs(5), state.outbox_wakeup.notified()).await;
-        if woken.is_err()
-            && let Err(err) = drop_abandoned_queues(&state.pool).await
-        {
-            tracing::error!(error = %err, "dropping abandoned outbox rows failed");
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::borrow::Cow;
 
     use super::*;
+    use crate::server::erasure::outbox::ABANDONED_AFTER;
 
     /// What Postgres answers a statement it rolled back to break a deadlock.
     #[derive(Debug)]

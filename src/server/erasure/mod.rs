@@ -1,0 +1,23 @@
+//! Erasure: the transaction that erases a customer record's call and message data (`transaction`), and the
+//! outbox worker that deletes the record's stored files once that transaction has committed (`outbox`). Their
+//! SQL lives beside them, in these files, not in `server/db/`.
+//!
+//! The erasure is one transaction: lock the customer row, which holds off every insert of a call or message for
+//! the record and every update of one that stays with it (the `*_refuse_erased` triggers wait for that lock);
+//! count the calls and the messages with media and queue their stored keys in `object_deletions`, in batches
+//! (beside the transaction when the pool has a connection to spare, see `erase_customer`); delete the messages
+//! and calls; mark the record erased and write the `erasures` receipt. A failure at any point rolls all of it
+//! back, and removes what was queued beside it once the transaction has ended (a commit whose answer was lost
+//! may still be completing). Files are deleted only after the receipt has committed, by `delete_due_objects`,
+//! so no file is ever left without an outbox row and no file goes for an erasure that did not happen; a file
+//! already gone counts as deleted, so retries and restarts are safe.
+
+mod outbox;
+mod transaction;
+
+pub use outbox::{OutboxPass, delete_due_objects, drop_abandoned_queues, run_outbox_worker};
+pub use transaction::{
+    AWAIT_ERASURE_END_SQL, COUNT_AND_QUEUE_SQL, DELETE_ACTIVITY_SQL, DELETE_CALLS_SQL,
+    DELETE_MESSAGES_SQL, DELETE_MESSAGES_WITH_MEDIA_SQL, EraseError, Erased, LOCK_CUSTOMER_SQL,
+    MARK_ERASED_SQL, UNQUEUE_UNCOMMITTED_SQL, erase_customer, erasure_begin_sql, unqueue_failed,
+};

@@ -1,0 +1,125 @@
+//! The file outbox: deletes the stored objects that committed erasures queued in `object_deletions`, shared
+//! by every instance with `FOR UPDATE SKIP LOCKED`, retried with capped back-off, and drops the rows of
+//! erasures that never committed.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use sqlx::PgPool;
+
+use crate::server::state::AppState;
+use crate::server::storage::Storage;
+
+/// Outbox rows without a receipt that are older than this belong to an erasure that can no longer commit.
+pub(super) const ABANDONED_AFTER: Duration = Duration::from_secs(60 * 60);
+
+/// What one pass of the outbox did: stored objects deleted, objects whose deletion failed (kept for a retry),
+/// and outbox rows handled.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct OutboxPass {
+    pub deleted: usize,
+    pub failed: usize,
+    pub rows: usize,
+}
+
+/// How many objects of one outbox row are deleted at a time.
+const CONCURRENT_DELETES: usize = 16;
+
+/// Deletes the objects of up to `batch` due outbox rows: rows whose erasure has committed its receipt. Rows are
+/// claimed with `FOR UPDATE SKIP LOCKED`, so any number of instances share the work; a row leaves the outbox
+/// once all its objects are gone, and keeps the keys that failed for a retry later with exponential back-off
+/// (capped at an hour).
+pub async fn delete_due_objects(
+    pool: &PgPool,
+    storage: &Storage,
+    batch: i64,
+) -> sqlx::Result<OutboxPass> {
+    let mut tx = pool.begin().await?;
+    let due = sqlx::query_as::<_, (i64, Vec<String>)>(
+        "select id, object_keys from object_deletions
+         where next_attempt_at <= now() and exists (select 1 from erasures where id = erasure_id)
+         order by next_attempt_at, id limit $1 for update of object_deletions skip locked",
+    )
+    .bind(batch)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut pass = OutboxPass::default();
+    for (id, keys) in due {
+        pass.rows += 1;
+        let outcomes: Vec<(String, object_store::Result<()>)> = futures::stream::iter(keys)
+            .map(|key| async move {
+                let outcome = storage.delete(&key).await;
+                (key, outcome)
+            })
+            .buffer_unordered(CONCURRENT_DELETES)
+            .collect()
+            .await;
+        let mut failed = Vec::new();
+        let mut last_error = String::new();
+        for (key, outcome) in outcomes {
+            match outcome {
+                Ok(()) => pass.deleted += 1,
+                Err(err) => {
+                    tracing::warn!(object_key = %key, error = %err, "object deletion failed; will retry");
+                    last_error = err.to_string();
+                    failed.push(key);
+                }
+            }
+        }
+        if failed.is_empty() {
+            sqlx::query("delete from object_deletions where id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        } else {
+            pass.failed += failed.len();
+            sqlx::query(
+                "update object_deletions
+                 set object_keys = $2, attempts = attempts + 1, last_error = left($3, 500),
+                     next_attempt_at = now() + make_interval(secs => least(3600, power(2, least(attempts + 1, 12))))
+                 where id = $1",
+            )
+            .bind(id)
+            .bind(&failed)
+            .bind(&last_error)
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(pass)
+}
+
+/// Removes outbox rows queued longer than `ABANDONED_AFTER` ago for an erasure that never committed its receipt:
+/// what a failed erasure could not remove itself (its process stopped, or the database was unreachable).
+pub async fn drop_abandoned_queues(pool: &PgPool) -> sqlx::Result<u64> {
+    Ok(sqlx::query(
+        "delete from object_deletions
+         where created_at < now() - make_interval(secs => $1)
+           and not exists (select 1 from erasures where id = erasure_id)",
+    )
+    .bind(ABANDONED_AFTER.as_secs_f64())
+    .execute(pool)
+    .await?
+    .rows_affected())
+}
+
+/// Runs for the life of the server: drains the outbox, then sleeps until an erasure wakes it or a few seconds
+/// pass (to retry failures, pick up work left by a crashed instance, and drop abandoned queues).
+pub async fn run_outbox_worker(state: AppState) {
+    const BATCH_ROWS: i64 = 20;
+    loop {
+        match delete_due_objects(&state.pool, &state.storage, BATCH_ROWS).await {
+            Ok(pass) if pass.rows == BATCH_ROWS as usize => continue,
+            Ok(_) => {}
+            Err(err) => tracing::error!(error = %err, "outbox pass failed"),
+        }
+        let woken =
+            tokio::time::timeout(Duration::from_secs(5), state.outbox_wakeup.notified()).await;
+        if woken.is_err()
+            && let Err(err) = drop_abandoned_queues(&state.pool).await
+        {
+            tracing::error!(error = %err, "dropping abandoned outbox rows failed");
+        }
+    }
+}
