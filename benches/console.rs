@@ -20,7 +20,8 @@ use axum::response::Html;
 use axum::routing::{get, post};
 use customer_data_console::model::CustomerMatches;
 use customer_data_console::pages::users::urlencode;
-use customer_data_console::server::db::customers::{self, CustomerQuery};
+use customer_data_console::server::db::customers::{page::customer_page, search};
+use customer_data_console::server::input::CustomerQuery;
 use customer_data_console::server::sessions::{SESSION_COOKIE, SessionKey, presented_token};
 use customer_data_console::server::storage::Storage;
 use customer_data_console::server::{db, demo, erasure, http, input, synthetic};
@@ -110,7 +111,7 @@ async fn plain_customer_page(
         .expect("session")
         .expect("a live session")
         .principal;
-    let page = customers::customer_page(&pool, principal.account_id, id, None, None)
+    let page = customer_page(&pool, principal.account_id, id, None, None)
         .await
         .expect("customer page")
         .expect("customer");
@@ -168,7 +169,7 @@ async fn plain_search(
 ) -> Json<CustomerMatches> {
     let key = SessionKey::of_token(presented_token(&headers).expect("session cookie"));
     let query = input::customer_query(&form["query"]).expect("query");
-    let (principal, found) = customers::search_in_session(&pool, &key, &query)
+    let (principal, found) = search::search_in_session(&pool, &key, &query)
         .await
         .expect("search");
     assert!(principal.is_some(), "a live session");
@@ -381,7 +382,7 @@ async fn search_in_sql<'q>(
     let rows = sqlx::query(sql)
         .bind(first)
         .bind(value)
-        .bind(customers::SEARCH_LIMIT + 1)
+        .bind(search::SEARCH_LIMIT + 1)
         .fetch_all(pool)
         .await
         .expect("sql");
@@ -505,8 +506,8 @@ async fn main() {
                     customer_data_console::salesforce::SalesforceId::parse(input).expect("id"),
                 )
             };
-            let (sql, value) = customers::search_sql(&query);
-            let (statement, _) = customers::search_in_session_sql(&query);
+            let (sql, value) = search::search_sql(&query);
+            let (statement, _) = search::search_in_session_sql(&query);
             // Rotate which goes first, so that none always finds the rows cached by the others.
             let (mut http, mut raw, mut own, mut handler, mut lean) = (0.0, 0.0, 0.0, 0.0, 0.0);
             for step in 0..5 {

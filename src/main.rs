@@ -227,7 +227,7 @@ async fn forget_expired_sign_in_state(pool: sqlx::PgPool) {
             tracing::warn!(error = %err, "deleting expired sessions failed");
         }
         if let Err(err) =
-            db::users::forget_old_sign_in_records(&pool, auth::LOGIN_WINDOW_MINUTES).await
+            db::sign_in::forget_old_sign_in_records(&pool, auth::LOGIN_WINDOW_MINUTES).await
         {
             tracing::warn!(error = %err, "deleting old sign-in records failed");
         }

@@ -6,7 +6,7 @@ mod common;
 use std::collections::HashSet;
 
 use common::*;
-use customer_data_console::server::db::customers::customer_page;
+use customer_data_console::server::db::customers::page::customer_page;
 use customer_data_console::server::demo;
 use customer_data_console::server::erasure::{
     LOCK_CUSTOMER_SQL, MARK_ERASED_SQL, OutboxPass, delete_due_objects, drop_abandoned_queues,

@@ -18,8 +18,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::error::AppError;
-use crate::model::ErasureCounts;
-use crate::server::db::customers::{earliest, latest};
+use crate::model::{ErasureCounts, earliest, latest};
 use crate::server::state::AppState;
 use crate::server::storage::Storage;
 

@@ -1,161 +1,21 @@
-//! Customers (the local mirror of Salesforce records) and what the platform recorded about them: search,
-//! the customer page with keyset-paged calls and messages, and the counts an erasure would remove.
+//! The customer page's query: one record of the account with its counts, what an erasure would remove, its
+//! erasure receipt, and one keyset-paged page each of its calls and messages, all from one snapshot.
 
 use std::cmp::Reverse;
 use std::mem::take;
 
-use sqlx::{FromRow, PgPool, Row};
+use sqlx::{FromRow, PgPool};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::model::{
-    CallEntry, CustomerDetail, CustomerMatches, CustomerSummary, ErasureCounts, ErasureReceipt,
-    MessageEntry,
+    CallEntry, CustomerDetail, CustomerSummary, ErasureCounts, ErasureReceipt, MessageEntry,
+    earliest, latest,
 };
-use crate::salesforce::SalesforceId;
-use crate::server::db::sessions::{
-    LIVE_SESSION, PRINCIPAL_COLUMNS, SESSION_JOIN, SessionPrincipal, principal_of,
-};
-use crate::server::sessions::SessionKey;
+use crate::server::input::Cursor;
 
 /// Rows per page of calls and of messages on the customer page.
 pub const ACTIVITY_PAGE_SIZE: i64 = 50;
-/// At most this many records are listed for one search.
-pub const SEARCH_LIMIT: i64 = 100;
-
-/// What a customer search looks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CustomerQuery {
-    /// A trimmed email, compared with the stored ones by Postgres's `lower` on both sides (Rust's lower-casing
-    /// differs from it for some letters, such as `İ` and a final `Σ`).
-    Email(String),
-    SalesforceId(SalesforceId),
-}
-
-#[derive(FromRow)]
-struct SummaryRow {
-    id: Uuid,
-    object_type: String,
-    name: String,
-    email: Option<String>,
-    salesforce_id: String,
-    erased_at: Option<OffsetDateTime>,
-    calls: i64,
-    messages: i64,
-}
-
-impl SummaryRow {
-    fn into_summary(self) -> CustomerSummary {
-        CustomerSummary {
-            id: self.id,
-            object_type: self.object_type,
-            name: self.name,
-            email: self.email,
-            salesforce_id: self.salesforce_id,
-            calls: self.calls,
-            messages: self.messages,
-            erased_at: self.erased_at,
-        }
-    }
-}
-
-const SUMMARY_COLUMNS: &str = "select cu.id, cu.object_type, cu.name, cu.email, cu.salesforce_id, cu.erased_at,
-        (select count(*) from calls c where c.account_id = cu.account_id and c.customer_id = cu.id) as calls,
-        (select count(*) from messages m where m.account_id = cu.account_id and m.customer_id = cu.id) as messages
-     from customers cu";
-
-/// The search statement for a query and the value bound as `$2` (`$1` account, `$3` limit).
-pub fn search_sql(query: &CustomerQuery) -> (String, &str) {
-    search_in_account_sql("$1", query)
-}
-
-/// The search for records of the account `account` (an SQL expression), `$2` the value, `$3` the limit.
-fn search_in_account_sql<'q>(account: &str, query: &'q CustomerQuery) -> (String, &'q str) {
-    let (condition, value) = match query {
-        CustomerQuery::Email(email) => ("lower(cu.email) = lower($2)", email.as_str()),
-        CustomerQuery::SalesforceId(id) => ("cu.salesforce_id = $2", id.as_str()),
-    };
-    let sql = format!(
-        "{SUMMARY_COLUMNS} where cu.account_id = {account} and {condition} order by cu.object_type, cu.name, cu.id limit $3"
-    );
-    (sql, value)
-}
-
-/// The search as one statement with the session lookup: the principal of live session `$1` on every row, beside
-/// the records of that principal's account that match `$2` (none: one row with the record columns null; no live
-/// session: no rows). One round trip answers both who is asking and what they asked for.
-pub fn search_in_session_sql(query: &CustomerQuery) -> (String, &str) {
-    let (search, value) = search_in_account_sql("u.account_id", query);
-    let sql = format!(
-        "select {PRINCIPAL_COLUMNS}, hit.* from {SESSION_JOIN}
-         left join lateral ({search}) hit on true
-         where {LIVE_SESSION}"
-    );
-    (sql, value)
-}
-
-/// The session's principal (`None` for no live session) and the first `SEARCH_LIMIT` records of their account
-/// matching `query`, with whether more match. The caller decides with the principal whether the records may be
-/// shown.
-pub async fn search_in_session(
-    pool: &PgPool,
-    session: &SessionKey,
-    query: &CustomerQuery,
-) -> sqlx::Result<(Option<SessionPrincipal>, CustomerMatches)> {
-    let (sql, value) = search_in_session_sql(query);
-    let rows = sqlx::query(&sql)
-        .bind(session.as_bytes())
-        .bind(value)
-        .bind(SEARCH_LIMIT + 1)
-        .fetch_all(pool)
-        .await?;
-    let mut matches = CustomerMatches {
-        records: Vec::with_capacity(rows.len()),
-        more: false,
-    };
-    let Some(first) = rows.first() else {
-        return Ok((None, matches));
-    };
-    let principal = principal_of(first)?;
-    for row in &rows {
-        if row.try_get::<Option<Uuid>, _>("id")?.is_some() {
-            matches
-                .records
-                .push(SummaryRow::from_row(row)?.into_summary());
-        }
-    }
-    if matches.records.len() > SEARCH_LIMIT as usize {
-        matches.records.truncate(SEARCH_LIMIT as usize);
-        matches.more = true;
-    }
-    Ok((Some(principal), matches))
-}
-
-/// A position in a newest-first list: the timestamp and id of the last row shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cursor {
-    pub at: OffsetDateTime,
-    pub id: Uuid,
-}
-
-impl Cursor {
-    pub fn encode(&self) -> String {
-        format!("{}~{}", self.at.unix_timestamp_nanos(), self.id)
-    }
-
-    pub fn decode(text: &str) -> Option<Cursor> {
-        let (nanos, id) = text.split_once('~')?;
-        let at = OffsetDateTime::from_unix_timestamp_nanos(nanos.parse().ok()?).ok()?;
-        // Postgres would refuse years before 4713 BC; no activity predates year 1 or follows 9999.
-        if !(1..=9999).contains(&at.year()) {
-            return None;
-        }
-        Some(Cursor {
-            at,
-            id: Uuid::parse_str(id).ok()?,
-        })
-    }
-}
 
 /// The customer page in one statement, so that everything on it comes from one snapshot (an erasure
 /// committing meanwhile is either wholly before it or wholly after): customer `$2` of account `$1` with its
@@ -418,52 +278,5 @@ fn page_with_cursor<T>(
         (rows, next)
     } else {
         (rows, None)
-    }
-}
-
-pub fn earliest(a: Option<OffsetDateTime>, b: Option<OffsetDateTime>) -> Option<OffsetDateTime> {
-    match (a, b) {
-        (Some(x), Some(y)) => Some(x.min(y)),
-        (x, y) => x.or(y),
-    }
-}
-
-pub fn latest(a: Option<OffsetDateTime>, b: Option<OffsetDateTime>) -> Option<OffsetDateTime> {
-    match (a, b) {
-        (Some(x), Some(y)) => Some(x.max(y)),
-        (x, y) => x.or(y),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_reject_garbage() {
-        let cursor = Cursor {
-            at: time::macros::datetime!(2026-01-02 03:04:05.123456 UTC),
-            id: Uuid::from_u128(7),
-        };
-        assert_eq!(Cursor::decode(&cursor.encode()), Some(cursor));
-        assert_eq!(Cursor::decode("12~not-a-uuid"), None);
-        assert_eq!(
-            Cursor::decode("x~00000000-0000-0000-0000-000000000007"),
-            None
-        );
-        assert_eq!(
-            Cursor::decode("-300000000000000000000~00000000-0000-0000-0000-000000000000"),
-            None
-        );
-        assert_eq!(Cursor::decode(""), None);
-    }
-
-    #[test]
-    fn activity_range_spans_calls_and_messages() {
-        let a = time::macros::datetime!(2026-01-01 0:00 UTC);
-        let b = time::macros::datetime!(2026-02-01 0:00 UTC);
-        assert_eq!(earliest(Some(b), Some(a)), Some(a));
-        assert_eq!(latest(Some(a), None), Some(a));
-        assert_eq!(latest(None, None), None);
     }
 }
