@@ -1,12 +1,11 @@
 //! Sign-in records: the login look-up by email, failed sign-ins (the rate limit counts them per email and
 //! browser), the browsers each user signed in with, and forgetting what the limit and the cookies no longer need.
 
-use sqlx::{FromRow, PgPool};
+use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::server::sessions::{BROWSER_COOKIE_MAX_AGE_SECS, BrowserKey};
 
-#[derive(FromRow)]
 pub struct LoginRow {
     pub id: Uuid,
     pub password_hash: String,
@@ -14,10 +13,11 @@ pub struct LoginRow {
 
 /// The user signing in with `email`, compared case-insensitively by Postgres.
 pub async fn find_login(pool: &PgPool, email: &str) -> sqlx::Result<Option<LoginRow>> {
-    sqlx::query_as::<_, LoginRow>(
+    sqlx::query_as!(
+        LoginRow,
         "select id, password_hash from users where lower(email) = lower($1)",
+        email
     )
-    .bind(email)
     .fetch_optional(pool)
     .await
 }
@@ -48,11 +48,13 @@ pub async fn record_login_failure(
     email_key: &str,
     browser: Option<&BrowserKey>,
 ) -> sqlx::Result<()> {
-    sqlx::query("insert into login_failures (email_key, browser_hash) values ($1, $2)")
-        .bind(email_key)
-        .bind(browser.map(BrowserKey::as_bytes))
-        .execute(pool)
-        .await?;
+    sqlx::query!(
+        "insert into login_failures (email_key, browser_hash) values ($1, $2)",
+        email_key,
+        browser.map(BrowserKey::as_bytes)
+    )
+    .execute(pool)
+    .await?;
     Ok(())
 }
 
@@ -88,11 +90,11 @@ pub async fn is_known_browser(
     browser: &BrowserKey,
     user_id: Uuid,
 ) -> sqlx::Result<bool> {
-    sqlx::query_scalar(
-        "select exists (select 1 from known_browsers where token_hash = $1 and user_id = $2)",
+    sqlx::query_scalar!(
+        r#"select exists (select 1 from known_browsers where token_hash = $1 and user_id = $2) as "known!""#,
+        browser.as_bytes(),
+        user_id
     )
-    .bind(browser.as_bytes())
-    .bind(user_id)
     .fetch_one(pool)
     .await
 }
@@ -103,28 +105,30 @@ pub async fn add_known_browser(
     browser: &BrowserKey,
     user_id: Uuid,
 ) -> sqlx::Result<()> {
-    sqlx::query("insert into known_browsers (token_hash, user_id) values ($1, $2)")
-        .bind(browser.as_bytes())
-        .bind(user_id)
-        .execute(pool)
-        .await?;
+    sqlx::query!(
+        "insert into known_browsers (token_hash, user_id) values ($1, $2)",
+        browser.as_bytes(),
+        user_id
+    )
+    .execute(pool)
+    .await?;
     Ok(())
 }
 
 /// Deletes login failures older than `window_minutes` and known browsers older than their cookie; returns how
 /// many rows went.
 pub async fn forget_old_sign_in_records(pool: &PgPool, window_minutes: i64) -> sqlx::Result<u64> {
-    let failures = sqlx::query(
-        "delete from login_failures where failed_at <= now() - make_interval(mins => $1::int)",
+    let failures = sqlx::query!(
+        "delete from login_failures where failed_at <= now() - make_interval(mins => $1::bigint::int)",
+        window_minutes
     )
-    .bind(window_minutes)
     .execute(pool)
     .await?
     .rows_affected();
-    let browsers = sqlx::query(
+    let browsers = sqlx::query!(
         "delete from known_browsers where created_at <= now() - make_interval(secs => $1)",
+        BROWSER_COOKIE_MAX_AGE_SECS as f64
     )
-    .bind(BROWSER_COOKIE_MAX_AGE_SECS as f64)
     .execute(pool)
     .await?
     .rows_affected();

@@ -1,7 +1,7 @@
 //! Users of an account: search, one user's profile, the per-user Manage Customer Data permission (with its
 //! audit event), creating a user, and the role's form in the database. Signing in is `sign_in`'s.
 
-use sqlx::{FromRow, PgPool};
+use sqlx::PgPool;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -27,7 +27,6 @@ pub fn role_to_db(role: Role) -> &'static str {
     }
 }
 
-#[derive(FromRow)]
 struct UserRow {
     id: Uuid,
     name: String,
@@ -59,19 +58,20 @@ pub async fn search(
     salesforce_id: Option<&SalesforceId>,
     page: u32,
 ) -> sqlx::Result<(Vec<UserSummary>, bool)> {
-    let rows = sqlx::query_as::<_, UserRow>(
+    let rows = sqlx::query_as!(
+        UserRow,
         "select id, name, email, role, salesforce_id, manage_customer_data from users
          where account_id = $1
            and ($2 = '' or name ilike $3 escape '\\' or email ilike $3 escape '\\' or salesforce_id = $4)
          order by lower(name), id
          limit $5 offset $6",
+        account_id,
+        text,
+        like_pattern_containing(text),
+        salesforce_id.map(SalesforceId::as_str),
+        USER_PAGE_SIZE + 1,
+        i64::from(page) * USER_PAGE_SIZE
     )
-    .bind(account_id)
-    .bind(text)
-    .bind(like_pattern_containing(text))
-    .bind(salesforce_id.map(SalesforceId::as_str))
-    .bind(USER_PAGE_SIZE + 1)
-    .bind(i64::from(page) * USER_PAGE_SIZE)
     .fetch_all(pool)
     .await?;
     let has_more = rows.len() as i64 > USER_PAGE_SIZE;
@@ -84,28 +84,31 @@ pub async fn search(
     ))
 }
 
-#[derive(FromRow)]
-struct ProfileRow {
-    #[sqlx(flatten)]
-    user: UserRow,
-    created_at: OffsetDateTime,
-}
-
 /// One user of the account, with when they were created.
 pub async fn find_in_account(
     pool: &PgPool,
     account_id: Uuid,
     user_id: Uuid,
 ) -> sqlx::Result<Option<(UserSummary, OffsetDateTime)>> {
-    let row = sqlx::query_as::<_, ProfileRow>(
+    let row = sqlx::query!(
         "select id, name, email, role, salesforce_id, manage_customer_data, created_at
          from users where account_id = $1 and id = $2",
+        account_id,
+        user_id
     )
-    .bind(account_id)
-    .bind(user_id)
     .fetch_optional(pool)
     .await?;
-    Ok(row.map(|r| (r.user.into_summary(), r.created_at)))
+    Ok(row.map(|r| {
+        let user = UserRow {
+            id: r.id,
+            name: r.name,
+            email: r.email,
+            role: r.role,
+            salesforce_id: r.salesforce_id,
+            manage_customer_data: r.manage_customer_data,
+        };
+        (user.into_summary(), r.created_at)
+    }))
 }
 
 /// Grants or revokes Manage Customer Data and records who did it, in one transaction. The row is locked so
@@ -119,23 +122,24 @@ pub async fn set_customer_data_permission(
     enabled: bool,
 ) -> sqlx::Result<Option<UserSummary>> {
     let mut tx = pool.begin().await?;
-    let before: Option<bool> = sqlx::query_scalar(
+    let before = sqlx::query_scalar!(
         "select manage_customer_data from users where account_id = $1 and id = $2 for update",
+        account_id,
+        user_id
     )
-    .bind(account_id)
-    .bind(user_id)
     .fetch_optional(&mut *tx)
     .await?;
     let Some(before) = before else {
         return Ok(None);
     };
-    let row = sqlx::query_as::<_, UserRow>(
+    let row = sqlx::query_as!(
+        UserRow,
         "update users set manage_customer_data = $3 where account_id = $1 and id = $2
          returning id, name, email, role, salesforce_id, manage_customer_data",
+        account_id,
+        user_id,
+        enabled
     )
-    .bind(account_id)
-    .bind(user_id)
-    .bind(enabled)
     .fetch_one(&mut *tx)
     .await?;
     if before != enabled {
@@ -144,13 +148,15 @@ pub async fn set_customer_data_permission(
         } else {
             "customer_data_permission_revoked"
         };
-        sqlx::query("insert into audit_events (account_id, actor_id, action, target_user_id) values ($1, $2, $3, $4)")
-            .bind(account_id)
-            .bind(actor_id)
-            .bind(action)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query!(
+            "insert into audit_events (account_id, actor_id, action, target_user_id) values ($1, $2, $3, $4)",
+            account_id,
+            actor_id,
+            action,
+            user_id
+        )
+        .execute(&mut *tx)
+        .await?;
     }
     tx.commit().await?;
     Ok(Some(row.into_summary()))
@@ -166,18 +172,18 @@ pub async fn create(
     salesforce_id: Option<&SalesforceId>,
     password_hash: &str,
 ) -> sqlx::Result<Option<Uuid>> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "insert into users (account_id, name, email, role, salesforce_id, password_hash)
          values ($1, $2, $3, $4, $5, $6)
          on conflict ((lower(email))) do nothing
          returning id",
+        account_id,
+        name,
+        email,
+        role_to_db(role),
+        salesforce_id.map(SalesforceId::as_str),
+        password_hash
     )
-    .bind(account_id)
-    .bind(name)
-    .bind(email)
-    .bind(role_to_db(role))
-    .bind(salesforce_id.map(SalesforceId::as_str))
-    .bind(password_hash)
     .fetch_optional(pool)
     .await
 }
