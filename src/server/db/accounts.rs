@@ -5,6 +5,8 @@ use uuid::Uuid;
 
 use crate::model::AccountSettings;
 
+use super::audit;
+
 pub async fn settings<'c>(
     db: impl PgExecutor<'c>,
     account_id: Uuid,
@@ -46,14 +48,7 @@ pub async fn set_customer_data(
         } else {
             "customer_data_setting_disabled"
         };
-        sqlx::query!(
-            "insert into audit_events (account_id, actor_id, action) values ($1, $2, $3)",
-            account_id,
-            actor_id,
-            action
-        )
-        .execute(&mut *tx)
-        .await?;
+        audit::record(&mut tx, account_id, actor_id, action, None).await?;
     }
     let saved = settings(&mut *tx, account_id).await?;
     tx.commit().await?;

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::model::{Role, UserSummary};
 use crate::salesforce::SalesforceId;
 
-use super::like_pattern_containing;
+use super::{audit, like_pattern_containing};
 
 pub const USER_PAGE_SIZE: i64 = 25;
 
@@ -148,15 +148,7 @@ pub async fn set_customer_data_permission(
         } else {
             "customer_data_permission_revoked"
         };
-        sqlx::query!(
-            "insert into audit_events (account_id, actor_id, action, target_user_id) values ($1, $2, $3, $4)",
-            account_id,
-            actor_id,
-            action,
-            user_id
-        )
-        .execute(&mut *tx)
-        .await?;
+        audit::record(&mut tx, account_id, actor_id, action, Some(user_id)).await?;
     }
     tx.commit().await?;
     Ok(Some(row.into_summary()))

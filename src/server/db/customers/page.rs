@@ -17,6 +17,15 @@ use crate::server::input::Cursor;
 /// Rows per page of calls and of messages on the customer page.
 pub const ACTIVITY_PAGE_SIZE: i64 = 50;
 
+/// Builds entries from one array per column, all in the same order (as the page's `array_agg`s return them),
+/// taking the arrays out of the row; stops at the shortest array.
+macro_rules! rows_from_columns {
+    ($entry:ident { $($field:ident: $column:expr),+ $(,)? }) => {{
+        $(let mut $field = take(&mut $column).into_iter();)+
+        std::iter::from_fn(|| Some($entry { $($field: $field.next()?),+ })).collect::<Vec<$entry>>()
+    }};
+}
+
 /// The customer page in one statement, so that everything on it comes from one snapshot (an erasure
 /// committing meanwhile is either wholly before it or wholly after): customer `$2` of account `$1` with its
 /// counts, what an erasure would remove, its erasure receipt, and one page each of calls and messages, newest
@@ -147,62 +156,33 @@ impl CustomerPageRow {
         })
     }
 
-    /// The page of calls, newest first, from the arrays (one per column, in the same order).
+    /// The page of calls, in the arrays' order.
     fn calls(&mut self) -> Vec<CallEntry> {
-        let mut started_at = take(&mut self.call_started_at).into_iter();
-        let mut direction = take(&mut self.call_direction).into_iter();
-        let mut from_number = take(&mut self.call_from).into_iter();
-        let mut to_number = take(&mut self.call_to).into_iter();
-        let mut duration_seconds = take(&mut self.call_duration).into_iter();
-        let mut disposition = take(&mut self.call_disposition).into_iter();
-        let mut has_recording = take(&mut self.call_has_recording).into_iter();
-        let mut is_voicemail = take(&mut self.call_is_voicemail).into_iter();
-        let mut has_transcript = take(&mut self.call_has_transcript).into_iter();
-        let mut calls: Vec<CallEntry> = take(&mut self.call_ids)
-            .into_iter()
-            .map_while(|id| {
-                Some(CallEntry {
-                    id,
-                    started_at: started_at.next()?,
-                    direction: direction.next()?,
-                    from_number: from_number.next()?,
-                    to_number: to_number.next()?,
-                    duration_seconds: duration_seconds.next()?,
-                    disposition: disposition.next()?,
-                    has_recording: has_recording.next()?,
-                    is_voicemail: is_voicemail.next()?,
-                    has_transcript: has_transcript.next()?,
-                })
-            })
-            .collect();
-        calls.sort_unstable_by_key(|c| Reverse((c.started_at, c.id)));
-        calls
+        rows_from_columns!(CallEntry {
+            id: self.call_ids,
+            started_at: self.call_started_at,
+            direction: self.call_direction,
+            from_number: self.call_from,
+            to_number: self.call_to,
+            duration_seconds: self.call_duration,
+            disposition: self.call_disposition,
+            has_recording: self.call_has_recording,
+            is_voicemail: self.call_is_voicemail,
+            has_transcript: self.call_has_transcript,
+        })
     }
 
-    /// The page of messages, newest first, from the arrays (one per column, in the same order).
+    /// The page of messages, in the arrays' order.
     fn messages(&mut self) -> Vec<MessageEntry> {
-        let mut sent_at = take(&mut self.message_sent_at).into_iter();
-        let mut direction = take(&mut self.message_direction).into_iter();
-        let mut from_number = take(&mut self.message_from).into_iter();
-        let mut to_number = take(&mut self.message_to).into_iter();
-        let mut body = take(&mut self.message_body).into_iter();
-        let mut media_count = take(&mut self.message_media_count).into_iter();
-        let mut messages: Vec<MessageEntry> = take(&mut self.message_ids)
-            .into_iter()
-            .map_while(|id| {
-                Some(MessageEntry {
-                    id,
-                    sent_at: sent_at.next()?,
-                    direction: direction.next()?,
-                    from_number: from_number.next()?,
-                    to_number: to_number.next()?,
-                    body: body.next()?,
-                    media_count: media_count.next()?,
-                })
-            })
-            .collect();
-        messages.sort_unstable_by_key(|m| Reverse((m.sent_at, m.id)));
-        messages
+        rows_from_columns!(MessageEntry {
+            id: self.message_ids,
+            sent_at: self.message_sent_at,
+            direction: self.message_direction,
+            from_number: self.message_from,
+            to_number: self.message_to,
+            body: self.message_body,
+            media_count: self.message_media_count,
+        })
     }
 }
 
@@ -229,11 +209,11 @@ pub async fn customer_page(
         return Ok(None);
     };
     let erasure = row.receipt();
-    let (calls, older_calls) = page_with_cursor(row.calls(), |c| Cursor {
+    let (calls, older_calls) = newest_first_page(row.calls(), |c| Cursor {
         at: c.started_at,
         id: c.id,
     });
-    let (messages, older_messages) = page_with_cursor(row.messages(), |m| Cursor {
+    let (messages, older_messages) = newest_first_page(row.messages(), |m| Cursor {
         at: m.sent_at,
         id: m.id,
     });
@@ -267,11 +247,16 @@ pub async fn customer_page(
     }))
 }
 
-/// Cuts a page fetched with one extra row back to size; the extra row's presence means an older page exists.
-fn page_with_cursor<T>(
+/// Orders a page newest first by its cursor (time, then id) and cuts it, fetched with one extra row, back to
+/// size; the extra row's presence means an older page exists, continuing after the cursor returned.
+fn newest_first_page<T>(
     mut rows: Vec<T>,
     cursor_of: impl Fn(&T) -> Cursor,
 ) -> (Vec<T>, Option<String>) {
+    rows.sort_unstable_by_key(|row| {
+        let cursor = cursor_of(row);
+        Reverse((cursor.at, cursor.id))
+    });
     if rows.len() as i64 > ACTIVITY_PAGE_SIZE {
         rows.truncate(ACTIVITY_PAGE_SIZE as usize);
         let next = rows.last().map(|last| cursor_of(last).encode());
