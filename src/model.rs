@@ -141,6 +141,22 @@ impl ErasureCounts {
     }
 }
 
+/// The earlier of two optional times (`None` when both are): how an activity range spans calls and messages.
+pub fn earliest(a: Option<OffsetDateTime>, b: Option<OffsetDateTime>) -> Option<OffsetDateTime> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, y) => x.or(y),
+    }
+}
+
+/// The later of two optional times (`None` when both are).
+pub fn latest(a: Option<OffsetDateTime>, b: Option<OffsetDateTime>) -> Option<OffsetDateTime> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.max(y)),
+        (x, y) => x.or(y),
+    }
+}
+
 /// The evidence of an erasure: when, by whom, and what was removed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErasureReceipt {
@@ -247,6 +263,15 @@ mod tests {
         );
         counts.last_activity_at = None;
         assert_eq!(counts.activity_range(), "no dated activity");
+    }
+
+    #[test]
+    fn activity_range_spans_calls_and_messages() {
+        let a = time::macros::datetime!(2026-01-01 0:00 UTC);
+        let b = time::macros::datetime!(2026-02-01 0:00 UTC);
+        assert_eq!(earliest(Some(b), Some(a)), Some(a));
+        assert_eq!(latest(Some(a), None), Some(a));
+        assert_eq!(latest(None, None), None);
     }
 
     #[test]

@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use customer_data_console::api::customers::ERASE_CONFIRMATION;
-use customer_data_console::server::db::customers::customer_page;
+use customer_data_console::server::db::customers::page::customer_page;
 use customer_data_console::server::erasure::{delete_due_objects, erase_customer};
 use reqwest::StatusCode;
 use serde_json::{Value, json};

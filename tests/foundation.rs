@@ -380,7 +380,7 @@ async fn repeated_failures_are_rate_limited_and_the_limit_expires(pool: PgPool) 
         .execute(&console.pool)
         .await
         .unwrap();
-    let forgotten = customer_data_console::server::db::users::forget_old_sign_in_records(
+    let forgotten = customer_data_console::server::db::sign_in::forget_old_sign_in_records(
         &console.pool,
         customer_data_console::server::auth::LOGIN_WINDOW_MINUTES,
     )

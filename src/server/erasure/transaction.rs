@@ -9,8 +9,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::error::AppError;
-use crate::model::ErasureCounts;
-use crate::server::db::customers::{earliest, latest};
+use crate::model::{ErasureCounts, earliest, latest};
 
 /// Why an erasure did not happen.
 #[derive(Debug)]
