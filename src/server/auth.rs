@@ -22,7 +22,10 @@ use crate::server::state::{app_state, db_failure};
 
 /// Failed sign-ins for one email within `LOGIN_WINDOW_MINUTES` before further attempts get 429. Counted apart
 /// for each browser the user has signed in with before and once for all other browsers, so that wrong passwords
-/// sent from elsewhere lock out only browsers the user has never signed in with.
+/// sent from elsewhere lock out only browsers the user has never signed in with. Each attempt is reserved
+/// against the limit before its password check (see `db::sign_in::reserve_attempt`), so attempts still being
+/// checked count too and simultaneous attempts cannot outrun it; a successful sign-in counts as no failure but
+/// leaves the failures before it counted.
 pub const LOGIN_FAILURE_LIMIT: i64 = 10;
 pub const LOGIN_WINDOW_MINUTES: i64 = 15;
 
@@ -107,7 +110,8 @@ async fn verify_password_off_thread(password: &str, stored_hash: &str) -> bool {
 }
 
 /// Checks email and password and starts a new session (ending the one the browser presented, if any).
-/// A wrong email and a wrong password get the same answer, after the same amount of hashing work.
+/// A wrong email and a wrong password get the same answer, after the same amount of hashing work. The attempt
+/// is reserved against the limit before the password is checked.
 pub async fn sign_in(email: &str, password: &str) -> Result<(), AppError> {
     let state = app_state()?;
     let email_key = email.trim().to_lowercase();
@@ -130,28 +134,27 @@ pub async fn sign_in(email: &str, password: &str) -> Result<(), AppError> {
         }
         _ => None,
     };
-    let recent = db::sign_in::recent_login_failures(
+    let attempt = db::sign_in::reserve_attempt(
         &state.pool,
         &email_key,
         browser.as_ref(),
         LOGIN_WINDOW_MINUTES,
+        LOGIN_FAILURE_LIMIT,
     )
     .await
-    .map_err(db_failure)?;
-    if recent >= LOGIN_FAILURE_LIMIT {
-        return Err(AppError::TooManyRequests);
-    }
+    .map_err(db_failure)?
+    .ok_or(AppError::TooManyRequests)?;
     let stored_hash = candidate
         .as_ref()
         .map_or(UNKNOWN_USER_HASH, |login| login.password_hash.as_str());
     let verified = verify_password_off_thread(password, stored_hash).await && candidate.is_some();
     let Some(login) = candidate.filter(|_| verified) else {
-        db::sign_in::record_login_failure(&state.pool, &email_key, browser.as_ref())
+        db::sign_in::record_failure(&state.pool, attempt)
             .await
             .map_err(db_failure)?;
         return Err(AppError::BadCredentials);
     };
-    db::sign_in::clear_login_failures(&state.pool, &email_key, browser.as_ref())
+    db::sign_in::forget_attempt(&state.pool, attempt)
         .await
         .map_err(db_failure)?;
     if browser.is_none() {

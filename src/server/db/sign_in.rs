@@ -1,5 +1,6 @@
-//! Sign-in records: the login look-up by email, failed sign-ins (the rate limit counts them per email and
-//! browser), the browsers each user signed in with, and forgetting what the limit and the cookies no longer need.
+//! Sign-in records: the login look-up by email, sign-in attempts (the rate limit reserves and counts them per
+//! email and browser), the browsers each user signed in with, and forgetting what the limit and the cookies no
+//! longer need.
 
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -22,55 +23,60 @@ pub async fn find_login(pool: &PgPool, email: &str) -> sqlx::Result<Option<Login
     .await
 }
 
-/// The failed sign-ins for `email_key` within the last `window_minutes`, from known browser `browser` of that
-/// user, or with `None` from every other browser.
-pub async fn recent_login_failures(
+/// A sign-in attempt reserved against the limit before its password check (a pending row of `login_failures`).
+pub struct ReservedAttempt(i64);
+
+/// Reserves an attempt for `email_key` from known browser `browser` of that user (`None`: from any other
+/// browser), unless `limit` attempts (failed or still being checked) were made in the last `window_minutes`.
+/// The advisory lock on the key makes simultaneous sign-ins for one email count one after another, so no more
+/// than `limit` can pass. `None` when the limit is reached.
+pub async fn reserve_attempt(
     pool: &PgPool,
     email_key: &str,
     browser: Option<&BrowserKey>,
     window_minutes: i64,
-) -> sqlx::Result<i64> {
+    limit: i64,
+) -> sqlx::Result<Option<ReservedAttempt>> {
+    let mut tx = pool.begin().await?;
+    sqlx::query!(
+        "select pg_advisory_xact_lock(hashtextextended('sign-in email ' || $1, 0))",
+        email_key
+    )
+    .execute(&mut *tx)
+    .await?;
     let sql = format!(
-        "select count(*) from login_failures
-         where email_key = $1 and {} and failed_at > now() - make_interval(mins => $3::int)",
+        "insert into login_failures (email_key, browser_hash, pending)
+         select $1, $2, true
+         where (select count(*) from login_failures
+                where email_key = $1 and {} and failed_at > now() - make_interval(mins => $3::int)) < $4
+         returning id",
         browser_condition(browser)
     );
-    sqlx::query_scalar(&sql)
+    let reserved = sqlx::query_scalar(&sql)
         .bind(email_key)
         .bind(browser.map(BrowserKey::as_bytes))
         .bind(window_minutes)
-        .fetch_one(pool)
-        .await
+        .bind(limit)
+        .fetch_optional(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(reserved.map(ReservedAttempt))
 }
 
-pub async fn record_login_failure(
-    pool: &PgPool,
-    email_key: &str,
-    browser: Option<&BrowserKey>,
-) -> sqlx::Result<()> {
+/// The reserved attempt's password was wrong: it stays counted, as a failure.
+pub async fn record_failure(pool: &PgPool, attempt: ReservedAttempt) -> sqlx::Result<()> {
     sqlx::query!(
-        "insert into login_failures (email_key, browser_hash) values ($1, $2)",
-        email_key,
-        browser.map(BrowserKey::as_bytes)
+        "update login_failures set pending = false where id = $1",
+        attempt.0
     )
     .execute(pool)
     .await?;
     Ok(())
 }
 
-/// Forgets the failures counted against the browser that just signed in (`None`: every unknown browser).
-pub async fn clear_login_failures(
-    pool: &PgPool,
-    email_key: &str,
-    browser: Option<&BrowserKey>,
-) -> sqlx::Result<()> {
-    let sql = format!(
-        "delete from login_failures where email_key = $1 and {}",
-        browser_condition(browser)
-    );
-    sqlx::query(&sql)
-        .bind(email_key)
-        .bind(browser.map(BrowserKey::as_bytes))
+/// The reserved attempt signed in: it no longer counts (failures before it still do).
+pub async fn forget_attempt(pool: &PgPool, attempt: ReservedAttempt) -> sqlx::Result<()> {
+    sqlx::query!("delete from login_failures where id = $1", attempt.0)
         .execute(pool)
         .await?;
     Ok(())
