@@ -7,3 +7,8 @@
 alter table login_failures
     add column id bigint generated always as identity primary key,
     add column pending boolean not null default false;
+
+-- The client that made the attempt (its address, or its IPv6 /64 network), for the per-client limit that counts
+-- attempts across all emails; null on rows from before it.
+alter table login_failures add column client_key text;
+create index login_failures_client_time_idx on login_failures (client_key, failed_at);

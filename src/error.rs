@@ -40,6 +40,9 @@ pub enum AppError {
         "The database did not confirm the change, so it may or may not have been made. Reload the page to see."
     )]
     Unconfirmed,
+    /// 503: the console is too busy to take this request now; the answer says when to retry (`Retry-After`).
+    #[error("The console is busy. Wait a moment, then try again.")]
+    Busy,
     /// The browser could not reach the console.
     #[error("The console could not be reached. Check your connection and try again.")]
     Unreachable,
@@ -56,7 +59,7 @@ impl AppError {
             AppError::Invalid(_) => 422,
             AppError::TooManyRequests => 429,
             AppError::Internal | AppError::Unconfirmed => 500,
-            AppError::Unreachable => 503,
+            AppError::Busy | AppError::Unreachable => 503,
         }
     }
 
@@ -106,6 +109,7 @@ mod tests {
         assert_eq!(AppError::TooManyRequests.status(), 429);
         assert_eq!(AppError::Internal.status(), 500);
         assert_eq!(AppError::Unconfirmed.status(), 500);
+        assert_eq!(AppError::Busy.status(), 503);
     }
 
     #[test]

@@ -1,10 +1,14 @@
-//! The sign-in limit under attack: simultaneous guesses for one email, with the password-check queue busy or
-//! not, get no more checks than the limit allows, and the right password sent once it is reached waits too.
+//! The sign-in limits under attack: simultaneous guesses for one email, with the password-check queue busy or
+//! not, get no more checks than the limit allows, and the right password sent once it is reached waits too; one
+//! client gets a limited number of failures across all emails (its address taken from a trusted proxy's header
+//! only); a full password-check queue answers 503 with `Retry-After`.
 
 mod common;
 
 use common::*;
+use customer_data_console::error::AppError;
 use customer_data_console::server::auth::LOGIN_FAILURE_LIMIT;
+use customer_data_console::server::config::SignInSettings;
 use futures::future::join_all;
 use reqwest::StatusCode;
 use sqlx::PgPool;
@@ -114,5 +118,150 @@ async fn a_successful_sign_in_leaves_the_failures_before_it_counted(pool: PgPool
     assert_eq!(
         sign_in_status(&console.anonymous(), BLAIR, PASSWORD).await,
         StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+/// The answer to a sign-in sent from client `client`, as a trusted proxy names it in `X-Forwarded-For`.
+async fn sign_in_from(
+    client: &Client,
+    forwarded_for: &str,
+    email: &str,
+    password: &str,
+) -> StatusCode {
+    client
+        .post_with_headers(
+            "/api/auth/login",
+            &[("x-forwarded-for", forwarded_for)],
+            &[("email", email), ("password", password)],
+        )
+        .await
+}
+
+/// Behind a trusted proxy, one client fails at most its limit of sign-ins across all emails, simultaneous or
+/// not, and then even the right password is refused before its check; another client, and the browser a user
+/// signed in with before, are not held to it. Addresses the client wrote left of the proxy's are not believed.
+#[sqlx::test]
+async fn one_client_gets_a_limited_number_of_failures_across_all_emails(pool: PgPool) {
+    let settings = SignInSettings {
+        client_limit: 5,
+        trusted_proxies: vec!["127.0.0.1/32".parse().unwrap()],
+        ..SignInSettings::default()
+    };
+    let console = Console::start_with_sign_in(pool, settings).await;
+    let alexs_browser = console.signed_in(ALEX).await;
+    let attacker = console.anonymous();
+    let emails: Vec<String> = (0..20)
+        .map(|n| format!("nobody-{n}@acme.example"))
+        .collect();
+    let answers = join_all(
+        emails
+            .iter()
+            .map(|email| sign_in_from(&attacker, "203.0.113.7", email, "guess")),
+    )
+    .await;
+    let checked = answers
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    assert_eq!(checked, 5, "{answers:?}");
+    assert!(
+        answers
+            .iter()
+            .all(|s| [StatusCode::UNAUTHORIZED, StatusCode::TOO_MANY_REQUESTS].contains(s))
+    );
+    let from_the_attacker = console.anonymous();
+    assert_eq!(
+        sign_in_from(&from_the_attacker, "203.0.113.7", ALEX, PASSWORD).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        sign_in_from(
+            &from_the_attacker,
+            "198.51.100.9, 203.0.113.7",
+            ALEX,
+            PASSWORD
+        )
+        .await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "an address written left of the proxy's is not believed"
+    );
+    assert_eq!(
+        sign_in_from(&console.anonymous(), "198.51.100.9", ALEX, PASSWORD).await,
+        StatusCode::OK,
+        "another client signs in"
+    );
+    assert_eq!(
+        sign_in_from(&alexs_browser, "203.0.113.7", ALEX, PASSWORD).await,
+        StatusCode::OK,
+        "a browser Alex signed in with before is not held to its address's limit"
+    );
+}
+
+/// With no trusted proxy, the client is the connection's peer whatever `X-Forwarded-For` says.
+#[sqlx::test]
+async fn without_a_trusted_proxy_a_forwarded_address_does_not_escape_the_client_limit(
+    pool: PgPool,
+) {
+    let settings = SignInSettings {
+        client_limit: 5,
+        ..SignInSettings::default()
+    };
+    let console = Console::start_with_sign_in(pool, settings).await;
+    let client = console.anonymous();
+    for n in 0..5 {
+        let email = format!("nobody-{n}@acme.example");
+        assert_eq!(
+            sign_in_from(&client, &format!("192.0.2.{n}"), &email, "guess").await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        sign_in_from(&client, "192.0.2.99", ALEX, PASSWORD).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+/// A sign-in that finds the password-check queue full is answered 503 with `Retry-After` at once, uncounted;
+/// once the queue drains, sign-in works.
+#[sqlx::test]
+async fn a_full_password_check_queue_answers_503_with_retry_after(pool: PgPool) {
+    let settings = SignInSettings {
+        password_check_queue: std::num::NonZeroUsize::MIN,
+        ..SignInSettings::default()
+    };
+    let console = Console::start_with_sign_in(pool, settings).await;
+    let client = console.anonymous();
+    let emails: Vec<String> = (0..40)
+        .map(|n| format!("nobody-{n}@acme.example"))
+        .collect();
+    let answers = join_all(emails.iter().map(|email| {
+        client
+            .http
+            .post(console.url("/api/auth/login"))
+            .form(&[("email", email.as_str()), ("password", "guess")])
+            .send()
+    }))
+    .await;
+    let mut busy = 0;
+    for answer in answers {
+        let answer = answer.expect("answer");
+        if answer.status() == StatusCode::SERVICE_UNAVAILABLE {
+            busy += 1;
+            assert_eq!(answer.headers()["retry-after"], "1");
+            let body: serde_json::Value = answer.json().await.expect("json");
+            assert_eq!(body, serde_json::to_value(AppError::Busy).unwrap());
+        } else {
+            assert_eq!(answer.status(), StatusCode::UNAUTHORIZED);
+        }
+    }
+    assert!(
+        busy > 0,
+        "forty simultaneous checks never found the queue full"
+    );
+    let counted: i64 = scalar(&console.pool, "select count(*) from login_failures").await;
+    assert_eq!(counted, 40 - busy, "sign-ins answered 503 are not counted");
+    assert_eq!(
+        sign_in_status(&console.anonymous(), ALEX, PASSWORD).await,
+        StatusCode::OK
     );
 }

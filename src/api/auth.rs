@@ -6,7 +6,8 @@ use crate::error::AppError;
 use crate::model::Viewer;
 
 /// Anyone may call it. Signs in with email and password; a wrong email and a wrong password get the same 401.
-/// After `LOGIN_FAILURE_LIMIT` failures for one email within the window it answers 429.
+/// After `LOGIN_FAILURE_LIMIT` failures for one email within the window, or the client's limit across all
+/// emails, it answers 429; when too many password checks are waiting, 503 with `Retry-After`.
 #[server(prefix = "/api", endpoint = "auth/login")]
 pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     crate::server::auth::sign_in(&email, &password).await

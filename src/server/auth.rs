@@ -1,11 +1,14 @@
 //! Sign-in, sign-out and the signed-in principal. Passwords are Argon2id hashes; sessions live in Postgres
 //! (`server::sessions`) and point at the user, so every request reads the user's current role and grants.
 
+use std::net::SocketAddr;
+
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use axum::http::HeaderValue;
-use axum::http::header::SET_COOKIE;
+use axum::extract::ConnectInfo;
+use axum::http::header::{RETRY_AFTER, SET_COOKIE};
 use axum::http::request::Parts;
+use axum::http::{HeaderName, HeaderValue};
 use futures::FutureExt;
 use futures::future::{BoxFuture, Shared};
 use leptos::prelude::use_context;
@@ -15,8 +18,11 @@ use sqlx::PgPool;
 
 use crate::error::AppError;
 use crate::server::authz::Principal;
+use crate::server::client_address::client_key;
+use crate::server::config::SignInSettings;
 use crate::server::db;
 use crate::server::db::sessions::SessionPrincipal;
+use crate::server::db::sign_in::AttemptLimits;
 use crate::server::sessions::{self, BrowserKey, SessionKey};
 use crate::server::state::{app_state, db_failure};
 
@@ -28,6 +34,26 @@ use crate::server::state::{app_state, db_failure};
 /// leaves the failures before it counted.
 pub const LOGIN_FAILURE_LIMIT: i64 = 10;
 pub const LOGIN_WINDOW_MINUTES: i64 = 15;
+
+/// What a sign-in answered 503 (the password-check queue is full) tells the browser to wait, in seconds.
+const BUSY_RETRY_AFTER_SECONDS: &str = "1";
+
+/// The sign-in's protection beyond the per-email limit: the per-client limit and the trusted proxies
+/// (`settings`), and the bounded password-check queue.
+pub struct SignInGuard {
+    pub settings: SignInSettings,
+    /// One permit per password check waiting or running; a sign-in that finds none left is answered 503.
+    password_checks: tokio::sync::Semaphore,
+}
+
+impl SignInGuard {
+    pub fn new(settings: SignInSettings) -> SignInGuard {
+        SignInGuard {
+            password_checks: tokio::sync::Semaphore::new(settings.password_check_queue.get()),
+            settings,
+        }
+    }
+}
 
 /// A stored password hash; never serialized, never shown.
 pub struct PasswordDigest(String);
@@ -111,9 +137,11 @@ async fn verify_password_off_thread(password: &str, stored_hash: &str) -> bool {
 
 /// Checks email and password and starts a new session (ending the one the browser presented, if any).
 /// A wrong email and a wrong password get the same answer, after the same amount of hashing work. The attempt
-/// is reserved against the limit before the password is checked.
+/// is reserved against the per-email and per-client limits before the password is checked (429 when either is
+/// reached), and the check waits in a bounded queue (503 with `Retry-After` when it is full).
 pub async fn sign_in(email: &str, password: &str) -> Result<(), AppError> {
     let state = app_state()?;
+    let client = presented_client(&state.sign_in.settings)?;
     let email_key = email.trim().to_lowercase();
     if email_key.is_empty() || password.is_empty() {
         return Err(AppError::invalid("Enter your email and password."));
@@ -134,16 +162,26 @@ pub async fn sign_in(email: &str, password: &str) -> Result<(), AppError> {
         }
         _ => None,
     };
-    let attempt = db::sign_in::reserve_attempt(
-        &state.pool,
-        &email_key,
-        browser.as_ref(),
-        LOGIN_WINDOW_MINUTES,
-        LOGIN_FAILURE_LIMIT,
-    )
-    .await
-    .map_err(db_failure)?
-    .ok_or(AppError::TooManyRequests)?;
+    let limits = AttemptLimits {
+        window_minutes: LOGIN_WINDOW_MINUTES,
+        per_email: LOGIN_FAILURE_LIMIT,
+        per_client: state.sign_in.settings.client_limit,
+    };
+    let attempt =
+        db::sign_in::reserve_attempt(&state.pool, &email_key, browser.as_ref(), &client, &limits)
+            .await
+            .map_err(db_failure)?
+            .ok_or(AppError::TooManyRequests)?;
+    let Ok(_queued) = state.sign_in.password_checks.try_acquire() else {
+        db::sign_in::forget_attempt(&state.pool, attempt)
+            .await
+            .map_err(db_failure)?;
+        add_header(
+            RETRY_AFTER,
+            HeaderValue::from_static(BUSY_RETRY_AFTER_SECONDS),
+        )?;
+        return Err(AppError::Busy);
+    };
     let stored_hash = candidate
         .as_ref()
         .map_or(UNKNOWN_USER_HASH, |login| login.password_hash.as_str());
@@ -162,7 +200,10 @@ pub async fn sign_in(email: &str, password: &str) -> Result<(), AppError> {
         db::sign_in::add_known_browser(&state.pool, &BrowserKey::of_token(&token), login.id)
             .await
             .map_err(db_failure)?;
-        set_cookie(sessions::browser_cookie(&token, state.secure_cookies))?;
+        add_header(
+            SET_COOKIE,
+            sessions::browser_cookie(&token, state.secure_cookies),
+        )?;
     }
     let token = sessions::new_token();
     db::sessions::start(
@@ -173,7 +214,7 @@ pub async fn sign_in(email: &str, password: &str) -> Result<(), AppError> {
     )
     .await
     .map_err(db_failure)?;
-    set_cookie(sessions::cookie(&token, state.secure_cookies))
+    add_header(SET_COOKIE, sessions::cookie(&token, state.secure_cookies))
 }
 
 /// Ends the session on the server (the old cookie stops working at once) and clears the cookie.
@@ -184,16 +225,30 @@ pub async fn sign_out() -> Result<(), AppError> {
             .await
             .map_err(db_failure)?;
     }
-    set_cookie(sessions::removal_cookie(state.secure_cookies))
+    add_header(SET_COOKIE, sessions::removal_cookie(state.secure_cookies))
 }
 
-fn set_cookie(cookie: HeaderValue) -> Result<(), AppError> {
+fn add_header(name: HeaderName, value: HeaderValue) -> Result<(), AppError> {
     let response = use_context::<ResponseOptions>().ok_or_else(|| {
         tracing::error!("ResponseOptions missing from the request context");
         AppError::Internal
     })?;
-    response.append_header(SET_COOKIE, cookie);
+    response.append_header(name, value);
     Ok(())
+}
+
+/// The per-client limit's key for the request being served (see `client_address`). The connection's address
+/// is there when the router is served with `into_make_service_with_connect_info`; without it no sign-in is
+/// allowed, since every client would count as one.
+fn presented_client(settings: &SignInSettings) -> Result<String, AppError> {
+    let key = use_context::<Parts>().and_then(|parts| {
+        let ConnectInfo(peer) = *parts.extensions.get::<ConnectInfo<SocketAddr>>()?;
+        Some(client_key(peer.ip(), &parts.headers, settings))
+    });
+    key.ok_or_else(|| {
+        tracing::error!("the client's address is missing: serve the router with connect info");
+        AppError::Internal
+    })
 }
 
 /// The known-browser key the request's cookies present, if well-formed (whose browser it is, is checked apart).

@@ -8,6 +8,8 @@ use sqlx::PgPool;
 use tokio::sync::Notify;
 
 use crate::error::AppError;
+use crate::server::auth::SignInGuard;
+use crate::server::config::SignInSettings;
 use crate::server::http::asset_version;
 use crate::server::storage::Storage;
 
@@ -22,11 +24,14 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// The release's wasm, JS and CSS, as a short digest (see `http::asset_version`).
     pub asset_version: Option<Arc<str>>,
+    /// The per-client sign-in limit's settings and the password-check queue.
+    pub sign_in: Arc<SignInGuard>,
 }
 
 impl AppState {
     /// The shared state; `secure_cookies` marks the session cookie Secure (set it when served over https). The
-    /// asset version is read from the site folder once, here.
+    /// asset version is read from the site folder once, here. The sign-in settings are the defaults until
+    /// `with_sign_in`.
     pub fn new(
         leptos_options: LeptosOptions,
         pool: PgPool,
@@ -44,6 +49,15 @@ impl AppState {
             outbox_wakeup: Arc::new(Notify::new()),
             secure_cookies,
             asset_version: asset_version.map(Arc::from),
+            sign_in: Arc::new(SignInGuard::new(SignInSettings::default())),
+        }
+    }
+
+    /// The state with these sign-in settings (and a new password-check queue of their size).
+    pub fn with_sign_in(self, settings: SignInSettings) -> AppState {
+        AppState {
+            sign_in: Arc::new(SignInGuard::new(settings)),
+            ..self
         }
     }
 }

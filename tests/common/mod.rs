@@ -9,6 +9,7 @@
 use std::net::SocketAddr;
 
 use customer_data_console::api::customers::ERASE_CONFIRMATION;
+use customer_data_console::server::config::SignInSettings;
 use customer_data_console::server::state::AppState;
 use customer_data_console::server::storage::Storage;
 use customer_data_console::server::{demo, http};
@@ -65,6 +66,19 @@ impl Console {
     }
 
     pub async fn start_with(pool: PgPool, secure_cookies: bool) -> Console {
+        Self::start_configured(pool, secure_cookies, SignInSettings::default()).await
+    }
+
+    /// Like `start`, with these sign-in settings (per-client limit, password-check queue, trusted proxies).
+    pub async fn start_with_sign_in(pool: PgPool, sign_in: SignInSettings) -> Console {
+        Self::start_configured(pool, false, sign_in).await
+    }
+
+    async fn start_configured(
+        pool: PgPool,
+        secure_cookies: bool,
+        sign_in: SignInSettings,
+    ) -> Console {
         let objects = tempfile::tempdir().expect("temp dir");
         let storage = Storage::local(objects.path()).expect("object store");
         demo::seed(&pool, &storage).await.expect("demo data");
@@ -74,8 +88,9 @@ impl Console {
         let addr: SocketAddr = listener.local_addr().expect("addr");
         let site = site_folder();
         let options = http::leptos_options(site.path().to_str().expect("utf-8 path"), addr);
-        let state = AppState::new(options, pool.clone(), storage, secure_cookies);
-        let app = http::router(state.clone());
+        let state =
+            AppState::new(options, pool.clone(), storage, secure_cookies).with_sign_in(sign_in);
+        let app = http::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         tokio::spawn(async move {
             axum::serve(listener, app).await.expect("serve");
         });

@@ -1,6 +1,6 @@
 //! Sign-in records: the login look-up by email, sign-in attempts (the rate limit reserves and counts them per
-//! email and browser), the browsers each user signed in with, and forgetting what the limit and the cookies no
-//! longer need.
+//! email and browser, and per client), the browsers each user signed in with, and forgetting what the limit
+//! and the cookies no longer need.
 
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -26,16 +26,25 @@ pub async fn find_login(pool: &PgPool, email: &str) -> sqlx::Result<Option<Login
 /// A sign-in attempt reserved against the limit before its password check (a pending row of `login_failures`).
 pub struct ReservedAttempt(i64);
 
-/// Reserves an attempt for `email_key` from known browser `browser` of that user (`None`: from any other
-/// browser), unless `limit` attempts (failed or still being checked) were made in the last `window_minutes`.
-/// The advisory lock on the key makes simultaneous sign-ins for one email count one after another, so no more
-/// than `limit` can pass. `None` when the limit is reached.
+/// How many attempts (failed, or still being checked) the window allows.
+pub struct AttemptLimits {
+    pub window_minutes: i64,
+    /// Per email and browser: apart for each known browser of the user, once for all other browsers.
+    pub per_email: i64,
+    /// Per client across all emails; an attempt from a known browser of the user is not held to it.
+    pub per_client: i64,
+}
+
+/// Reserves an attempt for `email_key` by client `client_key` from known browser `browser` of that user
+/// (`None`: from any other browser), unless the window's attempts reached one of the `limits`. Advisory locks
+/// on the email's and the client's keys (taken in that order) make simultaneous sign-ins for one email or from
+/// one client count one after another, so none can pass a limit. `None` when a limit is reached.
 pub async fn reserve_attempt(
     pool: &PgPool,
     email_key: &str,
     browser: Option<&BrowserKey>,
-    window_minutes: i64,
-    limit: i64,
+    client_key: &str,
+    limits: &AttemptLimits,
 ) -> sqlx::Result<Option<ReservedAttempt>> {
     let mut tx = pool.begin().await?;
     sqlx::query!(
@@ -44,19 +53,30 @@ pub async fn reserve_attempt(
     )
     .execute(&mut *tx)
     .await?;
+    sqlx::query!(
+        "select pg_advisory_xact_lock(hashtextextended('sign-in client ' || $1, 0))",
+        client_key
+    )
+    .execute(&mut *tx)
+    .await?;
     let sql = format!(
-        "insert into login_failures (email_key, browser_hash, pending)
-         select $1, $2, true
+        "insert into login_failures (email_key, browser_hash, client_key, pending)
+         select $1, $2, $3, true
          where (select count(*) from login_failures
-                where email_key = $1 and {} and failed_at > now() - make_interval(mins => $3::int)) < $4
+                where email_key = $1 and {} and failed_at > now() - make_interval(mins => $4::int)) < $5
+           and ($2::bytea is not null
+                or (select count(*) from login_failures
+                    where client_key = $3 and failed_at > now() - make_interval(mins => $4::int)) < $6)
          returning id",
         browser_condition(browser)
     );
     let reserved = sqlx::query_scalar(&sql)
         .bind(email_key)
         .bind(browser.map(BrowserKey::as_bytes))
-        .bind(window_minutes)
-        .bind(limit)
+        .bind(client_key)
+        .bind(limits.window_minutes)
+        .bind(limits.per_email)
+        .bind(limits.per_client)
         .fetch_optional(&mut *tx)
         .await?;
     tx.commit().await?;
@@ -74,7 +94,7 @@ pub async fn record_failure(pool: &PgPool, attempt: ReservedAttempt) -> sqlx::Re
     Ok(())
 }
 
-/// The reserved attempt signed in: it no longer counts (failures before it still do).
+/// The reserved attempt signed in, or was never checked: it no longer counts (failures before it still do).
 pub async fn forget_attempt(pool: &PgPool, attempt: ReservedAttempt) -> sqlx::Result<()> {
     sqlx::query!("delete from login_failures where id = $1", attempt.0)
         .execute(pool)

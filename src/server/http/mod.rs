@@ -99,7 +99,8 @@ fn worth_compressing() -> impl Predicate {
 pub async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
     let storage = Storage::local(&config.object_store_dir)?;
     let options = leptos_options(&config.site_root, config.listen);
-    let state = AppState::new(options, pool.clone(), storage, config.secure_cookies);
+    let state = AppState::new(options, pool.clone(), storage, config.secure_cookies)
+        .with_sign_in(config.sign_in);
     let app = router(state.clone());
     if config.outbox_worker {
         tokio::spawn(erasure::run_outbox_worker(state));
