@@ -265,3 +265,33 @@ async fn a_full_password_check_queue_answers_503_with_retry_after(pool: PgPool) 
         StatusCode::OK
     );
 }
+
+/// Every spelling that finds a user counts under one key: failures spelled with `İ` (U+0130, which Rust and
+/// Postgres lower-case differently), `i` and `I` lock all three.
+#[sqlx::test]
+async fn failures_spelled_with_any_i_count_together(pool: PgPool) {
+    let console = Console::start(pool).await;
+    let spellings = [
+        ALEX.replace('i', "İ"),
+        ALEX.to_owned(),
+        ALEX.replace('i', "I"),
+    ];
+    assert_eq!(
+        sign_in_status(&console.anonymous(), &spellings[0], PASSWORD).await,
+        StatusCode::OK,
+        "the dotted capital finds Alex"
+    );
+    for spelling in spellings.iter().cycle().take(LOGIN_FAILURE_LIMIT as usize) {
+        assert_eq!(
+            sign_in_status(&console.anonymous(), spelling, "guess").await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    for spelling in &spellings {
+        assert_eq!(
+            sign_in_status(&console.anonymous(), spelling, PASSWORD).await,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{spelling}"
+        );
+    }
+}

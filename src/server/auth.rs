@@ -142,14 +142,14 @@ async fn verify_password_off_thread(password: &str, stored_hash: &str) -> bool {
 pub async fn sign_in(email: &str, password: &str) -> Result<(), AppError> {
     let state = app_state()?;
     let client = presented_client(&state.sign_in.settings)?;
-    let email_key = email.trim().to_lowercase();
-    if email_key.is_empty() || password.is_empty() {
+    let email = email.trim();
+    if email.is_empty() || password.is_empty() {
         return Err(AppError::invalid("Enter your email and password."));
     }
-    if email_key.len() > 320 || password.len() > 1024 || email_key.chars().any(char::is_control) {
+    if email.len() > 320 || password.len() > 1024 || email.chars().any(char::is_control) {
         return Err(AppError::BadCredentials);
     }
-    let candidate = db::sign_in::find_login(&state.pool, email.trim())
+    let candidate = db::sign_in::find_login(&state.pool, email)
         .await
         .map_err(db_failure)?;
     let browser = match (&candidate, presented_browser()) {
@@ -168,7 +168,7 @@ pub async fn sign_in(email: &str, password: &str) -> Result<(), AppError> {
         per_client: state.sign_in.settings.client_limit,
     };
     let attempt =
-        db::sign_in::reserve_attempt(&state.pool, &email_key, browser.as_ref(), &client, &limits)
+        db::sign_in::reserve_attempt(&state.pool, email, browser.as_ref(), &client, &limits)
             .await
             .map_err(db_failure)?
             .ok_or(AppError::TooManyRequests)?;

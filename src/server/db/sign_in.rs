@@ -35,21 +35,23 @@ pub struct AttemptLimits {
     pub per_client: i64,
 }
 
-/// Reserves an attempt for `email_key` by client `client_key` from known browser `browser` of that user
-/// (`None`: from any other browser), unless the window's attempts reached one of the `limits`. Advisory locks
-/// on the email's and the client's keys (taken in that order) make simultaneous sign-ins for one email or from
-/// one client count one after another, so none can pass a limit. `None` when a limit is reached.
+/// Reserves an attempt for `email` by client `client_key` from known browser `browser` of that user (`None`:
+/// from any other browser), unless the window's attempts reached one of the `limits`. The email's key is
+/// `lower(email)` as Postgres computes it, the way `find_login` matches, so every spelling that finds one user
+/// counts under one key (Rust's `to_lowercase` differs from it, for `İ` for one). Advisory locks on the
+/// email's and the client's keys (taken in that order) make simultaneous sign-ins for one email or from one
+/// client count one after another, so none can pass a limit. `None` when a limit is reached.
 pub async fn reserve_attempt(
     pool: &PgPool,
-    email_key: &str,
+    email: &str,
     browser: Option<&BrowserKey>,
     client_key: &str,
     limits: &AttemptLimits,
 ) -> sqlx::Result<Option<ReservedAttempt>> {
     let mut tx = pool.begin().await?;
     sqlx::query!(
-        "select pg_advisory_xact_lock(hashtextextended('sign-in email ' || $1, 0))",
-        email_key
+        "select pg_advisory_xact_lock(hashtextextended('sign-in email ' || lower($1), 0))",
+        email
     )
     .execute(&mut *tx)
     .await?;
@@ -61,9 +63,9 @@ pub async fn reserve_attempt(
     .await?;
     let sql = format!(
         "insert into login_failures (email_key, browser_hash, client_key, pending)
-         select $1, $2, $3, true
+         select lower($1), $2, $3, true
          where (select count(*) from login_failures
-                where email_key = $1 and {} and failed_at > now() - make_interval(mins => $4::int)) < $5
+                where email_key = lower($1) and {} and failed_at > now() - make_interval(mins => $4::int)) < $5
            and ($2::bytea is not null
                 or (select count(*) from login_failures
                     where client_key = $3 and failed_at > now() - make_interval(mins => $4::int)) < $6)
@@ -71,7 +73,7 @@ pub async fn reserve_attempt(
         browser_condition(browser)
     );
     let reserved = sqlx::query_scalar(&sql)
-        .bind(email_key)
+        .bind(email)
         .bind(browser.map(BrowserKey::as_bytes))
         .bind(client_key)
         .bind(limits.window_minutes)
