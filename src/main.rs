@@ -2,14 +2,17 @@
 //! or creates a user. Configuration comes from flags, the environment and an optional `.env`; a missing or bad
 //! setting ends the program with one line on stderr.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use customer_data_console::model::Role;
 use customer_data_console::salesforce::SalesforceId;
 use customer_data_console::server::config::Config;
+use customer_data_console::server::password_policy::check_new_password;
 use customer_data_console::server::storage::Storage;
 use customer_data_console::server::{auth, db, demo, http, synthetic};
+use sqlx::PgPool;
 
 #[derive(Parser)]
 #[command(
@@ -41,24 +44,32 @@ enum Command {
         #[arg(long, default_value_t = 10_000_000)]
         messages: u64,
     },
-    /// Create a user, and the account when it does not exist yet.
-    CreateUser {
-        #[arg(long)]
-        account: String,
-        #[arg(long)]
-        name: String,
-        #[arg(long)]
-        email: String,
-        #[arg(long, value_enum, default_value = "admin")]
-        role: RoleArg,
-        /// The user's Salesforce User id (15 or 18 characters).
-        #[arg(long)]
-        salesforce_id: Option<String>,
-        /// The password; read from NEW_USER_PASSWORD so it stays out of the shell history.
-        #[arg(long, env = "NEW_USER_PASSWORD", hide_env_values = true)]
-        password: String,
-    },
+    /// Create a user. The password comes from NEW_USER_PASSWORD or is typed at a prompt, never from a flag.
+    CreateUser(NewUser),
 }
+
+#[derive(clap::Args)]
+struct NewUser {
+    /// The name of the user's account.
+    #[arg(long)]
+    account: String,
+    /// Create the account when none has this name (without it an unknown name is refused, so that a typo does
+    /// not make a new tenant).
+    #[arg(long)]
+    create_account: bool,
+    #[arg(long)]
+    name: String,
+    #[arg(long)]
+    email: String,
+    #[arg(long, value_enum, default_value = "admin")]
+    role: RoleArg,
+    /// The user's Salesforce User id (15 or 18 characters).
+    #[arg(long)]
+    salesforce_id: Option<String>,
+}
+
+/// Where `create-user` reads the password from when no terminal is there to type it in.
+const PASSWORD_VARIABLE: &str = "NEW_USER_PASSWORD";
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum RoleArg {
@@ -153,46 +164,89 @@ async fn run(cli: Cli) -> Result<(), String> {
             );
             Ok(())
         }
-        Command::CreateUser {
-            account,
-            name,
-            email,
-            role,
-            salesforce_id,
-            password,
-        } => {
-            let salesforce_id = salesforce_id
-                .map(|id| SalesforceId::parse(&id).map_err(|e| format!("--salesforce-id: {e}")))
-                .transpose()?;
-            if password.chars().count() < 12 {
-                return Err("the password needs at least 12 characters".into());
-            }
-            let role = match role {
-                RoleArg::Admin => Role::Admin,
-                RoleArg::Agent => Role::Agent,
-            };
-            let account_id = db::accounts::find_or_create(&pool, &account)
+        Command::CreateUser(new_user) => create_user(&pool, new_user).await,
+    }
+}
+
+/// Creates the user after checking the password (see `password_policy`) and that the account exists (or,
+/// with `--create-account`, creating it).
+async fn create_user(pool: &PgPool, new_user: NewUser) -> Result<(), String> {
+    let salesforce_id = new_user
+        .salesforce_id
+        .as_deref()
+        .map(|id| SalesforceId::parse(id).map_err(|e| format!("--salesforce-id: {e}")))
+        .transpose()?;
+    let password = new_user_password()?;
+    check_new_password(
+        &password,
+        &[&new_user.account, &new_user.name, &new_user.email],
+    )?;
+    let role = match new_user.role {
+        RoleArg::Admin => Role::Admin,
+        RoleArg::Agent => Role::Agent,
+    };
+    let account = &new_user.account;
+    let existing = db::accounts::find_by_name(pool, account)
+        .await
+        .map_err(|e| e.to_string())?;
+    let account_id = match existing {
+        Some(id) => id,
+        None if new_user.create_account => {
+            let id = db::accounts::create(pool, account)
                 .await
                 .map_err(|e| e.to_string())?;
-            let hash = auth::hash_password(&password).map_err(|e| e.to_string())?;
-            let created = db::users::create(
-                &pool,
-                account_id,
-                &name,
-                &email,
-                role,
-                salesforce_id.as_ref(),
-                hash.as_str(),
-            )
-            .await
-            .map_err(|e| format!("cannot create the user: {e}"))?;
-            match created {
-                Some(id) => {
-                    println!("created {} {email} ({id}) in {account}", role.label());
-                    Ok(())
-                }
-                None => Err(format!("a user with the email {email} already exists")),
-            }
+            println!("created the account {account}");
+            id
         }
+        None => {
+            return Err(format!(
+                "no account is named {account}: check the name, or add --create-account to create it"
+            ));
+        }
+    };
+    let hash = auth::hash_password(&password).map_err(|e| e.to_string())?;
+    let email = &new_user.email;
+    let created = db::users::create(
+        pool,
+        account_id,
+        &new_user.name,
+        email,
+        role,
+        salesforce_id.as_ref(),
+        hash.as_str(),
+    )
+    .await
+    .map_err(|e| format!("cannot create the user: {e}"))?;
+    match created {
+        Some(id) => {
+            println!("created {} {email} ({id}) in {account}", role.label());
+            Ok(())
+        }
+        None => Err(format!("a user with the email {email} already exists")),
     }
+}
+
+/// The new user's password: `PASSWORD_VARIABLE`, or typed twice at a prompt that does not echo it. Never a
+/// flag, which the shell history and the process list would keep.
+fn new_user_password() -> Result<String, String> {
+    match std::env::var(PASSWORD_VARIABLE) {
+        Ok(password) => return Ok(password),
+        Err(std::env::VarError::NotUnicode(_)) => {
+            return Err(format!("{PASSWORD_VARIABLE} is not valid UTF-8"));
+        }
+        Err(std::env::VarError::NotPresent) => {}
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(format!(
+            "no password: set {PASSWORD_VARIABLE}, or run create-user in a terminal to type it"
+        ));
+    }
+    let typed = |prompt: &str| {
+        rpassword::prompt_password(prompt).map_err(|e| format!("cannot read the password: {e}"))
+    };
+    let password = typed("Password for the new user: ")?;
+    if typed("The same password again: ")? != password {
+        return Err("the two passwords differ".into());
+    }
+    Ok(password)
 }

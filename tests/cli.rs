@@ -1,4 +1,6 @@
-//! The binary's command line: bad configuration ends with one clear line, `migrate` and `create-user` work.
+//! The binary's command line: bad configuration ends with one clear line, `migrate` and `create-user` work, and
+//! `create-user` takes the password from the environment only (no flag; the prompt needs a terminal), refuses
+//! weak ones, and an unknown account unless told to create it.
 
 mod common;
 
@@ -72,6 +74,7 @@ async fn migrate_then_create_a_first_admin(pool: PgPool) {
         "Peter@Initech.example",
         "--salesforce-id",
         "0055e000001AbCd",
+        "--create-account",
     ];
     let short = run(&args, Some(&url), Some("short"));
     assert!(one_line_error(&short).contains("12 characters"));
@@ -97,4 +100,122 @@ async fn migrate_then_create_a_first_admin(pool: PgPool) {
     assert!(verify_password("a-long-enough-password", &hash));
     let again = run(&args, Some(&url), Some("a-long-enough-password"));
     assert!(one_line_error(&again).contains("already exists"));
+}
+
+/// Runs `migrate` on the test database; its URL.
+fn migrated(pool: &PgPool) -> String {
+    let url = database_url_of(pool);
+    let migrated = run(&["migrate"], Some(&url), None);
+    assert!(
+        migrated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&migrated.stderr)
+    );
+    url
+}
+
+async fn count(pool: &PgPool, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
+}
+
+const GOOD_PASSWORD: &str = "orbit-lantern-mosaic-42";
+
+/// Creating Peter Gibbons of Initech, and Initech with him.
+const CREATE_PETER: [&str; 8] = [
+    "create-user",
+    "--account",
+    "Initech",
+    "--create-account",
+    "--name",
+    "Peter Gibbons",
+    "--email",
+    "peter@initech.example",
+];
+
+#[sqlx::test(migrations = false)]
+async fn create_user_takes_no_password_flag_and_needs_one_from_the_environment_or_a_terminal(
+    pool: PgPool,
+) {
+    let url = migrated(&pool);
+    let flagged = [&CREATE_PETER[..], &["--password", GOOD_PASSWORD]].concat();
+    assert!(one_line_error(&run(&flagged, Some(&url), Some(GOOD_PASSWORD))).contains("--password"));
+    let no_terminal = run(&CREATE_PETER, Some(&url), None);
+    assert!(one_line_error(&no_terminal).contains("NEW_USER_PASSWORD"));
+    assert_eq!(count(&pool, "select count(*) from accounts").await, 0);
+}
+
+#[sqlx::test(migrations = false)]
+async fn create_user_refuses_common_personal_patterned_and_overlong_passwords(pool: PgPool) {
+    let url = migrated(&pool);
+    let overlong = "Vq7#mZ2!pL9x".repeat(86);
+    for (password, why) in [
+        ("password1234", "well-known"),
+        ("P@ssw0rd2024!", "well-known"),
+        ("Dragon2024!!", "well-known"),
+        ("initech-2024-rocks", "account name"),
+        ("Gibbons!9876x", "account name"),
+        ("aaaaaaaaaaaaaaaa", "different characters"),
+        ("abcdeabcdeabcde", "repeats"),
+        ("abcdefghijklmn", "in order"),
+        ("qwertyuiopasdf", "in order"),
+        (overlong.as_str(), "1024 bytes"),
+    ] {
+        let refused = one_line_error(&run(&CREATE_PETER, Some(&url), Some(password)));
+        assert!(refused.contains(why), "{password}: {refused}");
+    }
+    assert_eq!(
+        count(&pool, "select count(*) from accounts").await,
+        0,
+        "a refused password creates nothing"
+    );
+}
+
+#[sqlx::test(migrations = false)]
+async fn create_user_refuses_an_unknown_account_unless_told_to_create_it(pool: PgPool) {
+    let url = migrated(&pool);
+    let user = |email: &'static str| {
+        [
+            "create-user",
+            "--account",
+            "Initech",
+            "--name",
+            "Samir Nagheenanajar",
+            "--email",
+            email,
+        ]
+    };
+    let unknown = run(
+        &user("samir@initech.example"),
+        Some(&url),
+        Some(GOOD_PASSWORD),
+    );
+    assert!(one_line_error(&unknown).contains("--create-account"));
+    assert_eq!(count(&pool, "select count(*) from accounts").await, 0);
+
+    let creating = [&user("samir@initech.example")[..], &["--create-account"]].concat();
+    let created = run(&creating, Some(&url), Some(GOOD_PASSWORD));
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let second = run(
+        &user("michael@initech.example"),
+        Some(&url),
+        Some(GOOD_PASSWORD),
+    );
+    assert!(
+        second.status.success(),
+        "an existing account needs no flag: {}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    assert_eq!(count(&pool, "select count(*) from accounts").await, 1);
+    assert_eq!(
+        count(
+            &pool,
+            "select count(*) from users u join accounts a on a.id = u.account_id where a.name = 'Initech'"
+        )
+        .await,
+        2
+    );
 }

@@ -35,6 +35,9 @@ use crate::server::state::{app_state, db_failure};
 pub const LOGIN_FAILURE_LIMIT: i64 = 10;
 pub const LOGIN_WINDOW_MINUTES: i64 = 15;
 
+/// The longest password a sign-in checks (longer ones are refused unchecked), and so the longest a user gets.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
 /// What a sign-in answered 503 (the password-check queue is full) tells the browser to wait, in seconds.
 const BUSY_RETRY_AFTER_SECONDS: &str = "1";
 
@@ -146,7 +149,10 @@ pub async fn sign_in(email: &str, password: &str) -> Result<(), AppError> {
     if email.is_empty() || password.is_empty() {
         return Err(AppError::invalid("Enter your email and password."));
     }
-    if email.len() > 320 || password.len() > 1024 || email.chars().any(char::is_control) {
+    if email.len() > 320
+        || password.len() > MAX_PASSWORD_BYTES
+        || email.chars().any(char::is_control)
+    {
         return Err(AppError::BadCredentials);
     }
     let candidate = db::sign_in::find_login(&state.pool, email)

@@ -55,20 +55,19 @@ pub async fn set_customer_data(
     Ok(saved)
 }
 
-/// The id of the account with this name, created when missing.
-pub async fn find_or_create(pool: &PgPool, name: &str) -> sqlx::Result<Uuid> {
-    let existing = sqlx::query_scalar!(
+/// The id of the (oldest) account with this name, if there is one.
+pub async fn find_by_name(pool: &PgPool, name: &str) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar!(
         "select id from accounts where name = $1 order by created_at limit 1",
         name
     )
     .fetch_optional(pool)
-    .await?;
-    match existing {
-        Some(id) => Ok(id),
-        None => {
-            sqlx::query_scalar!("insert into accounts (name) values ($1) returning id", name)
-                .fetch_one(pool)
-                .await
-        }
-    }
+    .await
+}
+
+/// Creates an account with this name; returns its id.
+pub async fn create(pool: &PgPool, name: &str) -> sqlx::Result<Uuid> {
+    sqlx::query_scalar!("insert into accounts (name) values ($1) returning id", name)
+        .fetch_one(pool)
+        .await
 }
