@@ -1,6 +1,7 @@
-//! The HTTP stack: Leptos pages and server functions on axum, wrapped in the cross-site request guard
-//! (`guard`), the body limit, the headers of every answer (`headers`), the mapping of error answers to their
-//! HTTP status (`errors`) and the built files (`assets`); and `serve`, which runs it with the background jobs.
+//! The HTTP stack: Leptos pages and server functions on axum, wrapped in (outermost first) the headers of
+//! every answer (`headers`, so that the refusals of the layers inside it carry them too), compression, the
+//! cross-site request guard (`guard`), the body limit and the mapping of error answers to their HTTP status
+//! (`errors`); the built files (`assets`); and `serve`, which runs it with the background jobs.
 
 mod assets;
 mod errors;
@@ -37,6 +38,10 @@ pub fn router(state: AppState) -> Router {
     let context_state = state.clone();
     let shell_options = state.leptos_options.clone();
     let fallback_version = state.asset_version.clone();
+    let header_settings = headers::HeaderSettings {
+        asset_version: state.asset_version.clone(),
+        over_https: state.secure_cookies,
+    };
     Router::new()
         .leptos_routes_with_context(
             &state,
@@ -45,6 +50,7 @@ pub fn router(state: AppState) -> Router {
                 provide_context(context_state.clone());
                 provide_context(RequestPrincipal::default());
                 provide_context(shell_context(context_state.asset_version.clone()));
+                headers::provide_script_nonce();
             },
             move || shell(shell_options.clone()),
         )
@@ -52,17 +58,20 @@ pub fn router(state: AppState) -> Router {
             AppState,
             _,
         >(
-            move || provide_context(shell_context(fallback_version.clone())),
+            move || {
+                provide_context(shell_context(fallback_version.clone()));
+                headers::provide_script_nonce();
+            },
             shell,
         ))
         .layer(middleware::from_fn(errors::status_from_error_body))
-        .layer(middleware::from_fn_with_state(
-            state.asset_version.clone(),
-            headers::security_headers,
-        ))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(middleware::from_fn(guard::refuse_cross_site))
         .layer(CompressionLayer::new().compress_when(worth_compressing()))
+        .layer(middleware::from_fn_with_state(
+            header_settings,
+            headers::security_headers,
+        ))
         .with_state(state)
 }
 
