@@ -20,6 +20,7 @@ use axum::response::Html;
 use axum::routing::{get, post};
 use customer_data_console::model::CustomerMatches;
 use customer_data_console::pages::users::urlencode;
+use customer_data_console::server::config::WebSettings;
 use customer_data_console::server::db::customers::{self, CustomerQuery};
 use customer_data_console::server::sessions::{SESSION_COOKIE, SessionKey, presented_token};
 use customer_data_console::server::state::AppState;
@@ -82,13 +83,30 @@ fn ms(since: Instant) -> f64 {
     since.elapsed().as_secs_f64() * 1000.0
 }
 
-async fn serve(router: Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+async fn bind() -> tokio::net::TcpListener {
+    tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
-        .expect("bind");
+        .expect("bind")
+}
+
+/// Serves `router` on `listener` and returns its base URL.
+fn serve_on(listener: tokio::net::TcpListener, router: Router) -> String {
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move { axum::serve(listener, router).await.expect("serve") });
     format!("http://{addr}")
+}
+
+async fn serve(router: Router) -> String {
+    serve_on(bind().await, router)
+}
+
+/// The headers a browser sends with the console's own requests, which the cross-site guard asks of a request
+/// that carries the session cookie.
+fn browser_headers(base: &str) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert("origin", base.parse().expect("origin"));
+    headers.insert("sec-fetch-site", "same-origin".parse().expect("value"));
+    headers
 }
 
 fn escape(text: &str) -> String {
@@ -184,6 +202,7 @@ fn synthetic_account() -> Uuid {
 async fn signed_in_client(base: &str) -> (reqwest::Client, String) {
     let client = reqwest::Client::builder()
         .cookie_store(true)
+        .default_headers(browser_headers(base))
         .build()
         .expect("client");
     let response = client
@@ -236,7 +255,8 @@ impl MinimalHttp {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let body = format!("query={}", urlencode(query));
         let request = format!(
-            "POST {path} HTTP/1.1\r\nhost: {}\r\ncookie: {}\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: {}\r\n\r\n{body}",
+            "POST {path} HTTP/1.1\r\nhost: {}\r\norigin: http://{}\r\ncookie: {}\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: {}\r\n\r\n{body}",
+            self.host,
             self.host,
             self.cookie,
             body.len()
@@ -423,14 +443,15 @@ async fn main() {
 
     let objects = std::env::temp_dir().join("cdc-bench-objects");
     let storage = Storage::local(&objects).expect("store");
-    let placeholder: std::net::SocketAddr = "127.0.0.1:0".parse().expect("addr");
+    let console_listener = bind().await;
+    let console_addr = console_listener.local_addr().expect("addr");
     let state = AppState::new(
-        http::leptos_options(&site_root, placeholder),
+        http::leptos_options(&site_root, console_addr),
         pool.clone(),
         storage,
-        false,
+        WebSettings::defaults_for(console_addr),
     );
-    let console = serve(http::router(state)).await;
+    let console = serve_on(console_listener, http::router(state));
     let plain = serve(
         Router::new()
             .route("/customers/{id}", get(plain_customer_page))

@@ -43,8 +43,12 @@ async fn main() {
         let base = base.clone();
         let next_erasure = next_erasure.clone();
         tasks.push(tokio::spawn(async move {
+            let mut browser_headers = reqwest::header::HeaderMap::new();
+            browser_headers.insert("origin", base.parse().expect("LOAD_URL as an origin"));
+            browser_headers.insert("sec-fetch-site", "same-origin".parse().expect("value"));
             let client = reqwest::Client::builder()
                 .cookie_store(true)
+                .default_headers(browser_headers)
                 .build()
                 .expect("client");
             let login = client

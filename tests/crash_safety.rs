@@ -49,6 +49,7 @@ impl Server {
     async fn client(&self) -> reqwest::Client {
         let client = reqwest::Client::builder()
             .cookie_store(true)
+            .default_headers(browser_headers(&self.base))
             .build()
             .unwrap();
         let login = client

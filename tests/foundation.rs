@@ -189,7 +189,9 @@ async fn sign_in_token(console: &Console, client: &Client, email: &str) -> Strin
 async fn viewer_with_cookie(console: &Console, cookie: &str) -> serde_json::Value {
     let response = reqwest::Client::new()
         .post(console.url("/api/auth/viewer"))
+        .headers(browser_headers(&console.base))
         .header("cookie", format!("cdc_session={cookie}"))
+        .form(&[] as &[(&str, &str)])
         .send()
         .await
         .unwrap();
@@ -256,6 +258,7 @@ async fn an_expired_session_signs_nobody_in(pool: PgPool) {
     assert_eq!(viewer_with_cookie(&console, &token).await, json!(null));
     let response = reqwest::Client::new()
         .post(console.url("/api/customers/search"))
+        .headers(browser_headers(&console.base))
         .header("cookie", format!("cdc_session={token}"))
         .form(&[("query", JORDAN)])
         .send()

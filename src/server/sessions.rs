@@ -60,6 +60,11 @@ pub fn presented_token(headers: &HeaderMap) -> Option<&str> {
     presented_cookie_token(headers, SESSION_COOKIE)
 }
 
+/// Whether the request's cookies include a session cookie, well-formed or not.
+pub fn presents_session_cookie(headers: &HeaderMap) -> bool {
+    cookie_values(headers, SESSION_COOKIE).next().is_some()
+}
+
 /// The known-browser token the request's cookies present, if it has the shape of one.
 pub fn presented_browser_token(headers: &HeaderMap) -> Option<&str> {
     presented_cookie_token(headers, BROWSER_COOKIE)

@@ -8,6 +8,7 @@ use sqlx::PgPool;
 use tokio::sync::Notify;
 
 use crate::error::AppError;
+use crate::server::config::WebSettings;
 use crate::server::http::asset_version;
 use crate::server::storage::Storage;
 
@@ -20,18 +21,20 @@ pub struct AppState {
     pub outbox_wakeup: Arc<Notify>,
     /// Whether the session cookie is marked Secure (the console is served over https).
     pub secure_cookies: bool,
+    /// The origin browsers reach the console at; state-changing requests from any other are refused.
+    pub public_origin: Arc<str>,
     /// The release's wasm, JS and CSS, as a short digest (see `http::asset_version`).
     pub asset_version: Option<Arc<str>>,
 }
 
 impl AppState {
-    /// The shared state; `secure_cookies` marks the session cookie Secure (set it when served over https). The
-    /// asset version is read from the site folder once, here.
+    /// The shared state, with the configuration's web settings. The asset version is read from the site folder
+    /// once, here.
     pub fn new(
         leptos_options: LeptosOptions,
         pool: PgPool,
         storage: Storage,
-        secure_cookies: bool,
+        web: WebSettings,
     ) -> AppState {
         let watching = std::env::var("LEPTOS_WATCH").is_ok_and(|value| value == "true");
         let asset_version = (!watching)
@@ -42,7 +45,8 @@ impl AppState {
             pool,
             storage,
             outbox_wakeup: Arc::new(Notify::new()),
-            secure_cookies,
+            secure_cookies: web.secure_cookies,
+            public_origin: Arc::from(web.public_origin),
             asset_version: asset_version.map(Arc::from),
         }
     }

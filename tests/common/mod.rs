@@ -6,10 +6,12 @@
 
 use std::net::SocketAddr;
 
+use customer_data_console::server::config::WebSettings;
 use customer_data_console::server::state::AppState;
 use customer_data_console::server::storage::Storage;
 use customer_data_console::server::{demo, http};
 use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::Value;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -61,7 +63,16 @@ impl Console {
         Self::start_with(pool, false).await
     }
 
+    /// Like `start`, with the session cookie Secure (as over https) when `secure_cookies` is set.
     pub async fn start_with(pool: PgPool, secure_cookies: bool) -> Console {
+        Self::start_configured(pool, |web| web.secure_cookies = secure_cookies).await
+    }
+
+    /// Like `start`, with the web settings of a console on its address changed by `configure`.
+    pub async fn start_configured(
+        pool: PgPool,
+        configure: impl FnOnce(&mut WebSettings),
+    ) -> Console {
         let objects = tempfile::tempdir().expect("temp dir");
         let storage = Storage::local(objects.path()).expect("object store");
         demo::seed(&pool, &storage).await.expect("demo data");
@@ -71,7 +82,9 @@ impl Console {
         let addr: SocketAddr = listener.local_addr().expect("addr");
         let site = site_folder();
         let options = http::leptos_options(site.path().to_str().expect("utf-8 path"), addr);
-        let state = AppState::new(options, pool.clone(), storage, secure_cookies);
+        let mut web = WebSettings::defaults_for(addr);
+        configure(&mut web);
+        let state = AppState::new(options, pool.clone(), storage, web);
         let app = http::router(state.clone());
         tokio::spawn(async move {
             axum::serve(listener, app).await.expect("serve");
@@ -93,11 +106,13 @@ impl Console {
         format!("{}{path}", self.base)
     }
 
-    /// A browser-like client with no session.
+    /// A browser-like client with no session: it keeps cookies and sends the headers a browser sends with the
+    /// console's own requests.
     pub fn anonymous(&self) -> Client {
         Client {
             http: reqwest::Client::builder()
                 .cookie_store(true)
+                .default_headers(browser_headers(&self.base))
                 .build()
                 .expect("client"),
             base: self.base.clone(),
@@ -202,6 +217,16 @@ impl Console {
             .await
             .expect("count")
     }
+}
+
+/// The headers a browser sends with a request that a page of the console at `base` makes: its origin, and that
+/// the request comes from that same origin. The cross-site guard refuses a request with a session cookie
+/// and neither.
+pub fn browser_headers(base: &str) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert("origin", HeaderValue::from_str(base).expect("origin"));
+    headers.insert("sec-fetch-site", HeaderValue::from_static("same-origin"));
+    headers
 }
 
 /// Jordan Rivera's two Acme records: (Lead, Contact).

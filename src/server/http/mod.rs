@@ -66,7 +66,10 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(middleware::from_fn(errors::status_from_error_body))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .layer(middleware::from_fn(guard::refuse_cross_site))
+        .layer(middleware::from_fn_with_state(
+            state.public_origin.clone(),
+            guard::guard_requests,
+        ))
         .layer(CompressionLayer::new().compress_when(worth_compressing()))
         .layer(middleware::from_fn_with_state(
             header_settings,
@@ -108,7 +111,14 @@ fn worth_compressing() -> impl Predicate {
 pub async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
     let storage = Storage::local(&config.object_store_dir)?;
     let options = leptos_options(&config.site_root, config.listen);
-    let state = AppState::new(options, pool.clone(), storage, config.secure_cookies);
+    let web = config.web_settings();
+    if config.public_origin.is_none() && config.listen.ip().is_unspecified() {
+        tracing::warn!(
+            "PUBLIC_ORIGIN is not set: browsers' requests are accepted only from {}",
+            web.public_origin
+        );
+    }
+    let state = AppState::new(options, pool.clone(), storage, web);
     let app = router(state.clone());
     if config.outbox_worker {
         tokio::spawn(erasure::run_outbox_worker(state));
