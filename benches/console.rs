@@ -123,7 +123,7 @@ async fn plain_customer_page(
     headers: HeaderMap,
     Path(id): Path<Uuid>,
 ) -> Html<String> {
-    let key = SessionKey::of_token(presented_token(&headers).expect("session cookie"));
+    let key = SessionKey::of_token(presented_token(&headers, false).expect("session cookie"));
     let principal = db::sessions::principal(&pool, &key)
         .await
         .expect("session")
@@ -185,7 +185,7 @@ async fn plain_search(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Json<CustomerMatches> {
-    let key = SessionKey::of_token(presented_token(&headers).expect("session cookie"));
+    let key = SessionKey::of_token(presented_token(&headers, false).expect("session cookie"));
     let query = input::customer_query(&form["query"]).expect("query");
     let (principal, found) = customers::search_in_session(&pool, &key, &query)
         .await

@@ -67,6 +67,14 @@ pub struct UserProfile {
     pub created_at: OffsetDateTime,
 }
 
+/// What ending sessions did: how many live sessions ended, and whether the caller's own was among them (an
+/// Admin ending their own sessions), so that the page goes to the sign-in page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndedSessions {
+    pub ended: u64,
+    pub signed_out: bool,
+}
+
 /// The records a customer search found: at most a search's limit of them, and whether more match.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomerMatches {

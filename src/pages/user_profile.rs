@@ -1,12 +1,12 @@
 //! /users/{id}: a user's profile, Overview tab, with the Manage Customer Data toggle when the account setting
-//! is on and the user is an Admin.
+//! is on and the user is an Admin, and a way to end all of the user's sessions.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::users::{SetCustomerDataPermission, get_user_profile};
-use crate::components::hydration::use_hydrated;
+use crate::api::users::{EndUserSessions, SetCustomerDataPermission, get_user_profile};
+use crate::components::hydration::{load_page, use_hydrated};
 use crate::components::notice::{ErrorNotice, Notice, Tone};
 use crate::components::save_button::SaveButton;
 use crate::components::switch::Switch;
@@ -66,6 +66,50 @@ fn Profile(profile: UserProfile) -> impl IntoView {
             <h2 id="permissions">"Permissions"</h2>
             {permission}
         </section>
+        <section class="card" aria-labelledby="sessions">
+            <h2 id="sessions">"Sessions"</h2>
+            <p class="muted">"Signs this user out on every computer and browser at once."</p>
+            <SessionsEnder user_id=user.id.to_string() name=user.name.clone()/>
+        </section>
+    }
+}
+
+/// "End all sessions" for one user, and how many it ended; when the Admin ended their own, the sign-in page.
+#[island]
+fn SessionsEnder(user_id: String, name: String) -> impl IntoView {
+    let end = ServerAction::<EndUserSessions>::new();
+    let hydrated = use_hydrated();
+    let name = StoredValue::new(name);
+    Effect::new(move |_| {
+        if let Some(Ok(done)) = end.value().get()
+            && done.signed_out
+        {
+            load_page("/login");
+        }
+    });
+    view! {
+        <div class="form-actions">
+            <button type="button" class="button" disabled=move || !hydrated.get() || end.pending().get() on:click=move |_| {
+                end.dispatch(EndUserSessions { user_id: user_id.clone() });
+            }>
+                {move || if end.pending().get() { "Ending sessions…" } else { "End all sessions" }}
+            </button>
+        </div>
+        {move || match end.value().get() {
+            Some(Ok(done)) => Some(view! {
+                <Notice tone=Tone::Success>{sessions_ended(&name.get_value(), done.ended)}</Notice>
+            }.into_any()),
+            Some(Err(error)) => Some(view! { <ErrorNotice error/> }.into_any()),
+            None => None,
+        }}
+    }
+}
+
+fn sessions_ended(name: &str, ended: u64) -> String {
+    match ended {
+        0 => format!("{name} had no open session."),
+        1 => format!("Ended 1 session of {name}."),
+        n => format!("Ended {n} sessions of {name}."),
     }
 }
 

@@ -35,31 +35,45 @@ pub struct Config {
     /// Run the worker that deletes erased records' stored files in this process (off for a web-only instance).
     #[arg(long, env = "OUTBOX_WORKER", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub outbox_worker: bool,
-    /// Mark the session cookie Secure; set this when the console is served over https.
-    #[arg(long, env = "SECURE_COOKIES", default_value_t = false, global = true)]
-    pub secure_cookies: bool,
+    /// Mark the cookies Secure (and name the session cookie `__Host-cdc_session`), for a console served over
+    /// https, directly or behind a proxy that terminates TLS. Default: on, unless the console listens on a
+    /// loopback address.
+    #[arg(long, env = "SECURE_COOKIES", global = true)]
+    pub secure_cookies: Option<bool>,
+    /// How long a session lasts at most, in hours after sign-in, however often it is used (1 to 720).
+    #[arg(long, env = "SESSION_MAX_HOURS", default_value_t = DEFAULT_SESSION_MAX_HOURS,
+          value_parser = clap::value_parser!(u16).range(1..=720), global = true)]
+    pub session_max_hours: u16,
     /// The origin browsers reach the console at: scheme, host and port, as in `https://console.example.com`.
     /// State-changing requests from any other origin are refused. Default: `http://` and the listen address.
     #[arg(long, env = "PUBLIC_ORIGIN", value_parser = origin_of, global = true)]
     pub public_origin: Option<String>,
 }
 
+/// A session's longest life unless `SESSION_MAX_HOURS` says otherwise.
+pub const DEFAULT_SESSION_MAX_HOURS: u16 = 12;
+
 /// What the web side takes from the configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebSettings {
     /// The origin browsers reach the console at, as they write it in an `Origin` header.
     pub public_origin: String,
-    /// Whether the cookies are Secure and browsers are told to keep to https.
+    /// Whether the cookies are Secure (the session cookie `__Host-` named) and browsers are told to keep to
+    /// https.
     pub secure_cookies: bool,
+    /// How long a session lasts at most, in hours after sign-in.
+    pub session_max_hours: u16,
 }
 
 impl WebSettings {
     /// The settings of a console listening on `listen` that is given nothing else: reached at `http://` and
-    /// that address, cookies not Secure.
+    /// that address, cookies Secure unless the address is a loopback one (where browsers are on the same
+    /// machine and https is rarely set up), sessions of `DEFAULT_SESSION_MAX_HOURS`.
     pub fn defaults_for(listen: SocketAddr) -> WebSettings {
         WebSettings {
             public_origin: format!("http://{listen}"),
-            secure_cookies: false,
+            secure_cookies: !listen.ip().is_loopback(),
+            session_max_hours: DEFAULT_SESSION_MAX_HOURS,
         }
     }
 }
@@ -100,13 +114,16 @@ impl Config {
         let defaults = WebSettings::defaults_for(self.listen);
         WebSettings {
             public_origin: self.public_origin.clone().unwrap_or(defaults.public_origin),
-            secure_cookies: self.secure_cookies,
+            secure_cookies: self.secure_cookies.unwrap_or(defaults.secure_cookies),
+            session_max_hours: self.session_max_hours,
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use clap::Parser;
+
     use super::*;
 
     #[test]
@@ -136,12 +153,65 @@ mod tests {
         }
     }
 
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        config: Config,
+    }
+
+    fn web_settings(args: &[&str]) -> WebSettings {
+        let args = ["console"].iter().chain(args);
+        Cli::try_parse_from(args).unwrap().config.web_settings()
+    }
+
     #[test]
     fn a_console_is_reached_at_its_listen_address_unless_told_otherwise() {
-        let listen: SocketAddr = "127.0.0.1:3000".parse().unwrap();
-        assert_eq!(
-            WebSettings::defaults_for(listen).public_origin,
-            "http://127.0.0.1:3000"
+        let web = web_settings(&["--listen", "127.0.0.1:3000"]);
+        assert_eq!(web.public_origin, "http://127.0.0.1:3000");
+        let web = web_settings(&[
+            "--listen",
+            "0.0.0.0:3000",
+            "--public-origin",
+            "https://Console.Example.com/",
+        ]);
+        assert_eq!(web.public_origin, "https://console.example.com");
+        assert!(
+            Cli::try_parse_from(["console", "--public-origin", "console.example.com"]).is_err()
         );
+    }
+
+    #[test]
+    fn cookies_are_secure_unless_the_console_listens_on_loopback_or_is_told() {
+        for (listen, secure) in [
+            ("127.0.0.1:3000", false),
+            ("[::1]:3000", false),
+            ("0.0.0.0:3000", true),
+            ("10.0.0.5:8080", true),
+        ] {
+            assert_eq!(
+                web_settings(&["--listen", listen]).secure_cookies,
+                secure,
+                "{listen}"
+            );
+        }
+        let told = ["--listen", "0.0.0.0:3000", "--secure-cookies", "false"];
+        assert!(!web_settings(&told).secure_cookies);
+        let told = ["--listen", "127.0.0.1:3000", "--secure-cookies", "true"];
+        assert!(web_settings(&told).secure_cookies);
+    }
+
+    #[test]
+    fn sessions_last_twelve_hours_at_most_unless_configured() {
+        assert_eq!(web_settings(&[]).session_max_hours, 12);
+        assert_eq!(
+            web_settings(&["--session-max-hours", "4"]).session_max_hours,
+            4
+        );
+        for refused in ["0", "721", "-1", "twelve"] {
+            assert!(
+                Cli::try_parse_from(["console", "--session-max-hours", refused]).is_err(),
+                "{refused}"
+            );
+        }
     }
 }

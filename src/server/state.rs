@@ -19,10 +19,12 @@ pub struct AppState {
     pub storage: Storage,
     /// Woken after an erasure commits so the outbox worker deletes its files at once.
     pub outbox_wakeup: Arc<Notify>,
-    /// Whether the session cookie is marked Secure (the console is served over https).
+    /// Whether the cookies are Secure and the session cookie `__Host-` named (served over https).
     pub secure_cookies: bool,
     /// The origin browsers reach the console at; state-changing requests from any other are refused.
     pub public_origin: Arc<str>,
+    /// How long a session lasts at most, in hours after sign-in.
+    pub session_max_hours: u16,
     /// The release's wasm, JS and CSS, as a short digest (see `http::asset_version`).
     pub asset_version: Option<Arc<str>>,
 }
@@ -47,6 +49,7 @@ impl AppState {
             outbox_wakeup: Arc::new(Notify::new()),
             secure_cookies: web.secure_cookies,
             public_origin: Arc::from(web.public_origin),
+            session_max_hours: web.session_max_hours,
             asset_version: asset_version.map(Arc::from),
         }
     }
