@@ -89,10 +89,15 @@ async fn bind() -> tokio::net::TcpListener {
         .expect("bind")
 }
 
-/// Serves `router` on `listener` and returns its base URL.
+/// Serves `router` on `listener` as the console is served in production, and returns its base URL.
 fn serve_on(listener: tokio::net::TcpListener, router: Router) -> String {
     let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, router).await.expect("serve") });
+    tokio::spawn(http::serve_connections(
+        listener,
+        router,
+        http::ConnectionLimits::default(),
+        std::future::pending(),
+    ));
     format!("http://{addr}")
 }
 

@@ -2,6 +2,9 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::server::http::ConnectionLimits;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Config {
@@ -44,6 +47,14 @@ pub struct Config {
     #[arg(long, env = "SESSION_MAX_HOURS", default_value_t = DEFAULT_SESSION_MAX_HOURS,
           value_parser = clap::value_parser!(u16).range(1..=720), global = true)]
     pub session_max_hours: u16,
+    /// Seconds a client has to send a request's headers before its connection is closed (1 to 300).
+    #[arg(long, env = "HEADER_READ_TIMEOUT_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=300), global = true)]
+    pub header_read_timeout_secs: u64,
+    /// Connections served at once; further ones wait until one closes (at least 1).
+    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 512,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000), global = true)]
+    pub max_connections: u64,
     /// The origin browsers reach the console at: scheme, host and port, as in `https://console.example.com`.
     /// State-changing requests from any other origin are refused. Default: `http://` and the listen address.
     #[arg(long, env = "PUBLIC_ORIGIN", value_parser = origin_of, global = true)]
@@ -106,6 +117,14 @@ impl Config {
             .as_deref()
             .filter(|url| !url.trim().is_empty())
             .ok_or_else(|| "DATABASE_URL is not set: give it in the environment, in .env or with --database-url".into())
+    }
+
+    /// The limits on connections this configuration gives.
+    pub fn connection_limits(&self) -> ConnectionLimits {
+        ConnectionLimits {
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
+            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
+        }
     }
 
     /// The web settings this configuration gives (`public_origin` was checked and written as browsers write it
@@ -198,6 +217,32 @@ mod tests {
         assert!(!web_settings(&told).secure_cookies);
         let told = ["--listen", "127.0.0.1:3000", "--secure-cookies", "true"];
         assert!(web_settings(&told).secure_cookies);
+    }
+
+    #[test]
+    fn connections_are_limited_as_configured() {
+        fn limits(args: &[&str]) -> ConnectionLimits {
+            let args = ["console"].iter().chain(args);
+            Cli::try_parse_from(args)
+                .unwrap()
+                .config
+                .connection_limits()
+        }
+        assert_eq!(limits(&[]), ConnectionLimits::default());
+        assert_eq!(
+            ConnectionLimits::default().header_read_timeout,
+            Duration::from_secs(10)
+        );
+        let configured = limits(&["--header-read-timeout-secs", "2", "--max-connections", "64"]);
+        assert_eq!(configured.header_read_timeout, Duration::from_secs(2));
+        assert_eq!(configured.max_connections, 64);
+        for refused in [
+            ["--header-read-timeout-secs", "0"],
+            ["--max-connections", "0"],
+        ] {
+            let args = ["console"].iter().chain(&refused);
+            assert!(Cli::try_parse_from(args).is_err(), "{refused:?}");
+        }
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Test harness: the real console (router, sessions, server functions) served on a loopback port against the
+//! Test harness: the real console (router, sessions, server functions) served on a loopback port, by the
+//! function that serves it in production (`http::serve_connections`), against the
 //! per-test database that `#[sqlx::test]` creates, with the demo data, a private object store folder and a
 //! private site folder holding stand-ins for the built wasm, JS and CSS.
 
@@ -7,6 +8,7 @@
 use std::net::SocketAddr;
 
 use customer_data_console::server::config::WebSettings;
+use customer_data_console::server::http::ConnectionLimits;
 use customer_data_console::server::state::AppState;
 use customer_data_console::server::storage::Storage;
 use customer_data_console::server::{demo, http};
@@ -73,6 +75,19 @@ impl Console {
         pool: PgPool,
         configure: impl FnOnce(&mut WebSettings),
     ) -> Console {
+        Self::serve(pool, configure, ConnectionLimits::default()).await
+    }
+
+    /// Like `start`, with other limits on connections.
+    pub async fn start_limited(pool: PgPool, limits: ConnectionLimits) -> Console {
+        Self::serve(pool, |_| {}, limits).await
+    }
+
+    async fn serve(
+        pool: PgPool,
+        configure: impl FnOnce(&mut WebSettings),
+        limits: ConnectionLimits,
+    ) -> Console {
         let objects = tempfile::tempdir().expect("temp dir");
         let storage = Storage::local(objects.path()).expect("object store");
         demo::seed(&pool, &storage).await.expect("demo data");
@@ -86,9 +101,12 @@ impl Console {
         configure(&mut web);
         let state = AppState::new(options, pool.clone(), storage, web);
         let app = http::router(state.clone());
-        tokio::spawn(async move {
-            axum::serve(listener, app).await.expect("serve");
-        });
+        tokio::spawn(http::serve_connections(
+            listener,
+            app,
+            limits,
+            std::future::pending(),
+        ));
         Console {
             base: format!("http://{addr}"),
             pool,

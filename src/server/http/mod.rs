@@ -1,9 +1,11 @@
 //! The HTTP stack: Leptos pages and server functions on axum, wrapped in (outermost first) the headers of
 //! every answer (`headers`, so that the refusals of the layers inside it carry them too), compression, the
 //! cross-site request guard (`guard`), the body limit and the mapping of error answers to their HTTP status
-//! (`errors`); the built files (`assets`); and `serve`, which runs it with the background jobs.
+//! (`errors`); the built files (`assets`); how connections are served (`connections`: header-read timeout,
+//! connection cap); and `serve`, which runs it with the background jobs.
 
 mod assets;
+mod connections;
 mod errors;
 mod guard;
 mod headers;
@@ -20,6 +22,7 @@ use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove
 use tower_http::limit::RequestBodyLimitLayer;
 
 pub use assets::{PKG_EXTENSIONS, PUBLIC_FILES, asset_version, leptos_options};
+pub use connections::{ConnectionLimits, serve_connections};
 
 use crate::app::{App, ShellContext, WASM_SEEN_COOKIE, shell};
 use crate::server::auth::{self, RequestPrincipal};
@@ -106,7 +109,8 @@ fn worth_compressing() -> impl Predicate {
         .and(NotForContentType::SSE)
 }
 
-/// Serves the console on `config.listen` until Ctrl+C or SIGTERM, with the outbox worker (unless
+/// Serves the console on `config.listen` (within the configured `ConnectionLimits`) until Ctrl+C or SIGTERM,
+/// with the outbox worker (unless
 /// `config.outbox_worker` is off) and the clean-up of expired sign-in state running beside it.
 pub async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
     let storage = Storage::local(&config.object_store_dir)?;
@@ -128,13 +132,8 @@ pub async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     tracing::info!("console listening on http://{}", config.listen);
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .map_err(|e| format!("server stopped: {e}"))
+    serve_connections(listener, app, config.connection_limits(), shutdown_signal()).await;
+    Ok(())
 }
 
 async fn shutdown_signal() {
