@@ -102,20 +102,9 @@ fn assert_protected(what: &str, headers: &HeaderMap, over_https: bool) -> String
     nonce
 }
 
-/// The form of a server function without arguments.
-const NO_FIELDS: &[(&str, &str)] = &[];
-
-/// A client that follows no redirect, so that the redirect answer itself is checked.
-fn raw_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
 /// One request of every kind of answer the console gives, with a description of it.
 async fn every_kind_of_answer(console: &Console) -> Vec<(&'static str, reqwest::Response)> {
-    let http = raw_client();
+    let http = bare_client();
     let alex = console.signed_in(ALEX).await;
     let version = console.state.asset_version.clone().unwrap();
     let url = |path: &str| console.url(path);
@@ -225,7 +214,7 @@ async fn over_https_every_answer_asks_the_browser_to_keep_to_https(pool: PgPool)
     for (what, response) in [
         (
             "the sign-in page",
-            raw_client()
+            bare_client()
                 .get(console.url("/login"))
                 .send()
                 .await
@@ -233,7 +222,7 @@ async fn over_https_every_answer_asks_the_browser_to_keep_to_https(pool: PgPool)
         ),
         (
             "a server function's answer",
-            raw_client()
+            bare_client()
                 .post(console.url("/api/auth/viewer"))
                 .form(NO_FIELDS)
                 .send()
@@ -242,7 +231,7 @@ async fn over_https_every_answer_asks_the_browser_to_keep_to_https(pool: PgPool)
         ),
         (
             "the cross-site guard's refusal",
-            raw_client()
+            bare_client()
                 .post(console.url("/api/auth/login"))
                 .header("origin", "https://attacker.example")
                 .form(&[("email", ALEX), ("password", PASSWORD)])
@@ -270,7 +259,7 @@ fn script_tags(html: &str) -> Vec<&str> {
 #[sqlx::test]
 async fn the_pages_inline_scripts_carry_the_nonce_of_their_answer(pool: PgPool) {
     let console = Console::start(pool).await;
-    let http = raw_client();
+    let http = bare_client();
     let mut nonces = Vec::new();
     for _ in 0..2 {
         let response = http.get(console.url("/login")).send().await.unwrap();
@@ -320,7 +309,7 @@ async fn no_page_has_an_inline_script_without_the_nonce_or_an_inline_style(pool:
     for path in ["/login", "/no-such-page"] {
         pages.push((
             path.to_owned(),
-            raw_client().get(console.url(path)).send().await.unwrap(),
+            bare_client().get(console.url(path)).send().await.unwrap(),
         ));
     }
     for (path, response) in pages {

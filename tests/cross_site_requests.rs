@@ -7,48 +7,12 @@ mod common;
 
 use common::*;
 use reqwest::StatusCode;
-use reqwest::header::HeaderMap;
 use sqlx::PgPool;
 
-/// The form of a server function without arguments.
-const NO_FIELDS: &[(&str, &str)] = &[];
-
-/// A client that keeps no cookies, sends no header of its own and follows no redirect.
-fn bare_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-/// The `Cookie` header of a session of `email`, signed in by a bare client.
+/// The `Cookie` header of a session of `email`.
 async fn session_cookie_of(console: &Console, email: &str) -> String {
-    let response = bare_client()
-        .post(console.url("/api/auth/login"))
-        .form(&[("email", email), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        response.status(),
-        StatusCode::OK,
-        "a client that sends no Origin still signs in"
-    );
-    response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|cookie| cookie.to_str().unwrap())
-        .find(|cookie| cookie.contains("cdc_session="))
-        .and_then(|cookie| cookie.split(';').next())
-        .expect("a session cookie")
-        .to_owned()
-}
-
-fn with_cookie(cookie: &str) -> HeaderMap {
-    let mut headers = HeaderMap::new();
-    headers.insert("cookie", cookie.parse().unwrap());
-    headers
+    let line = session_cookie_line(console, email).await;
+    line.split(';').next().expect("name=value").to_owned()
 }
 
 #[sqlx::test]
@@ -60,7 +24,7 @@ async fn a_request_with_the_session_cookie_but_neither_origin_header_is_refused(
     let before = console.snapshot().await;
     let bare = bare_client()
         .post(console.url("/api/customers/erase"))
-        .headers(with_cookie(&cookie))
+        .header("cookie", &cookie)
         .form(&[
             ("customer_id", lead.to_string().as_str()),
             ("confirmation", "DELETE"),
@@ -71,27 +35,12 @@ async fn a_request_with_the_session_cookie_but_neither_origin_header_is_refused(
     assert_eq!(bare.status(), StatusCode::FORBIDDEN);
     assert_eq!(console.snapshot().await, before, "nothing was erased");
 
-    let mut browser = browser_headers(&console.base);
-    browser.extend(with_cookie(&cookie));
-    let (status, viewer) = {
-        let response = bare_client()
-            .post(console.url("/api/auth/viewer"))
-            .headers(browser)
-            .form(NO_FIELDS)
-            .send()
-            .await
-            .unwrap();
-        (
-            response.status(),
-            response.json::<serde_json::Value>().await.unwrap(),
-        )
-    };
+    let viewer = viewer_presenting(&console, &cookie).await;
     assert_eq!(
-        status,
-        StatusCode::OK,
+        viewer["email"],
+        serde_json::json!(ALEX),
         "the same cookie from the console's page works"
     );
-    assert_eq!(viewer["email"], serde_json::json!(ALEX));
 }
 
 #[sqlx::test]
@@ -203,7 +152,8 @@ async fn a_plain_form_post_is_answered_and_not_sent_on_to_its_referer(pool: PgPo
     console.give_alex_customer_data_access().await;
     let (lead, _) = jordans(&console).await;
     let mut alex = browser_headers(&console.base);
-    alex.extend(with_cookie(&session_cookie_of(&console, ALEX).await));
+    let cookie = session_cookie_of(&console, ALEX).await;
+    alex.insert("cookie", cookie.parse().unwrap());
     let as_a_plain_form = |path: &str, form: Vec<(&'static str, String)>| {
         bare_client()
             .post(console.url(path))

@@ -187,15 +187,7 @@ async fn sign_in_token(console: &Console, client: &Client, email: &str) -> Strin
 }
 
 async fn viewer_with_cookie(console: &Console, cookie: &str) -> serde_json::Value {
-    let response = reqwest::Client::new()
-        .post(console.url("/api/auth/viewer"))
-        .headers(browser_headers(&console.base))
-        .header("cookie", format!("cdc_session={cookie}"))
-        .form(&[] as &[(&str, &str)])
-        .send()
-        .await
-        .unwrap();
-    response.json().await.unwrap()
+    viewer_presenting(console, &format!("cdc_session={cookie}")).await
 }
 
 #[sqlx::test]

@@ -186,39 +186,12 @@ async fn the_home_page_and_a_profile_offer_to_end_sessions(pool: PgPool) {
     assert!(profile.contains("End all sessions"), "{profile}");
 }
 
-/// The name and value of the session cookie a sign-in answer sets, and the whole `Set-Cookie` line.
+/// The name and value of the session cookie that signing in as Alex sets, and its whole `Set-Cookie` line.
 async fn signed_in_cookie(console: &Console) -> (String, String, String) {
-    let response = reqwest::Client::new()
-        .post(console.url("/api/auth/login"))
-        .form(&[("email", ALEX), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let line = response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|value| value.to_str().unwrap().to_owned())
-        .find(|line| line.contains("cdc_session="))
-        .expect("a session cookie");
+    let line = session_cookie_line(console, ALEX).await;
     let (name, rest) = line.split_once('=').unwrap();
     let value = rest.split(';').next().unwrap();
     (name.to_owned(), value.to_owned(), line.clone())
-}
-
-async fn viewer_with(console: &Console, cookie: &str) -> serde_json::Value {
-    reqwest::Client::new()
-        .post(console.url("/api/auth/viewer"))
-        .headers(browser_headers(&console.base))
-        .header("cookie", cookie)
-        .form(&[] as &[(&str, &str)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
 }
 
 #[sqlx::test]
@@ -231,11 +204,11 @@ async fn over_https_the_session_cookie_is_host_prefixed_and_no_other_name_signs_
         "{line}"
     );
     assert_eq!(
-        viewer_with(&console, &format!("__Host-cdc_session={token}")).await["email"],
+        viewer_presenting(&console, &format!("__Host-cdc_session={token}")).await["email"],
         json!(ALEX)
     );
     assert_eq!(
-        viewer_with(&console, &format!("cdc_session={token}")).await,
+        viewer_presenting(&console, &format!("cdc_session={token}")).await,
         json!(null),
         "a cookie without the prefix could have been planted over http"
     );

@@ -15,6 +15,15 @@ use tokio::net::TcpStream;
 
 const TIMEOUT: Duration = Duration::from_secs(1);
 
+/// A console that serves at most `max_connections` at once and gives clients `TIMEOUT` to send headers.
+async fn console_serving(pool: PgPool, max_connections: usize) -> Console {
+    let limits = ConnectionLimits {
+        header_read_timeout: TIMEOUT,
+        max_connections,
+    };
+    Console::start_limited(pool, limits).await
+}
+
 /// A connection that sent a request line and part of its headers, and nothing more.
 async fn half_sent_request(console: &Console) -> TcpStream {
     let address = console.base.trim_start_matches("http://");
@@ -52,14 +61,7 @@ async fn timed_request(console: &Console) -> (StatusCode, Duration) {
 
 #[sqlx::test]
 async fn three_hundred_half_sent_requests_keep_nobody_waiting_and_are_closed(pool: PgPool) {
-    let console = Console::start_limited(
-        pool,
-        ConnectionLimits {
-            header_read_timeout: TIMEOUT,
-            ..ConnectionLimits::default()
-        },
-    )
-    .await;
+    let console = console_serving(pool, ConnectionLimits::default().max_connections).await;
     let mut stalled = Vec::new();
     for _ in 0..300 {
         stalled.push(half_sent_request(&console).await);
@@ -82,14 +84,7 @@ async fn three_hundred_half_sent_requests_keep_nobody_waiting_and_are_closed(poo
 
 #[sqlx::test]
 async fn connections_beyond_the_cap_wait_until_one_closes(pool: PgPool) {
-    let console = Console::start_limited(
-        pool,
-        ConnectionLimits {
-            header_read_timeout: TIMEOUT,
-            max_connections: 8,
-        },
-    )
-    .await;
+    let console = console_serving(pool, 8).await;
     let mut stalled = Vec::new();
     for _ in 0..8 {
         stalled.push(half_sent_request(&console).await);

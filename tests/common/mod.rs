@@ -247,6 +247,53 @@ pub fn browser_headers(base: &str) -> HeaderMap {
     headers
 }
 
+/// The form of a server function without arguments.
+pub const NO_FIELDS: &[(&str, &str)] = &[];
+
+/// A client that keeps no cookies, sends no header of its own and follows no redirect, for requests that
+/// must be exactly as written and answers that must be seen as sent.
+pub fn bare_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// Signs in as `email` with a client that sends no `Origin` (as a script would) and returns the `Set-Cookie`
+/// line of the session cookie the answer set.
+pub async fn session_cookie_line(console: &Console, email: &str) -> String {
+    let response = bare_client()
+        .post(console.url("/api/auth/login"))
+        .form(&[("email", email), ("password", PASSWORD)])
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::OK, "sign-in of {email}");
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|line| line.to_str().expect("ASCII").to_owned())
+        .find(|line| line.contains("cdc_session="))
+        .expect("a session cookie")
+}
+
+/// The signed-in user's JSON (or `null`) for a request from the console's page that presents `cookie` (a
+/// `Cookie` header's value).
+pub async fn viewer_presenting(console: &Console, cookie: &str) -> Value {
+    bare_client()
+        .post(console.url("/api/auth/viewer"))
+        .headers(browser_headers(&console.base))
+        .header("cookie", cookie)
+        .form(NO_FIELDS)
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("JSON")
+}
+
 /// Jordan Rivera's two Acme records: (Lead, Contact).
 pub async fn jordans(console: &Console) -> (Uuid, Uuid) {
     let records = console.customer_ids_with_email(JORDAN).await;
