@@ -4,7 +4,8 @@
 //!
 //! The erasure is one transaction: lock the customer row, which holds off every insert of a call or message for
 //! the record and every update of one that stays with it (the `*_refuse_erased` triggers wait for that lock);
-//! count the calls and the messages with media and queue their stored keys in `object_deletions`, in batches
+//! read the actor's session, user and account afresh and share-lock them, and let `authz` decide on what was
+//! read, so a sign-out or revocation made while the erasure waited for the record stops it; count the calls and the messages with media and queue their stored keys in `object_deletions`, in batches
 //! (beside the transaction when the pool has a connection to spare, see `erase_customer`); delete the messages
 //! and calls; mark the record erased and write the `erasures` receipt. A failure at any point rolls all of it
 //! back, and removes what was queued beside it once the transaction has ended (a commit whose answer was lost

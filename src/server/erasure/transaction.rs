@@ -1,7 +1,9 @@
-//! The erasure transaction of one customer record: lock, count and queue the stored keys, delete the messages
-//! and calls, mark the record erased and write its `erasures` receipt, all or nothing (see the parent module),
-//! with its SQL and its retry of deadlock victims.
+//! The erasure transaction of one customer record: lock the record, decide the actor's permission afresh under
+//! locks on their session, user and account, count and queue the stored keys, delete the messages and calls,
+//! mark the record erased and write its `erasures` receipt, all or nothing (see the parent module), with its SQL
+//! and its retry of deadlock victims.
 
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use sqlx::{FromRow, PgConnection, PgPool};
@@ -10,13 +12,23 @@ use uuid::Uuid;
 
 use crate::error::AppError;
 use crate::model::ErasureCounts;
+use crate::server::authz::{self, Principal};
 use crate::server::db::customers::{earliest, latest};
+use crate::server::db::sessions::{PRINCIPAL_COLUMNS, SESSION_JOIN, principal_of};
+use crate::server::sessions::SessionKey;
 
 /// Why an erasure did not happen.
 #[derive(Debug)]
 pub enum EraseError {
     NotFound,
     AlreadyErased,
+    /// The actor's session ended (signed out or expired) before the erasure decided.
+    SignedOut,
+    /// The actor's access to Customer Data, read inside the erasure, no longer allows it (the `authz` answer).
+    Refused(AppError),
+    /// The actor's session, user or account row stayed locked by another change for longer than
+    /// `ACTOR_LOCK_TIMEOUT`; nothing was erased.
+    ActorBusy,
     /// Calls or messages were deleted by someone else while the erasure counted them; it rolled back.
     ChangedDuringErasure,
     /// Postgres rolled the erasure back as a deadlock victim on every attempt; nothing was erased.
@@ -39,6 +51,11 @@ impl From<EraseError> for AppError {
             EraseError::AlreadyErased => {
                 AppError::conflict("This record's call and message data was already erased.")
             }
+            EraseError::SignedOut => AppError::Unauthorized,
+            EraseError::Refused(refusal) => refusal,
+            EraseError::ActorBusy => AppError::conflict(
+                "Your account, permission or session is being changed right now, so nothing was erased. Try again.",
+            ),
             EraseError::ChangedDuringErasure => AppError::conflict(
                 "The record's calls or messages changed during the erasure, so nothing was erased. Try again.",
             ),
@@ -71,6 +88,24 @@ struct ActivityFacts {
 /// Locks customer `$2` of account `$1` for the erasure.
 pub const LOCK_CUSTOMER_SQL: &str =
     "select erased_at from customers where account_id = $1 and id = $2 for update";
+
+/// Reads the principal of the live session with key `$1` whose user belongs to account `$2`, and share-locks the
+/// session, user and account rows until the erasure ends. It runs once the record is locked, so whatever waited
+/// for the record, this reads the state as it is now: a sign-out, revocation or setting change that committed
+/// meanwhile is seen; one that comes later (they all delete or update one of these rows) waits for the erasure to
+/// commit or roll back.
+static LOCK_ACTOR_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "select {PRINCIPAL_COLUMNS} from {SESSION_JOIN}
+         where s.token_hash = $1 and s.expires_at > statement_timestamp() and u.account_id = $2
+         for share of s, u, a"
+    )
+});
+
+/// How long the erasure waits for a change to its actor's session, user or account row (which holds that row
+/// until it commits) before it gives up with `ActorBusy`. Such changes take milliseconds, so a long wait means
+/// something is stuck, and an erasure must not go ahead on a permission that may be on its way out.
+const ACTOR_LOCK_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Counts the calls and the messages with media of customer `$2` of account `$1` and queues every stored key
 /// (recordings, voicemails, media) for erasure `$3`, at most 1,000 keys per outbox row. Reads each call and each
@@ -149,9 +184,13 @@ pub fn erasure_begin_sql() -> String {
 }
 
 /// Marks customer `$2` of account `$1` erased by user `$3` and writes the receipt `$4` with the counts
-/// `$5..$10`, the activity range `$11..$12`, and the record's type and Salesforce id as they were.
+/// `$5..$10`, the activity range `$11..$12`, and the record's type and Salesforce id as they were. Both are dated
+/// by the clock as this, the erasure's last statement before its commit, runs (`now()` would be the time the
+/// transaction began, possibly minutes earlier, before the wait for the record and before the permission was
+/// decided). From the permission check on, the erasure holds its actor's rows, so no sign-out or revocation can
+/// fall between this time and the commit.
 pub const MARK_ERASED_SQL: &str = "with marked as (
-             update customers set erased_at = now(), erased_by = $3 where account_id = $1 and id = $2
+             update customers set erased_at = clock_timestamp(), erased_by = $3 where account_id = $1 and id = $2
              returning account_id, id, object_type, salesforce_id, erased_at
          ), receipt as (
              insert into erasures (id, account_id, customer_id, object_type, salesforce_id, erased_by, erased_at,
@@ -163,17 +202,25 @@ pub const MARK_ERASED_SQL: &str = "with marked as (
          )
          select erased_at from marked";
 
-/// What a committed erasure wrote: its `erasures` row id, when, and the counts.
+/// What a committed erasure wrote: its `erasures` row id, when, who (as read inside it), and the counts.
 #[derive(Debug, Clone)]
 pub struct Erased {
     pub erasure_id: Uuid,
     pub erased_at: OffsetDateTime,
+    pub erased_by_name: String,
     pub counts: ErasureCounts,
 }
 
-/// Erases all call and message data of one customer record of `account_id`, as `actor_id`, and returns what the
-/// receipt records, read inside the transaction (nothing is read after the commit). Concurrent calls for one
-/// record wait on the row lock; all but the first then see it erased and get `AlreadyErased`.
+/// Erases all call and message data of one customer record of `account_id`, as the user signed in with the
+/// session `actor`, and returns what the receipt records, read inside the transaction (nothing is read after the
+/// commit). Concurrent calls for one record wait on the row lock; all but the first then see it erased and get
+/// `AlreadyErased`.
+///
+/// Whether the actor may erase is decided inside the transaction, once the record is locked: their session, user
+/// and account are read afresh and share-locked until the commit, and `authz` answers on what was read. So an
+/// erasure that waited for the record never outlives a sign-out, revocation or setting change made meanwhile
+/// (`SignedOut`, `Refused`), and one made later waits for the erasure to end. A change still in flight on one of
+/// those rows is waited for at most `ACTOR_LOCK_TIMEOUT` (`ActorBusy`).
 ///
 /// Once the lock is held no call or message can be added to the record or changed while it stays with it. So
 /// when the pool has an idle connection, the counting and the queueing of the stored keys run on it, committed
@@ -185,14 +232,14 @@ pub struct Erased {
 /// date the messages, so the receipt names exactly the messages erased.
 pub async fn erase_customer(
     pool: &PgPool,
+    actor: &SessionKey,
     account_id: Uuid,
-    actor_id: Uuid,
     customer_id: Uuid,
 ) -> Result<Erased, EraseError> {
     let mut attempt = 1;
     loop {
         let erasure_id = Uuid::new_v4();
-        let erased = erase_locked(pool, account_id, actor_id, customer_id, erasure_id).await;
+        let erased = erase_locked(pool, actor, account_id, customer_id, erasure_id).await;
         if erased.as_ref().is_err_and(may_have_queued)
             && let Err(err) = unqueue_failed(pool, account_id, customer_id, erasure_id).await
         {
@@ -241,20 +288,72 @@ pub async fn unqueue_failed(
     tx.commit().await
 }
 
-/// Whether a failed run may have queued outbox rows: a record that is unknown or already erased is refused
-/// before anything is counted or queued.
+/// Whether a failed run may have queued outbox rows: a record that is unknown or already erased, and an actor
+/// who may not erase it, are refused before anything is counted or queued.
 fn may_have_queued(err: &EraseError) -> bool {
-    !matches!(err, EraseError::NotFound | EraseError::AlreadyErased)
+    !matches!(
+        err,
+        EraseError::NotFound
+            | EraseError::AlreadyErased
+            | EraseError::SignedOut
+            | EraseError::Refused(_)
+            | EraseError::ActorBusy
+    )
 }
 
 fn is_deadlock(err: &EraseError) -> bool {
-    matches!(err, EraseError::Database(sqlx::Error::Database(db)) if db.code().as_deref() == Some("40P01"))
+    has_code(err, "40P01")
+}
+
+/// Whether Postgres gave up waiting for a lock (`lock_timeout`).
+fn is_lock_timeout(err: &EraseError) -> bool {
+    has_code(err, "55P03")
+}
+
+fn has_code(err: &EraseError, code: &str) -> bool {
+    matches!(err, EraseError::Database(sqlx::Error::Database(db)) if db.code().as_deref() == Some(code))
+}
+
+/// Reads the principal behind session `actor` in account `account_id` afresh, locks their session, user and
+/// account rows until the transaction ends (waiting at most `ACTOR_LOCK_TIMEOUT` for them), and asks `authz`
+/// whether they may erase.
+async fn lock_actor(
+    tx: &mut PgConnection,
+    actor: &SessionKey,
+    account_id: Uuid,
+) -> Result<Principal, EraseError> {
+    sqlx::query(&format!(
+        "set local lock_timeout = {}",
+        ACTOR_LOCK_TIMEOUT.as_millis()
+    ))
+    .execute(&mut *tx)
+    .await?;
+    let row = sqlx::query(&LOCK_ACTOR_SQL)
+        .bind(actor.as_bytes())
+        .bind(account_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(|err| match EraseError::from(err) {
+            err if is_lock_timeout(&err) => EraseError::ActorBusy,
+            err => err,
+        })?;
+    sqlx::query("set local lock_timeout to default")
+        .execute(&mut *tx)
+        .await?;
+    let principal = row
+        .as_ref()
+        .map(principal_of)
+        .transpose()?
+        .ok_or(EraseError::SignedOut)?
+        .principal;
+    authz::require_customer_data_access(&principal).map_err(EraseError::Refused)?;
+    Ok(principal)
 }
 
 async fn erase_locked(
     pool: &PgPool,
+    actor: &SessionKey,
     account_id: Uuid,
-    actor_id: Uuid,
     customer_id: Uuid,
     erasure_id: Uuid,
 ) -> Result<Erased, EraseError> {
@@ -268,6 +367,7 @@ async fn erase_locked(
     if previous.is_some() {
         return Err(EraseError::AlreadyErased);
     }
+    let actor = lock_actor(&mut tx, actor, account_id).await?;
     let (facts, deleted) = match pool.try_acquire() {
         Some(mut spare) => {
             // Both run to the end, even when one fails: the queued rows must be in place before a failed
@@ -312,7 +412,7 @@ async fn erase_locked(
     let erased_at: OffsetDateTime = sqlx::query_scalar(MARK_ERASED_SQL)
         .bind(account_id)
         .bind(customer_id)
-        .bind(actor_id)
+        .bind(actor.user_id)
         .bind(erasure_id)
         .bind(count_i32(counts.calls))
         .bind(count_i32(counts.recordings))
@@ -328,6 +428,7 @@ async fn erase_locked(
     Ok(Erased {
         erasure_id,
         erased_at,
+        erased_by_name: actor.name,
         counts,
     })
 }
@@ -459,9 +560,14 @@ mod tests {
     }
 
     #[test]
-    fn only_a_run_that_got_past_the_lock_may_have_queued_rows() {
+    fn only_a_run_that_got_past_the_lock_and_the_permission_may_have_queued_rows() {
         assert!(!may_have_queued(&EraseError::NotFound));
         assert!(!may_have_queued(&EraseError::AlreadyErased));
+        assert!(!may_have_queued(&EraseError::SignedOut));
+        assert!(!may_have_queued(&EraseError::Refused(AppError::forbidden(
+            "no"
+        ))));
+        assert!(!may_have_queued(&EraseError::ActorBusy));
         assert!(may_have_queued(&EraseError::ChangedDuringErasure));
         assert!(may_have_queued(&EraseError::Database(
             sqlx::Error::RowNotFound
