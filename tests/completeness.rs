@@ -32,10 +32,10 @@ async fn nothing_of_an_erased_record_is_left_in_any_table_or_file(pool: PgPool) 
     let console = Console::start(pool).await;
     console.give_alex_customer_data_access().await;
     let marker = format!("mark{}", Uuid::new_v4().simple());
-    let customer: Uuid = sqlx::query_scalar(
+    let (customer, account): (Uuid, Uuid) = sqlx::query_as(
         "insert into customers (account_id, salesforce_id, object_type, name, email, phone)
          select id, '0035e00MarkedOnAEI', 'Contact', 'Marked Person', 'marked.person@example.com', $1
-         from accounts where name = 'Acme Corp' returning id",
+         from accounts where name = 'Acme Corp' returning id, account_id",
     )
     .bind(PHONE)
     .fetch_one(&console.pool)
@@ -44,8 +44,8 @@ async fn nothing_of_an_erased_record_is_left_in_any_table_or_file(pool: PgPool) 
     let storage = &console.state.storage;
     let mut keys = Vec::new();
     for n in 0..5 {
-        let recording = format!("recordings/{marker}/{n}.wav");
-        let media = format!("media/{marker}/{n}.jpg");
+        let recording = format!("recordings/{account}/{marker}/{n}.wav");
+        let media = format!("media/{account}/{marker}/{n}.jpg");
         sqlx::query(
             "insert into calls (account_id, customer_id, direction, from_number, to_number, started_at, duration_seconds,
                                 disposition, notes, transcript, is_voicemail, recording_key)

@@ -126,6 +126,7 @@ async fn recordings_attached_during_an_erasure_are_erased_with_it_or_refused(poo
         .await
         .unwrap();
     assert!(!calls.is_empty());
+    let account = console.account_of(lead).await;
 
     let attacher = {
         let pool = console.pool.clone();
@@ -135,7 +136,7 @@ async fn recordings_attached_during_an_erasure_are_erased_with_it_or_refused(poo
             let mut too_late = 0;
             for n in 0..300 {
                 let call = calls[n % calls.len()];
-                let key = format!("recordings/late/{n}.wav");
+                let key = format!("recordings/{account}/late/{n}.wav");
                 let result = sqlx::query("update calls set recording_key = $2 where id = $1")
                     .bind(call)
                     .bind(&key)

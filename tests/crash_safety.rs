@@ -155,10 +155,10 @@ async fn demo_with_access(pool: &PgPool) -> (tempfile::TempDir, Storage) {
 #[sqlx::test]
 async fn killed_mid_erasure_the_record_is_intact_or_fully_erased(pool: PgPool) {
     let (objects, storage) = demo_with_access(&pool).await;
-    let customer: Uuid = sqlx::query_scalar(
+    let (customer, account): (Uuid, Uuid) = sqlx::query_as(
         "insert into customers (account_id, salesforce_id, object_type, name, email)
          select id, '00Q5e00BigRecorEEB', 'Lead', 'Big Record', 'big.record@example.com' from accounts where name = 'Acme Corp'
-         returning id",
+         returning id, account_id",
     )
     .fetch_one(&pool)
     .await
@@ -167,7 +167,7 @@ async fn killed_mid_erasure_the_record_is_intact_or_fully_erased(pool: PgPool) {
     sqlx::query(
         "insert into calls (account_id, customer_id, direction, from_number, to_number, started_at, duration_seconds, recording_key)
          select account_id, id, 'outbound', '+14155559000', '+14155550777', now() - make_interval(secs => g), 30,
-                case when g <= 50 then 'recordings/big/' || g || '.wav' end
+                case when g <= 50 then 'recordings/' || account_id || '/big/' || g || '.wav' end
          from customers, generate_series(1, $2) g where customers.id = $1",
     )
     .bind(customer)
@@ -186,7 +186,7 @@ async fn killed_mid_erasure_the_record_is_intact_or_fully_erased(pool: PgPool) {
     .await
     .unwrap();
     let keys: Vec<String> = (1..=50)
-        .map(|g| format!("recordings/big/{g}.wav"))
+        .map(|g| format!("recordings/{account}/big/{g}.wav"))
         .collect();
     for key in &keys {
         storage.put(key, b"RIFF".to_vec()).await.unwrap();

@@ -195,6 +195,15 @@ impl Console {
             .expect("customers")
     }
 
+    /// The account of customer record `customer`: the prefix of its stored keys is `<kind>/<account>/`.
+    pub async fn account_of(&self, customer: Uuid) -> Uuid {
+        sqlx::query_scalar("select account_id from customers where id = $1")
+            .bind(customer)
+            .fetch_one(&self.pool)
+            .await
+            .expect("customer")
+    }
+
     pub async fn count(&self, sql: &str, id: Uuid) -> i64 {
         sqlx::query_scalar(sql)
             .bind(id)

@@ -16,6 +16,7 @@ use crate::server::authz::{self, Principal};
 use crate::server::db::customers::{earliest, latest};
 use crate::server::db::sessions::{PRINCIPAL_COLUMNS, SESSION_JOIN, principal_of};
 use crate::server::sessions::SessionKey;
+use crate::server::storage;
 
 /// Why an erasure did not happen.
 #[derive(Debug)]
@@ -83,6 +84,8 @@ struct ActivityFacts {
     media: i64,
     calls_first_at: Option<OffsetDateTime>,
     calls_last_at: Option<OffsetDateTime>,
+    /// Stored keys of the record's calls and messages outside the account's prefixes: neither queued nor counted.
+    refused_keys: Vec<String>,
 }
 
 /// Locks customer `$2` of account `$1` for the erasure.
@@ -108,24 +111,29 @@ static LOCK_ACTOR_SQL: LazyLock<String> = LazyLock::new(|| {
 const ACTOR_LOCK_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Counts the calls and the messages with media of customer `$2` of account `$1` and queues every stored key
-/// (recordings, voicemails, media) for erasure `$3`, at most 1,000 keys per outbox row. Reads each call and each
-/// message with media once, and no message without media: their DELETE counts and dates them, as their deletion
-/// frees no stored file.
+/// (recordings, voicemails, media) of the account for erasure `$3`, at most 1,000 keys per outbox row: the
+/// recording keys that match `$4` and the media keys that match `$5`, the account's `LIKE` patterns
+/// (`storage::account_key_pattern`). Any other key is another account's object or none: it is neither queued
+/// nor counted as a recording or media, but answered in `refused_keys`. Reads each call and each message with
+/// media once, and no message without media: their DELETE counts and dates them, as their deletion frees no
+/// stored file.
 pub const COUNT_AND_QUEUE_SQL: &str = "with call_facts as (
              select count(*) as calls,
-                    count(recording_key) filter (where not is_voicemail) as recordings,
+                    count(*) filter (where not is_voicemail and recording_key like $4) as recordings,
                     count(*) filter (where is_voicemail) as voicemails,
                     count(*) filter (where transcript is not null) as transcripts,
                     min(started_at) as first_at, max(started_at) as last_at,
-                    array_agg(recording_key) filter (where recording_key is not null) as stored_keys
+                    array_agg(recording_key) filter (where recording_key like $4) as stored_keys,
+                    array_agg(recording_key) filter (where recording_key not like $4) as refused_keys
              from calls where account_id = $1 and customer_id = $2
          ), messages_with_media as (
              select media_keys from messages
              where account_id = $1 and customer_id = $2 and cardinality(media_keys) > 0
          ), media as (
              select (select count(*) from messages_with_media) as messages,
-                    (select array_agg(media_key) from messages_with_media, unnest(media_keys) as media_key)
-                        as stored_keys
+                    array_agg(media_key) filter (where media_key like $5) as stored_keys,
+                    array_agg(media_key) filter (where media_key not like $5) as refused_keys
+             from messages_with_media, unnest(media_keys) as media_key
          ), queued as (
              insert into object_deletions (account_id, erasure_id, object_keys)
              select $1, $3, batch.stored_keys[n * 1000 + 1 : (n + 1) * 1000]
@@ -135,7 +143,8 @@ pub const COUNT_AND_QUEUE_SQL: &str = "with call_facts as (
          )
          select c.calls, c.recordings, c.voicemails, c.transcripts, media.messages as messages_with_media,
                 coalesce(cardinality(media.stored_keys), 0)::bigint as media,
-                c.first_at as calls_first_at, c.last_at as calls_last_at
+                c.first_at as calls_first_at, c.last_at as calls_last_at,
+                coalesce(c.refused_keys || media.refused_keys, '{}') as refused_keys
          from call_facts c, media";
 
 /// Deletes the messages with media of customer `$2` of account `$1` (the ones whose files were queued), and
@@ -184,7 +193,8 @@ pub fn erasure_begin_sql() -> String {
 }
 
 /// Marks customer `$2` of account `$1` erased by user `$3` and writes the receipt `$4` with the counts
-/// `$5..$10`, the activity range `$11..$12`, and the record's type and Salesforce id as they were. Both are dated
+/// `$5..$10`, the activity range `$11..$12`, the number of stored keys refused as outside the account `$13`, and
+/// the record's type and Salesforce id as they were. Both are dated
 /// by the clock as this, the erasure's last statement before its commit, runs (`now()` would be the time the
 /// transaction began, possibly minutes earlier, before the wait for the record and before the permission was
 /// decided). From the permission check on, the erasure holds its actor's rows, so no sign-out or revocation can
@@ -195,9 +205,9 @@ pub const MARK_ERASED_SQL: &str = "with marked as (
          ), receipt as (
              insert into erasures (id, account_id, customer_id, object_type, salesforce_id, erased_by, erased_at,
                  calls_deleted, recordings_deleted, voicemails_deleted, transcripts_deleted, messages_deleted,
-                 media_deleted, first_activity_at, last_activity_at)
+                 media_deleted, first_activity_at, last_activity_at, stored_keys_refused)
              select $4, account_id, id, object_type, salesforce_id, $3, erased_at,
-                    $5, $6, $7, $8, $9, $10, $11, $12
+                    $5, $6, $7, $8, $9, $10, $11, $12, $13
              from marked
          )
          select erased_at from marked";
@@ -386,6 +396,16 @@ async fn erase_locked(
             )
         }
     };
+    if !facts.refused_keys.is_empty() {
+        tracing::error!(
+            target: "integrity",
+            %account_id,
+            %customer_id,
+            %erasure_id,
+            object_keys = ?facts.refused_keys,
+            "stored keys outside the account's prefixes on an erased record; not queued, not deleted, not counted"
+        );
+    }
     if (deleted.calls, deleted.messages_with_media)
         != (facts.calls as u64, facts.messages_with_media as u64)
     {
@@ -422,6 +442,7 @@ async fn erase_locked(
         .bind(count_i32(counts.media))
         .bind(counts.first_activity_at)
         .bind(counts.last_activity_at)
+        .bind(count_i32(facts.refused_keys.len() as i64))
         .fetch_one(&mut *tx)
         .await?;
     tx.commit().await.map_err(EraseError::Unconfirmed)?;
@@ -443,6 +464,11 @@ async fn count_and_queue(
         .bind(account_id)
         .bind(customer_id)
         .bind(erasure_id)
+        .bind(storage::account_key_pattern(
+            storage::RECORDINGS,
+            account_id,
+        ))
+        .bind(storage::account_key_pattern(storage::MEDIA, account_id))
         .fetch_one(conn)
         .await
 }
