@@ -18,8 +18,8 @@ use axum::extract::{Form, Path, State};
 use axum::http::HeaderMap;
 use axum::response::Html;
 use axum::routing::{get, post};
+use customer_data_console::format::urlencode;
 use customer_data_console::model::CustomerMatches;
-use customer_data_console::pages::users::urlencode;
 use customer_data_console::server::db::customers::{self, CustomerQuery};
 use customer_data_console::server::sessions::{SESSION_COOKIE, SessionKey, presented_token};
 use customer_data_console::server::storage::Storage;
@@ -135,11 +135,11 @@ async fn plain_customer_page(
     for call in &page.calls {
         html.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            customer_data_console::model::format_time(call.started_at),
+            customer_data_console::format::format_time(call.started_at),
             escape(&call.direction),
             escape(&call.from_number),
             escape(&call.to_number),
-            customer_data_console::model::format_duration(call.duration_seconds),
+            customer_data_console::format::format_duration(call.duration_seconds),
             escape(call.disposition.as_deref().unwrap_or(""))
         ));
     }
@@ -147,7 +147,7 @@ async fn plain_customer_page(
     for message in &page.messages {
         html.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            customer_data_console::model::format_time(message.sent_at),
+            customer_data_console::format::format_time(message.sent_at),
             escape(&message.direction),
             escape(&message.from_number),
             escape(&message.to_number),

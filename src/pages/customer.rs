@@ -12,11 +12,8 @@ use crate::api::customers::{EraseCustomerData, get_customer};
 use crate::components::confirm_dialog::ConfirmEraseDialog;
 use crate::components::hydration::{reload_page, use_hydrated};
 use crate::components::notice::{EmptyState, ErrorNotice, Notice, Tone};
-use crate::model::{
-    CallEntry, CustomerDetail, ErasureCounts, ErasureReceipt, MessageEntry, format_time,
-    write_duration, write_time,
-};
-use crate::pages::users::urlencode;
+use crate::format::{format_time, push_escaped_text, urlencode, write_duration, write_time};
+use crate::model::{CallEntry, CustomerDetail, ErasureCounts, ErasureReceipt, MessageEntry};
 
 /// The record is read once, inside the `Suspense`: this page is rendered on the server only (the browser
 /// hydrates just its islands), so a `Resource`, which spawns its read as a task and hands each reader a clone
@@ -296,22 +293,6 @@ fn push_cell(html: &mut String, class: &'static str, text: &str) {
     push_cell_with(html, class, |html| push_escaped_text(html, text));
 }
 
-/// Appends `text` as element content: `&`, `<` and `>` escaped (quotes need no escaping outside attributes),
-/// and each run between them copied whole, so that text with nothing to escape (nearly every cell) is one copy.
-fn push_escaped_text(html: &mut String, text: &str) {
-    let mut rest = text;
-    while let Some(at) = rest.bytes().position(|b| matches!(b, b'&' | b'<' | b'>')) {
-        html.push_str(&rest[..at]);
-        html.push_str(match rest.as_bytes()[at] {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            _ => "&gt;",
-        });
-        rest = &rest[at + 1..];
-    }
-    html.push_str(rest);
-}
-
 /// Appends one table cell whose content `write` appends as it is: only for text HTML would not escape (times,
 /// durations, numbers), which is then written without a copy to escape.
 fn push_cell_with(html: &mut String, class: &'static str, write: impl FnOnce(&mut String)) {
@@ -348,19 +329,6 @@ mod tests {
             "<tr><td>2026-11-30 07:05 UTC</td><td>inbound</td><td class=\"mono\">+14155550100</td>\
              <td class=\"mono\">+14155559000</td><td class=\"message-body\">&lt;/td&gt;&lt;script&gt;alert(1)\
              &lt;/script&gt; &amp; &lt;b&gt;</td><td class=\"num\">2</td></tr>"
-        );
-    }
-
-    #[test]
-    fn escaped_text_keeps_everything_but_markup_characters() {
-        let mut html = String::from("<td>");
-        push_escaped_text(&mut html, "");
-        push_escaped_text(&mut html, "plain text, \"quoted\" and 'single'");
-        push_escaped_text(&mut html, "&&<<>> ünïcødé <b>bold</b> &amp; end");
-        assert_eq!(
-            html,
-            "<td>plain text, \"quoted\" and 'single'&amp;&amp;&lt;&lt;&gt;&gt; ünïcødé &lt;b&gt;bold&lt;/b&gt; \
-             &amp;amp; end"
         );
     }
 

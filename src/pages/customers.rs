@@ -7,7 +7,8 @@ use leptos_router::hooks::use_query_map;
 use crate::api::customers::search_customers;
 use crate::components::notice::{EmptyState, ErrorNotice, Notice, Tone};
 use crate::components::search_box::SearchBox;
-use crate::model::{CustomerMatches, format_time};
+use crate::format::format_time;
+use crate::model::CustomerMatches;
 
 #[component]
 pub fn CustomersPage() -> impl IntoView {

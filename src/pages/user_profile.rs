@@ -10,7 +10,8 @@ use crate::components::hydration::use_hydrated;
 use crate::components::notice::{ErrorNotice, Notice, Tone};
 use crate::components::save_button::SaveButton;
 use crate::components::switch::Switch;
-use crate::model::{Role, UserProfile, format_time};
+use crate::format::format_time;
+use crate::model::{Role, UserProfile};
 
 #[component]
 pub fn UserProfilePage() -> impl IntoView {

@@ -8,6 +8,7 @@ use leptos_router::hooks::use_query_map;
 use crate::api::users::search_users;
 use crate::components::notice::{EmptyState, ErrorNotice};
 use crate::components::search_box::SearchBox;
+use crate::format::urlencode;
 use crate::model::UserPage;
 
 #[component]
@@ -93,30 +94,4 @@ fn UserResults(found: UserPage, text: String) -> impl IntoView {
         </nav>
     }
     .into_any()
-}
-
-/// Percent-encodes text for a query string.
-pub fn urlencode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(byte as char)
-            }
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn urlencode_escapes_everything_but_unreserved() {
-        assert_eq!(super::urlencode("a b&c=%"), "a%20b%26c%3D%25");
-        assert_eq!(
-            super::urlencode("blair.admin@acme.example"),
-            "blair.admin%40acme.example"
-        );
-    }
 }
