@@ -1,6 +1,9 @@
-//! Reusable widgets shared by the pages.
+//! The widgets pages are built from: the shared ones (notices, switches, the search box, the erasure dialog)
+//! and the larger parts of one page, each in its own file so that the page reads as its layout.
 
+pub mod activity_tables;
 pub mod confirm_dialog;
+pub mod erase_control;
 pub mod hydration;
 pub mod navigation;
 pub mod notice;
