@@ -1,10 +1,11 @@
-//! The customer page's activity tables, calls and messages, newest first, or an empty state when the record
-//! has none. The rows are written as one HTML string (`call_rows`, `message_rows`).
+//! The customer page's activity tables, calls and messages: a page of the record's activity, newest first, or
+//! an empty state when it has none. The rows are written as one HTML string (`call_rows`, `message_rows`).
 
 use std::fmt::Write as _;
 
 use leptos::prelude::*;
 
+use crate::components::data_table::DataTable;
 use crate::components::notice::EmptyState;
 use crate::format::{push_escaped_text, write_duration, write_time};
 use crate::model::{CallEntry, MessageEntry};
@@ -12,50 +13,43 @@ use crate::model::{CallEntry, MessageEntry};
 /// The record's calls, newest first.
 #[component]
 pub fn CallTable(calls: Vec<CallEntry>) -> impl IntoView {
-    if calls.is_empty() {
-        return view! { <EmptyState title="No calls"><p>"There are no calls stored for this record."</p></EmptyState> }.into_any();
-    }
-    view! {
-        <table class="data-table">
-            <caption class="visually-hidden">"Calls, newest first"</caption>
-            <thead>
-                <tr>
-                    <th scope="col">"Time"</th>
-                    <th scope="col">"Direction"</th>
-                    <th scope="col">"From"</th>
-                    <th scope="col">"To"</th>
-                    <th scope="col" class="num">"Duration"</th>
-                    <th scope="col">"Disposition"</th>
-                    <th scope="col">"Stored"</th>
-                </tr>
-            </thead>
-            <tbody inner_html=call_rows(&calls)></tbody>
-        </table>
-    }
-    .into_any()
+    let headings = &[
+        "Time",
+        "Direction",
+        "From",
+        "To",
+        "Duration",
+        "Disposition",
+        "Stored",
+    ];
+    activity_table("Calls", headings, &["Duration"], call_rows(&calls))
 }
 
 /// The record's messages, newest first.
 #[component]
 pub fn MessageTable(messages: Vec<MessageEntry>) -> impl IntoView {
-    if messages.is_empty() {
-        return view! { <EmptyState title="No messages"><p>"There are no messages stored for this record."</p></EmptyState> }.into_any();
+    let headings = &["Time", "Direction", "From", "To", "Message", "Media"];
+    activity_table("Messages", headings, &["Media"], message_rows(&messages))
+}
+
+/// One activity table, or the empty state when `rows` (the table's rows as HTML) is empty. Its words are made
+/// from `name` ("Calls"): the caption "Calls, newest first" and the empty state "No calls".
+fn activity_table(
+    name: &'static str,
+    headings: &'static [&'static str],
+    numeric: &'static [&'static str],
+    rows: String,
+) -> AnyView {
+    let noun = name.to_lowercase();
+    if rows.is_empty() {
+        let hint = format!("There are no {noun} stored for this record.");
+        return view! { <EmptyState title=format!("No {noun}")><p>{hint}</p></EmptyState> }
+            .into_any();
     }
     view! {
-        <table class="data-table">
-            <caption class="visually-hidden">"Messages, newest first"</caption>
-            <thead>
-                <tr>
-                    <th scope="col">"Time"</th>
-                    <th scope="col">"Direction"</th>
-                    <th scope="col">"From"</th>
-                    <th scope="col">"To"</th>
-                    <th scope="col">"Message"</th>
-                    <th scope="col" class="num">"Media"</th>
-                </tr>
-            </thead>
-            <tbody inner_html=message_rows(&messages)></tbody>
-        </table>
+        <DataTable caption=format!("{name}, newest first") headings numeric>
+            <tbody inner_html=rows></tbody>
+        </DataTable>
     }
     .into_any()
 }

@@ -8,13 +8,10 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::api::customers::get_customer;
 use crate::components::activity_tables::{CallTable, MessageTable};
 use crate::components::erase_control::{EraseControl, ErasedNotice};
-use crate::components::notice::ErrorNotice;
+use crate::components::loaded::Loaded;
 use crate::format::urlencode;
 use crate::model::CustomerDetail;
 
-/// The record is read once, inside the `Suspense`: this page is rendered on the server only (the browser
-/// hydrates just its islands), so a `Resource`, which spawns its read as a task and hands each reader a clone
-/// of the rows, would add work and give nothing back.
 #[component]
 pub fn CustomerPage() -> impl IntoView {
     let (id, calls_before, messages_before) = {
@@ -30,14 +27,9 @@ pub fn CustomerPage() -> impl IntoView {
     view! {
         <Title text="Customer"/>
         <p class="breadcrumb"><a href="/customers">"Customers"</a> " / Record"</p>
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {Suspend::new(async move {
-                match detail.await {
-                    Ok(detail) => view! { <Customer detail/> }.into_any(),
-                    Err(error) => view! { <ErrorNotice error/> }.into_any(),
-                }
-            })}
-        </Suspense>
+        <Loaded loading="Loading…" data=detail let:detail>
+            <Customer detail/>
+        </Loaded>
     }
 }
 
