@@ -26,18 +26,8 @@ async fn erase_during<T>(
 async fn twenty_concurrent_erasures_write_one_receipt(pool: PgPool) {
     let console = Console::start(pool).await;
     console.give_alex_customer_data_access().await;
-    let lead = jordans(&console).await.0.to_string();
-    let mut clients = Vec::new();
-    for _ in 0..20 {
-        clients.push(console.signed_in(ALEX).await);
-    }
-    let form = [("customer_id", lead.as_str()), ("confirmation", "DELETE")];
-    let answers = futures::future::join_all(
-        clients
-            .iter()
-            .map(|c| c.post("/api/customers/erase", &form)),
-    )
-    .await;
+    let lead = jordans(&console).await.0;
+    let answers = console.erase_concurrently(lead, 20).await;
     let statuses: Vec<StatusCode> = answers.iter().map(|(s, _)| *s).collect();
     assert_eq!(
         statuses.iter().filter(|s| **s == StatusCode::OK).count(),
@@ -52,10 +42,7 @@ async fn twenty_concurrent_erasures_write_one_receipt(pool: PgPool) {
         19,
         "{statuses:?}"
     );
-    let receipts: i64 = sqlx::query_scalar("select count(*) from erasures")
-        .fetch_one(&console.pool)
-        .await
-        .unwrap();
+    let receipts: i64 = scalar(&console.pool, "select count(*) from erasures").await;
     assert_eq!(receipts, 1);
 }
 
@@ -99,12 +86,12 @@ async fn an_erasure_racing_new_calls_leaves_no_call_behind(pool: PgPool) {
         .count("select count(*) from calls where customer_id = $1", lead)
         .await;
     assert_eq!(left, 0, "a call was left behind");
-    let counted: i32 =
-        sqlx::query_scalar("select calls_deleted from erasures where customer_id = $1")
-            .bind(lead)
-            .fetch_one(&console.pool)
-            .await
-            .unwrap();
+    let counted: i32 = scalar_for(
+        &console.pool,
+        "select calls_deleted from erasures where customer_id = $1",
+        lead,
+    )
+    .await;
     assert_eq!(
         i64::from(counted),
         initial_calls + accepted,
@@ -120,11 +107,12 @@ async fn an_erasure_racing_new_calls_leaves_no_call_behind(pool: PgPool) {
 async fn recordings_attached_during_an_erasure_are_erased_with_it_or_refused(pool: PgPool) {
     let (console, alex) = Console::with_alex_managing_customer_data(pool).await;
     let lead = jordans(&console).await.0;
-    let calls: Vec<uuid::Uuid> = sqlx::query_scalar("select id from calls where customer_id = $1")
-        .bind(lead)
-        .fetch_all(&console.pool)
-        .await
-        .unwrap();
+    let calls: Vec<uuid::Uuid> = column_for(
+        &console.pool,
+        "select id from calls where customer_id = $1",
+        lead,
+    )
+    .await;
     assert!(!calls.is_empty());
     let account = console.account_of(lead).await;
 
@@ -163,13 +151,12 @@ async fn recordings_attached_during_an_erasure_are_erased_with_it_or_refused(poo
         .count("select count(*) from calls where customer_id = $1", lead)
         .await;
     assert_eq!(left, 0);
-    let queued: Vec<String> = sqlx::query_scalar(
+    let queued: Vec<String> = column_for(
+        &console.pool,
         "select unnest(object_keys) from object_deletions where erasure_id = $1",
+        uuid::Uuid::parse_str(receipt["erasure_id"].as_str().unwrap()).unwrap(),
     )
-    .bind(uuid::Uuid::parse_str(receipt["erasure_id"].as_str().unwrap()).unwrap())
-    .fetch_all(&console.pool)
-    .await
-    .unwrap();
+    .await;
     for (call, key) in &last_attached {
         assert!(
             queued.contains(key),
@@ -207,15 +194,14 @@ async fn concurrent_grants_and_revokes_leave_a_consistent_state(pool: PgPool) {
         "{answers:?}"
     );
 
-    let held: bool = sqlx::query_scalar("select manage_customer_data from users where email = $1")
-        .bind(BLAIR)
-        .fetch_one(&console.pool)
-        .await
-        .unwrap();
-    let actions: Vec<String> = sqlx::query_scalar("select action from audit_events order by id")
-        .fetch_all(&console.pool)
-        .await
-        .unwrap();
+    let held: bool = scalar_for(
+        &console.pool,
+        "select manage_customer_data from users where email = $1",
+        BLAIR,
+    )
+    .await;
+    let actions: Vec<String> =
+        column(&console.pool, "select action from audit_events order by id").await;
     assert!(!actions.is_empty());
     for pair in actions.windows(2) {
         assert_ne!(
@@ -276,14 +262,13 @@ async fn an_erasure_chosen_as_a_deadlock_victim_runs_again(pool: PgPool) {
 async fn a_message_moved_away_during_an_erasure_is_neither_erased_nor_in_the_receipt(pool: PgPool) {
     let (console, alex) = Console::with_alex_managing_customer_data(pool).await;
     let (lead, contact) = jordans(&console).await;
-    let moved: uuid::Uuid = sqlx::query_scalar(
+    let moved: uuid::Uuid = scalar_for(
+        &console.pool,
         "update messages set media_keys = '{}', sent_at = '2001-02-03T04:05:06Z'
          where id = (select id from messages where customer_id = $1 limit 1) returning id",
+        lead,
     )
-    .bind(lead)
-    .fetch_one(&console.pool)
-    .await
-    .unwrap();
+    .await;
     let messages_before = console
         .count("select count(*) from messages where customer_id = $1", lead)
         .await;
@@ -298,14 +283,13 @@ async fn a_message_moved_away_during_an_erasure_is_neither_erased_nor_in_the_rec
     // The erasure reaches the moved message's row, which the mover holds, and waits for it.
     let mut waits = 0;
     loop {
-        let waiting: i64 = sqlx::query_scalar(
+        let waiting: i64 = scalar(
+            &console.pool,
             "select count(*) from pg_stat_activity
              where datname = current_database() and wait_event_type = 'Lock'
                and query like '%delete from messages%'",
         )
-        .fetch_one(&console.pool)
-        .await
-        .unwrap();
+        .await;
         if waiting > 0 {
             break;
         }
@@ -336,11 +320,12 @@ async fn a_message_moved_away_during_an_erasure_is_neither_erased_nor_in_the_rec
         first_at > time::macros::datetime!(2001-02-03 04:05:06 UTC),
         "the receipt dates the erased activity from the message that moved away: {first_at}"
     );
-    let owner: uuid::Uuid = sqlx::query_scalar("select customer_id from messages where id = $1")
-        .bind(moved)
-        .fetch_one(&console.pool)
-        .await
-        .unwrap();
+    let owner: uuid::Uuid = scalar_for(
+        &console.pool,
+        "select customer_id from messages where id = $1",
+        moved,
+    )
+    .await;
     assert_eq!(
         owner, contact,
         "the moved message stays with its new record"

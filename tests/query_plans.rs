@@ -2,12 +2,12 @@
 //! calls and messages through indexes only (no sequential scan), and the `seed` data has the promised shapes.
 
 use customer_data_console::salesforce::SalesforceId;
-use customer_data_console::server::db::customers::{
-    CUSTOMER_PAGE_SQL, CustomerQuery, search_in_session_sql, search_sql,
-};
+use customer_data_console::server::db::customers::page::CUSTOMER_PAGE_SQL;
+use customer_data_console::server::db::customers::search::{search_in_session_sql, search_sql};
 use customer_data_console::server::erasure::{
     COUNT_AND_QUEUE_SQL, DELETE_ACTIVITY_SQL, LOCK_CUSTOMER_SQL, MARK_ERASED_SQL,
 };
+use customer_data_console::server::input::CustomerQuery;
 use customer_data_console::server::sessions::SessionKey;
 use customer_data_console::server::storage::{MEDIA, RECORDINGS, account_key_pattern};
 use customer_data_console::server::synthetic::{self, HEAVY_ACTIVITY, HEAVY_EMAIL, Size};

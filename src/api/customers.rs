@@ -20,9 +20,10 @@ pub async fn search_customers(query: String) -> Result<CustomerMatches, AppError
     let query = input::customer_query(&query);
     let (principal, found) = match &query {
         Ok(query) => {
-            let (found_principal, found) = db::customers::search_in_session(&pool, &session, query)
-                .await
-                .map_err(db_failure)?;
+            let (found_principal, found) =
+                db::customers::search::search_in_session(&pool, &session, query)
+                    .await
+                    .map_err(db_failure)?;
             (auth::admit(&pool, &session, found_principal).await?, found)
         }
         Err(_) => (
@@ -56,7 +57,7 @@ pub async fn get_customer(
     let calls_before = input::cursor(calls_before.as_deref())?;
     let messages_before = input::cursor(messages_before.as_deref())?;
     let pool = app_state()?.pool;
-    db::customers::customer_page(
+    db::customers::page::customer_page(
         &pool,
         principal.account_id,
         customer_id,

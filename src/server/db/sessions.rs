@@ -80,13 +80,13 @@ pub async fn start(
     user_id: Uuid,
     replacing: Option<&SessionKey>,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "with ended as (delete from sessions where token_hash = $3)
          insert into sessions (token_hash, user_id, expires_at) values ($1, $2, now() + interval '8 hours')",
+        key.as_bytes(),
+        user_id,
+        replacing.map(SessionKey::as_bytes)
     )
-    .bind(key.as_bytes())
-    .bind(user_id)
-    .bind(replacing.map(SessionKey::as_bytes))
     .execute(pool)
     .await?;
     Ok(())
@@ -94,18 +94,17 @@ pub async fn start(
 
 /// Moves the session's end eight hours past now.
 pub async fn renew(pool: &PgPool, key: &SessionKey) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "update sessions set expires_at = now() + interval '8 hours' where token_hash = $1",
+        key.as_bytes()
     )
-    .bind(key.as_bytes())
     .execute(pool)
     .await?;
     Ok(())
 }
 
 pub async fn end(pool: &PgPool, key: &SessionKey) -> sqlx::Result<()> {
-    sqlx::query("delete from sessions where token_hash = $1")
-        .bind(key.as_bytes())
+    sqlx::query!("delete from sessions where token_hash = $1", key.as_bytes())
         .execute(pool)
         .await?;
     Ok(())
@@ -114,7 +113,7 @@ pub async fn end(pool: &PgPool, key: &SessionKey) -> sqlx::Result<()> {
 /// Deletes sessions that expired; returns how many.
 pub async fn delete_expired(pool: &PgPool) -> sqlx::Result<u64> {
     Ok(
-        sqlx::query("delete from sessions where expires_at <= now()")
+        sqlx::query!("delete from sessions where expires_at <= now()")
             .execute(pool)
             .await?
             .rows_affected(),

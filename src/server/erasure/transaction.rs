@@ -11,9 +11,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::error::AppError;
-use crate::model::ErasureCounts;
+use crate::model::{ErasureCounts, earliest, latest};
 use crate::server::authz::{self, Principal};
-use crate::server::db::customers::{earliest, latest};
 use crate::server::db::sessions::{PRINCIPAL_COLUMNS, SESSION_JOIN, principal_of};
 use crate::server::sessions::SessionKey;
 use crate::server::storage;
