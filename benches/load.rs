@@ -3,11 +3,13 @@
 //! searches (70%), customer pages (25%) and erasures (5%, each of a different record) for a set time on
 //! loopback, then prints requests served, errors, p50/p99 latency and the server's peak memory.
 
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use customer_data_console::server::{demo, synthetic};
+use customer_data_console::server::synthetic;
 use uuid::Uuid;
 
 fn env_number(name: &str, default: u64) -> u64 {
@@ -43,24 +45,7 @@ async fn main() {
         let base = base.clone();
         let next_erasure = next_erasure.clone();
         tasks.push(tokio::spawn(async move {
-            let mut browser_headers = reqwest::header::HeaderMap::new();
-            browser_headers.insert("origin", base.parse().expect("LOAD_URL as an origin"));
-            browser_headers.insert("sec-fetch-site", "same-origin".parse().expect("value"));
-            let client = reqwest::Client::builder()
-                .cookie_store(true)
-                .default_headers(browser_headers)
-                .build()
-                .expect("client");
-            let login = client
-                .post(format!("{base}/api/auth/login"))
-                .form(&[
-                    ("email", synthetic::ADMIN_EMAIL),
-                    ("password", demo::DEMO_PASSWORD),
-                ])
-                .send()
-                .await
-                .expect("sign in");
-            assert_eq!(login.status(), 200);
+            let (client, _) = common::signed_in_client(&base).await;
             let mut latencies = Vec::new();
             let (mut errors, mut erasures) = (0u64, 0u64);
             let mut n = worker * 7_919;
@@ -94,14 +79,7 @@ async fn main() {
                     erasures += 1;
                     let target: Uuid =
                         synthetic::row_id(1, next_erasure.fetch_add(1, Ordering::Relaxed));
-                    client
-                        .post(format!("{base}/api/customers/erase"))
-                        .form(&[
-                            ("customer_id", target.to_string().as_str()),
-                            ("confirmation", "DELETE"),
-                        ])
-                        .send()
-                        .await
+                    common::erase(&client, &base, target).await
                 };
                 match response {
                     Ok(r) if r.status() == 200 => {

@@ -17,36 +17,53 @@ async fn client_for(console: &Console, actor: Option<&str>) -> Client {
     }
 }
 
+/// Posts `form` to `path` as `actor` and asserts the `expected` status and no internal text; a refusal must
+/// leave the database as it was. Returns the answer's body.
+async fn answer_as(
+    console: &Console,
+    actor: Option<&str>,
+    (path, form): (&str, &[(&str, &str)]),
+    expected: StatusCode,
+) -> Value {
+    let client = client_for(console, actor).await;
+    let before = console.snapshot().await;
+    let answer = client.post(path, form).await;
+    let who = format!("{actor:?}");
+    assert_answer(&answer, expected, &who);
+    if expected != StatusCode::OK {
+        console.assert_unchanged(&before, &who).await;
+    }
+    answer.1
+}
+
+/// A console on the demo data with Alex signed in, and Blair's and Casey's user ids as forms send them.
+async fn alex_with_the_ids_of_blair_and_casey(pool: PgPool) -> (Console, Client, String, String) {
+    let console = Console::start(pool).await;
+    let alex = console.signed_in(ALEX).await;
+    let blair = console.user_id(BLAIR).await.to_string();
+    let casey = console.user_id(CASEY).await.to_string();
+    (console, alex, blair, casey)
+}
+
 async fn acme_setting(console: &Console) -> bool {
-    sqlx::query_scalar("select manage_customer_data from accounts where name = 'Acme Corp'")
-        .fetch_one(&console.pool)
-        .await
-        .unwrap()
+    scalar(
+        &console.pool,
+        "select manage_customer_data from accounts where name = 'Acme Corp'",
+    )
+    .await
 }
 
 #[sqlx::test]
 async fn the_account_setting_endpoint_by_actor(pool: PgPool) {
     let console = Console::start(pool).await;
     for actor in ACTORS {
-        let client = client_for(&console, actor).await;
-        let before = console.snapshot().await;
-        let (status, body) = client
-            .post("/api/settings/customer-data", &[("enabled", "true")])
-            .await;
         let expected = match actor {
             None => StatusCode::UNAUTHORIZED,
             Some(CASEY) => StatusCode::FORBIDDEN,
             _ => StatusCode::OK,
         };
-        assert_eq!(status, expected, "{actor:?}: {body}");
-        assert_no_internal_text(&body);
-        if status != StatusCode::OK {
-            assert_eq!(
-                console.snapshot().await,
-                before,
-                "{actor:?} changed the database"
-            );
-        }
+        let setting = ("/api/settings/customer-data", &[("enabled", "true")][..]);
+        let body = answer_as(&console, actor, setting, expected).await;
         if actor == Some(GINA) {
             assert_eq!(body["account_name"], json!("Globex"));
         }
@@ -55,11 +72,11 @@ async fn the_account_setting_endpoint_by_actor(pool: PgPool) {
         acme_setting(&console).await,
         "Alex turned Acme's setting on"
     );
-    let globex: bool =
-        sqlx::query_scalar("select manage_customer_data from accounts where name = 'Globex'")
-            .fetch_one(&console.pool)
-            .await
-            .unwrap();
+    let globex: bool = scalar(
+        &console.pool,
+        "select manage_customer_data from accounts where name = 'Globex'",
+    )
+    .await;
     assert!(globex, "Gina changed her own account only");
 }
 
@@ -69,9 +86,7 @@ async fn the_user_search_endpoint_by_actor(pool: PgPool) {
     for actor in ACTORS {
         let client = client_for(&console, actor).await;
         let before = console.snapshot().await;
-        let (status, body) = client
-            .post("/api/users/search", &[("query", "blair")])
-            .await;
+        let (status, body) = client.search_users("blair").await;
         match actor {
             None => assert_eq!(status, StatusCode::UNAUTHORIZED),
             Some(CASEY) => assert_eq!(status, StatusCode::FORBIDDEN),
@@ -95,36 +110,22 @@ async fn the_permission_endpoint_by_actor(pool: PgPool) {
     console.set_account_setting(GINA, true).await;
     let blair = console.user_id(BLAIR).await.to_string();
     for actor in [None, Some(CASEY), Some(GINA), Some(ALEX)] {
-        let client = client_for(&console, actor).await;
-        let before = console.snapshot().await;
-        let (status, body) = client
-            .post(
-                "/api/users/customer-data-permission",
-                &[("user_id", &blair), ("enabled", "true")],
-            )
-            .await;
         let expected = match actor {
             None => StatusCode::UNAUTHORIZED,
             Some(CASEY) => StatusCode::FORBIDDEN,
             Some(GINA) => StatusCode::NOT_FOUND,
             _ => StatusCode::OK,
         };
-        assert_eq!(status, expected, "{actor:?}: {body}");
-        assert_no_internal_text(&body);
-        if status != StatusCode::OK {
-            assert_eq!(
-                console.snapshot().await,
-                before,
-                "{actor:?} changed the database"
-            );
-        }
+        let grant = [("user_id", blair.as_str()), ("enabled", "true")];
+        let permission = ("/api/users/customer-data-permission", &grant[..]);
+        answer_as(&console, actor, permission, expected).await;
     }
-    let granted: bool =
-        sqlx::query_scalar("select manage_customer_data from users where email = $1")
-            .bind(BLAIR)
-            .fetch_one(&console.pool)
-            .await
-            .unwrap();
+    let granted: bool = scalar_for(
+        &console.pool,
+        "select manage_customer_data from users where email = $1",
+        BLAIR,
+    )
+    .await;
     assert!(granted);
 }
 
@@ -132,26 +133,20 @@ async fn the_permission_endpoint_by_actor(pool: PgPool) {
 async fn both_forms_of_a_salesforce_id_find_the_same_user(pool: PgPool) {
     let console = Console::start(pool).await;
     let alex = console.signed_in(ALEX).await;
-    let long: String = sqlx::query_scalar("select salesforce_id from users where email = $1")
-        .bind(BLAIR)
-        .fetch_one(&console.pool)
-        .await
-        .unwrap();
-    let (_, by_long) = alex.post("/api/users/search", &[("query", &long)]).await;
-    let (_, by_short) = alex
-        .post("/api/users/search", &[("query", &long[..15])])
-        .await;
+    let long: String = scalar_for(
+        &console.pool,
+        "select salesforce_id from users where email = $1",
+        BLAIR,
+    )
+    .await;
+    let (_, by_long) = alex.search_users(&long).await;
+    let (_, by_short) = alex.search_users(&long[..15]).await;
     assert_eq!(by_long["users"].as_array().unwrap().len(), 1);
     assert_eq!(by_long["users"][0]["email"], json!(BLAIR));
     assert_eq!(by_long, by_short);
-    let (_, by_email) = alex
-        .post(
-            "/api/users/search",
-            &[("query", "BLAIR.admin@acme.example")],
-        )
-        .await;
+    let (_, by_email) = alex.search_users("BLAIR.admin@acme.example").await;
     assert_eq!(by_email["users"][0]["email"], json!(BLAIR));
-    let (_, everyone) = alex.post("/api/users/search", &[("query", "")]).await;
+    let (_, everyone) = alex.search_users("").await;
     assert_eq!(
         everyone["users"].as_array().unwrap().len(),
         3,
@@ -174,7 +169,7 @@ async fn hostile_search_text_is_matched_literally_or_refused(pool: PgPool) {
         "a\0b",
         long.as_str(),
     ] {
-        let (status, body) = alex.post("/api/users/search", &[("query", query)]).await;
+        let (status, body) = alex.search_users(query).await;
         assert!(
             status == StatusCode::OK || status == StatusCode::UNPROCESSABLE_ENTITY,
             "{query:.20}: {status} {body}"
@@ -188,63 +183,32 @@ async fn hostile_search_text_is_matched_literally_or_refused(pool: PgPool) {
             );
         }
     }
-    let users: i64 = sqlx::query_scalar("select count(*) from users")
-        .fetch_one(&console.pool)
-        .await
-        .unwrap();
+    let users: i64 = scalar(&console.pool, "select count(*) from users").await;
     assert_eq!(users, 4);
 }
 
 #[sqlx::test]
 async fn grants_are_refused_for_agents_unknown_ids_and_while_the_setting_is_off(pool: PgPool) {
-    let console = Console::start(pool).await;
-    let alex = console.signed_in(ALEX).await;
-    let blair = console.user_id(BLAIR).await.to_string();
-    let casey = console.user_id(CASEY).await.to_string();
+    let (console, alex, blair, casey) = alex_with_the_ids_of_blair_and_casey(pool).await;
     let before = console.snapshot().await;
 
-    let (status, body) = alex
-        .post(
-            "/api/users/customer-data-permission",
-            &[("user_id", &blair), ("enabled", "true")],
-        )
-        .await;
+    let (status, body) = alex.change_permission(&blair, "true").await;
     assert_eq!(status, StatusCode::CONFLICT, "the setting is off: {body}");
 
     console.set_account_setting(ALEX, true).await;
     let before_on = console.snapshot().await;
-    let (status, body) = alex
-        .post(
-            "/api/users/customer-data-permission",
-            &[("user_id", &casey), ("enabled", "true")],
-        )
-        .await;
+    let (status, body) = alex.change_permission(&casey, "true").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         body,
         json!({"Invalid": "Manage Customer Data can only be given to Admins."})
     );
     let unknown = uuid::Uuid::new_v4().to_string();
-    let (status, _) = alex
-        .post(
-            "/api/users/customer-data-permission",
-            &[("user_id", &unknown), ("enabled", "true")],
-        )
-        .await;
+    let (status, _) = alex.change_permission(&unknown, "true").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = alex
-        .post(
-            "/api/users/customer-data-permission",
-            &[("user_id", "not-a-uuid"), ("enabled", "true")],
-        )
-        .await;
+    let (status, _) = alex.change_permission("not-a-uuid", "true").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    let (status, _) = alex
-        .post(
-            "/api/users/customer-data-permission",
-            &[("user_id", &blair), ("enabled", "maybe")],
-        )
-        .await;
+    let (status, _) = alex.change_permission(&blair, "maybe").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(console.snapshot().await, before_on);
     assert_ne!(before, before_on);
@@ -256,35 +220,18 @@ async fn changes_are_audited_and_grants_survive_the_setting_going_off(pool: PgPo
     let alex = console.signed_in(ALEX).await;
     let blair_id = console.user_id(BLAIR).await;
     let blair_text = blair_id.to_string();
+    assert_eq!(alex.change_setting("true").await.0, StatusCode::OK);
     assert_eq!(
-        alex.post_status("/api/settings/customer-data", &[("enabled", "true")])
-            .await,
-        StatusCode::OK
-    );
-    assert_eq!(
-        alex.post_status(
-            "/api/users/customer-data-permission",
-            &[("user_id", &blair_text), ("enabled", "true")]
-        )
-        .await,
+        alex.change_permission(&blair_text, "true").await.0,
         StatusCode::OK
     );
 
     let blair = console.signed_in(BLAIR).await;
     let (_, viewer) = blair.post("/api/auth/viewer", &[]).await;
     assert_eq!(viewer["can_manage_customer_data"], json!(true));
-    assert_eq!(
-        blair
-            .post_status("/api/customers/search", &[("query", JORDAN)])
-            .await,
-        StatusCode::OK
-    );
+    assert_eq!(blair.search_customers(JORDAN).await.0, StatusCode::OK);
 
-    assert_eq!(
-        alex.post_status("/api/settings/customer-data", &[("enabled", "false")])
-            .await,
-        StatusCode::OK
-    );
+    assert_eq!(alex.change_setting("false").await.0, StatusCode::OK);
     let (_, viewer) = blair.post("/api/auth/viewer", &[]).await;
     assert_eq!(
         viewer["can_manage_customer_data"],
@@ -292,41 +239,25 @@ async fn changes_are_audited_and_grants_survive_the_setting_going_off(pool: PgPo
         "off applies on Blair's next request"
     );
     assert_eq!(
-        blair
-            .post_status("/api/customers/search", &[("query", JORDAN)])
-            .await,
+        blair.search_customers(JORDAN).await.0,
         StatusCode::FORBIDDEN
     );
-    let kept: bool = sqlx::query_scalar("select manage_customer_data from users where id = $1")
-        .bind(blair_id)
-        .fetch_one(&console.pool)
-        .await
-        .unwrap();
+    let kept: bool = scalar_for(
+        &console.pool,
+        "select manage_customer_data from users where id = $1",
+        blair_id,
+    )
+    .await;
     assert!(kept, "the grant is kept while the setting is off");
 
+    assert_eq!(alex.change_setting("true").await.0, StatusCode::OK);
+    assert_eq!(blair.search_customers(JORDAN).await.0, StatusCode::OK);
     assert_eq!(
-        alex.post_status("/api/settings/customer-data", &[("enabled", "true")])
-            .await,
+        alex.change_permission(&blair_text, "false").await.0,
         StatusCode::OK
     );
     assert_eq!(
-        blair
-            .post_status("/api/customers/search", &[("query", JORDAN)])
-            .await,
-        StatusCode::OK
-    );
-    assert_eq!(
-        alex.post_status(
-            "/api/users/customer-data-permission",
-            &[("user_id", &blair_text), ("enabled", "false")]
-        )
-        .await,
-        StatusCode::OK
-    );
-    assert_eq!(
-        blair
-            .post_status("/api/customers/search", &[("query", JORDAN)])
-            .await,
+        blair.search_customers(JORDAN).await.0,
         StatusCode::FORBIDDEN
     );
 
@@ -375,53 +306,20 @@ async fn a_demoted_admin_cannot_keep_the_permission(pool: PgPool) {
         .unwrap();
     console.set_account_setting(ALEX, true).await;
     let blair = console.signed_in(BLAIR).await;
-    let (status, _) = blair
-        .post("/api/customers/search", &[("query", JORDAN)])
-        .await;
+    let (status, _) = blair.search_customers(JORDAN).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
 
 #[sqlx::test]
 async fn the_profile_offers_the_toggle_only_to_admins_while_the_setting_is_on(pool: PgPool) {
-    let console = Console::start(pool).await;
-    let alex = console.signed_in(ALEX).await;
-    let blair = console.user_id(BLAIR).await.to_string();
-    let casey = console.user_id(CASEY).await.to_string();
+    let (console, alex, blair, casey) = alex_with_the_ids_of_blair_and_casey(pool).await;
     let offered = |body: &Value| body["permission_toggle_offered"].clone();
-    assert_eq!(
-        offered(
-            &alex
-                .post("/api/users/profile", &[("user_id", &blair)])
-                .await
-                .1
-        ),
-        json!(false)
-    );
+    assert_eq!(offered(&alex.profile(&blair).await.1), json!(false));
     console.set_account_setting(ALEX, true).await;
-    assert_eq!(
-        offered(
-            &alex
-                .post("/api/users/profile", &[("user_id", &blair)])
-                .await
-                .1
-        ),
-        json!(true)
-    );
-    assert_eq!(
-        offered(
-            &alex
-                .post("/api/users/profile", &[("user_id", &casey)])
-                .await
-                .1
-        ),
-        json!(false)
-    );
+    assert_eq!(offered(&alex.profile(&blair).await.1), json!(true));
+    assert_eq!(offered(&alex.profile(&casey).await.1), json!(false));
     let gina = console.signed_in(GINA).await;
-    assert_eq!(
-        gina.post_status("/api/users/profile", &[("user_id", &blair)])
-            .await,
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(gina.profile(&blair).await.0, StatusCode::NOT_FOUND);
 }
 
 #[sqlx::test]

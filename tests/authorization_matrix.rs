@@ -7,6 +7,7 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::*;
+use customer_data_console::api::customers::ERASE_CONFIRMATION;
 use reqwest::StatusCode;
 use sqlx::PgPool;
 
@@ -40,6 +41,15 @@ fn admin_ok(actor: Actor) -> u16 {
         SignedOut => 401,
         Agent => 403,
         _ => 200,
+    }
+}
+
+/// For a user of Acme: as `admin_ok`, but another account's Admin does not find the user.
+fn admin_ok_in_the_users_account(actor: Actor) -> u16 {
+    if actor == AdminOfAnotherAccount {
+        404
+    } else {
+        admin_ok(actor)
     }
 }
 
@@ -83,24 +93,12 @@ const MATRIX: &[Endpoint] = &[
     Endpoint {
         path: "/api/users/profile",
         form: |ids, _| vec![("user_id", ids.blair.clone())],
-        expected: |a| {
-            if a == AdminOfAnotherAccount {
-                404
-            } else {
-                admin_ok(a)
-            }
-        },
+        expected: admin_ok_in_the_users_account,
     },
     Endpoint {
         path: "/api/users/customer-data-permission",
         form: |ids, _| vec![("user_id", ids.casey.clone()), ("enabled", "false".into())],
-        expected: |a| {
-            if a == AdminOfAnotherAccount {
-                404
-            } else {
-                admin_ok(a)
-            }
-        },
+        expected: admin_ok_in_the_users_account,
     },
     Endpoint {
         path: "/api/customers/search",
@@ -117,7 +115,7 @@ const MATRIX: &[Endpoint] = &[
         form: |ids, _| {
             vec![
                 ("customer_id", ids.jordan_lead.clone()),
-                ("confirmation", "DELETE".into()),
+                ("confirmation", ERASE_CONFIRMATION.into()),
             ]
         },
         expected: |a| customer_data(a, 404),
@@ -194,12 +192,7 @@ async fn prepare(console: &Console, actor: Actor) -> Client {
 }
 
 async fn ids(console: &Console) -> Ids {
-    let jordan_lead: uuid::Uuid =
-        sqlx::query_scalar("select id from customers where email = $1 and object_type = 'Lead'")
-            .bind(JORDAN)
-            .fetch_one(&console.pool)
-            .await
-            .unwrap();
+    let jordan_lead = jordans_lead(&console.pool).await;
     Ids {
         blair: console.user_id(BLAIR).await.to_string(),
         casey: console.user_id(CASEY).await.to_string(),
@@ -235,34 +228,23 @@ async fn run_row_of_actor(pool: PgPool, actor: Actor) {
     }
 }
 
-#[sqlx::test]
-async fn signed_out(pool: PgPool) {
-    run_row_of_actor(pool, SignedOut).await;
+/// One test per actor, each running that actor's row of the matrix on its own database.
+macro_rules! row_of_actor {
+    ($($test:ident: $actor:expr),* $(,)?) => {$(
+        #[sqlx::test]
+        async fn $test(pool: PgPool) {
+            run_row_of_actor(pool, $actor).await;
+        }
+    )*};
 }
 
-#[sqlx::test]
-async fn agent(pool: PgPool) {
-    run_row_of_actor(pool, Agent).await;
-}
-
-#[sqlx::test]
-async fn admin_without_the_permission(pool: PgPool) {
-    run_row_of_actor(pool, AdminWithoutPermission).await;
-}
-
-#[sqlx::test]
-async fn admin_with_the_permission_while_the_setting_is_off(pool: PgPool) {
-    run_row_of_actor(pool, AdminWithPermissionSettingOff).await;
-}
-
-#[sqlx::test]
-async fn admin_with_access(pool: PgPool) {
-    run_row_of_actor(pool, AdminWithAccess).await;
-}
-
-#[sqlx::test]
-async fn admin_of_another_account(pool: PgPool) {
-    run_row_of_actor(pool, AdminOfAnotherAccount).await;
+row_of_actor! {
+    signed_out: SignedOut,
+    agent: Agent,
+    admin_without_the_permission: AdminWithoutPermission,
+    admin_with_the_permission_while_the_setting_is_off: AdminWithPermissionSettingOff,
+    admin_with_access: AdminWithAccess,
+    admin_of_another_account: AdminOfAnotherAccount,
 }
 
 #[sqlx::test]
@@ -287,29 +269,23 @@ async fn gets_and_foreign_origins_change_nothing_on_any_endpoint(pool: PgPool) {
             endpoint.path
         );
         let foreign = client
-            .http
-            .post(console.url(endpoint.path))
-            .header("origin", "https://attacker.example")
-            .form(&form)
-            .send()
-            .await
-            .unwrap();
+            .post_with_headers(
+                endpoint.path,
+                &[("origin", "https://attacker.example")],
+                &form,
+            )
+            .await;
         assert_eq!(
-            foreign.status(),
+            foreign,
             StatusCode::FORBIDDEN,
             "foreign POST {}",
             endpoint.path
         );
         let cross = client
-            .http
-            .post(console.url(endpoint.path))
-            .header("sec-fetch-site", "cross-site")
-            .form(&form)
-            .send()
-            .await
-            .unwrap();
+            .post_with_headers(endpoint.path, &[("sec-fetch-site", "cross-site")], &form)
+            .await;
         assert_eq!(
-            cross.status(),
+            cross,
             StatusCode::FORBIDDEN,
             "cross-site POST {}",
             endpoint.path

@@ -5,6 +5,7 @@
 mod common;
 
 use common::*;
+use customer_data_console::api::customers::ERASE_CONFIRMATION;
 use reqwest::StatusCode;
 use sqlx::PgPool;
 
@@ -92,7 +93,7 @@ fn targets(blair: &str, lead: &str) -> Vec<(&'static str, Vec<(&'static str, Str
             "/api/customers/erase",
             vec![
                 ("customer_id", lead.into()),
-                ("confirmation", "DELETE-NOT".into()),
+                ("confirmation", format!("{ERASE_CONFIRMATION}-NOT")),
             ],
         ),
         ("/api/users/end-sessions", vec![("user_id", blair.into())]),
@@ -120,13 +121,7 @@ async fn no_input_causes_a_server_error_a_leak_or_a_change(pool: PgPool) {
     console.set_permission(BLAIR, true).await;
     let alex = console.signed_in(ALEX).await;
     let blair = console.user_id(BLAIR).await.to_string();
-    let lead: uuid::Uuid =
-        sqlx::query_scalar("select id from customers where email = $1 and object_type = 'Lead'")
-            .bind(JORDAN)
-            .fetch_one(&console.pool)
-            .await
-            .unwrap();
-    let lead = lead.to_string();
+    let lead = jordans_lead(&console.pool).await.to_string();
     let before = console.snapshot().await;
     let mut requests = 0;
     for input in corpus() {
@@ -204,7 +199,7 @@ async fn wrong_types_missing_fields_and_oversized_bodies_are_client_errors(pool:
         ("/api/customers/detail", vec![]),
         (
             "/api/customers/erase",
-            vec![("confirmation", "DELETE".into())],
+            vec![("confirmation", ERASE_CONFIRMATION.into())],
         ),
         ("/api/auth/login", vec![("email", ALEX.into())]),
     ];

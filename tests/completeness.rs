@@ -32,20 +32,25 @@ async fn nothing_of_an_erased_record_is_left_in_any_table_or_file(pool: PgPool) 
     let console = Console::start(pool).await;
     console.give_alex_customer_data_access().await;
     let marker = format!("mark{}", Uuid::new_v4().simple());
-    let customer: Uuid = sqlx::query_scalar(
+    let customer: Uuid = scalar_for(
+        &console.pool,
         "insert into customers (account_id, salesforce_id, object_type, name, email, phone)
          select id, '0035e00MarkedOnAEI', 'Contact', 'Marked Person', 'marked.person@example.com', $1
          from accounts where name = 'Acme Corp' returning id",
+        PHONE,
     )
-    .bind(PHONE)
-    .fetch_one(&console.pool)
-    .await
-    .unwrap();
+    .await;
+    let account: Uuid = scalar_for(
+        &console.pool,
+        "select account_id from customers where id = $1",
+        customer,
+    )
+    .await;
     let storage = &console.state.storage;
     let mut keys = Vec::new();
     for n in 0..5 {
-        let recording = format!("recordings/{marker}/{n}.wav");
-        let media = format!("media/{marker}/{n}.jpg");
+        let recording = format!("recordings/{account}/{marker}/{n}.wav");
+        let media = format!("media/{account}/{marker}/{n}.jpg");
         sqlx::query(
             "insert into calls (account_id, customer_id, direction, from_number, to_number, started_at, duration_seconds,
                                 disposition, notes, transcript, is_voicemail, recording_key)
@@ -132,11 +137,7 @@ async fn nothing_of_an_erased_record_is_left_in_any_table_or_file(pool: PgPool) 
                 continue;
             }
             let sql = format!("select count(*) from \"{table}\" where strpos({value}, $1) > 0");
-            let found: i64 = sqlx::query_scalar(&sql)
-                .bind(needle)
-                .fetch_one(&console.pool)
-                .await
-                .unwrap();
+            let found: i64 = scalar_for(&console.pool, &sql, needle).await;
             assert_eq!(found, 0, "{table}.{column} still holds {needle}");
             scanned += 1;
         }

@@ -68,6 +68,19 @@ impl Server {
     }
 }
 
+/// Erases `customer` through `client`, signed in at `base`, confirmed as the dialog does.
+async fn erase(
+    client: &reqwest::Client,
+    base: &str,
+    customer: Uuid,
+) -> reqwest::Result<reqwest::Response> {
+    client
+        .post(format!("{base}/api/customers/erase"))
+        .form(&erase_form(&customer.to_string()))
+        .send()
+        .await
+}
+
 struct State {
     calls: i64,
     messages: i64,
@@ -99,18 +112,31 @@ async fn assert_no_orphan_files(pool: &PgPool, storage: &Storage, keys: &[String
         if !storage.exists(key).await.unwrap() {
             continue;
         }
-        let referenced: bool = sqlx::query_scalar(
+        let referenced: bool = scalar_for(
+            pool,
             "select exists (select 1 from calls where recording_key = $1)
                  or exists (select 1 from object_deletions where $1 = any(object_keys))",
+            key,
         )
-        .bind(key)
-        .fetch_one(pool)
-        .await
-        .unwrap();
+        .await;
         assert!(
             referenced,
             "{key} is stored with neither its call nor an outbox row"
         );
+    }
+}
+
+/// Waits for the outbox to drain and asserts that none of `keys` is still stored; `failure` says what it
+/// means if one is.
+async fn assert_deleted_once_the_outbox_drains(
+    pool: &PgPool,
+    storage: &Storage,
+    keys: &[String],
+    failure: &str,
+) {
+    wait_for_outbox_to_drain(pool).await;
+    for key in keys {
+        assert!(!storage.exists(key).await.unwrap(), "{key} {failure}");
     }
 }
 
@@ -119,12 +145,11 @@ async fn assert_no_orphan_files(pool: &PgPool, storage: &Storage, keys: &[String
 async fn wait_for_outbox_to_drain(pool: &PgPool) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let left: i64 = sqlx::query_scalar(
+        let left: i64 = scalar(
+            pool,
             "select count(*) from object_deletions o where exists (select 1 from erasures e where e.id = o.erasure_id)",
         )
-        .fetch_one(pool)
-        .await
-        .unwrap();
+        .await;
         if left == 0 {
             return;
         }
@@ -156,38 +181,38 @@ async fn demo_with_access(pool: &PgPool) -> (tempfile::TempDir, Storage) {
 #[sqlx::test]
 async fn killed_mid_erasure_the_record_is_intact_or_fully_erased(pool: PgPool) {
     let (objects, storage) = demo_with_access(&pool).await;
-    let customer: Uuid = sqlx::query_scalar(
+    let customer: Uuid = scalar(
+        &pool,
         "insert into customers (account_id, salesforce_id, object_type, name, email)
          select id, '00Q5e00BigRecorEEB', 'Lead', 'Big Record', 'big.record@example.com' from accounts where name = 'Acme Corp'
          returning id",
     )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
+    .await;
+    let account: Uuid = scalar_for(
+        &pool,
+        "select account_id from customers where id = $1",
+        customer,
+    )
+    .await;
     let rows = 150_000;
-    sqlx::query(
+    for insert in [
         "insert into calls (account_id, customer_id, direction, from_number, to_number, started_at, duration_seconds, recording_key)
          select account_id, id, 'outbound', '+14155559000', '+14155550777', now() - make_interval(secs => g), 30,
-                case when g <= 50 then 'recordings/big/' || g || '.wav' end
+                case when g <= 50 then 'recordings/' || account_id || '/big/' || g || '.wav' end
          from customers, generate_series(1, $2) g where customers.id = $1",
-    )
-    .bind(customer)
-    .bind(rows)
-    .execute(&pool)
-    .await
-    .unwrap();
-    sqlx::query(
         "insert into messages (account_id, customer_id, direction, from_number, to_number, body, sent_at)
          select account_id, id, 'inbound', '+14155550777', '+14155559000', 'message ' || g, now() - make_interval(secs => g)
          from customers, generate_series(1, $2) g where customers.id = $1",
-    )
-    .bind(customer)
-    .bind(rows)
-    .execute(&pool)
-    .await
-    .unwrap();
+    ] {
+        sqlx::query(insert)
+            .bind(customer)
+            .bind(rows)
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
     let keys: Vec<String> = (1..=50)
-        .map(|g| format!("recordings/big/{g}.wav"))
+        .map(|g| format!("recordings/{account}/big/{g}.wav"))
         .collect();
     for key in &keys {
         storage.put(key, b"RIFF".to_vec()).await.unwrap();
@@ -200,16 +225,7 @@ async fn killed_mid_erasure_the_record_is_intact_or_fully_erased(pool: PgPool) {
         let client = server.client().await;
         let erase = tokio::spawn({
             let base = server.base.clone();
-            async move {
-                client
-                    .post(format!("{base}/api/customers/erase"))
-                    .form(&[
-                        ("customer_id", customer.to_string().as_str()),
-                        ("confirmation", "DELETE"),
-                    ])
-                    .send()
-                    .await
-            }
+            async move { erase(&client, &base, customer).await }
         });
         tokio::time::sleep(Duration::from_millis(delay_ms)).await;
         server.kill();
@@ -242,61 +258,33 @@ async fn killed_mid_erasure_the_record_is_intact_or_fully_erased(pool: PgPool) {
     let server = Server::start(&url, objects.path(), true).await;
     if outcome.is_none() {
         let client = server.client().await;
-        let response = client
-            .post(format!("{}/api/customers/erase", server.base))
-            .form(&[
-                ("customer_id", customer.to_string().as_str()),
-                ("confirmation", "DELETE"),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let response = erase(&client, &server.base, customer).await.unwrap();
         assert_eq!(
             response.status(),
             StatusCode::OK,
             "the intact record erases after the crashes"
         );
     }
-    wait_for_outbox_to_drain(&pool).await;
-    for key in &keys {
-        assert!(
-            !storage.exists(key).await.unwrap(),
-            "{key} survived the erasure"
-        );
-    }
+    assert_deleted_once_the_outbox_drains(&pool, &storage, &keys, "survived the erasure").await;
     server.kill();
 }
 
 #[sqlx::test]
 async fn killed_after_the_commit_the_files_are_deleted_after_a_restart(pool: PgPool) {
     let (objects, storage) = demo_with_access(&pool).await;
-    let lead: Uuid =
-        sqlx::query_scalar("select id from customers where email = $1 and object_type = 'Lead'")
-            .bind(JORDAN)
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-    let keys: Vec<String> = sqlx::query_scalar(
+    let lead = jordans_lead(&pool).await;
+    let keys: Vec<String> = column_for(
+        &pool,
         "select recording_key from calls where customer_id = $1 and recording_key is not null",
+        lead,
     )
-    .bind(lead)
-    .fetch_all(&pool)
-    .await
-    .unwrap();
+    .await;
     assert!(!keys.is_empty());
     let url = database_url_of(&pool);
 
     let web_only = Server::start(&url, objects.path(), false).await;
     let client = web_only.client().await;
-    let response = client
-        .post(format!("{}/api/customers/erase", web_only.base))
-        .form(&[
-            ("customer_id", lead.to_string().as_str()),
-            ("confirmation", "DELETE"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let response = erase(&client, &web_only.base, lead).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     web_only.kill();
     for key in &keys {
@@ -306,21 +294,15 @@ async fn killed_after_the_commit_the_files_are_deleted_after_a_restart(pool: PgP
         );
     }
     assert_no_orphan_files(&pool, &storage, &keys).await;
-    let queued: i64 = sqlx::query_scalar(
+    let queued: i64 = scalar(
+        &pool,
         "select coalesce(sum(cardinality(object_keys)), 0) from object_deletions",
     )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
+    .await;
     assert_eq!(queued, keys.len() as i64);
 
     let restarted = Server::start(&url, objects.path(), true).await;
-    wait_for_outbox_to_drain(&pool).await;
-    for key in &keys {
-        assert!(
-            !storage.exists(key).await.unwrap(),
-            "{key} is still stored after the restart"
-        );
-    }
+    let failure = "is still stored after the restart";
+    assert_deleted_once_the_outbox_drains(&pool, &storage, &keys, failure).await;
     restarted.kill();
 }

@@ -18,12 +18,11 @@ use std::time::Duration;
 #[sqlx::test(migrations = false)]
 async fn migrations_apply_to_an_empty_database(pool: PgPool) {
     MIGRATOR.run(&pool).await.expect("migrations apply");
-    let tables: Vec<String> = sqlx::query_scalar(
+    let tables: Vec<String> = column(
+        &pool,
         "select table_name::text from information_schema.tables where table_schema = 'public' order by 1",
     )
-    .fetch_all(&pool)
-    .await
-    .unwrap();
+    .await;
     for expected in [
         "accounts",
         "audit_events",
@@ -65,11 +64,12 @@ async fn seeding_the_demo_twice_leaves_the_same_rows(pool: PgPool) {
     let second = demo::seed(&pool, &storage).await.unwrap();
     assert_eq!(second, demo::SeedReport::default());
     assert_eq!(counts(pool.clone()).await, before);
-    let jordans: i64 = sqlx::query_scalar("select count(*) from customers where email = $1")
-        .bind(JORDAN)
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let jordans: i64 = scalar_for(
+        &pool,
+        "select count(*) from customers where email = $1",
+        JORDAN,
+    )
+    .await;
     assert_eq!(jordans, 2);
 }
 
@@ -87,13 +87,7 @@ fn set_cookies(response: &reqwest::Response) -> Vec<String> {
 async fn sign_in_sets_a_strict_http_only_session_cookie(pool: PgPool) {
     let console = Console::start(pool).await;
     let client = console.anonymous();
-    let response = client
-        .http
-        .post(console.url("/api/auth/login"))
-        .form(&[("email", ALEX), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
+    let response = client.sign_in(ALEX).await;
     assert_eq!(response.status(), StatusCode::OK);
     let cookies = set_cookies(&response);
     let names: Vec<&str> = cookies
@@ -118,14 +112,7 @@ async fn sign_in_sets_a_strict_http_only_session_cookie(pool: PgPool) {
 #[sqlx::test]
 async fn over_https_the_cookie_is_secure(pool: PgPool) {
     let console = Console::start_with(pool, true).await;
-    let response = console
-        .anonymous()
-        .http
-        .post(console.url("/api/auth/login"))
-        .form(&[("email", ALEX), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
+    let response = console.anonymous().sign_in(ALEX).await;
     let cookies = set_cookies(&response);
     assert_eq!(cookies.len(), 2);
     for cookie in cookies {
@@ -174,16 +161,8 @@ fn session_cookie(response: &reqwest::Response) -> String {
 }
 
 /// Signs in as `email` through `client` and returns the session token its answer set.
-async fn sign_in_token(console: &Console, client: &Client, email: &str) -> String {
-    session_cookie(
-        &client
-            .http
-            .post(console.url("/api/auth/login"))
-            .form(&[("email", email), ("password", PASSWORD)])
-            .send()
-            .await
-            .unwrap(),
-    )
+async fn sign_in_token(client: &Client, email: &str) -> String {
+    session_cookie(&client.sign_in(email).await)
 }
 
 async fn viewer_with_cookie(console: &Console, cookie: &str) -> serde_json::Value {
@@ -194,8 +173,8 @@ async fn viewer_with_cookie(console: &Console, cookie: &str) -> serde_json::Valu
 async fn sign_in_renews_the_session_id_and_sign_out_ends_it_on_the_server(pool: PgPool) {
     let console = Console::start(pool).await;
     let client = console.anonymous();
-    let first = sign_in_token(&console, &client, ALEX).await;
-    let second = sign_in_token(&console, &client, ALEX).await;
+    let first = sign_in_token(&client, ALEX).await;
+    let second = sign_in_token(&client, ALEX).await;
     assert_ne!(first, second, "signing in must issue a new session id");
     assert_eq!(
         viewer_with_cookie(&console, &first).await,
@@ -219,26 +198,20 @@ async fn sign_in_renews_the_session_id_and_sign_out_ends_it_on_the_server(pool: 
 #[sqlx::test]
 async fn the_database_keeps_only_a_hash_of_the_session_token(pool: PgPool) {
     let console = Console::start(pool.clone()).await;
-    let token = sign_in_token(&console, &console.anonymous(), ALEX).await;
-    let stored: Vec<Vec<u8>> = sqlx::query_scalar("select token_hash from sessions")
-        .fetch_all(&pool)
-        .await
-        .unwrap();
+    let token = sign_in_token(&console.anonymous(), ALEX).await;
+    let stored: Vec<Vec<u8>> = column(&pool, "select token_hash from sessions").await;
     assert_eq!(
         stored,
         vec![SessionKey::of_token(&token).as_bytes().to_vec()]
     );
-    let dump: String = sqlx::query_scalar("select string_agg(s::text, ' ') from sessions s")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let dump: String = scalar(&pool, "select string_agg(s::text, ' ') from sessions s").await;
     assert!(!dump.contains(&token), "the token itself is stored: {dump}");
 }
 
 #[sqlx::test]
 async fn an_expired_session_signs_nobody_in(pool: PgPool) {
     let console = Console::start(pool.clone()).await;
-    let token = sign_in_token(&console, &console.anonymous(), ALEX).await;
+    let token = sign_in_token(&console.anonymous(), ALEX).await;
     assert_eq!(
         viewer_with_cookie(&console, &token).await["email"],
         json!(ALEX)
@@ -263,14 +236,13 @@ async fn an_expired_session_signs_nobody_in(pool: PgPool) {
 #[sqlx::test]
 async fn a_session_in_use_moves_its_end_forward_at_most_once_an_hour(pool: PgPool) {
     let console = Console::start(pool.clone()).await;
-    let token = sign_in_token(&console, &console.anonymous(), ALEX).await;
+    let token = sign_in_token(&console.anonymous(), ALEX).await;
     let hours_left = || async {
-        sqlx::query_scalar::<_, f64>(
+        scalar::<f64>(
+            &pool,
             "select extract(epoch from expires_at - now())::float8 / 3600 from sessions",
         )
-        .fetch_one(&pool)
         .await
-        .unwrap()
     };
     assert!(hours_left().await > 7.9);
     sqlx::query("update sessions set expires_at = now() + interval '7 hours 30 minutes'")
@@ -297,11 +269,8 @@ async fn a_session_in_use_moves_its_end_forward_at_most_once_an_hour(pool: PgPoo
 #[sqlx::test]
 async fn deleting_a_user_ends_their_sessions(pool: PgPool) {
     let console = Console::start(pool.clone()).await;
-    let account: uuid::Uuid = sqlx::query_scalar("select account_id from users where email = $1")
-        .bind(ALEX)
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let account: uuid::Uuid =
+        scalar_for(&pool, "select account_id from users where email = $1", ALEX).await;
     let hash = auth::hash_password(PASSWORD).unwrap();
     let email = "dana.admin@acme.example";
     db::users::create(
@@ -316,7 +285,7 @@ async fn deleting_a_user_ends_their_sessions(pool: PgPool) {
     .await
     .unwrap()
     .expect("a new user");
-    let token = sign_in_token(&console, &console.anonymous(), email).await;
+    let token = sign_in_token(&console.anonymous(), email).await;
     assert_eq!(
         viewer_with_cookie(&console, &token).await["email"],
         json!(email)
@@ -327,10 +296,7 @@ async fn deleting_a_user_ends_their_sessions(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(viewer_with_cookie(&console, &token).await, json!(null));
-    let sessions: i64 = sqlx::query_scalar("select count(*) from sessions")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let sessions: i64 = scalar(&pool, "select count(*) from sessions").await;
     assert_eq!(sessions, 0);
 }
 
@@ -339,40 +305,35 @@ async fn cross_site_posts_are_refused_and_same_site_posts_work(pool: PgPool) {
     let console = Console::start(pool).await;
     let client = console.anonymous();
     let form = [("email", ALEX), ("password", PASSWORD)];
+    let cross_site = [
+        ("origin", "http://evil.example"),
+        ("sec-fetch-site", "cross-site"),
+    ];
     let foreign = client
-        .http
-        .post(console.url("/api/auth/login"))
-        .header("origin", "http://evil.example")
-        .header("sec-fetch-site", "cross-site")
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(foreign.status(), StatusCode::FORBIDDEN);
+        .post_with_headers("/api/auth/login", &cross_site, &form)
+        .await;
+    assert_eq!(foreign, StatusCode::FORBIDDEN);
     assert_eq!(client.post("/api/auth/viewer", &[]).await.1, json!(null));
 
+    let same_site = [
+        ("origin", console.base.as_str()),
+        ("sec-fetch-site", "same-origin"),
+    ];
     let same = client
-        .http
-        .post(console.url("/api/auth/login"))
-        .header("origin", console.base.clone())
-        .header("sec-fetch-site", "same-origin")
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(same.status(), StatusCode::OK);
+        .post_with_headers("/api/auth/login", &same_site, &form)
+        .await;
+    assert_eq!(same, StatusCode::OK);
 
     let alex = console.signed_in(ALEX).await;
     let before = console.snapshot().await;
     let forged = alex
-        .http
-        .post(console.url("/api/settings/customer-data"))
-        .header("origin", "http://evil.example")
-        .form(&[("enabled", "true")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+        .post_with_headers(
+            "/api/settings/customer-data",
+            &[("origin", "http://evil.example")],
+            &[("enabled", "true")],
+        )
+        .await;
+    assert_eq!(forged, StatusCode::FORBIDDEN);
     assert_eq!(console.snapshot().await, before);
 }
 
@@ -414,7 +375,7 @@ async fn repeated_failures_are_rate_limited_and_the_limit_expires(pool: PgPool) 
         .execute(&console.pool)
         .await
         .unwrap();
-    let forgotten = customer_data_console::server::db::users::forget_old_sign_in_records(
+    let forgotten = customer_data_console::server::db::sign_in::forget_old_sign_in_records(
         &console.pool,
         customer_data_console::server::auth::LOGIN_WINDOW_MINUTES,
     )
@@ -481,12 +442,12 @@ async fn failures_from_elsewhere_do_not_lock_a_user_out_of_the_browser_they_use(
     );
 
     let blair = console.user_id(BLAIR).await;
-    let stored: Vec<Vec<u8>> =
-        sqlx::query_scalar("select token_hash from known_browsers where user_id = $1")
-            .bind(blair)
-            .fetch_all(&console.pool)
-            .await
-            .unwrap();
+    let stored: Vec<Vec<u8>> = column_for(
+        &console.pool,
+        "select token_hash from known_browsers where user_id = $1",
+        blair,
+    )
+    .await;
     assert_eq!(
         stored.len(),
         1,
@@ -563,10 +524,7 @@ async fn pool_with_a_dropped_connection(test_pool: &PgPool, ping_after_idle: Dur
         .connect_with((*test_pool.connect_options()).clone())
         .await
         .unwrap();
-    let pid: i32 = sqlx::query_scalar("select pg_backend_pid()")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let pid: i32 = scalar(&pool, "select pg_backend_pid()").await;
     tokio::time::timeout(Duration::from_secs(5), async {
         while pool.num_idle() == 0 {
             tokio::time::sleep(Duration::from_millis(1)).await;
@@ -574,11 +532,7 @@ async fn pool_with_a_dropped_connection(test_pool: &PgPool, ping_after_idle: Dur
     })
     .await
     .expect("the connection returns to the pool");
-    let ended: bool = sqlx::query_scalar("select pg_terminate_backend($1, 5000)")
-        .bind(pid)
-        .fetch_one(test_pool)
-        .await
-        .unwrap();
+    let ended: bool = scalar_for(test_pool, "select pg_terminate_backend($1, 5000)", pid).await;
     assert!(ended);
     pool
 }
@@ -587,10 +541,7 @@ async fn pool_with_a_dropped_connection(test_pool: &PgPool, ping_after_idle: Dur
 async fn a_connection_dropped_and_idle_past_the_threshold_is_checked_and_replaced(pool: PgPool) {
     let console_pool = pool_with_a_dropped_connection(&pool, db::PING_AFTER_IDLE).await;
     tokio::time::sleep(db::PING_AFTER_IDLE).await;
-    let answer: i32 = sqlx::query_scalar("select 1")
-        .fetch_one(&console_pool)
-        .await
-        .unwrap();
+    let answer: i32 = scalar(&console_pool, "select 1").await;
     assert_eq!(answer, 1);
 }
 
@@ -604,9 +555,6 @@ async fn a_connection_used_within_the_threshold_is_handed_out_without_a_check(po
             .is_err(),
         "no round trip checks a connection that was just used"
     );
-    let answer: i32 = sqlx::query_scalar("select 1")
-        .fetch_one(&console_pool)
-        .await
-        .unwrap();
+    let answer: i32 = scalar(&console_pool, "select 1").await;
     assert_eq!(answer, 1, "the broken connection was dropped, not reused");
 }

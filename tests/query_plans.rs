@@ -2,13 +2,14 @@
 //! calls and messages through indexes only (no sequential scan), and the `seed` data has the promised shapes.
 
 use customer_data_console::salesforce::SalesforceId;
-use customer_data_console::server::db::customers::{
-    CUSTOMER_PAGE_SQL, CustomerQuery, search_in_session_sql, search_sql,
-};
+use customer_data_console::server::db::customers::page::CUSTOMER_PAGE_SQL;
+use customer_data_console::server::db::customers::search::{search_in_session_sql, search_sql};
 use customer_data_console::server::erasure::{
     COUNT_AND_QUEUE_SQL, DELETE_ACTIVITY_SQL, LOCK_CUSTOMER_SQL, MARK_ERASED_SQL,
 };
+use customer_data_console::server::input::CustomerQuery;
 use customer_data_console::server::sessions::SessionKey;
+use customer_data_console::server::storage::{MEDIA, RECORDINGS, account_key_pattern};
 use customer_data_console::server::synthetic::{self, HEAVY_ACTIVITY, HEAVY_EMAIL, Size};
 use serde_json::Value;
 use sqlx::PgPool;
@@ -136,7 +137,9 @@ async fn search_page_and_erasure_queries_use_indexes(pool: PgPool) {
         sqlx::query(&e)
             .bind(account)
             .bind(heavy)
-            .bind(Uuid::new_v4()),
+            .bind(Uuid::new_v4())
+            .bind(account_key_pattern(RECORDINGS, account))
+            .bind(account_key_pattern(MEDIA, account)),
     )
     .await;
     let e = explain(MARK_ERASED_SQL);
@@ -149,7 +152,8 @@ async fn search_page_and_erasure_queries_use_indexes(pool: PgPool) {
         mark = mark.bind(count);
     }
     let now = Some(time::OffsetDateTime::now_utc());
-    assert_index_only(&pool, "mark erased", mark.bind(now).bind(now)).await;
+    let refused = 0_i32;
+    assert_index_only(&pool, "mark erased", mark.bind(now).bind(now).bind(refused)).await;
 }
 
 #[sqlx::test]

@@ -14,15 +14,14 @@ const NAME: &str = "Robin <script>window.__xss=1</script> Probe";
 const BODY: &str = "</script><script>window.__xss=3</script><img src=x onerror=\"window.__xss=2\">";
 
 async fn hostile_customer(console: &Console) -> Uuid {
-    let id: Uuid = sqlx::query_scalar(
+    let id: Uuid = scalar_for(
+        &console.pool,
         "insert into customers (account_id, salesforce_id, object_type, name, email, phone)
          select id, '00Q5e00XssProbeEEB', 'Lead', $1, 'xss.probe@example.com', '+14155550999'
          from accounts where name = 'Acme Corp' returning id",
+        NAME,
     )
-    .bind(NAME)
-    .fetch_one(&console.pool)
-    .await
-    .unwrap();
+    .await;
     sqlx::query(
         "insert into messages (account_id, customer_id, direction, from_number, to_number, body, sent_at)
          select account_id, id, 'inbound', '+14155550999', '+14155559000', $2, now() from customers where id = $1",

@@ -20,9 +20,10 @@ pub async fn search_customers(query: String) -> Result<CustomerMatches, AppError
     let query = input::customer_query(&query);
     let (principal, found) = match &query {
         Ok(query) => {
-            let (found_principal, found) = db::customers::search_in_session(&pool, &session, query)
-                .await
-                .map_err(db_failure)?;
+            let (found_principal, found) =
+                db::customers::search::search_in_session(&pool, &session, query)
+                    .await
+                    .map_err(db_failure)?;
             (auth::admit(&pool, &session, found_principal).await?, found)
         }
         Err(_) => (
@@ -56,7 +57,7 @@ pub async fn get_customer(
     let calls_before = input::cursor(calls_before.as_deref())?;
     let messages_before = input::cursor(messages_before.as_deref())?;
     let pool = app_state()?.pool;
-    db::customers::customer_page(
+    db::customers::page::customer_page(
         &pool,
         principal.account_id,
         customer_id,
@@ -68,10 +69,13 @@ pub async fn get_customer(
     .ok_or_else(|| AppError::not_found("No such customer record in your account."))
 }
 
-/// Admins holding Manage Customer Data while the account setting is on. Erases all call and message data of
-/// one record of their account (recordings, voicemails, transcripts, media included) in one transaction and
-/// returns the receipt. Refuses a `confirmation` other than `DELETE` (422), another account's or an unknown id
-/// (404), and a record already erased (409). Salesforce is not touched.
+/// Admins holding Manage Customer Data while the account setting is on, checked here and decided again inside
+/// the erasure's transaction, where a sign-out (401), revocation or setting change (403) made while it waited
+/// for the record stops it. Erases all call and message data of one record of their account (recordings,
+/// voicemails, transcripts, media included) in one transaction and returns the receipt, dated at its commit.
+/// Refuses a `confirmation` other than `DELETE` (422), another account's or an unknown id (404), a record
+/// already erased (409), and answers 409 "try again" while the admin's own account, permission or session is
+/// being changed. Salesforce is not touched.
 #[server(prefix = "/api", endpoint = "customers/erase")]
 pub async fn erase_customer_data(
     customer_id: String,
@@ -79,6 +83,7 @@ pub async fn erase_customer_data(
 ) -> Result<ErasureReceipt, AppError> {
     use crate::server::state::app_state;
     use crate::server::{auth, authz, erasure, input};
+    let session = auth::presented_session().ok_or(AppError::Unauthorized)?;
     let principal = auth::current_principal().await?;
     authz::require_customer_data_access(&principal)?;
     let customer_id = input::record_id(&customer_id, "customer")?;
@@ -88,18 +93,13 @@ pub async fn erase_customer_data(
         )));
     }
     let state = app_state()?;
-    let erased = erasure::erase_customer(
-        &state.pool,
-        principal.account_id,
-        principal.user_id,
-        customer_id,
-    )
-    .await?;
+    let erased =
+        erasure::erase_customer(&state.pool, &session, principal.account_id, customer_id).await?;
     state.outbox_wakeup.notify_one();
     Ok(ErasureReceipt {
         erasure_id: erased.erasure_id,
         erased_at: erased.erased_at,
-        erased_by_name: principal.name,
+        erased_by_name: erased.erased_by_name,
         counts: erased.counts,
     })
 }

@@ -7,27 +7,26 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::users::{EndUserSessions, SetCustomerDataPermission, get_user_profile};
 use crate::components::hydration::{load_page, use_hydrated};
-use crate::components::notice::{ErrorNotice, Notice, Tone};
+use crate::components::loaded::Loaded;
+use crate::components::notice::{ErrorNotice, Notice, Tone, save_outcome};
 use crate::components::save_button::SaveButton;
 use crate::components::switch::Switch;
-use crate::model::{Role, UserProfile, format_time};
+use crate::format::format_time;
+use crate::model::{Role, UserProfile};
 
 #[component]
 pub fn UserProfilePage() -> impl IntoView {
-    let params = use_params_map();
-    let user_id = move || params.read().get("id").unwrap_or_default();
-    let profile = Resource::new(user_id, get_user_profile);
+    let user_id = use_params_map()
+        .read_untracked()
+        .get("id")
+        .unwrap_or_default();
+    let profile = get_user_profile(user_id);
     view! {
         <Title text="User"/>
         <p class="breadcrumb"><a href="/users">"Users"</a> " / Profile"</p>
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match profile.await {
-                    Ok(profile) => view! { <Profile profile/> }.into_any(),
-                    Err(error) => view! { <ErrorNotice error/> }.into_any(),
-                }
-            })}
-        </Transition>
+        <Loaded loading="Loading…" data=profile let:profile>
+            <Profile profile/>
+        </Loaded>
     }
 }
 
@@ -131,19 +130,13 @@ fn PermissionEditor(user_id: String, enabled: bool) -> impl IntoView {
             label="Manage Customer Data"
             description="Lets this Admin search customers and erase their call and message data."
             checked=enabled
-            disabled=Signal::derive(move || !hydrated.get())
+            hydrated
         />
         <div class="form-actions">
             <SaveButton hydrated pending=save.pending() on_save/>
         </div>
-        {move || match save.value().get() {
-            Some(Ok(saved)) => Some(view! {
-                <Notice tone=Tone::Success>
-                    "Saved. " {saved.name} {if saved.manage_customer_data { " can now manage customer data." } else { " can no longer manage customer data." }}
-                </Notice>
-            }.into_any()),
-            Some(Err(error)) => Some(view! { <ErrorNotice error/> }.into_any()),
-            None => None,
-        }}
+        {move || save_outcome(save.value().get(), |saved| view! {
+            "Saved. " {saved.name} {if saved.manage_customer_data { " can now manage customer data." } else { " can no longer manage customer data." }}
+        })}
     }
 }

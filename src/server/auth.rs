@@ -117,12 +117,12 @@ pub async fn sign_in(email: &str, password: &str) -> Result<(), AppError> {
     if email_key.len() > 320 || password.len() > 1024 || email_key.chars().any(char::is_control) {
         return Err(AppError::BadCredentials);
     }
-    let candidate = db::users::find_login(&state.pool, email.trim())
+    let candidate = db::sign_in::find_login(&state.pool, email.trim())
         .await
         .map_err(db_failure)?;
     let browser = match (&candidate, presented_browser()) {
         (Some(login), Some(browser))
-            if db::users::is_known_browser(&state.pool, &browser, login.id)
+            if db::sign_in::is_known_browser(&state.pool, &browser, login.id)
                 .await
                 .map_err(db_failure)? =>
         {
@@ -130,7 +130,7 @@ pub async fn sign_in(email: &str, password: &str) -> Result<(), AppError> {
         }
         _ => None,
     };
-    let recent = db::users::recent_login_failures(
+    let recent = db::sign_in::recent_login_failures(
         &state.pool,
         &email_key,
         browser.as_ref(),
@@ -146,17 +146,17 @@ pub async fn sign_in(email: &str, password: &str) -> Result<(), AppError> {
         .map_or(UNKNOWN_USER_HASH, |login| login.password_hash.as_str());
     let verified = verify_password_off_thread(password, stored_hash).await && candidate.is_some();
     let Some(login) = candidate.filter(|_| verified) else {
-        db::users::record_login_failure(&state.pool, &email_key, browser.as_ref())
+        db::sign_in::record_login_failure(&state.pool, &email_key, browser.as_ref())
             .await
             .map_err(db_failure)?;
         return Err(AppError::BadCredentials);
     };
-    db::users::clear_login_failures(&state.pool, &email_key, browser.as_ref())
+    db::sign_in::clear_login_failures(&state.pool, &email_key, browser.as_ref())
         .await
         .map_err(db_failure)?;
     if browser.is_none() {
         let token = sessions::new_token();
-        db::users::add_known_browser(&state.pool, &BrowserKey::of_token(&token), login.id)
+        db::sign_in::add_known_browser(&state.pool, &BrowserKey::of_token(&token), login.id)
             .await
             .map_err(db_failure)?;
         set_cookie(sessions::browser_cookie(&token, state.secure_cookies))?;
@@ -278,7 +278,8 @@ pub async fn forget_expired_sign_in_state(pool: PgPool) {
         if let Err(err) = db::sessions::delete_expired(&pool).await {
             tracing::warn!(error = %err, "deleting expired sessions failed");
         }
-        if let Err(err) = db::users::forget_old_sign_in_records(&pool, LOGIN_WINDOW_MINUTES).await {
+        if let Err(err) = db::sign_in::forget_old_sign_in_records(&pool, LOGIN_WINDOW_MINUTES).await
+        {
             tracing::warn!(error = %err, "deleting old sign-in records failed");
         }
         tokio::time::sleep(std::time::Duration::from_secs(600)).await;

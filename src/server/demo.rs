@@ -221,38 +221,41 @@ pub async fn seed(pool: &PgPool, storage: &Storage) -> Result<SeedReport, String
         .map_err(|e| e.to_string())?;
     for (account_index, account) in ACCOUNTS.iter().enumerate() {
         let account_id = demo_id("account", account.key);
-        sqlx::query("insert into accounts (id, name) values ($1, $2) on conflict (id) do nothing")
-            .bind(account_id)
-            .bind(account.name)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_text)?;
+        sqlx::query!(
+            "insert into accounts (id, name) values ($1, $2) on conflict (id) do nothing",
+            account_id,
+            account.name
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(db_text)?;
         let mut user_ids = Vec::new();
         for (user_index, user) in account.users.iter().enumerate() {
             let user_id = demo_id("user", user.email);
             user_ids.push(user_id);
-            let exists: bool =
-                sqlx::query_scalar("select exists (select 1 from users where id = $1)")
-                    .bind(user_id)
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(db_text)?;
+            let exists = sqlx::query_scalar!(
+                r#"select exists (select 1 from users where id = $1) as "exists!""#,
+                user_id
+            )
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_text)?;
             if exists {
                 continue;
             }
             let hash = hash_password(DEMO_PASSWORD).map_err(|e| e.to_string())?;
             let sf = salesforce_id("005", (account_index * 100 + user_index) as u64 + 1);
-            sqlx::query(
+            sqlx::query!(
                 "insert into users (id, account_id, name, email, role, salesforce_id, password_hash)
                  values ($1, $2, $3, $4, $5, $6, $7) on conflict do nothing",
+                user_id,
+                account_id,
+                user.name,
+                user.email,
+                role_to_db(user.role),
+                sf.as_str(),
+                hash.as_str()
             )
-            .bind(user_id)
-            .bind(account_id)
-            .bind(user.name)
-            .bind(user.email)
-            .bind(role_to_db(user.role))
-            .bind(sf.as_str())
-            .bind(hash.as_str())
             .execute(&mut *tx)
             .await
             .map_err(db_text)?;
@@ -266,17 +269,17 @@ pub async fn seed(pool: &PgPool, storage: &Storage) -> Result<SeedReport, String
             let customer_id = demo_id("customer", &format!("{}:{}", account.key, customer.key));
             let n = (account_index * 1000 + customer_index) as u64 + 1;
             let sf = customer_salesforce_id(customer.object_type, n);
-            let inserted = sqlx::query(
+            let inserted = sqlx::query!(
                 "insert into customers (id, account_id, salesforce_id, object_type, name, email, phone)
                  values ($1, $2, $3, $4, $5, $6, $7) on conflict do nothing",
+                customer_id,
+                account_id,
+                sf.as_str(),
+                customer.object_type,
+                customer.name,
+                customer.email,
+                phone_number(n)
             )
-            .bind(customer_id)
-            .bind(account_id)
-            .bind(sf.as_str())
-            .bind(customer.object_type)
-            .bind(&customer.name)
-            .bind(&customer.email)
-            .bind(phone_number(n))
             .execute(&mut *tx)
             .await
             .map_err(db_text)?
@@ -300,25 +303,25 @@ pub async fn seed(pool: &PgPool, storage: &Storage) -> Result<SeedReport, String
                 } else {
                     (&rep_phone, &customer_phone)
                 };
-                sqlx::query(
+                sqlx::query!(
                     "insert into calls (id, account_id, customer_id, user_id, direction, from_number, to_number,
                          started_at, duration_seconds, disposition, notes, transcript, is_voicemail, recording_key)
                      values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                    call_id,
+                    account_id,
+                    customer_id,
+                    user_ids[c as usize % user_ids.len()],
+                    if inbound { "inbound" } else { "outbound" },
+                    from,
+                    to,
+                    started_at,
+                    if voicemail { 35 } else { 30 + seq.below(900) as i32 },
+                    if voicemail { "Left voicemail" } else { seq.pick(DISPOSITIONS) },
+                    format!("Call {} with {}", c + 1, customer.name),
+                    (recorded && !voicemail).then(|| format!("Transcript of call {} with {}.", c + 1, customer.name)),
+                    voicemail,
+                    recording_key
                 )
-                .bind(call_id)
-                .bind(account_id)
-                .bind(customer_id)
-                .bind(user_ids[c as usize % user_ids.len()])
-                .bind(if inbound { "inbound" } else { "outbound" })
-                .bind(from)
-                .bind(to)
-                .bind(started_at)
-                .bind(if voicemail { 35 } else { 30 + seq.below(900) as i32 })
-                .bind(if voicemail { "Left voicemail" } else { seq.pick(DISPOSITIONS) })
-                .bind(format!("Call {} with {}", c + 1, customer.name))
-                .bind((recorded && !voicemail).then(|| format!("Transcript of call {} with {}.", c + 1, customer.name)))
-                .bind(voicemail)
-                .bind(&recording_key)
                 .execute(&mut *tx)
                 .await
                 .map_err(db_text)?;
@@ -341,21 +344,21 @@ pub async fn seed(pool: &PgPool, storage: &Storage) -> Result<SeedReport, String
                 } else {
                     (&rep_phone, &customer_phone)
                 };
-                sqlx::query(
+                sqlx::query!(
                     "insert into messages (id, account_id, customer_id, user_id, direction, from_number, to_number,
                          body, sent_at, media_keys)
                      values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                    message_id,
+                    account_id,
+                    customer_id,
+                    user_ids[m as usize % user_ids.len()],
+                    if inbound { "inbound" } else { "outbound" },
+                    from,
+                    to,
+                    seq.pick(MESSAGE_BODIES),
+                    sent_at,
+                    &media
                 )
-                .bind(message_id)
-                .bind(account_id)
-                .bind(customer_id)
-                .bind(user_ids[m as usize % user_ids.len()])
-                .bind(if inbound { "inbound" } else { "outbound" })
-                .bind(from)
-                .bind(to)
-                .bind(seq.pick(MESSAGE_BODIES))
-                .bind(sent_at)
-                .bind(&media)
                 .execute(&mut *tx)
                 .await
                 .map_err(db_text)?;

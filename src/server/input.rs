@@ -1,14 +1,50 @@
 //! Checking what arrives from the browser before it reaches a query: lengths, characters Postgres text cannot
-//! hold, ids and search forms. Each refusal is a 422 with a message a person can act on.
+//! hold, ids and search forms. Each refusal is a 422 with a message a person can act on. The parsed forms a
+//! query takes (`CustomerQuery`, `Cursor`) are defined here, beside their parsers.
 
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::error::AppError;
 use crate::salesforce::{SalesforceId, looks_like_id};
-use crate::server::db::customers::{Cursor, CustomerQuery};
 
 pub const MAX_SEARCH_CHARS: usize = 200;
 const MAX_EMAIL_CHARS: usize = 320;
+
+/// What a customer search looks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CustomerQuery {
+    /// A trimmed email, compared with the stored ones by Postgres's `lower` on both sides (Rust's lower-casing
+    /// differs from it for some letters, such as `İ` and a final `Σ`).
+    Email(String),
+    SalesforceId(SalesforceId),
+}
+
+/// A position in a newest-first list: the timestamp and id of the last row shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub at: OffsetDateTime,
+    pub id: Uuid,
+}
+
+impl Cursor {
+    pub fn encode(&self) -> String {
+        format!("{}~{}", self.at.unix_timestamp_nanos(), self.id)
+    }
+
+    pub fn decode(text: &str) -> Option<Cursor> {
+        let (nanos, id) = text.split_once('~')?;
+        let at = OffsetDateTime::from_unix_timestamp_nanos(nanos.parse().ok()?).ok()?;
+        // Postgres would refuse years before 4713 BC; no activity predates year 1 or follows 9999.
+        if !(1..=9999).contains(&at.year()) {
+            return None;
+        }
+        Some(Cursor {
+            at,
+            id: Uuid::parse_str(id).ok()?,
+        })
+    }
+}
 
 /// Trimmed search text, refused when too long or holding control characters (NUL cannot be stored or
 /// compared by Postgres, and no name or email contains one).
@@ -111,6 +147,25 @@ mod tests {
     fn record_ids_must_be_uuids() {
         assert!(record_id("not-a-uuid", "customer").is_err());
         assert!(record_id(" 00000000-0000-0000-0000-000000000001 ", "customer").is_ok());
+    }
+
+    #[test]
+    fn cursors_round_trip_and_reject_garbage() {
+        let cursor = Cursor {
+            at: time::macros::datetime!(2026-01-02 03:04:05.123456 UTC),
+            id: Uuid::from_u128(7),
+        };
+        assert_eq!(Cursor::decode(&cursor.encode()), Some(cursor));
+        assert_eq!(Cursor::decode("12~not-a-uuid"), None);
+        assert_eq!(
+            Cursor::decode("x~00000000-0000-0000-0000-000000000007"),
+            None
+        );
+        assert_eq!(
+            Cursor::decode("-300000000000000000000~00000000-0000-0000-0000-000000000000"),
+            None
+        );
+        assert_eq!(Cursor::decode(""), None);
     }
 
     #[test]

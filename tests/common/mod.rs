@@ -1,12 +1,15 @@
 //! Test harness: the real console (router, sessions, server functions) served on a loopback port, by the
 //! function that serves it in production (`http::serve_connections`), against the
 //! per-test database that `#[sqlx::test]` creates, with the demo data, a private object store folder and a
-//! private site folder holding stand-ins for the built wasm, JS and CSS.
+//! private site folder holding stand-ins for the built wasm, JS and CSS; and what the test files share: a client
+//! with a method per endpoint they call, the erasure's form with the confirmation word, one-value queries, and
+//! the database snapshot that shows a refused call changed nothing.
 
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
 
+use customer_data_console::api::customers::ERASE_CONFIRMATION;
 use customer_data_console::server::config::WebSettings;
 use customer_data_console::server::http::ConnectionLimits;
 use customer_data_console::server::state::AppState;
@@ -15,7 +18,7 @@ use customer_data_console::server::{demo, http};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::Value;
-use sqlx::PgPool;
+use sqlx::{PgPool, Postgres};
 use uuid::Uuid;
 
 pub const PASSWORD: &str = demo::DEMO_PASSWORD;
@@ -220,6 +223,11 @@ impl Console {
         out
     }
 
+    /// Asserts that the database is as the snapshot `before`; `what` names what must not have changed it.
+    pub async fn assert_unchanged(&self, before: &str, what: &str) {
+        assert_eq!(self.snapshot().await, before, "{what} changed the database");
+    }
+
     pub async fn customer_ids_with_email(&self, email: &str) -> Vec<(Uuid, String)> {
         sqlx::query_as("select id, object_type from customers where lower(email) = lower($1) order by object_type")
             .bind(email)
@@ -228,13 +236,123 @@ impl Console {
             .expect("customers")
     }
 
-    pub async fn count(&self, sql: &str, id: Uuid) -> i64 {
-        sqlx::query_scalar(sql)
-            .bind(id)
+    /// The account of customer record `customer`: the prefix of its stored keys is `<kind>/<account>/`.
+    pub async fn account_of(&self, customer: Uuid) -> Uuid {
+        sqlx::query_scalar("select account_id from customers where id = $1")
+            .bind(customer)
             .fetch_one(&self.pool)
             .await
-            .expect("count")
+            .expect("customer")
     }
+
+    pub async fn count(&self, sql: &str, id: Uuid) -> i64 {
+        scalar_for(&self.pool, sql, id).await
+    }
+
+    /// Runs `sql` (one or more statements) on the test database.
+    pub async fn run_sql(&self, sql: &str) {
+        sqlx::raw_sql(sql)
+            .execute(&self.pool)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    /// How many calls and how many messages a customer record has.
+    pub async fn activity(&self, customer: Uuid) -> (i64, i64) {
+        (
+            self.count(
+                "select count(*) from calls where customer_id = $1",
+                customer,
+            )
+            .await,
+            self.count(
+                "select count(*) from messages where customer_id = $1",
+                customer,
+            )
+            .await,
+        )
+    }
+
+    /// The storage keys of a customer record's recordings and message media.
+    pub async fn stored_keys(&self, customer: Uuid) -> Vec<String> {
+        column_for(
+            &self.pool,
+            "select recording_key from calls where customer_id = $1 and recording_key is not null
+             union all select unnest(media_keys) from messages where customer_id = $1",
+            customer,
+        )
+        .await
+    }
+
+    /// `clients` sessions of Alex erasing `customer` at once; their answers.
+    pub async fn erase_concurrently(
+        &self,
+        customer: Uuid,
+        clients: usize,
+    ) -> Vec<(StatusCode, Value)> {
+        let mut signed_in = Vec::new();
+        for _ in 0..clients {
+            signed_in.push(self.signed_in(ALEX).await);
+        }
+        futures::future::join_all(signed_in.iter().map(|c| c.erase(customer))).await
+    }
+}
+
+/// A value a query selects as its one column.
+pub trait Selected:
+    for<'r> sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres> + Send + Unpin
+{
+}
+impl<T: for<'r> sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres> + Send + Unpin> Selected for T {}
+
+/// A value bound to a query's `$1`.
+pub trait Bound<'q>: 'q + sqlx::Encode<'q, Postgres> + sqlx::Type<Postgres> + Send {}
+impl<'q, A: 'q + sqlx::Encode<'q, Postgres> + sqlx::Type<Postgres> + Send> Bound<'q> for A {}
+
+/// The one value `sql` selects.
+pub async fn scalar<T: Selected>(pool: &PgPool, sql: &str) -> T {
+    let value = sqlx::query_scalar(sql).fetch_one(pool).await;
+    value.unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// The one value `sql` selects with `$1` bound to `arg`.
+pub async fn scalar_for<'q, T: Selected>(pool: &PgPool, sql: &'q str, arg: impl Bound<'q>) -> T {
+    let value = sqlx::query_scalar(sql).bind(arg).fetch_one(pool).await;
+    value.unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// The one column `sql` selects, every row.
+pub async fn column<T: Selected>(pool: &PgPool, sql: &str) -> Vec<T> {
+    let values = sqlx::query_scalar(sql).fetch_all(pool).await;
+    values.unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// The one column `sql` selects with `$1` bound to `arg`, every row.
+pub async fn column_for<'q, T: Selected>(
+    pool: &PgPool,
+    sql: &'q str,
+    arg: impl Bound<'q>,
+) -> Vec<T> {
+    let values = sqlx::query_scalar(sql).bind(arg).fetch_all(pool).await;
+    values.unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// The erasure's form for the record `customer_id`, confirmed as the dialog does.
+pub fn erase_form(customer_id: &str) -> [(&'static str, &str); 2] {
+    [
+        ("customer_id", customer_id),
+        ("confirmation", ERASE_CONFIRMATION),
+    ]
+}
+
+/// Jordan Rivera's Acme Lead, read from the pool alone (tests that run the binary have no `Console`).
+pub async fn jordans_lead(pool: &PgPool) -> Uuid {
+    scalar_for(
+        pool,
+        "select id from customers where email = $1 and object_type = 'Lead'",
+        JORDAN,
+    )
+    .await
 }
 
 /// The headers a browser sends with a request that a page of the console at `base` makes: its origin, and that
@@ -340,19 +458,76 @@ impl Client {
         (status, body)
     }
 
+    /// The status of a form POST sent with extra request headers (as a browser's `origin` and
+    /// `sec-fetch-site`).
+    pub async fn post_with_headers(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+        form: &(impl serde::Serialize + ?Sized),
+    ) -> StatusCode {
+        let mut request = self.http.post(format!("{}{path}", self.base)).form(form);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.expect("request").status()
+    }
+
     /// The status alone of a form POST.
     pub async fn post_status(&self, path: &str, form: &[(&str, &str)]) -> StatusCode {
         self.post(path, form).await.0
     }
 
+    /// The whole answer to signing in as `email` with the demo password, for its headers.
+    pub async fn sign_in(&self, email: &str) -> reqwest::Response {
+        self.http
+            .post(format!("{}/api/auth/login", self.base))
+            .form(&[("email", email), ("password", PASSWORD)])
+            .send()
+            .await
+            .expect("request")
+    }
+
     /// Erases a customer record's data, confirmed as the dialog does.
     pub async fn erase(&self, customer: Uuid) -> (StatusCode, Value) {
-        let id = customer.to_string();
-        self.post(
-            "/api/customers/erase",
-            &[("customer_id", id.as_str()), ("confirmation", "DELETE")],
-        )
-        .await
+        self.post("/api/customers/erase", &erase_form(&customer.to_string()))
+            .await
+    }
+
+    /// Searches the account's customer records.
+    pub async fn search_customers(&self, query: &str) -> (StatusCode, Value) {
+        self.post("/api/customers/search", &[("query", query)])
+            .await
+    }
+
+    /// A customer record with its first page of calls and messages.
+    pub async fn customer_detail(&self, customer_id: &str) -> (StatusCode, Value) {
+        self.post("/api/customers/detail", &[("customer_id", customer_id)])
+            .await
+    }
+
+    /// Searches the account's users.
+    pub async fn search_users(&self, query: &str) -> (StatusCode, Value) {
+        self.post("/api/users/search", &[("query", query)]).await
+    }
+
+    /// A user's profile.
+    pub async fn profile(&self, user_id: &str) -> (StatusCode, Value) {
+        self.post("/api/users/profile", &[("user_id", user_id)])
+            .await
+    }
+
+    /// Gives (`enabled` "true") or takes a user's Manage Customer Data, `enabled` as the form sends it.
+    pub async fn change_permission(&self, user_id: &str, enabled: &str) -> (StatusCode, Value) {
+        let form = [("user_id", user_id), ("enabled", enabled)];
+        self.post("/api/users/customer-data-permission", &form)
+            .await
+    }
+
+    /// Turns the account's Manage Customer Data setting on (`enabled` "true") or off.
+    pub async fn change_setting(&self, enabled: &str) -> (StatusCode, Value) {
+        self.post("/api/settings/customer-data", &[("enabled", enabled)])
+            .await
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, String) {
@@ -365,6 +540,13 @@ impl Client {
         let status = response.status();
         (status, response.text().await.expect("body"))
     }
+}
+
+/// Asserts that an answer has the `expected` status and carries no internal text; `what` names the call.
+pub fn assert_answer(answer: &(StatusCode, Value), expected: StatusCode, what: &str) {
+    let (status, body) = answer;
+    assert_eq!(*status, expected, "{what}: {body}");
+    assert_no_internal_text(body);
 }
 
 pub fn assert_no_internal_text(body: &Value) {

@@ -5,19 +5,21 @@ use uuid::Uuid;
 
 use crate::model::AccountSettings;
 
+use super::audit;
+
 pub async fn settings<'c>(
     db: impl PgExecutor<'c>,
     account_id: Uuid,
 ) -> sqlx::Result<AccountSettings> {
-    let (account_name, manage_customer_data) = sqlx::query_as::<_, (String, bool)>(
+    let row = sqlx::query!(
         "select name, manage_customer_data from accounts where id = $1",
+        account_id
     )
-    .bind(account_id)
     .fetch_one(db)
     .await?;
     Ok(AccountSettings {
-        account_name,
-        manage_customer_data,
+        account_name: row.name,
+        manage_customer_data: row.manage_customer_data,
     })
 }
 
@@ -31,11 +33,11 @@ pub async fn set_customer_data(
     enabled: bool,
 ) -> sqlx::Result<AccountSettings> {
     let mut tx = pool.begin().await?;
-    let changed = sqlx::query(
+    let changed = sqlx::query!(
         "update accounts set manage_customer_data = $2 where id = $1 and manage_customer_data <> $2",
+        account_id,
+        enabled
     )
-    .bind(account_id)
-    .bind(enabled)
     .execute(&mut *tx)
     .await?
     .rows_affected()
@@ -46,12 +48,7 @@ pub async fn set_customer_data(
         } else {
             "customer_data_setting_disabled"
         };
-        sqlx::query("insert into audit_events (account_id, actor_id, action) values ($1, $2, $3)")
-            .bind(account_id)
-            .bind(actor_id)
-            .bind(action)
-            .execute(&mut *tx)
-            .await?;
+        audit::record(&mut tx, account_id, actor_id, action, None).await?;
     }
     let saved = settings(&mut *tx, account_id).await?;
     tx.commit().await?;
@@ -60,16 +57,16 @@ pub async fn set_customer_data(
 
 /// The id of the account with this name, created when missing.
 pub async fn find_or_create(pool: &PgPool, name: &str) -> sqlx::Result<Uuid> {
-    let existing: Option<Uuid> =
-        sqlx::query_scalar("select id from accounts where name = $1 order by created_at limit 1")
-            .bind(name)
-            .fetch_optional(pool)
-            .await?;
+    let existing = sqlx::query_scalar!(
+        "select id from accounts where name = $1 order by created_at limit 1",
+        name
+    )
+    .fetch_optional(pool)
+    .await?;
     match existing {
         Some(id) => Ok(id),
         None => {
-            sqlx::query_scalar("insert into accounts (name) values ($1) returning id")
-                .bind(name)
+            sqlx::query_scalar!("insert into accounts (name) values ($1) returning id", name)
                 .fetch_one(pool)
                 .await
         }

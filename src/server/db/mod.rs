@@ -1,9 +1,12 @@
-//! Queries, one module per table family. Every query that reads tenant data filters by `account_id`; rows are
-//! converted into `crate::model` types here so nothing above sees a database row.
+//! Queries, one module per table family (a folder when the family answers several questions, as `customers/`
+//! does). Every query that reads tenant data filters by `account_id`; rows are converted into `crate::model`
+//! types here so nothing above sees a database row.
 
 pub mod accounts;
+pub mod audit;
 pub mod customers;
 pub mod sessions;
+pub mod sign_in;
 pub mod users;
 
 use std::time::Duration;

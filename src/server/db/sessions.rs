@@ -85,16 +85,16 @@ pub async fn start(
     replacing: Option<&SessionKey>,
     max_hours: u16,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "with ended as (delete from sessions where token_hash = $3)
          insert into sessions (token_hash, user_id, expires_at, absolute_expires_at)
          select $1, $2, least(now() + interval '8 hours', lifetime.ends), lifetime.ends
          from (select now() + make_interval(hours => $4) as ends) lifetime",
+        key.as_bytes(),
+        user_id,
+        replacing.map(SessionKey::as_bytes),
+        i32::from(max_hours)
     )
-    .bind(key.as_bytes())
-    .bind(user_id)
-    .bind(replacing.map(SessionKey::as_bytes))
-    .bind(i32::from(max_hours))
     .execute(pool)
     .await?;
     Ok(())
@@ -102,19 +102,18 @@ pub async fn start(
 
 /// Moves the session's end eight hours past now, or to its absolute end if that comes first.
 pub async fn renew(pool: &PgPool, key: &SessionKey) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "update sessions set expires_at = least(now() + interval '8 hours', absolute_expires_at)
          where token_hash = $1",
+        key.as_bytes()
     )
-    .bind(key.as_bytes())
     .execute(pool)
     .await?;
     Ok(())
 }
 
 pub async fn end(pool: &PgPool, key: &SessionKey) -> sqlx::Result<()> {
-    sqlx::query("delete from sessions where token_hash = $1")
-        .bind(key.as_bytes())
+    sqlx::query!("delete from sessions where token_hash = $1", key.as_bytes())
         .execute(pool)
         .await?;
     Ok(())
@@ -176,7 +175,7 @@ pub async fn end_all_of_user(
 /// Deletes sessions that expired; returns how many.
 pub async fn delete_expired(pool: &PgPool) -> sqlx::Result<u64> {
     Ok(
-        sqlx::query("delete from sessions where expires_at <= now()")
+        sqlx::query!("delete from sessions where expires_at <= now()")
             .execute(pool)
             .await?
             .rows_affected(),

@@ -1,14 +1,14 @@
-//! Users: sign-in look-ups and failures, user search and the per-user permission.
+//! Users of an account: search, one user's profile, the per-user Manage Customer Data permission (with its
+//! audit event), creating a user, and the role's form in the database. Signing in is `sign_in`'s.
 
-use sqlx::{FromRow, PgPool};
+use sqlx::PgPool;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::model::{Role, UserSummary};
 use crate::salesforce::SalesforceId;
-use crate::server::sessions::{BROWSER_COOKIE_MAX_AGE_SECS, BrowserKey};
 
-use super::like_pattern_containing;
+use super::{audit, like_pattern_containing};
 
 pub const USER_PAGE_SIZE: i64 = 25;
 
@@ -27,132 +27,6 @@ pub fn role_to_db(role: Role) -> &'static str {
     }
 }
 
-#[derive(FromRow)]
-pub struct LoginRow {
-    pub id: Uuid,
-    pub password_hash: String,
-}
-
-/// The user signing in with `email`, compared case-insensitively by Postgres.
-pub async fn find_login(pool: &PgPool, email: &str) -> sqlx::Result<Option<LoginRow>> {
-    sqlx::query_as::<_, LoginRow>(
-        "select id, password_hash from users where lower(email) = lower($1)",
-    )
-    .bind(email)
-    .fetch_optional(pool)
-    .await
-}
-
-/// The failed sign-ins for `email_key` within the last `window_minutes`, from known browser `browser` of that
-/// user, or with `None` from every other browser.
-pub async fn recent_login_failures(
-    pool: &PgPool,
-    email_key: &str,
-    browser: Option<&BrowserKey>,
-    window_minutes: i64,
-) -> sqlx::Result<i64> {
-    let sql = format!(
-        "select count(*) from login_failures
-         where email_key = $1 and {} and failed_at > now() - make_interval(mins => $3::int)",
-        browser_condition(browser)
-    );
-    sqlx::query_scalar(&sql)
-        .bind(email_key)
-        .bind(browser.map(BrowserKey::as_bytes))
-        .bind(window_minutes)
-        .fetch_one(pool)
-        .await
-}
-
-pub async fn record_login_failure(
-    pool: &PgPool,
-    email_key: &str,
-    browser: Option<&BrowserKey>,
-) -> sqlx::Result<()> {
-    sqlx::query("insert into login_failures (email_key, browser_hash) values ($1, $2)")
-        .bind(email_key)
-        .bind(browser.map(BrowserKey::as_bytes))
-        .execute(pool)
-        .await?;
-    Ok(())
-}
-
-/// Forgets the failures counted against the browser that just signed in (`None`: every unknown browser).
-pub async fn clear_login_failures(
-    pool: &PgPool,
-    email_key: &str,
-    browser: Option<&BrowserKey>,
-) -> sqlx::Result<()> {
-    let sql = format!(
-        "delete from login_failures where email_key = $1 and {}",
-        browser_condition(browser)
-    );
-    sqlx::query(&sql)
-        .bind(email_key)
-        .bind(browser.map(BrowserKey::as_bytes))
-        .execute(pool)
-        .await?;
-    Ok(())
-}
-
-/// `$2` is the browser's key, or null for the failures of unknown browsers (two forms, so both use the index).
-fn browser_condition(browser: Option<&BrowserKey>) -> &'static str {
-    match browser {
-        Some(_) => "browser_hash = $2",
-        None => "browser_hash is null and $2::bytea is null",
-    }
-}
-
-/// Whether `browser` is a known browser of user `user_id` (one it signed in with).
-pub async fn is_known_browser(
-    pool: &PgPool,
-    browser: &BrowserKey,
-    user_id: Uuid,
-) -> sqlx::Result<bool> {
-    sqlx::query_scalar(
-        "select exists (select 1 from known_browsers where token_hash = $1 and user_id = $2)",
-    )
-    .bind(browser.as_bytes())
-    .bind(user_id)
-    .fetch_one(pool)
-    .await
-}
-
-/// Records `browser` as a known browser of user `user_id`.
-pub async fn add_known_browser(
-    pool: &PgPool,
-    browser: &BrowserKey,
-    user_id: Uuid,
-) -> sqlx::Result<()> {
-    sqlx::query("insert into known_browsers (token_hash, user_id) values ($1, $2)")
-        .bind(browser.as_bytes())
-        .bind(user_id)
-        .execute(pool)
-        .await?;
-    Ok(())
-}
-
-/// Deletes login failures older than `window_minutes` and known browsers older than their cookie; returns how
-/// many rows went.
-pub async fn forget_old_sign_in_records(pool: &PgPool, window_minutes: i64) -> sqlx::Result<u64> {
-    let failures = sqlx::query(
-        "delete from login_failures where failed_at <= now() - make_interval(mins => $1::int)",
-    )
-    .bind(window_minutes)
-    .execute(pool)
-    .await?
-    .rows_affected();
-    let browsers = sqlx::query(
-        "delete from known_browsers where created_at <= now() - make_interval(secs => $1)",
-    )
-    .bind(BROWSER_COOKIE_MAX_AGE_SECS as f64)
-    .execute(pool)
-    .await?
-    .rows_affected();
-    Ok(failures + browsers)
-}
-
-#[derive(FromRow)]
 struct UserRow {
     id: Uuid,
     name: String,
@@ -184,19 +58,20 @@ pub async fn search(
     salesforce_id: Option<&SalesforceId>,
     page: u32,
 ) -> sqlx::Result<(Vec<UserSummary>, bool)> {
-    let rows = sqlx::query_as::<_, UserRow>(
+    let rows = sqlx::query_as!(
+        UserRow,
         "select id, name, email, role, salesforce_id, manage_customer_data from users
          where account_id = $1
            and ($2 = '' or name ilike $3 escape '\\' or email ilike $3 escape '\\' or salesforce_id = $4)
          order by lower(name), id
          limit $5 offset $6",
+        account_id,
+        text,
+        like_pattern_containing(text),
+        salesforce_id.map(SalesforceId::as_str),
+        USER_PAGE_SIZE + 1,
+        i64::from(page) * USER_PAGE_SIZE
     )
-    .bind(account_id)
-    .bind(text)
-    .bind(like_pattern_containing(text))
-    .bind(salesforce_id.map(SalesforceId::as_str))
-    .bind(USER_PAGE_SIZE + 1)
-    .bind(i64::from(page) * USER_PAGE_SIZE)
     .fetch_all(pool)
     .await?;
     let has_more = rows.len() as i64 > USER_PAGE_SIZE;
@@ -209,28 +84,31 @@ pub async fn search(
     ))
 }
 
-#[derive(FromRow)]
-struct ProfileRow {
-    #[sqlx(flatten)]
-    user: UserRow,
-    created_at: OffsetDateTime,
-}
-
 /// One user of the account, with when they were created.
 pub async fn find_in_account(
     pool: &PgPool,
     account_id: Uuid,
     user_id: Uuid,
 ) -> sqlx::Result<Option<(UserSummary, OffsetDateTime)>> {
-    let row = sqlx::query_as::<_, ProfileRow>(
+    let row = sqlx::query!(
         "select id, name, email, role, salesforce_id, manage_customer_data, created_at
          from users where account_id = $1 and id = $2",
+        account_id,
+        user_id
     )
-    .bind(account_id)
-    .bind(user_id)
     .fetch_optional(pool)
     .await?;
-    Ok(row.map(|r| (r.user.into_summary(), r.created_at)))
+    Ok(row.map(|r| {
+        let user = UserRow {
+            id: r.id,
+            name: r.name,
+            email: r.email,
+            role: r.role,
+            salesforce_id: r.salesforce_id,
+            manage_customer_data: r.manage_customer_data,
+        };
+        (user.into_summary(), r.created_at)
+    }))
 }
 
 /// Grants or revokes Manage Customer Data and records who did it, in one transaction. The row is locked so
@@ -244,23 +122,24 @@ pub async fn set_customer_data_permission(
     enabled: bool,
 ) -> sqlx::Result<Option<UserSummary>> {
     let mut tx = pool.begin().await?;
-    let before: Option<bool> = sqlx::query_scalar(
+    let before = sqlx::query_scalar!(
         "select manage_customer_data from users where account_id = $1 and id = $2 for update",
+        account_id,
+        user_id
     )
-    .bind(account_id)
-    .bind(user_id)
     .fetch_optional(&mut *tx)
     .await?;
     let Some(before) = before else {
         return Ok(None);
     };
-    let row = sqlx::query_as::<_, UserRow>(
+    let row = sqlx::query_as!(
+        UserRow,
         "update users set manage_customer_data = $3 where account_id = $1 and id = $2
          returning id, name, email, role, salesforce_id, manage_customer_data",
+        account_id,
+        user_id,
+        enabled
     )
-    .bind(account_id)
-    .bind(user_id)
-    .bind(enabled)
     .fetch_one(&mut *tx)
     .await?;
     if before != enabled {
@@ -269,13 +148,7 @@ pub async fn set_customer_data_permission(
         } else {
             "customer_data_permission_revoked"
         };
-        sqlx::query("insert into audit_events (account_id, actor_id, action, target_user_id) values ($1, $2, $3, $4)")
-            .bind(account_id)
-            .bind(actor_id)
-            .bind(action)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
+        audit::record(&mut tx, account_id, actor_id, action, Some(user_id)).await?;
     }
     tx.commit().await?;
     Ok(Some(row.into_summary()))
@@ -291,18 +164,18 @@ pub async fn create(
     salesforce_id: Option<&SalesforceId>,
     password_hash: &str,
 ) -> sqlx::Result<Option<Uuid>> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "insert into users (account_id, name, email, role, salesforce_id, password_hash)
          values ($1, $2, $3, $4, $5, $6)
          on conflict ((lower(email))) do nothing
          returning id",
+        account_id,
+        name,
+        email,
+        role_to_db(role),
+        salesforce_id.map(SalesforceId::as_str),
+        password_hash
     )
-    .bind(account_id)
-    .bind(name)
-    .bind(email)
-    .bind(role_to_db(role))
-    .bind(salesforce_id.map(SalesforceId::as_str))
-    .bind(password_hash)
     .fetch_optional(pool)
     .await
 }

@@ -1,0 +1,135 @@
+//! The console benchmark (`scripts/bench`): on a database seeded by `customer-data-console seed`, serves the
+//! console on a loopback port, drives it over HTTP as a signed-in Admin, measures each figure beside its limit
+//! in the same run and prints one Markdown table. Each figure's module owns its measurement and its baseline:
+//! [`search`] (search vs the same SQL on the same pool, with reference rows), [`customer_page`] (the SSR page vs
+//! a plain axum handler running the same queries), [`erasure`] (erasing 10,000 calls + 10,000 messages vs the
+//! same DELETEs in one transaction) and [`hydration`] (the release wasm and JS sizes, hydration time and the
+//! longest main-thread task in Chromium). The baselines run on a second, plain axum server ([`plain_router`]).
+
+#[path = "../common/mod.rs"]
+mod common;
+mod customer_page;
+mod erasure;
+mod http_client;
+mod hydration;
+mod report;
+mod search;
+
+use axum::Router;
+use customer_data_console::server::config::WebSettings;
+use customer_data_console::server::state::AppState;
+use customer_data_console::server::storage::Storage;
+use customer_data_console::server::{db, http, synthetic};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+/// What every figure works with: the console and the plain server, the pool both read, and a client signed in
+/// to the console as the synthetic Admin.
+pub struct Bench {
+    /// The console's base URL.
+    pub console: String,
+    /// The base URL of the plain axum server that holds the baselines.
+    pub plain: String,
+    pub pool: PgPool,
+    pub client: reqwest::Client,
+    /// The signed-in client's session token.
+    pub session_token: String,
+    /// The synthetic tenant.
+    pub account: Uuid,
+    /// The seeded customers, not counting the erasure figure's clones.
+    pub customers: i64,
+    pub site_root: String,
+}
+
+fn synthetic_account() -> Uuid {
+    Uuid::new_v5(&Uuid::NAMESPACE_OID, b"synthetic-tenant")
+}
+
+async fn bind() -> tokio::net::TcpListener {
+    tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind")
+}
+
+/// Serves `router` on `listener` as the console is served in production, and returns its base URL.
+fn serve_on(listener: tokio::net::TcpListener, router: Router) -> String {
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(http::serve_connections(
+        listener,
+        router,
+        http::ConnectionLimits::default(),
+        std::future::pending(),
+    ));
+    format!("http://{addr}")
+}
+
+/// Serves `router` on a free loopback port and returns its base URL.
+async fn serve(router: Router) -> String {
+    serve_on(bind().await, router)
+}
+
+/// The baselines' server: each figure's own routes on one router.
+fn plain_router(pool: PgPool) -> Router {
+    Router::new()
+        .merge(search::plain_routes())
+        .merge(customer_page::plain_routes())
+        .merge(hydration::plain_routes())
+        .with_state(pool)
+}
+
+#[tokio::main]
+async fn main() {
+    let url = std::env::var("DATABASE_URL").expect("DATABASE_URL of a database seeded by `seed`");
+    let site_root = std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".into());
+    let pool = db::connect(&url).await.expect("connect");
+    let account = synthetic_account();
+    // Seeded customers only: the erasure figure adds clones of the heavy customer on every run.
+    let (customers, calls, messages): (i64, i64, i64) = sqlx::query_as(
+        "select (select count(*) from customers where account_id = $1 and id between $2 and $3),
+                (select count(*) from calls where account_id = $1),
+                (select count(*) from messages where account_id = $1)",
+    )
+    .bind(account)
+    .bind(synthetic::row_id(1, 0))
+    .bind(synthetic::row_id(1, u64::MAX))
+    .fetch_one(&pool)
+    .await
+    .expect("sizes");
+    assert!(
+        customers > 0,
+        "seed the database first: customer-data-console seed"
+    );
+
+    let objects = std::env::temp_dir().join("cdc-bench-objects");
+    let storage = Storage::local(&objects).expect("store");
+    let console_listener = bind().await;
+    let console_addr = console_listener.local_addr().expect("addr");
+    let state = AppState::new(
+        http::leptos_options(&site_root, console_addr),
+        pool.clone(),
+        storage,
+        WebSettings::defaults_for(console_addr),
+    );
+    let console = serve_on(console_listener, http::router(state));
+    let plain = serve(plain_router(pool.clone())).await;
+    let (client, session_token) = common::signed_in_client(&console).await;
+    let bench = Bench {
+        console,
+        plain,
+        pool,
+        client,
+        session_token,
+        account,
+        customers,
+        site_root,
+    };
+
+    report::print_machine();
+    println!("Tenant: {customers} customers, {calls} calls, {messages} messages.\n");
+    report::print_head();
+    search::measure(&bench).await;
+    customer_page::measure(&bench).await;
+    erasure::measure(&bench).await;
+    hydration::measure(&bench).await;
+    let _ = std::fs::remove_dir_all(objects);
+}

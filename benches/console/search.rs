@@ -1,0 +1,220 @@
+//! The search figure: the console's search over HTTP, by email and by Salesforce id, against the same SQL on
+//! the same pool; for reference, the console's own statement (the search with its session lookup) on the pool,
+//! that statement behind a plain axum handler, the console's search through the minimal HTTP client, and a bare
+//! HTTP exchange.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use axum::extract::{Form, State};
+use axum::http::HeaderMap;
+use axum::routing::post;
+use axum::{Json, Router};
+use customer_data_console::model::CustomerMatches;
+use customer_data_console::salesforce::SalesforceId;
+use customer_data_console::server::db::customers::search as customers;
+use customer_data_console::server::input;
+use customer_data_console::server::input::CustomerQuery;
+use customer_data_console::server::sessions::{SessionKey, presented_token};
+use customer_data_console::server::synthetic;
+use sqlx::PgPool;
+
+use crate::Bench;
+use crate::http_client::MinimalHttp;
+use crate::report::{Row, Stats, ms, reference, stats};
+
+const SEARCH_REPS: usize = 1_000;
+/// The first searches of each kind warm the caches and are not counted.
+const WARM_UP: usize = 20;
+
+/// The baselines' routes: `/search`, the console's statement behind a plain handler, and `/ping`, a handler
+/// that answers `[]` at once.
+pub fn plain_routes() -> Router<PgPool> {
+    Router::new()
+        .route("/ping", post(|| async { "[]" }))
+        .route("/search", post(plain_search))
+}
+
+/// The reference search handler: the console's statement (the search with its session lookup) for the form's
+/// `query` and the cookie's session, answered as the same JSON, without Leptos or the console's middleware.
+async fn plain_search(
+    State(pool): State<PgPool>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Json<CustomerMatches> {
+    let key = SessionKey::of_token(presented_token(&headers, false).expect("session cookie"));
+    let query = input::customer_query(&form["query"]).expect("query");
+    let (principal, found) = customers::search_in_session(&pool, &key, &query)
+        .await
+        .expect("search");
+    assert!(principal.is_some(), "a live session");
+    Json(found)
+}
+
+/// Milliseconds for one form POST of a customer search's `query` to `url` (the console's
+/// /api/customers/search, or a reference handler), which must answer 200.
+async fn search_over_http(client: &reqwest::Client, url: &str, input: &str) -> f64 {
+    let t = Instant::now();
+    let response = client
+        .post(url)
+        .form(&[("query", input)])
+        .send()
+        .await
+        .expect("search");
+    assert_eq!(response.status(), 200);
+    response.bytes().await.expect("body");
+    ms(t)
+}
+
+/// Milliseconds for the same search's SQL on the console's pool; `$1` is the account, or the session key for
+/// the console's own statement (the search with the session lookup, which answers no rows for a session that
+/// is not live).
+async fn search_in_sql<'q>(
+    pool: &PgPool,
+    first: impl sqlx::Encode<'q, sqlx::Postgres> + sqlx::Type<sqlx::Postgres> + 'q,
+    sql: &'q str,
+    value: &'q str,
+) -> f64 {
+    let t = Instant::now();
+    let rows = sqlx::query(sql)
+        .bind(first)
+        .bind(value)
+        .bind(customers::SEARCH_LIMIT + 1)
+        .fetch_all(pool)
+        .await
+        .expect("sql");
+    let elapsed = ms(t);
+    assert!(!rows.is_empty(), "the search finds its sample record");
+    elapsed
+}
+
+/// The sampled customers' emails or Salesforce ids.
+async fn inputs(bench: &Bench, kind: &str) -> Vec<String> {
+    let mut inputs = Vec::new();
+    for k in 0..SEARCH_REPS as u64 {
+        let id = synthetic::row_id(1, 1 + (k * 7_919) % (bench.customers as u64 - 1));
+        let (email, sf): (Option<String>, String) =
+            sqlx::query_as("select email, salesforce_id from customers where id = $1")
+                .bind(id)
+                .fetch_one(&bench.pool)
+                .await
+                .expect("sample");
+        inputs.push(if kind == "email" {
+            email.unwrap_or_default()
+        } else {
+            sf
+        });
+    }
+    inputs
+}
+
+/// The statistics of one kind of search: the console, the same SQL, and the three references.
+struct Searches {
+    console: Stats,
+    sql: Stats,
+    statement: Stats,
+    handler: Stats,
+    minimal: Stats,
+}
+
+/// Searches by `kind` ("email" or "Salesforce id") every way in turn, rotating which goes first so that none
+/// always finds the rows cached by the others.
+async fn searches(bench: &Bench, kind: &str, minimal: &mut MinimalHttp) -> Searches {
+    let search_url = format!("{}/api/customers/search", bench.console);
+    let plain_search_url = format!("{}/search", bench.plain);
+    let session = SessionKey::of_token(&bench.session_token);
+    let mut millis: [Vec<f64>; 5] = Default::default();
+    for (k, input) in inputs(bench, kind).await.iter().enumerate() {
+        let query = if kind == "email" {
+            CustomerQuery::Email(input.clone())
+        } else {
+            CustomerQuery::SalesforceId(SalesforceId::parse(input).expect("id"))
+        };
+        let (sql, value) = customers::search_sql(&query);
+        let (statement, _) = customers::search_in_session_sql(&query);
+        let mut taken = [0.0; 5];
+        for step in 0..5 {
+            let way = (k + step) % 5;
+            taken[way] = match way {
+                0 => search_over_http(&bench.client, &search_url, input).await,
+                1 => search_in_sql(&bench.pool, bench.account, &sql, value).await,
+                2 => search_in_sql(&bench.pool, session.as_bytes(), &statement, value).await,
+                3 => search_over_http(&bench.client, &plain_search_url, input).await,
+                _ => minimal.post_query("/api/customers/search", input).await,
+            };
+        }
+        if k >= WARM_UP {
+            for (way, taken_ms) in taken.into_iter().enumerate() {
+                millis[way].push(taken_ms);
+            }
+        }
+    }
+    let [console, sql, statement, handler, minimal] = millis.map(stats);
+    Searches {
+        console,
+        sql,
+        statement,
+        handler,
+        minimal,
+    }
+}
+
+/// The HTTP exchange alone, a form POST to a handler that answers `[]` at once, by reqwest and by the minimal
+/// client in turn.
+async fn ping(bench: &Bench) -> (Stats, Stats) {
+    let mut minimal = MinimalHttp::connect(&bench.plain, &bench.session_token).await;
+    let ping_url = format!("{}/ping", bench.plain);
+    let (mut by_reqwest, mut by_minimal) = (Vec::new(), Vec::new());
+    for k in 0..SEARCH_REPS {
+        let reqwest_ms = search_over_http(&bench.client, &ping_url, "person@example.com").await;
+        let minimal_ms = minimal.post_query("/ping", "person@example.com").await;
+        if k >= WARM_UP {
+            by_reqwest.push(reqwest_ms);
+            by_minimal.push(minimal_ms);
+        }
+    }
+    (stats(by_reqwest), stats(by_minimal))
+}
+
+/// Prints the search rows: one a kind of search, then the reference rows.
+pub async fn measure(bench: &Bench) {
+    let mut minimal = MinimalHttp::connect(&bench.console, &bench.session_token).await;
+    let mut kinds = Vec::new();
+    for kind in ["email", "Salesforce id"] {
+        let found = searches(bench, kind, &mut minimal).await;
+        let ratio = found.console.p50 / found.sql.p50;
+        Row {
+            figure: &format!("search by {kind}, p50 / p99"),
+            console: found.console.p50_p99(2),
+            baseline: format!("SQL {}", found.sql.p50_p99(2)),
+            ratio: Some(ratio),
+            limit: "p50 ≤ 1.5x SQL, p99 < 10 ms",
+            met: ratio <= 1.5 && found.console.p99 < 10.0,
+        }
+        .print();
+        kinds.push(found);
+    }
+    let (email, id) = (&kinds[0], &kinds[1]);
+    let by_kind =
+        |of: fn(&Searches) -> &Stats| format!("{:.2} / {:.2} ms", of(email).p50, of(id).p50);
+    reference(
+        "the console's statement (the search with its session lookup) on the pool, by email / by Salesforce id, p50",
+        by_kind(|s| &s.statement),
+    );
+    reference(
+        "that statement through a plain axum handler over HTTP (same JSON, no Leptos, no middleware), by email / by Salesforce id, p50",
+        by_kind(|s| &s.handler),
+    );
+    reference(
+        "the console's search through a minimal HTTP/1.1 client (one kept-alive connection, no client library), by email / by Salesforce id, p50",
+        by_kind(|s| &s.minimal),
+    );
+    let (by_reqwest, by_minimal) = ping(bench).await;
+    reference(
+        "HTTP POST to a bare axum handler, by reqwest / by the minimal client, p50 (p99)",
+        format!(
+            "{:.2} ({:.2}) / {:.2} ({:.2}) ms",
+            by_reqwest.p50, by_reqwest.p99, by_minimal.p50, by_minimal.p99
+        ),
+    );
+}

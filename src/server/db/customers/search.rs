@@ -1,0 +1,115 @@
+//! Customer search: the records of an account matching an email or a Salesforce id, with their call and
+//! message counts, read in the same statement as the session asking for them.
+
+use sqlx::{FromRow, PgPool, Row};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::model::{CustomerMatches, CustomerSummary};
+use crate::server::db::sessions::{
+    LIVE_SESSION, PRINCIPAL_COLUMNS, SESSION_JOIN, SessionPrincipal, principal_of,
+};
+use crate::server::input::CustomerQuery;
+use crate::server::sessions::SessionKey;
+
+/// At most this many records are listed for one search.
+pub const SEARCH_LIMIT: i64 = 100;
+
+#[derive(FromRow)]
+struct SummaryRow {
+    id: Uuid,
+    object_type: String,
+    name: String,
+    email: Option<String>,
+    salesforce_id: String,
+    erased_at: Option<OffsetDateTime>,
+    calls: i64,
+    messages: i64,
+}
+
+impl SummaryRow {
+    fn into_summary(self) -> CustomerSummary {
+        CustomerSummary {
+            id: self.id,
+            object_type: self.object_type,
+            name: self.name,
+            email: self.email,
+            salesforce_id: self.salesforce_id,
+            calls: self.calls,
+            messages: self.messages,
+            erased_at: self.erased_at,
+        }
+    }
+}
+
+const SUMMARY_COLUMNS: &str = "select cu.id, cu.object_type, cu.name, cu.email, cu.salesforce_id, cu.erased_at,
+        (select count(*) from calls c where c.account_id = cu.account_id and c.customer_id = cu.id) as calls,
+        (select count(*) from messages m where m.account_id = cu.account_id and m.customer_id = cu.id) as messages
+     from customers cu";
+
+/// The search statement for a query and the value bound as `$2` (`$1` account, `$3` limit).
+pub fn search_sql(query: &CustomerQuery) -> (String, &str) {
+    search_in_account_sql("$1", query)
+}
+
+/// The search for records of the account `account` (an SQL expression), `$2` the value, `$3` the limit.
+fn search_in_account_sql<'q>(account: &str, query: &'q CustomerQuery) -> (String, &'q str) {
+    let (condition, value) = match query {
+        CustomerQuery::Email(email) => ("lower(cu.email) = lower($2)", email.as_str()),
+        CustomerQuery::SalesforceId(id) => ("cu.salesforce_id = $2", id.as_str()),
+    };
+    let sql = format!(
+        "{SUMMARY_COLUMNS} where cu.account_id = {account} and {condition} order by cu.object_type, cu.name, cu.id limit $3"
+    );
+    (sql, value)
+}
+
+/// The search as one statement with the session lookup: the principal of live session `$1` on every row, beside
+/// the records of that principal's account that match `$2` (none: one row with the record columns null; no live
+/// session: no rows). One round trip answers both who is asking and what they asked for.
+pub fn search_in_session_sql(query: &CustomerQuery) -> (String, &str) {
+    let (search, value) = search_in_account_sql("u.account_id", query);
+    let sql = format!(
+        "select {PRINCIPAL_COLUMNS}, hit.* from {SESSION_JOIN}
+         left join lateral ({search}) hit on true
+         where {LIVE_SESSION}"
+    );
+    (sql, value)
+}
+
+/// The session's principal (`None` for no live session) and the first `SEARCH_LIMIT` records of their account
+/// matching `query`, with whether more match. The caller decides with the principal whether the records may be
+/// shown.
+pub async fn search_in_session(
+    pool: &PgPool,
+    session: &SessionKey,
+    query: &CustomerQuery,
+) -> sqlx::Result<(Option<SessionPrincipal>, CustomerMatches)> {
+    let (sql, value) = search_in_session_sql(query);
+    let rows = sqlx::query(&sql)
+        .bind(session.as_bytes())
+        .bind(value)
+        .bind(SEARCH_LIMIT + 1)
+        .fetch_all(pool)
+        .await?;
+    let mut matches = CustomerMatches {
+        records: Vec::with_capacity(rows.len()),
+        more: false,
+    };
+    let Some(first) = rows.first() else {
+        return Ok((None, matches));
+    };
+    let principal = principal_of(first)?;
+    for row in &rows {
+        if row.try_get::<Option<Uuid>, _>("id")?.is_some() {
+            matches
+                .records
+                .push(SummaryRow::from_row(row)?.into_summary());
+        }
+    }
+    if matches.records.len() > SEARCH_LIMIT as usize {
+        matches.records.truncate(SEARCH_LIMIT as usize);
+        matches.more = true;
+    }
+    Ok((Some(principal), matches))
+}
