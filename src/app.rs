@@ -50,7 +50,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// once the document is parsed. This crate's islands are never nested and take no children, so hydrating each
 /// `<leptos-island>` in document order is all the loader needs to do; it then sets `<body data-hydrated>` at
 /// once (the effects the islands queued run in the same microtask checkpoint, before anything else can).
-/// Like Leptos's, it tells the server to serialize nothing outside islands.
+/// Like Leptos's, it tells the server to serialize nothing outside islands. The scripts and the preload carry
+/// the answer's nonce (`use_nonce`), the only way the Content-Security-Policy lets a script run.
 ///
 /// A browser that has hydrated a page of this console before (it holds the `WASM_SEEN_COOKIE`, set by the
 /// loader) has the wasm and JS in its caches; for it the loader is render-blocking, so the first paint already
@@ -77,10 +78,11 @@ document.body.setAttribute("data-hydrated", "");
 document.cookie = "{WASM_SEEN_COOKIE}=1; Path=/; Max-Age={WASM_SEEN_MAX_AGE_SECS}; SameSite=Strict";"#
     );
     let blocking = browser_has_the_wasm().then_some("render");
+    let nonce = use_nonce();
     view! {
-        <script inner_html=compile></script>
-        <link rel="modulepreload" href=js_url/>
-        <script type="module" async=true blocking=blocking inner_html=loader></script>
+        <script nonce=nonce.clone() inner_html=compile></script>
+        <link rel="modulepreload" href=js_url nonce=nonce.clone()/>
+        <script type="module" async=true blocking=blocking nonce=nonce inner_html=loader></script>
     }
 }
 

@@ -121,6 +121,24 @@ const MATRIX: &[Endpoint] = &[
         expected: |a| customer_data(a, 404),
     },
     Endpoint {
+        path: "/api/auth/end-other-sessions",
+        // The actor's only session is the one calling: nothing else to end.
+        form: |_, _| vec![],
+        expected: |a| if a == SignedOut { 401 } else { 200 },
+    },
+    Endpoint {
+        path: "/api/users/end-sessions",
+        // Casey has no session in these tests (as the Agent actor, Casey is refused first).
+        form: |ids, _| vec![("user_id", ids.casey.clone())],
+        expected: |a| {
+            if a == AdminOfAnotherAccount {
+                404
+            } else {
+                admin_ok(a)
+            }
+        },
+    },
+    Endpoint {
         path: "/api/auth/login",
         form: |_, _| {
             vec![

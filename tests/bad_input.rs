@@ -96,6 +96,12 @@ fn targets(blair: &str, lead: &str) -> Vec<(&'static str, Vec<(&'static str, Str
                 ("confirmation", format!("{ERASE_CONFIRMATION}-NOT")),
             ],
         ),
+        ("/api/users/end-sessions", vec![("user_id", blair.into())]),
+        // Takes no argument: the input goes in a field it does not expect.
+        (
+            "/api/auth/end-other-sessions",
+            vec![("unexpected", String::new())],
+        ),
     ]
 }
 
@@ -188,6 +194,7 @@ async fn wrong_types_missing_fields_and_oversized_bodies_are_client_errors(pool:
             vec![("enabled", "true".into())],
         ),
         ("/api/users/profile", vec![]),
+        ("/api/users/end-sessions", vec![]),
         ("/api/customers/search", vec![]),
         ("/api/customers/detail", vec![]),
         (

@@ -40,11 +40,17 @@ async fn nothing_of_an_erased_record_is_left_in_any_table_or_file(pool: PgPool) 
         PHONE,
     )
     .await;
+    let account: Uuid = scalar_for(
+        &console.pool,
+        "select account_id from customers where id = $1",
+        customer,
+    )
+    .await;
     let storage = &console.state.storage;
     let mut keys = Vec::new();
     for n in 0..5 {
-        let recording = format!("recordings/{marker}/{n}.wav");
-        let media = format!("media/{marker}/{n}.jpg");
+        let recording = format!("recordings/{account}/{marker}/{n}.wav");
+        let media = format!("media/{account}/{marker}/{n}.jpg");
         sqlx::query(
             "insert into calls (account_id, customer_id, direction, from_number, to_number, started_at, duration_seconds,
                                 disposition, notes, transcript, is_voicemail, recording_key)

@@ -1,9 +1,12 @@
-//! Races: many erasures of one record, an erasure racing new calls for the same customer, and concurrent
-//! grant/revoke of one user.
+//! Races: many erasures of one record, an erasure racing new calls for the same customer, concurrent
+//! grant/revoke of one user, and an erasure waiting for its record while its actor loses access.
 
 mod common;
 
+use std::time::{Duration, Instant};
+
 use common::*;
+use customer_data_console::server::erasure::LOCK_CUSTOMER_SQL;
 use reqwest::StatusCode;
 use sqlx::PgPool;
 
@@ -111,6 +114,7 @@ async fn recordings_attached_during_an_erasure_are_erased_with_it_or_refused(poo
     )
     .await;
     assert!(!calls.is_empty());
+    let account = console.account_of(lead).await;
 
     let attacher = {
         let pool = console.pool.clone();
@@ -120,7 +124,7 @@ async fn recordings_attached_during_an_erasure_are_erased_with_it_or_refused(poo
             let mut too_late = 0;
             for n in 0..300 {
                 let call = calls[n % calls.len()];
-                let key = format!("recordings/late/{n}.wav");
+                let key = format!("recordings/{account}/late/{n}.wav");
                 let result = sqlx::query("update calls set recording_key = $2 where id = $1")
                     .bind(call)
                     .bind(&key)
@@ -325,5 +329,205 @@ async fn a_message_moved_away_during_an_erasure_is_neither_erased_nor_in_the_rec
     assert_eq!(
         owner, contact,
         "the moved message stays with its new record"
+    );
+}
+
+/// Locks `record` from a second connection (as a running erasure would), sends `client`'s erasure of it, and
+/// returns once that erasure waits for the record: the open transaction that holds it, and the erasure's answer
+/// to come.
+async fn erasure_waiting_for_its_record(
+    console: &Console,
+    client: &Client,
+    record: uuid::Uuid,
+) -> (
+    sqlx::Transaction<'static, sqlx::Postgres>,
+    tokio::task::JoinHandle<(StatusCode, serde_json::Value)>,
+) {
+    let mut holder = console.pool.begin().await.unwrap();
+    sqlx::query("select 1 from customers where id = $1 for update")
+        .bind(record)
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    let erase = tokio::spawn({
+        let client = client.clone();
+        async move { client.erase(record).await }
+    });
+    until_an_erasure_waits_for_its_record(console).await;
+    (holder, erase)
+}
+
+/// Returns once an erasure waits for a record's lock (its `LOCK_CUSTOMER_SQL` shows a lock wait), polling the
+/// database without sleeping.
+async fn until_an_erasure_waits_for_its_record(console: &Console) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let waiting: bool = sqlx::query_scalar(
+            "select exists (select 1 from pg_stat_activity
+                            where datname = current_database() and wait_event_type = 'Lock' and query = $1)",
+        )
+        .bind(LOCK_CUSTOMER_SQL)
+        .fetch_one(&console.pool)
+        .await
+        .unwrap();
+        if waiting {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the erasure never waited for the record"
+        );
+    }
+}
+
+/// What takes Alex's access to Customer Data away while his erasure waits.
+#[derive(Clone, Copy, Debug)]
+enum Withdrawal {
+    /// Blair revokes his Manage Customer Data permission.
+    Permission,
+    /// Blair turns the account's Manage Customer Data setting off.
+    AccountSetting,
+    /// Alex signs out, which ends the session the erasure was sent in.
+    SignOut,
+}
+
+/// Holds Jordan's Lead from a second connection, sends Alex's erasure of it, waits until that erasure waits for
+/// the record, withdraws Alex's access, then releases the record: the erasure must answer `expected` and change
+/// nothing.
+async fn an_erasure_outlived_by_its_access_is_refused(
+    pool: PgPool,
+    withdrawal: Withdrawal,
+    expected: StatusCode,
+) {
+    let (console, alex) = Console::with_alex_managing_customer_data(pool).await;
+    let blair = console.signed_in(BLAIR).await;
+    let alex_id = console.user_id(ALEX).await.to_string();
+    let lead = jordans(&console).await.0;
+    let (holder, erase) = erasure_waiting_for_its_record(&console, &alex, lead).await;
+
+    let (status, body) = match withdrawal {
+        Withdrawal::Permission => {
+            blair
+                .post(
+                    "/api/users/customer-data-permission",
+                    &[("user_id", alex_id.as_str()), ("enabled", "false")],
+                )
+                .await
+        }
+        Withdrawal::AccountSetting => {
+            blair
+                .post("/api/settings/customer-data", &[("enabled", "false")])
+                .await
+        }
+        Withdrawal::SignOut => alex.post("/api/auth/logout", &[]).await,
+    };
+    assert_eq!(status, StatusCode::OK, "{withdrawal:?}: {body}");
+    let withdrawn = console.snapshot().await;
+    holder.rollback().await.unwrap();
+
+    let (status, body) = erase.await.unwrap();
+    assert_eq!(status, expected, "{withdrawal:?}: {body}");
+    assert_eq!(
+        console.snapshot().await,
+        withdrawn,
+        "{withdrawal:?}: the refused erasure changed something"
+    );
+    assert_eq!(activity_left(&console, lead).await, (false, true));
+}
+
+/// Whether `customer` is marked erased, and whether it still has calls.
+async fn activity_left(console: &Console, customer: uuid::Uuid) -> (bool, bool) {
+    sqlx::query_as(
+        "select erased_at is not null, exists (select 1 from calls where customer_id = $1)
+         from customers where id = $1",
+    )
+    .bind(customer)
+    .fetch_one(&console.pool)
+    .await
+    .unwrap()
+}
+
+#[sqlx::test]
+async fn a_permission_revoked_while_the_erasure_waits_for_the_record_stops_it(pool: PgPool) {
+    an_erasure_outlived_by_its_access_is_refused(
+        pool,
+        Withdrawal::Permission,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+}
+
+#[sqlx::test]
+async fn the_account_setting_turned_off_while_the_erasure_waits_for_the_record_stops_it(
+    pool: PgPool,
+) {
+    an_erasure_outlived_by_its_access_is_refused(
+        pool,
+        Withdrawal::AccountSetting,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+}
+
+#[sqlx::test]
+async fn a_sign_out_while_the_erasure_waits_for_the_record_stops_it(pool: PgPool) {
+    an_erasure_outlived_by_its_access_is_refused(
+        pool,
+        Withdrawal::SignOut,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+}
+
+/// A change to the actor's user row that stays uncommitted (a revocation in flight) makes the erasure wait for it
+/// only briefly: it answers 409 "try again" and erases nothing, rather than erasing on a permission that may be
+/// going away or waiting for as long as the change takes.
+#[sqlx::test]
+async fn an_erasure_does_not_wait_long_for_a_change_to_its_actor(pool: PgPool) {
+    let (console, alex) = Console::with_alex_managing_customer_data(pool).await;
+    let lead = jordans(&console).await.0;
+    let before = console.snapshot().await;
+    let mut revoking = console.pool.begin().await.unwrap();
+    // The row lock an UPDATE of the user takes.
+    sqlx::query("select 1 from users where email = $1 for no key update")
+        .bind(ALEX)
+        .execute(&mut *revoking)
+        .await
+        .unwrap();
+    let (status, body) = tokio::time::timeout(Duration::from_secs(30), alex.erase(lead))
+        .await
+        .expect("the erasure waited for the change to the user for 30 s");
+    revoking.rollback().await.unwrap();
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body.to_string().contains("Try again"), "{body}");
+    assert_no_internal_text(&body);
+    assert_eq!(console.snapshot().await, before);
+}
+
+/// The receipt is dated when the erasure decided and committed, not when its transaction began: an erasure that
+/// waited for the record is dated after the wait.
+#[sqlx::test]
+async fn the_receipt_is_dated_after_the_wait_for_the_record(pool: PgPool) {
+    let (console, alex) = Console::with_alex_managing_customer_data(pool).await;
+    let lead = jordans(&console).await.0;
+    let (mut holder, erase) = erasure_waiting_for_its_record(&console, &alex, lead).await;
+    let released_at: time::OffsetDateTime = sqlx::query_scalar("select clock_timestamp()")
+        .fetch_one(&mut *holder)
+        .await
+        .unwrap();
+    holder.rollback().await.unwrap();
+    let (status, receipt) = erase.await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{receipt}");
+    let (erased_at, receipt_at): (time::OffsetDateTime, time::OffsetDateTime) = sqlx::query_as(
+        "select c.erased_at, e.erased_at from customers c join erasures e on e.customer_id = c.id where c.id = $1",
+    )
+    .bind(lead)
+    .fetch_one(&console.pool)
+    .await
+    .unwrap();
+    assert_eq!(erased_at, receipt_at);
+    assert!(
+        erased_at > released_at,
+        "the receipt is dated {erased_at}, before the record was released at {released_at}"
     );
 }

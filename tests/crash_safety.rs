@@ -49,6 +49,7 @@ impl Server {
     async fn client(&self) -> reqwest::Client {
         let client = reqwest::Client::builder()
             .cookie_store(true)
+            .default_headers(browser_headers(&self.base))
             .build()
             .unwrap();
         let login = client
@@ -187,11 +188,17 @@ async fn killed_mid_erasure_the_record_is_intact_or_fully_erased(pool: PgPool) {
          returning id",
     )
     .await;
+    let account: Uuid = scalar_for(
+        &pool,
+        "select account_id from customers where id = $1",
+        customer,
+    )
+    .await;
     let rows = 150_000;
     for insert in [
         "insert into calls (account_id, customer_id, direction, from_number, to_number, started_at, duration_seconds, recording_key)
          select account_id, id, 'outbound', '+14155559000', '+14155550777', now() - make_interval(secs => g), 30,
-                case when g <= 50 then 'recordings/big/' || g || '.wav' end
+                case when g <= 50 then 'recordings/' || account_id || '/big/' || g || '.wav' end
          from customers, generate_series(1, $2) g where customers.id = $1",
         "insert into messages (account_id, customer_id, direction, from_number, to_number, body, sent_at)
          select account_id, id, 'inbound', '+14155550777', '+14155559000', 'message ' || g, now() - make_interval(secs => g)
@@ -205,7 +212,7 @@ async fn killed_mid_erasure_the_record_is_intact_or_fully_erased(pool: PgPool) {
             .unwrap();
     }
     let keys: Vec<String> = (1..=50)
-        .map(|g| format!("recordings/big/{g}.wav"))
+        .map(|g| format!("recordings/{account}/big/{g}.wav"))
         .collect();
     for key in &keys {
         storage.put(key, b"RIFF".to_vec()).await.unwrap();

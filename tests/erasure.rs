@@ -7,7 +7,9 @@ mod common;
 use common::*;
 use customer_data_console::api::customers::ERASE_CONFIRMATION;
 use customer_data_console::server::db::customers::page::customer_page;
+use customer_data_console::server::db::sessions;
 use customer_data_console::server::erasure::{delete_due_objects, erase_customer};
+use customer_data_console::server::sessions::{SessionKey, new_token};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;
@@ -156,6 +158,7 @@ async fn a_missing_or_wrong_confirmation_erases_nothing(pool: PgPool) {
 #[sqlx::test]
 async fn an_erasure_without_an_idle_connection_counts_in_its_own_transaction(pool: PgPool) {
     let console = Console::start(pool).await;
+    console.give_alex_customer_data_access().await;
     let (lead, _) = jordans(&console).await;
     let (account, alex): (Uuid, Uuid) = sqlx::query_as(
         "select c.account_id, u.id from customers c join users u using (account_id) where c.id = $1 and u.email = $2",
@@ -178,7 +181,11 @@ async fn an_erasure_without_an_idle_connection_counts_in_its_own_transaction(poo
         .connect_with((*console.pool.connect_options()).clone())
         .await
         .unwrap();
-    let erased = erase_customer(&one_connection, account, alex, lead)
+    let alex_session = SessionKey::of_token(&new_token());
+    sessions::start(&console.pool, &alex_session, alex, None, 12)
+        .await
+        .unwrap();
+    let erased = erase_customer(&one_connection, &alex_session, account, lead)
         .await
         .unwrap();
     assert_eq!(erased.counts, expected);

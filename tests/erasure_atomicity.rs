@@ -47,7 +47,7 @@ async fn a_message_with_media_that_escapes_the_delete_rolls_the_erasure_back(poo
     let (console, alex) = Console::with_alex_managing_customer_data(pool).await;
     let (lead, _) = jordans(&console).await;
     sqlx::query(
-        "update messages set media_keys = array['media/escaping.jpg']
+        "update messages set media_keys = array['media/' || account_id || '/escaping.jpg']
          where id = (select id from messages where customer_id = $1 order by id limit 1)",
     )
     .bind(lead)

@@ -166,13 +166,7 @@ async fn sign_in_token(client: &Client, email: &str) -> String {
 }
 
 async fn viewer_with_cookie(console: &Console, cookie: &str) -> serde_json::Value {
-    let response = reqwest::Client::new()
-        .post(console.url("/api/auth/viewer"))
-        .header("cookie", format!("cdc_session={cookie}"))
-        .send()
-        .await
-        .unwrap();
-    response.json().await.unwrap()
+    viewer_presenting(console, &format!("cdc_session={cookie}")).await
 }
 
 #[sqlx::test]
@@ -229,6 +223,7 @@ async fn an_expired_session_signs_nobody_in(pool: PgPool) {
     assert_eq!(viewer_with_cookie(&console, &token).await, json!(null));
     let response = reqwest::Client::new()
         .post(console.url("/api/customers/search"))
+        .headers(browser_headers(&console.base))
         .header("cookie", format!("cdc_session={token}"))
         .form(&[("query", JORDAN)])
         .send()

@@ -21,7 +21,7 @@ async fn the_outbox_queues_keys_in_batches_and_keeps_only_the_ones_that_failed(p
         "insert into calls (account_id, customer_id, direction, from_number, to_number, started_at,
                             duration_seconds, recording_key)
          select account_id, id, 'outbound', '+14155559000', '+14155550100', now() - make_interval(secs => g), 30,
-                'recordings/batch/' || g || '.wav'
+                'recordings/' || account_id || '/batch/' || g || '.wav'
          from customers, generate_series(1, 2500) g where id = $1",
     )
     .bind(lead)
@@ -59,8 +59,8 @@ async fn the_outbox_queues_keys_in_batches_and_keeps_only_the_ones_that_failed(p
     );
 
     // A key whose path is a folder cannot be deleted: its deletion fails and only it stays queued.
-    let stubborn = "recordings/batch/7.wav";
-    std::fs::create_dir_all(console.object_store_dir().join(stubborn).join("inside")).unwrap();
+    let stubborn = format!("recordings/{}/batch/7.wav", console.account_of(lead).await);
+    std::fs::create_dir_all(console.object_store_dir().join(&stubborn).join("inside")).unwrap();
     let pass = delete_due_objects(&console.pool, &console.state.storage, 100)
         .await
         .unwrap();
@@ -72,7 +72,7 @@ async fn the_outbox_queues_keys_in_batches_and_keeps_only_the_ones_that_failed(p
     .fetch_all(&console.pool)
     .await
     .unwrap();
-    assert_eq!(left, vec![(vec![stubborn.to_owned()], 1, true)]);
+    assert_eq!(left, vec![(vec![stubborn], 1, true)]);
 }
 
 /// Keys queued for an erasure whose receipt never committed (queued beside a transaction that then failed) are
@@ -168,6 +168,7 @@ async fn queued_keys_are_removed_only_after_the_erasure_ended_and_only_if_it_rol
         receipt
             .bind(None::<time::OffsetDateTime>)
             .bind(None::<time::OffsetDateTime>)
+            .bind(0_i32)
             .execute(&mut *erasing)
             .await
             .unwrap();

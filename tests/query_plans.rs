@@ -9,6 +9,7 @@ use customer_data_console::server::erasure::{
 };
 use customer_data_console::server::input::CustomerQuery;
 use customer_data_console::server::sessions::SessionKey;
+use customer_data_console::server::storage::{MEDIA, RECORDINGS, account_key_pattern};
 use customer_data_console::server::synthetic::{self, HEAVY_ACTIVITY, HEAVY_EMAIL, Size};
 use serde_json::Value;
 use sqlx::PgPool;
@@ -136,7 +137,9 @@ async fn search_page_and_erasure_queries_use_indexes(pool: PgPool) {
         sqlx::query(&e)
             .bind(account)
             .bind(heavy)
-            .bind(Uuid::new_v4()),
+            .bind(Uuid::new_v4())
+            .bind(account_key_pattern(RECORDINGS, account))
+            .bind(account_key_pattern(MEDIA, account)),
     )
     .await;
     let e = explain(MARK_ERASED_SQL);
@@ -149,7 +152,8 @@ async fn search_page_and_erasure_queries_use_indexes(pool: PgPool) {
         mark = mark.bind(count);
     }
     let now = Some(time::OffsetDateTime::now_utc());
-    assert_index_only(&pool, "mark erased", mark.bind(now).bind(now)).await;
+    let refused = 0_i32;
+    assert_index_only(&pool, "mark erased", mark.bind(now).bind(now).bind(refused)).await;
 }
 
 #[sqlx::test]

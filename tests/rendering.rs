@@ -125,11 +125,15 @@ async fn a_customer_page_carries_its_activity_once(pool: PgPool) {
 #[sqlx::test]
 async fn the_loader_blocks_the_first_paint_only_for_a_browser_that_has_the_wasm(pool: PgPool) {
     let console = Console::start(pool).await;
+    // The tag without its nonce, which is new for every answer (tests/browser_headers.rs checks it).
     let loader_tag = |html: &str| {
         let start = html
             .find(r#"<script type="module""#)
             .expect("the shell has the loader");
-        html[start..start + html[start..].find('>').unwrap() + 1].to_owned()
+        let tag = &html[start..start + html[start..].find('>').unwrap() + 1];
+        let nonce = tag.find(r#" nonce=""#).expect("the loader has a nonce");
+        let nonce_end = nonce + 8 + tag[nonce + 8..].find('"').unwrap() + 1;
+        format!("{}{}", &tag[..nonce], &tag[nonce_end..])
     };
     let page = |cookie: Option<&'static str>| {
         let mut request = reqwest::Client::new().get(console.url("/login"));

@@ -8,8 +8,15 @@ use uuid::Uuid;
 
 /// A client signed in to the console at `base` as the synthetic Admin, and its session token.
 pub async fn signed_in_client(base: &str) -> (reqwest::Client, String) {
+    let mut browser_headers = reqwest::header::HeaderMap::new();
+    browser_headers.insert(
+        "origin",
+        base.parse().expect("the console's URL as an origin"),
+    );
+    browser_headers.insert("sec-fetch-site", "same-origin".parse().expect("value"));
     let client = reqwest::Client::builder()
         .cookie_store(true)
+        .default_headers(browser_headers)
         .build()
         .expect("client");
     let response = client

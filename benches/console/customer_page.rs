@@ -87,7 +87,7 @@ async fn plain_customer_page(
     headers: HeaderMap,
     Path(id): Path<Uuid>,
 ) -> Html<String> {
-    let key = SessionKey::of_token(presented_token(&headers).expect("session cookie"));
+    let key = SessionKey::of_token(presented_token(&headers, false).expect("session cookie"));
     let principal = db::sessions::principal(&pool, &key)
         .await
         .expect("session")

@@ -36,7 +36,8 @@ impl MinimalHttp {
     pub async fn post_query(&mut self, path: &str, query: &str) -> f64 {
         let body = format!("query={}", form_encode(query));
         let request = format!(
-            "POST {path} HTTP/1.1\r\nhost: {}\r\ncookie: {}\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: {}\r\n\r\n{body}",
+            "POST {path} HTTP/1.1\r\nhost: {}\r\norigin: http://{}\r\ncookie: {}\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: {}\r\n\r\n{body}",
+            self.host,
             self.host,
             self.cookie,
             body.len()

@@ -16,6 +16,7 @@ mod report;
 mod search;
 
 use axum::Router;
+use customer_data_console::server::config::WebSettings;
 use customer_data_console::server::state::AppState;
 use customer_data_console::server::storage::Storage;
 use customer_data_console::server::{db, http, synthetic};
@@ -44,14 +45,27 @@ fn synthetic_account() -> Uuid {
     Uuid::new_v5(&Uuid::NAMESPACE_OID, b"synthetic-tenant")
 }
 
+async fn bind() -> tokio::net::TcpListener {
+    tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind")
+}
+
+/// Serves `router` on `listener` as the console is served in production, and returns its base URL.
+fn serve_on(listener: tokio::net::TcpListener, router: Router) -> String {
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(http::serve_connections(
+        listener,
+        router,
+        http::ConnectionLimits::default(),
+        std::future::pending(),
+    ));
+    format!("http://{addr}")
+}
+
 /// Serves `router` on a free loopback port and returns its base URL.
 async fn serve(router: Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, router).await.expect("serve") });
-    format!("http://{addr}")
+    serve_on(bind().await, router)
 }
 
 /// The baselines' server: each figure's own routes on one router.
@@ -88,14 +102,15 @@ async fn main() {
 
     let objects = std::env::temp_dir().join("cdc-bench-objects");
     let storage = Storage::local(&objects).expect("store");
-    let placeholder: std::net::SocketAddr = "127.0.0.1:0".parse().expect("addr");
+    let console_listener = bind().await;
+    let console_addr = console_listener.local_addr().expect("addr");
     let state = AppState::new(
-        http::leptos_options(&site_root, placeholder),
+        http::leptos_options(&site_root, console_addr),
         pool.clone(),
         storage,
-        false,
+        WebSettings::defaults_for(console_addr),
     );
-    let console = serve(http::router(state)).await;
+    let console = serve_on(console_listener, http::router(state));
     let plain = serve(plain_router(pool.clone())).await;
     let (client, session_token) = common::signed_in_client(&console).await;
     let bench = Bench {

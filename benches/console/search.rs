@@ -42,7 +42,7 @@ async fn plain_search(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Json<CustomerMatches> {
-    let key = SessionKey::of_token(presented_token(&headers).expect("session cookie"));
+    let key = SessionKey::of_token(presented_token(&headers, false).expect("session cookie"));
     let query = input::customer_query(&form["query"]).expect("query");
     let (principal, found) = customers::search_in_session(&pool, &key, &query)
         .await

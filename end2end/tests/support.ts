@@ -53,24 +53,36 @@ export async function signIn(page: Page, email: string, password = PASSWORD) {
   await hydrated(page);
 }
 
+/**
+ * The headers a browser sends with a request made by one of the console's pages. The console refuses a
+ * state-changing request that carries the session cookie without them, so direct calls send them too.
+ */
+export const BROWSER_HEADERS = {
+  Origin: new URL(process.env.E2E_BASE_URL ?? "http://127.0.0.1:3100").origin,
+  "Sec-Fetch-Site": "same-origin",
+};
+
 /** Calls the console's endpoints directly, signed in as `email`, to set up a test's starting state. */
 export async function apiAs(request: APIRequestContext, email: string) {
-  const login = await request.post("/api/auth/login", { form: { email, password: PASSWORD } });
+  const post = (path: string, form: Record<string, string>) =>
+    request.post(path, { form, headers: BROWSER_HEADERS });
+  const login = await post("/api/auth/login", { email, password: PASSWORD });
   expect(login.status()).toBe(200);
   return {
     async setAccountSetting(enabled: boolean) {
-      const r = await request.post("/api/settings/customer-data", { form: { enabled: String(enabled) } });
+      const r = await post("/api/settings/customer-data", { enabled: String(enabled) });
       expect(r.status()).toBe(200);
     },
     async userId(query: string): Promise<string> {
-      const r = await request.post("/api/users/search", { form: { query } });
+      const r = await post("/api/users/search", { query });
       expect(r.status()).toBe(200);
       const body = await r.json();
       return body.users[0].id;
     },
     async setPermission(userId: string, enabled: boolean) {
-      const r = await request.post("/api/users/customer-data-permission", {
-        form: { user_id: userId, enabled: String(enabled) },
+      const r = await post("/api/users/customer-data-permission", {
+        user_id: userId,
+        enabled: String(enabled),
       });
       expect(r.status()).toBe(200);
     },

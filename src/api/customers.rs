@@ -69,10 +69,13 @@ pub async fn get_customer(
     .ok_or_else(|| AppError::not_found("No such customer record in your account."))
 }
 
-/// Admins holding Manage Customer Data while the account setting is on. Erases all call and message data of
-/// one record of their account (recordings, voicemails, transcripts, media included) in one transaction and
-/// returns the receipt. Refuses a `confirmation` other than `DELETE` (422), another account's or an unknown id
-/// (404), and a record already erased (409). Salesforce is not touched.
+/// Admins holding Manage Customer Data while the account setting is on, checked here and decided again inside
+/// the erasure's transaction, where a sign-out (401), revocation or setting change (403) made while it waited
+/// for the record stops it. Erases all call and message data of one record of their account (recordings,
+/// voicemails, transcripts, media included) in one transaction and returns the receipt, dated at its commit.
+/// Refuses a `confirmation` other than `DELETE` (422), another account's or an unknown id (404), a record
+/// already erased (409), and answers 409 "try again" while the admin's own account, permission or session is
+/// being changed. Salesforce is not touched.
 #[server(prefix = "/api", endpoint = "customers/erase")]
 pub async fn erase_customer_data(
     customer_id: String,
@@ -80,6 +83,7 @@ pub async fn erase_customer_data(
 ) -> Result<ErasureReceipt, AppError> {
     use crate::server::state::app_state;
     use crate::server::{auth, authz, erasure, input};
+    let session = auth::presented_session().ok_or(AppError::Unauthorized)?;
     let principal = auth::current_principal().await?;
     authz::require_customer_data_access(&principal)?;
     let customer_id = input::record_id(&customer_id, "customer")?;
@@ -89,18 +93,13 @@ pub async fn erase_customer_data(
         )));
     }
     let state = app_state()?;
-    let erased = erasure::erase_customer(
-        &state.pool,
-        principal.account_id,
-        principal.user_id,
-        customer_id,
-    )
-    .await?;
+    let erased =
+        erasure::erase_customer(&state.pool, &session, principal.account_id, customer_id).await?;
     state.outbox_wakeup.notify_one();
     Ok(ErasureReceipt {
         erasure_id: erased.erasure_id,
         erased_at: erased.erased_at,
-        erased_by_name: principal.name,
+        erased_by_name: erased.erased_by_name,
         counts: erased.counts,
     })
 }

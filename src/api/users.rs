@@ -1,9 +1,9 @@
-//! Users > Manage and the user profile's Manage Customer Data permission.
+//! Users > Manage, and on the user profile the Manage Customer Data permission and ending the user's sessions.
 
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::{UserPage, UserProfile, UserSummary};
+use crate::model::{EndedSessions, UserPage, UserProfile, UserSummary};
 
 /// Admins. Users of the admin's own account whose name or email contains `query` (case-insensitive), or whose
 /// Salesforce id is `query` in its 15- or 18-character form; all users when `query` is empty. 25 per page.
@@ -96,4 +96,29 @@ pub async fn set_customer_data_permission(
     .await
     .map_err(db_failure)?
     .ok_or_else(|| AppError::not_found("No such user in your account."))
+}
+
+/// Admins, for users of their own account (any other id is 404). Ends every session of the user, signing them
+/// out everywhere at once (the Admin too, when it is their own profile); recorded in the audit trail when any
+/// live session ended.
+#[server(prefix = "/api", endpoint = "users/end-sessions")]
+pub async fn end_user_sessions(user_id: String) -> Result<EndedSessions, AppError> {
+    use crate::server::state::{app_state, db_failure};
+    use crate::server::{auth, authz, db, input};
+    let principal = auth::current_principal().await?;
+    authz::require_admin(&principal)?;
+    let user_id = input::record_id(&user_id, "user")?;
+    let ended = db::sessions::end_all_of_user(
+        &app_state()?.pool,
+        principal.account_id,
+        principal.user_id,
+        user_id,
+    )
+    .await
+    .map_err(db_failure)?
+    .ok_or_else(|| AppError::not_found("No such user in your account."))?;
+    Ok(EndedSessions {
+        ended,
+        signed_out: user_id == principal.user_id,
+    })
 }

@@ -1,4 +1,4 @@
-//! Inline notices: errors, confirmations and empty states.
+//! Inline notices: errors, confirmations (among them what a save did) and empty states.
 
 use leptos::prelude::*;
 
@@ -46,9 +46,24 @@ pub fn ErrorNotice(error: AppError) -> impl IntoView {
     }
 }
 
+/// What the last save of a form did, once there is one: `success` gives the words of the success notice from
+/// what was saved; a failure is shown as an `ErrorNotice`.
+pub fn save_outcome<T, V: IntoView + 'static>(
+    outcome: Option<Result<T, AppError>>,
+    success: impl FnOnce(T) -> V,
+) -> Option<AnyView> {
+    match outcome? {
+        Ok(saved) => {
+            let words = success(saved);
+            Some(view! { <Notice tone=Tone::Success>{words}</Notice> }.into_any())
+        }
+        Err(error) => Some(view! { <ErrorNotice error/> }.into_any()),
+    }
+}
+
 /// What to show where a list has nothing, and what to do about it.
 #[component]
-pub fn EmptyState(title: &'static str, children: Children) -> impl IntoView {
+pub fn EmptyState(#[prop(into)] title: String, children: Children) -> impl IntoView {
     view! {
         <div class="empty-state">
             <p class="empty-title">{title}</p>

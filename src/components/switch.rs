@@ -10,9 +10,9 @@ pub fn Switch(
     /// Extra text under the label.
     description: &'static str,
     checked: RwSignal<bool>,
-    /// Off until the island around it has hydrated, so a change made before then is not lost.
-    #[prop(into)]
-    disabled: Signal<bool>,
+    /// Whether the island around it has hydrated: the switch is off until then, so that a change made before
+    /// then is not lost.
+    hydrated: ReadSignal<bool>,
 ) -> impl IntoView {
     let description_id = format!("{id}-description");
     view! {
@@ -27,7 +27,7 @@ pub fn Switch(
                 role="switch"
                 class="switch"
                 aria-describedby=description_id
-                disabled=move || disabled.get()
+                disabled=move || !hydrated.get()
                 checked=move || checked.get()
                 prop:checked=move || checked.get()
                 on:change=move |ev| checked.set(event_target_checked(&ev))

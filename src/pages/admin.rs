@@ -5,28 +5,24 @@ use leptos_meta::Title;
 
 use crate::api::settings::{SetCustomerDataSetting, get_account_settings};
 use crate::components::hydration::use_hydrated;
-use crate::components::notice::{ErrorNotice, Notice, Tone};
+use crate::components::loaded::Loaded;
+use crate::components::notice::save_outcome;
 use crate::components::save_button::SaveButton;
 use crate::components::switch::Switch;
 use crate::model::AccountSettings;
 
 #[component]
 pub fn AdminPage() -> impl IntoView {
-    let settings = Resource::new(|| (), |_| get_account_settings());
+    let settings = get_account_settings();
     view! {
         <Title text="Admin Console"/>
         <h1>"Admin Console"</h1>
         <div class="tabs" role="tablist" aria-label="Admin Console">
             <span role="tab" aria-selected="true" class="tab active">"Overview"</span>
         </div>
-        <Transition fallback=|| view! { <p class="muted">"Loading settings…"</p> }>
-            {move || Suspend::new(async move {
-                match settings.await {
-                    Ok(current) => view! { <GeneralSettings current/> }.into_any(),
-                    Err(error) => view! { <ErrorNotice error/> }.into_any(),
-                }
-            })}
-        </Transition>
+        <Loaded loading="Loading settings…" data=settings let:current>
+            <GeneralSettings current/>
+        </Loaded>
     }
 }
 
@@ -55,21 +51,15 @@ fn GeneralSettings(current: AccountSettings) -> impl IntoView {
                 label="Manage Customer Data"
                 description="Lets Admins you choose find customers and erase their call and message data (GDPR, CCPA). Turning it off closes Customer Data for everyone at once; the users you chose keep their permission for when it is on again."
                 checked=enabled
-                disabled=Signal::derive(move || !hydrated.get())
+                hydrated
             />
             <div class="form-actions">
                 <SaveButton hydrated pending=save.pending() on_save/>
                 {move || changed().then(|| view! { <span class="muted">"Unsaved change"</span> })}
             </div>
-            {move || match save.value().get() {
-                Some(Ok(saved)) => Some(view! {
-                    <Notice tone=Tone::Success>
-                        "Saved. Manage Customer Data is now " {if saved.manage_customer_data { "on" } else { "off" }} "."
-                    </Notice>
-                }.into_any()),
-                Some(Err(error)) => Some(view! { <ErrorNotice error/> }.into_any()),
-                None => None,
-            }}
+            {move || save_outcome(save.value().get(), |saved| view! {
+                "Saved. Manage Customer Data is now " {if saved.manage_customer_data { "on" } else { "off" }} "."
+            })}
         </section>
     }
 }

@@ -5,39 +5,44 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::customers::search_customers;
-use crate::components::notice::{EmptyState, ErrorNotice, Notice, Tone};
+use crate::components::data_table::DataTable;
+use crate::components::loaded::Loaded;
+use crate::components::notice::{EmptyState, Notice, Tone};
 use crate::components::search_box::SearchBox;
-use crate::model::{CustomerMatches, format_time};
+use crate::format::format_time;
+use crate::model::CustomerMatches;
 
 #[component]
 pub fn CustomersPage() -> impl IntoView {
-    let query = use_query_map();
-    let text = move || query.read().get("q").unwrap_or_default();
-    let results = Resource::new(text, |text| async move {
-        if text.trim().is_empty() {
-            Ok(None)
-        } else {
-            search_customers(text).await.map(Some)
+    let text = use_query_map()
+        .read_untracked()
+        .get("q")
+        .unwrap_or_default();
+    let results = {
+        let text = text.clone();
+        async move {
+            if text.trim().is_empty() {
+                Ok(None)
+            } else {
+                search_customers(text).await.map(Some)
+            }
         }
-    });
+    };
     view! {
         <Title text="Customers"/>
         <h1>"Customers"</h1>
         <p class="muted">"Find every record that is one person, by email address or Salesforce ID (15 or 18 characters)."</p>
-        {move || view! { <SearchBox action="/customers" label="Search customers" placeholder="Email or Salesforce ID" value=text()/> }}
-        <Transition fallback=|| view! { <p class="muted">"Searching…"</p> }>
-            {move || Suspend::new(async move {
-                match results.await {
-                    Ok(None) => view! {
-                        <EmptyState title="Search for a customer">
-                            <p>"Enter the email address or Salesforce ID from the person's request."</p>
-                        </EmptyState>
-                    }.into_any(),
-                    Ok(Some(matches)) => view! { <CustomerResults matches/> }.into_any(),
-                    Err(error) => view! { <ErrorNotice error/> }.into_any(),
-                }
-            })}
-        </Transition>
+        <SearchBox action="/customers" label="Search customers" placeholder="Email or Salesforce ID" value=text/>
+        <Loaded loading="Searching…" data=results let:matches>
+            {match matches {
+                None => view! {
+                    <EmptyState title="Search for a customer">
+                        <p>"Enter the email address or Salesforce ID from the person's request."</p>
+                    </EmptyState>
+                }.into_any(),
+                Some(matches) => view! { <CustomerResults matches/> }.into_any(),
+            }}
+        </Loaded>
     }
 }
 
@@ -68,19 +73,11 @@ fn CustomerResults(matches: CustomerMatches) -> impl IntoView {
             </Notice>
         })}
         <div class="card table-card">
-            <table class="data-table">
-                <caption class="visually-hidden">"Matching records"</caption>
-                <thead>
-                    <tr>
-                        <th scope="col">"Type"</th>
-                        <th scope="col">"Name"</th>
-                        <th scope="col">"Email"</th>
-                        <th scope="col">"Salesforce ID"</th>
-                        <th scope="col" class="num">"Calls"</th>
-                        <th scope="col" class="num">"Messages"</th>
-                        <th scope="col">"Status"</th>
-                    </tr>
-                </thead>
+            <DataTable
+                caption="Matching records"
+                headings=&["Type", "Name", "Email", "Salesforce ID", "Calls", "Messages", "Status"]
+                numeric=&["Calls", "Messages"]
+            >
                 <tbody>
                     {found.into_iter().map(|customer| view! {
                         <tr>
@@ -97,7 +94,7 @@ fn CustomerResults(matches: CustomerMatches) -> impl IntoView {
                         </tr>
                     }).collect_view()}
                 </tbody>
-            </table>
+            </DataTable>
         </div>
     }
     .into_any()

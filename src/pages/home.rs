@@ -1,10 +1,12 @@
-//! /: where a signed-in user lands; says what they can do here, and tells Agents the console is for Admins.
+//! /: where a signed-in user lands; says what they can do here, tells Agents the console is for Admins, and
+//! lets the user end their other sessions.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::auth::current_viewer;
-use crate::components::notice::{Notice, Tone};
+use crate::api::auth::{EndOtherSessions, current_viewer};
+use crate::components::hydration::use_hydrated;
+use crate::components::notice::{ErrorNotice, Notice, Tone};
 use crate::model::Viewer;
 
 #[component]
@@ -59,5 +61,42 @@ fn Welcome(viewer: Viewer) -> impl IntoView {
             }
             .into_any()
         }}
+        <section class="card" aria-labelledby="sessions">
+            <h2 id="sessions">"Sessions"</h2>
+            <p class="muted">"Signed in on a computer or browser you no longer use? End those sessions from here; this browser stays signed in."</p>
+            <EndOtherSessionsButton/>
+        </section>
+    }
+}
+
+/// "End other sessions", and how many it ended. (Not "Sign out …": the top bar's "Sign out" button stays the
+/// only button by that name.)
+#[island]
+fn EndOtherSessionsButton() -> impl IntoView {
+    let end = ServerAction::<EndOtherSessions>::new();
+    let hydrated = use_hydrated();
+    view! {
+        <div class="form-actions">
+            <button type="button" class="button" disabled=move || !hydrated.get() || end.pending().get() on:click=move |_| {
+                end.dispatch(EndOtherSessions {});
+            }>
+                {move || if end.pending().get() { "Ending sessions…" } else { "End other sessions" }}
+            </button>
+        </div>
+        {move || match end.value().get() {
+            Some(Ok(done)) => Some(view! {
+                <Notice tone=Tone::Success>{other_sessions_ended(done.ended)}</Notice>
+            }.into_any()),
+            Some(Err(error)) => Some(view! { <ErrorNotice error/> }.into_any()),
+            None => None,
+        }}
+    }
+}
+
+fn other_sessions_ended(ended: u64) -> String {
+    match ended {
+        0 => "No other session was open.".to_owned(),
+        1 => "Ended 1 other session.".to_owned(),
+        n => format!("Ended {n} other sessions."),
     }
 }

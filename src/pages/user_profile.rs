@@ -1,33 +1,32 @@
 //! /users/{id}: a user's profile, Overview tab, with the Manage Customer Data toggle when the account setting
-//! is on and the user is an Admin.
+//! is on and the user is an Admin, and a way to end all of the user's sessions.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::users::{SetCustomerDataPermission, get_user_profile};
-use crate::components::hydration::use_hydrated;
-use crate::components::notice::{ErrorNotice, Notice, Tone};
+use crate::api::users::{EndUserSessions, SetCustomerDataPermission, get_user_profile};
+use crate::components::hydration::{load_page, use_hydrated};
+use crate::components::loaded::Loaded;
+use crate::components::notice::{ErrorNotice, Notice, Tone, save_outcome};
 use crate::components::save_button::SaveButton;
 use crate::components::switch::Switch;
-use crate::model::{Role, UserProfile, format_time};
+use crate::format::format_time;
+use crate::model::{Role, UserProfile};
 
 #[component]
 pub fn UserProfilePage() -> impl IntoView {
-    let params = use_params_map();
-    let user_id = move || params.read().get("id").unwrap_or_default();
-    let profile = Resource::new(user_id, get_user_profile);
+    let user_id = use_params_map()
+        .read_untracked()
+        .get("id")
+        .unwrap_or_default();
+    let profile = get_user_profile(user_id);
     view! {
         <Title text="User"/>
         <p class="breadcrumb"><a href="/users">"Users"</a> " / Profile"</p>
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match profile.await {
-                    Ok(profile) => view! { <Profile profile/> }.into_any(),
-                    Err(error) => view! { <ErrorNotice error/> }.into_any(),
-                }
-            })}
-        </Transition>
+        <Loaded loading="Loading…" data=profile let:profile>
+            <Profile profile/>
+        </Loaded>
     }
 }
 
@@ -66,6 +65,50 @@ fn Profile(profile: UserProfile) -> impl IntoView {
             <h2 id="permissions">"Permissions"</h2>
             {permission}
         </section>
+        <section class="card" aria-labelledby="sessions">
+            <h2 id="sessions">"Sessions"</h2>
+            <p class="muted">"Signs this user out on every computer and browser at once."</p>
+            <SessionsEnder user_id=user.id.to_string() name=user.name.clone()/>
+        </section>
+    }
+}
+
+/// "End all sessions" for one user, and how many it ended; when the Admin ended their own, the sign-in page.
+#[island]
+fn SessionsEnder(user_id: String, name: String) -> impl IntoView {
+    let end = ServerAction::<EndUserSessions>::new();
+    let hydrated = use_hydrated();
+    let name = StoredValue::new(name);
+    Effect::new(move |_| {
+        if let Some(Ok(done)) = end.value().get()
+            && done.signed_out
+        {
+            load_page("/login");
+        }
+    });
+    view! {
+        <div class="form-actions">
+            <button type="button" class="button" disabled=move || !hydrated.get() || end.pending().get() on:click=move |_| {
+                end.dispatch(EndUserSessions { user_id: user_id.clone() });
+            }>
+                {move || if end.pending().get() { "Ending sessions…" } else { "End all sessions" }}
+            </button>
+        </div>
+        {move || match end.value().get() {
+            Some(Ok(done)) => Some(view! {
+                <Notice tone=Tone::Success>{sessions_ended(&name.get_value(), done.ended)}</Notice>
+            }.into_any()),
+            Some(Err(error)) => Some(view! { <ErrorNotice error/> }.into_any()),
+            None => None,
+        }}
+    }
+}
+
+fn sessions_ended(name: &str, ended: u64) -> String {
+    match ended {
+        0 => format!("{name} had no open session."),
+        1 => format!("Ended 1 session of {name}."),
+        n => format!("Ended {n} sessions of {name}."),
     }
 }
 
@@ -87,19 +130,13 @@ fn PermissionEditor(user_id: String, enabled: bool) -> impl IntoView {
             label="Manage Customer Data"
             description="Lets this Admin search customers and erase their call and message data."
             checked=enabled
-            disabled=Signal::derive(move || !hydrated.get())
+            hydrated
         />
         <div class="form-actions">
             <SaveButton hydrated pending=save.pending() on_save/>
         </div>
-        {move || match save.value().get() {
-            Some(Ok(saved)) => Some(view! {
-                <Notice tone=Tone::Success>
-                    "Saved. " {saved.name} {if saved.manage_customer_data { " can now manage customer data." } else { " can no longer manage customer data." }}
-                </Notice>
-            }.into_any()),
-            Some(Err(error)) => Some(view! { <ErrorNotice error/> }.into_any()),
-            None => None,
-        }}
+        {move || save_outcome(save.value().get(), |saved| view! {
+            "Saved. " {saved.name} {if saved.manage_customer_data { " can now manage customer data." } else { " can no longer manage customer data." }}
+        })}
     }
 }

@@ -6,38 +6,28 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::users::search_users;
-use crate::components::notice::{EmptyState, ErrorNotice};
+use crate::components::data_table::DataTable;
+use crate::components::loaded::Loaded;
+use crate::components::notice::EmptyState;
 use crate::components::search_box::SearchBox;
+use crate::format::urlencode;
 use crate::model::UserPage;
 
 #[component]
 pub fn UsersPage() -> impl IntoView {
-    let query = use_query_map();
-    let text = move || query.read().get("q").unwrap_or_default();
-    let page = move || {
-        query
-            .read()
-            .get("page")
-            .and_then(|p| p.parse::<u32>().ok())
-            .unwrap_or(0)
-    };
-    let results = Resource::new(
-        move || (text(), page()),
-        |(text, page)| search_users(text, page),
-    );
+    let (text, page) = use_query_map().with_untracked(|query| {
+        let page = query.get("page").and_then(|p| p.parse::<u32>().ok());
+        (query.get("q").unwrap_or_default(), page.unwrap_or(0))
+    });
+    let results = search_users(text.clone(), page);
     view! {
         <Title text="Users"/>
         <h1>"Users"</h1>
         <p class="muted">"Find users by name, email or Salesforce ID. Open a user to manage their permissions."</p>
-        {move || view! { <SearchBox action="/users" label="Search users" placeholder="Name, email or Salesforce ID" value=text()/> }}
-        <Transition fallback=|| view! { <p class="muted">"Searching…"</p> }>
-            {move || Suspend::new(async move {
-                match results.await {
-                    Ok(found) => view! { <UserResults found text=text()/> }.into_any(),
-                    Err(error) => view! { <ErrorNotice error/> }.into_any(),
-                }
-            })}
-        </Transition>
+        <SearchBox action="/users" label="Search users" placeholder="Name, email or Salesforce ID" value=text.clone()/>
+        <Loaded loading="Searching…" data=results let:found>
+            <UserResults found text/>
+        </Loaded>
     }
 }
 
@@ -63,17 +53,7 @@ fn UserResults(found: UserPage, text: String) -> impl IntoView {
         .then(|| format!("/users?q={encoded}&page={}", found.page + 1));
     view! {
         <div class="card table-card">
-            <table class="data-table">
-                <caption class="visually-hidden">"Users"</caption>
-                <thead>
-                    <tr>
-                        <th scope="col">"Name"</th>
-                        <th scope="col">"Email"</th>
-                        <th scope="col">"Role"</th>
-                        <th scope="col">"Salesforce ID"</th>
-                        <th scope="col">"Manage Customer Data"</th>
-                    </tr>
-                </thead>
+            <DataTable caption="Users" headings=&["Name", "Email", "Role", "Salesforce ID", "Manage Customer Data"]>
                 <tbody>
                     {found.users.into_iter().map(|user| view! {
                         <tr>
@@ -85,7 +65,7 @@ fn UserResults(found: UserPage, text: String) -> impl IntoView {
                         </tr>
                     }).collect_view()}
                 </tbody>
-            </table>
+            </DataTable>
         </div>
         <nav class="pager" aria-label="Pages">
             {previous.map(|href| view! { <a href=href class="button">"Previous"</a> })}
@@ -93,30 +73,4 @@ fn UserResults(found: UserPage, text: String) -> impl IntoView {
         </nav>
     }
     .into_any()
-}
-
-/// Percent-encodes text for a query string.
-pub fn urlencode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(byte as char)
-            }
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn urlencode_escapes_everything_but_unreserved() {
-        assert_eq!(super::urlencode("a b&c=%"), "a%20b%26c%3D%25");
-        assert_eq!(
-            super::urlencode("blair.admin@acme.example"),
-            "blair.admin%40acme.example"
-        );
-    }
 }

@@ -11,7 +11,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue};
 use futures::FutureExt;
 use futures::future::{BoxFuture, Shared};
-use leptos::prelude::use_context;
+use leptos::prelude::{use_context, with_context};
 use leptos_axum::ResponseOptions;
 use rand_core::OsRng;
 use sqlx::PgPool;
@@ -24,7 +24,7 @@ use crate::server::db;
 use crate::server::db::sessions::SessionPrincipal;
 use crate::server::db::sign_in::AttemptLimits;
 use crate::server::sessions::{self, BrowserKey, SessionKey};
-use crate::server::state::{app_state, db_failure};
+use crate::server::state::{AppState, app_state, db_failure};
 
 /// Failed sign-ins for one email within `LOGIN_WINDOW_MINUTES` before further attempts get 429. Counted apart
 /// for each browser the user has signed in with before and once for all other browsers, so that wrong passwords
@@ -217,6 +217,7 @@ pub async fn sign_in(email: &str, password: &str) -> Result<(), AppError> {
         &SessionKey::of_token(&token),
         login.id,
         presented_session().as_ref(),
+        state.session_max_hours,
     )
     .await
     .map_err(db_failure)?;
@@ -263,11 +264,12 @@ fn presented_browser() -> Option<BrowserKey> {
     sessions::presented_browser_token(&parts.headers).map(BrowserKey::of_token)
 }
 
-/// The session key of the request being served (page render or server function call), if its cookie presents
-/// a well-formed token.
+/// The session key of the request being served (page render or server function call), if its session cookie
+/// (the `__Host-` one when cookies are Secure) presents a well-formed token.
 pub fn presented_session() -> Option<SessionKey> {
     let parts = use_context::<Parts>()?;
-    sessions::presented_token(&parts.headers).map(SessionKey::of_token)
+    let secure = with_context::<AppState, _>(|state| state.secure_cookies).unwrap_or(false);
+    sessions::presented_token(&parts.headers, secure).map(SessionKey::of_token)
 }
 
 /// The signed-in user, read fresh from the database; `Unauthorized` when nobody is signed in.

@@ -1,7 +1,9 @@
 //! Every permission rule of the console, in one place. Server functions load the signed-in `Principal` fresh
 //! from the database on each call (so a change applies on the very next request) and ask this module; pages
 //! only mirror the answers. The rules (DESIGN.md, "Who may do what"):
-//! - Admins use the Admin Console: account settings, finding users, granting Manage Customer Data.
+//! - Admins use the Admin Console: account settings, finding users, granting Manage Customer Data, ending a
+//!   user's sessions; all only for their own account (another account's user is not found).
+//! - Every signed-in user may end their own other sessions.
 //! - Customer Data needs an Admin who holds Manage Customer Data while the account setting is on.
 //! - Only Admins can hold the permission, and only an Admin of the same account can grant it.
 //! - Agents may sign in and nothing more.
@@ -44,7 +46,7 @@ pub fn can_manage_customer_data(p: &Principal) -> bool {
     p.role == Role::Admin && p.holds_customer_data_permission && p.account_customer_data_enabled
 }
 
-/// Account settings, user search and user profiles.
+/// Account settings, user search, user profiles and ending a user's sessions.
 pub fn require_admin(p: &Principal) -> Result<(), AppError> {
     if can_use_admin_console(p) {
         Ok(())

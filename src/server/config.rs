@@ -3,6 +3,9 @@
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::server::http::ConnectionLimits;
 
 use axum::http::HeaderName;
 use ipnet::IpNet;
@@ -39,11 +42,57 @@ pub struct Config {
     /// Run the worker that deletes erased records' stored files in this process (off for a web-only instance).
     #[arg(long, env = "OUTBOX_WORKER", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub outbox_worker: bool,
-    /// Mark the session cookie Secure; set this when the console is served over https.
-    #[arg(long, env = "SECURE_COOKIES", default_value_t = false, global = true)]
-    pub secure_cookies: bool,
+    /// Mark the cookies Secure (and name the session cookie `__Host-cdc_session`), for a console served over
+    /// https, directly or behind a proxy that terminates TLS. Default: on, unless the console listens on a
+    /// loopback address.
+    #[arg(long, env = "SECURE_COOKIES", global = true)]
+    pub secure_cookies: Option<bool>,
+    /// How long a session lasts at most, in hours after sign-in, however often it is used (1 to 720).
+    #[arg(long, env = "SESSION_MAX_HOURS", default_value_t = DEFAULT_SESSION_MAX_HOURS,
+          value_parser = clap::value_parser!(u16).range(1..=720), global = true)]
+    pub session_max_hours: u16,
+    /// Seconds a client has to send a request's headers before its connection is closed (1 to 300).
+    #[arg(long, env = "HEADER_READ_TIMEOUT_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=300), global = true)]
+    pub header_read_timeout_secs: u64,
+    /// Connections served at once; further ones wait until one closes (at least 1).
+    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 512,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000), global = true)]
+    pub max_connections: u64,
+    /// The origin browsers reach the console at: scheme, host and port, as in `https://console.example.com`.
+    /// State-changing requests from any other origin are refused. Default: `http://` and the listen address.
+    #[arg(long, env = "PUBLIC_ORIGIN", value_parser = origin_of, global = true)]
+    pub public_origin: Option<String>,
     #[command(flatten)]
     pub sign_in: SignInSettings,
+}
+
+/// A session's longest life unless `SESSION_MAX_HOURS` says otherwise.
+pub const DEFAULT_SESSION_MAX_HOURS: u16 = 12;
+
+/// What the web side takes from the configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebSettings {
+    /// The origin browsers reach the console at, as they write it in an `Origin` header.
+    pub public_origin: String,
+    /// Whether the cookies are Secure (the session cookie `__Host-` named) and browsers are told to keep to
+    /// https.
+    pub secure_cookies: bool,
+    /// How long a session lasts at most, in hours after sign-in.
+    pub session_max_hours: u16,
+}
+
+impl WebSettings {
+    /// The settings of a console listening on `listen` that is given nothing else: reached at `http://` and
+    /// that address, cookies Secure unless the address is a loopback one (where browsers are on the same
+    /// machine and https is rarely set up), sessions of `DEFAULT_SESSION_MAX_HOURS`.
+    pub fn defaults_for(listen: SocketAddr) -> WebSettings {
+        WebSettings {
+            public_origin: format!("http://{listen}"),
+            secure_cookies: !listen.ip().is_loopback(),
+            session_max_hours: DEFAULT_SESSION_MAX_HOURS,
+        }
+    }
 }
 
 /// Failed or still-checking sign-ins one client may make in the sign-in window, across all emails.
@@ -104,6 +153,27 @@ fn parse_networks(text: &str) -> Result<Vec<IpNet>, String> {
         .collect()
 }
 
+/// `text` as the origin a browser writes in an `Origin` header (lower-case scheme and host, the port only
+/// when not the scheme's default); refused unless it is an http or https URL with nothing after the host but
+/// an optional `/`.
+pub fn origin_of(text: &str) -> Result<String, String> {
+    let refused =
+        || format!("PUBLIC_ORIGIN {text:?} is not an origin such as https://console.example.com");
+    let url = url::Url::parse(text.trim()).map_err(|_| refused())?;
+    let only_origin = matches!(url.scheme(), "http" | "https")
+        && url.host().is_some()
+        && url.username().is_empty()
+        && url.password().is_none()
+        && url.path() == "/"
+        && url.query().is_none()
+        && url.fragment().is_none();
+    if only_origin {
+        Ok(url.origin().ascii_serialization())
+    } else {
+        Err(refused())
+    }
+}
+
 impl Config {
     /// The database URL, or the one-line message that says how to give it.
     pub fn database_url(&self) -> Result<&str, String> {
@@ -111,5 +181,146 @@ impl Config {
             .as_deref()
             .filter(|url| !url.trim().is_empty())
             .ok_or_else(|| "DATABASE_URL is not set: give it in the environment, in .env or with --database-url".into())
+    }
+
+    /// The limits on connections this configuration gives.
+    pub fn connection_limits(&self) -> ConnectionLimits {
+        ConnectionLimits {
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
+            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
+        }
+    }
+
+    /// The web settings this configuration gives (`public_origin` was checked and written as browsers write it
+    /// when the command line was read).
+    pub fn web_settings(&self) -> WebSettings {
+        let defaults = WebSettings::defaults_for(self.listen);
+        WebSettings {
+            public_origin: self.public_origin.clone().unwrap_or(defaults.public_origin),
+            secure_cookies: self.secure_cookies.unwrap_or(defaults.secure_cookies),
+            session_max_hours: self.session_max_hours,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[test]
+    fn public_origins_are_written_as_browsers_send_them() {
+        assert_eq!(
+            origin_of("https://Console.Example.com/").unwrap(),
+            "https://console.example.com"
+        );
+        assert_eq!(
+            origin_of("https://console.example.com:443").unwrap(),
+            "https://console.example.com"
+        );
+        assert_eq!(
+            origin_of("http://127.0.0.1:3000").unwrap(),
+            "http://127.0.0.1:3000"
+        );
+        assert_eq!(origin_of("http://[::1]:3000").unwrap(), "http://[::1]:3000");
+        for refused in [
+            "console.example.com",
+            "ftp://console.example.com",
+            "https://console.example.com/console",
+            "https://console.example.com/?a=1",
+            "https://user@console.example.com",
+            "",
+        ] {
+            assert!(origin_of(refused).is_err(), "{refused}");
+        }
+    }
+
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        config: Config,
+    }
+
+    fn web_settings(args: &[&str]) -> WebSettings {
+        let args = ["console"].iter().chain(args);
+        Cli::try_parse_from(args).unwrap().config.web_settings()
+    }
+
+    #[test]
+    fn a_console_is_reached_at_its_listen_address_unless_told_otherwise() {
+        let web = web_settings(&["--listen", "127.0.0.1:3000"]);
+        assert_eq!(web.public_origin, "http://127.0.0.1:3000");
+        let web = web_settings(&[
+            "--listen",
+            "0.0.0.0:3000",
+            "--public-origin",
+            "https://Console.Example.com/",
+        ]);
+        assert_eq!(web.public_origin, "https://console.example.com");
+        assert!(
+            Cli::try_parse_from(["console", "--public-origin", "console.example.com"]).is_err()
+        );
+    }
+
+    #[test]
+    fn cookies_are_secure_unless_the_console_listens_on_loopback_or_is_told() {
+        for (listen, secure) in [
+            ("127.0.0.1:3000", false),
+            ("[::1]:3000", false),
+            ("0.0.0.0:3000", true),
+            ("10.0.0.5:8080", true),
+        ] {
+            assert_eq!(
+                web_settings(&["--listen", listen]).secure_cookies,
+                secure,
+                "{listen}"
+            );
+        }
+        let told = ["--listen", "0.0.0.0:3000", "--secure-cookies", "false"];
+        assert!(!web_settings(&told).secure_cookies);
+        let told = ["--listen", "127.0.0.1:3000", "--secure-cookies", "true"];
+        assert!(web_settings(&told).secure_cookies);
+    }
+
+    #[test]
+    fn connections_are_limited_as_configured() {
+        fn limits(args: &[&str]) -> ConnectionLimits {
+            let args = ["console"].iter().chain(args);
+            Cli::try_parse_from(args)
+                .unwrap()
+                .config
+                .connection_limits()
+        }
+        assert_eq!(limits(&[]), ConnectionLimits::default());
+        assert_eq!(
+            ConnectionLimits::default().header_read_timeout,
+            Duration::from_secs(10)
+        );
+        let configured = limits(&["--header-read-timeout-secs", "2", "--max-connections", "64"]);
+        assert_eq!(configured.header_read_timeout, Duration::from_secs(2));
+        assert_eq!(configured.max_connections, 64);
+        for refused in [
+            ["--header-read-timeout-secs", "0"],
+            ["--max-connections", "0"],
+        ] {
+            let args = ["console"].iter().chain(&refused);
+            assert!(Cli::try_parse_from(args).is_err(), "{refused:?}");
+        }
+    }
+
+    #[test]
+    fn sessions_last_twelve_hours_at_most_unless_configured() {
+        assert_eq!(web_settings(&[]).session_max_hours, 12);
+        assert_eq!(
+            web_settings(&["--session-max-hours", "4"]).session_max_hours,
+            4
+        );
+        for refused in ["0", "721", "-1", "twelve"] {
+            assert!(
+                Cli::try_parse_from(["console", "--session-max-hours", refused]).is_err(),
+                "{refused}"
+            );
+        }
     }
 }

@@ -1,13 +1,20 @@
 //! Session tokens and the session cookie, and the known-browser cookie. Each cookie carries 32 random bytes as
 //! hex; the database keeps only their SHA-256 (`SessionKey`, `BrowserKey`), so a copy of it signs nobody in. A
-//! session ends at sign-out or after eight hours without a request; that end moves forward at most once an
-//! hour (see `db::sessions`), so an ordinary request reads its session without writing it.
+//! session ends at sign-out, when ended from another session (the user's own, or an Admin's), after eight hours
+//! without a request, and at the latest `SESSION_MAX_HOURS` after sign-in; the idle end moves forward at most
+//! once an hour (see `db::sessions`), so an ordinary request reads its session without writing it. Over https
+//! the session cookie is `SECURE_SESSION_COOKIE`, and only that name is read.
 
 use axum::http::{HeaderMap, HeaderValue, header};
 use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
 
+/// The session cookie's name over plain http (a console on a loopback address).
 pub const SESSION_COOKIE: &str = "cdc_session";
+/// The session cookie's name when cookies are Secure. Browsers accept a `__Host-` cookie only when it is
+/// Secure, set by this very host, for the whole site, so no sibling subdomain and no plain-http answer can
+/// plant or overwrite it.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-cdc_session";
 /// Marks a browser that has signed in before, for the sign-in rate limit. Sent only to the sign-in endpoint.
 pub const BROWSER_COOKIE: &str = "cdc_browser";
 const BROWSER_COOKIE_PATH: &str = "/api/auth/login";
@@ -55,9 +62,26 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The session token the request's cookies present, if it has the shape of one.
-pub fn presented_token(headers: &HeaderMap) -> Option<&str> {
-    presented_cookie_token(headers, SESSION_COOKIE)
+/// The session cookie's name: `SECURE_SESSION_COOKIE` when cookies are Secure, else `SESSION_COOKIE`.
+pub fn session_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        SECURE_SESSION_COOKIE
+    } else {
+        SESSION_COOKIE
+    }
+}
+
+/// The session token the request's cookies present under the session cookie's name, if it has the shape of
+/// one.
+pub fn presented_token(headers: &HeaderMap, secure: bool) -> Option<&str> {
+    presented_cookie_token(headers, session_cookie_name(secure))
+}
+
+/// Whether the request's cookies include a session cookie, well-formed or not.
+pub fn presents_session_cookie(headers: &HeaderMap) -> bool {
+    [SESSION_COOKIE, SECURE_SESSION_COOKIE]
+        .iter()
+        .any(|name| cookie_values(headers, name).next().is_some())
 }
 
 /// The known-browser token the request's cookies present, if it has the shape of one.
@@ -91,8 +115,8 @@ pub fn browser_cookie(token: &str, secure: bool) -> HeaderValue {
     .unwrap_or_else(|_| HeaderValue::from_static("cdc_browser=; Path=/api/auth/login; Max-Age=0"))
 }
 
-/// The cookie that carries `token`: HttpOnly, SameSite=Strict, Secure when served over https, and gone when
-/// the browser closes.
+/// The cookie that carries `token`: HttpOnly, SameSite=Strict, Secure and `__Host-` named when served over
+/// https, and gone when the browser closes.
 pub fn cookie(token: &str, secure: bool) -> HeaderValue {
     cookie_header(token, "", secure)
 }
@@ -103,9 +127,10 @@ pub fn removal_cookie(secure: bool) -> HeaderValue {
 }
 
 fn cookie_header(token: &str, lifetime: &str, secure: bool) -> HeaderValue {
+    let name = session_cookie_name(secure);
     let secure = if secure { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{lifetime}{secure}"
+        "{name}={token}; Path=/; HttpOnly; SameSite=Strict{lifetime}{secure}"
     ))
     .unwrap_or_else(|_| HeaderValue::from_static("cdc_session=; Path=/; Max-Age=0"))
 }
@@ -137,24 +162,36 @@ mod tests {
         let token = "ab".repeat(32);
         let line: &'static str =
             Box::leak(format!("theme=dark; {SESSION_COOKIE}={token}; other=1").into_boxed_str());
-        assert_eq!(presented_token(&headers(&[line])), Some(token.as_str()));
         assert_eq!(
-            presented_token(&headers(&["theme=dark", line])),
+            presented_token(&headers(&[line]), false),
+            Some(token.as_str())
+        );
+        assert_eq!(
+            presented_token(&headers(&["theme=dark", line]), false),
             Some(token.as_str())
         );
     }
 
     #[test]
     fn malformed_or_absent_tokens_present_nothing() {
-        assert_eq!(presented_token(&headers(&[])), None);
-        assert_eq!(presented_token(&headers(&["cdc_session=short"])), None);
+        assert_eq!(presented_token(&headers(&[]), false), None);
         assert_eq!(
-            presented_token(&headers(&[
-                "cdc_session=zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"
-            ])),
+            presented_token(&headers(&["cdc_session=short"]), false),
             None
         );
-        assert_eq!(presented_token(&headers(&["cdc_sessionx=abc"])), None);
+        assert_eq!(
+            presented_token(
+                &headers(&[
+                    "cdc_session=zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"
+                ]),
+                false
+            ),
+            None
+        );
+        assert_eq!(
+            presented_token(&headers(&["cdc_sessionx=abc"]), false),
+            None
+        );
     }
 
     #[test]
@@ -167,6 +204,39 @@ mod tests {
         assert!(cookie("abc", true).to_str().unwrap().ends_with("; Secure"));
         let removal = removal_cookie(false);
         assert!(removal.to_str().unwrap().contains("Max-Age=0"));
+    }
+
+    #[test]
+    fn over_https_the_session_cookie_is_host_prefixed_and_only_that_name_is_read() {
+        let secure = cookie("abc", true);
+        let secure = secure.to_str().unwrap();
+        assert!(
+            secure.starts_with("__Host-cdc_session=abc; Path=/;"),
+            "{secure}"
+        );
+        assert!(secure.ends_with("; Secure") && !secure.contains("Domain"));
+        let removal = removal_cookie(true);
+        assert!(
+            removal
+                .to_str()
+                .unwrap()
+                .starts_with("__Host-cdc_session=;")
+        );
+        let token = "ef".repeat(32);
+        let prefixed: &'static str =
+            Box::leak(format!("{SECURE_SESSION_COOKIE}={token}").into_boxed_str());
+        let plain: &'static str = Box::leak(format!("{SESSION_COOKIE}={token}").into_boxed_str());
+        assert_eq!(
+            presented_token(&headers(&[prefixed]), true),
+            Some(token.as_str())
+        );
+        assert_eq!(presented_token(&headers(&[plain]), true), None);
+        assert_eq!(presented_token(&headers(&[prefixed]), false), None);
+        assert!(presents_session_cookie(&headers(&[prefixed])));
+        assert!(presents_session_cookie(&headers(&["cdc_session=x"])));
+        assert!(!presents_session_cookie(&headers(&[
+            "cdc_browser=x; cdc_wasm=1"
+        ])));
     }
 
     #[test]
@@ -183,6 +253,6 @@ mod tests {
             presented_browser_token(&headers(&[line])),
             Some(token.as_str())
         );
-        assert_eq!(presented_token(&headers(&[line])), None);
+        assert_eq!(presented_token(&headers(&[line]), false), None);
     }
 }

@@ -10,6 +10,7 @@ use tokio::sync::Notify;
 use crate::error::AppError;
 use crate::server::auth::SignInGuard;
 use crate::server::config::SignInSettings;
+use crate::server::config::WebSettings;
 use crate::server::http::asset_version;
 use crate::server::storage::Storage;
 
@@ -20,8 +21,12 @@ pub struct AppState {
     pub storage: Storage,
     /// Woken after an erasure commits so the outbox worker deletes its files at once.
     pub outbox_wakeup: Arc<Notify>,
-    /// Whether the session cookie is marked Secure (the console is served over https).
+    /// Whether the cookies are Secure and the session cookie `__Host-` named (served over https).
     pub secure_cookies: bool,
+    /// The origin browsers reach the console at; state-changing requests from any other are refused.
+    pub public_origin: Arc<str>,
+    /// How long a session lasts at most, in hours after sign-in.
+    pub session_max_hours: u16,
     /// The release's wasm, JS and CSS, as a short digest (see `http::asset_version`).
     pub asset_version: Option<Arc<str>>,
     /// The per-client sign-in limit's settings and the password-check queue.
@@ -29,14 +34,13 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// The shared state; `secure_cookies` marks the session cookie Secure (set it when served over https). The
-    /// asset version is read from the site folder once, here. The sign-in settings are the defaults until
-    /// `with_sign_in`.
+    /// The shared state, with the configuration's web settings. The asset version is read from the site folder
+    /// once, here. The sign-in settings are the defaults until `with_sign_in`.
     pub fn new(
         leptos_options: LeptosOptions,
         pool: PgPool,
         storage: Storage,
-        secure_cookies: bool,
+        web: WebSettings,
     ) -> AppState {
         let watching = std::env::var("LEPTOS_WATCH").is_ok_and(|value| value == "true");
         let asset_version = (!watching)
@@ -47,7 +51,9 @@ impl AppState {
             pool,
             storage,
             outbox_wakeup: Arc::new(Notify::new()),
-            secure_cookies,
+            secure_cookies: web.secure_cookies,
+            public_origin: Arc::from(web.public_origin),
+            session_max_hours: web.session_max_hours,
             asset_version: asset_version.map(Arc::from),
             sign_in: Arc::new(SignInGuard::new(SignInSettings::default())),
         }

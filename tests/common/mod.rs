@@ -1,4 +1,5 @@
-//! Test harness: the real console (router, sessions, server functions) served on a loopback port against the
+//! Test harness: the real console (router, sessions, server functions) served on a loopback port, by the
+//! function that serves it in production (`http::serve_connections`), against the
 //! per-test database that `#[sqlx::test]` creates, with the demo data, a private object store folder and a
 //! private site folder holding stand-ins for the built wasm, JS and CSS; and what the test files share: a client
 //! with a method per endpoint they call, the erasure's form with the confirmation word, one-value queries, and
@@ -9,11 +10,13 @@
 use std::net::SocketAddr;
 
 use customer_data_console::api::customers::ERASE_CONFIRMATION;
-use customer_data_console::server::config::SignInSettings;
+use customer_data_console::server::config::{SignInSettings, WebSettings};
+use customer_data_console::server::http::ConnectionLimits;
 use customer_data_console::server::state::AppState;
 use customer_data_console::server::storage::Storage;
 use customer_data_console::server::{demo, http};
 use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::Value;
 use sqlx::{PgPool, Postgres};
 use uuid::Uuid;
@@ -65,18 +68,39 @@ impl Console {
         Self::start_with(pool, false).await
     }
 
+    /// Like `start`, with the session cookie Secure (as over https) when `secure_cookies` is set.
     pub async fn start_with(pool: PgPool, secure_cookies: bool) -> Console {
-        Self::start_configured(pool, secure_cookies, SignInSettings::default()).await
+        Self::start_configured(pool, |web| web.secure_cookies = secure_cookies).await
     }
 
     /// Like `start`, with these sign-in settings (per-client limit, password-check queue, trusted proxies).
     pub async fn start_with_sign_in(pool: PgPool, sign_in: SignInSettings) -> Console {
-        Self::start_configured(pool, false, sign_in).await
+        Self::serve(pool, |_| {}, ConnectionLimits::default(), sign_in).await
     }
 
-    async fn start_configured(
+    /// Like `start`, with the web settings of a console on its address changed by `configure`.
+    pub async fn start_configured(
         pool: PgPool,
-        secure_cookies: bool,
+        configure: impl FnOnce(&mut WebSettings),
+    ) -> Console {
+        Self::serve(
+            pool,
+            configure,
+            ConnectionLimits::default(),
+            SignInSettings::default(),
+        )
+        .await
+    }
+
+    /// Like `start`, with other limits on connections.
+    pub async fn start_limited(pool: PgPool, limits: ConnectionLimits) -> Console {
+        Self::serve(pool, |_| {}, limits, SignInSettings::default()).await
+    }
+
+    async fn serve(
+        pool: PgPool,
+        configure: impl FnOnce(&mut WebSettings),
+        limits: ConnectionLimits,
         sign_in: SignInSettings,
     ) -> Console {
         let objects = tempfile::tempdir().expect("temp dir");
@@ -88,12 +112,16 @@ impl Console {
         let addr: SocketAddr = listener.local_addr().expect("addr");
         let site = site_folder();
         let options = http::leptos_options(site.path().to_str().expect("utf-8 path"), addr);
-        let state =
-            AppState::new(options, pool.clone(), storage, secure_cookies).with_sign_in(sign_in);
-        let app = http::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-        tokio::spawn(async move {
-            axum::serve(listener, app).await.expect("serve");
-        });
+        let mut web = WebSettings::defaults_for(addr);
+        configure(&mut web);
+        let state = AppState::new(options, pool.clone(), storage, web).with_sign_in(sign_in);
+        let app = http::router(state.clone());
+        tokio::spawn(http::serve_connections(
+            listener,
+            app,
+            limits,
+            std::future::pending(),
+        ));
         Console {
             base: format!("http://{addr}"),
             pool,
@@ -111,11 +139,13 @@ impl Console {
         format!("{}{path}", self.base)
     }
 
-    /// A browser-like client with no session.
+    /// A browser-like client with no session: it keeps cookies and sends the headers a browser sends with the
+    /// console's own requests.
     pub fn anonymous(&self) -> Client {
         Client {
             http: reqwest::Client::builder()
                 .cookie_store(true)
+                .default_headers(browser_headers(&self.base))
                 .build()
                 .expect("client"),
             base: self.base.clone(),
@@ -216,6 +246,15 @@ impl Console {
             .fetch_all(&self.pool)
             .await
             .expect("customers")
+    }
+
+    /// The account of customer record `customer`: the prefix of its stored keys is `<kind>/<account>/`.
+    pub async fn account_of(&self, customer: Uuid) -> Uuid {
+        sqlx::query_scalar("select account_id from customers where id = $1")
+            .bind(customer)
+            .fetch_one(&self.pool)
+            .await
+            .expect("customer")
     }
 
     pub async fn count(&self, sql: &str, id: Uuid) -> i64 {
@@ -326,6 +365,63 @@ pub async fn jordans_lead(pool: &PgPool) -> Uuid {
         JORDAN,
     )
     .await
+}
+
+/// The headers a browser sends with a request that a page of the console at `base` makes: its origin, and that
+/// the request comes from that same origin. The cross-site guard refuses a request with a session cookie
+/// and neither.
+pub fn browser_headers(base: &str) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert("origin", HeaderValue::from_str(base).expect("origin"));
+    headers.insert("sec-fetch-site", HeaderValue::from_static("same-origin"));
+    headers
+}
+
+/// The form of a server function without arguments.
+pub const NO_FIELDS: &[(&str, &str)] = &[];
+
+/// A client that keeps no cookies, sends no header of its own and follows no redirect, for requests that
+/// must be exactly as written and answers that must be seen as sent.
+pub fn bare_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// Signs in as `email` with a client that sends no `Origin` (as a script would) and returns the `Set-Cookie`
+/// line of the session cookie the answer set.
+pub async fn session_cookie_line(console: &Console, email: &str) -> String {
+    let response = bare_client()
+        .post(console.url("/api/auth/login"))
+        .form(&[("email", email), ("password", PASSWORD)])
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::OK, "sign-in of {email}");
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|line| line.to_str().expect("ASCII").to_owned())
+        .find(|line| line.contains("cdc_session="))
+        .expect("a session cookie")
+}
+
+/// The signed-in user's JSON (or `null`) for a request from the console's page that presents `cookie` (a
+/// `Cookie` header's value).
+pub async fn viewer_presenting(console: &Console, cookie: &str) -> Value {
+    bare_client()
+        .post(console.url("/api/auth/viewer"))
+        .headers(browser_headers(&console.base))
+        .header("cookie", cookie)
+        .form(NO_FIELDS)
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("JSON")
 }
 
 /// Jordan Rivera's two Acme records: (Lead, Contact).

@@ -1,5 +1,7 @@
 //! Sessions: creating and ending them, and reading the signed-in principal through one in a single indexed
-//! join (session, user, account), so every request sees the user's current role and grants.
+//! join (session, user, account), so every request sees the user's current role and grants. A session's idle
+//! end (`expires_at`) moves forward as it is used but never past its absolute end (`absolute_expires_at`, set
+//! at sign-in), so `expires_at` alone says whether it is live.
 
 use sqlx::postgres::PgRow;
 use sqlx::{FromRow, PgPool};
@@ -18,7 +20,8 @@ pub const PRINCIPAL_COLUMNS: &str =
         u.name as principal_name, u.email as principal_email, u.role as principal_role,
         u.manage_customer_data as principal_manage_customer_data, a.name as principal_account_name,
         a.manage_customer_data as principal_account_manage_customer_data,
-        s.expires_at < now() + interval '7 hours' as principal_session_due_for_renewal";
+        s.expires_at < least(now() + interval '7 hours', s.absolute_expires_at)
+            as principal_session_due_for_renewal";
 
 /// The live session with key `$1`, its user and their account.
 pub const SESSION_JOIN: &str =
@@ -73,29 +76,35 @@ pub async fn principal(pool: &PgPool, key: &SessionKey) -> sqlx::Result<Option<S
     row.as_ref().map(principal_of).transpose()
 }
 
-/// Starts a session for `user_id`, ending the one the browser presented (if any) in the same statement.
+/// Starts a session for `user_id` that lasts at most `max_hours`, ending the one the browser presented (if any)
+/// in the same statement.
 pub async fn start(
     pool: &PgPool,
     key: &SessionKey,
     user_id: Uuid,
     replacing: Option<&SessionKey>,
+    max_hours: u16,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "with ended as (delete from sessions where token_hash = $3)
-         insert into sessions (token_hash, user_id, expires_at) values ($1, $2, now() + interval '8 hours')",
+         insert into sessions (token_hash, user_id, expires_at, absolute_expires_at)
+         select $1, $2, least(now() + interval '8 hours', lifetime.ends), lifetime.ends
+         from (select now() + make_interval(hours => $4) as ends) lifetime",
         key.as_bytes(),
         user_id,
-        replacing.map(SessionKey::as_bytes)
+        replacing.map(SessionKey::as_bytes),
+        i32::from(max_hours)
     )
     .execute(pool)
     .await?;
     Ok(())
 }
 
-/// Moves the session's end eight hours past now.
+/// Moves the session's end eight hours past now, or to its absolute end if that comes first.
 pub async fn renew(pool: &PgPool, key: &SessionKey) -> sqlx::Result<()> {
     sqlx::query!(
-        "update sessions set expires_at = now() + interval '8 hours' where token_hash = $1",
+        "update sessions set expires_at = least(now() + interval '8 hours', absolute_expires_at)
+         where token_hash = $1",
         key.as_bytes()
     )
     .execute(pool)
@@ -108,6 +117,59 @@ pub async fn end(pool: &PgPool, key: &SessionKey) -> sqlx::Result<()> {
         .execute(pool)
         .await?;
     Ok(())
+}
+
+/// Ends every session of the signed-in user but `current`, and records it in the audit trail when a live one
+/// ended, in one statement. Returns how many live sessions ended.
+pub async fn end_others(
+    pool: &PgPool,
+    account_id: Uuid,
+    user_id: Uuid,
+    current: &SessionKey,
+) -> sqlx::Result<u64> {
+    let ended: i64 = sqlx::query_scalar(
+        "with ended as (
+             delete from sessions where user_id = $2 and token_hash <> $3 returning expires_at > now() as live
+         ), audited as (
+             insert into audit_events (account_id, actor_id, action, target_user_id)
+             select $1, $2, 'other_sessions_ended', $2 where exists (select from ended where live)
+         )
+         select count(*) filter (where live) from ended",
+    )
+    .bind(account_id)
+    .bind(user_id)
+    .bind(current.as_bytes())
+    .fetch_one(pool)
+    .await?;
+    Ok(ended.unsigned_abs())
+}
+
+/// Ends every session of the user `user_id` of the account, for the Admin `actor_id`, and records it in the
+/// audit trail when a live one ended, in one statement. Returns how many live sessions ended, or `None` when
+/// the account has no such user.
+pub async fn end_all_of_user(
+    pool: &PgPool,
+    account_id: Uuid,
+    actor_id: Uuid,
+    user_id: Uuid,
+) -> sqlx::Result<Option<u64>> {
+    let (found, ended): (bool, i64) = sqlx::query_as(
+        "with target as (
+             select id from users where account_id = $1 and id = $3
+         ), ended as (
+             delete from sessions where user_id in (select id from target) returning expires_at > now() as live
+         ), audited as (
+             insert into audit_events (account_id, actor_id, action, target_user_id)
+             select $1, $2, 'user_sessions_ended', $3 where exists (select from ended where live)
+         )
+         select exists (select from target), count(*) filter (where live) from ended",
+    )
+    .bind(account_id)
+    .bind(actor_id)
+    .bind(user_id)
+    .fetch_one(pool)
+    .await?;
+    Ok(found.then_some(ended.unsigned_abs()))
 }
 
 /// Deletes sessions that expired; returns how many.

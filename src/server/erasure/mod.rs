@@ -4,13 +4,17 @@
 //!
 //! The erasure is one transaction: lock the customer row, which holds off every insert of a call or message for
 //! the record and every update of one that stays with it (the `*_refuse_erased` triggers wait for that lock);
-//! count the calls and the messages with media and queue their stored keys in `object_deletions`, in batches
-//! (beside the transaction when the pool has a connection to spare, see `erase_customer`); delete the messages
-//! and calls; mark the record erased and write the `erasures` receipt. A failure at any point rolls all of it
-//! back, and removes what was queued beside it once the transaction has ended (a commit whose answer was lost
-//! may still be completing). Files are deleted only after the receipt has committed, by `delete_due_objects`,
-//! so no file is ever left without an outbox row and no file goes for an erasure that did not happen; a file
-//! already gone counts as deleted, so retries and restarts are safe.
+//! read the actor's session, user and account afresh and share-lock them, and let `authz` decide on what was
+//! read, so a sign-out or revocation made while the erasure waited for the record stops it; count the calls and
+//! the messages with media and queue their stored keys in `object_deletions`, in batches (beside the transaction
+//! when the pool has a connection to spare, see `erase_customer`), only the keys under the account's prefixes
+//! (any other is logged as an integrity error and counted apart, never deleted); delete the messages and calls;
+//! mark the record erased and write the `erasures` receipt. A failure at any point rolls all of it back, and
+//! removes what was queued beside it once the transaction has ended (a commit whose answer was lost may still be
+//! completing). Files are deleted only after the receipt has committed, by `delete_due_objects`, through the
+//! account's part of the store (`storage::AccountStorage`), so no file is ever left without an outbox row, no
+//! file goes for an erasure that did not happen, and none outside the account goes at all; a file already gone
+//! counts as deleted, so retries and restarts are safe.
 
 mod outbox;
 mod transaction;

@@ -1,24 +1,27 @@
-//! The file outbox: deletes the stored objects that committed erasures queued in `object_deletions`, shared
-//! by every instance with `FOR UPDATE SKIP LOCKED`, retried with capped back-off, and drops the rows of
-//! erasures that never committed.
+//! The file outbox: deletes the stored objects that committed erasures queued in `object_deletions`, each
+//! through its account's part of the store, shared by every instance with `FOR UPDATE SKIP LOCKED`, retried
+//! with capped back-off, and drops the rows of erasures that never committed.
 
 use std::time::Duration;
 
 use futures::StreamExt;
 use sqlx::PgPool;
+use uuid::Uuid;
 
 use crate::server::state::AppState;
-use crate::server::storage::Storage;
+use crate::server::storage::{DeleteError, Storage};
 
 /// Outbox rows without a receipt that are older than this belong to an erasure that can no longer commit.
 pub(super) const ABANDONED_AFTER: Duration = Duration::from_secs(60 * 60);
 
 /// What one pass of the outbox did: stored objects deleted, objects whose deletion failed (kept for a retry),
-/// and outbox rows handled.
+/// keys refused because they lie outside the row's account (logged, never addressed, not kept), and outbox rows
+/// handled.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct OutboxPass {
     pub deleted: usize,
     pub failed: usize,
+    pub refused: usize,
     pub rows: usize,
 }
 
@@ -28,15 +31,16 @@ const CONCURRENT_DELETES: usize = 16;
 /// Deletes the objects of up to `batch` due outbox rows: rows whose erasure has committed its receipt. Rows are
 /// claimed with `FOR UPDATE SKIP LOCKED`, so any number of instances share the work; a row leaves the outbox
 /// once all its objects are gone, and keeps the keys that failed for a retry later with exponential back-off
-/// (capped at an hour).
+/// (capped at an hour). Each row's keys are deleted through its account's part of the store: a key outside the
+/// account's prefixes is refused, logged as an integrity error and dropped, and no object of it is touched.
 pub async fn delete_due_objects(
     pool: &PgPool,
     storage: &Storage,
     batch: i64,
 ) -> sqlx::Result<OutboxPass> {
     let mut tx = pool.begin().await?;
-    let due = sqlx::query_as::<_, (i64, Vec<String>)>(
-        "select id, object_keys from object_deletions
+    let due = sqlx::query_as::<_, (i64, Uuid, Vec<String>)>(
+        "select id, account_id, object_keys from object_deletions
          where next_attempt_at <= now() and exists (select 1 from erasures where id = erasure_id)
          order by next_attempt_at, id limit $1 for update of object_deletions skip locked",
     )
@@ -44,11 +48,12 @@ pub async fn delete_due_objects(
     .fetch_all(&mut *tx)
     .await?;
     let mut pass = OutboxPass::default();
-    for (id, keys) in due {
+    for (id, account_id, keys) in due {
         pass.rows += 1;
-        let outcomes: Vec<(String, object_store::Result<()>)> = futures::stream::iter(keys)
+        let account_storage = &storage.of_account(account_id);
+        let outcomes: Vec<(String, Result<(), DeleteError>)> = futures::stream::iter(keys)
             .map(|key| async move {
-                let outcome = storage.delete(&key).await;
+                let outcome = account_storage.delete(&key).await;
                 (key, outcome)
             })
             .buffer_unordered(CONCURRENT_DELETES)
@@ -59,7 +64,17 @@ pub async fn delete_due_objects(
         for (key, outcome) in outcomes {
             match outcome {
                 Ok(()) => pass.deleted += 1,
-                Err(err) => {
+                Err(DeleteError::OutsideAccount) => {
+                    tracing::error!(
+                        target: "integrity",
+                        outbox_row = id,
+                        %account_id,
+                        object_key = %key,
+                        "queued key outside its account's storage prefixes; refused, not deleted"
+                    );
+                    pass.refused += 1;
+                }
+                Err(DeleteError::Store(err)) => {
                     tracing::warn!(object_key = %key, error = %err, "object deletion failed; will retry");
                     last_error = err.to_string();
                     failed.push(key);

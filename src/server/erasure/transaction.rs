@@ -1,7 +1,9 @@
-//! The erasure transaction of one customer record: lock, count and queue the stored keys, delete the messages
-//! and calls, mark the record erased and write its `erasures` receipt, all or nothing (see the parent module),
-//! with its SQL and its retry of deadlock victims.
+//! The erasure transaction of one customer record: lock the record, decide the actor's permission afresh under
+//! locks on their session, user and account, count and queue the stored keys, delete the messages and calls,
+//! mark the record erased and write its `erasures` receipt, all or nothing (see the parent module), with its SQL
+//! and its retry of deadlock victims.
 
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use sqlx::{FromRow, PgConnection, PgPool};
@@ -10,12 +12,23 @@ use uuid::Uuid;
 
 use crate::error::AppError;
 use crate::model::{ErasureCounts, earliest, latest};
+use crate::server::authz::{self, Principal};
+use crate::server::db::sessions::{PRINCIPAL_COLUMNS, SESSION_JOIN, principal_of};
+use crate::server::sessions::SessionKey;
+use crate::server::storage;
 
 /// Why an erasure did not happen.
 #[derive(Debug)]
 pub enum EraseError {
     NotFound,
     AlreadyErased,
+    /// The actor's session ended (signed out or expired) before the erasure decided.
+    SignedOut,
+    /// The actor's access to Customer Data, read inside the erasure, no longer allows it (the `authz` answer).
+    Refused(AppError),
+    /// The actor's session, user or account row stayed locked by another change for longer than
+    /// `ACTOR_LOCK_TIMEOUT`; nothing was erased.
+    ActorBusy,
     /// Calls or messages were deleted by someone else while the erasure counted them; it rolled back.
     ChangedDuringErasure,
     /// Postgres rolled the erasure back as a deadlock victim on every attempt; nothing was erased.
@@ -38,6 +51,11 @@ impl From<EraseError> for AppError {
             EraseError::AlreadyErased => {
                 AppError::conflict("This record's call and message data was already erased.")
             }
+            EraseError::SignedOut => AppError::Unauthorized,
+            EraseError::Refused(refusal) => refusal,
+            EraseError::ActorBusy => AppError::conflict(
+                "Your account, permission or session is being changed right now, so nothing was erased. Try again.",
+            ),
             EraseError::ChangedDuringErasure => AppError::conflict(
                 "The record's calls or messages changed during the erasure, so nothing was erased. Try again.",
             ),
@@ -65,31 +83,56 @@ struct ActivityFacts {
     media: i64,
     calls_first_at: Option<OffsetDateTime>,
     calls_last_at: Option<OffsetDateTime>,
+    /// Stored keys of the record's calls and messages outside the account's prefixes: neither queued nor counted.
+    refused_keys: Vec<String>,
 }
 
 /// Locks customer `$2` of account `$1` for the erasure.
 pub const LOCK_CUSTOMER_SQL: &str =
     "select erased_at from customers where account_id = $1 and id = $2 for update";
 
+/// Reads the principal of the live session with key `$1` whose user belongs to account `$2`, and share-locks the
+/// session, user and account rows until the erasure ends. It runs once the record is locked, so whatever waited
+/// for the record, this reads the state as it is now: a sign-out, revocation or setting change that committed
+/// meanwhile is seen; one that comes later (they all delete or update one of these rows) waits for the erasure to
+/// commit or roll back.
+static LOCK_ACTOR_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "select {PRINCIPAL_COLUMNS} from {SESSION_JOIN}
+         where s.token_hash = $1 and s.expires_at > statement_timestamp() and u.account_id = $2
+         for share of s, u, a"
+    )
+});
+
+/// How long the erasure waits for a change to its actor's session, user or account row (which holds that row
+/// until it commits) before it gives up with `ActorBusy`. Such changes take milliseconds, so a long wait means
+/// something is stuck, and an erasure must not go ahead on a permission that may be on its way out.
+const ACTOR_LOCK_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// Counts the calls and the messages with media of customer `$2` of account `$1` and queues every stored key
-/// (recordings, voicemails, media) for erasure `$3`, at most 1,000 keys per outbox row. Reads each call and each
-/// message with media once, and no message without media: their DELETE counts and dates them, as their deletion
-/// frees no stored file.
+/// (recordings, voicemails, media) of the account for erasure `$3`, at most 1,000 keys per outbox row: the
+/// recording keys that match `$4` and the media keys that match `$5`, the account's `LIKE` patterns
+/// (`storage::account_key_pattern`). Any other key is another account's object or none: it is neither queued
+/// nor counted as a recording or media, but answered in `refused_keys`. Reads each call and each message with
+/// media once, and no message without media: their DELETE counts and dates them, as their deletion frees no
+/// stored file.
 pub const COUNT_AND_QUEUE_SQL: &str = "with call_facts as (
              select count(*) as calls,
-                    count(recording_key) filter (where not is_voicemail) as recordings,
+                    count(*) filter (where not is_voicemail and recording_key like $4) as recordings,
                     count(*) filter (where is_voicemail) as voicemails,
                     count(*) filter (where transcript is not null) as transcripts,
                     min(started_at) as first_at, max(started_at) as last_at,
-                    array_agg(recording_key) filter (where recording_key is not null) as stored_keys
+                    array_agg(recording_key) filter (where recording_key like $4) as stored_keys,
+                    array_agg(recording_key) filter (where recording_key not like $4) as refused_keys
              from calls where account_id = $1 and customer_id = $2
          ), messages_with_media as (
              select media_keys from messages
              where account_id = $1 and customer_id = $2 and cardinality(media_keys) > 0
          ), media as (
              select (select count(*) from messages_with_media) as messages,
-                    (select array_agg(media_key) from messages_with_media, unnest(media_keys) as media_key)
-                        as stored_keys
+                    array_agg(media_key) filter (where media_key like $5) as stored_keys,
+                    array_agg(media_key) filter (where media_key not like $5) as refused_keys
+             from messages_with_media, unnest(media_keys) as media_key
          ), queued as (
              insert into object_deletions (account_id, erasure_id, object_keys)
              select $1, $3, batch.stored_keys[n * 1000 + 1 : (n + 1) * 1000]
@@ -99,7 +142,8 @@ pub const COUNT_AND_QUEUE_SQL: &str = "with call_facts as (
          )
          select c.calls, c.recordings, c.voicemails, c.transcripts, media.messages as messages_with_media,
                 coalesce(cardinality(media.stored_keys), 0)::bigint as media,
-                c.first_at as calls_first_at, c.last_at as calls_last_at
+                c.first_at as calls_first_at, c.last_at as calls_last_at,
+                coalesce(c.refused_keys || media.refused_keys, '{}') as refused_keys
          from call_facts c, media";
 
 /// Deletes the messages with media of customer `$2` of account `$1` (the ones whose files were queued), and
@@ -148,31 +192,44 @@ pub fn erasure_begin_sql() -> String {
 }
 
 /// Marks customer `$2` of account `$1` erased by user `$3` and writes the receipt `$4` with the counts
-/// `$5..$10`, the activity range `$11..$12`, and the record's type and Salesforce id as they were.
+/// `$5..$10`, the activity range `$11..$12`, the number of stored keys refused as outside the account `$13`, and
+/// the record's type and Salesforce id as they were. Both are dated
+/// by the clock as this, the erasure's last statement before its commit, runs (`now()` would be the time the
+/// transaction began, possibly minutes earlier, before the wait for the record and before the permission was
+/// decided). From the permission check on, the erasure holds its actor's rows, so no sign-out or revocation can
+/// fall between this time and the commit.
 pub const MARK_ERASED_SQL: &str = "with marked as (
-             update customers set erased_at = now(), erased_by = $3 where account_id = $1 and id = $2
+             update customers set erased_at = clock_timestamp(), erased_by = $3 where account_id = $1 and id = $2
              returning account_id, id, object_type, salesforce_id, erased_at
          ), receipt as (
              insert into erasures (id, account_id, customer_id, object_type, salesforce_id, erased_by, erased_at,
                  calls_deleted, recordings_deleted, voicemails_deleted, transcripts_deleted, messages_deleted,
-                 media_deleted, first_activity_at, last_activity_at)
+                 media_deleted, first_activity_at, last_activity_at, stored_keys_refused)
              select $4, account_id, id, object_type, salesforce_id, $3, erased_at,
-                    $5, $6, $7, $8, $9, $10, $11, $12
+                    $5, $6, $7, $8, $9, $10, $11, $12, $13
              from marked
          )
          select erased_at from marked";
 
-/// What a committed erasure wrote: its `erasures` row id, when, and the counts.
+/// What a committed erasure wrote: its `erasures` row id, when, who (as read inside it), and the counts.
 #[derive(Debug, Clone)]
 pub struct Erased {
     pub erasure_id: Uuid,
     pub erased_at: OffsetDateTime,
+    pub erased_by_name: String,
     pub counts: ErasureCounts,
 }
 
-/// Erases all call and message data of one customer record of `account_id`, as `actor_id`, and returns what the
-/// receipt records, read inside the transaction (nothing is read after the commit). Concurrent calls for one
-/// record wait on the row lock; all but the first then see it erased and get `AlreadyErased`.
+/// Erases all call and message data of one customer record of `account_id`, as the user signed in with the
+/// session `actor`, and returns what the receipt records, read inside the transaction (nothing is read after the
+/// commit). Concurrent calls for one record wait on the row lock; all but the first then see it erased and get
+/// `AlreadyErased`.
+///
+/// Whether the actor may erase is decided inside the transaction, once the record is locked: their session, user
+/// and account are read afresh and share-locked until the commit, and `authz` answers on what was read. So an
+/// erasure that waited for the record never outlives a sign-out, revocation or setting change made meanwhile
+/// (`SignedOut`, `Refused`), and one made later waits for the erasure to end. A change still in flight on one of
+/// those rows is waited for at most `ACTOR_LOCK_TIMEOUT` (`ActorBusy`).
 ///
 /// Once the lock is held no call or message can be added to the record or changed while it stays with it. So
 /// when the pool has an idle connection, the counting and the queueing of the stored keys run on it, committed
@@ -184,14 +241,14 @@ pub struct Erased {
 /// date the messages, so the receipt names exactly the messages erased.
 pub async fn erase_customer(
     pool: &PgPool,
+    actor: &SessionKey,
     account_id: Uuid,
-    actor_id: Uuid,
     customer_id: Uuid,
 ) -> Result<Erased, EraseError> {
     let mut attempt = 1;
     loop {
         let erasure_id = Uuid::new_v4();
-        let erased = erase_locked(pool, account_id, actor_id, customer_id, erasure_id).await;
+        let erased = erase_locked(pool, actor, account_id, customer_id, erasure_id).await;
         if erased.as_ref().is_err_and(may_have_queued)
             && let Err(err) = unqueue_failed(pool, account_id, customer_id, erasure_id).await
         {
@@ -240,20 +297,72 @@ pub async fn unqueue_failed(
     tx.commit().await
 }
 
-/// Whether a failed run may have queued outbox rows: a record that is unknown or already erased is refused
-/// before anything is counted or queued.
+/// Whether a failed run may have queued outbox rows: a record that is unknown or already erased, and an actor
+/// who may not erase it, are refused before anything is counted or queued.
 fn may_have_queued(err: &EraseError) -> bool {
-    !matches!(err, EraseError::NotFound | EraseError::AlreadyErased)
+    !matches!(
+        err,
+        EraseError::NotFound
+            | EraseError::AlreadyErased
+            | EraseError::SignedOut
+            | EraseError::Refused(_)
+            | EraseError::ActorBusy
+    )
 }
 
 fn is_deadlock(err: &EraseError) -> bool {
-    matches!(err, EraseError::Database(sqlx::Error::Database(db)) if db.code().as_deref() == Some("40P01"))
+    has_code(err, "40P01")
+}
+
+/// Whether Postgres gave up waiting for a lock (`lock_timeout`).
+fn is_lock_timeout(err: &EraseError) -> bool {
+    has_code(err, "55P03")
+}
+
+fn has_code(err: &EraseError, code: &str) -> bool {
+    matches!(err, EraseError::Database(sqlx::Error::Database(db)) if db.code().as_deref() == Some(code))
+}
+
+/// Reads the principal behind session `actor` in account `account_id` afresh, locks their session, user and
+/// account rows until the transaction ends (waiting at most `ACTOR_LOCK_TIMEOUT` for them), and asks `authz`
+/// whether they may erase.
+async fn lock_actor(
+    tx: &mut PgConnection,
+    actor: &SessionKey,
+    account_id: Uuid,
+) -> Result<Principal, EraseError> {
+    sqlx::query(&format!(
+        "set local lock_timeout = {}",
+        ACTOR_LOCK_TIMEOUT.as_millis()
+    ))
+    .execute(&mut *tx)
+    .await?;
+    let row = sqlx::query(&LOCK_ACTOR_SQL)
+        .bind(actor.as_bytes())
+        .bind(account_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(|err| match EraseError::from(err) {
+            err if is_lock_timeout(&err) => EraseError::ActorBusy,
+            err => err,
+        })?;
+    sqlx::query("set local lock_timeout to default")
+        .execute(&mut *tx)
+        .await?;
+    let principal = row
+        .as_ref()
+        .map(principal_of)
+        .transpose()?
+        .ok_or(EraseError::SignedOut)?
+        .principal;
+    authz::require_customer_data_access(&principal).map_err(EraseError::Refused)?;
+    Ok(principal)
 }
 
 async fn erase_locked(
     pool: &PgPool,
+    actor: &SessionKey,
     account_id: Uuid,
-    actor_id: Uuid,
     customer_id: Uuid,
     erasure_id: Uuid,
 ) -> Result<Erased, EraseError> {
@@ -267,6 +376,7 @@ async fn erase_locked(
     if previous.is_some() {
         return Err(EraseError::AlreadyErased);
     }
+    let actor = lock_actor(&mut tx, actor, account_id).await?;
     let (facts, deleted) = match pool.try_acquire() {
         Some(mut spare) => {
             // Both run to the end, even when one fails: the queued rows must be in place before a failed
@@ -285,6 +395,16 @@ async fn erase_locked(
             )
         }
     };
+    if !facts.refused_keys.is_empty() {
+        tracing::error!(
+            target: "integrity",
+            %account_id,
+            %customer_id,
+            %erasure_id,
+            object_keys = ?facts.refused_keys,
+            "stored keys outside the account's prefixes on an erased record; not queued, not deleted, not counted"
+        );
+    }
     if (deleted.calls, deleted.messages_with_media)
         != (facts.calls as u64, facts.messages_with_media as u64)
     {
@@ -311,7 +431,7 @@ async fn erase_locked(
     let erased_at: OffsetDateTime = sqlx::query_scalar(MARK_ERASED_SQL)
         .bind(account_id)
         .bind(customer_id)
-        .bind(actor_id)
+        .bind(actor.user_id)
         .bind(erasure_id)
         .bind(count_i32(counts.calls))
         .bind(count_i32(counts.recordings))
@@ -321,12 +441,14 @@ async fn erase_locked(
         .bind(count_i32(counts.media))
         .bind(counts.first_activity_at)
         .bind(counts.last_activity_at)
+        .bind(count_i32(facts.refused_keys.len() as i64))
         .fetch_one(&mut *tx)
         .await?;
     tx.commit().await.map_err(EraseError::Unconfirmed)?;
     Ok(Erased {
         erasure_id,
         erased_at,
+        erased_by_name: actor.name,
         counts,
     })
 }
@@ -341,6 +463,11 @@ async fn count_and_queue(
         .bind(account_id)
         .bind(customer_id)
         .bind(erasure_id)
+        .bind(storage::account_key_pattern(
+            storage::RECORDINGS,
+            account_id,
+        ))
+        .bind(storage::account_key_pattern(storage::MEDIA, account_id))
         .fetch_one(conn)
         .await
 }
@@ -458,9 +585,14 @@ mod tests {
     }
 
     #[test]
-    fn only_a_run_that_got_past_the_lock_may_have_queued_rows() {
+    fn only_a_run_that_got_past_the_lock_and_the_permission_may_have_queued_rows() {
         assert!(!may_have_queued(&EraseError::NotFound));
         assert!(!may_have_queued(&EraseError::AlreadyErased));
+        assert!(!may_have_queued(&EraseError::SignedOut));
+        assert!(!may_have_queued(&EraseError::Refused(AppError::forbidden(
+            "no"
+        ))));
+        assert!(!may_have_queued(&EraseError::ActorBusy));
         assert!(may_have_queued(&EraseError::ChangedDuringErasure));
         assert!(may_have_queued(&EraseError::Database(
             sqlx::Error::RowNotFound

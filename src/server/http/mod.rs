@@ -1,8 +1,11 @@
-//! The HTTP stack: Leptos pages and server functions on axum, wrapped in the cross-site request guard
-//! (`guard`), the body limit, the headers of every answer (`headers`), the mapping of error answers to their
-//! HTTP status (`errors`) and the built files (`assets`); and `serve`, which runs it with the background jobs.
+//! The HTTP stack: Leptos pages and server functions on axum, wrapped in (outermost first) the headers of
+//! every answer (`headers`, so that the refusals of the layers inside it carry them too), compression, the
+//! cross-site request guard (`guard`), the body limit and the mapping of error answers to their HTTP status
+//! (`errors`); the built files (`assets`); how connections are served (`connections`: header-read timeout,
+//! connection cap); and `serve`, which runs it with the background jobs.
 
 mod assets;
+mod connections;
 mod errors;
 mod guard;
 mod headers;
@@ -19,6 +22,7 @@ use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove
 use tower_http::limit::RequestBodyLimitLayer;
 
 pub use assets::{PKG_EXTENSIONS, PUBLIC_FILES, asset_version, leptos_options};
+pub use connections::{ConnectionLimits, serve_connections};
 
 use crate::app::{App, ShellContext, WASM_SEEN_COOKIE, shell};
 use crate::server::auth::{self, RequestPrincipal};
@@ -37,6 +41,10 @@ pub fn router(state: AppState) -> Router {
     let context_state = state.clone();
     let shell_options = state.leptos_options.clone();
     let fallback_version = state.asset_version.clone();
+    let header_settings = headers::HeaderSettings {
+        asset_version: state.asset_version.clone(),
+        over_https: state.secure_cookies,
+    };
     Router::new()
         .leptos_routes_with_context(
             &state,
@@ -45,6 +53,7 @@ pub fn router(state: AppState) -> Router {
                 provide_context(context_state.clone());
                 provide_context(RequestPrincipal::default());
                 provide_context(shell_context(context_state.asset_version.clone()));
+                headers::provide_script_nonce();
             },
             move || shell(shell_options.clone()),
         )
@@ -52,17 +61,23 @@ pub fn router(state: AppState) -> Router {
             AppState,
             _,
         >(
-            move || provide_context(shell_context(fallback_version.clone())),
+            move || {
+                provide_context(shell_context(fallback_version.clone()));
+                headers::provide_script_nonce();
+            },
             shell,
         ))
         .layer(middleware::from_fn(errors::status_from_error_body))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(
-            state.asset_version.clone(),
+            state.public_origin.clone(),
+            guard::guard_requests,
+        ))
+        .layer(CompressionLayer::new().compress_when(worth_compressing()))
+        .layer(middleware::from_fn_with_state(
+            header_settings,
             headers::security_headers,
         ))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .layer(middleware::from_fn(guard::refuse_cross_site))
-        .layer(CompressionLayer::new().compress_when(worth_compressing()))
         .with_state(state)
 }
 
@@ -94,13 +109,21 @@ fn worth_compressing() -> impl Predicate {
         .and(NotForContentType::SSE)
 }
 
-/// Serves the console on `config.listen` until Ctrl+C or SIGTERM, with the outbox worker (unless
+/// Serves the console on `config.listen` (within the configured `ConnectionLimits`) until Ctrl+C or SIGTERM,
+/// with the outbox worker (unless
 /// `config.outbox_worker` is off) and the clean-up of expired sign-in state running beside it.
 pub async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
     let storage = Storage::local(&config.object_store_dir)?;
     let options = leptos_options(&config.site_root, config.listen);
-    let state = AppState::new(options, pool.clone(), storage, config.secure_cookies)
-        .with_sign_in(config.sign_in);
+    let web = config.web_settings();
+    if config.public_origin.is_none() && config.listen.ip().is_unspecified() {
+        tracing::warn!(
+            "PUBLIC_ORIGIN is not set: browsers' requests are accepted only from {}",
+            web.public_origin
+        );
+    }
+    let state =
+        AppState::new(options, pool.clone(), storage, web).with_sign_in(config.sign_in.clone());
     let app = router(state.clone());
     if config.outbox_worker {
         tokio::spawn(erasure::run_outbox_worker(state));
@@ -110,13 +133,8 @@ pub async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     tracing::info!("console listening on http://{}", config.listen);
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .map_err(|e| format!("server stopped: {e}"))
+    serve_connections(listener, app, config.connection_limits(), shutdown_signal()).await;
+    Ok(())
 }
 
 async fn shutdown_signal() {
