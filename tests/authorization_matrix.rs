@@ -1,6 +1,8 @@
 //! Every endpoint times every actor. The endpoint list is checked against the server functions registered in
-//! the binary, so a new server function without a row here fails this test. After each refused call the
-//! database snapshot is unchanged; GETs do nothing and foreign-origin POSTs are refused everywhere.
+//! the binary, so a new server function without a row here fails this test. After each call the database
+//! snapshot (sessions and sign-in records included) is unchanged but for what the call itself is for: the
+//! refused sign-in's one failure, a sign-out's own session, an erasure. GETs do nothing and foreign-origin
+//! POSTs are refused everywhere.
 
 mod common;
 
@@ -182,6 +184,9 @@ async fn ids(console: &Console) -> Ids {
     }
 }
 
+/// The failed sign-in the matrix's login row writes: its wrong password for an unknown email.
+const REFUSED_SIGN_IN: &str = "nobody@acme.example";
+
 async fn run_row_of_actor(pool: PgPool, actor: Actor) {
     let console = Console::start(pool).await;
     let client = prepare(&console, actor).await;
@@ -190,6 +195,8 @@ async fn run_row_of_actor(pool: PgPool, actor: Actor) {
         let form = (endpoint.form)(&ids, actor);
         let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let before = console.snapshot().await;
+        let sessions_before: i64 = scalar(&console.pool, "select count(*) from sessions").await;
+        let rest_before = console.snapshot_except(&["sessions"]).await;
         let (status, body) = client.post(endpoint.path, &pairs).await;
         let expected = (endpoint.expected)(actor);
         assert_eq!(
@@ -199,13 +206,35 @@ async fn run_row_of_actor(pool: PgPool, actor: Actor) {
             endpoint.path
         );
         assert_no_internal_text(&body);
-        if status != StatusCode::OK || endpoint.path != "/api/customers/erase" {
-            assert_eq!(
+        let failures = console.take_login_failures().await;
+        let expected_failures: &[&str] = if endpoint.path == "/api/auth/login" {
+            &[REFUSED_SIGN_IN]
+        } else {
+            &[]
+        };
+        assert_eq!(
+            failures, expected_failures,
+            "{actor:?} on {}",
+            endpoint.path
+        );
+        match (endpoint.path, status) {
+            // The erasure's own changes are checked by the erasure tests.
+            ("/api/customers/erase", StatusCode::OK) => {}
+            ("/api/auth/logout", StatusCode::OK) => {
+                let sessions: i64 = scalar(&console.pool, "select count(*) from sessions").await;
+                assert_eq!(sessions, sessions_before - 1, "{actor:?}'s session ended");
+                assert_eq!(
+                    console.snapshot_except(&["sessions"]).await,
+                    rest_before,
+                    "{actor:?}'s sign-out changed more than its session"
+                );
+            }
+            _ => assert_eq!(
                 console.snapshot().await,
                 before,
                 "{actor:?} on {} changed the database",
                 endpoint.path
-            );
+            ),
         }
     }
 }
