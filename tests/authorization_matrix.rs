@@ -13,16 +13,6 @@ use customer_data_console::api::customers::ERASE_CONFIRMATION;
 use reqwest::StatusCode;
 use sqlx::PgPool;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Actor {
-    SignedOut,
-    Agent,
-    AdminWithoutPermission,
-    AdminWithPermissionSettingOff,
-    AdminWithAccess,
-    AdminOfAnotherAccount,
-}
-
 use Actor::*;
 
 struct Ids {
@@ -148,33 +138,6 @@ fn every_registered_server_function_has_a_row() {
     assert_eq!(registered, covered, "add a matrix row for each endpoint");
 }
 
-async fn prepare(console: &Console, actor: Actor) -> Client {
-    match actor {
-        SignedOut => console.anonymous(),
-        Agent => {
-            console.set_account_setting(ALEX, true).await;
-            console.signed_in(CASEY).await
-        }
-        AdminWithoutPermission => {
-            console.set_account_setting(ALEX, true).await;
-            console.signed_in(BLAIR).await
-        }
-        AdminWithPermissionSettingOff => {
-            console.set_permission(ALEX, true).await;
-            console.signed_in(ALEX).await
-        }
-        AdminWithAccess => {
-            console.give_alex_customer_data_access().await;
-            console.signed_in(ALEX).await
-        }
-        AdminOfAnotherAccount => {
-            console.set_account_setting(GINA, true).await;
-            console.set_permission(GINA, true).await;
-            console.signed_in(GINA).await
-        }
-    }
-}
-
 async fn ids(console: &Console) -> Ids {
     let jordan_lead = jordans_lead(&console.pool).await;
     Ids {
@@ -189,7 +152,7 @@ const REFUSED_SIGN_IN: &str = "nobody@acme.example";
 
 async fn run_row_of_actor(pool: PgPool, actor: Actor) {
     let console = Console::start(pool).await;
-    let client = prepare(&console, actor).await;
+    let client = console.client_of(actor).await;
     let ids = ids(&console).await;
     for endpoint in MATRIX {
         let form = (endpoint.form)(&ids, actor);
@@ -261,7 +224,7 @@ row_of_actor! {
 #[sqlx::test]
 async fn gets_and_foreign_origins_change_nothing_on_any_endpoint(pool: PgPool) {
     let console = Console::start(pool).await;
-    let client = prepare(&console, AdminWithAccess).await;
+    let client = console.client_of(AdminWithAccess).await;
     let ids = ids(&console).await;
     for endpoint in MATRIX {
         let form = (endpoint.form)(&ids, AdminWithAccess);

@@ -278,6 +278,69 @@ impl Console {
     }
 }
 
+/// Who calls, in the authorization matrices of the endpoints and of the pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    SignedOut,
+    Agent,
+    AdminWithoutPermission,
+    AdminWithPermissionSettingOff,
+    AdminWithAccess,
+    AdminOfAnotherAccount,
+}
+
+impl Console {
+    /// Sets the demo data up for `actor` (Casey, Blair, Alex or Gina, with the grants and settings the actor
+    /// stands for) and returns a client signed in as it, which does not follow redirects.
+    pub async fn client_of(&self, actor: Actor) -> Client {
+        let email = match actor {
+            Actor::SignedOut => return self.client_without_redirects(),
+            Actor::Agent => {
+                self.set_account_setting(ALEX, true).await;
+                CASEY
+            }
+            Actor::AdminWithoutPermission => {
+                self.set_account_setting(ALEX, true).await;
+                BLAIR
+            }
+            Actor::AdminWithPermissionSettingOff => {
+                self.set_permission(ALEX, true).await;
+                ALEX
+            }
+            Actor::AdminWithAccess => {
+                self.give_alex_customer_data_access().await;
+                ALEX
+            }
+            Actor::AdminOfAnotherAccount => {
+                self.set_account_setting(GINA, true).await;
+                self.set_permission(GINA, true).await;
+                GINA
+            }
+        };
+        let client = self.client_without_redirects();
+        let (status, body) = client
+            .post(
+                "/api/auth/login",
+                &[("email", email), ("password", PASSWORD)],
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "sign-in of {email} failed: {body}");
+        client
+    }
+
+    /// A client with no session that shows redirects instead of following them.
+    pub fn client_without_redirects(&self) -> Client {
+        Client {
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            base: self.base.clone(),
+        }
+    }
+}
+
 /// A value a query selects as its one column.
 pub trait Selected:
     for<'r> sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres> + Send + Unpin
