@@ -382,11 +382,13 @@ impl Console {
         client
     }
 
-    /// A client with no session that shows redirects instead of following them.
+    /// A client with no session that shows redirects instead of following them, and sends what a browser sends
+    /// with the console's own requests (`browser_headers`).
     pub fn client_without_redirects(&self) -> Client {
         Client {
             http: reqwest::Client::builder()
                 .cookie_store(true)
+                .default_headers(browser_headers(&self.base))
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .expect("client"),
