@@ -205,4 +205,41 @@ mod tests {
         assert!(!looks_like_id("jordan@example.com"));
         assert!(!looks_like_id("Blair"));
     }
+
+    #[test]
+    fn only_15_or_18_characters_with_a_digit_and_no_at_or_space_look_like_an_id() {
+        assert!(looks_like_id("0035e00000BVdXCAA1"));
+        assert!(looks_like_id(" 0035e00000BVdXC "));
+        assert!(!looks_like_id("ab1@example.com"), "15 characters, but an @");
+        assert!(
+            !looks_like_id("0035e00000 BVdX"),
+            "15 characters, but a space"
+        );
+        assert!(!looks_like_id("0035e00000BVdX"), "14 characters");
+        assert!(!looks_like_id("0035e00000BVdXCA"), "16 characters");
+        assert!(!looks_like_id("abcdefghijklmno"), "15 characters, no digit");
+        assert!(!looks_like_id("12345"), "digits, but 5 of them");
+    }
+
+    #[test]
+    fn each_refusal_says_what_is_wrong() {
+        assert_eq!(
+            SalesforceIdError::WrongLength.to_string(),
+            "A Salesforce ID has 15 or 18 characters."
+        );
+        assert_eq!(
+            SalesforceIdError::InvalidCharacter.to_string(),
+            "A Salesforce ID has only letters and digits."
+        );
+        assert_eq!(
+            SalesforceIdError::ChecksumMismatch.to_string(),
+            "The last 3 characters of this 18-character Salesforce ID do not match the first 15."
+        );
+    }
+
+    #[test]
+    fn an_id_shows_as_its_canonical_18_characters() {
+        let id = SalesforceId::parse("0035e00000BVdXC").unwrap();
+        assert_eq!(id.to_string(), "0035e00000BVdXCAA1");
+    }
 }

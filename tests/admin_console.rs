@@ -159,21 +159,18 @@ async fn hostile_search_text_is_matched_literally_or_refused(pool: PgPool) {
     let console = Console::start(pool).await;
     let alex = console.signed_in(ALEX).await;
     let long = "x".repeat(10_000);
-    for query in [
-        "%",
-        "_",
-        "\\",
-        "'",
-        "\"",
-        "%'; drop table users; --",
-        "a\0b",
-        long.as_str(),
+    for (query, expected) in [
+        ("%", StatusCode::OK),
+        ("_", StatusCode::OK),
+        ("\\", StatusCode::OK),
+        ("'", StatusCode::OK),
+        ("\"", StatusCode::OK),
+        ("%'; drop table users; --", StatusCode::OK),
+        ("a\0b", StatusCode::UNPROCESSABLE_ENTITY),
+        (long.as_str(), StatusCode::UNPROCESSABLE_ENTITY),
     ] {
         let (status, body) = alex.search_users(query).await;
-        assert!(
-            status == StatusCode::OK || status == StatusCode::UNPROCESSABLE_ENTITY,
-            "{query:.20}: {status} {body}"
-        );
+        assert_eq!(status, expected, "{query:.20}: {body}");
         assert_no_internal_text(&body);
         if status == StatusCode::OK {
             assert_eq!(
@@ -295,9 +292,13 @@ async fn a_demoted_admin_cannot_keep_the_permission(pool: PgPool) {
         .bind(BLAIR)
         .execute(&console.pool)
         .await;
-    assert!(
-        demoted.is_err(),
-        "the database refuses an Agent holding the permission"
+    let refusal = demoted.expect_err("the database refuses an Agent holding the permission");
+    assert_eq!(
+        refusal
+            .as_database_error()
+            .and_then(|e| e.constraint().map(str::to_owned)),
+        Some("users_permission_only_for_admins".to_owned()),
+        "{refusal}"
     );
     sqlx::query("update users set role = 'agent', manage_customer_data = false where email = $1")
         .bind(BLAIR)

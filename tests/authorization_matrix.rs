@@ -1,6 +1,8 @@
 //! Every endpoint times every actor. The endpoint list is checked against the server functions registered in
-//! the binary, so a new server function without a row here fails this test. After each refused call the
-//! database snapshot is unchanged; GETs do nothing and foreign-origin POSTs are refused everywhere.
+//! the binary, so a new server function without a row here fails this test. After each call the database
+//! snapshot (sessions and sign-in records included) is unchanged but for what the call itself is for: the
+//! refused sign-in's one failure, a sign-out's own session, an erasure. GETs do nothing and foreign-origin
+//! POSTs are refused everywhere.
 
 mod common;
 
@@ -10,16 +12,6 @@ use common::*;
 use customer_data_console::api::customers::ERASE_CONFIRMATION;
 use reqwest::StatusCode;
 use sqlx::PgPool;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Actor {
-    SignedOut,
-    Agent,
-    AdminWithoutPermission,
-    AdminWithPermissionSettingOff,
-    AdminWithAccess,
-    AdminOfAnotherAccount,
-}
 
 use Actor::*;
 
@@ -164,33 +156,6 @@ fn every_registered_server_function_has_a_row() {
     assert_eq!(registered, covered, "add a matrix row for each endpoint");
 }
 
-async fn prepare(console: &Console, actor: Actor) -> Client {
-    match actor {
-        SignedOut => console.anonymous(),
-        Agent => {
-            console.set_account_setting(ALEX, true).await;
-            console.signed_in(CASEY).await
-        }
-        AdminWithoutPermission => {
-            console.set_account_setting(ALEX, true).await;
-            console.signed_in(BLAIR).await
-        }
-        AdminWithPermissionSettingOff => {
-            console.set_permission(ALEX, true).await;
-            console.signed_in(ALEX).await
-        }
-        AdminWithAccess => {
-            console.give_alex_customer_data_access().await;
-            console.signed_in(ALEX).await
-        }
-        AdminOfAnotherAccount => {
-            console.set_account_setting(GINA, true).await;
-            console.set_permission(GINA, true).await;
-            console.signed_in(GINA).await
-        }
-    }
-}
-
 async fn ids(console: &Console) -> Ids {
     let jordan_lead = jordans_lead(&console.pool).await;
     Ids {
@@ -200,14 +165,19 @@ async fn ids(console: &Console) -> Ids {
     }
 }
 
+/// The failed sign-in the matrix's login row writes: its wrong password for an unknown email.
+const REFUSED_SIGN_IN: &str = "nobody@acme.example";
+
 async fn run_row_of_actor(pool: PgPool, actor: Actor) {
     let console = Console::start(pool).await;
-    let client = prepare(&console, actor).await;
+    let client = console.client_of(actor).await;
     let ids = ids(&console).await;
     for endpoint in MATRIX {
         let form = (endpoint.form)(&ids, actor);
         let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let before = console.snapshot().await;
+        let sessions_before: i64 = scalar(&console.pool, "select count(*) from sessions").await;
+        let rest_before = console.snapshot_except(&["sessions"]).await;
         let (status, body) = client.post(endpoint.path, &pairs).await;
         let expected = (endpoint.expected)(actor);
         assert_eq!(
@@ -217,13 +187,35 @@ async fn run_row_of_actor(pool: PgPool, actor: Actor) {
             endpoint.path
         );
         assert_no_internal_text(&body);
-        if status != StatusCode::OK || endpoint.path != "/api/customers/erase" {
-            assert_eq!(
+        let failures = console.take_login_failures().await;
+        let expected_failures: &[&str] = if endpoint.path == "/api/auth/login" {
+            &[REFUSED_SIGN_IN]
+        } else {
+            &[]
+        };
+        assert_eq!(
+            failures, expected_failures,
+            "{actor:?} on {}",
+            endpoint.path
+        );
+        match (endpoint.path, status) {
+            // The erasure's own changes are checked by the erasure tests.
+            ("/api/customers/erase", StatusCode::OK) => {}
+            ("/api/auth/logout", StatusCode::OK) => {
+                let sessions: i64 = scalar(&console.pool, "select count(*) from sessions").await;
+                assert_eq!(sessions, sessions_before - 1, "{actor:?}'s session ended");
+                assert_eq!(
+                    console.snapshot_except(&["sessions"]).await,
+                    rest_before,
+                    "{actor:?}'s sign-out changed more than its session"
+                );
+            }
+            _ => assert_eq!(
                 console.snapshot().await,
                 before,
                 "{actor:?} on {} changed the database",
                 endpoint.path
-            );
+            ),
         }
     }
 }
@@ -250,7 +242,7 @@ row_of_actor! {
 #[sqlx::test]
 async fn gets_and_foreign_origins_change_nothing_on_any_endpoint(pool: PgPool) {
     let console = Console::start(pool).await;
-    let client = prepare(&console, AdminWithAccess).await;
+    let client = console.client_of(AdminWithAccess).await;
     let ids = ids(&console).await;
     for endpoint in MATRIX {
         let form = (endpoint.form)(&ids, AdminWithAccess);

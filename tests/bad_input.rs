@@ -1,11 +1,15 @@
 //! Hostile input against every endpoint: the corpus in tests/corpus/bad_inputs.txt (plus overlong strings,
-//! wrong types, missing fields and oversized bodies) goes into every argument. No answer is a 5xx, none carries
-//! database or stack text, and the database is unchanged.
+//! wrong types, missing fields and oversized bodies) goes into every argument. Each answer has the one status
+//! the contract gives it (the parsers' verdict, then the lookup's), none carries database or stack text, every
+//! sign-in that takes the password reaches the password check (the failure it records is checked and taken
+//! out, so the rate limit never answers in its place), and the database is otherwise unchanged.
 
 mod common;
 
 use common::*;
 use customer_data_console::api::customers::ERASE_CONFIRMATION;
+use customer_data_console::error::AppError;
+use customer_data_console::server::input;
 use reqwest::StatusCode;
 use sqlx::PgPool;
 
@@ -44,12 +48,18 @@ fn unescape(line: &str) -> String {
     out
 }
 
-fn corpus() -> Vec<String> {
-    let mut inputs: Vec<String> = include_str!("corpus/bad_inputs.txt")
+/// The inputs of tests/corpus/bad_inputs.txt: every line but the empty ones and the comments, which start with
+/// `# ` (a hash and a space; `#fragment` is an input).
+fn corpus_file() -> Vec<String> {
+    include_str!("corpus/bad_inputs.txt")
         .lines()
-        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .filter(|l| !l.starts_with("# ") && !l.is_empty())
         .map(unescape)
-        .collect();
+        .collect()
+}
+
+fn corpus() -> Vec<String> {
+    let mut inputs = corpus_file();
     inputs.push("x".repeat(201));
     inputs.push("a".repeat(10_000));
     inputs.push(format!("{}@example.com", "j".repeat(5_000)));
@@ -112,10 +122,92 @@ fn the_corpus_holds_at_least_200_distinct_inputs() {
     assert!(distinct.len() >= 200, "{} inputs", distinct.len());
     assert!(inputs.iter().any(|i| i.contains('\0')));
     assert!(inputs.iter().any(|i| i.contains('\u{202E}')));
+    assert!(
+        inputs.iter().any(|i| i == "#fragment"),
+        "a line starting with # but no space is an input"
+    );
+    assert_eq!(corpus_file().len(), CORPUS_FILE_INPUTS);
+    eprintln!(
+        "corpus: {} inputs ({} distinct), {CORPUS_FILE_INPUTS} of them from tests/corpus/bad_inputs.txt",
+        inputs.len(),
+        distinct.len()
+    );
+}
+
+/// The inputs the corpus file holds (its lines less its two comment lines).
+const CORPUS_FILE_INPUTS: usize = 230;
+
+/// What the contract answers when `input` goes into argument `field` of `path` and the other arguments are
+/// valid: the one status, and for a sign-in the email (which Postgres lower-cases into the key) of the one
+/// failure it records when the password check ran (none when the input was refused before it).
+fn expected(path: &str, field: &str, input: &str, blair: &str) -> (u16, Option<String>) {
+    let id_status = |found: &str| match input::record_id(input, "any") {
+        Ok(id) if id.to_string() == found => 200,
+        Ok(_) => 404,
+        Err(refusal) => refusal.status(),
+    };
+    let status = match (path, field) {
+        ("/api/auth/login", "email") => {
+            let email_key = input.trim().to_lowercase();
+            return if email_key.is_empty() {
+                (422, None)
+            } else if email_key.len() > 320 || email_key.chars().any(char::is_control) {
+                (401, None)
+            } else {
+                (401, Some(input.trim().to_owned()))
+            };
+        }
+        ("/api/auth/login", "password") => {
+            return if input.is_empty() {
+                (422, None)
+            } else if input.len() > 1024 {
+                (401, None)
+            } else {
+                (401, Some(ALEX.to_owned()))
+            };
+        }
+        ("/api/users/search", "query") => status_of(input::search_text(input)),
+        ("/api/users/search", "page") => {
+            if input.parse::<u32>().is_ok() {
+                200
+            } else {
+                422
+            }
+        }
+        (
+            "/api/users/profile"
+            | "/api/users/customer-data-permission"
+            | "/api/users/end-sessions",
+            "user_id",
+        ) => id_status(blair),
+        ("/api/customers/search", "query") => status_of(input::customer_query(input)),
+        ("/api/customers/detail", "customer_id") => id_status(""),
+        ("/api/customers/detail", "calls_before" | "messages_before") => {
+            status_of(input::cursor(Some(input)))
+        }
+        ("/api/customers/erase", "confirmation") => {
+            assert_ne!(
+                input, ERASE_CONFIRMATION,
+                "the corpus would erase the record"
+            );
+            422
+        }
+        // A switch takes only `true` or `false`; an erasure needs a record id and the confirmation word.
+        ("/api/settings/customer-data" | "/api/users/customer-data-permission", "enabled")
+        | ("/api/customers/erase", "customer_id") => 422,
+        // It takes no argument and ignores one it does not know; the caller has no other session to end.
+        ("/api/auth/end-other-sessions", "unexpected") => 200,
+        other => panic!("no expectation for {other:?}"),
+    };
+    (status, None)
+}
+
+fn status_of<T>(parsed: Result<T, AppError>) -> u16 {
+    parsed.map_or_else(|refusal| refusal.status(), |_| 200)
 }
 
 #[sqlx::test]
-async fn no_input_causes_a_server_error_a_leak_or_a_change(pool: PgPool) {
+async fn every_input_gets_its_one_expected_status_and_changes_nothing(pool: PgPool) {
     let console = Console::start(pool).await;
     console.give_alex_customer_data_access().await;
     console.set_permission(BLAIR, true).await;
@@ -123,28 +215,57 @@ async fn no_input_causes_a_server_error_a_leak_or_a_change(pool: PgPool) {
     let blair = console.user_id(BLAIR).await.to_string();
     let lead = jordans_lead(&console.pool).await.to_string();
     let before = console.snapshot().await;
-    let mut requests = 0;
-    for input in corpus() {
+    let mut requests = std::collections::BTreeMap::<String, usize>::new();
+    let mut password_checks = std::collections::BTreeMap::<&str, usize>::new();
+    let inputs = corpus();
+    for input in &inputs {
         for (path, form) in targets(&blair, &lead) {
             for position in 0..form.len() {
-                if form[position].0 == "enabled" && (input == "true" || input == "false") {
+                let field = form[position].0;
+                if field == "enabled" && (input == "true" || input == "false") {
                     continue; // a valid value for a switch, not a hostile one
                 }
                 let mut pairs: Vec<(&str, &str)> =
                     form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                pairs[position].1 = &input;
+                pairs[position].1 = input;
                 let (status, body) = alex.post(path, &pairs).await;
-                requests += 1;
-                assert!(
-                    status.as_u16() < 500,
-                    "{path} {}={input:?}: {status} {body}",
-                    pairs[position].0
+                *requests.entry(format!("{path} {field}")).or_default() += 1;
+                let (expected_status, expected_failure) = expected(path, field, input, &blair);
+                assert_eq!(
+                    status.as_u16(),
+                    expected_status,
+                    "{path} {field}={input:?}: {body}"
                 );
                 assert_no_internal_text(&body);
+                let failures = console.take_login_failures().await;
+                // The limit's key is the email as Postgres lower-cases it (as the user look-up matches).
+                let mut expected_keys = Vec::new();
+                if let Some(email) = expected_failure {
+                    expected_keys
+                        .push(scalar_for::<String>(&console.pool, "select lower($1)", email).await);
+                }
+                assert_eq!(
+                    failures, expected_keys,
+                    "the sign-in failures {path} {field}={input:?} recorded"
+                );
+                if !failures.is_empty() {
+                    *password_checks.entry(field).or_default() += 1;
+                }
             }
         }
     }
-    assert!(requests > 2_500, "{requests} requests");
+    let total: usize = requests.values().sum();
+    eprintln!(
+        "hostile input: {} inputs, {total} requests; per argument: {requests:?}; \
+         sign-ins that reached the password check, per argument: {password_checks:?}",
+        inputs.len()
+    );
+    assert!(total > 2_500, "{total} requests");
+    assert_eq!(
+        password_checks["password"],
+        inputs.iter().filter(|i| i.len() <= 1024).count(),
+        "every password a sign-in takes reached the password check"
+    );
     assert_eq!(
         console.snapshot().await,
         before,
@@ -206,7 +327,11 @@ async fn wrong_types_missing_fields_and_oversized_bodies_are_client_errors(pool:
     for (path, form) in cases {
         let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let (status, body) = alex.post(path, &pairs).await;
-        assert!(status.is_client_error(), "{path} {form:?}: {status} {body}");
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{path} {form:?}: {body}"
+        );
         assert_no_internal_text(&body);
     }
     for path in [
@@ -231,10 +356,10 @@ async fn wrong_types_missing_fields_and_oversized_bodies_are_client_errors(pool:
             .send()
             .await
             .unwrap();
-        assert!(
-            json.status().is_client_error(),
-            "{path} JSON body: {}",
-            json.status()
+        assert_eq!(
+            json.status(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{path} JSON body"
         );
     }
     let page_big = alex
@@ -243,6 +368,11 @@ async fn wrong_types_missing_fields_and_oversized_bodies_are_client_errors(pool:
         .send()
         .await
         .unwrap();
-    assert!(page_big.status().as_u16() < 500);
+    assert_eq!(page_big.status(), StatusCode::OK);
+    let page = page_big.text().await.unwrap();
+    assert!(
+        page.contains("That is not a valid customer id."),
+        "the page says why it shows no record"
+    );
     assert_eq!(console.snapshot().await, before);
 }

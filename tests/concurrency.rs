@@ -1,5 +1,9 @@
-//! Races: many erasures of one record, an erasure racing new calls for the same customer, concurrent
-//! grant/revoke of one user, and an erasure waiting for its record while its actor loses access.
+//! Races: many erasures of one record; an erasure racing new calls, attached recordings and a moved message of
+//! the same record; an erasure rolled back as a deadlock victim, once and on every attempt; concurrent
+//! grant/revoke of one user; and an erasure waiting for its record while its actor loses access. Each
+//! interleaving is made with held locks and synchronized on what `pg_stat_activity` shows (who waits for a lock,
+//! in which statement), and each test asserts that the race happened: the waits it needs are observed, and the
+//! deadlocks are counted by Postgres.
 
 mod common;
 
@@ -9,18 +13,51 @@ use common::*;
 use customer_data_console::server::erasure::LOCK_CUSTOMER_SQL;
 use reqwest::StatusCode;
 use sqlx::PgPool;
+use uuid::Uuid;
 
-/// Lets `racer` start, erases `lead` as `client` while it runs, and returns the receipt and what the racer saw.
-async fn erase_during<T>(
-    client: &Client,
-    lead: uuid::Uuid,
-    racer: tokio::task::JoinHandle<T>,
-) -> (serde_json::Value, T) {
-    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    let (status, receipt) = client.erase(lead).await;
-    assert_eq!(status, StatusCode::OK, "{receipt}");
-    (receipt, racer.await.unwrap())
+/// Inserts a call for `customer`, as the capture pipeline does.
+async fn insert_call(
+    connection: impl sqlx::PgExecutor<'_>,
+    customer: Uuid,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into calls (account_id, customer_id, direction, from_number, to_number, started_at, duration_seconds)
+         select account_id, id, 'inbound', '+14155550001', '+14155559000', now(), 5 from customers where id = $1",
+    )
+    .bind(customer)
+    .execute(connection)
+    .await
+    .map(|_| ())
 }
+
+/// A transaction holding every message of `customer`: an erasure of the record takes the record's lock and then
+/// waits in its first message DELETE until the transaction ends.
+async fn hold_messages(
+    pool: &PgPool,
+    customer: Uuid,
+) -> sqlx::Transaction<'static, sqlx::Postgres> {
+    let mut blocker = pool.begin().await.unwrap();
+    let held = sqlx::query("select id from messages where customer_id = $1 for update")
+        .bind(customer)
+        .execute(&mut *blocker)
+        .await
+        .unwrap();
+    assert!(held.rows_affected() > 0, "the record has messages to hold");
+    blocker
+}
+
+/// Erases `customer` as `client` in a task of its own.
+fn spawn_erasure(
+    client: &Client,
+    customer: Uuid,
+) -> tokio::task::JoinHandle<(StatusCode, serde_json::Value)> {
+    let client = client.clone();
+    tokio::spawn(async move { client.erase(customer).await })
+}
+
+/// The erasure's message DELETE, which `hold_messages` holds up.
+const ERASURE_MESSAGE_DELETE: &str =
+    "delete from messages where account_id = $1 and customer_id = $2";
 
 #[sqlx::test]
 async fn twenty_concurrent_erasures_write_one_receipt(pool: PgPool) {
@@ -46,6 +83,9 @@ async fn twenty_concurrent_erasures_write_one_receipt(pool: PgPool) {
     assert_eq!(receipts, 1);
 }
 
+/// A call inserted in a transaction that was still open when the erasure began is erased and counted with the
+/// record: the erasure waits for it. A call inserted while the erasure holds the record waits for the erasure
+/// and is then refused. The erasure is held in its message DELETE until the database shows that insert waiting.
 #[sqlx::test]
 async fn an_erasure_racing_new_calls_leaves_no_call_behind(pool: PgPool) {
     let (console, alex) = Console::with_alex_managing_customer_data(pool).await;
@@ -54,34 +94,38 @@ async fn an_erasure_racing_new_calls_leaves_no_call_behind(pool: PgPool) {
         .count("select count(*) from calls where customer_id = $1", lead)
         .await;
 
-    let inserter = {
+    let mut inserting = console.pool.begin().await.unwrap();
+    insert_call(&mut *inserting, lead).await.unwrap();
+    let blocker = hold_messages(&console.pool, lead).await;
+    let erase = spawn_erasure(&alex, lead);
+    wait_for_lock_wait(
+        &console.pool,
+        LOCK_CUSTOMER_SQL,
+        "the erasure did not wait for the open insert",
+    )
+    .await;
+    inserting.commit().await.unwrap();
+    wait_for_lock_wait(
+        &console.pool,
+        ERASURE_MESSAGE_DELETE,
+        "the erasure never took the record",
+    )
+    .await;
+    let late = {
         let pool = console.pool.clone();
-        tokio::spawn(async move {
-            let mut accepted = 0i64;
-            let mut refused = 0i64;
-            for _ in 0..300 {
-                let result = sqlx::query(
-                    "insert into calls (account_id, customer_id, direction, from_number, to_number, started_at, duration_seconds)
-                     select account_id, id, 'inbound', '+14155550001', '+14155559000', now(), 5 from customers where id = $1",
-                )
-                .bind(lead)
-                .execute(&pool)
-                .await;
-                match result {
-                    Ok(_) => accepted += 1,
-                    Err(_) => refused += 1,
-                }
-                tokio::task::yield_now().await;
-            }
-            (accepted, refused)
-        })
+        tokio::spawn(async move { insert_call(&pool, lead).await })
     };
-    let (receipt, (accepted, refused)) = erase_during(&alex, lead, inserter).await;
-    assert!(
-        refused > 0,
-        "inserts after the erasure must be refused (accepted {accepted})"
-    );
+    wait_for_lock_wait(
+        &console.pool,
+        "insert into calls",
+        "the late insert did not wait for the erasure",
+    )
+    .await;
+    blocker.commit().await.unwrap();
 
+    let (status, receipt) = erase.await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{receipt}");
+    assert_refused_as_erased(late.await.unwrap(), lead);
     let left = console
         .count("select count(*) from calls where customer_id = $1", lead)
         .await;
@@ -94,58 +138,90 @@ async fn an_erasure_racing_new_calls_leaves_no_call_behind(pool: PgPool) {
     .await;
     assert_eq!(
         i64::from(counted),
-        initial_calls + accepted,
-        "every accepted call was erased and counted"
+        initial_calls + 1,
+        "the call inserted in time was erased and counted"
     );
-    assert_eq!(
-        receipt["counts"]["calls"].as_i64(),
-        Some(initial_calls + accepted)
-    );
+    assert_eq!(receipt["counts"]["calls"].as_i64(), Some(initial_calls + 1));
 }
 
+/// A recording attached to a call in a transaction that was still open when the erasure began is erased with
+/// the call: the erasure waits for it, sees the key and queues it. A recording attached while the erasure holds
+/// the record waits for the record while holding its call, which the erasure then needs: Postgres rolls back
+/// the attachment (it waited first), so it is refused and nothing of it is left.
 #[sqlx::test]
 async fn recordings_attached_during_an_erasure_are_erased_with_it_or_refused(pool: PgPool) {
     let (console, alex) = Console::with_alex_managing_customer_data(pool).await;
     let lead = jordans(&console).await.0;
-    let calls: Vec<uuid::Uuid> = column_for(
+    let calls: Vec<Uuid> = column_for(
         &console.pool,
-        "select id from calls where customer_id = $1",
+        "select id from calls where customer_id = $1 order by id",
         lead,
     )
     .await;
-    assert!(!calls.is_empty());
+    assert!(calls.len() >= 2);
     let account = console.account_of(lead).await;
+    let attach = "update calls set recording_key = $2 where id = $1";
+    let (in_time, too_late) = (
+        format!("recordings/{account}/late/in-time.wav"),
+        format!("recordings/{account}/late/too-late.wav"),
+    );
 
-    let attacher = {
+    let mut attaching = console.pool.begin().await.unwrap();
+    sqlx::query(attach)
+        .bind(calls[0])
+        .bind(&in_time)
+        .execute(&mut *attaching)
+        .await
+        .unwrap();
+    let blocker = hold_messages(&console.pool, lead).await;
+    let erase = spawn_erasure(&alex, lead);
+    wait_for_lock_wait(
+        &console.pool,
+        LOCK_CUSTOMER_SQL,
+        "the erasure did not wait for the open attachment",
+    )
+    .await;
+    attaching.commit().await.unwrap();
+    wait_for_lock_wait(
+        &console.pool,
+        ERASURE_MESSAGE_DELETE,
+        "the erasure never took the record",
+    )
+    .await;
+
+    let late = {
         let pool = console.pool.clone();
-        let calls = calls.clone();
+        let call = calls[1];
+        let too_late_key = too_late.clone();
         tokio::spawn(async move {
-            let mut last_attached = std::collections::HashMap::new();
-            let mut too_late = 0;
-            for n in 0..300 {
-                let call = calls[n % calls.len()];
-                let key = format!("recordings/{account}/late/{n}.wav");
-                let result = sqlx::query("update calls set recording_key = $2 where id = $1")
-                    .bind(call)
-                    .bind(&key)
-                    .execute(&pool)
-                    .await;
-                match result {
-                    Ok(done) if done.rows_affected() == 1 => {
-                        last_attached.insert(call, key);
-                    }
-                    Ok(_) | Err(_) => too_late += 1,
-                }
-                tokio::task::yield_now().await;
-            }
-            (last_attached, too_late)
+            sqlx::query(attach)
+                .bind(call)
+                .bind(too_late_key)
+                .execute(&pool)
+                .await
         })
     };
-    let (receipt, (last_attached, too_late)) = erase_during(&alex, lead, attacher).await;
-    assert!(
-        !last_attached.is_empty() && too_late > 0,
-        "the race did not happen: {} attached, {too_late} too late",
-        last_attached.len()
+    wait_for_lock_wait(
+        &console.pool,
+        attach,
+        "the late attachment did not wait for the erasure",
+    )
+    .await;
+    blocker.commit().await.unwrap();
+
+    let (status, receipt) = erase.await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{receipt}");
+    let refused = late
+        .await
+        .unwrap()
+        .expect_err("the late attachment went through");
+    assert_eq!(
+        refused
+            .as_database_error()
+            .and_then(|e| e.code())
+            .as_deref(),
+        Some("40P01"),
+        "the late attachment is rolled back as the deadlock victim: {refused}"
     );
     let left = console
         .count("select count(*) from calls where customer_id = $1", lead)
@@ -154,15 +230,17 @@ async fn recordings_attached_during_an_erasure_are_erased_with_it_or_refused(poo
     let queued: Vec<String> = column_for(
         &console.pool,
         "select unnest(object_keys) from object_deletions where erasure_id = $1",
-        uuid::Uuid::parse_str(receipt["erasure_id"].as_str().unwrap()).unwrap(),
+        Uuid::parse_str(receipt["erasure_id"].as_str().unwrap()).unwrap(),
     )
     .await;
-    for (call, key) in &last_attached {
-        assert!(
-            queued.contains(key),
-            "call {call} held {key} when it was erased, and the key was not queued"
-        );
-    }
+    assert!(
+        queued.contains(&in_time),
+        "the call held {in_time} when it was erased, and the key was not queued: {queued:?}"
+    );
+    assert!(
+        !queued.contains(&too_late),
+        "a refused attachment was queued"
+    );
 }
 
 #[sqlx::test]
@@ -223,6 +301,64 @@ async fn concurrent_grants_and_revokes_leave_a_consistent_state(pool: PgPool) {
     );
 }
 
+/// The erasure's call DELETE, where it waits for a call that a writer holds.
+const ERASURE_CALL_DELETE: &str = "delete from calls where account_id = $1 and customer_id = $2";
+
+/// A transaction holding every call of `customer`, as a writer updating them would.
+async fn hold_calls(pool: &PgPool, customer: Uuid) -> sqlx::Transaction<'static, sqlx::Postgres> {
+    let mut writer = pool.begin().await.unwrap();
+    sqlx::query("select id from calls where customer_id = $1 for update")
+        .bind(customer)
+        .execute(&mut *writer)
+        .await
+        .unwrap();
+    writer
+}
+
+/// Once the erasure waits for the calls `writer` holds, makes the writer wait for the record (as the calls
+/// trigger does), which closes the cycle. The erasure began to wait first, so Postgres rolls it back: the
+/// writer's wait ends while it still holds the calls, which only the erasure's rollback can explain. Asserts
+/// that the record was then still intact, and leaves the writer holding the calls (and not the record).
+async fn deadlock_the_erasure(
+    writer: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    customer: Uuid,
+) {
+    sqlx::query("savepoint wait_for_the_record")
+        .execute(&mut **writer)
+        .await
+        .unwrap();
+    let erased: Option<time::OffsetDateTime> =
+        sqlx::query_scalar("select erased_at from customers where id = $1 for share")
+            .bind(customer)
+            .fetch_one(&mut **writer)
+            .await
+            .unwrap();
+    assert_eq!(erased, None, "the erasure committed while a call was held");
+    let calls: i64 = sqlx::query_scalar("select count(*) from calls where customer_id = $1")
+        .bind(customer)
+        .fetch_one(&mut **writer)
+        .await
+        .unwrap();
+    assert!(calls > 0, "the rolled-back erasure deleted calls");
+    sqlx::query("rollback to savepoint wait_for_the_record")
+        .execute(&mut **writer)
+        .await
+        .unwrap();
+}
+
+/// Waits until Postgres's statistics show `count` deadlocks in this test's database (it publishes them when the
+/// rolled-back session next goes idle).
+async fn wait_for_deadlocks(pool: &PgPool, count: i64) {
+    wait_until(
+        pool,
+        &format!(
+            "select deadlocks = {count} from pg_stat_database where datname = current_database()"
+        ),
+        &format!("Postgres did not detect {count} deadlocks"),
+    )
+    .await;
+}
+
 /// A writer that holds one of the record's calls and then waits for the record (as the calls trigger does)
 /// deadlocks with an erasure that is deleting that call. When Postgres rolls back the erasure, the erasure runs
 /// again once the writer is done, and succeeds.
@@ -230,21 +366,15 @@ async fn concurrent_grants_and_revokes_leave_a_consistent_state(pool: PgPool) {
 async fn an_erasure_chosen_as_a_deadlock_victim_runs_again(pool: PgPool) {
     let (console, alex) = Console::with_alex_managing_customer_data(pool).await;
     let lead = jordans(&console).await.0;
-    let mut writer = console.pool.begin().await.unwrap();
-    sqlx::query("select id from calls where customer_id = $1 for update")
-        .bind(lead)
-        .execute(&mut *writer)
-        .await
-        .unwrap();
-    let erase = tokio::spawn(async move { alex.erase(lead).await });
-    // The erasure now holds the record and waits for the calls the writer holds; the writer then waits for the
-    // record, later than the erasure began to wait, so the erasure is the one rolled back.
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    sqlx::query("select 1 from customers where id = $1 for share")
-        .bind(lead)
-        .execute(&mut *writer)
-        .await
-        .unwrap();
+    let mut writer = hold_calls(&console.pool, lead).await;
+    let erase = spawn_erasure(&alex, lead);
+    wait_for_lock_wait(
+        &console.pool,
+        ERASURE_CALL_DELETE,
+        "the erasure never waited for the held calls",
+    )
+    .await;
+    deadlock_the_erasure(&mut writer, lead).await;
     writer.commit().await.unwrap();
     let (status, receipt) = erase.await.unwrap();
     assert_eq!(status, StatusCode::OK, "{receipt}");
@@ -254,6 +384,43 @@ async fn an_erasure_chosen_as_a_deadlock_victim_runs_again(pool: PgPool) {
             .await,
         0
     );
+    wait_for_deadlocks(&console.pool, 1).await;
+}
+
+/// An erasure that Postgres rolls back as a deadlock victim on every attempt answers 409 (try again), and
+/// nothing is erased, counted or left queued.
+#[sqlx::test]
+async fn an_erasure_that_stays_a_deadlock_victim_answers_409_and_erases_nothing(pool: PgPool) {
+    let (console, alex) = Console::with_alex_managing_customer_data(pool).await;
+    let lead = jordans(&console).await.0;
+    let before = console.snapshot().await;
+    let mut writer = hold_calls(&console.pool, lead).await;
+    let erase = spawn_erasure(&alex, lead);
+    let mut victims = 0;
+    let deadline = std::time::Instant::now() + SYNC_DEADLINE;
+    while !erase.is_finished() {
+        if lock_waiter(&console.pool, ERASURE_CALL_DELETE)
+            .await
+            .is_some()
+        {
+            deadlock_the_erasure(&mut writer, lead).await;
+            victims += 1;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the erasure never ended"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let (status, body) = erase.await.unwrap();
+    assert_answer(&(status, body.clone()), StatusCode::CONFLICT, "the erasure");
+    assert!(body.to_string().contains("nothing was erased"), "{body}");
+    assert!(victims > 1, "the erasure ran once, not again: {victims}");
+    writer.commit().await.unwrap();
+    wait_for_deadlocks(&console.pool, victims).await;
+    console
+        .assert_unchanged(&before, "an erasure that never got past the deadlocks")
+        .await;
 }
 
 /// A message moved to another record while the erasure waits for it stays with that record, and the receipt
@@ -262,7 +429,7 @@ async fn an_erasure_chosen_as_a_deadlock_victim_runs_again(pool: PgPool) {
 async fn a_message_moved_away_during_an_erasure_is_neither_erased_nor_in_the_receipt(pool: PgPool) {
     let (console, alex) = Console::with_alex_managing_customer_data(pool).await;
     let (lead, contact) = jordans(&console).await;
-    let moved: uuid::Uuid = scalar_for(
+    let moved: Uuid = scalar_for(
         &console.pool,
         "update messages set media_keys = '{}', sent_at = '2001-02-03T04:05:06Z'
          where id = (select id from messages where customer_id = $1 limit 1) returning id",
@@ -281,25 +448,12 @@ async fn a_message_moved_away_during_an_erasure_is_neither_erased_nor_in_the_rec
         .unwrap();
     let erase = tokio::spawn(async move { alex.erase(lead).await });
     // The erasure reaches the moved message's row, which the mover holds, and waits for it.
-    let mut waits = 0;
-    loop {
-        let waiting: i64 = scalar(
-            &console.pool,
-            "select count(*) from pg_stat_activity
-             where datname = current_database() and wait_event_type = 'Lock'
-               and query like '%delete from messages%'",
-        )
-        .await;
-        if waiting > 0 {
-            break;
-        }
-        waits += 1;
-        assert!(
-            waits < 500,
-            "the erasure never waited for the moved message"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
+    wait_for_lock_wait(
+        &console.pool,
+        "delete from messages",
+        "the erasure never waited for the moved message",
+    )
+    .await;
     mover.commit().await.unwrap();
     let (status, receipt) = erase.await.unwrap();
     assert_eq!(status, StatusCode::OK, "{receipt}");
@@ -320,7 +474,7 @@ async fn a_message_moved_away_during_an_erasure_is_neither_erased_nor_in_the_rec
         first_at > time::macros::datetime!(2001-02-03 04:05:06 UTC),
         "the receipt dates the erased activity from the message that moved away: {first_at}"
     );
-    let owner: uuid::Uuid = scalar_for(
+    let owner: Uuid = scalar_for(
         &console.pool,
         "select customer_id from messages where id = $1",
         moved,

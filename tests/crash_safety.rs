@@ -1,6 +1,6 @@
-//! The real binary killed with SIGKILL: in the middle of erasing a large record (the record is then fully
-//! intact or fully erased, and every stored file has its call or its outbox row), and after an erasure committed
-//! but before its files were deleted (a restarted server deletes them).
+//! The real binary killed with SIGKILL: in the middle of each long statement of erasing a large record, as
+//! `pg_stat_activity` shows it (the record is then intact, and every stored file has its call or its outbox row),
+//! and after an erasure committed but before its files were deleted (a restarted server deletes them).
 
 mod common;
 
@@ -10,6 +10,9 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use customer_data_console::server::demo;
+use customer_data_console::server::erasure::{
+    COUNT_AND_QUEUE_SQL, DELETE_CALLS_SQL, DELETE_MESSAGES_SQL,
+};
 use customer_data_console::server::storage::Storage;
 use reqwest::StatusCode;
 use sqlx::PgPool;
@@ -62,9 +65,18 @@ impl Server {
         client
     }
 
+    /// Kills the server with SIGKILL and reaps it.
     fn kill(mut self) {
         self.child.kill().expect("SIGKILL");
         self.child.wait().expect("reaped");
+    }
+}
+
+/// A server still running when a test fails is killed with it.
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -178,8 +190,62 @@ async fn demo_with_access(pool: &PgPool) -> (tempfile::TempDir, Storage) {
     (objects, storage)
 }
 
+/// A transaction that holds one of the erasure's long statements in the middle of its work: it holds the outbox
+/// table (the count's INSERT waits for it), or the oldest message or call of `customer`, which the DELETE
+/// reaches last, after deleting the others.
+async fn hold_up(
+    pool: &PgPool,
+    statement: &str,
+    customer: Uuid,
+) -> sqlx::Transaction<'static, sqlx::Postgres> {
+    let mut blocker = pool.begin().await.unwrap();
+    let hold = if statement == COUNT_AND_QUEUE_SQL {
+        "lock table object_deletions in share mode".to_owned()
+    } else {
+        let table = if statement == DELETE_CALLS_SQL {
+            "calls"
+        } else {
+            "messages"
+        };
+        let at = if statement == DELETE_CALLS_SQL {
+            "started_at"
+        } else {
+            "sent_at"
+        };
+        format!(
+            "select id from {table} where customer_id = '{customer}' order by {at} limit 1 for update"
+        )
+    };
+    sqlx::raw_sql(&hold).execute(&mut *blocker).await.unwrap();
+    blocker
+}
+
+/// What `pg_stat_activity` shows of `statement`: its first 1,000 bytes at most (`track_activity_query_size`
+/// cuts longer ones).
+fn shown(statement: &str) -> &str {
+    &statement[..statement.len().min(1_000)]
+}
+
+/// Whether backend `pid` is running `statement` (the erasure's SQL).
+async fn running(pool: &PgPool, pid: i32, statement: &str) -> bool {
+    sqlx::query_scalar(
+        "select exists (select 1 from pg_stat_activity where pid = $1 and state = 'active' and strpos(query, $2) = 1)",
+    )
+    .bind(pid)
+    .bind(shown(statement))
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+/// Kills the server while each of the erasure's long statements runs: counting and queueing the stored keys,
+/// deleting the messages, deleting the calls. Each statement is held in the middle of its work by a lock, the
+/// kill waits until `pg_stat_activity` shows the erasure in it, and the statement is shown still running after
+/// the kill (the erasure's session outlives its server until it has a result to send) while the request gets
+/// no answer. The record is intact each time, and every stored file still has its call; an erasure after the
+/// crashes erases it and its files.
 #[sqlx::test]
-async fn killed_mid_erasure_the_record_is_intact_or_fully_erased(pool: PgPool) {
+async fn killed_in_the_middle_of_each_erasure_statement_the_record_is_intact(pool: PgPool) {
     let (objects, storage) = demo_with_access(&pool).await;
     let customer: Uuid = scalar(
         &pool,
@@ -219,52 +285,68 @@ async fn killed_mid_erasure_the_record_is_intact_or_fully_erased(pool: PgPool) {
     }
     let url = database_url_of(&pool);
 
-    let mut outcome = None;
-    for delay_ms in [150u64, 600, 1_500] {
+    for (stage, statement) in [
+        ("counting and queueing", COUNT_AND_QUEUE_SQL),
+        ("deleting the messages", DELETE_MESSAGES_SQL),
+        ("deleting the calls", DELETE_CALLS_SQL),
+    ] {
+        let blocker = hold_up(&pool, statement, customer).await;
         let server = Server::start(&url, objects.path(), true).await;
         let client = server.client().await;
         let erase = tokio::spawn({
             let base = server.base.clone();
             async move { erase(&client, &base, customer).await }
         });
-        tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+        let pid = wait_for_lock_wait(
+            &pool,
+            shown(statement),
+            &format!("the erasure never began {stage}"),
+        )
+        .await;
         server.kill();
-        let _ = erase.await;
+        assert!(
+            running(&pool, pid, statement).await,
+            "the kill did not land while the erasure was {stage}"
+        );
+        let answer = erase.await.unwrap();
+        assert!(
+            answer.as_ref().is_err_and(reqwest::Error::is_request),
+            "a request whose server was killed got an answer: {answer:?}"
+        );
+        blocker.commit().await.unwrap();
+        wait_until(
+            &pool,
+            &format!("select not exists (select 1 from pg_stat_activity where pid = {pid})"),
+            "the killed erasure's session did not end",
+        )
+        .await;
 
         let state = state_of(&pool, customer).await;
-        let intact = state.calls == i64::from(rows)
-            && state.messages == i64::from(rows)
-            && !state.erased
-            && state.receipts == 0;
-        let erased = state.calls == 0 && state.messages == 0 && state.erased && state.receipts == 1;
         assert!(
-            intact || erased,
-            "killed after {delay_ms} ms: half-erased ({} calls, {} messages, erased {})",
+            state.calls == i64::from(rows)
+                && state.messages == i64::from(rows)
+                && !state.erased
+                && state.receipts == 0,
+            "killed while {stage}: {} calls, {} messages, erased {}, {} receipts",
             state.calls,
             state.messages,
-            state.erased
+            state.erased,
+            state.receipts
         );
         assert_no_orphan_files(&pool, &storage, &keys).await;
-        eprintln!(
-            "killed {delay_ms} ms into the erasure: record {}",
-            if erased { "fully erased" } else { "intact" }
-        );
-        if erased {
-            outcome = Some(delay_ms);
-            break;
-        }
+        eprintln!("killed while {stage}: the record is intact");
     }
 
     let server = Server::start(&url, objects.path(), true).await;
-    if outcome.is_none() {
-        let client = server.client().await;
-        let response = erase(&client, &server.base, customer).await.unwrap();
-        assert_eq!(
-            response.status(),
-            StatusCode::OK,
-            "the intact record erases after the crashes"
-        );
-    }
+    let client = server.client().await;
+    let response = erase(&client, &server.base, customer).await.unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "the intact record erases after the crashes"
+    );
+    let state = state_of(&pool, customer).await;
+    assert!(state.calls == 0 && state.messages == 0 && state.erased && state.receipts == 1);
     assert_deleted_once_the_outbox_drains(&pool, &storage, &keys, "survived the erasure").await;
     server.kill();
 }

@@ -214,7 +214,7 @@ async fn an_erased_record_takes_no_new_calls_or_messages(pool: PgPool) {
     .bind(lead)
     .execute(&console.pool)
     .await;
-    assert!(call.is_err(), "a call was added to an erased record");
+    assert_refused_as_erased(call, lead);
     let message = sqlx::query(
         "insert into messages (account_id, customer_id, direction, from_number, to_number, body, sent_at)
          select account_id, id, 'inbound', '+1', '+2', 'hi', now() from customers where id = $1",
@@ -222,5 +222,5 @@ async fn an_erased_record_takes_no_new_calls_or_messages(pool: PgPool) {
     .bind(lead)
     .execute(&console.pool)
     .await;
-    assert!(message.is_err(), "a message was added to an erased record");
+    assert_refused_as_erased(message, lead);
 }

@@ -6,8 +6,8 @@ mod common;
 
 use common::*;
 use customer_data_console::server::erasure::{
-    LOCK_CUSTOMER_SQL, MARK_ERASED_SQL, OutboxPass, delete_due_objects, drop_abandoned_queues,
-    unqueue_failed,
+    AWAIT_ERASURE_END_SQL, LOCK_CUSTOMER_SQL, MARK_ERASED_SQL, OutboxPass, delete_due_objects,
+    drop_abandoned_queues, unqueue_failed,
 };
 use reqwest::StatusCode;
 use sqlx::PgPool;
@@ -176,7 +176,12 @@ async fn queued_keys_are_removed_only_after_the_erasure_ended_and_only_if_it_rol
         let pool = console.pool.clone();
         let removal =
             tokio::spawn(async move { unqueue_failed(&pool, account, lead, erasure).await });
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        wait_for_lock_wait(
+            &console.pool,
+            AWAIT_ERASURE_END_SQL,
+            "the removal did not wait for the erasure's lock",
+        )
+        .await;
         assert!(
             !removal.is_finished(),
             "the removal waits for the erasure's lock"

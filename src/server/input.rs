@@ -144,6 +144,40 @@ mod tests {
     }
 
     #[test]
+    fn search_text_holds_up_to_200_characters() {
+        assert_eq!(search_text(&"a".repeat(200)).unwrap(), "a".repeat(200));
+        assert_eq!(search_text(&"é".repeat(200)).unwrap(), "é".repeat(200));
+        assert_eq!(search_text(&"a".repeat(201)).unwrap_err().status(), 422);
+    }
+
+    #[test]
+    fn an_email_with_a_space_is_refused() {
+        assert_eq!(
+            customer_query("jordan rivera@example.com").unwrap_err(),
+            AppError::invalid("That is not a valid email address.")
+        );
+    }
+
+    #[test]
+    fn a_near_id_says_what_is_wrong_with_it_and_anything_else_gets_the_hint() {
+        let hint = "Enter an email address or a 15- or 18-character Salesforce ID.";
+        assert_eq!(
+            customer_query("Jordan Rivera").unwrap_err(),
+            AppError::invalid(hint)
+        );
+        assert_eq!(
+            customer_query("0035e00000BVdX").unwrap_err(),
+            AppError::Invalid(format!("A Salesforce ID has 15 or 18 characters. {hint}"))
+        );
+        assert_eq!(
+            customer_query("0035e00000BVd-C").unwrap_err(),
+            AppError::Invalid(format!(
+                "A Salesforce ID has only letters and digits. {hint}"
+            ))
+        );
+    }
+
+    #[test]
     fn record_ids_must_be_uuids() {
         assert!(record_id("not-a-uuid", "customer").is_err());
         assert!(record_id(" 00000000-0000-0000-0000-000000000001 ", "customer").is_ok());

@@ -209,8 +209,15 @@ impl Console {
         (console, alex)
     }
 
-    /// Row counts of every table plus an md5 over their contents: equal snapshots mean nothing changed.
+    /// Row counts of every table plus an md5 over their contents: equal snapshots mean nothing changed. Sign-in
+    /// state is in it too: a refused sign-in legitimately writes a failure, which `take_login_failures` takes
+    /// out (and shows) before the comparison.
     pub async fn snapshot(&self) -> String {
+        self.snapshot_except(&[]).await
+    }
+
+    /// A snapshot of every table but `left_out`, for a call whose own change to those tables is checked apart.
+    pub async fn snapshot_except(&self, left_out: &[&str]) -> String {
         let tables = [
             "accounts",
             "users",
@@ -220,9 +227,12 @@ impl Console {
             "erasures",
             "object_deletions",
             "audit_events",
+            "sessions",
+            "login_failures",
+            "known_browsers",
         ];
         let mut out = String::new();
-        for table in tables {
+        for table in tables.into_iter().filter(|t| !left_out.contains(t)) {
             let sql = format!(
                 "select count(*)::text || ':' || coalesce(md5(string_agg(t::text, '|' order by t::text)), '') from {table} t"
             );
@@ -233,6 +243,18 @@ impl Console {
             out.push_str(&format!("{table}={row};"));
         }
         out
+    }
+
+    /// Deletes the failed sign-ins recorded so far and returns their email keys, oldest first: what a refused
+    /// sign-in legitimately wrote, checked by the caller and taken out before comparing snapshots (which also
+    /// keeps the rate limit from answering in the password check's place).
+    pub async fn take_login_failures(&self) -> Vec<String> {
+        column(
+            &self.pool,
+            "with taken as (delete from login_failures returning email_key, failed_at)
+             select email_key from taken order by failed_at, email_key",
+        )
+        .await
     }
 
     /// Asserts that the database is as the snapshot `before`; `what` names what must not have changed it.
@@ -310,6 +332,71 @@ impl Console {
     }
 }
 
+/// Who calls, in the authorization matrices of the endpoints and of the pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    SignedOut,
+    Agent,
+    AdminWithoutPermission,
+    AdminWithPermissionSettingOff,
+    AdminWithAccess,
+    AdminOfAnotherAccount,
+}
+
+impl Console {
+    /// Sets the demo data up for `actor` (Casey, Blair, Alex or Gina, with the grants and settings the actor
+    /// stands for) and returns a client signed in as it, which does not follow redirects.
+    pub async fn client_of(&self, actor: Actor) -> Client {
+        let email = match actor {
+            Actor::SignedOut => return self.client_without_redirects(),
+            Actor::Agent => {
+                self.set_account_setting(ALEX, true).await;
+                CASEY
+            }
+            Actor::AdminWithoutPermission => {
+                self.set_account_setting(ALEX, true).await;
+                BLAIR
+            }
+            Actor::AdminWithPermissionSettingOff => {
+                self.set_permission(ALEX, true).await;
+                ALEX
+            }
+            Actor::AdminWithAccess => {
+                self.give_alex_customer_data_access().await;
+                ALEX
+            }
+            Actor::AdminOfAnotherAccount => {
+                self.set_account_setting(GINA, true).await;
+                self.set_permission(GINA, true).await;
+                GINA
+            }
+        };
+        let client = self.client_without_redirects();
+        let (status, body) = client
+            .post(
+                "/api/auth/login",
+                &[("email", email), ("password", PASSWORD)],
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "sign-in of {email} failed: {body}");
+        client
+    }
+
+    /// A client with no session that shows redirects instead of following them, and sends what a browser sends
+    /// with the console's own requests (`browser_headers`).
+    pub fn client_without_redirects(&self) -> Client {
+        Client {
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .default_headers(browser_headers(&self.base))
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            base: self.base.clone(),
+        }
+    }
+}
+
 /// A value a query selects as its one column.
 pub trait Selected:
     for<'r> sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres> + Send + Unpin
@@ -347,6 +434,69 @@ pub async fn column_for<'q, T: Selected>(
 ) -> Vec<T> {
     let values = sqlx::query_scalar(sql).bind(arg).fetch_all(pool).await;
     values.unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// How long a test waits for the database to show the state a race or a crash needs.
+pub const SYNC_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Polls `sql`, which selects one boolean, every 5 ms until it is true; panics with `what` when it is still
+/// false after `SYNC_DEADLINE`. Races and crashes synchronize on what the database shows (locks waited for,
+/// statements running), never on sleeps.
+pub async fn wait_until(pool: &PgPool, sql: &str, what: &str) {
+    let deadline = std::time::Instant::now() + SYNC_DEADLINE;
+    while !scalar::<bool>(pool, sql).await {
+        assert!(std::time::Instant::now() < deadline, "{what}");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
+
+/// The backend of this test's database that is running a statement containing `fragment` and waiting for a
+/// lock, if one is.
+pub async fn lock_waiter(pool: &PgPool, fragment: &str) -> Option<i32> {
+    let found = sqlx::query_scalar(
+        "select pid from pg_stat_activity
+         where datname = current_database() and wait_event_type = 'Lock' and pid <> pg_backend_pid()
+           and strpos(query, $1) > 0
+         order by pid limit 1",
+    )
+    .bind(fragment)
+    .fetch_optional(pool)
+    .await;
+    found.unwrap_or_else(|e| panic!("pg_stat_activity: {e}"))
+}
+
+/// Waits until a statement containing `fragment` waits for a lock in this test's database and returns its
+/// backend; panics with `what` when none does within `SYNC_DEADLINE`.
+pub async fn wait_for_lock_wait(pool: &PgPool, fragment: &str, what: &str) -> i32 {
+    let deadline = std::time::Instant::now() + SYNC_DEADLINE;
+    loop {
+        if let Some(pid) = lock_waiter(pool, fragment).await {
+            return pid;
+        }
+        assert!(std::time::Instant::now() < deadline, "{what}");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
+
+/// Asserts that `result` is the refusal that the `calls_refuse_erased` and `messages_refuse_erased` triggers
+/// raise for a change to erased record `customer`.
+pub fn assert_refused_as_erased<T: std::fmt::Debug>(
+    result: Result<T, sqlx::Error>,
+    customer: Uuid,
+) {
+    let error = result.expect_err("a change to an erased record was accepted");
+    let database = error
+        .as_database_error()
+        .unwrap_or_else(|| panic!("not a database error: {error}"))
+        .downcast_ref::<sqlx::postgres::PgDatabaseError>();
+    assert_eq!(
+        (database.code(), database.message(), database.hint()),
+        (
+            "P0001",
+            format!("customer {customer} was erased").as_str(),
+            Some("customer_erased")
+        )
+    );
 }
 
 /// The erasure's form for the record `customer_id`, confirmed as the dialog does.
