@@ -3,6 +3,7 @@
 //! setting ends the program with one line on stderr.
 
 use std::io::IsTerminal;
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -11,8 +12,13 @@ use customer_data_console::salesforce::SalesforceId;
 use customer_data_console::server::config::Config;
 use customer_data_console::server::password_policy::check_new_password;
 use customer_data_console::server::storage::Storage;
-use customer_data_console::server::{auth, db, demo, http, synthetic};
+use customer_data_console::server::{auth, db, demo, http, security_log, synthetic};
 use sqlx::PgPool;
+use tracing_subscriber::Layer;
+use tracing_subscriber::filter::filter_fn;
+use tracing_subscriber::fmt::writer::BoxMakeWriter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 #[derive(Parser)]
 #[command(
@@ -94,11 +100,24 @@ async fn main() -> ExitCode {
         Some(Command::Seed { .. }) => "info,sqlx=error",
         _ => "info,sqlx=warn",
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| default_filter.into()),
+    let security_events = match security_log_writer(cli.config.security_log.as_deref()) {
+        Ok(writer) => writer,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_filter(
+                    tracing_subscriber::EnvFilter::try_from_default_env()
+                        .unwrap_or_else(|_| default_filter.into()),
+                )
+                .with_filter(filter_fn(security_log::is_diagnostic)),
         )
+        .with(security_log::json_layer(security_events))
         .init();
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
@@ -107,6 +126,19 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Where the security events go: appended to `path`, or to standard output.
+fn security_log_writer(path: Option<&Path>) -> Result<BoxMakeWriter, String> {
+    let Some(path) = path else {
+        return Ok(BoxMakeWriter::new(std::io::stdout));
+    };
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| format!("cannot open the security log {}: {e}", path.display()))?;
+    Ok(BoxMakeWriter::new(std::sync::Mutex::new(file)))
 }
 
 async fn run(cli: Cli) -> Result<(), String> {

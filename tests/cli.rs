@@ -9,6 +9,7 @@ use std::process::{Command, Output};
 use common::database_url_of;
 
 use customer_data_console::server::auth::verify_password;
+use customer_data_console::server::security_log::LogKey;
 use sqlx::PgPool;
 
 fn run(args: &[&str], database_url: Option<&str>, password: Option<&str>) -> Output {
@@ -53,6 +54,75 @@ fn missing_or_bad_configuration_fails_with_one_line() {
     );
     assert!(one_line_error(&unreachable).contains("cannot connect to the database"));
     assert!(one_line_error(&run(&["no-such-command"], None, None)).contains("no-such-command"));
+    let unwritable_log = run(
+        &["migrate", "--security-log", "/no-such-folder/security.log"],
+        Some("postgres://nobody@127.0.0.1:1/none"),
+        None,
+    );
+    assert!(one_line_error(&unwritable_log).contains("cannot open the security log"));
+}
+
+/// The served binary appends its security events to `SECURITY_LOG` as JSON lines, even with the diagnostic log
+/// off, and hashes emails under the key it stored in the database.
+#[sqlx::test(migrations = false)]
+async fn the_server_appends_security_events_to_its_log_file(pool: PgPool) {
+    let url = database_url_of(&pool);
+    let folder = tempfile::tempdir().expect("temp dir");
+    let seeded = Command::new(env!("CARGO_BIN_EXE_customer-data-console"))
+        .arg("seed-demo")
+        .env("DATABASE_URL", &url)
+        .env("OBJECT_STORE_DIR", folder.path().join("objects"))
+        .env("RUST_LOG", "off")
+        .output()
+        .expect("seed the demo");
+    assert!(seeded.status.success(), "{seeded:?}");
+    let log_path = folder.path().join("security.log");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_customer-data-console"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("DATABASE_URL", &url)
+        .env("OBJECT_STORE_DIR", folder.path().join("objects"))
+        .env("SECURITY_LOG", &log_path)
+        .env("RUST_LOG", "off")
+        .spawn()
+        .expect("start the console");
+    let client = reqwest::Client::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while client.get(format!("{base}/login")).send().await.is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the console did not start"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let answer = client
+        .post(format!("{base}/api/auth/login"))
+        .headers(common::browser_headers(&base))
+        .form(&[("email", common::ALEX), ("password", "wrong")])
+        .send()
+        .await
+        .expect("sign-in");
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(answer.status(), reqwest::StatusCode::UNAUTHORIZED);
+    let log = std::fs::read_to_string(&log_path).expect("the security log");
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{log}");
+    assert_eq!(lines[0]["event"], "sign_in_failed");
+    assert!(!log.contains(common::ALEX), "{log}");
+    let stored: Vec<u8> = sqlx::query_scalar("select key from security_log_key")
+        .fetch_one(&pool)
+        .await
+        .expect("the stored key");
+    let key = LogKey::from_bytes(&stored).expect("32 bytes");
+    assert_eq!(lines[0]["email_key"], key.email_key(common::ALEX));
 }
 
 #[sqlx::test(migrations = false)]

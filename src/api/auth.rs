@@ -17,14 +17,15 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
 #[server(prefix = "/api", endpoint = "auth/logout")]
 pub async fn sign_out() -> Result<(), AppError> {
     use crate::server::auth;
-    auth::current_principal().await?;
-    auth::sign_out().await
+    let principal = auth::current_principal().await?;
+    auth::sign_out(&principal).await
 }
 
 /// Signed-in users. Ends every other session of the caller (other browsers and devices) and keeps the one it
 /// is called from; recorded in the audit trail when any live session ended.
 #[server(prefix = "/api", endpoint = "auth/end-other-sessions")]
 pub async fn end_other_sessions() -> Result<EndedSessions, AppError> {
+    use crate::server::security_log::{EventKind, SecurityEvent};
     use crate::server::state::{app_state, db_failure};
     use crate::server::{auth, db};
     let principal = auth::current_principal().await?;
@@ -37,6 +38,10 @@ pub async fn end_other_sessions() -> Result<EndedSessions, AppError> {
     )
     .await
     .map_err(db_failure)?;
+    SecurityEvent::of_request(EventKind::SessionsEnded)
+        .user(principal.user_id, principal.account_id)
+        .sessions_of(principal.user_id, ended)
+        .emit();
     Ok(EndedSessions {
         ended,
         signed_out: false,

@@ -35,7 +35,7 @@ pub async fn search_customers(query: String) -> Result<CustomerMatches, AppError
         ),
     };
     let principal = principal.ok_or(AppError::Unauthorized)?;
-    authz::require_customer_data_access(&principal)?;
+    auth::authorize(&principal, authz::require_customer_data_access)?;
     query?;
     Ok(found)
 }
@@ -49,15 +49,16 @@ pub async fn get_customer(
     #[server(default)] calls_before: Option<String>,
     #[server(default)] messages_before: Option<String>,
 ) -> Result<CustomerDetail, AppError> {
+    use crate::server::security_log::{EventKind, SecurityEvent};
     use crate::server::state::{app_state, db_failure};
     use crate::server::{auth, authz, db, input};
     let principal = auth::current_principal().await?;
-    authz::require_customer_data_access(&principal)?;
+    auth::authorize(&principal, authz::require_customer_data_access)?;
     let customer_id = input::record_id(&customer_id, "customer")?;
     let calls_before = input::cursor(calls_before.as_deref())?;
     let messages_before = input::cursor(messages_before.as_deref())?;
     let pool = app_state()?.pool;
-    db::customers::page::customer_page(
+    let page = db::customers::page::customer_page(
         &pool,
         principal.account_id,
         customer_id,
@@ -66,7 +67,12 @@ pub async fn get_customer(
     )
     .await
     .map_err(db_failure)?
-    .ok_or_else(|| AppError::not_found("No such customer record in your account."))
+    .ok_or_else(|| AppError::not_found("No such customer record in your account."))?;
+    SecurityEvent::of_request(EventKind::RecordViewed)
+        .user(principal.user_id, principal.account_id)
+        .customer(customer_id)
+        .emit();
+    Ok(page)
 }
 
 /// Admins holding Manage Customer Data while the account setting is on, checked here and decided again inside
@@ -81,11 +87,12 @@ pub async fn erase_customer_data(
     customer_id: String,
     confirmation: String,
 ) -> Result<ErasureReceipt, AppError> {
+    use crate::server::security_log::{self, EventKind, SecurityEvent};
     use crate::server::state::app_state;
     use crate::server::{auth, authz, erasure, input};
     let session = auth::presented_session().ok_or(AppError::Unauthorized)?;
     let principal = auth::current_principal().await?;
-    authz::require_customer_data_access(&principal)?;
+    auth::authorize(&principal, authz::require_customer_data_access)?;
     let customer_id = input::record_id(&customer_id, "customer")?;
     if confirmation != ERASE_CONFIRMATION {
         return Err(AppError::Invalid(format!(
@@ -93,8 +100,15 @@ pub async fn erase_customer_data(
         )));
     }
     let state = app_state()?;
-    let erased =
-        erasure::erase_customer(&state.pool, &session, principal.account_id, customer_id).await?;
+    let attempted = SecurityEvent::of_request(EventKind::ErasureAttempted)
+        .user(principal.user_id, principal.account_id)
+        .customer(customer_id);
+    attempted.clone().emit();
+    let erased = erasure::erase_customer(&state.pool, &session, principal.account_id, customer_id)
+        .await
+        .map_err(AppError::from);
+    security_log::erasure_outcome(attempted, erased.as_ref().map(|done| done.erasure_id)).emit();
+    let erased = erased?;
     state.outbox_wakeup.notify_one();
     Ok(ErasureReceipt {
         erasure_id: erased.erasure_id,

@@ -11,7 +11,7 @@ pub async fn get_account_settings() -> Result<AccountSettings, AppError> {
     use crate::server::state::{app_state, db_failure};
     use crate::server::{auth, authz, db};
     let principal = auth::current_principal().await?;
-    authz::require_admin(&principal)?;
+    auth::authorize(&principal, authz::require_admin)?;
     db::accounts::settings(&app_state()?.pool, principal.account_id)
         .await
         .map_err(db_failure)
@@ -24,7 +24,7 @@ pub async fn set_customer_data_setting(enabled: bool) -> Result<AccountSettings,
     use crate::server::state::{app_state, db_failure};
     use crate::server::{auth, authz, db};
     let principal = auth::current_principal().await?;
-    authz::require_admin(&principal)?;
+    auth::authorize(&principal, authz::require_admin)?;
     db::accounts::set_customer_data(
         &app_state()?.pool,
         principal.account_id,

@@ -17,7 +17,7 @@ pub async fn search_users(
     use crate::server::state::{app_state, db_failure};
     use crate::server::{auth, authz, db, input};
     let principal = auth::current_principal().await?;
-    authz::require_admin(&principal)?;
+    auth::authorize(&principal, authz::require_admin)?;
     let text = input::search_text(&query)?;
     let salesforce_id = SalesforceId::parse(&text).ok();
     let (users, has_more) = db::users::search(
@@ -43,7 +43,7 @@ pub async fn get_user_profile(user_id: String) -> Result<UserProfile, AppError> 
     use crate::server::state::{app_state, db_failure};
     use crate::server::{auth, authz, db, input};
     let principal = auth::current_principal().await?;
-    authz::require_admin(&principal)?;
+    auth::authorize(&principal, authz::require_admin)?;
     let user_id = input::record_id(&user_id, "user")?;
     let (user, created_at) =
         db::users::find_in_account(&app_state()?.pool, principal.account_id, user_id)
@@ -71,7 +71,7 @@ pub async fn set_customer_data_permission(
     use crate::server::state::{app_state, db_failure};
     use crate::server::{auth, authz, db, input};
     let principal = auth::current_principal().await?;
-    authz::require_admin(&principal)?;
+    auth::authorize(&principal, authz::require_admin)?;
     let user_id = input::record_id(&user_id, "user")?;
     let pool = app_state()?.pool;
     let (target, _) = db::users::find_in_account(&pool, principal.account_id, user_id)
@@ -103,10 +103,11 @@ pub async fn set_customer_data_permission(
 /// live session ended.
 #[server(prefix = "/api", endpoint = "users/end-sessions")]
 pub async fn end_user_sessions(user_id: String) -> Result<EndedSessions, AppError> {
+    use crate::server::security_log::{EventKind, SecurityEvent};
     use crate::server::state::{app_state, db_failure};
     use crate::server::{auth, authz, db, input};
     let principal = auth::current_principal().await?;
-    authz::require_admin(&principal)?;
+    auth::authorize(&principal, authz::require_admin)?;
     let user_id = input::record_id(&user_id, "user")?;
     let ended = db::sessions::end_all_of_user(
         &app_state()?.pool,
@@ -117,6 +118,10 @@ pub async fn end_user_sessions(user_id: String) -> Result<EndedSessions, AppErro
     .await
     .map_err(db_failure)?
     .ok_or_else(|| AppError::not_found("No such user in your account."))?;
+    SecurityEvent::of_request(EventKind::SessionsEnded)
+        .user(principal.user_id, principal.account_id)
+        .sessions_of(user_id, ended)
+        .emit();
     Ok(EndedSessions {
         ended,
         signed_out: user_id == principal.user_id,

@@ -23,6 +23,7 @@ use crate::server::config::SignInSettings;
 use crate::server::db;
 use crate::server::db::sessions::SessionPrincipal;
 use crate::server::db::sign_in::AttemptLimits;
+use crate::server::security_log::{EventKind, SecurityEvent};
 use crate::server::sessions::{self, BrowserKey, SessionKey};
 use crate::server::state::{AppState, app_state, db_failure};
 
@@ -173,15 +174,21 @@ pub async fn sign_in(email: &str, password: &str) -> Result<(), AppError> {
         per_email: LOGIN_FAILURE_LIMIT,
         per_client: state.sign_in.settings.client_limit,
     };
-    let attempt =
+    let (email_key, attempt) =
         db::sign_in::reserve_attempt(&state.pool, email, browser.as_ref(), &client, &limits)
             .await
-            .map_err(db_failure)?
-            .ok_or(AppError::TooManyRequests)?;
+            .map_err(db_failure)?;
+    let attempted = SecurityEvent::of_request(EventKind::SignInFailed)
+        .email_key(state.log_key.email_key(&email_key));
+    let Some(attempt) = attempt else {
+        attempted.kind(EventKind::SignInLimited).emit();
+        return Err(AppError::TooManyRequests);
+    };
     let Ok(_queued) = state.sign_in.password_checks.try_acquire() else {
         db::sign_in::forget_attempt(&state.pool, attempt)
             .await
             .map_err(db_failure)?;
+        attempted.kind(EventKind::SignInBusy).emit();
         add_header(
             RETRY_AFTER,
             HeaderValue::from_static(BUSY_RETRY_AFTER_SECONDS),
@@ -196,6 +203,7 @@ pub async fn sign_in(email: &str, password: &str) -> Result<(), AppError> {
         db::sign_in::record_failure(&state.pool, attempt)
             .await
             .map_err(db_failure)?;
+        attempted.emit();
         return Err(AppError::BadCredentials);
     };
     db::sign_in::forget_attempt(&state.pool, attempt)
@@ -221,12 +229,20 @@ pub async fn sign_in(email: &str, password: &str) -> Result<(), AppError> {
     )
     .await
     .map_err(db_failure)?;
+    attempted
+        .kind(EventKind::SignInSucceeded)
+        .user(login.id, login.account_id)
+        .new_session(&SessionKey::of_token(&token))
+        .emit();
     add_header(SET_COOKIE, sessions::cookie(&token, state.secure_cookies))
 }
 
 /// Ends the session on the server (the old cookie stops working at once) and clears the cookie.
-pub async fn sign_out() -> Result<(), AppError> {
+pub async fn sign_out(principal: &Principal) -> Result<(), AppError> {
     let state = app_state()?;
+    SecurityEvent::of_request(EventKind::SignedOut)
+        .user(principal.user_id, principal.account_id)
+        .emit();
     if let Some(key) = presented_session() {
         db::sessions::end(&state.pool, &key)
             .await
@@ -270,6 +286,22 @@ pub fn presented_session() -> Option<SessionKey> {
     let parts = use_context::<Parts>()?;
     let secure = with_context::<AppState, _>(|state| state.secure_cookies).unwrap_or(false);
     sessions::presented_token(&parts.headers, secure).map(SessionKey::of_token)
+}
+
+/// Asks the permission `rule` (one of `authz`'s) whether `principal` may go on. A refusal (403) is logged as a
+/// security event with the request's path, whether a page render or a server function call asked.
+pub fn authorize(
+    principal: &Principal,
+    rule: impl FnOnce(&Principal) -> Result<(), AppError>,
+) -> Result<(), AppError> {
+    rule(principal).inspect_err(|refusal| {
+        if refusal.status() == 403 {
+            SecurityEvent::of_request(EventKind::AccessRefused)
+                .user(principal.user_id, principal.account_id)
+                .status(refusal.status())
+                .emit();
+        }
+    })
 }
 
 /// The signed-in user, read fresh from the database; `Unauthorized` when nobody is signed in.

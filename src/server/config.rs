@@ -42,6 +42,10 @@ pub struct Config {
     /// Run the worker that deletes erased records' stored files in this process (off for a web-only instance).
     #[arg(long, env = "OUTBOX_WORKER", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub outbox_worker: bool,
+    /// Append the security events (one JSON line each: sign-ins, sign-outs, refusals, erasures, record views) to
+    /// this file. Default: standard output, with the diagnostic log on standard error.
+    #[arg(long, env = "SECURITY_LOG", global = true)]
+    pub security_log: Option<PathBuf>,
     /// Mark the cookies Secure (and name the session cookie `__Host-cdc_session`), for a console served over
     /// https, directly or behind a proxy that terminates TLS. Default: on, unless the console listens on a
     /// loopback address.

@@ -11,6 +11,7 @@ pub mod erasure;
 pub mod http;
 pub mod input;
 pub mod password_policy;
+pub mod security_log;
 pub mod sessions;
 pub mod state;
 pub mod storage;

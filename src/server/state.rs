@@ -12,6 +12,7 @@ use crate::server::auth::SignInGuard;
 use crate::server::config::SignInSettings;
 use crate::server::config::WebSettings;
 use crate::server::http::asset_version;
+use crate::server::security_log::LogKey;
 use crate::server::storage::Storage;
 
 #[derive(Clone)]
@@ -31,11 +32,14 @@ pub struct AppState {
     pub asset_version: Option<Arc<str>>,
     /// The per-client sign-in limit's settings and the password-check queue.
     pub sign_in: Arc<SignInGuard>,
+    /// The key the security log hashes emails with: the deployment's stored key once `with_log_key` has set it.
+    pub log_key: LogKey,
 }
 
 impl AppState {
     /// The shared state, with the configuration's web settings. The asset version is read from the site folder
-    /// once, here. The sign-in settings are the defaults until `with_sign_in`.
+    /// once, here. The sign-in settings are the defaults until `with_sign_in`, the log key a random one until
+    /// `with_log_key`.
     pub fn new(
         leptos_options: LeptosOptions,
         pool: PgPool,
@@ -56,7 +60,13 @@ impl AppState {
             session_max_hours: web.session_max_hours,
             asset_version: asset_version.map(Arc::from),
             sign_in: Arc::new(SignInGuard::new(SignInSettings::default())),
+            log_key: LogKey::random(),
         }
+    }
+
+    /// The state with this key for the security log's email hashes.
+    pub fn with_log_key(self, log_key: LogKey) -> AppState {
+        AppState { log_key, ..self }
     }
 
     /// The state with these sign-in settings (and a new password-check queue of their size).

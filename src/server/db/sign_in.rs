@@ -9,6 +9,7 @@ use crate::server::sessions::{BROWSER_COOKIE_MAX_AGE_SECS, BrowserKey};
 
 pub struct LoginRow {
     pub id: Uuid,
+    pub account_id: Uuid,
     pub password_hash: String,
 }
 
@@ -16,7 +17,7 @@ pub struct LoginRow {
 pub async fn find_login(pool: &PgPool, email: &str) -> sqlx::Result<Option<LoginRow>> {
     sqlx::query_as!(
         LoginRow,
-        "select id, password_hash from users where lower(email) = lower($1)",
+        "select id, account_id, password_hash from users where lower(email) = lower($1)",
         email
     )
     .fetch_optional(pool)
@@ -40,20 +41,22 @@ pub struct AttemptLimits {
 /// `lower(email)` as Postgres computes it, the way `find_login` matches, so every spelling that finds one user
 /// counts under one key (Rust's `to_lowercase` differs from it, for `İ` for one). Advisory locks on the
 /// email's and the client's keys (taken in that order) make simultaneous sign-ins for one email or from one
-/// client count one after another, so none can pass a limit. `None` when a limit is reached.
+/// client count one after another, so none can pass a limit. Answers the email's key, and the attempt or `None`
+/// when a limit is reached.
 pub async fn reserve_attempt(
     pool: &PgPool,
     email: &str,
     browser: Option<&BrowserKey>,
     client_key: &str,
     limits: &AttemptLimits,
-) -> sqlx::Result<Option<ReservedAttempt>> {
+) -> sqlx::Result<(String, Option<ReservedAttempt>)> {
     let mut tx = pool.begin().await?;
-    sqlx::query!(
-        "select pg_advisory_xact_lock(hashtextextended('sign-in email ' || lower($1), 0))",
+    let email_key = sqlx::query_scalar!(
+        r#"select lower($1) as "email_key!"
+           from (select pg_advisory_xact_lock(hashtextextended('sign-in email ' || lower($1), 0))) as locked"#,
         email
     )
-    .execute(&mut *tx)
+    .fetch_one(&mut *tx)
     .await?;
     sqlx::query!(
         "select pg_advisory_xact_lock(hashtextextended('sign-in client ' || $1, 0))",
@@ -82,7 +85,7 @@ pub async fn reserve_attempt(
         .fetch_optional(&mut *tx)
         .await?;
     tx.commit().await?;
-    Ok(reserved.map(ReservedAttempt))
+    Ok((email_key, reserved.map(ReservedAttempt)))
 }
 
 /// The reserved attempt's password was wrong: it stays counted, as a failure.

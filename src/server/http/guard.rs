@@ -19,6 +19,7 @@ use axum::response::Response;
 
 use crate::error::AppError;
 use crate::server::http::errors::error_response;
+use crate::server::security_log::CrossSiteRefusal;
 use crate::server::sessions::presents_session_cookie;
 
 /// The only body type server functions take.
@@ -64,7 +65,9 @@ pub(super) async fn guard_requests(
     next: Next,
 ) -> Response {
     if is_cross_site(request.method(), request.headers(), &public_origin) {
-        return error_response(&AppError::forbidden("Cross-site requests are refused."));
+        let mut refusal = error_response(&AppError::forbidden("Cross-site requests are refused."));
+        refusal.extensions_mut().insert(CrossSiteRefusal);
+        return refusal;
     }
     if request.uri().path().starts_with("/api/") {
         if !is_safe(request.method()) && !is_form_encoded(request.headers()) {

@@ -1,6 +1,7 @@
 //! The HTTP stack: Leptos pages and server functions on axum, wrapped in (outermost first) the headers of
 //! every answer (`headers`, so that the refusals of the layers inside it carry them too), compression, the
-//! cross-site request guard (`guard`), the body limit and the mapping of error answers to their HTTP status
+//! security log of refused requests (`security_log::log_refusals`), the cross-site request guard (`guard`),
+//! the body limit and the mapping of error answers to their HTTP status
 //! (`errors`); the built files (`assets`); how connections are served (`connections`: header-read timeout,
 //! connection cap); and `serve`, which runs it with the background jobs.
 
@@ -27,10 +28,11 @@ pub use connections::{ConnectionLimits, serve_connections};
 use crate::app::{App, ShellContext, WASM_SEEN_COOKIE, shell};
 use crate::server::auth::{self, RequestPrincipal};
 use crate::server::config::Config;
-use crate::server::erasure;
+use crate::server::security_log::{self, LogKey};
 use crate::server::sessions::cookie_values;
 use crate::server::state::AppState;
 use crate::server::storage::Storage;
+use crate::server::{db, erasure};
 
 /// Largest request body the console accepts; every form it sends is far smaller.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -72,6 +74,10 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.public_origin.clone(),
             guard::guard_requests,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security_log::log_refusals,
         ))
         .layer(CompressionLayer::new().compress_when(worth_compressing()))
         .layer(middleware::from_fn_with_state(
@@ -122,8 +128,12 @@ pub async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
             web.public_origin
         );
     }
-    let state =
-        AppState::new(options, pool.clone(), storage, web).with_sign_in(config.sign_in.clone());
+    let log_key = db::security_log::log_key(&pool, &LogKey::random())
+        .await
+        .map_err(|e| format!("cannot read the security log's key: {e}"))?;
+    let state = AppState::new(options, pool.clone(), storage, web)
+        .with_sign_in(config.sign_in.clone())
+        .with_log_key(log_key);
     let app = router(state.clone());
     if config.outbox_worker {
         tokio::spawn(erasure::run_outbox_worker(state));
