@@ -52,6 +52,9 @@ enum Command {
     },
     /// Create a user. The password comes from NEW_USER_PASSWORD or is typed at a prompt, never from a flag.
     CreateUser(NewUser),
+    /// Write the Brotli and gzip variants of the built files and public/'s files in the site folder (after
+    /// `cargo leptos build`; `serve` also writes any that are missing). Needs no database.
+    CompressAssets,
 }
 
 #[derive(clap::Args)]
@@ -141,11 +144,28 @@ fn security_log_writer(path: Option<&Path>) -> Result<BoxMakeWriter, String> {
     Ok(BoxMakeWriter::new(std::sync::Mutex::new(file)))
 }
 
+/// Writes the compressed variants of the site folder's files (see `http::precompress_site`).
+fn compress_assets(config: &Config) -> Result<(), String> {
+    let site = Path::new(&config.site_root);
+    let options = http::leptos_options(&config.site_root, config.listen);
+    let written = http::precompress_site(site, &options.output_name)
+        .map_err(|e| format!("cannot compress the files of {}: {e}", site.display()))?;
+    println!(
+        "{written} compressed variants written in {}",
+        site.display()
+    );
+    Ok(())
+}
+
 async fn run(cli: Cli) -> Result<(), String> {
     let config = cli.config;
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::CompressAssets = command {
+        return compress_assets(&config);
+    }
     let pool = db::connect(config.database_url()?).await?;
     db::migrate(&pool).await?;
-    match cli.command.unwrap_or(Command::Serve) {
+    match command {
         Command::Serve => http::serve(config, pool).await,
         Command::Migrate => {
             println!("migrations applied");
@@ -197,6 +217,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::CreateUser(new_user) => create_user(&pool, new_user).await,
+        Command::CompressAssets => compress_assets(&config),
     }
 }
 

@@ -39,8 +39,14 @@ pub struct Console {
 /// The name the built files carry (`LEPTOS_OUTPUT_NAME` at build time).
 pub const OUTPUT_NAME: &str = "customer-data-console";
 
-/// A site folder like the one `cargo leptos build` writes: `public/`'s files, and stand-ins for the built
-/// wasm, JS and CSS under `pkg/`.
+/// The content of the stand-in for the built file with `extension`: 11 KB of text, so that its compressed
+/// variants are smaller than it and kept.
+pub fn stand_in(extension: &str) -> String {
+    format!("built {extension}\n").repeat(1000)
+}
+
+/// A site folder like the one `cargo leptos build` and `compress-assets` write: `public/`'s files, and
+/// stand-ins for the built wasm, JS and CSS under `pkg/`, each with its Brotli and gzip variants.
 fn site_folder() -> tempfile::TempDir {
     let site = tempfile::tempdir().expect("temp dir");
     let pkg = site.path().join("pkg");
@@ -48,7 +54,7 @@ fn site_folder() -> tempfile::TempDir {
     for extension in http::PKG_EXTENSIONS {
         std::fs::write(
             pkg.join(format!("{OUTPUT_NAME}.{extension}")),
-            format!("built {extension}"),
+            stand_in(extension),
         )
         .expect("pkg file");
     }
@@ -59,6 +65,7 @@ fn site_folder() -> tempfile::TempDir {
         )
         .expect("public file");
     }
+    http::precompress_site(site.path(), OUTPUT_NAME).expect("compressed variants");
     site
 }
 

@@ -12,6 +12,7 @@
 //! stops accepting, lets the requests in progress finish and closes idle connections.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,7 +24,7 @@ use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
@@ -70,7 +71,7 @@ pub async fn serve_connections(
             () = &mut shutdown => break,
         };
         let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
+            accepted = accept(&listener) => match accepted {
                 Ok(accepted) => accepted,
                 Err(err) => {
                     pause_after_accept_error(&err).await;
@@ -79,9 +80,6 @@ pub async fn serve_connections(
             },
             () = &mut shutdown => break,
         };
-        if let Err(err) = stream.set_nodelay(true) {
-            tracing::debug!(error = %err, "cannot set TCP_NODELAY");
-        }
         let service = TowerToHyperService::new(app.clone().map_request(
             move |mut request: Request<Incoming>| {
                 request.extensions_mut().insert(ConnectInfo(peer));
@@ -98,6 +96,16 @@ pub async fn serve_connections(
     }
     drop(listener);
     graceful.shutdown().await;
+}
+
+/// The next connection, with TCP_NODELAY set: an answer's head and body may leave in two writes, and with
+/// Nagle's algorithm the second would wait for the client's delayed acknowledgement (40 ms on Linux).
+async fn accept(listener: &TcpListener) -> std::io::Result<(TcpStream, SocketAddr)> {
+    let (stream, peer) = listener.accept().await?;
+    if let Err(err) = stream.set_nodelay(true) {
+        tracing::debug!(error = %err, "cannot set TCP_NODELAY");
+    }
+    Ok((stream, peer))
 }
 
 /// After a failed accept: nothing for a connection the client gave up on; otherwise (out of file
@@ -117,8 +125,6 @@ async fn pause_after_accept_error(err: &std::io::Error) {
 
 #[cfg(test)]
 mod tests {
-    use std::net::SocketAddr;
-
     use axum::routing::get;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -145,6 +151,16 @@ mod tests {
             },
         ));
         (address, stop, server)
+    }
+
+    #[tokio::test]
+    async fn accepted_connections_do_not_wait_for_acknowledgements() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let client = TcpStream::connect(address).await.unwrap();
+        let (accepted, peer) = accept(&listener).await.unwrap();
+        assert_eq!(peer, client.local_addr().unwrap());
+        assert!(accepted.nodelay().unwrap(), "TCP_NODELAY is set");
     }
 
     #[tokio::test]

@@ -2,7 +2,8 @@
 //! every answer (`headers`, so that the refusals of the layers inside it carry them too), compression, the
 //! security log of refused requests (`security_log::log_refusals`), the cross-site request guard (`guard`),
 //! the body limit and the mapping of error answers to their HTTP status
-//! (`errors`); the built files (`assets`); how connections are served (`connections`: header-read timeout,
+//! (`errors`); the built files (`assets`), served precompressed outside the compression layer
+//! (`static_files`); how connections are served (`connections`: header-read timeout,
 //! connection cap); and `serve`, which runs it with the background jobs.
 
 mod assets;
@@ -10,7 +11,9 @@ mod connections;
 mod errors;
 mod guard;
 mod headers;
+mod static_files;
 
+use std::path::Path;
 use std::sync::Arc;
 
 use axum::Router;
@@ -24,6 +27,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 
 pub use assets::{PKG_EXTENSIONS, PUBLIC_FILES, asset_version, leptos_options};
 pub use connections::{ConnectionLimits, serve_connections};
+pub use static_files::{EntityTags, STORED_ENCODINGS, precompress_site};
 
 use crate::app::{App, ShellContext, WASM_SEEN_COOKIE, shell};
 use crate::server::auth::{self, RequestPrincipal};
@@ -43,6 +47,12 @@ pub fn router(state: AppState) -> Router {
     let context_state = state.clone();
     let shell_options = state.leptos_options.clone();
     let fallback_version = state.asset_version.clone();
+    let site_root = state.leptos_options.site_root.clone();
+    let entity_tags = if state.asset_version.is_some() {
+        EntityTags::read(Path::new(&*site_root), &state.leptos_options.output_name)
+    } else {
+        EntityTags::default()
+    };
     let header_settings = headers::HeaderSettings {
         asset_version: state.asset_version.clone(),
         over_https: state.secure_cookies,
@@ -80,6 +90,7 @@ pub fn router(state: AppState) -> Router {
             security_log::log_refusals,
         ))
         .layer(CompressionLayer::new().compress_when(worth_compressing()))
+        .merge(static_files::routes(Path::new(&*site_root), entity_tags))
         .layer(middleware::from_fn_with_state(
             header_settings,
             headers::security_headers,
@@ -121,6 +132,11 @@ fn worth_compressing() -> impl Predicate {
 pub async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
     let storage = Storage::local(&config.object_store_dir)?;
     let options = leptos_options(&config.site_root, config.listen);
+    let compressed = precompress_site(Path::new(&config.site_root), &options.output_name)
+        .map_err(|e| format!("cannot compress the files of {}: {e}", config.site_root))?;
+    if compressed > 0 {
+        tracing::info!("compressed {compressed} variants of the static files before serving");
+    }
     let web = config.web_settings();
     if config.public_origin.is_none() && config.listen.ip().is_unspecified() {
         tracing::warn!(
