@@ -3,8 +3,9 @@
 //! in the same run and prints one Markdown table. Each figure's module owns its measurement and its baseline:
 //! [`search`] (search vs the same SQL on the same pool, with reference rows), [`customer_page`] (the SSR page vs
 //! a plain axum handler running the same queries), [`erasure`] (erasing 10,000 calls + 10,000 messages vs the
-//! same DELETEs in one transaction) and [`hydration`] (the release wasm and JS sizes, hydration time and the
-//! longest main-thread task in Chromium). The baselines run on a second, plain axum server ([`plain_router`]).
+//! same DELETEs in one transaction), [`hydration`] (the release wasm and JS sizes, hydration time with a warm
+//! and a cold cache and the longest main-thread task in Chromium) and [`static_files`] (a stylesheet against a
+//! server-rendered page on one kept-alive connection). The baselines run on a second, plain axum server ([`plain_router`]).
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -14,6 +15,7 @@ mod http_client;
 mod hydration;
 mod report;
 mod search;
+mod static_files;
 
 use axum::Router;
 use customer_data_console::server::config::WebSettings;
@@ -38,6 +40,8 @@ pub struct Bench {
     pub account: Uuid,
     /// The seeded customers, not counting the erasure figure's clones.
     pub customers: i64,
+    /// The release's asset version, which the `/pkg` URLs carry.
+    pub asset_version: Option<String>,
     pub site_root: String,
 }
 
@@ -110,6 +114,7 @@ async fn main() {
         storage,
         WebSettings::defaults_for(console_addr),
     );
+    let asset_version = state.asset_version.as_deref().map(str::to_owned);
     let console = serve_on(console_listener, http::router(state));
     let plain = serve(plain_router(pool.clone())).await;
     let (client, session_token) = common::signed_in_client(&console).await;
@@ -121,6 +126,7 @@ async fn main() {
         session_token,
         account,
         customers,
+        asset_version,
         site_root,
     };
 
@@ -131,5 +137,6 @@ async fn main() {
     customer_page::measure(&bench).await;
     erasure::measure(&bench).await;
     hydration::measure(&bench).await;
+    static_files::measure(&bench).await;
     let _ = std::fs::remove_dir_all(objects);
 }
