@@ -13,12 +13,23 @@ use sqlx::PgPool;
 
 /// GETs `path` accepting `encodings` (as the header says), with no decoding by the client.
 async fn get_encoded(console: &Console, path: &str, encodings: &str) -> reqwest::Response {
-    bare_client()
+    get_unless(console, path, encodings, None).await
+}
+
+/// Like `get_encoded`, with `If-None-Match: <tag>` when a tag is given.
+async fn get_unless(
+    console: &Console,
+    path: &str,
+    encodings: &str,
+    tag: Option<&str>,
+) -> reqwest::Response {
+    let mut request = bare_client()
         .get(console.url(path))
-        .header("accept-encoding", encodings)
-        .send()
-        .await
-        .expect("request")
+        .header("accept-encoding", encodings);
+    if let Some(tag) = tag {
+        request = request.header("if-none-match", tag);
+    }
+    request.send().await.expect("request")
 }
 
 fn header(response: &reqwest::Response, name: &str) -> Option<String> {
@@ -106,23 +117,11 @@ async fn a_kept_copy_is_confirmed_with_304(pool: PgPool) {
             "{path}"
         );
         let tag = header(&first, "etag").expect("an ETag");
-        let again = bare_client()
-            .get(console.url(&path))
-            .header("accept-encoding", "br")
-            .header("if-none-match", &tag)
-            .send()
-            .await
-            .expect("request");
+        let again = get_unless(&console, &path, "br", Some(&tag)).await;
         assert_eq!(again.status(), StatusCode::NOT_MODIFIED, "{path}");
         assert_eq!(header(&again, "etag"), Some(tag.clone()), "{path}");
         assert!(again.bytes().await.expect("body").is_empty());
-        let other_representation = bare_client()
-            .get(console.url(&path))
-            .header("accept-encoding", "identity")
-            .header("if-none-match", &tag)
-            .send()
-            .await
-            .expect("request");
+        let other_representation = get_unless(&console, &path, "identity", Some(&tag)).await;
         assert_eq!(
             other_representation.status(),
             StatusCode::OK,

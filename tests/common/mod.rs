@@ -161,15 +161,7 @@ impl Console {
 
     /// A client signed in as `email` with the demo password.
     pub async fn signed_in(&self, email: &str) -> Client {
-        let client = self.anonymous();
-        let (status, body) = client
-            .post(
-                "/api/auth/login",
-                &[("email", email), ("password", PASSWORD)],
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "sign-in of {email} failed: {body}");
-        client
+        self.anonymous().signed_in_as(email).await
     }
 
     pub async fn user_id(&self, email: &str) -> Uuid {
@@ -378,15 +370,7 @@ impl Console {
                 GINA
             }
         };
-        let client = self.client_without_redirects();
-        let (status, body) = client
-            .post(
-                "/api/auth/login",
-                &[("email", email), ("password", PASSWORD)],
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "sign-in of {email} failed: {body}");
-        client
+        self.client_without_redirects().signed_in_as(email).await
     }
 
     /// A client with no session that shows redirects instead of following them, and sends what a browser sends
@@ -645,6 +629,18 @@ impl Client {
     /// The status alone of a form POST.
     pub async fn post_status(&self, path: &str, form: &[(&str, &str)]) -> StatusCode {
         self.post(path, form).await.0
+    }
+
+    /// This client, signed in as `email` with the demo password (the sign-in must succeed).
+    pub async fn signed_in_as(self, email: &str) -> Client {
+        let (status, body) = self
+            .post(
+                "/api/auth/login",
+                &[("email", email), ("password", PASSWORD)],
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "sign-in of {email} failed: {body}");
+        self
     }
 
     /// The whole answer to signing in as `email` with the demo password, for its headers.
