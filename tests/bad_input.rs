@@ -180,7 +180,7 @@ fn expected(path: &str, field: &str, input: &str, blair: &str) -> (u16, Option<S
             | "/api/users/end-sessions",
             "user_id",
         ) => id_status(blair),
-        ("/api/customers/search", "query") => status_of(input::customer_query(input)),
+        ("/api/customers/search", "query") => status_of(input::customer_query_in(input, "US")),
         ("/api/customers/detail", "customer_id") => id_status(""),
         ("/api/customers/detail", "calls_before" | "messages_before") => {
             status_of(input::cursor(Some(input)))

@@ -289,3 +289,34 @@ async fn create_user_refuses_an_unknown_account_unless_told_to_create_it(pool: P
         2
     );
 }
+
+/// `migrate` normalizes the phone numbers stored in another spelling with their account's default country, and
+/// leaves a number that is not valid without one.
+#[sqlx::test(migrations = false)]
+async fn migrate_normalizes_stored_phone_numbers(pool: PgPool) {
+    let url = database_url_of(&pool);
+    assert!(run(&["migrate"], Some(&url), None).status.success());
+    sqlx::raw_sql(
+        "insert into accounts (id, name, default_country) values ('00000000-0000-0000-0000-000000000001', 'Phones', 'GB');
+         insert into customers (account_id, salesforce_id, object_type, name, phone) values
+           ('00000000-0000-0000-0000-000000000001', '00Q5e000001AbCdEAA', 'Lead', 'National', '020 7946 0018'),
+           ('00000000-0000-0000-0000-000000000001', '00Q5e000001AbCeEAA', 'Lead', 'Not a number', '12')",
+    )
+    .execute(&pool)
+    .await
+    .expect("customers");
+    let migrated = run(&["migrate"], Some(&url), None);
+    assert!(migrated.status.success(), "{migrated:?}");
+    let numbers: Vec<(String, Option<String>)> =
+        sqlx::query_as("select name, phone_e164 from customers order by name")
+            .fetch_all(&pool)
+            .await
+            .expect("numbers");
+    assert_eq!(
+        numbers,
+        [
+            ("National".to_owned(), Some("+442079460018".to_owned())),
+            ("Not a number".to_owned(), None),
+        ]
+    );
+}

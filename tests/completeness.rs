@@ -14,7 +14,14 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 const PHONE: &str = "+19995550123";
-const MIRROR_COLUMNS: [&str; 5] = ["salesforce_id", "object_type", "name", "email", "phone"];
+const MIRROR_COLUMNS: [&str; 6] = [
+    "salesforce_id",
+    "object_type",
+    "name",
+    "email",
+    "phone",
+    "phone_e164",
+];
 
 fn files_under(dir: &Path, out: &mut Vec<String>) {
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {

@@ -1,5 +1,6 @@
 //! The customer search over HTTP: by email (lower-cased by Postgres, not Rust) and by either form of a
-//! Salesforce id, malformed queries refused, and a search matching more than 100 records saying so.
+//! Salesforce id, by phone number in any common spelling, malformed queries refused, and a search matching
+//! more than 100 records saying so.
 
 mod common;
 
@@ -140,4 +141,62 @@ async fn a_search_matching_more_than_100_records_says_so(pool: PgPool) {
         text_of(page).contains("More than 100 records match, and only the first 100 are listed."),
         "the page says the list is cut short"
     );
+}
+
+/// Jordan's Lead and Contact, stored as `(415) 555-0142` and `+1 415 555 0142`, are found from any common
+/// spelling of the number, national ones read with the account's default country (US). A number that is not
+/// one is refused with the reason; another account's Admin finds nothing.
+#[sqlx::test]
+async fn search_by_phone_finds_every_record_of_the_number_in_any_spelling(pool: PgPool) {
+    let (console, alex) = Console::with_alex_managing_customer_data(pool).await;
+    let jordans: HashSet<String> = console
+        .customer_ids_with_email(JORDAN)
+        .await
+        .into_iter()
+        .map(|(id, _)| id.to_string())
+        .collect();
+    assert_eq!(jordans.len(), 2);
+    for spelling in [
+        "+1 (415) 555-0142",
+        "+14155550142",
+        "415.555.0142",
+        "(415) 555-0142",
+        "415 555 0142",
+        "4155550142",
+        "00 1 415 555 0142",
+        "001-415-555-0142",
+        "1 415 555 0142",
+        " +1 415/555/0142 ",
+    ] {
+        let (status, found) = alex.search_customers(spelling).await;
+        assert_eq!(status, StatusCode::OK, "{spelling}: {found}");
+        let ids: HashSet<String> = found["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(ids, jordans, "searching {spelling}");
+    }
+    for (malformed, reason) in [
+        ("415 555", "That is not a valid phone number in US."),
+        (
+            "+999 123 4567",
+            "That phone number's country code does not exist.",
+        ),
+        (
+            "+1 415 555 0142 0142 0142 01",
+            "That phone number is too long.",
+        ),
+    ] {
+        let (status, body) = alex.search_customers(malformed).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{malformed}");
+        assert!(body.to_string().contains(reason), "{malformed}: {body}");
+    }
+    console.set_account_setting(GINA, true).await;
+    console.set_permission(GINA, true).await;
+    let gina = console.signed_in(GINA).await;
+    let (status, found) = gina.search_customers("+1 415 555 0142").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(found["records"], json!([]));
 }

@@ -74,9 +74,11 @@ async fn search_page_and_erasure_queries_use_indexes(pool: PgPool) {
         .unwrap();
     let by_email = CustomerQuery::Email("person42@loadtest.example".into());
     let by_id = CustomerQuery::SalesforceId(SalesforceId::parse(&sf).unwrap());
+    let by_phone = CustomerQuery::Phone("+14155550042".into());
     for (name, query) in [
         ("search by email", &by_email),
         ("search by Salesforce id", &by_id),
+        ("search by phone", &by_phone),
     ] {
         let (sql, value) = search_sql(query);
         let explain = format!("explain (format json) {sql}");

@@ -9,24 +9,27 @@ use crate::model::{CustomerDetail, CustomerMatches, ErasureReceipt};
 pub const ERASE_CONFIRMATION: &str = "DELETE";
 
 /// Admins holding Manage Customer Data while the account setting is on. The records of the account whose
-/// email equals `query` (case-insensitive, trimmed) or whose Salesforce id is `query` (15 or 18 characters): the
-/// first 100, and whether more match. A malformed id or empty query is 422.
+/// email equals `query` (case-insensitive, trimmed), whose Salesforce id is `query` (15 or 18 characters) or
+/// whose phone number is `query` in any common spelling (read with the account's default country when it has
+/// no country code): the first 100, and whether more match. A malformed id, phone number or an empty query is
+/// 422, with the reason.
 #[server(prefix = "/api", endpoint = "customers/search")]
 pub async fn search_customers(query: String) -> Result<CustomerMatches, AppError> {
+    use crate::server::input::{CustomerQuery, CustomerSearch};
     use crate::server::state::{app_state, db_failure};
     use crate::server::{auth, authz, db, input};
     let session = auth::presented_session().ok_or(AppError::Unauthorized)?;
     let pool = app_state()?.pool;
-    let query = input::customer_query(&query);
-    let (principal, found) = match &query {
-        Ok(query) => {
+    let search = input::customer_search(&query);
+    let (principal, found) = match &search {
+        Ok(CustomerSearch::Ready(query)) => {
             let (found_principal, found) =
                 db::customers::search::search_in_session(&pool, &session, query)
                     .await
                     .map_err(db_failure)?;
             (auth::admit(&pool, &session, found_principal).await?, found)
         }
-        Err(_) => (
+        _ => (
             auth::current_principal_if_any().await?,
             CustomerMatches {
                 records: Vec::new(),
@@ -36,8 +39,15 @@ pub async fn search_customers(query: String) -> Result<CustomerMatches, AppError
     };
     let principal = principal.ok_or(AppError::Unauthorized)?;
     auth::authorize(&principal, authz::require_customer_data_access)?;
-    query?;
-    Ok(found)
+    match search? {
+        CustomerSearch::Ready(_) => Ok(found),
+        CustomerSearch::Phone(phone) => {
+            let number = CustomerQuery::Phone(phone.to_e164(&principal.account_default_country)?);
+            db::customers::search::search_in_account(&pool, principal.account_id, &number)
+                .await
+                .map_err(db_failure)
+        }
+    }
 }
 
 /// Admins holding Manage Customer Data while the account setting is on. One record of their account (any other

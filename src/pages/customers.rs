@@ -1,4 +1,5 @@
-//! /customers: Customer Data > Customers. Search by email or Salesforce ID; every matching record is listed.
+//! /customers: Customer Data > Customers. Search by email, Salesforce ID or phone number; every matching record
+//! is listed.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -31,13 +32,13 @@ pub fn CustomersPage() -> impl IntoView {
     view! {
         <Title text="Customers"/>
         <h1>"Customers"</h1>
-        <p class="muted">"Find every record that is one person, by email address or Salesforce ID (15 or 18 characters)."</p>
-        <SearchBox action="/customers" label="Search customers" placeholder="Email or Salesforce ID" value=text/>
+        <p class="muted">"Find every record that is one person, by email address, Salesforce ID (15 or 18 characters) or phone number."</p>
+        <SearchBox action="/customers" label="Search customers" placeholder="Email, Salesforce ID or phone" value=text/>
         <Loaded loading="Searching…" data=results let:matches>
             {match matches {
                 None => view! {
                     <EmptyState title="Search for a customer">
-                        <p>"Enter the email address or Salesforce ID from the person's request."</p>
+                        <p>"Enter the email address, Salesforce ID or phone number from the person's request."</p>
                     </EmptyState>
                 }.into_any(),
                 Some(matches) => view! { <CustomerResults matches/> }.into_any(),
@@ -55,7 +56,7 @@ fn CustomerResults(matches: CustomerMatches) -> impl IntoView {
     if found.is_empty() {
         return view! {
             <EmptyState title="No records match">
-                <p>"No Lead, Contact, Account or Opportunity in your account has this email or Salesforce ID."</p>
+                <p>"No Lead, Contact, Account or Opportunity in your account has this email, Salesforce ID or phone number."</p>
             </EmptyState>
         }
         .into_any();

@@ -46,7 +46,7 @@ fn Welcome(viewer: Viewer) -> impl IntoView {
                     {viewer.can_manage_customer_data.then(|| view! {
                         <a class="card tile" href="/customers">
                             <h2>"Customer Data"</h2>
-                            <p>"Find a person by email or Salesforce ID and erase their call and message data."</p>
+                            <p>"Find a person by email, Salesforce ID or phone number and erase their call and message data."</p>
                         </a>
                     })}
                 </div>

@@ -25,6 +25,8 @@ pub struct Principal {
     pub holds_customer_data_permission: bool,
     pub account_name: String,
     pub account_customer_data_enabled: bool,
+    /// The account's country (ISO 3166, e.g. `US`) for phone numbers written without a country code.
+    pub account_default_country: String,
 }
 
 /// The part of another user the grant rule looks at.
@@ -130,6 +132,7 @@ mod tests {
             holds_customer_data_permission: holds,
             account_name: "Acme".into(),
             account_customer_data_enabled: setting,
+            account_default_country: "US".into(),
         }
     }
 

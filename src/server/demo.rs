@@ -12,6 +12,7 @@ use crate::model::Role;
 use crate::salesforce::{SalesforceId, key_prefix};
 use crate::server::auth::hash_password;
 use crate::server::db::users::role_to_db;
+use crate::server::input;
 use crate::server::storage::Storage;
 
 pub const DEMO_PASSWORD: &str = "demo-password";
@@ -132,6 +133,10 @@ pub fn customer_salesforce_id(object_type: &str, n: u64) -> SalesforceId {
     salesforce_id(key_prefix(object_type).unwrap_or("006"), n)
 }
 
+/// The demo accounts' default country, which reads their customers' phone numbers.
+const DEMO_COUNTRY: &str = "US";
+
+/// A made-up phone number in E.164, from a record's number.
 pub fn phone_number(n: u64) -> String {
     format!("+1415555{:04}", n % 10_000)
 }
@@ -161,6 +166,8 @@ struct DemoCustomer {
     object_type: &'static str,
     name: String,
     email: String,
+    /// The phone as the Salesforce record spells it; `None`: one made up from the record's number.
+    phone: Option<&'static str>,
     calls: u64,
     messages: u64,
 }
@@ -168,12 +175,16 @@ struct DemoCustomer {
 fn customers_of(account_key: &str, seq: &mut Sequence) -> Vec<DemoCustomer> {
     let mut customers = Vec::with_capacity(CUSTOMERS_PER_ACCOUNT + 2);
     if account_key == "acme" {
-        for (object_type, calls, messages) in [("Lead", 4, 5), ("Contact", 3, 3)] {
+        for (object_type, phone, calls, messages) in [
+            ("Lead", "(415) 555-0142", 4, 5),
+            ("Contact", "+1 415 555 0142", 3, 3),
+        ] {
             customers.push(DemoCustomer {
                 key: format!("jordan-{object_type}"),
                 object_type,
                 name: "Jordan Rivera".into(),
                 email: "jordan.rivera@example.com".into(),
+                phone: Some(phone),
                 calls,
                 messages,
             });
@@ -194,6 +205,7 @@ fn customers_of(account_key: &str, seq: &mut Sequence) -> Vec<DemoCustomer> {
                 i,
                 account_key
             ),
+            phone: None,
             calls: seq.below(7),
             messages: seq.below(9),
         });
@@ -269,16 +281,21 @@ pub async fn seed(pool: &PgPool, storage: &Storage) -> Result<SeedReport, String
             let customer_id = demo_id("customer", &format!("{}:{}", account.key, customer.key));
             let n = (account_index * 1000 + customer_index) as u64 + 1;
             let sf = customer_salesforce_id(customer.object_type, n);
+            let phone = customer
+                .phone
+                .map_or_else(|| phone_number(n), str::to_owned);
+            let phone_e164 = input::phone_e164(&phone, DEMO_COUNTRY);
             let inserted = sqlx::query!(
-                "insert into customers (id, account_id, salesforce_id, object_type, name, email, phone)
-                 values ($1, $2, $3, $4, $5, $6, $7) on conflict do nothing",
+                "insert into customers (id, account_id, salesforce_id, object_type, name, email, phone, phone_e164)
+                 values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict do nothing",
                 customer_id,
                 account_id,
                 sf.as_str(),
                 customer.object_type,
                 customer.name,
                 customer.email,
-                phone_number(n)
+                phone,
+                phone_e164
             )
             .execute(&mut *tx)
             .await
@@ -288,7 +305,7 @@ pub async fn seed(pool: &PgPool, storage: &Storage) -> Result<SeedReport, String
                 continue;
             }
             report.customers += 1;
-            let customer_phone = phone_number(n);
+            let customer_phone = phone_e164.unwrap_or(phone);
             let rep_phone = phone_number(9000 + account_index as u64);
             for c in 0..customer.calls {
                 let call_id = demo_id("call", &format!("{customer_id}:{c}"));

@@ -1,6 +1,7 @@
 //! Checking what arrives from the browser before it reaches a query: lengths, characters Postgres text cannot
-//! hold, ids and search forms. Each refusal is a 422 with a message a person can act on. The parsed forms a
-//! query takes (`CustomerQuery`, `Cursor`) are defined here, beside their parsers.
+//! hold, ids, phone numbers and search forms. Each refusal is a 422 with a message a person can act on. The
+//! parsed forms a query takes (`CustomerQuery`, `CustomerSearch`, `Cursor`) are defined here, beside their
+//! parsers.
 
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -18,6 +19,73 @@ pub enum CustomerQuery {
     /// differs from it for some letters, such as `İ` and a final `Σ`).
     Email(String),
     SalesforceId(SalesforceId),
+    /// A phone number in E.164 (`+14155550142`), normalized by `PhoneText::to_e164`.
+    Phone(String),
+}
+
+/// What a customer search asks for: a query ready to run, or a phone number as typed, which needs the
+/// account's default country before it can be normalized (a national spelling such as `415.555.0142`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CustomerSearch {
+    Ready(CustomerQuery),
+    Phone(PhoneText),
+}
+
+/// A phone number as typed: digits with the usual separators (`+`, spaces, `-`, `.`, `/`, brackets).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhoneText(String);
+
+/// Fewer digits than any phone number has.
+const MIN_PHONE_DIGITS: usize = 3;
+
+impl PhoneText {
+    /// The number in E.164, read with `default_country` (an ISO 3166 code such as `US`) when it is written
+    /// nationally; a leading `00` is taken as the international prefix, as `+`. A number that is not one, or
+    /// not valid for its country, is refused with the reason.
+    pub fn to_e164(&self, default_country: &str) -> Result<String, AppError> {
+        use phonenumber::ParseError;
+        let country = default_country.parse::<phonenumber::country::Id>().ok();
+        let international = self.0.strip_prefix("00").map(|rest| format!("+{rest}"));
+        let text = international.as_deref().unwrap_or(&self.0);
+        let number = phonenumber::parse(country, text).map_err(|err| {
+            AppError::invalid(match err {
+                ParseError::InvalidCountryCode => {
+                    "That phone number's country code does not exist."
+                }
+                ParseError::TooShortAfterIdd | ParseError::TooShortNsn | ParseError::NoNumber => {
+                    "That phone number is too short."
+                }
+                ParseError::TooLong => "That phone number is too long.",
+                ParseError::MalformedInteger(_) => "That is not a phone number.",
+            })
+        })?;
+        if !phonenumber::is_valid(&number) {
+            return Err(AppError::Invalid(format!(
+                "That is not a valid phone number{}. Include the country code, as in +1 415 555 0142.",
+                country
+                    .filter(|_| !text.starts_with('+'))
+                    .map(|id| format!(" in {}", id.as_ref()))
+                    .unwrap_or_default()
+            )));
+        }
+        Ok(number.format().mode(phonenumber::Mode::E164).to_string())
+    }
+}
+
+/// A stored phone number in E.164, read with `default_country`; `None` when it is not a valid number.
+pub fn phone_e164(stored: &str, default_country: &str) -> Option<String> {
+    PhoneText(stored.trim().to_owned())
+        .to_e164(default_country)
+        .ok()
+}
+
+/// Whether `text` is written the way phone numbers are (and not as an all-digit Salesforce id).
+fn is_phone_spelling(text: &str) -> bool {
+    let phone_characters = text
+        .chars()
+        .all(|c| c.is_ascii_digit() || " +-./()".contains(c));
+    let digits = text.chars().filter(char::is_ascii_digit).count();
+    phone_characters && digits >= MIN_PHONE_DIGITS && SalesforceId::parse(text).is_err()
 }
 
 /// A position in a newest-first list: the timestamp and id of the last row shown.
@@ -69,7 +137,30 @@ pub fn record_id(raw: &str, what: &str) -> Result<Uuid, AppError> {
         .map_err(|_| AppError::Invalid(format!("That is not a valid {what} id.")))
 }
 
-/// A customer search: an email (matched case-insensitively) or a Salesforce id in either form.
+/// A customer search: an email (matched case-insensitively), a Salesforce id in either form, or a phone number
+/// in any common spelling (left for the account's default country, see `CustomerSearch`).
+pub fn customer_search(raw: &str) -> Result<CustomerSearch, AppError> {
+    let text = search_text(raw)?;
+    if text.is_empty() {
+        return Err(AppError::invalid(
+            "Enter an email address, a Salesforce ID or a phone number.",
+        ));
+    }
+    if is_phone_spelling(&text) {
+        return Ok(CustomerSearch::Phone(PhoneText(text)));
+    }
+    customer_query(&text).map(CustomerSearch::Ready)
+}
+
+/// A customer search whose phone number, if it is one, is read with `default_country`.
+pub fn customer_query_in(raw: &str, default_country: &str) -> Result<CustomerQuery, AppError> {
+    match customer_search(raw)? {
+        CustomerSearch::Ready(query) => Ok(query),
+        CustomerSearch::Phone(phone) => phone.to_e164(default_country).map(CustomerQuery::Phone),
+    }
+}
+
+/// A search for an email (matched case-insensitively) or a Salesforce id in either form.
 pub fn customer_query(raw: &str) -> Result<CustomerQuery, AppError> {
     let text = search_text(raw)?;
     if text.is_empty() {
@@ -175,6 +266,65 @@ mod tests {
                 "A Salesforce ID has only letters and digits. {hint}"
             ))
         );
+    }
+
+    #[test]
+    fn phone_numbers_in_any_common_spelling_are_one_number() {
+        for spelling in [
+            "+1 (415) 555-0142",
+            "+14155550142",
+            "415.555.0142",
+            "(415) 555-0142",
+            "415 555 0142",
+            "4155550142",
+            "00 1 415 555 0142",
+            "001-415-555-0142",
+            "1 415 555 0142",
+            "+1 415/555/0142",
+        ] {
+            assert_eq!(
+                customer_query_in(spelling, "US"),
+                Ok(CustomerQuery::Phone("+14155550142".into())),
+                "{spelling}"
+            );
+        }
+        assert_eq!(
+            customer_query_in("030 1234567", "DE"),
+            Ok(CustomerQuery::Phone("+49301234567".into()))
+        );
+    }
+
+    #[test]
+    fn malformed_phone_numbers_say_why() {
+        let refusal = |text: &str| match customer_query_in(text, "US") {
+            Err(AppError::Invalid(message)) => message,
+            other => panic!("{text}: {other:?}"),
+        };
+        assert_eq!(
+            refusal("415 555"),
+            "That is not a valid phone number in US. Include the country code, as in +1 415 555 0142."
+        );
+        assert_eq!(
+            refusal("+999 123 4567"),
+            "That phone number's country code does not exist."
+        );
+        assert_eq!(
+            refusal("+1 415 555 0142 0142 0142 01"),
+            "That phone number is too long."
+        );
+        assert!(
+            !refusal("+1 (000) 000-0000").is_empty(),
+            "no such area code"
+        );
+        assert_eq!(
+            customer_search("0035e00000BVd-C").map(|_| ()),
+            customer_query("0035e00000BVd-C").map(|_| ()),
+            "an id with a letter is not a phone number"
+        );
+        assert!(matches!(
+            customer_search("+1 415 555 0142"),
+            Ok(CustomerSearch::Phone(_))
+        ));
     }
 
     #[test]

@@ -256,18 +256,18 @@ pub async fn seed(pool: &PgPool, size: Size, show_progress: bool) -> Result<Repo
     progress.set_message("customers");
     copy_rows(
         &mut tx,
-        "copy customers (id, account_id, salesforce_id, object_type, name, email, phone) from stdin",
+        "copy customers (id, account_id, salesforce_id, object_type, name, email, phone, phone_e164) from stdin",
         size.customers,
         &progress,
         |i, out| {
             let kind = object_type(i);
             let sf = salesforce_id_of(i);
+            let phone = phone_number(i);
             out.push_str(&format!(
-                "{}\t{account}\t{}\t{kind}\tCustomer {i}\t{}\t{}\n",
+                "{}\t{account}\t{}\t{kind}\tCustomer {i}\t{}\t{phone}\t{phone}\n",
                 row_id(1, i),
                 sf.as_str(),
                 email(i),
-                phone_number(i)
             ));
         },
     )

@@ -56,7 +56,11 @@ pub async fn migrate(pool: &PgPool) -> Result<(), String> {
     MIGRATOR
         .run(pool)
         .await
-        .map_err(|e| format!("cannot apply migrations: {e}"))
+        .map_err(|e| format!("cannot apply migrations: {e}"))?;
+    customers::normalize_stored_phones(pool)
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("cannot normalize the stored phone numbers: {e}"))
 }
 
 /// Escapes `%`, `_` and `\` so user text matches literally inside an `ILIKE ... ESCAPE '\'` pattern.

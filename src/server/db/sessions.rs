@@ -20,6 +20,7 @@ pub const PRINCIPAL_COLUMNS: &str =
         u.name as principal_name, u.email as principal_email, u.role as principal_role,
         u.manage_customer_data as principal_manage_customer_data, a.name as principal_account_name,
         a.manage_customer_data as principal_account_manage_customer_data,
+        a.default_country as principal_account_default_country,
         s.expires_at < least(now() + interval '7 hours', s.absolute_expires_at)
             as principal_session_due_for_renewal";
 
@@ -44,6 +45,7 @@ struct PrincipalRow {
     principal_manage_customer_data: bool,
     principal_account_name: String,
     principal_account_manage_customer_data: bool,
+    principal_account_default_country: String,
     principal_session_due_for_renewal: bool,
 }
 
@@ -61,6 +63,7 @@ pub fn principal_of(row: &PgRow) -> sqlx::Result<SessionPrincipal> {
             holds_customer_data_permission: r.principal_manage_customer_data,
             account_name: r.principal_account_name,
             account_customer_data_enabled: r.principal_account_manage_customer_data,
+            account_default_country: r.principal_account_default_country,
         },
         due_for_renewal: r.principal_session_due_for_renewal,
     })

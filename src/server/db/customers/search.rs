@@ -1,5 +1,6 @@
-//! Customer search: the records of an account matching an email or a Salesforce id, with their call and
-//! message counts, read in the same statement as the session asking for them.
+//! Customer search: the records of an account matching an email, a Salesforce id or a phone number (E.164),
+//! with their call and message counts, read in the same statement as the session asking for them (or, for a
+//! phone number, which needs the account's default country first, after it).
 
 use sqlx::{FromRow, PgPool, Row};
 use time::OffsetDateTime;
@@ -57,6 +58,7 @@ fn search_in_account_sql<'q>(account: &str, query: &'q CustomerQuery) -> (String
     let (condition, value) = match query {
         CustomerQuery::Email(email) => ("lower(cu.email) = lower($2)", email.as_str()),
         CustomerQuery::SalesforceId(id) => ("cu.salesforce_id = $2", id.as_str()),
+        CustomerQuery::Phone(number) => ("cu.phone_e164 = $2", number.as_str()),
     };
     let sql = format!(
         "{SUMMARY_COLUMNS} where cu.account_id = {account} and {condition} order by cu.object_type, cu.name, cu.id limit $3"
@@ -92,24 +94,41 @@ pub async fn search_in_session(
         .bind(SEARCH_LIMIT + 1)
         .fetch_all(pool)
         .await?;
-    let mut matches = CustomerMatches {
-        records: Vec::with_capacity(rows.len()),
-        more: false,
-    };
     let Some(first) = rows.first() else {
-        return Ok((None, matches));
+        return Ok((None, matches_of(Vec::new())));
     };
     let principal = principal_of(first)?;
+    let mut records = Vec::with_capacity(rows.len());
     for row in &rows {
         if row.try_get::<Option<Uuid>, _>("id")?.is_some() {
-            matches
-                .records
-                .push(SummaryRow::from_row(row)?.into_summary());
+            records.push(SummaryRow::from_row(row)?.into_summary());
         }
     }
-    if matches.records.len() > SEARCH_LIMIT as usize {
-        matches.records.truncate(SEARCH_LIMIT as usize);
-        matches.more = true;
-    }
-    Ok((Some(principal), matches))
+    Ok((Some(principal), matches_of(records)))
+}
+
+/// The first `SEARCH_LIMIT` records of account `account_id` matching `query`, with whether more match: the
+/// search once the principal is known (a phone number is normalized with the account's default country first).
+pub async fn search_in_account(
+    pool: &PgPool,
+    account_id: Uuid,
+    query: &CustomerQuery,
+) -> sqlx::Result<CustomerMatches> {
+    let (sql, value) = search_sql(query);
+    let rows: Vec<SummaryRow> = sqlx::query_as(&sql)
+        .bind(account_id)
+        .bind(value)
+        .bind(SEARCH_LIMIT + 1)
+        .fetch_all(pool)
+        .await?;
+    Ok(matches_of(
+        rows.into_iter().map(SummaryRow::into_summary).collect(),
+    ))
+}
+
+/// Up to `SEARCH_LIMIT + 1` records found, as the first `SEARCH_LIMIT` and whether more match.
+fn matches_of(mut records: Vec<CustomerSummary>) -> CustomerMatches {
+    let more = records.len() > SEARCH_LIMIT as usize;
+    records.truncate(SEARCH_LIMIT as usize);
+    CustomerMatches { records, more }
 }
