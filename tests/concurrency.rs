@@ -316,13 +316,19 @@ async fn hold_calls(pool: &PgPool, customer: Uuid) -> sqlx::Transaction<'static,
 }
 
 /// Once the erasure waits for the calls `writer` holds, makes the writer wait for the record (as the calls
-/// trigger does), which closes the cycle. The erasure began to wait first, so Postgres rolls it back: the
-/// writer's wait ends while it still holds the calls, which only the erasure's rollback can explain. Asserts
-/// that the record was then still intact, and leaves the writer holding the calls (and not the record).
+/// trigger does), which closes the cycle. The writer checks for deadlocks only after 60 s, so the erasure's
+/// check (after Postgres's default second) finds the cycle and Postgres rolls the erasure back, however busy
+/// the machine: the writer's wait ends while it still holds the calls, which only the erasure's rollback can
+/// explain. Asserts that the record was then still intact, and leaves the writer holding the calls (and not the
+/// record).
 async fn deadlock_the_erasure(
     writer: &mut sqlx::Transaction<'static, sqlx::Postgres>,
     customer: Uuid,
 ) {
+    sqlx::query("set local deadlock_timeout = '60s'")
+        .execute(&mut **writer)
+        .await
+        .unwrap();
     sqlx::query("savepoint wait_for_the_record")
         .execute(&mut **writer)
         .await
