@@ -3,10 +3,14 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::{CustomerDetail, CustomerMatches, ErasureReceipt};
+use crate::model::{CustomerDetail, CustomerMatches, ErasureReceipt, SavedCustomerSearch};
 
 /// The text an admin types to confirm an erasure; the server checks it too.
 pub const ERASE_CONFIRMATION: &str = "DELETE";
+
+/// What reading a saved search that is not there says: it expired, or it was never this user's.
+pub const NO_SUCH_SEARCH: &str =
+    "This search has expired (searches are kept 30 minutes). Search again.";
 
 /// Admins holding Manage Customer Data while the account setting is on. The records of the account whose
 /// email equals `query` (case-insensitive, trimmed) or whose Salesforce id is `query` (15 or 18 characters): the
@@ -38,6 +42,36 @@ pub async fn search_customers(query: String) -> Result<CustomerMatches, AppError
     authz::require_customer_data_access(&principal)?;
     query?;
     Ok(found)
+}
+
+/// Admins holding Manage Customer Data while the account setting is on, for a customer search they saved
+/// themselves (`searches`) in the last 30 minutes; another user's, an expired or an unknown id is 404. The
+/// search's text and the records it finds now, as `customers/search` finds them, or the refusal it was saved
+/// with.
+#[server(prefix = "/api", endpoint = "customers/saved-search")]
+pub async fn load_customer_search(search_id: String) -> Result<SavedCustomerSearch, AppError> {
+    use crate::model::SearchKind;
+    use crate::server::state::{app_state, db_failure};
+    use crate::server::{auth, authz, db, input};
+    let principal = auth::current_principal().await?;
+    authz::require_customer_data_access(&principal)?;
+    let search_id = input::record_id(&search_id, "search")?;
+    let pool = app_state()?.pool;
+    let query = db::saved_searches::find(
+        &pool,
+        principal.account_id,
+        principal.user_id,
+        SearchKind::Customers,
+        search_id,
+    )
+    .await
+    .map_err(db_failure)?
+    .ok_or_else(|| AppError::not_found(NO_SUCH_SEARCH))??;
+    let matches =
+        db::customers::search::search(&pool, principal.account_id, &input::customer_query(&query)?)
+            .await
+            .map_err(db_failure)?;
+    Ok(SavedCustomerSearch { query, matches })
 }
 
 /// Admins holding Manage Customer Data while the account setting is on. One record of their account (any other

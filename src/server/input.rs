@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::error::AppError;
+use crate::model::SearchKind;
 use crate::salesforce::{SalesforceId, looks_like_id};
 
 pub const MAX_SEARCH_CHARS: usize = 200;
@@ -96,6 +97,16 @@ pub fn customer_query(raw: &str) -> Result<CustomerQuery, AppError> {
     }
 }
 
+/// The text a search of `kind` keeps, checked as that search checks it: a customer search needs an email or a
+/// Salesforce id; a user search takes any text, and none (`None`) lists all users.
+pub fn saved_search_query(kind: SearchKind, raw: &str) -> Result<Option<String>, AppError> {
+    let text = search_text(raw)?;
+    if kind == SearchKind::Customers {
+        customer_query(&text)?;
+    }
+    Ok((!text.is_empty()).then_some(text))
+}
+
 /// A paging cursor given back by the customer page.
 pub fn cursor(raw: Option<&str>) -> Result<Option<Cursor>, AppError> {
     match raw.map(str::trim).filter(|s| !s.is_empty()) {
@@ -174,6 +185,31 @@ mod tests {
             AppError::Invalid(format!(
                 "A Salesforce ID has only letters and digits. {hint}"
             ))
+        );
+    }
+
+    #[test]
+    fn a_saved_search_keeps_the_trimmed_text_its_search_accepts() {
+        assert_eq!(
+            saved_search_query(SearchKind::Customers, " Jordan.Rivera@Example.com ").unwrap(),
+            Some("Jordan.Rivera@Example.com".into())
+        );
+        assert_eq!(
+            saved_search_query(SearchKind::Customers, "Jordan Rivera").unwrap_err(),
+            customer_query("Jordan Rivera").unwrap_err()
+        );
+        assert_eq!(
+            saved_search_query(SearchKind::Customers, "  ").unwrap_err(),
+            customer_query("").unwrap_err()
+        );
+        assert_eq!(
+            saved_search_query(SearchKind::Users, " Jordan Rivera ").unwrap(),
+            Some("Jordan Rivera".into())
+        );
+        assert_eq!(saved_search_query(SearchKind::Users, "  ").unwrap(), None);
+        assert_eq!(
+            saved_search_query(SearchKind::Users, "a\0b").unwrap_err(),
+            search_text("a\0b").unwrap_err()
         );
     }
 

@@ -64,6 +64,30 @@ fn search_in_account_sql<'q>(account: &str, query: &'q CustomerQuery) -> (String
     (sql, value)
 }
 
+/// The first `SEARCH_LIMIT` records of `account_id` matching `query`, and whether more match.
+pub async fn search(
+    pool: &PgPool,
+    account_id: Uuid,
+    query: &CustomerQuery,
+) -> sqlx::Result<CustomerMatches> {
+    let (sql, value) = search_sql(query);
+    let rows = sqlx::query_as::<_, SummaryRow>(&sql)
+        .bind(account_id)
+        .bind(value)
+        .bind(SEARCH_LIMIT + 1)
+        .fetch_all(pool)
+        .await?;
+    let more = rows.len() > SEARCH_LIMIT as usize;
+    Ok(CustomerMatches {
+        records: rows
+            .into_iter()
+            .take(SEARCH_LIMIT as usize)
+            .map(SummaryRow::into_summary)
+            .collect(),
+        more,
+    })
+}
+
 /// The search as one statement with the session lookup: the principal of live session `$1` on every row, beside
 /// the records of that principal's account that match `$2` (none: one row with the record columns null; no live
 /// session: no rows). One round trip answers both who is asking and what they asked for.
