@@ -163,6 +163,11 @@ fn ConsoleLayout() -> impl IntoView {
                 })}
             </Suspense>
             <main class="content" id="content">
+                <noscript>
+                    <div class="notice notice-warning" role="status">
+                        <p>"JavaScript is off. Every page can be read, and searching and signing out work; switches, saving, ending sessions and erasing need JavaScript, so their buttons stay disabled."</p>
+                    </div>
+                </noscript>
                 <Outlet/>
             </main>
         </div>

@@ -105,3 +105,40 @@ async fn a_refused_plain_form_sign_in_comes_back_saying_why_with_nothing_typed_i
         "an unknown status shows nothing"
     );
 }
+
+#[sqlx::test]
+async fn a_plain_form_sign_out_ends_the_session_and_goes_to_the_sign_in_page(pool: PgPool) {
+    let console = Console::start(pool).await;
+    let browser = console.client_without_redirects();
+    submit(&browser, &console, ALEX, PASSWORD).await;
+    let (_, home) = browser.get("/").await;
+    assert!(
+        home.contains("action=\"/api/auth/logout\" method=\"post\""),
+        "sign-out is a form"
+    );
+    assert!(
+        home.contains("<noscript>"),
+        "the page says what needs JavaScript"
+    );
+    for _ in 0..2 {
+        let response = browser
+            .http
+            .post(console.url("/api/auth/logout"))
+            .header("sec-fetch-mode", "navigate")
+            .form(NO_FIELDS)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        assert_eq!(response.headers()["location"], "/login");
+    }
+    let sessions: i64 = scalar(&console.pool, "select count(*) from sessions").await;
+    assert_eq!(sessions, 0, "the session ended");
+    let response = browser
+        .http
+        .get(console.url("/"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.headers()["location"], "/login", "signed out");
+}

@@ -27,12 +27,21 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     navigation::see_other(&location)
 }
 
-/// Signed-in users. Ends the session on the server.
+/// Signed-in users. Ends the session on the server. When the browser itself submits the form (JavaScript off),
+/// it answers 303 to `/login`, also when the session had already ended.
 #[server(prefix = "/api", endpoint = "auth/logout")]
 pub async fn sign_out() -> Result<(), AppError> {
-    use crate::server::auth;
-    auth::current_principal().await?;
-    auth::sign_out().await
+    use crate::server::{auth, navigation};
+    let signed_out = match auth::current_principal().await {
+        Ok(_) => auth::sign_out().await,
+        Err(refusal) => Err(refusal),
+    };
+    match signed_out {
+        Ok(()) | Err(AppError::Unauthorized) if navigation::is_navigation() => {
+            navigation::see_other("/login")
+        }
+        signed_out => signed_out,
+    }
 }
 
 /// Signed-in users. Ends every other session of the caller (other browsers and devices) and keeps the one it
