@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use customer_data_console::api::customers::NO_SUCH_SEARCH;
+use customer_data_console::api::searches::NO_SUCH_SEARCH;
 use customer_data_console::model::Role;
 use customer_data_console::server::{auth, db};
 use reqwest::StatusCode;

@@ -8,10 +8,6 @@ use crate::model::{CustomerDetail, CustomerMatches, ErasureReceipt, SavedCustome
 /// The text an admin types to confirm an erasure; the server checks it too.
 pub const ERASE_CONFIRMATION: &str = "DELETE";
 
-/// What reading a saved search that is not there says: it expired, or it was never this user's.
-pub const NO_SUCH_SEARCH: &str =
-    "This search has expired (searches are kept 30 minutes). Search again.";
-
 /// Admins holding Manage Customer Data while the account setting is on. The records of the account whose
 /// email equals `query` (case-insensitive, trimmed) or whose Salesforce id is `query` (15 or 18 characters): the
 /// first 100, and whether more match. A malformed id or empty query is 422.
@@ -50,6 +46,7 @@ pub async fn search_customers(query: String) -> Result<CustomerMatches, AppError
 /// with.
 #[server(prefix = "/api", endpoint = "customers/saved-search")]
 pub async fn load_customer_search(search_id: String) -> Result<SavedCustomerSearch, AppError> {
+    use crate::api::searches::NO_SUCH_SEARCH;
     use crate::model::SearchKind;
     use crate::server::state::{app_state, db_failure};
     use crate::server::{auth, authz, db, input};

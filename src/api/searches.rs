@@ -5,6 +5,10 @@ use leptos::prelude::*;
 use crate::error::AppError;
 use crate::model::SearchKind;
 
+/// What reading a saved search that is not there says: it expired, or it was never this user's.
+pub const NO_SUCH_SEARCH: &str =
+    "This search has expired (searches are kept 30 minutes). Search again.";
+
 /// Whoever may run the search of `kind`: for `customers`, Admins holding Manage Customer Data while the account
 /// setting is on; for `users`, Admins. Keeps the search for 30 minutes, readable only by its user, and answers
 /// 303 to its page with the search's id and no text (`/customers?search=<id>`, `/users?search=<id>`; an empty

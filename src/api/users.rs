@@ -29,7 +29,7 @@ pub async fn load_user_search(
     search_id: String,
     #[server(default)] page: u32,
 ) -> Result<SavedUserSearch, AppError> {
-    use crate::api::customers::NO_SUCH_SEARCH;
+    use crate::api::searches::NO_SUCH_SEARCH;
     use crate::model::SearchKind;
     use crate::server::state::{app_state, db_failure};
     use crate::server::{auth, authz, db, input};
