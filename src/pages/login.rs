@@ -4,7 +4,6 @@ use leptos::html;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
-
 use leptos_router::hooks::use_query_map;
 
 use crate::api::auth::{SIGN_IN_FIELDS_MISSING, SignIn, current_viewer};
