@@ -117,8 +117,16 @@ async fn a_plain_form_sign_out_ends_the_session_and_goes_to_the_sign_in_page(poo
         "sign-out is a form"
     );
     assert!(
-        home.contains("<noscript>"),
+        home.contains("class=\"notice notice-warning scripting-off\"")
+            && home.contains("JavaScript is off."),
         "the page says what needs JavaScript"
+    );
+    let marked = home
+        .find("setAttribute(\"data-scripting\"")
+        .expect("the head's script marks the page");
+    assert!(
+        marked < home.find("<body").expect("a body"),
+        "the head's first script hides the notice before the body is parsed"
     );
     for _ in 0..2 {
         let response = browser

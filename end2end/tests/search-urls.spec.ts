@@ -13,6 +13,7 @@ test.describe("searches keep the searched email out of every URL", () => {
     const urls = recordUrls(page);
     await signIn(page, ALEX);
 
+    await expect(page.getByText("JavaScript is off.")).toBeHidden();
     await search(page, "/customers", JORDAN);
     await expect(page.getByText("2 records match")).toBeVisible();
     await expect(page.getByRole("row").filter({ hasText: "Lead" })).toContainText("Jordan Rivera");
