@@ -50,7 +50,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// once the document is parsed. This crate's islands are never nested and take no children, so hydrating each
 /// `<leptos-island>` in document order is all the loader needs to do; it then sets `<body data-hydrated>` at
 /// once (the effects the islands queued run in the same microtask checkpoint, before anything else can).
-/// Like Leptos's, it tells the server to serialize nothing outside islands. The scripts and the preload carry
+/// Like Leptos's, it tells the server to serialize nothing outside islands. The inline script also marks
+/// `<html data-scripting>` before the body is parsed, which hides the layout's notice that JavaScript is off
+/// (`.scripting-off`) before the first paint; a `<noscript>` would not do, since a browser whose scripts are
+/// turned off by a setting rather than by the user's preference may still parse it as script. The scripts and the preload carry
 /// the answer's nonce (`use_nonce`), the only way the Content-Security-Policy lets a script run.
 ///
 /// A browser that has hydrated a page of this console before (it holds the `WASM_SEEN_COOKIE`, set by the
@@ -66,8 +69,10 @@ fn IslandScripts(options: LeptosOptions) -> impl IntoView {
         context.set_is_hydrating(false);
     }
     let (wasm_url, js_url) = (pkg_url(&options, "wasm"), pkg_url(&options, "js"));
-    let compile =
-        format!(r#"window.__cdcWasm = WebAssembly.compileStreaming(fetch("{wasm_url}"));"#);
+    let compile = format!(
+        r#"document.documentElement.setAttribute("data-scripting", "");
+window.__cdcWasm = WebAssembly.compileStreaming(fetch("{wasm_url}"));"#
+    );
     let loader = format!(
         r#"import init, * as wasm from "{js_url}";
 if (document.readyState === "loading") await new Promise((parsed) => document.addEventListener("DOMContentLoaded", parsed, {{ once: true }}));
@@ -163,6 +168,9 @@ fn ConsoleLayout() -> impl IntoView {
                 })}
             </Suspense>
             <main class="content" id="content">
+                <div class="notice notice-warning scripting-off" role="status">
+                    <p>"JavaScript is off. Every page can be read, and searching and signing out work; switches, saving, ending sessions and erasing need JavaScript, so their buttons stay disabled."</p>
+                </div>
                 <Outlet/>
             </main>
         </div>

@@ -75,6 +75,46 @@ pub struct EndedSessions {
     pub signed_out: bool,
 }
 
+/// Which page a saved search belongs to, as the search form sends it (`customers` or `users`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SearchKind {
+    Customers,
+    Users,
+}
+
+impl SearchKind {
+    /// The name stored with the search and sent by the form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SearchKind::Customers => "customers",
+            SearchKind::Users => "users",
+        }
+    }
+
+    /// The page that shows this kind of search.
+    pub fn page(self) -> &'static str {
+        match self {
+            SearchKind::Customers => "/customers",
+            SearchKind::Users => "/users",
+        }
+    }
+}
+
+/// A customer search the signed-in user saved: its text, for the search field, and what it finds now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedCustomerSearch {
+    pub query: String,
+    pub matches: CustomerMatches,
+}
+
+/// A user search the signed-in user saved: its text, for the search field, and one page of what it finds now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedUserSearch {
+    pub query: String,
+    pub found: UserPage,
+}
+
 /// The records a customer search found: at most a search's limit of them, and whether more match.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomerMatches {

@@ -19,6 +19,9 @@ struct Ids {
     blair: String,
     casey: String,
     jordan_lead: String,
+    /// Alex's saved searches: of customers (for Jordan's email) and of users.
+    alex_customer_search: String,
+    alex_user_search: String,
 }
 
 /// One row of the matrix: the endpoint, its form, and the status each actor gets.
@@ -42,6 +45,15 @@ fn admin_ok_in_the_users_account(actor: Actor) -> u16 {
         404
     } else {
         admin_ok(actor)
+    }
+}
+
+/// A saved search is read only by the Admin who saved it (Alex): as `admin_ok` for a user search and as
+/// `customer_data` for a customer search, but any other Admin does not find it.
+fn own_search(actor: Actor, allowed: u16) -> u16 {
+    match actor {
+        AdminWithoutPermission | AdminOfAnotherAccount if allowed == 200 => 404,
+        _ => allowed,
     }
 }
 
@@ -98,9 +110,28 @@ const MATRIX: &[Endpoint] = &[
         expected: |a| customer_data(a, 200),
     },
     Endpoint {
+        path: "/api/customers/saved-search",
+        form: |ids, _| vec![("search_id", ids.alex_customer_search.clone())],
+        expected: |a| own_search(a, customer_data(a, 200)),
+    },
+    Endpoint {
+        path: "/api/users/saved-search",
+        form: |ids, _| vec![("search_id", ids.alex_user_search.clone())],
+        expected: |a| own_search(a, admin_ok(a)),
+    },
+    Endpoint {
         path: "/api/customers/detail",
         form: |ids, _| vec![("customer_id", ids.jordan_lead.clone())],
         expected: |a| customer_data(a, 404),
+    },
+    // Keeps a search: the one row it adds is checked below.
+    Endpoint {
+        path: "/api/searches",
+        form: |_, _| vec![("kind", "customers".into()), ("query", JORDAN.into())],
+        expected: |a| match customer_data(a, 200) {
+            200 => 303,
+            refused => refused,
+        },
     },
     Endpoint {
         path: "/api/customers/erase",
@@ -162,6 +193,14 @@ async fn ids(console: &Console) -> Ids {
         blair: console.user_id(BLAIR).await.to_string(),
         casey: console.user_id(CASEY).await.to_string(),
         jordan_lead: jordan_lead.to_string(),
+        alex_customer_search: console
+            .saved_search(ALEX, "customers", JORDAN)
+            .await
+            .to_string(),
+        alex_user_search: console
+            .saved_search(ALEX, "users", "blair")
+            .await
+            .to_string(),
     }
 }
 
@@ -178,6 +217,9 @@ async fn run_row_of_actor(pool: PgPool, actor: Actor) {
         let before = console.snapshot().await;
         let sessions_before: i64 = scalar(&console.pool, "select count(*) from sessions").await;
         let rest_before = console.snapshot_except(&["sessions"]).await;
+        let searches_before: i64 =
+            scalar(&console.pool, "select count(*) from saved_searches").await;
+        let all_but_searches = console.snapshot_except(&["saved_searches"]).await;
         let (status, body) = client.post(endpoint.path, &pairs).await;
         let expected = (endpoint.expected)(actor);
         assert_eq!(
@@ -201,6 +243,16 @@ async fn run_row_of_actor(pool: PgPool, actor: Actor) {
         match (endpoint.path, status) {
             // The erasure's own changes are checked by the erasure tests.
             ("/api/customers/erase", StatusCode::OK) => {}
+            ("/api/searches", StatusCode::SEE_OTHER) => {
+                let searches: i64 =
+                    scalar(&console.pool, "select count(*) from saved_searches").await;
+                assert_eq!(searches, searches_before + 1, "{actor:?}'s search was kept");
+                assert_eq!(
+                    console.snapshot_except(&["saved_searches"]).await,
+                    all_but_searches,
+                    "{actor:?}'s search changed more than its saved search"
+                );
+            }
             ("/api/auth/logout", StatusCode::OK) => {
                 let sessions: i64 = scalar(&console.pool, "select count(*) from sessions").await;
                 assert_eq!(sessions, sessions_before - 1, "{actor:?}'s session ended");

@@ -9,6 +9,7 @@ mod common;
 use common::*;
 use customer_data_console::api::customers::ERASE_CONFIRMATION;
 use customer_data_console::error::AppError;
+use customer_data_console::model::SearchKind;
 use customer_data_console::server::input;
 use reqwest::StatusCode;
 use sqlx::PgPool;
@@ -67,9 +68,35 @@ fn corpus() -> Vec<String> {
     inputs
 }
 
+/// The ids the valid arguments name: Blair, Jordan's Lead and Alex's two saved searches.
+struct Ids {
+    blair: String,
+    lead: String,
+    customer_search: String,
+    user_search: String,
+}
+
 /// Every endpoint and argument, with valid values for the other arguments.
-fn targets(blair: &str, lead: &str) -> Vec<(&'static str, Vec<(&'static str, String)>)> {
+fn targets(ids: &Ids) -> Vec<(&'static str, Vec<(&'static str, String)>)> {
+    let Ids {
+        blair,
+        lead,
+        customer_search,
+        user_search,
+    } = ids;
     vec![
+        (
+            "/api/searches",
+            vec![("kind", "customers".into()), ("query", JORDAN.into())],
+        ),
+        (
+            "/api/customers/saved-search",
+            vec![("search_id", customer_search.clone())],
+        ),
+        (
+            "/api/users/saved-search",
+            vec![("search_id", user_search.clone()), ("page", "0".into())],
+        ),
         (
             "/api/auth/login",
             vec![
@@ -85,16 +112,16 @@ fn targets(blair: &str, lead: &str) -> Vec<(&'static str, Vec<(&'static str, Str
             "/api/users/search",
             vec![("query", "blair".into()), ("page", "0".into())],
         ),
-        ("/api/users/profile", vec![("user_id", blair.into())]),
+        ("/api/users/profile", vec![("user_id", blair.clone())]),
         (
             "/api/users/customer-data-permission",
-            vec![("user_id", blair.into()), ("enabled", "true".into())],
+            vec![("user_id", blair.clone()), ("enabled", "true".into())],
         ),
         ("/api/customers/search", vec![("query", JORDAN.into())]),
         (
             "/api/customers/detail",
             vec![
-                ("customer_id", lead.into()),
+                ("customer_id", lead.clone()),
                 ("calls_before", String::new()),
                 ("messages_before", String::new()),
             ],
@@ -102,11 +129,11 @@ fn targets(blair: &str, lead: &str) -> Vec<(&'static str, Vec<(&'static str, Str
         (
             "/api/customers/erase",
             vec![
-                ("customer_id", lead.into()),
+                ("customer_id", lead.clone()),
                 ("confirmation", format!("{ERASE_CONFIRMATION}-NOT")),
             ],
         ),
-        ("/api/users/end-sessions", vec![("user_id", blair.into())]),
+        ("/api/users/end-sessions", vec![("user_id", blair.clone())]),
         // Takes no argument: the input goes in a field it does not expect.
         (
             "/api/auth/end-other-sessions",
@@ -140,7 +167,7 @@ const CORPUS_FILE_INPUTS: usize = 230;
 /// What the contract answers when `input` goes into argument `field` of `path` and the other arguments are
 /// valid: the one status, and for a sign-in the email (which Postgres lower-cases into the key) of the one
 /// failure it records when the password check ran (none when the input was refused before it).
-fn expected(path: &str, field: &str, input: &str, blair: &str) -> (u16, Option<String>) {
+fn expected(path: &str, field: &str, input: &str, ids: &Ids) -> (u16, Option<String>) {
     let id_status = |found: &str| match input::record_id(input, "any") {
         Ok(id) if id.to_string() == found => 200,
         Ok(_) => 404,
@@ -166,8 +193,21 @@ fn expected(path: &str, field: &str, input: &str, blair: &str) -> (u16, Option<S
                 (401, Some(ALEX.to_owned()))
             };
         }
+        // A kept search answers 303 to its page, which the client follows.
+        ("/api/searches", "kind") => {
+            if input == "customers" || input == "users" {
+                200
+            } else {
+                422
+            }
+        }
+        ("/api/searches", "query") => {
+            status_of(input::saved_search_query(SearchKind::Customers, input, "US"))
+        }
+        ("/api/customers/saved-search", "search_id") => id_status(&ids.customer_search),
+        ("/api/users/saved-search", "search_id") => id_status(&ids.user_search),
         ("/api/users/search", "query") => status_of(input::search_text(input)),
-        ("/api/users/search", "page") => {
+        ("/api/users/search" | "/api/users/saved-search", "page") => {
             if input.parse::<u32>().is_ok() {
                 200
             } else {
@@ -179,7 +219,7 @@ fn expected(path: &str, field: &str, input: &str, blair: &str) -> (u16, Option<S
             | "/api/users/customer-data-permission"
             | "/api/users/end-sessions",
             "user_id",
-        ) => id_status(blair),
+        ) => id_status(&ids.blair),
         ("/api/customers/search", "query") => status_of(input::customer_query_in(input, "US")),
         ("/api/customers/detail", "customer_id") => id_status(""),
         ("/api/customers/detail", "calls_before" | "messages_before") => {
@@ -212,14 +252,25 @@ async fn every_input_gets_its_one_expected_status_and_changes_nothing(pool: PgPo
     console.give_alex_customer_data_access().await;
     console.set_permission(BLAIR, true).await;
     let alex = console.signed_in(ALEX).await;
-    let blair = console.user_id(BLAIR).await.to_string();
-    let lead = jordans_lead(&console.pool).await.to_string();
-    let before = console.snapshot().await;
+    let ids = Ids {
+        blair: console.user_id(BLAIR).await.to_string(),
+        lead: jordans_lead(&console.pool).await.to_string(),
+        customer_search: console
+            .saved_search(ALEX, "customers", JORDAN)
+            .await
+            .to_string(),
+        user_search: console
+            .saved_search(ALEX, "users", "blair")
+            .await
+            .to_string(),
+    };
+    let before = console.snapshot_except(&["saved_searches"]).await;
+    let mut kept_searches = 2;
     let mut requests = std::collections::BTreeMap::<String, usize>::new();
     let mut password_checks = std::collections::BTreeMap::<&str, usize>::new();
     let inputs = corpus();
     for input in &inputs {
-        for (path, form) in targets(&blair, &lead) {
+        for (path, form) in targets(&ids) {
             for position in 0..form.len() {
                 let field = form[position].0;
                 if field == "enabled" && (input == "true" || input == "false") {
@@ -230,7 +281,10 @@ async fn every_input_gets_its_one_expected_status_and_changes_nothing(pool: PgPo
                 pairs[position].1 = input;
                 let (status, body) = alex.post(path, &pairs).await;
                 *requests.entry(format!("{path} {field}")).or_default() += 1;
-                let (expected_status, expected_failure) = expected(path, field, input, &blair);
+                let (expected_status, expected_failure) = expected(path, field, input, &ids);
+                if path == "/api/searches" && expected_status == 200 {
+                    kept_searches += 1;
+                }
                 assert_eq!(
                     status.as_u16(),
                     expected_status,
@@ -267,9 +321,14 @@ async fn every_input_gets_its_one_expected_status_and_changes_nothing(pool: PgPo
         "every password a sign-in takes reached the password check"
     );
     assert_eq!(
-        console.snapshot().await,
+        console.snapshot_except(&["saved_searches"]).await,
         before,
         "hostile input changed the database"
+    );
+    assert_eq!(
+        scalar::<i64>(&console.pool, "select count(*) from saved_searches").await,
+        kept_searches,
+        "only the searches the parser accepts are kept"
     );
     let (_, viewer) = alex.post("/api/auth/viewer", &[]).await;
     assert_eq!(
@@ -294,6 +353,15 @@ async fn wrong_types_missing_fields_and_oversized_bodies_are_client_errors(pool:
             "/api/settings/customer-data",
             vec![("enabled[]", "true".into())],
         ),
+        ("/api/searches", vec![]),
+        ("/api/searches", vec![("kind", "customers".into())]),
+        ("/api/searches", vec![("query", JORDAN.into())]),
+        (
+            "/api/searches",
+            vec![("kind", "Customers".into()), ("query", JORDAN.into())],
+        ),
+        ("/api/customers/saved-search", vec![]),
+        ("/api/users/saved-search", vec![]),
         ("/api/users/search", vec![]),
         (
             "/api/users/search",
@@ -335,6 +403,7 @@ async fn wrong_types_missing_fields_and_oversized_bodies_are_client_errors(pool:
         assert_no_internal_text(&body);
     }
     for path in [
+        "/api/searches",
         "/api/customers/search",
         "/api/users/search",
         "/api/auth/login",

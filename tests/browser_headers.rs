@@ -294,7 +294,7 @@ async fn no_page_has_an_inline_script_without_the_nonce_or_an_inline_style(pool:
         "/".to_owned(),
         "/admin".to_owned(),
         "/users".to_owned(),
-        "/users?q=blair".to_owned(),
+        alex.saved_search_page("users", "blair").await,
         format!("/users/{alex_id}"),
         "/customers".to_owned(),
         format!("/customers/{jordan}"),

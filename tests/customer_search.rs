@@ -126,7 +126,9 @@ async fn a_search_matching_more_than_100_records_says_so(pool: PgPool) {
     assert_eq!(found["records"].as_array().unwrap().len(), 100);
     assert_eq!(found["more"], json!(false));
     let text_of = |html: String| html.replace("<!>", "");
-    let (_, page) = alex.get(&format!("/customers?q={shared}")).await;
+    let (_, page) = alex
+        .get(&alex.saved_search_page("customers", shared).await)
+        .await;
     let page = text_of(page);
     assert!(page.contains("100 records match."), "{page}");
     assert!(!page.contains("More than"));
@@ -136,7 +138,9 @@ async fn a_search_matching_more_than_100_records_says_so(pool: PgPool) {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(found["records"].as_array().unwrap().len(), 100);
     assert_eq!(found["more"], json!(true));
-    let (_, page) = alex.get(&format!("/customers?q={shared}")).await;
+    let (_, page) = alex
+        .get(&alex.saved_search_page("customers", shared).await)
+        .await;
     assert!(
         text_of(page).contains("More than 100 records match, and only the first 100 are listed."),
         "the page says the list is cut short"

@@ -1,4 +1,4 @@
-//! Every page times every actor: a customer record, the customer search, a user's profile, the users list and
+//! Every page times every actor: a customer record, an Admin's saved customer search, a user's profile, the users list and
 //! the Admin Console, requested as a browser requests them by the six actors of the endpoint matrix. Signed-out
 //! visitors are sent to /login; every other actor gets the page, showing the personal data it holds (a
 //! customer's email, phone, name and a message, another user's email) only to an actor entitled to it, and
@@ -7,6 +7,7 @@
 mod common;
 
 use common::*;
+use customer_data_console::api::searches::NO_SUCH_SEARCH;
 use customer_data_console::model::Role;
 use customer_data_console::server::{auth, db};
 use reqwest::StatusCode;
@@ -41,7 +42,8 @@ const DANA: &str = "dana.other@acme.example";
 /// The personal data the pages may show, and where it came from.
 struct People {
     lead: Uuid,
-    lead_salesforce_id: String,
+    /// Alex's saved search for the Lead's Salesforce id.
+    alex_search: Uuid,
     dana: Uuid,
     /// Jordan's Lead: email, phone, name and the known message.
     jordan: [String; 4],
@@ -83,9 +85,12 @@ async fn people(console: &Console) -> People {
     .await
     .unwrap()
     .expect("a new user");
+    let alex_search = console
+        .saved_search(ALEX, "customers", &lead_salesforce_id)
+        .await;
     People {
         lead,
-        lead_salesforce_id,
+        alex_search,
         dana,
         jordan: [JORDAN.to_owned(), phone, name, KNOWN_MESSAGE.to_owned()],
     }
@@ -112,12 +117,12 @@ fn pages(people: &People) -> Vec<Page> {
             },
         },
         Page {
-            path: format!("/customers?q={}", people.lead_salesforce_id),
+            path: format!("/customers?search={}", people.alex_search),
             shows: vec![email, name],
             expected: |actor| match actor {
                 SignedOut => SignIn,
                 AdminWithAccess => Shown,
-                AdminOfAnotherAccount => Without("No records match"),
+                AdminOfAnotherAccount => Without(NO_SUCH_SEARCH),
                 _ => Without(CUSTOMER_DATA_REFUSED),
             },
         },

@@ -43,7 +43,8 @@ async fn markup_in_customer_data_is_escaped_in_server_rendered_pages(pool: PgPoo
 
     for path in [
         format!("/customers/{id}"),
-        "/customers?q=xss.probe%40example.com".to_owned(),
+        alex.saved_search_page("customers", "xss.probe@example.com")
+            .await,
     ] {
         let response = alex.http.get(console.url(&path)).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::OK);

@@ -1,4 +1,4 @@
-import { test, expect, signIn, goto, apiAs, expectAccessible, ALEX, BLAIR } from "./support";
+import { test, expect, signIn, goto, search, apiAs, expectAccessible, ALEX, BLAIR } from "./support";
 
 test.describe("Admin Console: the account setting and the per-user permission", () => {
   test.use({ expectedHttpErrors: [403] });
@@ -24,18 +24,18 @@ test.describe("Admin Console: the account setting and the per-user permission", 
 
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Manage" }).click();
     await expect(page.getByRole("heading", { name: "Users" })).toBeVisible();
-    const search = async (text: string) => {
+    const findBlair = async (text: string) => {
       await page.getByLabel("Search users").fill(text);
       await page.getByRole("button", { name: "Search" }).click();
       await expect(page.getByRole("row")).toHaveCount(2);
       await expect(page.getByRole("link", { name: "Blair Admin" })).toBeVisible();
     };
-    await search("blair");
-    await search(BLAIR);
+    await findBlair("blair");
+    await findBlair(BLAIR);
     const salesforceId = (await page.getByRole("row").nth(1).getByRole("cell").nth(3).innerText()).trim();
     expect(salesforceId).toMatch(/^005[0-9A-Za-z]{15}$/);
-    await search(salesforceId);
-    await search(salesforceId.slice(0, 15));
+    await findBlair(salesforceId);
+    await findBlair(salesforceId.slice(0, 15));
     await expectAccessible(page);
 
     await page.getByRole("link", { name: "Blair Admin" }).click();
@@ -58,12 +58,12 @@ test.describe("Admin Console: the account setting and the per-user permission", 
 
     await goto(blair, "/");
     await expect(blair.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Customers" })).toHaveCount(0);
-    await goto(blair, "/customers?q=jordan.rivera%40example.com");
+    await search(blair, "/customers", "jordan.rivera@example.com");
     await expect(blair.getByRole("alert")).toContainText("Manage Customer Data");
     await expect(blair.getByRole("table")).toHaveCount(0);
     await blairContext.close();
 
-    await goto(page, "/users?q=blair");
+    await search(page, "/users", "blair");
     await page.getByRole("link", { name: "Blair Admin" }).click();
     await expect(page.getByText("Manage Customer Data is turned off for this account.")).toBeVisible();
     await expect(page.getByRole("switch")).toHaveCount(0);
@@ -73,7 +73,7 @@ test.describe("Admin Console: the account setting and the per-user permission", 
     const alex = await apiAs(request, ALEX);
     await alex.setAccountSetting(true);
     await signIn(page, ALEX);
-    await goto(page, "/users?q=casey");
+    await search(page, "/users", "casey");
     await page.getByRole("link", { name: "Casey Agent" }).click();
     await expect(page.getByRole("heading", { name: "Casey Agent" })).toBeVisible();
     await expect(page.getByText("Manage Customer Data is only for Admins.")).toBeVisible();
@@ -82,7 +82,7 @@ test.describe("Admin Console: the account setting and the per-user permission", 
 
   test("a search that matches nobody says so", async ({ page }) => {
     await signIn(page, ALEX);
-    await goto(page, "/users?q=" + encodeURIComponent("%_nobody\\'"));
+    await search(page, "/users", "%_nobody\\'");
     await expect(page.getByText("No users match")).toBeVisible();
   });
 });

@@ -1,4 +1,4 @@
-import { test, expect, signIn, goto, apiAs, expectAccessible, ALEX } from "./support";
+import { test, expect, signIn, search, apiAs, expectAccessible, ALEX } from "./support";
 
 test.describe("Customer Data: find, view and erase", () => {
   test.beforeEach(async ({ request }) => {
@@ -83,7 +83,7 @@ test.describe("Customer Data: find, view and erase", () => {
 
   test("markup in customer data is shown as text", async ({ page }) => {
     await signIn(page, ALEX);
-    await goto(page, "/customers?q=xss.probe%40example.com");
+    await search(page, "/customers", "xss.probe@example.com");
     const link = page.getByRole("link", { name: /Robin/ });
     await expect(link).toHaveText("Robin <script>window.__xss = 1</script> Probe");
     await link.click();
@@ -102,7 +102,7 @@ test.describe("Customer Data refusals", () => {
     await alex.setAccountSetting(true);
     await alex.setPermission(await alex.userId(ALEX), true);
     await signIn(page, ALEX);
-    await goto(page, "/customers?q=00Q5e00XssProbeEE");
+    await search(page, "/customers", "00Q5e00XssProbeEE");
     await expect(page.getByRole("alert")).toContainText("15 or 18 characters");
   });
 });

@@ -44,6 +44,17 @@ export async function goto(page: Page, path: string) {
   await hydrated(page);
 }
 
+/**
+ * Searches with the page's search box, a form that posts the text, and waits for the page of the saved search
+ * (`?search=<id>`) that the answer sends the browser to.
+ */
+export async function search(page: Page, path: "/customers" | "/users", text: string) {
+  await goto(page, path);
+  await page.getByRole("searchbox").fill(text);
+  await Promise.all([page.waitForURL(/\?search=/), page.getByRole("button", { name: "Search" }).click()]);
+  await hydrated(page);
+}
+
 export async function signIn(page: Page, email: string, password = PASSWORD) {
   await goto(page, "/login");
   await page.getByLabel("Email").fill(email);
@@ -97,3 +108,20 @@ export async function expectAccessible(page: Page) {
     .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
   expect(serious).toEqual([]);
 }
+
+/** Every URL the page requests or shows from now on: its requests and each URL its frames navigate to. */
+export function recordUrls(page: Page): string[] {
+  const urls: string[] = [];
+  page.on("request", (request) => urls.push(request.url()));
+  page.on("framenavigated", (frame) => urls.push(frame.url()));
+  return urls;
+}
+
+/** Asserts that no URL holds any of `secrets`, as typed, lower-cased or percent-encoded. */
+export function expectNoneHolds(urls: string[], secrets: string[]) {
+  const forms = secrets.flatMap((secret) => [secret, encodeURIComponent(secret)].map((form) => form.toLowerCase()));
+  const leaks = urls.filter((url) => forms.some((form) => url.toLowerCase().includes(form)));
+  expect(leaks, "URLs holding what was typed").toEqual([]);
+  expect(urls.length).toBeGreaterThan(0);
+}
+

@@ -5,20 +5,43 @@ use leptos::prelude::*;
 use crate::error::AppError;
 use crate::model::{EndedSessions, Viewer};
 
+/// What a sign-in with an empty email or password is told.
+pub const SIGN_IN_FIELDS_MISSING: &str = "Enter your email and password.";
+
 /// Anyone may call it. Signs in with email and password; a wrong email and a wrong password get the same 401.
 /// After `LOGIN_FAILURE_LIMIT` failures for one email within the window, or the client's limit across all
-/// emails, it answers 429; when too many password checks are waiting, 503 with `Retry-After`.
+/// emails, it answers 429; when too many password checks are waiting, 503 with `Retry-After`. When the
+/// browser itself submits the form (`Sec-Fetch-Mode: navigate`, JavaScript off), it answers 303 to `/`, or to
+/// `/login?refused=<status>` with the status it would have answered.
 #[server(prefix = "/api", endpoint = "auth/login")]
 pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
-    crate::server::auth::sign_in(&email, &password).await
+    use crate::server::{auth, navigation};
+    let signed_in = auth::sign_in(&email, &password).await;
+    if !navigation::is_navigation() {
+        return signed_in;
+    }
+    let location = match signed_in {
+        Ok(()) => "/".to_owned(),
+        Err(refusal) => format!("/login?refused={}", refusal.status()),
+    };
+    navigation::see_other(&location)
 }
 
-/// Signed-in users. Ends the session on the server.
+/// Signed-in users. Ends the session on the server. When the browser itself submits the form (JavaScript off),
+/// it answers 303 to `/login`, also when the session had already ended.
 #[server(prefix = "/api", endpoint = "auth/logout")]
 pub async fn sign_out() -> Result<(), AppError> {
-    use crate::server::auth;
-    let principal = auth::current_principal().await?;
-    auth::sign_out(&principal).await
+    use crate::server::{auth, navigation};
+    let signed_out = match auth::current_principal().await {
+        Ok(principal) => auth::sign_out(&principal).await,
+        Err(refusal) => Err(refusal),
+    };
+    match signed_out {
+        Ok(()) | Err(AppError::Unauthorized) if navigation::is_navigation() => {
+            navigation::see_other("/login")
+        }
+        signed_out => signed_out,
+    }
 }
 
 /// Signed-in users. Ends every other session of the caller (other browsers and devices) and keeps the one it

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::{CustomerDetail, CustomerMatches, ErasureReceipt};
+use crate::model::{CustomerDetail, CustomerMatches, ErasureReceipt, SavedCustomerSearch};
 
 /// The text an admin types to confirm an erasure; the server checks it too.
 pub const ERASE_CONFIRMATION: &str = "DELETE";
@@ -48,6 +48,37 @@ pub async fn search_customers(query: String) -> Result<CustomerMatches, AppError
                 .map_err(db_failure)
         }
     }
+}
+
+/// Admins holding Manage Customer Data while the account setting is on, for a customer search they saved
+/// themselves (`searches`) in the last 30 minutes; another user's, an expired or an unknown id is 404. The
+/// search's text and the records it finds now, as `customers/search` finds them, or the refusal it was saved
+/// with.
+#[server(prefix = "/api", endpoint = "customers/saved-search")]
+pub async fn load_customer_search(search_id: String) -> Result<SavedCustomerSearch, AppError> {
+    use crate::api::searches::NO_SUCH_SEARCH;
+    use crate::model::SearchKind;
+    use crate::server::state::{app_state, db_failure};
+    use crate::server::{auth, authz, db, input};
+    let principal = auth::current_principal().await?;
+    auth::authorize(&principal, authz::require_customer_data_access)?;
+    let search_id = input::record_id(&search_id, "search")?;
+    let pool = app_state()?.pool;
+    let query = db::saved_searches::find(
+        &pool,
+        principal.account_id,
+        principal.user_id,
+        SearchKind::Customers,
+        search_id,
+    )
+    .await
+    .map_err(db_failure)?
+    .ok_or_else(|| AppError::not_found(NO_SUCH_SEARCH))??;
+    let search = input::customer_query_in(&query, &principal.account_default_country)?;
+    let matches = db::customers::search::search_in_account(&pool, principal.account_id, &search)
+        .await
+        .map_err(db_failure)?;
+    Ok(SavedCustomerSearch { query, matches })
 }
 
 /// Admins holding Manage Customer Data while the account setting is on. One record of their account (any other

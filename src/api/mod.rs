@@ -5,5 +5,6 @@
 
 pub mod auth;
 pub mod customers;
+pub mod searches;
 pub mod settings;
 pub mod users;

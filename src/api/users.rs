@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::{EndedSessions, UserPage, UserProfile, UserSummary};
+use crate::model::{EndedSessions, SavedUserSearch, UserPage, UserProfile, UserSummary};
 
 /// Admins. Users of the admin's own account whose name or email contains `query` (case-insensitive), or whose
 /// Salesforce id is `query` in its 15- or 18-character form; all users when `query` is empty. 25 per page.
@@ -13,22 +13,59 @@ pub async fn search_users(
     query: String,
     #[server(default)] page: u32,
 ) -> Result<UserPage, AppError> {
-    use crate::salesforce::SalesforceId;
+    use crate::server::state::app_state;
+    use crate::server::{auth, authz, input};
+    let principal = auth::current_principal().await?;
+    auth::authorize(&principal, authz::require_admin)?;
+    let text = input::search_text(&query)?;
+    user_page(&app_state()?.pool, principal.account_id, &text, page).await
+}
+
+/// Admins, for a user search they saved themselves (`searches`) in the last 30 minutes; another user's, an
+/// expired or an unknown id is 404. The search's text and page `page` of what it finds now, as `users/search`
+/// finds it, or the refusal it was saved with.
+#[server(prefix = "/api", endpoint = "users/saved-search")]
+pub async fn load_user_search(
+    search_id: String,
+    #[server(default)] page: u32,
+) -> Result<SavedUserSearch, AppError> {
+    use crate::api::searches::NO_SUCH_SEARCH;
+    use crate::model::SearchKind;
     use crate::server::state::{app_state, db_failure};
     use crate::server::{auth, authz, db, input};
     let principal = auth::current_principal().await?;
     auth::authorize(&principal, authz::require_admin)?;
-    let text = input::search_text(&query)?;
-    let salesforce_id = SalesforceId::parse(&text).ok();
-    let (users, has_more) = db::users::search(
-        &app_state()?.pool,
+    let search_id = input::record_id(&search_id, "search")?;
+    let pool = app_state()?.pool;
+    let query = db::saved_searches::find(
+        &pool,
         principal.account_id,
-        &text,
-        salesforce_id.as_ref(),
-        page,
+        principal.user_id,
+        SearchKind::Users,
+        search_id,
     )
     .await
-    .map_err(db_failure)?;
+    .map_err(db_failure)?
+    .ok_or_else(|| AppError::not_found(NO_SUCH_SEARCH))??;
+    let found = user_page(&pool, principal.account_id, &query, page).await?;
+    Ok(SavedUserSearch { query, found })
+}
+
+/// Page `page` of the users of `account_id` matching the checked search `text`.
+#[cfg(feature = "ssr")]
+async fn user_page(
+    pool: &sqlx::PgPool,
+    account_id: uuid::Uuid,
+    text: &str,
+    page: u32,
+) -> Result<UserPage, AppError> {
+    use crate::salesforce::SalesforceId;
+    use crate::server::db;
+    use crate::server::state::db_failure;
+    let salesforce_id = SalesforceId::parse(text).ok();
+    let (users, has_more) = db::users::search(pool, account_id, text, salesforce_id.as_ref(), page)
+        .await
+        .map_err(db_failure)?;
     Ok(UserPage {
         users,
         page,

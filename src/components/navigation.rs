@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
 use crate::api::auth::SignOut;
-use crate::components::hydration::{load_page, use_hydrated};
+use crate::components::hydration::load_page;
 use crate::error::AppError;
 use crate::model::Viewer;
 
@@ -67,11 +67,11 @@ pub fn Topbar(viewer: Viewer) -> impl IntoView {
 }
 
 /// Ends the session, then loads the sign-in page; also when the session had already ended (in another tab, or
-/// it expired). Any other failure is shown, since the session may still be live.
+/// it expired). Any other failure is shown, since the session may still be live. A plain form too: without the
+/// wasm the browser posts it itself and is sent to the sign-in page.
 #[island]
 fn SignOutButton() -> impl IntoView {
     let sign_out = ServerAction::<SignOut>::new();
-    let hydrated = use_hydrated();
     Effect::new(move |_| {
         if let Some(Ok(()) | Err(AppError::Unauthorized)) = sign_out.value().get() {
             load_page("/login");
@@ -83,13 +83,17 @@ fn SignOutButton() -> impl IntoView {
         }),
         _ => None,
     };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        sign_out.dispatch(SignOut {});
+    };
     view! {
         {failure}
-        <button type="button" class="button ghost" disabled=move || !hydrated.get() || sign_out.pending().get() on:click=move |_| {
-            sign_out.dispatch(SignOut {});
-        }>
-            "Sign out"
-        </button>
+        <form action="/api/auth/logout" method="post" on:submit=submit>
+            <button type="submit" class="button ghost" disabled=move || sign_out.pending().get()>
+                "Sign out"
+            </button>
+        </form>
     }
 }
 

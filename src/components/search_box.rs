@@ -1,21 +1,25 @@
-//! A search form that puts its text in the page URL (`?q=`), so results survive a reload, need no script and
-//! can be shared as a link.
+//! A search form that posts its text (`/api/searches`) and never puts it in a URL: the console keeps the search
+//! and sends the browser to the page with the search's id, so results survive a reload and need no script. It
+//! is a plain form, not an island: the browser submits it itself, with the wasm or without.
 
 use leptos::prelude::*;
 
+use crate::model::SearchKind;
+
 #[component]
 pub fn SearchBox(
-    /// The page the form submits to, e.g. "/users".
-    action: &'static str,
+    /// Which page the search is for; its answer redirects there.
+    kind: SearchKind,
     label: &'static str,
     placeholder: &'static str,
-    /// The current query, shown in the field.
+    /// The current search's text, shown in the field.
     value: String,
 ) -> impl IntoView {
     view! {
-        <form action=action method="get" class="search-box" role="search">
+        <form action="/api/searches" method="post" class="search-box" role="search">
+            <input type="hidden" name="kind" value=kind.as_str()/>
             <label for="search" class="visually-hidden">{label}</label>
-            <input id="search" type="search" name="q" value=value placeholder=placeholder autocomplete="off" maxlength="200"/>
+            <input id="search" type="search" name="query" value=value placeholder=placeholder autocomplete="off" maxlength="200"/>
             <button type="submit" class="button primary">"Search"</button>
         </form>
     }

@@ -1,48 +1,54 @@
 //! /customers: Customer Data > Customers. Search by email, Salesforce ID or phone number; every matching record
-//! is listed.
+//! is listed. The search is posted and kept; the URL carries only its id (`?search=`), never what was searched
+//! for.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::customers::search_customers;
+use crate::api::customers::load_customer_search;
 use crate::components::data_table::DataTable;
 use crate::components::loaded::Loaded;
-use crate::components::notice::{EmptyState, Notice, Tone};
+use crate::components::notice::{EmptyState, ErrorNotice, Notice, Tone};
 use crate::components::search_box::SearchBox;
+use crate::error::AppError;
 use crate::format::format_time;
-use crate::model::CustomerMatches;
+use crate::model::{CustomerMatches, SearchKind};
 
+/// The page of a saved search (`?search=<id>`, from the search form's answer), or the empty search.
 #[component]
 pub fn CustomersPage() -> impl IntoView {
-    let text = use_query_map()
-        .read_untracked()
-        .get("q")
-        .unwrap_or_default();
-    let results = {
-        let text = text.clone();
-        async move {
-            if text.trim().is_empty() {
-                Ok(None)
-            } else {
-                search_customers(text).await.map(Some)
-            }
-        }
+    let search_id = use_query_map().read_untracked().get("search");
+    let search = async move {
+        Ok::<_, AppError>(match search_id {
+            Some(id) => Some(load_customer_search(id).await),
+            None => None,
+        })
     };
     view! {
         <Title text="Customers"/>
         <h1>"Customers"</h1>
         <p class="muted">"Find every record that is one person, by email address, Salesforce ID (15 or 18 characters) or phone number."</p>
-        <SearchBox action="/customers" label="Search customers" placeholder="Email, Salesforce ID or phone" value=text/>
-        <Loaded loading="Searching…" data=results let:matches>
-            {match matches {
-                None => view! {
-                    <EmptyState title="Search for a customer">
-                        <p>"Enter the email address, Salesforce ID or phone number from the person's request."</p>
-                    </EmptyState>
-                }.into_any(),
-                Some(matches) => view! { <CustomerResults matches/> }.into_any(),
-            }}
+        <Loaded loading="Searching…" data=search let:search>
+            {
+                let (text, outcome) = match search {
+                    None => (String::new(), None),
+                    Some(Ok(saved)) => (saved.query, Some(Ok(saved.matches))),
+                    Some(Err(error)) => (String::new(), Some(Err(error))),
+                };
+                view! {
+                    <SearchBox kind=SearchKind::Customers label="Search customers" placeholder="Email, Salesforce ID or phone" value=text/>
+                    {match outcome {
+                        None => view! {
+                            <EmptyState title="Search for a customer">
+                                <p>"Enter the email address, Salesforce ID or phone number from the person's request."</p>
+                            </EmptyState>
+                        }.into_any(),
+                        Some(Ok(matches)) => view! { <CustomerResults matches/> }.into_any(),
+                        Some(Err(error)) => view! { <ErrorNotice error/> }.into_any(),
+                    }}
+                }
+            }
         </Loaded>
     }
 }

@@ -1,16 +1,22 @@
-//! /login: sign in with email and password.
+//! /login: sign in with email and password, with the wasm or as a plain form.
 
 use leptos::html;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
+use leptos_router::hooks::use_query_map;
 
-use crate::api::auth::{SignIn, current_viewer};
-use crate::components::hydration::{load_page, use_hydrated};
+use crate::api::auth::{SIGN_IN_FIELDS_MISSING, SignIn, current_viewer};
+use crate::components::hydration::load_page;
+use crate::error::AppError;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let viewer = Resource::new(|| (), |_| current_viewer());
+    let refused = use_query_map()
+        .read_untracked()
+        .get("refused")
+        .and_then(|status| refusal_of_status(&status));
     view! {
         <Title text="Sign in"/>
         <Transition fallback=|| ()>
@@ -25,18 +31,19 @@ pub fn LoginPage() -> impl IntoView {
                     <span>"Customer Data Console"</span>
                 </div>
                 <h1>"Sign in"</h1>
-                <SignInForm/>
+                <SignInForm refused/>
             </div>
         </main>
     }
 }
 
-/// Email and password; on success, loads the console's home page. The browser checks that both are filled in
+/// Email and password; on success, loads the console's home page. A plain form too: posted by the browser
+/// before the wasm has hydrated it, or with JavaScript off, the sign-in answers with a redirect (to `/`, or
+/// back here with `?refused=<status>`, whose message `refused` is). The browser checks that both are filled in
 /// before `submit` fires.
 #[island]
-fn SignInForm() -> impl IntoView {
+fn SignInForm(refused: Option<AppError>) -> impl IntoView {
     let sign_in = ServerAction::<SignIn>::new();
-    let hydrated = use_hydrated();
     let email = NodeRef::<html::Input>::new();
     let password = NodeRef::<html::Input>::new();
     Effect::new(move |_| {
@@ -53,18 +60,34 @@ fn SignInForm() -> impl IntoView {
             });
         }
     };
+    let error = move || match sign_in.value().get() {
+        Some(outcome) => outcome.err(),
+        None => refused.clone(),
+    };
     view! {
-        <form class="stack" on:submit=submit>
+        <form class="stack" action="/api/auth/login" method="post" on:submit=submit>
             <label for="email">"Email"</label>
             <input id="email" type="email" name="email" autocomplete="username" required node_ref=email/>
             <label for="password">"Password"</label>
             <input id="password" type="password" name="password" autocomplete="current-password" required node_ref=password/>
-            {move || sign_in.value().get().and_then(Result::err).map(|error| view! {
+            {move || error().map(|error| view! {
                 <p class="notice notice-error" role="alert">{error.to_string()}</p>
             })}
-            <button type="submit" class="button primary" disabled=move || !hydrated.get() || sign_in.pending().get()>
+            <button type="submit" class="button primary" disabled=move || sign_in.pending().get()>
                 {move || if sign_in.pending().get() { "Signing in…" } else { "Sign in" }}
             </button>
         </form>
     }
+}
+
+/// The refusal a plain-form sign-in was sent back with (`?refused=<status>`, see `sign_in`).
+fn refusal_of_status(status: &str) -> Option<AppError> {
+    Some(match status {
+        "401" => AppError::BadCredentials,
+        "422" => AppError::invalid(SIGN_IN_FIELDS_MISSING),
+        "429" => AppError::TooManyRequests,
+        "500" => AppError::Internal,
+        "503" => AppError::Busy,
+        _ => return None,
+    })
 }

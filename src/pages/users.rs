@@ -1,43 +1,65 @@
 //! /users: Users > Manage. Search the account's users by name, email or Salesforce ID; each row opens the
-//! user's profile.
+//! user's profile. A search is posted and kept; the URL carries only its id (`?search=`) and the page number.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::users::search_users;
+use crate::api::users::{load_user_search, search_users};
 use crate::components::data_table::DataTable;
 use crate::components::loaded::Loaded;
-use crate::components::notice::EmptyState;
+use crate::components::notice::{EmptyState, ErrorNotice};
 use crate::components::search_box::SearchBox;
-use crate::format::urlencode;
-use crate::model::UserPage;
+use crate::error::AppError;
+use crate::model::{SearchKind, UserPage};
 
+/// All users (no `search`), or the saved search `search`; page `page` of either.
 #[component]
 pub fn UsersPage() -> impl IntoView {
-    let (text, page) = use_query_map().with_untracked(|query| {
+    let (search_id, page) = use_query_map().with_untracked(|query| {
         let page = query.get("page").and_then(|p| p.parse::<u32>().ok());
-        (query.get("q").unwrap_or_default(), page.unwrap_or(0))
+        (query.get("search"), page.unwrap_or(0))
     });
-    let results = search_users(text.clone(), page);
+    let pages = match &search_id {
+        Some(id) => format!("/users?search={id}&page="),
+        None => "/users?page=".to_owned(),
+    };
+    let results = async move {
+        Ok::<_, AppError>(match search_id {
+            Some(id) => match load_user_search(id, page).await {
+                Ok(saved) => (saved.query, Ok(saved.found)),
+                Err(error) => (String::new(), Err(error)),
+            },
+            None => (String::new(), search_users(String::new(), page).await),
+        })
+    };
     view! {
         <Title text="Users"/>
         <h1>"Users"</h1>
         <p class="muted">"Find users by name, email or Salesforce ID. Open a user to manage their permissions."</p>
-        <SearchBox action="/users" label="Search users" placeholder="Name, email or Salesforce ID" value=text.clone()/>
-        <Loaded loading="Searching…" data=results let:found>
-            <UserResults found text/>
+        <Loaded loading="Searching…" data=results let:results>
+            {
+                let (text, found) = results;
+                view! {
+                    <SearchBox kind=SearchKind::Users label="Search users" placeholder="Name, email or Salesforce ID" value=text.clone()/>
+                    {match found {
+                        Ok(found) => view! { <UserResults found searched=!text.is_empty() pages=pages.clone()/> }.into_any(),
+                        Err(error) => view! { <ErrorNotice error/> }.into_any(),
+                    }}
+                }
+            }
         </Loaded>
     }
 }
 
+/// One page of users; `pages` is the URL of a page of the same search without its number.
 #[component]
-fn UserResults(found: UserPage, text: String) -> impl IntoView {
+fn UserResults(found: UserPage, searched: bool, pages: String) -> impl IntoView {
     if found.users.is_empty() {
-        let title = if text.is_empty() {
-            "No users yet"
-        } else {
+        let title = if searched {
             "No users match"
+        } else {
+            "No users yet"
         };
         return view! {
             <EmptyState title>
@@ -46,11 +68,8 @@ fn UserResults(found: UserPage, text: String) -> impl IntoView {
         }
         .into_any();
     }
-    let encoded = urlencode(&text);
-    let previous = (found.page > 0).then(|| format!("/users?q={encoded}&page={}", found.page - 1));
-    let next = found
-        .has_more
-        .then(|| format!("/users?q={encoded}&page={}", found.page + 1));
+    let previous = (found.page > 0).then(|| format!("{pages}{}", found.page - 1));
+    let next = found.has_more.then(|| format!("{pages}{}", found.page + 1));
     view! {
         <div class="card table-card">
             <DataTable caption="Users" headings=&["Name", "Email", "Role", "Salesforce ID", "Manage Customer Data"]>

@@ -16,6 +16,7 @@ use leptos_axum::ResponseOptions;
 use rand_core::OsRng;
 use sqlx::PgPool;
 
+use crate::api::auth::SIGN_IN_FIELDS_MISSING;
 use crate::error::AppError;
 use crate::server::authz::Principal;
 use crate::server::client_address::client_key;
@@ -148,7 +149,7 @@ pub async fn sign_in(email: &str, password: &str) -> Result<(), AppError> {
     let client = presented_client(&state.sign_in.settings)?;
     let email = email.trim();
     if email.is_empty() || password.is_empty() {
-        return Err(AppError::invalid("Enter your email and password."));
+        return Err(AppError::invalid(SIGN_IN_FIELDS_MISSING));
     }
     if email.len() > 320
         || password.len() > MAX_PASSWORD_BYTES
@@ -367,10 +368,13 @@ pub async fn admit(
     Ok(Some(found.principal))
 }
 
-/// Every ten minutes, deletes the sessions that expired, the failed sign-ins the rate limit no longer counts
-/// and the known browsers whose cookie has expired.
-pub async fn forget_expired_sign_in_state(pool: PgPool) {
+/// Every ten minutes, deletes the sessions that expired, the failed sign-ins the rate limit no longer counts,
+/// the known browsers whose cookie has expired and the saved searches that expired.
+pub async fn forget_expired_state(pool: PgPool) {
     loop {
+        if let Err(err) = db::saved_searches::delete_expired(&pool).await {
+            tracing::warn!(error = %err, "deleting expired saved searches failed");
+        }
         if let Err(err) = db::sessions::delete_expired(&pool).await {
             tracing::warn!(error = %err, "deleting expired sessions failed");
         }

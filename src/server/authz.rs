@@ -11,7 +11,7 @@
 use uuid::Uuid;
 
 use crate::error::AppError;
-use crate::model::{Role, Viewer};
+use crate::model::{Role, SearchKind, Viewer};
 
 /// The signed-in user with everything the rules need, as read from the database for this request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,6 +63,14 @@ pub fn require_customer_data_access(p: &Principal) -> Result<(), AppError> {
         Ok(())
     } else {
         Err(AppError::forbidden(NO_CUSTOMER_DATA_ACCESS))
+    }
+}
+
+/// Saving and reading a search: the rule of the search itself (customers: Customer Data; users: Admins).
+pub fn require_search(p: &Principal, kind: SearchKind) -> Result<(), AppError> {
+    match kind {
+        SearchKind::Customers => require_customer_data_access(p),
+        SearchKind::Users => require_admin(p),
     }
 }
 
@@ -168,6 +176,22 @@ mod tests {
                         "{role:?} {holds} {setting}"
                     );
                     assert_eq!(viewer(&p).can_manage_customer_data, expected);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn each_search_kind_keeps_the_rule_of_its_search() {
+        for role in [Role::Admin, Role::Agent] {
+            for holds in [false, true] {
+                for setting in [false, true] {
+                    let p = principal(role, holds, setting);
+                    assert_eq!(
+                        require_search(&p, SearchKind::Customers),
+                        require_customer_data_access(&p)
+                    );
+                    assert_eq!(require_search(&p, SearchKind::Users), require_admin(&p));
                 }
             }
         }

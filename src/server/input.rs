@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::error::AppError;
+use crate::model::SearchKind;
 use crate::salesforce::{SalesforceId, looks_like_id};
 
 pub const MAX_SEARCH_CHARS: usize = 200;
@@ -187,6 +188,21 @@ pub fn customer_query(raw: &str) -> Result<CustomerQuery, AppError> {
     }
 }
 
+/// The text a search of `kind` keeps, checked as that search checks it: a customer search needs an email, a
+/// Salesforce id or a phone number (read with the account's `default_country`); a user search takes any text,
+/// and none (`None`) lists all users.
+pub fn saved_search_query(
+    kind: SearchKind,
+    raw: &str,
+    default_country: &str,
+) -> Result<Option<String>, AppError> {
+    let text = search_text(raw)?;
+    if kind == SearchKind::Customers {
+        customer_query_in(&text, default_country)?;
+    }
+    Ok((!text.is_empty()).then_some(text))
+}
+
 /// A paging cursor given back by the customer page.
 pub fn cursor(raw: Option<&str>) -> Result<Option<Cursor>, AppError> {
     match raw.map(str::trim).filter(|s| !s.is_empty()) {
@@ -291,6 +307,31 @@ mod tests {
         assert_eq!(
             customer_query_in("030 1234567", "DE"),
             Ok(CustomerQuery::Phone("+49301234567".into()))
+        );
+    }
+
+    #[test]
+    fn a_saved_search_keeps_the_trimmed_text_its_search_accepts() {
+        assert_eq!(
+            saved_search_query(SearchKind::Customers, " Jordan.Rivera@Example.com ", "US").unwrap(),
+            Some("Jordan.Rivera@Example.com".into())
+        );
+        assert_eq!(
+            saved_search_query(SearchKind::Customers, "Jordan Rivera", "US").unwrap_err(),
+            customer_query("Jordan Rivera").unwrap_err()
+        );
+        assert_eq!(
+            saved_search_query(SearchKind::Customers, "  ", "US").unwrap_err(),
+            customer_search("").unwrap_err()
+        );
+        assert_eq!(
+            saved_search_query(SearchKind::Users, " Jordan Rivera ", "US").unwrap(),
+            Some("Jordan Rivera".into())
+        );
+        assert_eq!(saved_search_query(SearchKind::Users, "  ", "US").unwrap(), None);
+        assert_eq!(
+            saved_search_query(SearchKind::Users, "a\0b", "US").unwrap_err(),
+            search_text("a\0b").unwrap_err()
         );
     }
 

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod erasure;
 pub mod http;
 pub mod input;
+pub mod navigation;
 pub mod password_policy;
 pub mod security_log;
 pub mod sessions;

@@ -229,6 +229,7 @@ impl Console {
             "sessions",
             "login_failures",
             "known_browsers",
+            "saved_searches",
         ];
         let mut out = String::new();
         for table in tables.into_iter().filter(|t| !left_out.contains(t)) {
@@ -259,6 +260,21 @@ impl Console {
     /// Asserts that the database is as the snapshot `before`; `what` names what must not have changed it.
     pub async fn assert_unchanged(&self, before: &str, what: &str) {
         assert_eq!(self.snapshot().await, before, "{what} changed the database");
+    }
+
+    /// Keeps a search of `kind` for `query` by the user `email`, as saving it through the form would, and
+    /// returns its id.
+    pub async fn saved_search(&self, email: &str, kind: &str, query: &str) -> Uuid {
+        sqlx::query_scalar(
+            "insert into saved_searches (account_id, user_id, kind, query)
+             select account_id, id, $2, $3 from users where lower(email) = lower($1) returning id",
+        )
+        .bind(email)
+        .bind(kind)
+        .bind(query)
+        .fetch_one(&self.pool)
+        .await
+        .expect("a saved search")
     }
 
     pub async fn customer_ids_with_email(&self, email: &str) -> Vec<(Uuid, String)> {
@@ -663,6 +679,27 @@ impl Client {
     pub async fn search_customers(&self, query: &str) -> (StatusCode, Value) {
         self.post("/api/customers/search", &[("query", query)])
             .await
+    }
+
+    /// Posts a search of `kind` (`customers` or `users`) as the search form does, and returns the path of the
+    /// page the answer sends the browser to (`/customers?search=<id>`), whether the client follows redirects
+    /// or not.
+    pub async fn saved_search_page(&self, kind: &str, query: &str) -> String {
+        let response = self
+            .http
+            .post(format!("{}/api/searches", self.base))
+            .form(&[("kind", kind), ("query", query)])
+            .send()
+            .await
+            .expect("request");
+        match response.headers().get("location") {
+            Some(location) => location.to_str().expect("ASCII").to_owned(),
+            None => {
+                assert_eq!(response.status(), StatusCode::OK, "the search's page");
+                let url = response.url();
+                format!("{}?{}", url.path(), url.query().unwrap_or_default())
+            }
+        }
     }
 
     /// A customer record with its first page of calls and messages.

@@ -193,14 +193,18 @@ pub fn erasure_begin_sql() -> String {
 
 /// Marks customer `$2` of account `$1` erased by user `$3` and writes the receipt `$4` with the counts
 /// `$5..$10`, the activity range `$11..$12`, the number of stored keys refused as outside the account `$13`, and
-/// the record's type and Salesforce id as they were. Both are dated
+/// the record's type and Salesforce id as they were, and deletes the account's saved searches for the record's
+/// email (whoever saved them, expired or not). Both are dated
 /// by the clock as this, the erasure's last statement before its commit, runs (`now()` would be the time the
 /// transaction began, possibly minutes earlier, before the wait for the record and before the permission was
 /// decided). From the permission check on, the erasure holds its actor's rows, so no sign-out or revocation can
 /// fall between this time and the commit.
 pub const MARK_ERASED_SQL: &str = "with marked as (
              update customers set erased_at = clock_timestamp(), erased_by = $3 where account_id = $1 and id = $2
-             returning account_id, id, object_type, salesforce_id, erased_at
+             returning account_id, id, object_type, salesforce_id, email, erased_at
+         ), searches as (
+             delete from saved_searches s using marked
+             where s.account_id = marked.account_id and lower(s.query) = lower(marked.email)
          ), receipt as (
              insert into erasures (id, account_id, customer_id, object_type, salesforce_id, erased_by, erased_at,
                  calls_deleted, recordings_deleted, voicemails_deleted, transcripts_deleted, messages_deleted,

@@ -128,7 +128,7 @@ fn worth_compressing() -> impl Predicate {
 
 /// Serves the console on `config.listen` (within the configured `ConnectionLimits`) until Ctrl+C or SIGTERM,
 /// with the outbox worker (unless
-/// `config.outbox_worker` is off) and the clean-up of expired sign-in state running beside it.
+/// `config.outbox_worker` is off) and the clean-up of expired sign-in state and saved searches running beside it.
 pub async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
     let storage = Storage::local(&config.object_store_dir)?;
     let options = leptos_options(&config.site_root, config.listen);
@@ -154,7 +154,7 @@ pub async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
     if config.outbox_worker {
         tokio::spawn(erasure::run_outbox_worker(state));
     }
-    tokio::spawn(auth::forget_expired_sign_in_state(pool));
+    tokio::spawn(auth::forget_expired_state(pool));
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
