@@ -201,9 +201,11 @@ fn expected(path: &str, field: &str, input: &str, ids: &Ids) -> (u16, Option<Str
                 422
             }
         }
-        ("/api/searches", "query") => {
-            status_of(input::saved_search_query(SearchKind::Customers, input, "US"))
-        }
+        ("/api/searches", "query") => status_of(input::saved_search_query(
+            SearchKind::Customers,
+            input,
+            "US",
+        )),
         ("/api/customers/saved-search", "search_id") => id_status(&ids.customer_search),
         ("/api/users/saved-search", "search_id") => id_status(&ids.user_search),
         ("/api/users/search", "query") => status_of(input::search_text(input)),

@@ -27,9 +27,8 @@ pub async fn save_search(kind: SearchKind, query: String) -> Result<String, AppE
         }
         principal => principal?,
     };
-    let accepted = auth::authorize(&principal, |p| authz::require_search(p, kind)).and_then(|()| {
-        input::saved_search_query(kind, &query, &principal.account_default_country)
-    });
+    let accepted = auth::authorize(&principal, |p| authz::require_search(p, kind))
+        .and_then(|()| input::saved_search_query(kind, &query, &principal.account_default_country));
     let saved = match accepted {
         Ok(None) => None,
         Ok(Some(text)) => Some(Ok(text)),

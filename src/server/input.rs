@@ -328,7 +328,10 @@ mod tests {
             saved_search_query(SearchKind::Users, " Jordan Rivera ", "US").unwrap(),
             Some("Jordan Rivera".into())
         );
-        assert_eq!(saved_search_query(SearchKind::Users, "  ", "US").unwrap(), None);
+        assert_eq!(
+            saved_search_query(SearchKind::Users, "  ", "US").unwrap(),
+            None
+        );
         assert_eq!(
             saved_search_query(SearchKind::Users, "a\0b", "US").unwrap_err(),
             search_text("a\0b").unwrap_err()
