@@ -9,7 +9,12 @@ use crate::model::{EndedSessions, Viewer};
 /// After `LOGIN_FAILURE_LIMIT` failures for one email within the window, or the client's limit across all
 /// emails, it answers 429; when too many password checks are waiting, 503 with `Retry-After`.
 #[server(prefix = "/api", endpoint = "auth/login")]
-pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
+pub async fn sign_in(
+    /// The email the user signs in with, in any letter case; surrounding spaces are ignored.
+    email: String,
+    /// The password; one over `MAX_PASSWORD_BYTES` (1,024 bytes) is refused without a check.
+    password: String,
+) -> Result<(), AppError> {
     crate::server::auth::sign_in(&email, &password).await
 }
 

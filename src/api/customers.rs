@@ -12,7 +12,10 @@ pub const ERASE_CONFIRMATION: &str = "DELETE";
 /// email equals `query` (case-insensitive, trimmed) or whose Salesforce id is `query` (15 or 18 characters): the
 /// first 100, and whether more match. A malformed id or empty query is 422.
 #[server(prefix = "/api", endpoint = "customers/search")]
-pub async fn search_customers(query: String) -> Result<CustomerMatches, AppError> {
+pub async fn search_customers(
+    /// An email address (with an `@`) or a Salesforce id (15 or 18 letters and digits); at most 200 characters.
+    query: String,
+) -> Result<CustomerMatches, AppError> {
     use crate::server::state::{app_state, db_failure};
     use crate::server::{auth, authz, db, input};
     let session = auth::presented_session().ok_or(AppError::Unauthorized)?;
@@ -45,9 +48,16 @@ pub async fn search_customers(query: String) -> Result<CustomerMatches, AppError
 /// calls and messages, newest first, continuing before the given cursors.
 #[server(prefix = "/api", endpoint = "customers/detail")]
 pub async fn get_customer(
+    /// The record's id (a UUID, as in `/customers/{id}`).
     customer_id: String,
-    #[server(default)] calls_before: Option<String>,
-    #[server(default)] messages_before: Option<String>,
+    /// Where the page of calls continues: the `older_calls` cursor of an earlier answer; absent or empty for the
+    /// newest calls.
+    #[server(default)]
+    calls_before: Option<String>,
+    /// Where the page of messages continues: the `older_messages` cursor of an earlier answer; absent or empty
+    /// for the newest messages.
+    #[server(default)]
+    messages_before: Option<String>,
 ) -> Result<CustomerDetail, AppError> {
     use crate::server::state::{app_state, db_failure};
     use crate::server::{auth, authz, db, input};
@@ -78,7 +88,9 @@ pub async fn get_customer(
 /// being changed. Salesforce is not touched.
 #[server(prefix = "/api", endpoint = "customers/erase")]
 pub async fn erase_customer_data(
+    /// The record's id (a UUID, as in `/customers/{id}`).
     customer_id: String,
+    /// What the admin typed in the dialog; must be exactly `ERASE_CONFIRMATION`.
     confirmation: String,
 ) -> Result<ErasureReceipt, AppError> {
     use crate::server::state::app_state;

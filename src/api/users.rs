@@ -10,8 +10,11 @@ use crate::model::{EndedSessions, UserPage, UserProfile, UserSummary};
 /// Refuses (422) text over 200 characters or with control characters.
 #[server(prefix = "/api", endpoint = "users/search")]
 pub async fn search_users(
+    /// Part of a name or email, or a Salesforce User id; empty for every user.
     query: String,
-    #[server(default)] page: u32,
+    /// Which page of 25 to answer, counted from 0; absent for the first.
+    #[server(default)]
+    page: u32,
 ) -> Result<UserPage, AppError> {
     use crate::salesforce::SalesforceId;
     use crate::server::state::{app_state, db_failure};
@@ -39,7 +42,10 @@ pub async fn search_users(
 /// Admins, for users of their own account (any other id is 404). The profile and whether the permission
 /// toggle is offered.
 #[server(prefix = "/api", endpoint = "users/profile")]
-pub async fn get_user_profile(user_id: String) -> Result<UserProfile, AppError> {
+pub async fn get_user_profile(
+    /// The user's id (a UUID, as in `/users/{id}`).
+    user_id: String,
+) -> Result<UserProfile, AppError> {
     use crate::server::state::{app_state, db_failure};
     use crate::server::{auth, authz, db, input};
     let principal = auth::current_principal().await?;
@@ -64,7 +70,9 @@ pub async fn get_user_profile(user_id: String) -> Result<UserProfile, AppError> 
 /// needs the account setting on (409) and an Admin as the target (422); another account's user is 404.
 #[server(prefix = "/api", endpoint = "users/customer-data-permission")]
 pub async fn set_customer_data_permission(
+    /// The id of the user whose permission changes (a UUID).
     user_id: String,
+    /// `true` grants Manage Customer Data, `false` revokes it.
     enabled: bool,
 ) -> Result<UserSummary, AppError> {
     use crate::server::authz::GrantTarget;
@@ -102,7 +110,10 @@ pub async fn set_customer_data_permission(
 /// out everywhere at once (the Admin too, when it is their own profile); recorded in the audit trail when any
 /// live session ended.
 #[server(prefix = "/api", endpoint = "users/end-sessions")]
-pub async fn end_user_sessions(user_id: String) -> Result<EndedSessions, AppError> {
+pub async fn end_user_sessions(
+    /// The id of the user whose sessions end (a UUID).
+    user_id: String,
+) -> Result<EndedSessions, AppError> {
     use crate::server::state::{app_state, db_failure};
     use crate::server::{auth, authz, db, input};
     let principal = auth::current_principal().await?;
