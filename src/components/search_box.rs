@@ -3,11 +3,14 @@
 
 use leptos::prelude::*;
 
+/// A search field and its Search button, in a GET form that submits the text as `q` to `action`.
 #[component]
 pub fn SearchBox(
     /// The page the form submits to, e.g. "/users".
     action: &'static str,
+    /// The field's label, read by screen readers (it is visually hidden), e.g. "Search users".
     label: &'static str,
+    /// The hint shown in the empty field, e.g. "Email or Salesforce ID".
     placeholder: &'static str,
     /// The current query, shown in the field.
     value: String,

@@ -12,6 +12,8 @@ use crate::components::search_box::SearchBox;
 use crate::format::format_time;
 use crate::model::CustomerMatches;
 
+/// The customer search: the `q` query parameter is searched (nothing is, while it is empty) and the matching
+/// records are listed, each linking to its page.
 #[component]
 pub fn CustomersPage() -> impl IntoView {
     let text = use_query_map()

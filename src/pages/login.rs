@@ -8,6 +8,7 @@ use leptos_router::components::Redirect;
 use crate::api::auth::{SignIn, current_viewer};
 use crate::components::hydration::{load_page, use_hydrated};
 
+/// The sign-in form; a visitor who is already signed in is sent on to `/`.
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let viewer = Resource::new(|| (), |_| current_viewer());

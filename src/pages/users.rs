@@ -13,6 +13,8 @@ use crate::components::search_box::SearchBox;
 use crate::format::urlencode;
 use crate::model::UserPage;
 
+/// The user search: users of the account matching the `q` query parameter (all of them when it is empty), 25
+/// to a `page`, each row linking to the user's profile.
 #[component]
 pub fn UsersPage() -> impl IntoView {
     let (text, page) = use_query_map().with_untracked(|query| {
