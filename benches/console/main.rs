@@ -30,7 +30,9 @@ pub struct Bench {
     pub console: String,
     /// The base URL of the plain axum server that holds the baselines.
     pub plain: String,
+    /// The pool both servers read, also used to set up and check each figure's data.
     pub pool: PgPool,
+    /// An HTTP client holding the synthetic Admin's session cookie.
     pub client: reqwest::Client,
     /// The signed-in client's session token.
     pub session_token: String,
@@ -38,6 +40,7 @@ pub struct Bench {
     pub account: Uuid,
     /// The seeded customers, not counting the erasure figure's clones.
     pub customers: i64,
+    /// The built site's folder (`LEPTOS_SITE_ROOT`), whose wasm and JS the hydration figure measures.
     pub site_root: String,
 }
 
