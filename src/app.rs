@@ -21,6 +21,8 @@ use crate::pages::not_found::NotFoundPage;
 use crate::pages::user_profile::UserProfilePage;
 use crate::pages::users::UsersPage;
 
+/// The HTML document of every page: the head (island loader, stylesheet, the page's title and meta tags) and
+/// the body holding `App`. `options` names the built files.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
         <!DOCTYPE html>
@@ -124,6 +126,8 @@ fn browser_has_the_wasm() -> bool {
     with_context::<ShellContext, _>(|shell| shell.browser_has_wasm).unwrap_or(false)
 }
 
+/// The routes: `/login` alone, every other page inside `ConsoleLayout`, `NotFoundPage` for any other path.
+/// Each route renders asynchronously (`SsrMode::Async`): its HTML is sent once the data it reads is in.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();

@@ -8,6 +8,8 @@ use server_fn::error::{FromServerFnError, ServerFnErrorErr};
 
 use leptos::server_fn;
 
+/// Why a server function refused or failed. The message (`Display`) is written for the person at the console and
+/// is shown as it is; the variant decides the HTTP status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
     /// 401: nobody is signed in, or the session ended.
@@ -63,18 +65,22 @@ impl AppError {
         }
     }
 
+    /// 403 with `message`, which says what the user lacks.
     pub fn forbidden(message: &str) -> Self {
         AppError::Forbidden(message.to_owned())
     }
 
+    /// 404 with `message`, which names what was not found in the user's account.
     pub fn not_found(message: &str) -> Self {
         AppError::NotFound(message.to_owned())
     }
 
+    /// 422 with `message`, which says what to change in the input.
     pub fn invalid(message: &str) -> Self {
         AppError::Invalid(message.to_owned())
     }
 
+    /// 409 with `message`, which says what state stands in the way.
     pub fn conflict(message: &str) -> Self {
         AppError::Conflict(message.to_owned())
     }

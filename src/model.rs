@@ -7,13 +7,17 @@ use uuid::Uuid;
 
 use crate::format::format_time;
 
+/// A user's role in their account; stored as `admin` or `agent`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Role {
+    /// Uses the Admin Console, and may be given Manage Customer Data.
     Admin,
+    /// May sign in and nothing more: the console is for Admins.
     Agent,
 }
 
 impl Role {
+    /// The role's name as the console shows it: "Admin" or "Agent".
     pub fn label(self) -> &'static str {
         match self {
             Role::Admin => "Admin",
@@ -25,45 +29,72 @@ impl Role {
 /// The signed-in user as the shell needs them: who they are and which parts of the console they may open.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Viewer {
+    /// The user's id.
     pub user_id: Uuid,
+    /// The user's full name, shown in the header (the home page greets them by its first word).
     pub name: String,
+    /// The email the user signs in with.
     pub email: String,
+    /// The user's role, shown as a badge in the header.
     pub role: Role,
+    /// The name of the user's account (tenant), shown in the header.
     pub account_name: String,
+    /// Whether the navigation offers the Admin Console and Users (`authz::can_use_admin_console`: an Admin).
     pub can_use_admin_console: bool,
+    /// Whether the navigation offers Customer Data (`authz::can_manage_customer_data`: an Admin holding Manage
+    /// Customer Data while the account setting is on).
     pub can_manage_customer_data: bool,
 }
 
+/// The account's General Settings, as the Admin Console shows them and as a save left them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountSettings {
+    /// The account's name.
     pub account_name: String,
+    /// Whether the account's Manage Customer Data setting is on (off for a new account). While it is off nobody
+    /// in the account can open Customer Data, whatever their own grant.
     pub manage_customer_data: bool,
 }
 
+/// A user of the admin's account, as the Users list and the profile show them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserSummary {
+    /// The user's id, as in `/users/{id}`.
     pub id: Uuid,
+    /// The user's full name (1 to 200 characters).
     pub name: String,
+    /// The email the user signs in with; unique across all accounts, ignoring case.
     pub email: String,
+    /// The user's role.
     pub role: Role,
+    /// The user's Salesforce User id in its 18-character form (it starts with `005`), when one is linked.
     pub salesforce_id: Option<String>,
+    /// Whether the user holds Manage Customer Data. Only Admins can; it counts only while the account setting
+    /// is on, and is kept while the setting is off.
     pub manage_customer_data: bool,
 }
 
+/// One page of a user search, ordered by name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserPage {
+    /// The users on this page: at most `USER_PAGE_SIZE` (25).
     pub users: Vec<UserSummary>,
+    /// Which page this is, counted from 0.
     pub page: u32,
+    /// Whether another page follows this one.
     pub has_more: bool,
 }
 
 /// A user's profile page: the user, and whether the Manage Customer Data toggle is offered for them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserProfile {
+    /// The user.
     pub user: UserSummary,
+    /// Whether the account's Manage Customer Data setting is on.
     pub account_setting_enabled: bool,
     /// Whether the Manage Customer Data toggle is offered: account setting on and the user an Admin.
     pub permission_toggle_offered: bool,
+    /// When the user was created.
     pub created_at: OffsetDateTime,
 }
 
@@ -71,7 +102,9 @@ pub struct UserProfile {
 /// Admin ending their own sessions), so that the page goes to the sign-in page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EndedSessions {
+    /// How many live sessions ended (expired ones deleted with them are not counted).
     pub ended: u64,
+    /// Whether the session the request came from was among them, so that the browser is signed out.
     pub signed_out: bool,
 }
 
@@ -79,7 +112,9 @@ pub struct EndedSessions {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SearchKind {
+    /// Customer Data > Customers: records by email, Salesforce ID or phone number.
     Customers,
+    /// Users > Manage: users by name, email or Salesforce ID.
     Users,
 }
 
@@ -104,58 +139,94 @@ impl SearchKind {
 /// A customer search the signed-in user saved: its text, for the search field, and what it finds now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SavedCustomerSearch {
+    /// The text searched for, as typed (trimmed).
     pub query: String,
+    /// The records it finds now.
     pub matches: CustomerMatches,
 }
 
 /// A user search the signed-in user saved: its text, for the search field, and one page of what it finds now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SavedUserSearch {
+    /// The text searched for, as typed (trimmed).
     pub query: String,
+    /// The page of users it finds now.
     pub found: UserPage,
 }
 
 /// The records a customer search found: at most a search's limit of them, and whether more match.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomerMatches {
+    /// The matching records of the account, ordered by object type, then name: at most `SEARCH_LIMIT` (100).
     pub records: Vec<CustomerSummary>,
+    /// Whether more records match than are listed.
     pub more: bool,
 }
 
+/// A customer record (the console's copy of a Salesforce Lead, Contact, Account or Opportunity) as a search
+/// lists it. Name, email and Salesforce id are Salesforce's; an erasure keeps them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomerSummary {
+    /// The console's id of the record, as in `/customers/{id}` (not the Salesforce id).
     pub id: Uuid,
+    /// The Salesforce object type: "Lead", "Contact", "Account" or "Opportunity".
     pub object_type: String,
+    /// The record's name.
     pub name: String,
+    /// The record's email, when it has one.
     pub email: Option<String>,
+    /// The record's Salesforce id in its 18-character form.
     pub salesforce_id: String,
+    /// How many calls the platform holds for the record now (none once it is erased).
     pub calls: i64,
+    /// How many messages the platform holds for the record now (none once it is erased).
     pub messages: i64,
+    /// When the record's call and message data was erased; `None` when it never was.
     pub erased_at: Option<OffsetDateTime>,
 }
 
+/// One call with a customer, as a row of the customer page's calls table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallEntry {
+    /// The call's id (with `started_at`, the paging cursor).
     pub id: Uuid,
+    /// When the call started.
     pub started_at: OffsetDateTime,
+    /// "inbound" (the customer called) or "outbound" (the account called them).
     pub direction: String,
+    /// The calling number, as the telephony platform recorded it.
     pub from_number: String,
+    /// The called number, as the telephony platform recorded it.
     pub to_number: String,
+    /// How long the call lasted, in seconds (never negative).
     pub duration_seconds: i32,
+    /// The outcome noted for the call (for example "Left message"), when there is one.
     pub disposition: Option<String>,
+    /// Whether an audio file is stored for the call: its recording, or the voicemail's audio.
     pub has_recording: bool,
+    /// Whether the call is a voicemail rather than a conversation (its audio counts as a voicemail, not a
+    /// recording).
     pub is_voicemail: bool,
+    /// Whether a transcript of the call is stored.
     pub has_transcript: bool,
 }
 
+/// One text message with a customer, as a row of the customer page's messages table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageEntry {
+    /// The message's id (with `sent_at`, the paging cursor).
     pub id: Uuid,
+    /// When the message was sent.
     pub sent_at: OffsetDateTime,
+    /// "inbound" (from the customer) or "outbound" (to them).
     pub direction: String,
+    /// The sending number.
     pub from_number: String,
+    /// The receiving number.
     pub to_number: String,
+    /// The message's text as sent; untrusted, so always shown escaped.
     pub body: String,
+    /// How many media files (attachments) are stored with the message.
     pub media_count: i32,
 }
 
@@ -163,17 +234,26 @@ pub struct MessageEntry {
 /// erasure receipt records the same counts.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErasureCounts {
+    /// Calls, voicemails among them.
     pub calls: i64,
+    /// Calls that are not voicemails and have a stored recording.
     pub recordings: i64,
+    /// Calls that are voicemails.
     pub voicemails: i64,
+    /// Calls with a stored transcript.
     pub transcripts: i64,
+    /// Text messages.
     pub messages: i64,
+    /// Media files stored with the messages.
     pub media: i64,
+    /// When the earliest call or message took place; `None` when there is none.
     pub first_activity_at: Option<OffsetDateTime>,
+    /// When the latest call or message took place; `None` when there is none.
     pub last_activity_at: Option<OffsetDateTime>,
 }
 
 impl ErasureCounts {
+    /// Whether there is no call and no message (so no recording, transcript or media file either).
     pub fn is_empty(&self) -> bool {
         self.calls == 0 && self.messages == 0
     }
@@ -208,19 +288,31 @@ pub fn latest(a: Option<OffsetDateTime>, b: Option<OffsetDateTime>) -> Option<Of
 /// The evidence of an erasure: when, by whom, and what was removed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErasureReceipt {
+    /// The receipt's id (its `erasures` row), shown on the erased record's notice.
     pub erasure_id: Uuid,
+    /// When the erasure committed.
     pub erased_at: OffsetDateTime,
+    /// The name of the Admin who erased the data.
     pub erased_by_name: String,
+    /// What the erasure removed.
     pub counts: ErasureCounts,
 }
 
+/// The customer page: one record, what an erasure would remove, its receipt once erased, and one page each of
+/// its calls and messages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomerDetail {
+    /// The record, with its current call and message counts.
     pub customer: CustomerSummary,
+    /// The record's phone number, when it has one.
     pub phone: Option<String>,
+    /// What an erasure would remove now (nothing, once the record is erased).
     pub pending: ErasureCounts,
+    /// The erasure's receipt, once the record is erased.
     pub erasure: Option<ErasureReceipt>,
+    /// One page of the record's calls, newest first: at most `ACTIVITY_PAGE_SIZE` (50).
     pub calls: Vec<CallEntry>,
+    /// One page of the record's messages, newest first: at most `ACTIVITY_PAGE_SIZE` (50).
     pub messages: Vec<MessageEntry>,
     /// Cursor for the next (older) page of calls, when there is one.
     pub older_calls: Option<String>,

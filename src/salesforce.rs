@@ -10,10 +10,14 @@ const CHECKSUM_ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345";
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SalesforceId(String);
 
+/// Why a text is not a Salesforce id; its `Display` is the sentence shown to the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SalesforceIdError {
+    /// Neither 15 nor 18 characters (after trimming).
     WrongLength,
+    /// A character other than an ASCII letter or digit.
     InvalidCharacter,
+    /// An 18-character id whose last 3 characters are not the checksum of its first 15.
     ChecksumMismatch,
 }
 

@@ -28,9 +28,12 @@ fn directives(policy: &str) -> BTreeMap<String, Vec<String>> {
 /// Checks the protections on one answer and returns the nonce its policy allows scripts by.
 fn assert_protected(what: &str, headers: &HeaderMap, over_https: bool) -> String {
     let header = |name: &str| {
-        headers
-            .get(name)
-            .map(|value| value.to_str().unwrap().to_owned())
+        headers.get(name).map(|value| {
+            value
+                .to_str()
+                .unwrap_or_else(|_| panic!("{what}: {name} is not ASCII"))
+                .to_owned()
+        })
     };
     let policy = header("content-security-policy")
         .unwrap_or_else(|| panic!("{what}: no Content-Security-Policy"));
@@ -106,85 +109,62 @@ fn assert_protected(what: &str, headers: &HeaderMap, over_https: bool) -> String
 async fn every_kind_of_answer(console: &Console) -> Vec<(&'static str, reqwest::Response)> {
     let http = bare_client();
     let alex = console.signed_in(ALEX).await;
-    let version = console.state.asset_version.clone().unwrap();
+    let version = console
+        .state
+        .asset_version
+        .clone()
+        .expect("the test site's built files give the console an asset version");
     let url = |path: &str| console.url(path);
-    vec![
-        (
-            "the sign-in page",
-            http.get(url("/login")).send().await.unwrap(),
-        ),
-        (
-            "a signed-in page",
-            alex.http.get(url("/admin")).send().await.unwrap(),
-        ),
+    let requests = [
+        ("the sign-in page", http.get(url("/login"))),
+        ("a signed-in page", alex.http.get(url("/admin"))),
         (
             "the redirect of a signed-out visitor",
-            http.get(url("/admin"))
-                .header("accept", "text/html")
-                .send()
-                .await
-                .unwrap(),
+            http.get(url("/admin")).header("accept", "text/html"),
         ),
-        (
-            "the not-found page",
-            http.get(url("/no-such-page")).send().await.unwrap(),
-        ),
-        (
-            "a file of public/",
-            http.get(url("/favicon.svg")).send().await.unwrap(),
-        ),
+        ("the not-found page", http.get(url("/no-such-page"))),
+        ("a file of public/", http.get(url("/favicon.svg"))),
         (
             "a built file",
-            http.get(url(&format!("/pkg/{OUTPUT_NAME}.js?v={version}")))
-                .send()
-                .await
-                .unwrap(),
+            http.get(url(&format!("/pkg/{OUTPUT_NAME}.js?v={version}"))),
         ),
-        (
-            "a missing built file",
-            http.get(url("/pkg/missing.js")).send().await.unwrap(),
-        ),
+        ("a missing built file", http.get(url("/pkg/missing.js"))),
         (
             "a server function's answer",
-            alex.http
-                .post(url("/api/auth/viewer"))
-                .form(NO_FIELDS)
-                .send()
-                .await
-                .unwrap(),
+            alex.http.post(url("/api/auth/viewer")).form(NO_FIELDS),
         ),
         (
             "a server function's error",
             http.post(url("/api/customers/search"))
-                .form(&[("query", JORDAN)])
-                .send()
-                .await
-                .unwrap(),
+                .form(&[("query", JORDAN)]),
         ),
         (
             "a GET to a server function",
-            http.get(url("/api/auth/viewer")).send().await.unwrap(),
+            http.get(url("/api/auth/viewer")),
         ),
         (
             "the cross-site guard's refusal",
             alex.http
                 .post(url("/api/settings/customer-data"))
                 .header("origin", "https://attacker.example")
-                .form(&[("enabled", "true")])
-                .send()
-                .await
-                .unwrap(),
+                .form(&[("enabled", "true")]),
         ),
         (
             "the body limit's refusal",
             alex.http
                 .post(url("/api/users/search"))
-                .form(&[("query", "q".repeat(200_000))])
-                .send()
-                .await
-                .unwrap(),
+                .form(&[("query", "q".repeat(200_000))]),
         ),
-    ]
+    ];
+    let mut answers = Vec::with_capacity(requests.len());
+    for (what, request) in requests {
+        let answer = request
+            .send()
+            .await
+            .unwrap_or_else(|err| panic!("{what}: the console did not answer: {err}"));
+        answers.push((what, answer));
+    }
+    answers
 }
 
 #[sqlx::test]

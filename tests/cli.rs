@@ -185,7 +185,10 @@ fn migrated(pool: &PgPool) -> String {
 }
 
 async fn count(pool: &PgPool, sql: &str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
+    sqlx::query_scalar(sql)
+        .fetch_one(pool)
+        .await
+        .expect("the migrated database answers the count")
 }
 
 const GOOD_PASSWORD: &str = "orbit-lantern-mosaic-42";

@@ -36,12 +36,15 @@ async fn hold_messages(
     pool: &PgPool,
     customer: Uuid,
 ) -> sqlx::Transaction<'static, sqlx::Postgres> {
-    let mut blocker = pool.begin().await.unwrap();
+    let mut blocker = pool
+        .begin()
+        .await
+        .expect("a transaction on the test database");
     let held = sqlx::query("select id from messages where customer_id = $1 for update")
         .bind(customer)
         .execute(&mut *blocker)
         .await
-        .unwrap();
+        .expect("the blocker locks the record's messages");
     assert!(held.rows_affected() > 0, "the record has messages to hold");
     blocker
 }
@@ -314,12 +317,15 @@ const ERASURE_CALL_DELETE: &str = "delete from calls where account_id = $1 and c
 
 /// A transaction holding every call of `customer`, as a writer updating them would.
 async fn hold_calls(pool: &PgPool, customer: Uuid) -> sqlx::Transaction<'static, sqlx::Postgres> {
-    let mut writer = pool.begin().await.unwrap();
+    let mut writer = pool
+        .begin()
+        .await
+        .expect("a transaction on the test database");
     sqlx::query("select id from calls where customer_id = $1 for update")
         .bind(customer)
         .execute(&mut *writer)
         .await
-        .unwrap();
+        .expect("the writer locks the record's calls");
     writer
 }
 
@@ -336,28 +342,28 @@ async fn deadlock_the_erasure(
     sqlx::query("set local deadlock_timeout = '60s'")
         .execute(&mut **writer)
         .await
-        .unwrap();
+        .expect("a superuser may set deadlock_timeout");
     sqlx::query("savepoint wait_for_the_record")
         .execute(&mut **writer)
         .await
-        .unwrap();
+        .expect("the writer sets a savepoint");
     let erased: Option<time::OffsetDateTime> =
         sqlx::query_scalar("select erased_at from customers where id = $1 for share")
             .bind(customer)
             .fetch_one(&mut **writer)
             .await
-            .unwrap();
+            .expect("the deadlock victim is the erasure, not the writer");
     assert_eq!(erased, None, "the erasure committed while a call was held");
     let calls: i64 = sqlx::query_scalar("select count(*) from calls where customer_id = $1")
         .bind(customer)
         .fetch_one(&mut **writer)
         .await
-        .unwrap();
+        .expect("the writer counts the calls it holds");
     assert!(calls > 0, "the rolled-back erasure deleted calls");
     sqlx::query("rollback to savepoint wait_for_the_record")
         .execute(&mut **writer)
         .await
-        .unwrap();
+        .expect("the writer rolls back to its savepoint");
 }
 
 /// Waits until Postgres's statistics show `count` deadlocks in this test's database (it publishes them when the
@@ -511,12 +517,16 @@ async fn erasure_waiting_for_its_record(
     sqlx::Transaction<'static, sqlx::Postgres>,
     tokio::task::JoinHandle<(StatusCode, serde_json::Value)>,
 ) {
-    let mut holder = console.pool.begin().await.unwrap();
+    let mut holder = console
+        .pool
+        .begin()
+        .await
+        .expect("a transaction on the test database");
     sqlx::query("select 1 from customers where id = $1 for update")
         .bind(record)
         .execute(&mut *holder)
         .await
-        .unwrap();
+        .expect("the holder locks the record");
     let erase = tokio::spawn({
         let client = client.clone();
         async move { client.erase(record).await }
@@ -537,7 +547,7 @@ async fn until_an_erasure_waits_for_its_record(console: &Console) {
         .bind(LOCK_CUSTOMER_SQL)
         .fetch_one(&console.pool)
         .await
-        .unwrap();
+        .expect("pg_stat_activity can be read");
         if waiting {
             return;
         }
@@ -591,9 +601,14 @@ async fn an_erasure_outlived_by_its_access_is_refused(
     };
     assert_eq!(status, StatusCode::OK, "{withdrawal:?}: {body}");
     let withdrawn = console.snapshot().await;
-    holder.rollback().await.unwrap();
+    holder
+        .rollback()
+        .await
+        .expect("the holder releases the record");
 
-    let (status, body) = erase.await.unwrap();
+    let (status, body) = erase
+        .await
+        .expect("the erasure task ends without panicking");
     assert_eq!(status, expected, "{withdrawal:?}: {body}");
     assert_eq!(
         console.snapshot().await,
@@ -612,7 +627,7 @@ async fn activity_left(console: &Console, customer: uuid::Uuid) -> (bool, bool) 
     .bind(customer)
     .fetch_one(&console.pool)
     .await
-    .unwrap()
+    .expect("the record is still in the account")
 }
 
 #[sqlx::test]

@@ -26,9 +26,9 @@ struct Server {
 impl Server {
     async fn start(database_url: &str, objects: &Path, outbox_worker: bool) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
+            .expect("a free loopback port to bind")
             .local_addr()
-            .unwrap()
+            .expect("a bound listener has an address")
             .port();
         let child = Command::new(env!("CARGO_BIN_EXE_customer-data-console"))
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
@@ -54,13 +54,13 @@ impl Server {
             .cookie_store(true)
             .default_headers(browser_headers(&self.base))
             .build()
-            .unwrap();
+            .expect("a client with a cookie store");
         let login = client
             .post(format!("{}/api/auth/login", self.base))
             .form(&[("email", ALEX), ("password", PASSWORD)])
             .send()
             .await
-            .unwrap();
+            .expect("the console answers the sign-in");
         assert_eq!(login.status(), StatusCode::OK);
         client
     }
@@ -109,7 +109,7 @@ async fn state_of(pool: &PgPool, customer: Uuid) -> State {
     .bind(customer)
     .fetch_one(pool)
     .await
-    .unwrap();
+    .expect("the record's state can be read");
     State {
         calls,
         messages,
@@ -121,7 +121,11 @@ async fn state_of(pool: &PgPool, customer: Uuid) -> State {
 /// Every stored file of `keys` still has its call row or its outbox row.
 async fn assert_no_orphan_files(pool: &PgPool, storage: &Storage, keys: &[String]) {
     for key in keys {
-        if !storage.exists(key).await.unwrap() {
+        if !storage
+            .exists(key)
+            .await
+            .expect("the object store folder can be read")
+        {
             continue;
         }
         let referenced: bool = scalar_for(
@@ -148,7 +152,13 @@ async fn assert_deleted_once_the_outbox_drains(
 ) {
     wait_for_outbox_to_drain(pool).await;
     for key in keys {
-        assert!(!storage.exists(key).await.unwrap(), "{key} {failure}");
+        assert!(
+            !storage
+                .exists(key)
+                .await
+                .expect("the object store folder can be read"),
+            "{key} {failure}"
+        );
     }
 }
 
@@ -175,18 +185,20 @@ async fn wait_for_outbox_to_drain(pool: &PgPool) {
 
 /// The demo data in a fresh object store folder, with Alex holding Manage Customer Data in Acme.
 async fn demo_with_access(pool: &PgPool) -> (tempfile::TempDir, Storage) {
-    let objects = tempfile::tempdir().unwrap();
-    let storage = Storage::local(objects.path()).unwrap();
-    demo::seed(pool, &storage).await.unwrap();
+    let objects = tempfile::tempdir().expect("a temporary folder for the object store");
+    let storage = Storage::local(objects.path()).expect("an object store in the temporary folder");
+    demo::seed(pool, &storage)
+        .await
+        .expect("the demo data loads");
     sqlx::query("update accounts set manage_customer_data = true where name = 'Acme Corp'")
         .execute(pool)
         .await
-        .unwrap();
+        .expect("the account setting can be turned on");
     sqlx::query("update users set manage_customer_data = true where email = $1")
         .bind(ALEX)
         .execute(pool)
         .await
-        .unwrap();
+        .expect("Alex can be granted the permission");
     (objects, storage)
 }
 
@@ -198,7 +210,10 @@ async fn hold_up(
     statement: &str,
     customer: Uuid,
 ) -> sqlx::Transaction<'static, sqlx::Postgres> {
-    let mut blocker = pool.begin().await.unwrap();
+    let mut blocker = pool
+        .begin()
+        .await
+        .expect("a transaction on the test database");
     let hold = if statement == COUNT_AND_QUEUE_SQL {
         "lock table object_deletions in share mode".to_owned()
     } else {
@@ -216,7 +231,10 @@ async fn hold_up(
             "select id from {table} where customer_id = '{customer}' order by {at} limit 1 for update"
         )
     };
-    sqlx::raw_sql(&hold).execute(&mut *blocker).await.unwrap();
+    sqlx::raw_sql(&hold)
+        .execute(&mut *blocker)
+        .await
+        .expect("the blocker takes its lock");
     blocker
 }
 
@@ -235,7 +253,7 @@ async fn running(pool: &PgPool, pid: i32, statement: &str) -> bool {
     .bind(shown(statement))
     .fetch_one(pool)
     .await
-    .unwrap()
+    .expect("pg_stat_activity can be read")
 }
 
 /// Kills the server while each of the erasure's long statements runs: counting and queueing the stored keys,

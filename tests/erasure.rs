@@ -24,7 +24,7 @@ async fn activity_of_all_but(console: &Console, customer: Uuid) -> (i64, i64) {
     .bind(customer)
     .fetch_one(&console.pool)
     .await
-    .unwrap()
+    .expect("the other records' activity can be counted")
 }
 
 #[sqlx::test]

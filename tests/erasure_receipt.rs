@@ -65,7 +65,7 @@ async fn add_known_activity(console: &Console, customer: Uuid) {
         .bind(transcript)
         .execute(&console.pool)
         .await
-        .unwrap();
+        .expect("the fixture call fits the schema");
     }
     for (hours_ago, media) in [
         (9, vec![]),
@@ -88,7 +88,7 @@ async fn add_known_activity(console: &Console, customer: Uuid) {
         .bind(media)
         .execute(&console.pool)
         .await
-        .unwrap();
+        .expect("the fixture message fits the schema");
     }
 }
 
@@ -121,7 +121,7 @@ async fn figures_from_the_tables(console: &Console, customer: Uuid) -> Figures {
     .bind(customer)
     .fetch_one(&console.pool)
     .await
-    .unwrap()
+    .expect("the record's activity can be counted")
 }
 
 /// The receipt as stored, in the same order.
@@ -143,7 +143,7 @@ async fn figures_of_the_receipt(console: &Console, customer: Uuid) -> Figures {
     .bind(customer)
     .fetch_one(&console.pool)
     .await
-    .unwrap();
+    .expect("the erased record has one receipt");
     (
         calls.into(),
         recordings.into(),

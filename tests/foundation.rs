@@ -79,7 +79,7 @@ fn set_cookies(response: &reqwest::Response) -> Vec<String> {
         .headers()
         .get_all("set-cookie")
         .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
+        .map(|v| v.to_str().expect("Set-Cookie headers are ASCII").to_owned())
         .collect()
 }
 
@@ -523,7 +523,7 @@ async fn pool_with_a_dropped_connection(test_pool: &PgPool, ping_after_idle: Dur
         .max_connections(1)
         .connect_with((*test_pool.connect_options()).clone())
         .await
-        .unwrap();
+        .expect("a one-connection pool to the test database");
     let pid: i32 = scalar(&pool, "select pg_backend_pid()").await;
     tokio::time::timeout(Duration::from_secs(5), async {
         while pool.num_idle() == 0 {

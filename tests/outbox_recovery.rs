@@ -41,7 +41,8 @@ struct FlakyStore {
 impl FlakyStore {
     fn over(folder: &std::path::Path) -> FlakyStore {
         FlakyStore {
-            folder: LocalFileSystem::new_with_prefix(folder).unwrap(),
+            folder: LocalFileSystem::new_with_prefix(folder)
+                .expect("the temporary folder can hold a store"),
             failing: AtomicBool::new(false),
             deleted: Arc::default(),
             gate: None,
@@ -101,7 +102,7 @@ impl ObjectStore for FlakyStore {
         *self
             .deleted
             .lock()
-            .unwrap()
+            .expect("no thread panicked while holding the deletion tally")
             .entry(location.to_string())
             .or_default() += 1;
         self.folder.delete(location).await
@@ -152,7 +153,7 @@ async fn outbox(console: &Console) -> Vec<(Vec<String>, i32, bool)> {
     )
     .fetch_all(&console.pool)
     .await
-    .unwrap()
+    .expect("the outbox can be read")
 }
 
 /// Moves every outbox row's next attempt to now, as if its back-off had passed.
@@ -372,7 +373,13 @@ async fn an_erasure_wakes_the_worker_and_its_files_go_within_a_second(pool: PgPo
 async fn wait_for_files_to_go(console: &Console, keys: &[String], limit: Duration) {
     let deadline = Instant::now() + limit;
     for key in keys {
-        while console.state.storage.exists(key).await.unwrap() {
+        while console
+            .state
+            .storage
+            .exists(key)
+            .await
+            .expect("the object store folder can be read")
+        {
             assert!(
                 Instant::now() < deadline,
                 "{key} was still stored {} ms after the erasure",

@@ -59,20 +59,20 @@ async fn people(console: &Console) -> People {
     .bind(KNOWN_MESSAGE)
     .execute(&console.pool)
     .await
-    .unwrap();
+    .expect("the known message fits the schema");
     let (lead_salesforce_id, phone, name): (String, String, String) =
         sqlx::query_as("select salesforce_id, phone, name from customers where id = $1")
             .bind(lead)
             .fetch_one(&console.pool)
             .await
-            .unwrap();
+            .expect("Jordan's Lead has a Salesforce id, phone and name");
     let account: Uuid = scalar_for(
         &console.pool,
         "select account_id from users where email = $1",
         ALEX,
     )
     .await;
-    let hash = auth::hash_password(PASSWORD).unwrap();
+    let hash = auth::hash_password(PASSWORD).expect("the test password hashes");
     let dana = db::users::create(
         &console.pool,
         account,
@@ -83,7 +83,7 @@ async fn people(console: &Console) -> People {
         hash.as_str(),
     )
     .await
-    .unwrap()
+    .expect("Dana can be created")
     .expect("a new user");
     let alex_search = console
         .saved_search(ALEX, "customers", &lead_salesforce_id)
@@ -193,7 +193,7 @@ async fn get_page(console: &Console, client: &Client, path: &str) -> reqwest::Re
         .header("accept", "text/html")
         .send()
         .await
-        .unwrap()
+        .expect("the console answers the page")
 }
 
 async fn run_pages_of_actor(pool: PgPool, actor: Actor) {
@@ -213,7 +213,7 @@ async fn run_pages_of_actor(pool: PgPool, actor: Actor) {
         let outcome = (page.expected)(actor);
         let status = response.status();
         let location = response.headers().get("location").cloned();
-        let html = response.text().await.unwrap();
+        let html = response.text().await.expect("the page's body can be read");
         if outcome == SignIn {
             assert_eq!(
                 (status, location.as_ref().and_then(|l| l.to_str().ok())),
@@ -254,7 +254,7 @@ async fn run_pages_of_actor(pool: PgPool, actor: Actor) {
             .form(&[("email", "nobody@acme.example"), ("password", "wrong")])
             .send()
             .await
-            .unwrap();
+            .expect("the console answers the server function");
         assert_security_headers(&response, &format!("{actor:?} on {path}"));
     }
 }

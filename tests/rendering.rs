@@ -30,7 +30,7 @@ async fn hostile_customer(console: &Console) -> Uuid {
     .bind(BODY)
     .execute(&console.pool)
     .await
-    .unwrap();
+    .expect("the hostile message fits the schema");
     id
 }
 

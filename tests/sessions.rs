@@ -21,7 +21,7 @@ async fn session_hours(console: &Console) -> (f64, f64, f64) {
     )
     .fetch_one(&console.pool)
     .await
-    .unwrap()
+    .expect("the signed-in client has a session")
 }
 
 async fn viewer_email(client: &Client) -> serde_json::Value {
@@ -90,7 +90,7 @@ async fn session_audit(console: &Console) -> Vec<(String, Uuid, Option<Uuid>)> {
     )
     .fetch_all(&console.pool)
     .await
-    .unwrap()
+    .expect("the audit trail can be read")
 }
 
 #[sqlx::test]
@@ -189,8 +189,13 @@ async fn the_home_page_and_a_profile_offer_to_end_sessions(pool: PgPool) {
 /// The name and value of the session cookie that signing in as Alex sets, and its whole `Set-Cookie` line.
 async fn signed_in_cookie(console: &Console) -> (String, String, String) {
     let line = session_cookie_line(console, ALEX).await;
-    let (name, rest) = line.split_once('=').unwrap();
-    let value = rest.split(';').next().unwrap();
+    let (name, rest) = line
+        .split_once('=')
+        .expect("a Set-Cookie line starts with name=");
+    let value = rest
+        .split(';')
+        .next()
+        .expect("split always yields a first part");
     (name.to_owned(), value.to_owned(), line.clone())
 }
 

@@ -26,7 +26,7 @@ async fn age_failures(console: &Console, minutes: i32) {
         .bind(minutes)
         .execute(&console.pool)
         .await
-        .unwrap();
+        .expect("the failures can be dated back");
 }
 
 #[sqlx::test]

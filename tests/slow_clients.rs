@@ -27,11 +27,13 @@ async fn console_serving(pool: PgPool, max_connections: usize) -> Console {
 /// A connection that sent a request line and part of its headers, and nothing more.
 async fn half_sent_request(console: &Console) -> TcpStream {
     let address = console.base.trim_start_matches("http://");
-    let mut stream = TcpStream::connect(address).await.unwrap();
+    let mut stream = TcpStream::connect(address)
+        .await
+        .expect("the console accepts the connection");
     stream
         .write_all(b"GET /login HTTP/1.1\r\nHost: console\r\nX-Slow: ")
         .await
-        .unwrap();
+        .expect("the partial request can be written");
     stream
 }
 
@@ -55,7 +57,7 @@ async fn timed_request(console: &Console) -> (StatusCode, Duration) {
         .timeout(Duration::from_secs(10))
         .send()
         .await
-        .unwrap();
+        .expect("the console answers within the timeout");
     (response.status(), started.elapsed())
 }
 

@@ -22,10 +22,15 @@ async fn globex_keys(console: &Console) -> (String, String) {
     )
     .fetch_one(&console.pool)
     .await
-    .unwrap();
+    .expect("the demo data gives Globex a recording and a media file");
     for key in [&keys.0, &keys.1] {
         assert!(
-            console.state.storage.exists(key).await.unwrap(),
+            console
+                .state
+                .storage
+                .exists(key)
+                .await
+                .expect("the object store folder can be read"),
             "{key} is stored"
         );
     }
@@ -65,7 +70,7 @@ async fn erase_with_its_files(console: &Console, client: &Client, record: Uuid) 
     assert_eq!(status, StatusCode::OK, "{receipt}");
     while delete_due_objects(&console.pool, &console.state.storage, 100)
         .await
-        .unwrap()
+        .expect("the outbox pass runs")
         .deleted
         > 0
     {}

@@ -32,7 +32,9 @@ pub struct Bench {
     pub console: String,
     /// The base URL of the plain axum server that holds the baselines.
     pub plain: String,
+    /// The pool both servers read, also used to set up and check each figure's data.
     pub pool: PgPool,
+    /// An HTTP client holding the synthetic Admin's session cookie.
     pub client: reqwest::Client,
     /// The signed-in client's session token.
     pub session_token: String,
@@ -42,6 +44,7 @@ pub struct Bench {
     pub customers: i64,
     /// The release's asset version, which the `/pkg` URLs carry.
     pub asset_version: Option<String>,
+    /// The built site's folder (`LEPTOS_SITE_ROOT`), whose wasm and JS the hydration figure measures.
     pub site_root: String,
 }
 

@@ -14,7 +14,12 @@ pub const SIGN_IN_FIELDS_MISSING: &str = "Enter your email and password.";
 /// browser itself submits the form (`Sec-Fetch-Mode: navigate`, JavaScript off), it answers 303 to `/`, or to
 /// `/login?refused=<status>` with the status it would have answered.
 #[server(prefix = "/api", endpoint = "auth/login")]
-pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
+pub async fn sign_in(
+    /// The email the user signs in with, in any letter case; surrounding spaces are ignored.
+    email: String,
+    /// The password; one over `MAX_PASSWORD_BYTES` (1,024 bytes) is refused without a check.
+    password: String,
+) -> Result<(), AppError> {
     use crate::server::{auth, navigation};
     let signed_in = auth::sign_in(&email, &password).await;
     if !navigation::is_navigation() {

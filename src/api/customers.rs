@@ -14,7 +14,11 @@ pub const ERASE_CONFIRMATION: &str = "DELETE";
 /// no country code): the first 100, and whether more match. A malformed id, phone number or an empty query is
 /// 422, with the reason.
 #[server(prefix = "/api", endpoint = "customers/search")]
-pub async fn search_customers(query: String) -> Result<CustomerMatches, AppError> {
+pub async fn search_customers(
+    /// An email address (with an `@`), a Salesforce id (15 or 18 letters and digits) or a phone number in
+    /// any common spelling; at most 200 characters.
+    query: String,
+) -> Result<CustomerMatches, AppError> {
     use crate::server::input::{CustomerQuery, CustomerSearch};
     use crate::server::state::{app_state, db_failure};
     use crate::server::{auth, authz, db, input};
@@ -55,7 +59,10 @@ pub async fn search_customers(query: String) -> Result<CustomerMatches, AppError
 /// search's text and the records it finds now, as `customers/search` finds them, or the refusal it was saved
 /// with.
 #[server(prefix = "/api", endpoint = "customers/saved-search")]
-pub async fn load_customer_search(search_id: String) -> Result<SavedCustomerSearch, AppError> {
+pub async fn load_customer_search(
+    /// The saved search's id (a UUID), as the search form's answer put it in the page's URL.
+    search_id: String,
+) -> Result<SavedCustomerSearch, AppError> {
     use crate::api::searches::NO_SUCH_SEARCH;
     use crate::model::SearchKind;
     use crate::server::state::{app_state, db_failure};
@@ -86,9 +93,16 @@ pub async fn load_customer_search(search_id: String) -> Result<SavedCustomerSear
 /// calls and messages, newest first, continuing before the given cursors.
 #[server(prefix = "/api", endpoint = "customers/detail")]
 pub async fn get_customer(
+    /// The record's id (a UUID, as in `/customers/{id}`).
     customer_id: String,
-    #[server(default)] calls_before: Option<String>,
-    #[server(default)] messages_before: Option<String>,
+    /// Where the page of calls continues: the `older_calls` cursor of an earlier answer; absent or empty for the
+    /// newest calls.
+    #[server(default)]
+    calls_before: Option<String>,
+    /// Where the page of messages continues: the `older_messages` cursor of an earlier answer; absent or empty
+    /// for the newest messages.
+    #[server(default)]
+    messages_before: Option<String>,
 ) -> Result<CustomerDetail, AppError> {
     use crate::server::security_log::{EventKind, SecurityEvent};
     use crate::server::state::{app_state, db_failure};
@@ -125,7 +139,9 @@ pub async fn get_customer(
 /// being changed. Salesforce is not touched.
 #[server(prefix = "/api", endpoint = "customers/erase")]
 pub async fn erase_customer_data(
+    /// The record's id (a UUID, as in `/customers/{id}`).
     customer_id: String,
+    /// What the admin typed in the dialog; must be exactly `ERASE_CONFIRMATION`.
     confirmation: String,
 ) -> Result<ErasureReceipt, AppError> {
     use crate::server::security_log::{self, EventKind, SecurityEvent};

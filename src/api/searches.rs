@@ -17,7 +17,12 @@ pub const NO_SUCH_SEARCH: &str =
 /// 403) is kept in the search's place and shown by the page it is sent to, and a signed-out browser goes to
 /// `/login`.
 #[server(prefix = "/api", endpoint = "searches")]
-pub async fn save_search(kind: SearchKind, query: String) -> Result<String, AppError> {
+pub async fn save_search(
+    /// Which search: `customers` or `users`.
+    kind: SearchKind,
+    /// The text searched for, checked as that search checks it; at most 200 characters.
+    query: String,
+) -> Result<String, AppError> {
     use crate::server::state::{app_state, db_failure};
     use crate::server::{auth, authz, db, input, navigation};
     let principal = match auth::current_principal().await {

@@ -20,7 +20,10 @@ pub async fn get_account_settings() -> Result<AccountSettings, AppError> {
 /// Admins. Turns the account's Manage Customer Data setting on or off. Off shuts Customer Data for everyone at
 /// once and hides the per-user toggles; the per-user grants are kept. Each change is recorded in the audit trail.
 #[server(prefix = "/api", endpoint = "settings/customer-data")]
-pub async fn set_customer_data_setting(enabled: bool) -> Result<AccountSettings, AppError> {
+pub async fn set_customer_data_setting(
+    /// Whether the setting is to be on.
+    enabled: bool,
+) -> Result<AccountSettings, AppError> {
     use crate::server::state::{app_state, db_failure};
     use crate::server::{auth, authz, db};
     let principal = auth::current_principal().await?;

@@ -10,8 +10,11 @@ use crate::model::{EndedSessions, SavedUserSearch, UserPage, UserProfile, UserSu
 /// Refuses (422) text over 200 characters or with control characters.
 #[server(prefix = "/api", endpoint = "users/search")]
 pub async fn search_users(
+    /// Part of a name or email, or a Salesforce User id; empty for every user.
     query: String,
-    #[server(default)] page: u32,
+    /// Which page of 25 to answer, counted from 0; absent for the first.
+    #[server(default)]
+    page: u32,
 ) -> Result<UserPage, AppError> {
     use crate::server::state::app_state;
     use crate::server::{auth, authz, input};
@@ -26,8 +29,11 @@ pub async fn search_users(
 /// finds it, or the refusal it was saved with.
 #[server(prefix = "/api", endpoint = "users/saved-search")]
 pub async fn load_user_search(
+    /// The saved search's id (a UUID), as the search form's answer put it in the page's URL.
     search_id: String,
-    #[server(default)] page: u32,
+    /// The page of results, from 0 (the default), 25 users to a page.
+    #[server(default)]
+    page: u32,
 ) -> Result<SavedUserSearch, AppError> {
     use crate::api::searches::NO_SUCH_SEARCH;
     use crate::model::SearchKind;
@@ -76,7 +82,10 @@ async fn user_page(
 /// Admins, for users of their own account (any other id is 404). The profile and whether the permission
 /// toggle is offered.
 #[server(prefix = "/api", endpoint = "users/profile")]
-pub async fn get_user_profile(user_id: String) -> Result<UserProfile, AppError> {
+pub async fn get_user_profile(
+    /// The user's id (a UUID, as in `/users/{id}`).
+    user_id: String,
+) -> Result<UserProfile, AppError> {
     use crate::server::state::{app_state, db_failure};
     use crate::server::{auth, authz, db, input};
     let principal = auth::current_principal().await?;
@@ -101,7 +110,9 @@ pub async fn get_user_profile(user_id: String) -> Result<UserProfile, AppError> 
 /// needs the account setting on (409) and an Admin as the target (422); another account's user is 404.
 #[server(prefix = "/api", endpoint = "users/customer-data-permission")]
 pub async fn set_customer_data_permission(
+    /// The id of the user whose permission changes (a UUID).
     user_id: String,
+    /// `true` grants Manage Customer Data, `false` revokes it.
     enabled: bool,
 ) -> Result<UserSummary, AppError> {
     use crate::server::authz::GrantTarget;
@@ -139,7 +150,10 @@ pub async fn set_customer_data_permission(
 /// out everywhere at once (the Admin too, when it is their own profile); recorded in the audit trail when any
 /// live session ended.
 #[server(prefix = "/api", endpoint = "users/end-sessions")]
-pub async fn end_user_sessions(user_id: String) -> Result<EndedSessions, AppError> {
+pub async fn end_user_sessions(
+    /// The id of the user whose sessions end (a UUID).
+    user_id: String,
+) -> Result<EndedSessions, AppError> {
     use crate::server::security_log::{EventKind, SecurityEvent};
     use crate::server::state::{app_state, db_failure};
     use crate::server::{auth, authz, db, input};

@@ -12,7 +12,10 @@ use crate::model::{CallEntry, MessageEntry};
 
 /// The record's calls, newest first.
 #[component]
-pub fn CallTable(calls: Vec<CallEntry>) -> impl IntoView {
+pub fn CallTable(
+    /// One page of the record's calls, newest first (`CustomerDetail::calls`).
+    calls: Vec<CallEntry>,
+) -> impl IntoView {
     let headings = &[
         "Time",
         "Direction",
@@ -27,7 +30,10 @@ pub fn CallTable(calls: Vec<CallEntry>) -> impl IntoView {
 
 /// The record's messages, newest first.
 #[component]
-pub fn MessageTable(messages: Vec<MessageEntry>) -> impl IntoView {
+pub fn MessageTable(
+    /// One page of the record's messages, newest first (`CustomerDetail::messages`).
+    messages: Vec<MessageEntry>,
+) -> impl IntoView {
     let headings = &["Time", "Direction", "From", "To", "Message", "Media"];
     activity_table("Messages", headings, &["Media"], message_rows(&messages))
 }

@@ -8,16 +8,23 @@ use leptos::prelude::*;
 use crate::api::customers::ERASE_CONFIRMATION;
 use crate::model::ErasureCounts;
 
+/// The modal that confirms an erasure: what will be deleted, when that activity took place, the warnings, and
+/// the field `ERASE_CONFIRMATION` is typed into. Its Delete button hands the typed text to `on_confirm`.
 #[component]
 pub fn ConfirmEraseDialog(
+    /// Whether the dialog is shown. Cancel and Escape set it to `false`, except while the erasure is pending.
     open: RwSignal<bool>,
+    /// The record as the dialog names it: its name, object type and Salesforce id.
     customer_label: String,
+    /// What the erasure would delete, shown as a table of counts.
     counts: ErasureCounts,
     /// When the activity took place (`ErasureCounts::activity_range`, formatted on the server).
     activity: String,
     /// Called with the typed confirmation.
     on_confirm: Callback<String>,
+    /// Whether the erasure is under way: both buttons are disabled and Delete says "Deleting…".
     pending: Signal<bool>,
+    /// Why the last erasure attempt failed, shown in the dialog (`role="alert"`); `None` when it did not.
     error: Signal<Option<String>>,
     /// Where focus goes back when the dialog closes.
     return_focus: NodeRef<html::Button>,

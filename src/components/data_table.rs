@@ -10,7 +10,9 @@ use crate::format::push_escaped_text;
 /// views, each text would be followed by a hydration marker (`<!>`), which tables outside islands never use.
 #[component]
 pub fn DataTable(
-    #[prop(into)] caption: String,
+    /// What the table holds, read by screen readers (the caption is visually hidden).
+    #[prop(into)]
+    caption: String,
     /// The column headings, in order.
     headings: &'static [&'static str],
     /// The headings of the columns that hold numbers, aligned with them (`class="num"`).

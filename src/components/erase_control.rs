@@ -14,10 +14,14 @@ use crate::model::{ErasureCounts, ErasureReceipt};
 /// Delete and its confirmation dialog. Once the erasure has committed, the page is loaded again, so that
 /// everything on it (lists, counts, the receipt) comes from the database after the erasure.
 #[island]
-pub fn EraseControl(
+pub(crate) fn EraseControl(
+    /// The record's id, as `erase_customer_data` takes it.
     customer_id: String,
+    /// The record as the dialog names it: its name, object type and Salesforce id.
     customer_label: String,
+    /// What an erasure would delete now, for the dialog.
     counts: ErasureCounts,
+    /// When the activity took place (`ErasureCounts::activity_range`), for the dialog.
     activity: String,
 ) -> impl IntoView {
     let erase = ServerAction::<EraseCustomerData>::new();
@@ -60,7 +64,10 @@ pub fn EraseControl(
 
 /// What an erased record shows where Delete was: the erasure's receipt.
 #[component]
-pub fn ErasedNotice(receipt: ErasureReceipt) -> impl IntoView {
+pub fn ErasedNotice(
+    /// The record's erasure receipt.
+    receipt: ErasureReceipt,
+) -> impl IntoView {
     let c = receipt.counts;
     view! {
         <Notice tone=Tone::Success>

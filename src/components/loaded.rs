@@ -14,6 +14,7 @@ use crate::error::AppError;
 pub fn Loaded<T, Fut, Chil, V>(
     /// What the page says while the data loads, e.g. "Loading…".
     loading: &'static str,
+    /// The read of the page's data, usually a server function call; awaited once.
     data: Fut,
     children: Chil,
 ) -> impl IntoView

@@ -9,8 +9,12 @@ use crate::components::hydration::load_page;
 use crate::error::AppError;
 use crate::model::Viewer;
 
+/// The left navigation: Home, and the Admin Console, Users and Customer Data entries that the user may open.
 #[component]
-pub fn Sidebar(viewer: Viewer) -> impl IntoView {
+pub fn Sidebar(
+    /// The signed-in user; their permissions decide which entries are listed.
+    viewer: Viewer,
+) -> impl IntoView {
     let path = use_location().pathname.get_untracked();
     view! {
         <nav class="sidebar" aria-label="Main">
@@ -52,8 +56,12 @@ fn is_within(path: &str, href: &str) -> bool {
     }
 }
 
+/// The header: the account's name, the user's name and role, and Sign out.
 #[component]
-pub fn Topbar(viewer: Viewer) -> impl IntoView {
+pub fn Topbar(
+    /// The signed-in user.
+    viewer: Viewer,
+) -> impl IntoView {
     view! {
         <header class="topbar">
             <div class="account-name">{viewer.account_name.clone()}</div>

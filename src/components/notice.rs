@@ -4,11 +4,16 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 
+/// What kind of notice it is, which sets its colour and how assistive technology announces it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tone {
+    /// Something to know before going on, such as how many records a search matched.
     Info,
+    /// A change was made, such as a saved setting or an erasure.
     Success,
+    /// Something to weigh first, such as a search listing only part of its matches.
     Warning,
+    /// Something failed; the only tone announced at once (`role="alert"`).
     Error,
 }
 
@@ -25,7 +30,11 @@ impl Tone {
 
 /// A notice; errors are announced at once (`role="alert"`), the rest politely (`role="status"`).
 #[component]
-pub fn Notice(tone: Tone, children: Children) -> impl IntoView {
+pub fn Notice(
+    /// The kind of notice.
+    tone: Tone,
+    children: Children,
+) -> impl IntoView {
     let role = if tone == Tone::Error {
         "alert"
     } else {
@@ -36,7 +45,10 @@ pub fn Notice(tone: Tone, children: Children) -> impl IntoView {
 
 /// An error answer from the server, with a way forward where there is one.
 #[component]
-pub fn ErrorNotice(error: AppError) -> impl IntoView {
+pub fn ErrorNotice(
+    /// The error; its message is shown as it is, and `Unauthorized` adds a link to sign in again.
+    error: AppError,
+) -> impl IntoView {
     let sign_in = matches!(error, AppError::Unauthorized);
     view! {
         <Notice tone=Tone::Error>
@@ -63,7 +75,12 @@ pub fn save_outcome<T, V: IntoView + 'static>(
 
 /// What to show where a list has nothing, and what to do about it.
 #[component]
-pub fn EmptyState(#[prop(into)] title: String, children: Children) -> impl IntoView {
+pub fn EmptyState(
+    /// The headline, such as "No records match".
+    #[prop(into)]
+    title: String,
+    children: Children,
+) -> impl IntoView {
     view! {
         <div class="empty-state">
             <p class="empty-title">{title}</p>

@@ -3,10 +3,15 @@
 
 use leptos::prelude::*;
 
+/// Save: runs `on_save` when clicked.
 #[component]
 pub fn SaveButton(
+    /// Whether the form's island has hydrated; the button is disabled until then.
     hydrated: ReadSignal<bool>,
-    #[prop(into)] pending: Signal<bool>,
+    /// Whether a save is under way: the button is disabled and says "Saving…" meanwhile.
+    #[prop(into)]
+    pending: Signal<bool>,
+    /// What a click does: dispatches the form's save.
     on_save: Callback<()>,
 ) -> impl IntoView {
     view! {

@@ -6,11 +6,14 @@ use leptos::prelude::*;
 
 use crate::model::SearchKind;
 
+/// A search field and its Search button, in a form that posts the text with the search's kind.
 #[component]
 pub fn SearchBox(
     /// Which page the search is for; its answer redirects there.
     kind: SearchKind,
+    /// The field's label, read by screen readers (it is visually hidden), e.g. "Search users".
     label: &'static str,
+    /// The hint shown in the empty field, e.g. "Email or Salesforce ID".
     placeholder: &'static str,
     /// The current search's text, shown in the field.
     value: String,

@@ -2,13 +2,16 @@
 
 use leptos::prelude::*;
 
+/// A labelled switch with a description, bound to `checked`.
 #[component]
 pub fn Switch(
     /// Element id, tying the label to the input.
     id: &'static str,
+    /// The visible label, which assistive technology reads as the switch's name.
     label: &'static str,
     /// Extra text under the label.
     description: &'static str,
+    /// On or off; toggling the switch sets it.
     checked: RwSignal<bool>,
     /// Whether the island around it has hydrated: the switch is off until then, so that a change made before
     /// then is not lost.

@@ -11,6 +11,8 @@ use crate::components::save_button::SaveButton;
 use crate::components::switch::Switch;
 use crate::model::AccountSettings;
 
+/// The Admin Console's Overview tab: the account's General Settings with the Manage Customer Data switch.
+/// `get_account_settings` refuses anyone but an Admin, and the page then shows its error.
 #[component]
 pub fn AdminPage() -> impl IntoView {
     let settings = get_account_settings();

@@ -12,6 +12,8 @@ use crate::components::loaded::Loaded;
 use crate::format::urlencode;
 use crate::model::CustomerDetail;
 
+/// One customer record: its details, its calls and messages (each list paged on its own through the
+/// `calls_before` and `messages_before` query parameters), and Delete, or the receipt once it is erased.
 #[component]
 pub fn CustomerPage() -> impl IntoView {
     let (id, calls_before, messages_before) = {

@@ -9,6 +9,8 @@ use crate::components::hydration::use_hydrated;
 use crate::components::notice::{ErrorNotice, Notice, Tone};
 use crate::model::Viewer;
 
+/// The landing page: a tile for each part of the console the user may open (or, for an Agent, that the
+/// console is for Admins), and ending the user's other sessions.
 #[component]
 pub fn HomePage() -> impl IntoView {
     let viewer = current_viewer();

@@ -10,6 +10,7 @@ use crate::api::auth::{SIGN_IN_FIELDS_MISSING, SignIn, current_viewer};
 use crate::components::hydration::load_page;
 use crate::error::AppError;
 
+/// The sign-in form; a visitor who is already signed in is sent on to `/`.
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let viewer = Resource::new(|| (), |_| current_viewer());

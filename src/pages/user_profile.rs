@@ -14,6 +14,8 @@ use crate::components::switch::Switch;
 use crate::format::format_time;
 use crate::model::{Role, UserProfile};
 
+/// One user of the account: details, the Manage Customer Data permission (a switch when it can be given, else
+/// why not), and ending all of the user's sessions.
 #[component]
 pub fn UserProfilePage() -> impl IntoView {
     let user_id = use_params_map()

@@ -35,6 +35,8 @@ use crate::server::state::{AppState, app_state, db_failure};
 /// checked count too and simultaneous attempts cannot outrun it; a successful sign-in counts as no failure but
 /// leaves the failures before it counted.
 pub const LOGIN_FAILURE_LIMIT: i64 = 10;
+/// How far back sign-in attempts (failed, or still being checked) count against `LOGIN_FAILURE_LIMIT` and the
+/// per-client limit, in minutes.
 pub const LOGIN_WINDOW_MINUTES: i64 = 15;
 
 /// The longest password a sign-in checks (longer ones are refused unchecked), and so the longest a user gets.
@@ -46,12 +48,14 @@ const BUSY_RETRY_AFTER_SECONDS: &str = "1";
 /// The sign-in's protection beyond the per-email limit: the per-client limit and the trusted proxies
 /// (`settings`), and the bounded password-check queue.
 pub struct SignInGuard {
+    /// The per-client limit, the queue's size and the trusted proxies, as configured.
     pub settings: SignInSettings,
     /// One permit per password check waiting or running; a sign-in that finds none left is answered 503.
     password_checks: tokio::sync::Semaphore,
 }
 
 impl SignInGuard {
+    /// A guard with these settings and a password-check queue of `settings.password_check_queue` places.
     pub fn new(settings: SignInSettings) -> SignInGuard {
         SignInGuard {
             password_checks: tokio::sync::Semaphore::new(settings.password_check_queue.get()),
@@ -64,11 +68,13 @@ impl SignInGuard {
 pub struct PasswordDigest(String);
 
 impl PasswordDigest {
+    /// The hash as stored in `users.password_hash` (an Argon2id PHC string).
     pub fn as_str(&self) -> &str {
         &self.0
     }
 }
 
+/// Hashes `password` with Argon2id (default parameters) and a new random salt, for storing a user's password.
 pub fn hash_password(password: &str) -> Result<PasswordDigest, AppError> {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()
@@ -80,6 +86,8 @@ pub fn hash_password(password: &str) -> Result<PasswordDigest, AppError> {
         })
 }
 
+/// Whether `password` matches `stored_hash`; a hash that does not parse matches nothing. Costs tens of
+/// milliseconds of CPU: sign-ins run it on the password-check threads, not on the async workers.
 pub fn verify_password(password: &str, stored_hash: &str) -> bool {
     PasswordHash::new(stored_hash)
         .map(|parsed| {

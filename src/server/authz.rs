@@ -16,14 +16,21 @@ use crate::model::{Role, SearchKind, Viewer};
 /// The signed-in user with everything the rules need, as read from the database for this request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
+    /// The user's id.
     pub user_id: Uuid,
+    /// The user's account: every query the user's requests make is confined to it.
     pub account_id: Uuid,
+    /// The user's full name.
     pub name: String,
+    /// The email the user signs in with.
     pub email: String,
+    /// The user's role.
     pub role: Role,
     /// The user's own grant; it counts only while the account setting is on.
     pub holds_customer_data_permission: bool,
+    /// The name of the user's account.
     pub account_name: String,
+    /// Whether the account's Manage Customer Data setting is on.
     pub account_customer_data_enabled: bool,
     /// The account's country (ISO 3166, e.g. `US`) for phone numbers written without a country code.
     pub account_default_country: String,
@@ -32,7 +39,9 @@ pub struct Principal {
 /// The part of another user the grant rule looks at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GrantTarget {
+    /// The account the user belongs to.
     pub account_id: Uuid,
+    /// The user's role: only an Admin can be granted the permission.
     pub role: Role,
 }
 
@@ -40,10 +49,13 @@ const ADMINS_ONLY: &str = "Only Admins can use the Admin Console.";
 const NO_CUSTOMER_DATA_ACCESS: &str =
     "You do not have the Manage Customer Data permission, or it is turned off for your account.";
 
+/// Whether the user may use the Admin Console (settings, users, grants, ending sessions): any Admin.
 pub fn can_use_admin_console(p: &Principal) -> bool {
     p.role == Role::Admin
 }
 
+/// Whether the user may use Customer Data (search, customer pages, erasure): an Admin holding Manage Customer
+/// Data while the account setting is on.
 pub fn can_manage_customer_data(p: &Principal) -> bool {
     p.role == Role::Admin && p.holds_customer_data_permission && p.account_customer_data_enabled
 }

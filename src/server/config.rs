@@ -10,6 +10,8 @@ use crate::server::http::ConnectionLimits;
 use axum::http::HeaderName;
 use ipnet::IpNet;
 
+/// The configuration every command shares, from command-line flags or the environment variables named beside
+/// them (flags win).
 #[derive(Debug, Clone, clap::Args)]
 pub struct Config {
     /// PostgreSQL connection string.
@@ -67,6 +69,7 @@ pub struct Config {
     /// State-changing requests from any other origin are refused. Default: `http://` and the listen address.
     #[arg(long, env = "PUBLIC_ORIGIN", value_parser = origin_of, global = true)]
     pub public_origin: Option<String>,
+    /// The sign-in's protection: the per-client limit, the password-check queue and the trusted proxies.
     #[command(flatten)]
     pub sign_in: SignInSettings,
 }
@@ -103,6 +106,7 @@ impl WebSettings {
 pub const DEFAULT_CLIENT_LIMIT: i64 = 50;
 /// Password checks that may wait or run at once: about a second of work on two cores.
 pub const DEFAULT_PASSWORD_CHECK_QUEUE: NonZeroUsize = NonZeroUsize::new(64).unwrap();
+/// The header trusted proxies append the client's address to unless `CLIENT_ADDRESS_HEADER` names another.
 pub const DEFAULT_CLIENT_ADDRESS_HEADER: &str = "x-forwarded-for";
 
 /// What protects the sign-in beyond the per-email limit: a limit per client, a bound on the password checks

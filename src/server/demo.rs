@@ -15,6 +15,7 @@ use crate::server::db::users::role_to_db;
 use crate::server::input;
 use crate::server::storage::Storage;
 
+/// The password of every demo user and of the synthetic tenant's users.
 pub const DEMO_PASSWORD: &str = "demo-password";
 const NAMESPACE: Uuid = Uuid::from_u128(0x6a0c_1d2e_83f4_4b5a_9c6d_7e8f_9a0b_1c2d);
 const CUSTOMERS_PER_ACCOUNT: usize = 36;
@@ -136,7 +137,7 @@ pub fn customer_salesforce_id(object_type: &str, n: u64) -> SalesforceId {
 /// The demo accounts' default country, which reads their customers' phone numbers.
 const DEMO_COUNTRY: &str = "US";
 
-/// A made-up phone number in E.164, from a record's number.
+/// A demo phone number in E.164: `+1415555` and `n` (modulo 10,000) in four digits.
 pub fn phone_number(n: u64) -> String {
     format!("+1415555{:04}", n % 10_000)
 }
@@ -216,10 +217,15 @@ fn customers_of(account_key: &str, seq: &mut Sequence) -> Vec<DemoCustomer> {
 /// What `seed` inserted on this run.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct SeedReport {
+    /// Users created (an existing demo user is left as it is and not counted).
     pub users: usize,
+    /// Customer records inserted, with their activity.
     pub customers: usize,
+    /// Calls inserted.
     pub calls: usize,
+    /// Messages inserted.
     pub messages: usize,
+    /// Recording and media files written to the object store.
     pub files: usize,
 }
 

@@ -10,6 +10,7 @@ use crate::error::AppError;
 use crate::model::SearchKind;
 use crate::salesforce::{SalesforceId, looks_like_id};
 
+/// The longest search text accepted, in characters (after trimming).
 pub const MAX_SEARCH_CHARS: usize = 200;
 const MAX_EMAIL_CHARS: usize = 320;
 
@@ -19,6 +20,7 @@ pub enum CustomerQuery {
     /// A trimmed email, compared with the stored ones by Postgres's `lower` on both sides (Rust's lower-casing
     /// differs from it for some letters, such as `İ` and a final `Σ`).
     Email(String),
+    /// A Salesforce id, given in either form and matched in its canonical 18-character form.
     SalesforceId(SalesforceId),
     /// A phone number in E.164 (`+14155550142`), normalized by `PhoneText::to_e164`.
     Phone(String),
@@ -28,7 +30,9 @@ pub enum CustomerQuery {
 /// account's default country before it can be normalized (a national spelling such as `415.555.0142`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CustomerSearch {
+    /// An email or a Salesforce id, searched as it is.
     Ready(CustomerQuery),
+    /// A phone number, to be read with the account's default country.
     Phone(PhoneText),
 }
 
@@ -92,15 +96,19 @@ fn is_phone_spelling(text: &str) -> bool {
 /// A position in a newest-first list: the timestamp and id of the last row shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cursor {
+    /// When the last row shown took place.
     pub at: OffsetDateTime,
+    /// The last row's id, which orders rows of the same time.
     pub id: Uuid,
 }
 
 impl Cursor {
+    /// The cursor as it travels in page links: nanoseconds since the Unix epoch, `~`, then the id.
     pub fn encode(&self) -> String {
         format!("{}~{}", self.at.unix_timestamp_nanos(), self.id)
     }
 
+    /// The cursor `encode` wrote, or `None` for any text it cannot have written (or a year outside 1 to 9999).
     pub fn decode(text: &str) -> Option<Cursor> {
         let (nanos, id) = text.split_once('~')?;
         let at = OffsetDateTime::from_unix_timestamp_nanos(nanos.parse().ok()?).ok()?;

@@ -11,6 +11,7 @@
 
 use crate::server::auth::MAX_PASSWORD_BYTES;
 
+/// The fewest characters a new user's password may have.
 pub const MIN_PASSWORD_CHARS: usize = 12;
 
 const COMMON_PASSWORDS: &str = include_str!("common_passwords.txt");

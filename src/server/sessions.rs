@@ -27,10 +27,12 @@ const TOKEN_BYTES: usize = 32;
 pub struct SessionKey([u8; 32]);
 
 impl SessionKey {
+    /// The key of the session whose cookie carries `token`.
     pub fn of_token(token: &str) -> SessionKey {
         SessionKey(Sha256::digest(token.as_bytes()).into())
     }
 
+    /// The 32 bytes stored in `sessions.token_hash`.
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
     }
@@ -41,10 +43,12 @@ impl SessionKey {
 pub struct BrowserKey([u8; 32]);
 
 impl BrowserKey {
+    /// The key of the browser whose cookie carries `token`.
     pub fn of_token(token: &str) -> BrowserKey {
         BrowserKey(Sha256::digest(token.as_bytes()).into())
     }
 
+    /// The 32 bytes stored in `known_browsers.token_hash` and `login_failures.browser_hash`.
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
     }

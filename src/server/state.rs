@@ -15,10 +15,14 @@ use crate::server::http::asset_version;
 use crate::server::security_log::LogKey;
 use crate::server::storage::Storage;
 
+/// What the router, the page renders and the server functions share; cheap to clone (handles and `Arc`s).
 #[derive(Clone)]
 pub struct AppState {
+    /// Leptos's site options: where the built files are and what they are called.
     pub leptos_options: LeptosOptions,
+    /// The database pool.
     pub pool: PgPool,
+    /// The object store holding recordings, voicemails and message media.
     pub storage: Storage,
     /// Woken after an erasure commits so the outbox worker deletes its files at once.
     pub outbox_wakeup: Arc<Notify>,

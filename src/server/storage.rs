@@ -31,6 +31,8 @@ pub fn account_key_pattern(kind: &str, account_id: Uuid) -> String {
     format!("{}_%", account_prefix(kind, account_id))
 }
 
+/// The whole object store: storing at any key and checking whether a key is stored. Deleting goes only through
+/// `of_account`.
 #[derive(Clone)]
 pub struct Storage {
     store: Arc<dyn ObjectStore>,
@@ -48,10 +50,12 @@ impl Storage {
         })
     }
 
+    /// The store `store` (in tests: an in-memory one, or one that fails on purpose).
     pub fn from_store(store: Arc<dyn ObjectStore>) -> Self {
         Storage { store }
     }
 
+    /// Stores `bytes` at `key`, replacing what was there (the seeds write recordings and media with it).
     pub async fn put(&self, key: &str, bytes: Vec<u8>) -> object_store::Result<()> {
         self.store
             .put(&ObjectPath::from(key), PutPayload::from(bytes))
@@ -59,6 +63,7 @@ impl Storage {
             .map(|_| ())
     }
 
+    /// Whether an object is stored at `key`.
     pub async fn exists(&self, key: &str) -> object_store::Result<bool> {
         match self.store.head(&ObjectPath::from(key)).await {
             Ok(_) => Ok(true),

@@ -18,28 +18,43 @@ use crate::salesforce::SalesforceId;
 use crate::server::auth::hash_password;
 use crate::server::demo::{DEMO_PASSWORD, customer_salesforce_id, phone_number, salesforce_id};
 
+/// The synthetic tenant's account name.
 pub const ACCOUNT_NAME: &str = "Loadtest Inc";
+/// The email of the tenant's Admin, who holds Manage Customer Data (password `DEMO_PASSWORD`).
 pub const ADMIN_EMAIL: &str = "bench.admin@loadtest.example";
+/// The email of the heavy customer, the one with `HEAVY_ACTIVITY` calls and messages.
 pub const HEAVY_EMAIL: &str = "ten.thousand@loadtest.example";
 /// Calls and messages of the heavy customer (fewer when the whole tenant is smaller).
 pub const HEAVY_ACTIVITY: u64 = 10_000;
 const AGENTS: u64 = 20;
 const BATCH_BYTES: usize = 1 << 20;
 
+/// How big a tenant `seed` makes (the `seed` command's flags).
 #[derive(Debug, Clone, Copy)]
 pub struct Size {
+    /// Customer records, at least 2 (the heavy customer and one more).
     pub customers: u64,
+    /// Calls across all customers, the heavy customer's first.
     pub calls: u64,
+    /// Messages across all customers, the heavy customer's first.
     pub messages: u64,
 }
 
+/// What `seed` loaded and how long it took.
 #[derive(Debug)]
 pub struct Report {
+    /// The synthetic tenant's account id.
     pub account_id: Uuid,
+    /// The id of the customer with `HEAVY_ACTIVITY` calls and messages (`HEAVY_EMAIL`).
     pub heavy_customer_id: Uuid,
+    /// Customers, calls and messages inserted (the users not counted).
     pub rows: u64,
+    /// Seconds from the start to the last row copied, index builds not included.
     pub load_seconds: f64,
+    /// Seconds spent rebuilding the dropped indexes (next to none when none were dropped).
     pub index_seconds: f64,
+    /// Whether the database held no customer, call or message before, so indexes were dropped and rebuilt and
+    /// constraint triggers skipped.
     pub fresh_database: bool,
 }
 
@@ -56,6 +71,7 @@ fn mix(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
+/// The Salesforce object type of customer `i`: four in ten Leads, four Contacts, one Account, one Opportunity.
 pub fn object_type(i: u64) -> &'static str {
     match i % 10 {
         0..=3 => "Lead",

@@ -585,8 +585,16 @@ pub async fn viewer_presenting(console: &Console, cookie: &str) -> Value {
 pub async fn jordans(console: &Console) -> (Uuid, Uuid) {
     let records = console.customer_ids_with_email(JORDAN).await;
     assert_eq!(records.len(), 2);
-    let contact = records.iter().find(|(_, t)| t == "Contact").unwrap().0;
-    let lead = records.iter().find(|(_, t)| t == "Lead").unwrap().0;
+    let contact = records
+        .iter()
+        .find(|(_, t)| t == "Contact")
+        .expect("one of Jordan's records is a Contact")
+        .0;
+    let lead = records
+        .iter()
+        .find(|(_, t)| t == "Lead")
+        .expect("one of Jordan's records is a Lead")
+        .0;
     (lead, contact)
 }
 

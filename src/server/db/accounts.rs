@@ -7,6 +7,7 @@ use crate::model::AccountSettings;
 
 use super::audit;
 
+/// The General Settings of account `account_id`; an unknown account is an error (`RowNotFound`).
 pub async fn settings<'c>(
     db: impl PgExecutor<'c>,
     account_id: Uuid,

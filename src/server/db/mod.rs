@@ -53,6 +53,7 @@ pub async fn connect(url: &str) -> Result<PgPool, String> {
         .map_err(|e| format!("cannot connect to the database: {e}"))
 }
 
+/// Applies the migrations the database has not had yet (`MIGRATOR`), failing with one readable line.
 pub async fn migrate(pool: &PgPool) -> Result<(), String> {
     MIGRATOR
         .run(pool)

@@ -24,14 +24,19 @@ pub const PRINCIPAL_COLUMNS: &str =
         s.expires_at < least(now() + interval '7 hours', s.absolute_expires_at)
             as principal_session_due_for_renewal";
 
-/// The live session with key `$1`, its user and their account.
+/// Sessions `s` joined with their users `u` and the users' accounts `a`; `LIVE_SESSION` picks one.
 pub const SESSION_JOIN: &str =
     "sessions s join users u on u.id = s.user_id join accounts a on a.id = u.account_id";
+/// The condition on `SESSION_JOIN` that picks the live session with key `$1` (a `SessionKey`): one not ended
+/// and not expired.
 pub const LIVE_SESSION: &str = "s.token_hash = $1 and s.expires_at > now()";
 
 /// The principal behind a live session, and whether the session's end should move forward.
 pub struct SessionPrincipal {
+    /// The session's user, with their account and grants as they are now.
     pub principal: Principal,
+    /// Whether the session's idle end was last moved over an hour ago (it is less than seven hours ahead) and can
+    /// still move (it is before the absolute end), so that `renew` should move it.
     pub due_for_renewal: bool,
 }
 
@@ -115,6 +120,7 @@ pub async fn renew(pool: &PgPool, key: &SessionKey) -> sqlx::Result<()> {
     Ok(())
 }
 
+/// Ends the session with key `key` (sign-out); nothing happens when there is none.
 pub async fn end(pool: &PgPool, key: &SessionKey) -> sqlx::Result<()> {
     sqlx::query!("delete from sessions where token_hash = $1", key.as_bytes())
         .execute(pool)

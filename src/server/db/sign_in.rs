@@ -7,9 +7,13 @@ use uuid::Uuid;
 
 use crate::server::sessions::{BROWSER_COOKIE_MAX_AGE_SECS, BrowserKey};
 
+/// What a sign-in needs of the user an email names.
 pub struct LoginRow {
+    /// The user's id.
     pub id: Uuid,
+    /// The user's account.
     pub account_id: Uuid,
+    /// The user's Argon2id password hash (PHC string), checked against the password typed.
     pub password_hash: String,
 }
 
@@ -29,6 +33,7 @@ pub struct ReservedAttempt(i64);
 
 /// How many attempts (failed, or still being checked) the window allows.
 pub struct AttemptLimits {
+    /// How far back attempts count, in minutes.
     pub window_minutes: i64,
     /// Per email and browser: apart for each known browser of the user, once for all other browsers.
     pub per_email: i64,

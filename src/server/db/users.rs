@@ -10,6 +10,7 @@ use crate::salesforce::SalesforceId;
 
 use super::{audit, like_pattern_containing};
 
+/// Users per page of a user search.
 pub const USER_PAGE_SIZE: i64 = 25;
 
 pub(super) fn role_from_db(role: &str) -> Role {
@@ -20,6 +21,7 @@ pub(super) fn role_from_db(role: &str) -> Role {
     }
 }
 
+/// The role as the `users.role` column holds it: `admin` or `agent`.
 pub fn role_to_db(role: Role) -> &'static str {
     match role {
         Role::Admin => "admin",

@@ -19,9 +19,13 @@ pub(super) const ABANDONED_AFTER: Duration = Duration::from_secs(60 * 60);
 /// handled.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct OutboxPass {
+    /// Stored objects deleted, or found already gone.
     pub deleted: usize,
+    /// Stored objects whose deletion failed; their keys stay in the row for a later retry.
     pub failed: usize,
+    /// Keys outside the row's account's prefixes: refused and logged, never deleted.
     pub refused: usize,
+    /// Outbox rows claimed; a pass that claims a full batch is followed at once by another.
     pub rows: usize,
 }
 

@@ -20,7 +20,9 @@ use crate::server::storage;
 /// Why an erasure did not happen.
 #[derive(Debug)]
 pub enum EraseError {
+    /// The account holds no customer record with this id.
     NotFound,
+    /// The record's data was already erased (or another erasure of it committed first).
     AlreadyErased,
     /// The actor's session ended (signed out or expired) before the erasure decided.
     SignedOut,
@@ -35,6 +37,7 @@ pub enum EraseError {
     Busy,
     /// The commit was sent but not answered: the erasure may or may not have happened.
     Unconfirmed(sqlx::Error),
+    /// Any other database failure; the transaction rolled back and nothing was erased.
     Database(sqlx::Error),
 }
 
@@ -218,9 +221,13 @@ pub const MARK_ERASED_SQL: &str = "with marked as (
 /// What a committed erasure wrote: its `erasures` row id, when, who (as read inside it), and the counts.
 #[derive(Debug, Clone)]
 pub struct Erased {
+    /// The id of the `erasures` row, the receipt.
     pub erasure_id: Uuid,
+    /// When the record was marked erased, inside the transaction (the receipt's time).
     pub erased_at: OffsetDateTime,
+    /// The actor's name as read inside the transaction.
     pub erased_by_name: String,
+    /// What was erased.
     pub counts: ErasureCounts,
 }
 

@@ -31,7 +31,9 @@ use tower::ServiceExt;
 /// How long a client may take to send a request's headers, and how many connections are served at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConnectionLimits {
+    /// How long a new connection may take to send a request's headers before it is closed.
     pub header_read_timeout: Duration,
+    /// Connections served at once; a further one waits, not yet accepted, until one closes.
     pub max_connections: usize,
 }
 
