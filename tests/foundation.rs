@@ -442,12 +442,7 @@ async fn failures_from_elsewhere_do_not_lock_a_user_out_of_the_browser_they_use(
     );
 
     let blair = console.user_id(BLAIR).await;
-    let stored: Vec<Vec<u8>> = column_for(
-        &console.pool,
-        "select token_hash from known_browsers where user_id = $1",
-        blair,
-    )
-    .await;
+    let stored = console.token_hashes("known_browsers", blair).await;
     assert_eq!(
         stored.len(),
         1,

@@ -259,21 +259,5 @@ async fn run_pages_of_actor(pool: PgPool, actor: Actor) {
     }
 }
 
-/// One test per actor, each running that actor's row of the page matrix on its own database.
-macro_rules! pages_of_actor {
-    ($($test:ident: $actor:expr),* $(,)?) => {$(
-        #[sqlx::test]
-        async fn $test(pool: PgPool) {
-            run_pages_of_actor(pool, $actor).await;
-        }
-    )*};
-}
-
-pages_of_actor! {
-    signed_out: SignedOut,
-    agent: Agent,
-    admin_without_the_permission: AdminWithoutPermission,
-    admin_with_the_permission_while_the_setting_is_off: AdminWithPermissionSettingOff,
-    admin_with_access: AdminWithAccess,
-    admin_of_another_account: AdminOfAnotherAccount,
-}
+// One test per actor, each running that actor's row of the page matrix on its own database.
+crate::one_test_per_actor!(run_pages_of_actor);

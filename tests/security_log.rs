@@ -181,13 +181,8 @@ async fn refusals_are_logged_with_their_path_and_status(pool: PgPool) {
     assert_eq!(refused["session"], signed_in["session"]);
 
     let lead = jordans_lead(&console.pool).await;
-    let page = casey
-        .http
-        .get(console.url(&format!("/customers/{lead}")))
-        .send()
-        .await
-        .expect("page");
-    assert_eq!(page.status(), StatusCode::OK, "the page shows the refusal");
+    let page = casey.get_status(&format!("/customers/{lead}")).await;
+    assert_eq!(page, StatusCode::OK, "the page shows the refusal");
     let refused = log.one("access_refused");
     assert_eq!(refused["path"], format!("/customers/{lead}"));
     assert_eq!(refused["method"], "GET");
@@ -225,13 +220,8 @@ async fn erasures_views_and_ended_sessions_are_logged(pool: PgPool) {
     let lead = jordans_lead(&console.pool).await;
     log.take();
 
-    let page = alex
-        .http
-        .get(console.url(&format!("/customers/{lead}")))
-        .send()
-        .await
-        .expect("page");
-    assert_eq!(page.status(), StatusCode::OK);
+    let page = alex.get_status(&format!("/customers/{lead}")).await;
+    assert_eq!(page, StatusCode::OK);
     let viewed = log.one("record_viewed");
     assert_eq!(viewed["customer_id"], lead.to_string());
     assert_eq!(viewed["user_id"], alex_id);

@@ -84,19 +84,9 @@ async fn the_database_keeps_the_sha256_of_each_cookie_and_never_the_token(pool: 
     assert_ne!(browser, session);
 
     let blair = console.user_id(BLAIR).await;
-    let known: Vec<Vec<u8>> = column_for(
-        &console.pool,
-        "select token_hash from known_browsers where user_id = $1",
-        blair,
-    )
-    .await;
+    let known = console.token_hashes("known_browsers", blair).await;
     assert_eq!(known, vec![Sha256::digest(browser.as_bytes()).to_vec()]);
-    let sessions: Vec<Vec<u8>> = column_for(
-        &console.pool,
-        "select token_hash from sessions where user_id = $1",
-        blair,
-    )
-    .await;
+    let sessions = console.token_hashes("sessions", blair).await;
     assert_eq!(sessions, vec![Sha256::digest(session.as_bytes()).to_vec()]);
 
     let tables: Vec<String> = column(

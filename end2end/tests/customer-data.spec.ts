@@ -1,11 +1,7 @@
-import { test, expect, signIn, search, apiAs, expectAccessible, ALEX } from "./support";
+import { test, expect, signIn, search, expectAccessible, ALEX, giveAlexCustomerDataAccess } from "./support";
 
 test.describe("Customer Data: find, view and erase", () => {
-  test.beforeEach(async ({ request }) => {
-    const alex = await apiAs(request, ALEX);
-    await alex.setAccountSetting(true);
-    await alex.setPermission(await alex.userId(ALEX), true);
-  });
+  test.beforeEach(async ({ request }) => giveAlexCustomerDataAccess(request));
 
   test("an admin erases one of Jordan's two records behind the confirmation dialog", async ({ page }) => {
     await signIn(page, ALEX);
@@ -98,9 +94,7 @@ test.describe("Customer Data refusals", () => {
   test.use({ expectedHttpErrors: [422] });
 
   test("a malformed Salesforce ID says what is wrong", async ({ page, request }) => {
-    const alex = await apiAs(request, ALEX);
-    await alex.setAccountSetting(true);
-    await alex.setPermission(await alex.userId(ALEX), true);
+    await giveAlexCustomerDataAccess(request);
     await signIn(page, ALEX);
     await search(page, "/customers", "00Q5e00XssProbeEE");
     await expect(page.getByRole("alert")).toContainText("15 or 18 characters");

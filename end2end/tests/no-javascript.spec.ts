@@ -1,15 +1,9 @@
-import { test, expect, apiAs, recordUrls, expectNoneHolds, ALEX, BLAIR, PASSWORD } from "./support";
-
-const JORDAN = "jordan.rivera@example.com";
+import { test, expect, recordUrls, expectNoneHolds, ALEX, BLAIR, PASSWORD, giveAlexCustomerDataAccess, JORDAN } from "./support";
 
 test.describe("pages with JavaScript off", () => {
   test.use({ javaScriptEnabled: false });
 
-  test.beforeEach(async ({ request }) => {
-    const alex = await apiAs(request, ALEX);
-    await alex.setAccountSetting(true);
-    await alex.setPermission(await alex.userId(ALEX), true);
-  });
+  test.beforeEach(async ({ request }) => giveAlexCustomerDataAccess(request));
 
   test("an admin signs in by the plain form and reads every page; what needs the wasm says so", async ({ page }) => {
     const urls = recordUrls(page);

@@ -1,13 +1,7 @@
-import { test, expect, signIn, search, hydrated, apiAs, recordUrls, expectNoneHolds, ALEX, BLAIR } from "./support";
-
-const JORDAN = "jordan.rivera@example.com";
+import { test, expect, signIn, search, hydrated, recordUrls, expectNoneHolds, ALEX, BLAIR, giveAlexCustomerDataAccess, JORDAN } from "./support";
 
 test.describe("searches keep the searched email out of every URL", () => {
-  test.beforeEach(async ({ request }) => {
-    const alex = await apiAs(request, ALEX);
-    await alex.setAccountSetting(true);
-    await alex.setPermission(await alex.userId(ALEX), true);
-  });
+  test.beforeEach(async ({ request }) => giveAlexCustomerDataAccess(request));
 
   test("a customer's and a user's email are found, reloaded and gone back to, never in a URL", async ({ page }) => {
     const urls = recordUrls(page);

@@ -100,6 +100,16 @@ export async function apiAs(request: APIRequestContext, email: string) {
   };
 }
 
+/** Turns Manage Customer Data on for Acme and grants it to Alex, through the endpoints. */
+export async function giveAlexCustomerDataAccess(request: APIRequestContext) {
+  const alex = await apiAs(request, ALEX);
+  await alex.setAccountSetting(true);
+  await alex.setPermission(await alex.userId(ALEX), true);
+}
+
+/** The demo person who is both a Lead and a Contact in Acme. */
+export const JORDAN = "jordan.rivera@example.com";
+
 /** No serious or critical accessibility violations on what the page shows now. */
 export async function expectAccessible(page: Page) {
   const results = await new AxeBuilder({ page }).analyze();

@@ -63,24 +63,14 @@ pub async fn load_customer_search(
     /// The saved search's id (a UUID), as the search form's answer put it in the page's URL.
     search_id: String,
 ) -> Result<SavedCustomerSearch, AppError> {
-    use crate::api::searches::NO_SUCH_SEARCH;
+    use crate::api::searches::saved_text;
     use crate::model::SearchKind;
     use crate::server::state::{app_state, db_failure};
     use crate::server::{auth, authz, db, input};
     let principal = auth::current_principal().await?;
     auth::authorize(&principal, authz::require_customer_data_access)?;
-    let search_id = input::record_id(&search_id, "search")?;
+    let query = saved_text(&principal, SearchKind::Customers, &search_id).await?;
     let pool = app_state()?.pool;
-    let query = db::saved_searches::find(
-        &pool,
-        principal.account_id,
-        principal.user_id,
-        SearchKind::Customers,
-        search_id,
-    )
-    .await
-    .map_err(db_failure)?
-    .ok_or_else(|| AppError::not_found(NO_SUCH_SEARCH))??;
     let search = input::customer_query_in(&query, &principal.account_default_country)?;
     let matches = db::customers::search::search_in_account(&pool, principal.account_id, &search)
         .await

@@ -9,6 +9,29 @@ use crate::model::SearchKind;
 pub const NO_SUCH_SEARCH: &str =
     "This search has expired (searches are kept 30 minutes). Search again.";
 
+/// The text of the saved search `search_id` of `kind`, or the refusal it was saved with, when `principal`
+/// saved it in the last 30 minutes; 404 for another user's, an expired or an unknown id.
+#[cfg(feature = "ssr")]
+pub(crate) async fn saved_text(
+    principal: &crate::server::authz::Principal,
+    kind: SearchKind,
+    search_id: &str,
+) -> Result<String, AppError> {
+    use crate::server::state::{app_state, db_failure};
+    use crate::server::{db, input};
+    let search_id = input::record_id(search_id, "search")?;
+    db::saved_searches::find(
+        &app_state()?.pool,
+        principal.account_id,
+        principal.user_id,
+        kind,
+        search_id,
+    )
+    .await
+    .map_err(db_failure)?
+    .ok_or_else(|| AppError::not_found(NO_SUCH_SEARCH))?
+}
+
 /// Whoever may run the search of `kind`: for `customers`, Admins holding Manage Customer Data while the account
 /// setting is on; for `users`, Admins. Keeps the search for 30 minutes, readable only by its user, and answers
 /// 303 to its page with the search's id and no text (`/customers?search=<id>`, `/users?search=<id>`; an empty

@@ -35,25 +35,15 @@ pub async fn load_user_search(
     #[server(default)]
     page: u32,
 ) -> Result<SavedUserSearch, AppError> {
-    use crate::api::searches::NO_SUCH_SEARCH;
+    use crate::api::searches::saved_text;
     use crate::model::SearchKind;
-    use crate::server::state::{app_state, db_failure};
-    use crate::server::{auth, authz, db, input};
+    use crate::server::auth;
+    use crate::server::authz;
+    use crate::server::state::app_state;
     let principal = auth::current_principal().await?;
     auth::authorize(&principal, authz::require_admin)?;
-    let search_id = input::record_id(&search_id, "search")?;
-    let pool = app_state()?.pool;
-    let query = db::saved_searches::find(
-        &pool,
-        principal.account_id,
-        principal.user_id,
-        SearchKind::Users,
-        search_id,
-    )
-    .await
-    .map_err(db_failure)?
-    .ok_or_else(|| AppError::not_found(NO_SUCH_SEARCH))??;
-    let found = user_page(&pool, principal.account_id, &query, page).await?;
+    let query = saved_text(&principal, SearchKind::Users, &search_id).await?;
+    let found = user_page(&app_state()?.pool, principal.account_id, &query, page).await?;
     Ok(SavedUserSearch { query, found })
 }
 

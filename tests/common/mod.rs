@@ -164,6 +164,16 @@ impl Console {
         self.anonymous().signed_in_as(email).await
     }
 
+    /// The token hashes stored in `table` (`sessions` or `known_browsers`) for user `user`.
+    pub async fn token_hashes(&self, table: &str, user: Uuid) -> Vec<Vec<u8>> {
+        column_for(
+            &self.pool,
+            &format!("select token_hash from {table} where user_id = $1"),
+            user,
+        )
+        .await
+    }
+
     pub async fn user_id(&self, email: &str) -> Uuid {
         sqlx::query_scalar("select id from users where lower(email) = lower($1)")
             .bind(email)
@@ -667,6 +677,16 @@ impl Client {
         self
     }
 
+    /// The status of a GET of page `path`.
+    pub async fn get_status(&self, path: &str) -> StatusCode {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("request")
+            .status()
+    }
+
     /// The whole answer to signing in as `email` with the demo password, for its headers.
     pub async fn sign_in(&self, email: &str) -> reqwest::Response {
         self.http
@@ -776,4 +796,25 @@ pub fn assert_no_internal_text(body: &Value) {
             "answer leaks internal text ({leak}): {text}"
         );
     }
+}
+
+/// One `#[sqlx::test]` per `Actor`, named after it, each calling `$run(pool, actor)` on its own database.
+#[macro_export]
+macro_rules! one_test_per_actor {
+    ($run:ident) => {
+        $crate::one_test_per_actor!($run:
+            signed_out: SignedOut,
+            agent: Agent,
+            admin_without_the_permission: AdminWithoutPermission,
+            admin_with_the_permission_while_the_setting_is_off: AdminWithPermissionSettingOff,
+            admin_with_access: AdminWithAccess,
+            admin_of_another_account: AdminOfAnotherAccount,
+        );
+    };
+    ($run:ident: $($test:ident: $actor:ident),* $(,)?) => {$(
+        #[sqlx::test]
+        async fn $test(pool: sqlx::PgPool) {
+            $run(pool, $crate::common::Actor::$actor).await;
+        }
+    )*};
 }
