@@ -221,7 +221,10 @@ async fn refused_text_gets_the_parsers_message_and_a_browser_sees_it_without_the
     for (text, message) in [
         (near_id, "A Salesforce ID has 15 or 18 characters."),
         (bad_email, "That is not a valid email address."),
-        ("", "Enter an email address, a Salesforce ID or a phone number."),
+        (
+            "",
+            "Enter an email address, a Salesforce ID or a phone number.",
+        ),
     ] {
         let form = [("kind", "customers"), ("query", text)];
         let before = console.snapshot().await;
