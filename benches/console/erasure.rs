@@ -45,7 +45,7 @@ async fn heavy_clone(pool: &PgPool, account: Uuid, n: u64) -> Uuid {
                             transcript, recording_key)
          select $1, $2, 'outbound', '+14155559000', '+14155550100', now() - make_interval(secs => g), 60,
                 case when g % 2 = 0 then 'transcript' end,
-                case when g % 2 = 0 then 'recordings/bench/' || $2 || '/' || g || '.wav' end
+                case when g % 2 = 0 then 'recordings/' || $1 || '/bench/' || $2 || '/' || g || '.wav' end
          from generate_series(1, 10000) g",
         "insert into messages (account_id, customer_id, direction, from_number, to_number, body, sent_at)
          select $1, $2, 'inbound', '+14155550100', '+14155559000', 'message ' || g, now() - make_interval(secs => g)

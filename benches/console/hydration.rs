@@ -39,9 +39,12 @@ pub fn plain_routes() -> Router<PgPool> {
 }
 
 fn without_wasm(html: &str, console: &str) -> String {
-    let start = html
-        .find("<script>window.__cdcWasm")
+    let compile = html
+        .find("window.__cdcWasm")
         .expect("the shell starts compiling the wasm");
+    let start = html[..compile]
+        .rfind("<script")
+        .expect("in a script of its own");
     let loader = start
         + html[start..]
             .find(r#"<script type="module""#)
