@@ -19,7 +19,7 @@ pub async fn search_customers(
     /// any common spelling; at most 200 characters.
     query: String,
 ) -> Result<CustomerMatches, AppError> {
-    use crate::server::input::{CustomerQuery, CustomerSearch};
+    use crate::server::input::CustomerSearch;
     use crate::server::state::{app_state, db_failure};
     use crate::server::{auth, authz, db, input};
     let session = auth::presented_session().ok_or(AppError::Unauthorized)?;
@@ -45,8 +45,8 @@ pub async fn search_customers(
     auth::authorize(&principal, authz::require_customer_data_access)?;
     match search? {
         CustomerSearch::Ready(_) => Ok(found),
-        CustomerSearch::Phone(phone) => {
-            let number = CustomerQuery::Phone(phone.to_e164(&principal.account_default_country)?);
+        phone => {
+            let number = phone.with_country(&principal.account_default_country)?;
             db::customers::search::search_in_account(&pool, principal.account_id, &number)
                 .await
                 .map_err(db_failure)

@@ -36,6 +36,18 @@ pub enum CustomerSearch {
     Phone(PhoneText),
 }
 
+impl CustomerSearch {
+    /// The query to run, a phone number read with `default_country` (the account's).
+    pub fn with_country(self, default_country: &str) -> Result<CustomerQuery, AppError> {
+        match self {
+            CustomerSearch::Ready(query) => Ok(query),
+            CustomerSearch::Phone(phone) => {
+                phone.to_e164(default_country).map(CustomerQuery::Phone)
+            }
+        }
+    }
+}
+
 /// A phone number as typed: digits with the usual separators (`+`, spaces, `-`, `.`, `/`, brackets).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PhoneText(String);
@@ -163,10 +175,7 @@ pub fn customer_search(raw: &str) -> Result<CustomerSearch, AppError> {
 
 /// A customer search whose phone number, if it is one, is read with `default_country`.
 pub fn customer_query_in(raw: &str, default_country: &str) -> Result<CustomerQuery, AppError> {
-    match customer_search(raw)? {
-        CustomerSearch::Ready(query) => Ok(query),
-        CustomerSearch::Phone(phone) => phone.to_e164(default_country).map(CustomerQuery::Phone),
-    }
+    customer_search(raw)?.with_country(default_country)
 }
 
 /// A search for an email (matched case-insensitively) or a Salesforce id in either form.

@@ -10,8 +10,8 @@
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::http::{Extensions, HeaderMap, Method, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::Response;
 use hmac::{Hmac, Mac};
@@ -161,16 +161,32 @@ impl SecurityEvent {
         let Some(state) = leptos::prelude::use_context::<AppState>() else {
             return event;
         };
-        let mut event = event.with_request_facts(&parts.headers, &parts.extensions, &state);
-        event.method = Some(parts.method.to_string());
-        event.path = Some(parts.uri.path().to_owned());
-        event
+        event.with_request_facts(
+            &parts.method,
+            &parts.uri,
+            &parts.headers,
+            &parts.extensions,
+            &state,
+        )
+    }
+
+    /// An event about `request`, seen by a middleware: its client, session, method and path (never its query).
+    pub fn of_http_request(kind: EventKind, request: &Request, state: &AppState) -> SecurityEvent {
+        SecurityEvent::new(kind).with_request_facts(
+            request.method(),
+            request.uri(),
+            request.headers(),
+            request.extensions(),
+            state,
+        )
     }
 
     fn with_request_facts(
         mut self,
-        headers: &axum::http::HeaderMap,
-        extensions: &axum::http::Extensions,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        extensions: &Extensions,
         state: &AppState,
     ) -> SecurityEvent {
         if let Some(ConnectInfo(peer)) = extensions.get::<ConnectInfo<SocketAddr>>() {
@@ -178,6 +194,8 @@ impl SecurityEvent {
         }
         self.session = sessions::presented_token(headers, state.secure_cookies)
             .map(|token| session_reference(&SessionKey::of_token(token)));
+        self.method = Some(method.to_string());
+        self.path = Some(uri.path().to_owned());
         self
     }
 
@@ -272,42 +290,20 @@ pub fn erasure_outcome(
     }
 }
 
-/// Marks a response the cross-site guard refused, for `log_refusals`.
-#[derive(Clone, Copy)]
-pub struct CrossSiteRefusal;
-
-/// Middleware: logs the guard's cross-site refusals, and the server function calls answered 401 (no valid
-/// session; the sign-in endpoint logs its own answers), with method and path (never the query). Refusals of a
-/// signed-in user (403) are logged where they are decided (`auth::authorize`), so that a page render, which
-/// shows the refusal in a 200 page, logs them too.
+/// Middleware: logs the server function calls answered 401 (no valid session; the sign-in endpoint logs its own
+/// answers). Refusals of a signed-in user (403) are logged where they are decided (`auth::authorize`), so that
+/// a page render, which shows the refusal in a 200 page, logs them too, and cross-site refusals by the guard.
+/// Only server function calls are looked at: pages and files pass untouched.
 pub async fn log_refusals(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let method = request.method().to_string();
-    let path = request.uri().path().to_owned();
-    let event = SecurityEvent::new(EventKind::AccessRefused).with_request_facts(
-        request.headers(),
-        request.extensions(),
-        &state,
-    );
-    let response = next.run(request).await;
-    let status = response.status();
-    let kind = if response.extensions().get::<CrossSiteRefusal>().is_some() {
-        EventKind::CrossSiteRefused
-    } else if status == StatusCode::UNAUTHORIZED
-        && path.starts_with("/api/")
-        && path != SIGN_IN_PATH
-    {
-        EventKind::AccessRefused
-    } else {
-        return response;
-    };
-    SecurityEvent {
-        kind,
-        method: Some(method),
-        path: Some(path),
-        ..event
+    let path = request.uri().path();
+    if !path.starts_with("/api/") || path == SIGN_IN_PATH {
+        return next.run(request).await;
     }
-    .status(status.as_u16())
-    .emit();
+    let event = SecurityEvent::of_http_request(EventKind::AccessRefused, &request, &state);
+    let response = next.run(request).await;
+    if response.status() == StatusCode::UNAUTHORIZED {
+        event.status(StatusCode::UNAUTHORIZED.as_u16()).emit();
+    }
     response
 }
 

@@ -10,8 +10,6 @@
 //! - Their `Accept` and `Referer` are dropped: leptos_axum and server_fn answer a request that accepts HTML
 //!   with a redirect to its `Referer`, a way for a plain form to send the browser wherever its page says.
 
-use std::sync::Arc;
-
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
@@ -19,8 +17,9 @@ use axum::response::Response;
 
 use crate::error::AppError;
 use crate::server::http::errors::error_response;
-use crate::server::security_log::CrossSiteRefusal;
+use crate::server::security_log::{EventKind, SecurityEvent};
 use crate::server::sessions::presents_session_cookie;
+use crate::server::state::AppState;
 
 /// The only body type server functions take.
 const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
@@ -58,16 +57,18 @@ fn is_form_encoded(headers: &HeaderMap) -> bool {
         .is_some_and(|media_type| media_type.trim().eq_ignore_ascii_case(FORM_CONTENT_TYPE))
 }
 
-/// The guard as a middleware; its state is the configured public origin.
+/// The guard as a middleware; it compares `Origin` with the state's public origin, and logs each cross-site
+/// refusal as a security event.
 pub(super) async fn guard_requests(
-    State(public_origin): State<Arc<str>>,
+    State(state): State<AppState>,
     mut request: Request,
     next: Next,
 ) -> Response {
-    if is_cross_site(request.method(), request.headers(), &public_origin) {
-        let mut refusal = error_response(&AppError::forbidden("Cross-site requests are refused."));
-        refusal.extensions_mut().insert(CrossSiteRefusal);
-        return refusal;
+    if is_cross_site(request.method(), request.headers(), &state.public_origin) {
+        SecurityEvent::of_http_request(EventKind::CrossSiteRefused, &request, &state)
+            .status(StatusCode::FORBIDDEN.as_u16())
+            .emit();
+        return error_response(&AppError::forbidden("Cross-site requests are refused."));
     }
     if request.uri().path().starts_with("/api/") {
         if !is_safe(request.method()) && !is_form_encoded(request.headers()) {

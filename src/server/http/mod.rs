@@ -82,7 +82,7 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(errors::status_from_error_body))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(
-            state.public_origin.clone(),
+            state.clone(),
             guard::guard_requests,
         ))
         .layer(middleware::from_fn_with_state(
