@@ -298,6 +298,27 @@ pub struct ErasureReceipt {
     pub counts: ErasureCounts,
 }
 
+/// A completed erasure request: one person's records (or one record) erased in one transaction, with the
+/// receipt of each record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestReceipt {
+    /// The request's id (its `erasure_requests` row).
+    pub request_id: Uuid,
+    /// When the request completed, inside its transaction.
+    pub completed_at: OffsetDateTime,
+    /// Each erased record with its receipt, in the order they were erased.
+    pub records: Vec<ErasedRecord>,
+}
+
+/// One record of a completed request and its receipt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErasedRecord {
+    /// The erased record.
+    pub customer_id: Uuid,
+    /// What its erasure removed, when and by whom.
+    pub receipt: ErasureReceipt,
+}
+
 /// The customer page: one record, what an erasure would remove, its receipt once erased, and one page each of
 /// its calls and messages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -19,6 +19,7 @@ struct Ids {
     blair: String,
     casey: String,
     jordan_lead: String,
+    jordan_contact: String,
     /// Alex's saved searches: of customers (for Jordan's email) and of users.
     alex_customer_search: String,
     alex_user_search: String,
@@ -143,6 +144,19 @@ const MATRIX: &[Endpoint] = &[
         },
         expected: |a| customer_data(a, 404),
     },
+    // After the row above erased Jordan's Lead (for the one actor it allows), the search for Jordan's email
+    // finds the Contact alone not yet erased: the request names exactly that.
+    Endpoint {
+        path: "/api/requests/create",
+        form: |ids, _| {
+            vec![
+                ("customer_ids", ids.jordan_contact.clone()),
+                ("query", JORDAN.into()),
+                ("confirmation", ERASE_CONFIRMATION.into()),
+            ]
+        },
+        expected: |a| customer_data(a, 404),
+    },
     Endpoint {
         path: "/api/auth/end-other-sessions",
         // The actor's only session is the one calling: nothing else to end.
@@ -188,11 +202,12 @@ fn every_registered_server_function_has_a_row() {
 }
 
 async fn ids(console: &Console) -> Ids {
-    let jordan_lead = jordans_lead(&console.pool).await;
+    let (jordan_lead, jordan_contact) = jordans(console).await;
     Ids {
         blair: console.user_id(BLAIR).await.to_string(),
         casey: console.user_id(CASEY).await.to_string(),
         jordan_lead: jordan_lead.to_string(),
+        jordan_contact: jordan_contact.to_string(),
         alex_customer_search: console
             .saved_search(ALEX, "customers", JORDAN)
             .await
@@ -242,7 +257,7 @@ async fn run_row_of_actor(pool: PgPool, actor: Actor) {
         );
         match (endpoint.path, status) {
             // The erasure's own changes are checked by the erasure tests.
-            ("/api/customers/erase", StatusCode::OK) => {}
+            ("/api/customers/erase" | "/api/requests/create", StatusCode::OK) => {}
             ("/api/searches", StatusCode::SEE_OTHER) => {
                 let searches: i64 =
                     scalar(&console.pool, "select count(*) from saved_searches").await;

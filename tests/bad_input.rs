@@ -133,6 +133,14 @@ fn targets(ids: &Ids) -> Vec<(&'static str, Vec<(&'static str, String)>)> {
                 ("confirmation", format!("{ERASE_CONFIRMATION}-NOT")),
             ],
         ),
+        (
+            "/api/requests/create",
+            vec![
+                ("customer_ids", lead.clone()),
+                ("query", JORDAN.into()),
+                ("confirmation", format!("{ERASE_CONFIRMATION}-NOT")),
+            ],
+        ),
         ("/api/users/end-sessions", vec![("user_id", blair.clone())]),
         // Takes no argument: the input goes in a field it does not expect.
         (
@@ -227,16 +235,18 @@ fn expected(path: &str, field: &str, input: &str, ids: &Ids) -> (u16, Option<Str
         ("/api/customers/detail", "calls_before" | "messages_before") => {
             status_of(input::cursor(Some(input)))
         }
-        ("/api/customers/erase", "confirmation") => {
+        ("/api/customers/erase" | "/api/requests/create", "confirmation") => {
             assert_ne!(
                 input, ERASE_CONFIRMATION,
                 "the corpus would erase the record"
             );
             422
         }
-        // A switch takes only `true` or `false`; an erasure needs a record id and the confirmation word.
+        // A switch takes only `true` or `false`; an erasure needs a record id and the confirmation word, and a
+        // request whose ids and search parse still lacks that word.
         ("/api/settings/customer-data" | "/api/users/customer-data-permission", "enabled")
-        | ("/api/customers/erase", "customer_id") => 422,
+        | ("/api/customers/erase", "customer_id")
+        | ("/api/requests/create", "customer_ids" | "query") => 422,
         // It takes no argument and ignores one it does not know; the caller has no other session to end.
         ("/api/auth/end-other-sessions", "unexpected") => 200,
         other => panic!("no expectation for {other:?}"),
@@ -390,6 +400,10 @@ async fn wrong_types_missing_fields_and_oversized_bodies_are_client_errors(pool:
         ("/api/customers/detail", vec![]),
         (
             "/api/customers/erase",
+            vec![("confirmation", ERASE_CONFIRMATION.into())],
+        ),
+        (
+            "/api/requests/create",
             vec![("confirmation", ERASE_CONFIRMATION.into())],
         ),
         ("/api/auth/login", vec![("email", ALEX.into())]),

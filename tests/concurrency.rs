@@ -10,7 +10,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use customer_data_console::server::erasure::LOCK_CUSTOMER_SQL;
+use customer_data_console::server::erasure::LOCK_CUSTOMERS_SQL;
 use reqwest::StatusCode;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -103,7 +103,7 @@ async fn an_erasure_racing_new_calls_leaves_no_call_behind(pool: PgPool) {
     let erase = spawn_erasure(&alex, lead);
     wait_for_lock_wait(
         &console.pool,
-        LOCK_CUSTOMER_SQL,
+        LOCK_CUSTOMERS_SQL,
         "the erasure did not wait for the open insert",
     )
     .await;
@@ -182,7 +182,7 @@ async fn recordings_attached_during_an_erasure_are_erased_with_it_or_refused(poo
     let erase = spawn_erasure(&alex, lead);
     wait_for_lock_wait(
         &console.pool,
-        LOCK_CUSTOMER_SQL,
+        LOCK_CUSTOMERS_SQL,
         "the erasure did not wait for the open attachment",
     )
     .await;
@@ -535,7 +535,7 @@ async fn erasure_waiting_for_its_record(
     (holder, erase)
 }
 
-/// Returns once an erasure waits for a record's lock (its `LOCK_CUSTOMER_SQL` shows a lock wait), polling the
+/// Returns once an erasure waits for a record's lock (its `LOCK_CUSTOMERS_SQL` shows a lock wait), polling the
 /// database without sleeping.
 async fn until_an_erasure_waits_for_its_record(console: &Console) {
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -544,7 +544,7 @@ async fn until_an_erasure_waits_for_its_record(console: &Console) {
             "select exists (select 1 from pg_stat_activity
                             where datname = current_database() and wait_event_type = 'Lock' and query = $1)",
         )
-        .bind(LOCK_CUSTOMER_SQL)
+        .bind(LOCK_CUSTOMERS_SQL)
         .fetch_one(&console.pool)
         .await
         .expect("pg_stat_activity can be read");

@@ -6,8 +6,8 @@ mod common;
 
 use common::*;
 use customer_data_console::server::erasure::{
-    AWAIT_ERASURE_END_SQL, LOCK_CUSTOMER_SQL, MARK_ERASED_SQL, OutboxPass, delete_due_objects,
-    drop_abandoned_queues, unqueue_failed,
+    AWAIT_ERASURE_END_SQL, LOCK_CUSTOMERS_SQL, MARK_ERASED_SQL, OPEN_REQUEST_SQL, OutboxPass,
+    delete_due_objects, drop_abandoned_queues, unqueue_failed,
 };
 use reqwest::StatusCode;
 use sqlx::PgPool;
@@ -140,12 +140,19 @@ async fn queued_keys_are_removed_only_after_the_erasure_ended_and_only_if_it_rol
     .await;
     let alex = console.user_id(ALEX).await;
     for commits in [false, true] {
-        let erasure = Uuid::new_v4();
+        let (request, erasure) = (Uuid::new_v4(), Uuid::new_v4());
         let mut erasing = console.pool.begin().await.unwrap();
-        sqlx::query(LOCK_CUSTOMER_SQL)
+        sqlx::query(LOCK_CUSTOMERS_SQL)
             .bind(account)
-            .bind(lead)
+            .bind(vec![lead])
             .fetch_one(&mut *erasing)
+            .await
+            .unwrap();
+        sqlx::query(OPEN_REQUEST_SQL)
+            .bind(account)
+            .bind(request)
+            .bind(alex)
+            .execute(&mut *erasing)
             .await
             .unwrap();
         sqlx::query(
@@ -169,13 +176,14 @@ async fn queued_keys_are_removed_only_after_the_erasure_ended_and_only_if_it_rol
             .bind(None::<time::OffsetDateTime>)
             .bind(None::<time::OffsetDateTime>)
             .bind(0_i32)
+            .bind(request)
             .execute(&mut *erasing)
             .await
             .unwrap();
 
         let pool = console.pool.clone();
         let removal =
-            tokio::spawn(async move { unqueue_failed(&pool, account, lead, erasure).await });
+            tokio::spawn(async move { unqueue_failed(&pool, account, &[lead], &[erasure]).await });
         wait_for_lock_wait(
             &console.pool,
             AWAIT_ERASURE_END_SQL,

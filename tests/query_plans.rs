@@ -5,7 +5,7 @@ use customer_data_console::salesforce::SalesforceId;
 use customer_data_console::server::db::customers::page::CUSTOMER_PAGE_SQL;
 use customer_data_console::server::db::customers::search::{search_in_session_sql, search_sql};
 use customer_data_console::server::erasure::{
-    COUNT_AND_QUEUE_SQL, DELETE_ACTIVITY_SQL, LOCK_CUSTOMER_SQL, MARK_ERASED_SQL,
+    COUNT_AND_QUEUE_SQL, DELETE_ACTIVITY_SQL, LOCK_CUSTOMERS_SQL, MARK_ERASED_SQL,
 };
 use customer_data_console::server::input::CustomerQuery;
 use customer_data_console::server::sessions::SessionKey;
@@ -123,8 +123,14 @@ async fn search_page_and_erasure_queries_use_indexes(pool: PgPool) {
             .bind(messages_before.map(|(_, id)| id));
         assert_index_only(&pool, "customer page", q).await;
     }
+    let e = explain(LOCK_CUSTOMERS_SQL);
+    assert_index_only(
+        &pool,
+        "lock",
+        sqlx::query(&e).bind(account).bind(vec![heavy]),
+    )
+    .await;
     for (name, sql) in [
-        ("lock", LOCK_CUSTOMER_SQL),
         ("delete messages with media", DELETE_ACTIVITY_SQL[0]),
         ("delete messages", DELETE_ACTIVITY_SQL[1]),
         ("delete calls", DELETE_ACTIVITY_SQL[2]),
@@ -155,7 +161,13 @@ async fn search_page_and_erasure_queries_use_indexes(pool: PgPool) {
     }
     let now = Some(time::OffsetDateTime::now_utc());
     let refused = 0_i32;
-    assert_index_only(&pool, "mark erased", mark.bind(now).bind(now).bind(refused)).await;
+    let request = Uuid::new_v4();
+    assert_index_only(
+        &pool,
+        "mark erased",
+        mark.bind(now).bind(now).bind(refused).bind(request),
+    )
+    .await;
 }
 
 #[sqlx::test]

@@ -123,7 +123,8 @@ pub async fn get_customer(
 /// Admins holding Manage Customer Data while the account setting is on, checked here and decided again inside
 /// the erasure's transaction, where a sign-out (401), revocation or setting change (403) made while it waited
 /// for the record stops it. Erases all call and message data of one record of their account (recordings,
-/// voicemails, transcripts, media included) in one transaction and returns the receipt, dated at its commit.
+/// voicemails, transcripts, media included) in one transaction, as an erasure request of that one record, and
+/// returns the receipt, dated at its commit.
 /// Refuses a `confirmation` other than `DELETE` (422), another account's or an unknown id (404), a record
 /// already erased (409), and answers 409 "try again" while the admin's own account, permission or session is
 /// being changed. Salesforce is not touched.
@@ -134,9 +135,9 @@ pub async fn erase_customer_data(
     /// What the admin typed in the dialog; must be exactly `ERASE_CONFIRMATION`.
     confirmation: String,
 ) -> Result<ErasureReceipt, AppError> {
-    use crate::server::security_log::{self, EventKind, SecurityEvent};
-    use crate::server::state::app_state;
-    use crate::server::{auth, authz, erasure, input};
+    use crate::api::requests::erase_logged;
+    use crate::server::erasure::ErasurePlan;
+    use crate::server::{auth, authz, input};
     let session = auth::presented_session().ok_or(AppError::Unauthorized)?;
     let principal = auth::current_principal().await?;
     auth::authorize(&principal, authz::require_customer_data_access)?;
@@ -146,21 +147,11 @@ pub async fn erase_customer_data(
             "Type {ERASE_CONFIRMATION} to confirm the erasure."
         )));
     }
-    let state = app_state()?;
-    let attempted = SecurityEvent::of_request(EventKind::ErasureAttempted)
-        .user(principal.user_id, principal.account_id)
-        .customer(customer_id);
-    attempted.clone().emit();
-    let erased = erasure::erase_customer(&state.pool, &session, principal.account_id, customer_id)
-        .await
-        .map_err(AppError::from);
-    security_log::erasure_outcome(attempted, erased.as_ref().map(|done| done.erasure_id)).emit();
-    let erased = erased?;
-    state.outbox_wakeup.notify_one();
-    Ok(ErasureReceipt {
-        erasure_id: erased.erasure_id,
-        erased_at: erased.erased_at,
-        erased_by_name: erased.erased_by_name,
-        counts: erased.counts,
-    })
+    let request = erase_logged(&session, &principal, &ErasurePlan::one_record(customer_id)).await?;
+    request
+        .records
+        .into_iter()
+        .next()
+        .map(|record| record.receipt)
+        .ok_or(AppError::Unconfirmed)
 }

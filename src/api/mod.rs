@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod customers;
+pub mod requests;
 pub mod searches;
 pub mod settings;
 pub mod users;

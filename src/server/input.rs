@@ -152,6 +152,30 @@ pub fn search_text(raw: &str) -> Result<String, AppError> {
     Ok(text.to_owned())
 }
 
+/// A list of record ids separated by commas (blanks around each are ignored), in the order given: at least one
+/// and at most `max`; `what` names the record in the error ("customer").
+pub fn record_ids(raw: &str, what: &str, max: usize) -> Result<Vec<Uuid>, AppError> {
+    let parts: Vec<&str> = raw
+        .split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .collect();
+    if parts.is_empty() {
+        return Err(AppError::Invalid(format!(
+            "Name at least one {what} record."
+        )));
+    }
+    if parts.len() > max {
+        return Err(AppError::Invalid(format!(
+            "One request names at most {max} {what} records."
+        )));
+    }
+    parts
+        .into_iter()
+        .map(|part| record_id(part, what))
+        .collect()
+}
+
 /// An id from a URL or form.
 pub fn record_id(raw: &str, what: &str) -> Result<Uuid, AppError> {
     Uuid::parse_str(raw.trim())
@@ -233,6 +257,27 @@ pub fn cursor(raw: Option<&str>) -> Result<Option<Cursor>, AppError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn record_lists_keep_their_order_and_refuse_empty_long_or_malformed_lists() {
+        let (a, b) = (Uuid::from_u128(2), Uuid::from_u128(1));
+        assert_eq!(
+            record_ids(&format!(" {a} ,, {b} ,"), "customer", 2).unwrap(),
+            vec![a, b]
+        );
+        assert_eq!(record_ids(&a.to_string(), "customer", 1).unwrap(), vec![a]);
+        for empty in ["", " ", " , ,"] {
+            let error = record_ids(empty, "customer", 2).unwrap_err();
+            assert_eq!(error.to_string(), "Name at least one customer record.");
+        }
+        let error = record_ids(&format!("{a},{b}"), "customer", 1).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "One request names at most 1 customer records."
+        );
+        let error = record_ids(&format!("{a},nope"), "customer", 2).unwrap_err();
+        assert_eq!(error.to_string(), "That is not a valid customer id.");
+    }
 
     #[test]
     fn emails_are_trimmed_and_left_for_the_database_to_lower_case() {

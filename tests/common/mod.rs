@@ -234,6 +234,8 @@ impl Console {
             "calls",
             "messages",
             "erasures",
+            "erasure_requests",
+            "erasure_request_records",
             "object_deletions",
             "audit_events",
             "sessions",

@@ -1,15 +1,19 @@
-//! Erasure: the transaction that erases a customer record's call and message data (`transaction`), and the
-//! outbox worker that deletes the record's stored files once that transaction has committed (`outbox`). Their
-//! SQL lives beside them, in these files, not in `server/db/`.
+//! Erasure: the transaction that erases the call and message data of a request's customer records
+//! (`transaction`), and the outbox worker that deletes the records' stored files once that transaction has
+//! committed (`outbox`). Their SQL lives beside them, in these files, not in `server/db/`.
 //!
-//! The erasure is one transaction: lock the customer row, which holds off every insert of a call or message for
-//! the record and every update of one that stays with it (the `*_refuse_erased` triggers wait for that lock);
+//! A request names one record (the customer page's Delete) or every record a search listed for one person; it
+//! is erased in one transaction, all of its records or none. The transaction locks the customer rows in id
+//! order, which holds off every insert of a call or message for them and every update of one that stays with
+//! its record (the `*_refuse_erased` triggers wait for that lock);
 //! read the actor's session, user and account afresh and share-lock them, and let `authz` decide on what was
-//! read, so a sign-out or revocation made while the erasure waited for the record stops it; count the calls and
+//! read, so a sign-out or revocation made while the erasure waited for the record stops it; run the search that
+//! listed the records again and stop when it finds others not yet erased; open the request; then for each record
+//! count the calls and
 //! the messages with media and queue their stored keys in `object_deletions`, in batches (beside the transaction
 //! when the pool has a connection to spare, see `erase_customer`), only the keys under the account's prefixes
 //! (any other is logged as an integrity error and counted apart, never deleted); delete the messages and calls;
-//! mark the record erased and write the `erasures` receipt. A failure at any point rolls all of it back, and
+//! mark the record erased and write its `erasures` receipt; mark the request completed. A failure at any point rolls all of it back, and
 //! removes what was queued beside it once the transaction has ended (a commit whose answer was lost may still be
 //! completing). Files are deleted only after the receipt has committed, by `delete_due_objects`, through the
 //! account's part of the store (`storage::AccountStorage`), so no file is ever left without an outbox row, no
@@ -21,7 +25,9 @@ mod transaction;
 
 pub use outbox::{OutboxPass, delete_due_objects, drop_abandoned_queues, run_outbox_worker};
 pub use transaction::{
-    AWAIT_ERASURE_END_SQL, COUNT_AND_QUEUE_SQL, DELETE_ACTIVITY_SQL, DELETE_CALLS_SQL,
-    DELETE_MESSAGES_SQL, DELETE_MESSAGES_WITH_MEDIA_SQL, EraseError, Erased, LOCK_CUSTOMER_SQL,
-    MARK_ERASED_SQL, UNQUEUE_UNCOMMITTED_SQL, erase_customer, erasure_begin_sql, unqueue_failed,
+    AWAIT_ERASURE_END_SQL, COMPLETE_REQUEST_SQL, COUNT_AND_QUEUE_SQL, DELETE_ACTIVITY_SQL,
+    DELETE_CALLS_SQL, DELETE_MESSAGES_SQL, DELETE_MESSAGES_WITH_MEDIA_SQL, EraseError, Erased,
+    ErasedRequest, ErasurePlan, LOCK_CUSTOMERS_SQL, MARK_ERASED_SQL, OPEN_REQUEST_SQL,
+    RECORD_IN_REQUEST_SQL, UNQUEUE_UNCOMMITTED_SQL, erase_customer, erase_request,
+    erasure_begin_sql, unqueue_failed,
 };

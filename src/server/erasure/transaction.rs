@@ -1,7 +1,8 @@
-//! The erasure transaction of one customer record: lock the record, decide the actor's permission afresh under
-//! locks on their session, user and account, count and queue the stored keys, delete the messages and calls,
-//! mark the record erased and write its `erasures` receipt, all or nothing (see the parent module), with its SQL
-//! and its retry of deadlock victims.
+//! The erasure transaction of a request: lock its customer records in id order, decide the actor's permission
+//! afresh under locks on their session, user and account, check that the search that listed the records still
+//! finds exactly them, then for each record count and queue the stored keys, delete the messages and calls, mark
+//! the record erased and write its `erasures` receipt, and mark the request completed: all or nothing (see the
+//! parent module), with its SQL and its retry of deadlock victims.
 
 use std::sync::LazyLock;
 use std::time::Duration;
@@ -13,7 +14,9 @@ use uuid::Uuid;
 use crate::error::AppError;
 use crate::model::{ErasureCounts, earliest, latest};
 use crate::server::authz::{self, Principal};
+use crate::server::db::customers;
 use crate::server::db::sessions::{PRINCIPAL_COLUMNS, SESSION_JOIN, principal_of};
+use crate::server::input::CustomerQuery;
 use crate::server::sessions::SessionKey;
 use crate::server::storage;
 
@@ -24,6 +27,9 @@ pub enum EraseError {
     NotFound,
     /// The record's data was already erased (or another erasure of it committed first).
     AlreadyErased,
+    /// The records are no longer what the confirmation showed: one of them was erased meanwhile, or the search
+    /// that listed them now finds another record not yet erased (a new duplicate).
+    PreviewChanged,
     /// The actor's session ended (signed out or expired) before the erasure decided.
     SignedOut,
     /// The actor's access to Customer Data, read inside the erasure, no longer allows it (the `authz` answer).
@@ -54,6 +60,9 @@ impl From<EraseError> for AppError {
             EraseError::AlreadyErased => {
                 AppError::conflict("This record's call and message data was already erased.")
             }
+            EraseError::PreviewChanged => AppError::conflict(
+                "The records have changed since they were listed (one was erased or a new one matches the search), so nothing was erased. Search again and review them.",
+            ),
             EraseError::SignedOut => AppError::Unauthorized,
             EraseError::Refused(refusal) => refusal,
             EraseError::ActorBusy => AppError::conflict(
@@ -90,9 +99,29 @@ struct ActivityFacts {
     refused_keys: Vec<String>,
 }
 
-/// Locks customer `$2` of account `$1` for the erasure.
-pub const LOCK_CUSTOMER_SQL: &str =
-    "select erased_at from customers where account_id = $1 and id = $2 for update";
+/// Locks the customers `$2` (an array of ids) of account `$1` for the erasure, in id order, so that two
+/// requests sharing records cannot deadlock on them, and answers each one's id and erasure time.
+pub const LOCK_CUSTOMERS_SQL: &str =
+    "select id, erased_at from customers where account_id = $1 and id = any($2)
+         order by id for update";
+
+/// Opens request `$2` of account `$1`, requested by user `$3` and confirmed now, in the state `erasing`: due
+/// the account's deadline days after it was received.
+pub const OPEN_REQUEST_SQL: &str = "insert into erasure_requests (id, account_id, requested_by, received_at, due_at, state)
+         select $2, a.id, $3, clock_timestamp(), clock_timestamp() + make_interval(days => a.deadline_days),
+                'erasing'
+         from accounts a where a.id = $1";
+
+/// Records customer `$3` in request `$2` of account `$1`, with the calls `$4` and messages `$5` its erasure
+/// removes.
+pub const RECORD_IN_REQUEST_SQL: &str = "insert into erasure_request_records
+             (account_id, request_id, customer_id, preview_calls, preview_messages)
+         values ($1, $2, $3, $4, $5)";
+
+/// Marks request `$2` of account `$1` completed, by the clock as its last statement runs, and answers when.
+pub const COMPLETE_REQUEST_SQL: &str =
+    "update erasure_requests set state = 'completed', completed_at = clock_timestamp()
+         where account_id = $1 and id = $2 returning completed_at";
 
 /// Reads the principal of the live session with key `$1` whose user belongs to account `$2`, and share-locks the
 /// session, user and account rows until the erasure ends. It runs once the record is locked, so whatever waited
@@ -174,10 +203,10 @@ pub const DELETE_CALLS_SQL: &str = "delete from calls where account_id = $1 and 
 pub const AWAIT_ERASURE_END_SQL: &str =
     "select 1 from customers where account_id = $1 and id = $2 for share";
 
-/// Removes the outbox rows of erasure `$1` unless its receipt exists: what an erasure queued beside a
-/// transaction that then rolled back.
-pub const UNQUEUE_UNCOMMITTED_SQL: &str = "delete from object_deletions
-         where erasure_id = $1 and not exists (select 1 from erasures where id = $1)";
+/// Removes the outbox rows of the erasures `$1` (an array of ids) whose receipt does not exist: what an erasure
+/// queued beside a transaction that then rolled back.
+pub const UNQUEUE_UNCOMMITTED_SQL: &str = "delete from object_deletions o
+         where o.erasure_id = any($1) and not exists (select 1 from erasures e where e.id = o.erasure_id)";
 
 /// How long one statement of an erasure may run, and how long its transaction may sit between two statements,
 /// before Postgres ends (and rolls back) the erasure. Together they bound how long an erasure can run after it
@@ -194,8 +223,8 @@ pub fn erasure_begin_sql() -> String {
     )
 }
 
-/// Marks customer `$2` of account `$1` erased by user `$3` and writes the receipt `$4` with the counts
-/// `$5..$10`, the activity range `$11..$12`, the number of stored keys refused as outside the account `$13`, and
+/// Marks customer `$2` of account `$1` erased by user `$3` and writes the receipt `$4` of request `$14` with the
+/// counts `$5..$10`, the activity range `$11..$12`, the number of stored keys refused as outside the account `$13`, and
 /// the record's type and Salesforce id as they were, and deletes the account's saved searches for the record's
 /// email (whoever saved them, expired or not). Both are dated
 /// by the clock as this, the erasure's last statement before its commit, runs (`now()` would be the time the
@@ -211,16 +240,53 @@ pub const MARK_ERASED_SQL: &str = "with marked as (
          ), receipt as (
              insert into erasures (id, account_id, customer_id, object_type, salesforce_id, erased_by, erased_at,
                  calls_deleted, recordings_deleted, voicemails_deleted, transcripts_deleted, messages_deleted,
-                 media_deleted, first_activity_at, last_activity_at, stored_keys_refused)
+                 media_deleted, first_activity_at, last_activity_at, stored_keys_refused, request_id)
              select $4, account_id, id, object_type, salesforce_id, $3, erased_at,
-                    $5, $6, $7, $8, $9, $10, $11, $12, $13
+                    $5, $6, $7, $8, $9, $10, $11, $12, $13, $14
              from marked
          )
          select erased_at from marked";
 
-/// What a committed erasure wrote: its `erasures` row id, when, who (as read inside it), and the counts.
+/// What a request erases: customer records of one account, and the search that listed them, which must still
+/// find exactly those records not yet erased when the erasure runs.
+#[derive(Debug, Clone)]
+pub struct ErasurePlan {
+    customer_ids: Vec<Uuid>,
+    listed_by: Option<CustomerQuery>,
+}
+
+impl ErasurePlan {
+    /// One record, as the customer page's Delete names it.
+    pub fn one_record(customer_id: Uuid) -> Self {
+        ErasurePlan {
+            customer_ids: vec![customer_id],
+            listed_by: None,
+        }
+    }
+
+    /// The records a search listed (the person erasure's dialog); `None` when no record is named.
+    pub fn listed(customer_ids: Vec<Uuid>, search: CustomerQuery) -> Option<Self> {
+        let mut customer_ids = customer_ids;
+        customer_ids.sort_unstable();
+        customer_ids.dedup();
+        (!customer_ids.is_empty()).then_some(ErasurePlan {
+            customer_ids,
+            listed_by: Some(search),
+        })
+    }
+
+    /// The records, in the order they are locked and erased (by id).
+    pub fn customer_ids(&self) -> &[Uuid] {
+        &self.customer_ids
+    }
+}
+
+/// What a committed erasure of one record wrote: its `erasures` row id, when, who (as read inside it), and the
+/// counts.
 #[derive(Debug, Clone)]
 pub struct Erased {
+    /// The erased record.
+    pub customer_id: Uuid,
     /// The id of the `erasures` row, the receipt.
     pub erasure_id: Uuid,
     /// When the record was marked erased, inside the transaction (the receipt's time).
@@ -231,43 +297,81 @@ pub struct Erased {
     pub counts: ErasureCounts,
 }
 
-/// Erases all call and message data of one customer record of `account_id`, as the user signed in with the
-/// session `actor`, and returns what the receipt records, read inside the transaction (nothing is read after the
-/// commit). Concurrent calls for one record wait on the row lock; all but the first then see it erased and get
+/// What a committed request wrote: the request, when it completed, and one erasure per record, in id order.
+#[derive(Debug, Clone)]
+pub struct ErasedRequest {
+    /// The `erasure_requests` row.
+    pub request_id: Uuid,
+    /// When the request completed, inside the transaction.
+    pub completed_at: OffsetDateTime,
+    /// The erasure of each record, in the order they ran (by record id).
+    pub records: Vec<Erased>,
+}
+
+/// Erases all call and message data of one customer record of `account_id` as a request of that record alone,
+/// as the user signed in with the session `actor`; see `erase_request`. A record already erased is
 /// `AlreadyErased`.
-///
-/// Whether the actor may erase is decided inside the transaction, once the record is locked: their session, user
-/// and account are read afresh and share-locked until the commit, and `authz` answers on what was read. So an
-/// erasure that waited for the record never outlives a sign-out, revocation or setting change made meanwhile
-/// (`SignedOut`, `Refused`), and one made later waits for the erasure to end. A change still in flight on one of
-/// those rows is waited for at most `ACTOR_LOCK_TIMEOUT` (`ActorBusy`).
-///
-/// Once the lock is held no call or message can be added to the record or changed while it stays with it. So
-/// when the pool has an idle connection, the counting and the queueing of the stored keys run on it, committed
-/// on their own, while the transaction deletes: an outbox row is due only once its erasure's receipt has
-/// committed (`delete_due_objects`), and if the erasure fails its rows are removed again. Without an idle
-/// connection the transaction counts and queues first, itself. A call or message could still be deleted or
-/// moved to another record meanwhile, so the deleted calls and messages with media must equal the counted ones,
-/// whose keys were queued, or all of it rolls back. Messages without media hold no file: the DELETEs count and
-/// date the messages, so the receipt names exactly the messages erased.
 pub async fn erase_customer(
     pool: &PgPool,
     actor: &SessionKey,
     account_id: Uuid,
     customer_id: Uuid,
 ) -> Result<Erased, EraseError> {
+    let request = erase_request(
+        pool,
+        actor,
+        account_id,
+        &ErasurePlan::one_record(customer_id),
+    )
+    .await?;
+    request
+        .records
+        .into_iter()
+        .next()
+        .ok_or(EraseError::NotFound)
+}
+
+/// Opens a request for the records of `plan` in account `account_id`, as the user signed in with the session
+/// `actor`, and erases all their call and message data in one transaction, returning what the receipts record,
+/// read inside the transaction (nothing is read after the commit). Records unknown in the account are
+/// `NotFound`; a record already erased is `AlreadyErased` for a single record and `PreviewChanged` for a plan
+/// listed by a search, as is a search that now finds another record not yet erased. Concurrent calls for one
+/// record wait on its row lock; all but the first then see it erased.
+///
+/// Whether the actor may erase is decided inside the transaction, once the records are locked: their session,
+/// user and account are read afresh and share-locked until the commit, and `authz` answers on what was read. So
+/// an erasure that waited for a record never outlives a sign-out, revocation or setting change made meanwhile
+/// (`SignedOut`, `Refused`), and one made later waits for the erasure to end. A change still in flight on one of
+/// those rows is waited for at most `ACTOR_LOCK_TIMEOUT` (`ActorBusy`).
+///
+/// Once the locks are held no call or message can be added to the records or changed while it stays with one.
+/// So when the pool has an idle connection, the counting and the queueing of a record's stored keys run on it,
+/// committed on their own, while the transaction deletes: an outbox row is due only once its erasure's receipt
+/// has committed (`delete_due_objects`), and if the request fails its rows are removed again. Without an idle
+/// connection the transaction counts and queues first, itself. A call or message could still be deleted or
+/// moved to another record meanwhile, so the deleted calls and messages with media must equal the counted ones,
+/// whose keys were queued, or all of it rolls back. Messages without media hold no file: the DELETEs count and
+/// date the messages, so the receipt names exactly the messages erased.
+pub async fn erase_request(
+    pool: &PgPool,
+    actor: &SessionKey,
+    account_id: Uuid,
+    plan: &ErasurePlan,
+) -> Result<ErasedRequest, EraseError> {
     let mut attempt = 1;
     loop {
-        let erasure_id = Uuid::new_v4();
-        let erased = erase_locked(pool, actor, account_id, customer_id, erasure_id).await;
+        let request_id = Uuid::new_v4();
+        let erasure_ids: Vec<Uuid> = plan.customer_ids.iter().map(|_| Uuid::new_v4()).collect();
+        let erased = erase_locked(pool, actor, account_id, plan, request_id, &erasure_ids).await;
         if erased.as_ref().is_err_and(may_have_queued)
-            && let Err(err) = unqueue_failed(pool, account_id, customer_id, erasure_id).await
+            && let Err(err) =
+                unqueue_failed(pool, account_id, plan.customer_ids(), &erasure_ids).await
         {
-            tracing::warn!(%erasure_id, error = %err, "cannot remove the outbox rows of a failed erasure; the worker will");
+            tracing::warn!(%request_id, error = %err, "cannot remove the outbox rows of a failed erasure; the worker will");
         }
         match erased {
             Err(err) if attempt < DEADLOCK_ATTEMPTS && is_deadlock(&err) => {
-                tracing::warn!(%customer_id, attempt, "erasure chosen as a deadlock victim; trying again");
+                tracing::warn!(%request_id, attempt, "erasure chosen as a deadlock victim; trying again");
                 tokio::time::sleep(Duration::from_millis(50 * attempt)).await;
                 attempt += 1;
             }
@@ -283,26 +387,28 @@ pub async fn erase_customer(
 /// two; when that is the erasure, the update goes through and the erasure, run again, erases the call with it.
 const DEADLOCK_ATTEMPTS: u64 = 4;
 
-/// Removes what erasure `erasure_id` queued beside its transaction, unless it committed after all. It first waits
-/// for the record's lock, which the erasure holds until it has committed or rolled back: a commit whose answer was
-/// lost may still be completing, and its rows must stay. Waits at most `lock_timeout`; rows it cannot remove are
-/// dropped by the worker after `ABANDONED_AFTER`.
+/// Removes what the erasures `erasure_ids` of the records `customer_ids` queued beside their transaction, unless
+/// it committed after all. It first waits for the first record's lock, which the erasure holds until it has
+/// committed or rolled back: a commit whose answer was lost may still be completing, and its rows must stay.
+/// Waits at most `lock_timeout`; rows it cannot remove are dropped by the worker after `ABANDONED_AFTER`.
 pub async fn unqueue_failed(
     pool: &PgPool,
     account_id: Uuid,
-    customer_id: Uuid,
-    erasure_id: Uuid,
+    customer_ids: &[Uuid],
+    erasure_ids: &[Uuid],
 ) -> sqlx::Result<()> {
     let mut tx = pool
         .begin_with("begin; set local lock_timeout = 30000")
         .await?;
-    sqlx::query(AWAIT_ERASURE_END_SQL)
-        .bind(account_id)
-        .bind(customer_id)
-        .execute(&mut *tx)
-        .await?;
+    if let Some(first) = customer_ids.first() {
+        sqlx::query(AWAIT_ERASURE_END_SQL)
+            .bind(account_id)
+            .bind(first)
+            .execute(&mut *tx)
+            .await?;
+    }
     sqlx::query(UNQUEUE_UNCOMMITTED_SQL)
-        .bind(erasure_id)
+        .bind(erasure_ids)
         .execute(&mut *tx)
         .await?;
     tx.commit().await
@@ -315,6 +421,7 @@ fn may_have_queued(err: &EraseError) -> bool {
         err,
         EraseError::NotFound
             | EraseError::AlreadyErased
+            | EraseError::PreviewChanged
             | EraseError::SignedOut
             | EraseError::Refused(_)
             | EraseError::ActorBusy
@@ -374,35 +481,108 @@ async fn erase_locked(
     pool: &PgPool,
     actor: &SessionKey,
     account_id: Uuid,
-    customer_id: Uuid,
-    erasure_id: Uuid,
-) -> Result<Erased, EraseError> {
+    plan: &ErasurePlan,
+    request_id: Uuid,
+    erasure_ids: &[Uuid],
+) -> Result<ErasedRequest, EraseError> {
     let mut tx = pool.begin_with(erasure_begin_sql()).await?;
-    let previous: Option<OffsetDateTime> = sqlx::query_scalar(LOCK_CUSTOMER_SQL)
+    let locked: Vec<(Uuid, Option<OffsetDateTime>)> = sqlx::query_as(LOCK_CUSTOMERS_SQL)
         .bind(account_id)
-        .bind(customer_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(EraseError::NotFound)?;
-    if previous.is_some() {
-        return Err(EraseError::AlreadyErased);
+        .bind(plan.customer_ids())
+        .fetch_all(&mut *tx)
+        .await?;
+    if locked.len() != plan.customer_ids.len() {
+        return Err(EraseError::NotFound);
+    }
+    if locked.iter().any(|(_, erased_at)| erased_at.is_some()) {
+        return Err(match plan.listed_by {
+            None => EraseError::AlreadyErased,
+            Some(_) => EraseError::PreviewChanged,
+        });
     }
     let actor = lock_actor(&mut tx, actor, account_id).await?;
+    if let Some(search) = &plan.listed_by {
+        let mut found = unerased_matches(&mut tx, account_id, search).await?;
+        found.sort_unstable();
+        if found != plan.customer_ids {
+            return Err(EraseError::PreviewChanged);
+        }
+    }
+    sqlx::query(OPEN_REQUEST_SQL)
+        .bind(account_id)
+        .bind(request_id)
+        .bind(actor.user_id)
+        .execute(&mut *tx)
+        .await?;
+    let mut records = Vec::with_capacity(plan.customer_ids.len());
+    for (&customer_id, &erasure_id) in plan.customer_ids.iter().zip(erasure_ids) {
+        let erased = erase_one_locked(
+            pool,
+            &mut tx,
+            &actor,
+            account_id,
+            customer_id,
+            request_id,
+            erasure_id,
+        )
+        .await?;
+        records.push(erased);
+    }
+    let completed_at: OffsetDateTime = sqlx::query_scalar(COMPLETE_REQUEST_SQL)
+        .bind(account_id)
+        .bind(request_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    tx.commit().await.map_err(EraseError::Unconfirmed)?;
+    Ok(ErasedRequest {
+        request_id,
+        completed_at,
+        records,
+    })
+}
+
+/// The ids of the account's records that `search` finds and that are not erased, read in the erasure's
+/// transaction (a record added since it began is seen).
+async fn unerased_matches(
+    tx: &mut PgConnection,
+    account_id: Uuid,
+    search: &CustomerQuery,
+) -> sqlx::Result<Vec<Uuid>> {
+    let found = customers::search::search_in_account(&mut *tx, account_id, search).await?;
+    Ok(found
+        .records
+        .into_iter()
+        .filter(|record| record.erased_at.is_none())
+        .map(|record| record.id)
+        .collect())
+}
+
+/// Erases one locked record of a request inside its transaction `tx`: counts and queues the stored keys, deletes
+/// the messages and calls, marks the record erased with its receipt and adds it to the request.
+async fn erase_one_locked(
+    pool: &PgPool,
+    tx: &mut PgConnection,
+    actor: &Principal,
+    account_id: Uuid,
+    customer_id: Uuid,
+    request_id: Uuid,
+    erasure_id: Uuid,
+) -> Result<Erased, EraseError> {
     let (facts, deleted) = match pool.try_acquire() {
         Some(mut spare) => {
             // Both run to the end, even when one fails: the queued rows must be in place before a failed
             // erasure removes them again.
             let (facts, deleted) = futures::join!(
                 count_and_queue(&mut spare, account_id, customer_id, erasure_id),
-                delete_activity(&mut tx, account_id, customer_id),
+                delete_activity(&mut *tx, account_id, customer_id),
             );
             (facts?, deleted?)
         }
         None => {
-            let facts = count_and_queue(&mut tx, account_id, customer_id, erasure_id).await?;
+            let facts = count_and_queue(&mut *tx, account_id, customer_id, erasure_id).await?;
             (
                 facts,
-                delete_activity(&mut tx, account_id, customer_id).await?,
+                delete_activity(&mut *tx, account_id, customer_id).await?,
             )
         }
     };
@@ -453,13 +633,22 @@ async fn erase_locked(
         .bind(counts.first_activity_at)
         .bind(counts.last_activity_at)
         .bind(count_i32(facts.refused_keys.len() as i64))
+        .bind(request_id)
         .fetch_one(&mut *tx)
         .await?;
-    tx.commit().await.map_err(EraseError::Unconfirmed)?;
+    sqlx::query(RECORD_IN_REQUEST_SQL)
+        .bind(account_id)
+        .bind(request_id)
+        .bind(customer_id)
+        .bind(count_i32(counts.calls))
+        .bind(count_i32(counts.messages))
+        .execute(&mut *tx)
+        .await?;
     Ok(Erased {
+        customer_id,
         erasure_id,
         erased_at,
-        erased_by_name: actor.name,
+        erased_by_name: actor.name.clone(),
         counts,
     })
 }

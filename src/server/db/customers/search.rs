@@ -2,7 +2,7 @@
 //! with their call and message counts, read in the same statement as the session asking for them (or, for a
 //! phone number, which needs the account's default country first, after it).
 
-use sqlx::{FromRow, PgPool, Row};
+use sqlx::{FromRow, PgExecutor, PgPool, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -109,8 +109,8 @@ pub async fn search_in_session(
 
 /// The first `SEARCH_LIMIT` records of account `account_id` matching `query`, with whether more match: the
 /// search once the principal is known (a phone number is normalized with the account's default country first).
-pub async fn search_in_account(
-    pool: &PgPool,
+pub async fn search_in_account<'e>(
+    db: impl PgExecutor<'e>,
     account_id: Uuid,
     query: &CustomerQuery,
 ) -> sqlx::Result<CustomerMatches> {
@@ -119,7 +119,7 @@ pub async fn search_in_account(
         .bind(account_id)
         .bind(value)
         .bind(SEARCH_LIMIT + 1)
-        .fetch_all(pool)
+        .fetch_all(db)
         .await?;
     Ok(matches_of(
         rows.into_iter().map(SummaryRow::into_summary).collect(),

@@ -1,0 +1,119 @@
+//! Erasure requests: a person's erasure, every record a search listed for them, in one request and one
+//! transaction.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::model::RequestReceipt;
+
+/// At most this many records are named by one request: as many as one search lists.
+pub const MAX_REQUEST_RECORDS: usize = 100;
+
+/// Admins holding Manage Customer Data while the account setting is on, checked here and decided again inside
+/// the erasure's transaction (as for `customers/erase`). Erases all call and message data of the records
+/// `customer_ids` of their account in one transaction, as one request, and returns the request with each
+/// record's receipt. `query` is the search that listed the records: the server runs it again inside the
+/// transaction, and when the records it now finds not yet erased are not exactly `customer_ids` (a record was
+/// erased meanwhile, or a new duplicate matches), it answers 409 and erases nothing. An empty `query` names one
+/// record, as the customer page's Delete does. Refuses a `confirmation` other than `DELETE`, a malformed or empty
+/// list, more than 100 records or a malformed query (422), a record of another account or an unknown one (404),
+/// and a single record already erased (409). Salesforce is not touched.
+#[server(prefix = "/api", endpoint = "requests/create")]
+pub async fn create_request(
+    /// The records to erase, as the dialog listed them: record ids (UUIDs) separated by commas.
+    customer_ids: String,
+    /// The search that listed the records (an email, a Salesforce id or a phone number); empty when the request
+    /// names one record.
+    #[server(default)]
+    query: String,
+    /// What the admin typed in the dialog; must be exactly `ERASE_CONFIRMATION`.
+    confirmation: String,
+) -> Result<RequestReceipt, AppError> {
+    use crate::api::customers::ERASE_CONFIRMATION;
+    use crate::server::erasure::ErasurePlan;
+    use crate::server::{auth, authz, input};
+    let session = auth::presented_session().ok_or(AppError::Unauthorized)?;
+    let principal = auth::current_principal().await?;
+    auth::authorize(&principal, authz::require_customer_data_access)?;
+    let ids = input::record_ids(&customer_ids, "customer", MAX_REQUEST_RECORDS)?;
+    let plan = if query.trim().is_empty() {
+        match ids.as_slice() {
+            [one] => ErasurePlan::one_record(*one),
+            _ => {
+                return Err(AppError::invalid(
+                    "Name the search that listed these records.",
+                ));
+            }
+        }
+    } else {
+        let search = input::customer_query_in(&query, &principal.account_default_country)?;
+        ErasurePlan::listed(ids, search)
+            .ok_or_else(|| AppError::invalid("Name at least one record to erase."))?
+    };
+    if confirmation != ERASE_CONFIRMATION {
+        return Err(AppError::Invalid(format!(
+            "Type {ERASE_CONFIRMATION} to confirm the erasure."
+        )));
+    }
+    erase_logged(&session, &principal, &plan).await
+}
+
+/// Runs the request `plan` as the principal signed in with `session`, logs an attempt and its outcome for each
+/// record in the security log, wakes the outbox worker after a commit, and answers the receipts.
+#[cfg(feature = "ssr")]
+pub(crate) async fn erase_logged(
+    session: &crate::server::sessions::SessionKey,
+    principal: &crate::server::authz::Principal,
+    plan: &crate::server::erasure::ErasurePlan,
+) -> Result<RequestReceipt, AppError> {
+    use crate::model::{ErasedRecord, ErasureReceipt};
+    use crate::server::erasure;
+    use crate::server::security_log::{self, EventKind, SecurityEvent};
+    use crate::server::state::app_state;
+    let state = app_state()?;
+    let attempts: Vec<SecurityEvent> = plan
+        .customer_ids()
+        .iter()
+        .map(|&customer_id| {
+            let attempt = SecurityEvent::of_request(EventKind::ErasureAttempted)
+                .user(principal.user_id, principal.account_id)
+                .customer(customer_id);
+            attempt.clone().emit();
+            attempt
+        })
+        .collect();
+    let erased = erasure::erase_request(&state.pool, session, principal.account_id, plan)
+        .await
+        .map_err(AppError::from);
+    let unanswered = AppError::Unconfirmed;
+    for (index, attempt) in attempts.into_iter().enumerate() {
+        let outcome = match &erased {
+            Ok(request) => request
+                .records
+                .get(index)
+                .map(|record| record.erasure_id)
+                .ok_or(&unanswered),
+            Err(error) => Err(error),
+        };
+        security_log::erasure_outcome(attempt, outcome).emit();
+    }
+    let erased = erased?;
+    state.outbox_wakeup.notify_one();
+    Ok(RequestReceipt {
+        request_id: erased.request_id,
+        completed_at: erased.completed_at,
+        records: erased
+            .records
+            .into_iter()
+            .map(|record| ErasedRecord {
+                customer_id: record.customer_id,
+                receipt: ErasureReceipt {
+                    erasure_id: record.erasure_id,
+                    erased_at: record.erased_at,
+                    erased_by_name: record.erased_by_name,
+                    counts: record.counts,
+                },
+            })
+            .collect(),
+    })
+}
