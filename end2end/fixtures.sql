@@ -10,3 +10,14 @@ select c.account_id, c.id, 'inbound', '+14155550999', '+14155559000',
        '<img src=x onerror="window.__xss = 2"> hello <b>bold</b>', now() - interval '1 day'
 from customers c where c.salesforce_id = '00Q5e00XssProbeEEB'
   and not exists (select 1 from messages m where m.customer_id = c.id);
+
+-- A person with one Lead and one call, erased by the requests spec through the request endpoint.
+insert into customers (account_id, salesforce_id, object_type, name, email, phone)
+select id, '00Q5e00ReqProbeAAA', 'Lead', 'Sam Request', 'sam.request@example.com', '+14155550777'
+from accounts where name = 'Acme Corp'
+on conflict do nothing;
+
+insert into calls (account_id, customer_id, direction, from_number, to_number, started_at, duration_seconds)
+select c.account_id, c.id, 'inbound', '+14155550777', '+14155559000', now() - interval '3 days', 42
+from customers c where c.salesforce_id = '00Q5e00ReqProbeAAA'
+  and not exists (select 1 from calls k where k.customer_id = c.id);

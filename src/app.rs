@@ -18,6 +18,8 @@ use crate::pages::customers::CustomersPage;
 use crate::pages::home::HomePage;
 use crate::pages::login::LoginPage;
 use crate::pages::not_found::NotFoundPage;
+use crate::pages::request::RequestPage;
+use crate::pages::requests::RequestsPage;
 use crate::pages::user_profile::UserProfilePage;
 use crate::pages::users::UsersPage;
 
@@ -143,6 +145,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("users/:id") view=UserProfilePage ssr=SsrMode::Async/>
                     <Route path=path!("customers") view=CustomersPage ssr=SsrMode::Async/>
                     <Route path=path!("customers/:id") view=CustomerPage ssr=SsrMode::Async/>
+                    <Route path=path!("requests") view=RequestsPage ssr=SsrMode::Async/>
+                    <Route path=path!("requests/:id") view=RequestPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

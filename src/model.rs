@@ -319,6 +319,168 @@ pub struct ErasedRecord {
     pub receipt: ErasureReceipt,
 }
 
+/// Where an erasure request stands (DESIGN.md, "R2: Erasure requests").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestState {
+    /// Waits for another person's approval.
+    AwaitingApproval,
+    /// Approved or needing none; waits for its hold to end.
+    Scheduled,
+    /// Its erasure is running.
+    Erasing,
+    /// Its records were erased.
+    Completed,
+    /// Another person rejected it; nothing was erased.
+    Rejected,
+    /// Cancelled before it ran; nothing was erased.
+    Cancelled,
+    /// Its erasure failed; nothing was erased, and it can be tried again.
+    Failed,
+}
+
+impl RequestState {
+    /// Every state, in lifecycle order.
+    pub const ALL: [RequestState; 7] = [
+        RequestState::AwaitingApproval,
+        RequestState::Scheduled,
+        RequestState::Erasing,
+        RequestState::Completed,
+        RequestState::Rejected,
+        RequestState::Cancelled,
+        RequestState::Failed,
+    ];
+
+    /// The state as stored and as it travels in URLs (`awaiting_approval`).
+    pub fn key(self) -> &'static str {
+        match self {
+            RequestState::AwaitingApproval => "awaiting_approval",
+            RequestState::Scheduled => "scheduled",
+            RequestState::Erasing => "erasing",
+            RequestState::Completed => "completed",
+            RequestState::Rejected => "rejected",
+            RequestState::Cancelled => "cancelled",
+            RequestState::Failed => "failed",
+        }
+    }
+
+    /// The state for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            RequestState::AwaitingApproval => "Awaiting approval",
+            RequestState::Scheduled => "Scheduled",
+            RequestState::Erasing => "Erasing",
+            RequestState::Completed => "Completed",
+            RequestState::Rejected => "Rejected",
+            RequestState::Cancelled => "Cancelled",
+            RequestState::Failed => "Failed",
+        }
+    }
+
+    /// The state `key` names, if any.
+    pub fn from_key(key: &str) -> Option<RequestState> {
+        RequestState::ALL
+            .into_iter()
+            .find(|state| state.key() == key)
+    }
+
+    /// Whether the request still has to be acted on (not completed, rejected or cancelled).
+    pub fn is_open(self) -> bool {
+        !matches!(
+            self,
+            RequestState::Completed | RequestState::Rejected | RequestState::Cancelled
+        )
+    }
+}
+
+/// One erasure request as the list of requests shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestSummary {
+    /// The request's id (its `erasure_requests` row).
+    pub id: Uuid,
+    /// Where it stands.
+    pub state: RequestState,
+    /// How many customer records it names.
+    pub records: i64,
+    /// Who confirmed it.
+    pub requested_by_name: String,
+    /// When it was received.
+    pub received_at: OffsetDateTime,
+    /// When it must be done: received plus the account's deadline days.
+    pub due_at: OffsetDateTime,
+    /// When its records were erased, once they were.
+    pub completed_at: Option<OffsetDateTime>,
+}
+
+/// One page of the account's requests, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestPage {
+    /// At most `REQUEST_PAGE_SIZE` requests.
+    pub requests: Vec<RequestSummary>,
+    /// Where the next (older) page starts, when there is one.
+    pub older: Option<String>,
+}
+
+/// How many requests one page of the list holds.
+pub const REQUEST_PAGE_SIZE: usize = 50;
+
+/// One record of a request: the record as the console mirrors it, the counts the confirmation showed, and
+/// whether it was erased.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestRecord {
+    /// The record's id, for its page.
+    pub customer_id: Uuid,
+    /// Lead, Contact, Account or Opportunity.
+    pub object_type: String,
+    /// The record's name as Salesforce holds it.
+    pub name: String,
+    /// The record's 18-character Salesforce id.
+    pub salesforce_id: String,
+    /// Calls the confirmation showed (the erasure's count once it ran).
+    pub calls: i64,
+    /// Messages the confirmation showed (the erasure's count once it ran).
+    pub messages: i64,
+    /// The erasure's receipt id, once this request erased the record.
+    pub erasure_id: Option<Uuid>,
+}
+
+/// Where the deletion of a request's stored files stands: they go after the records' erasure commits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredFilesStatus {
+    /// Recordings, voicemails and media files the erasure queued.
+    pub total: i64,
+    /// How many of them are deleted from the object store.
+    pub deleted: i64,
+    /// Whether the last attempt at a file still waiting failed.
+    pub last_attempt_failed: bool,
+    /// When the next attempt is due, while files wait.
+    pub next_attempt_at: Option<OffsetDateTime>,
+}
+
+/// One step of a request's life: what happened, when, and who did it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestEvent {
+    /// When it happened.
+    pub at: OffsetDateTime,
+    /// What happened ("Received", "Completed", …).
+    pub what: String,
+    /// Who did it, when a person did.
+    pub by: Option<String>,
+}
+
+/// The page of one request: its summary, records, stored files and timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestDetail {
+    /// The request as the list shows it.
+    pub summary: RequestSummary,
+    /// Its records, in the order they are erased.
+    pub records: Vec<RequestRecord>,
+    /// The deletion of its stored files.
+    pub files: StoredFilesStatus,
+    /// Its transitions, oldest first.
+    pub timeline: Vec<RequestEvent>,
+}
+
 /// The customer page: one record, what an erasure would remove, its receipt once erased, and one page each of
 /// its calls and messages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -20,6 +20,8 @@ struct Ids {
     casey: String,
     jordan_lead: String,
     jordan_contact: String,
+    /// A cancelled erasure request of Alex's for Jordan's Lead.
+    request: String,
     /// Alex's saved searches: of customers (for Jordan's email) and of users.
     alex_customer_search: String,
     alex_user_search: String,
@@ -121,6 +123,16 @@ const MATRIX: &[Endpoint] = &[
         expected: |a| own_search(a, admin_ok(a)),
     },
     Endpoint {
+        path: "/api/requests/list",
+        form: |_, _| vec![("state", "cancelled".into())],
+        expected: |a| customer_data(a, 200),
+    },
+    Endpoint {
+        path: "/api/requests/detail",
+        form: |ids, _| vec![("request_id", ids.request.clone())],
+        expected: |a| customer_data(a, 404),
+    },
+    Endpoint {
         path: "/api/customers/detail",
         form: |ids, _| vec![("customer_id", ids.jordan_lead.clone())],
         expected: |a| customer_data(a, 404),
@@ -208,6 +220,7 @@ async fn ids(console: &Console) -> Ids {
         casey: console.user_id(CASEY).await.to_string(),
         jordan_lead: jordan_lead.to_string(),
         jordan_contact: jordan_contact.to_string(),
+        request: console.cancelled_request(jordan_lead).await.to_string(),
         alex_customer_search: console
             .saved_search(ALEX, "customers", JORDAN)
             .await

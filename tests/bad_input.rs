@@ -72,6 +72,7 @@ fn corpus() -> Vec<String> {
 struct Ids {
     blair: String,
     lead: String,
+    request: String,
     customer_search: String,
     user_search: String,
 }
@@ -81,6 +82,7 @@ fn targets(ids: &Ids) -> Vec<(&'static str, Vec<(&'static str, String)>)> {
     let Ids {
         blair,
         lead,
+        request,
         customer_search,
         user_search,
     } = ids;
@@ -132,6 +134,14 @@ fn targets(ids: &Ids) -> Vec<(&'static str, Vec<(&'static str, String)>)> {
                 ("customer_id", lead.clone()),
                 ("confirmation", format!("{ERASE_CONFIRMATION}-NOT")),
             ],
+        ),
+        (
+            "/api/requests/list",
+            vec![("state", "completed".into()), ("cursor", String::new())],
+        ),
+        (
+            "/api/requests/detail",
+            vec![("request_id", request.clone())],
         ),
         (
             "/api/requests/create",
@@ -232,6 +242,9 @@ fn expected(path: &str, field: &str, input: &str, ids: &Ids) -> (u16, Option<Str
         ) => id_status(&ids.blair),
         ("/api/customers/search", "query") => status_of(input::customer_query_in(input, "US")),
         ("/api/customers/detail", "customer_id") => id_status(""),
+        ("/api/requests/detail", "request_id") => id_status(&ids.request),
+        ("/api/requests/list", "state") => status_of(input::request_state(input)),
+        ("/api/requests/list", "cursor") => status_of(input::cursor(Some(input))),
         ("/api/customers/detail", "calls_before" | "messages_before") => {
             status_of(input::cursor(Some(input)))
         }
@@ -267,6 +280,10 @@ async fn every_input_gets_its_one_expected_status_and_changes_nothing(pool: PgPo
     let ids = Ids {
         blair: console.user_id(BLAIR).await.to_string(),
         lead: jordans_lead(&console.pool).await.to_string(),
+        request: console
+            .cancelled_request(jordans_lead(&console.pool).await)
+            .await
+            .to_string(),
         customer_search: console
             .saved_search(ALEX, "customers", JORDAN)
             .await
@@ -398,6 +415,7 @@ async fn wrong_types_missing_fields_and_oversized_bodies_are_client_errors(pool:
         ("/api/users/end-sessions", vec![]),
         ("/api/customers/search", vec![]),
         ("/api/customers/detail", vec![]),
+        ("/api/requests/detail", vec![]),
         (
             "/api/customers/erase",
             vec![("confirmation", ERASE_CONFIRMATION.into())],

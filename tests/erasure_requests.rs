@@ -7,6 +7,7 @@ mod common;
 
 use common::*;
 use customer_data_console::api::customers::ERASE_CONFIRMATION;
+use customer_data_console::server::erasure::delete_due_objects;
 use reqwest::StatusCode;
 use serde_json::Value;
 use sqlx::PgPool;
@@ -319,4 +320,77 @@ async fn the_customer_pages_delete_is_a_request_of_one_record(pool: PgPool) {
         due_days, 30.0,
         "due the account's 30 deadline days after it was received"
     );
+}
+
+#[sqlx::test]
+async fn requests_are_listed_newest_first_and_shown_with_records_files_and_timeline(pool: PgPool) {
+    let (console, alex) = Console::with_alex_managing_customer_data(pool).await;
+    let (lead, contact) = jordans(&console).await;
+    let copy = add_jordan_duplicates(&console, 1).await[0];
+    let (status, single) = alex.erase(copy).await;
+    assert_eq!(status, StatusCode::OK, "{single}");
+    let (status, person) = alex
+        .post(
+            "/api/requests/create",
+            &request_form(&joined(&[lead, contact]), JORDAN),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{person}");
+    let person_id = person["request_id"].as_str().expect("a request id");
+
+    let (status, listed) = alex.post("/api/requests/list", &[]).await;
+    assert_eq!(status, StatusCode::OK, "{listed}");
+    let requests = listed["requests"].as_array().expect("requests");
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[0]["id"], person_id, "newest first");
+    assert_eq!(requests[0]["records"], 2);
+    assert_eq!(requests[0]["state"], "completed");
+    assert_eq!(requests[0]["requested_by_name"], "Alex Admin");
+    assert_eq!(requests[1]["records"], 1);
+    assert_eq!(listed["older"], Value::Null);
+    let (status, none) = alex
+        .post("/api/requests/list", &[("state", "scheduled")])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{none}");
+    assert_eq!(none["requests"].as_array().map(Vec::len), Some(0));
+    let (status, refused) = alex.post("/api/requests/list", &[("state", "done")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+
+    let (status, detail) = alex
+        .post("/api/requests/detail", &[("request_id", person_id)])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{detail}");
+    let records = detail["records"].as_array().expect("records");
+    assert_eq!(records.len(), 2);
+    assert!(records.iter().all(|r| r["erasure_id"].is_string()));
+    let files = &detail["files"];
+    assert!(files["total"].as_i64().expect("a total") > 0, "{files}");
+    assert_eq!(files["deleted"], 0, "the outbox has not run: {files}");
+    let timeline: Vec<&str> = detail["timeline"]
+        .as_array()
+        .expect("a timeline")
+        .iter()
+        .map(|event| event["what"].as_str().expect("what happened"))
+        .collect();
+    assert_eq!(timeline, ["Received", "Records erased"]);
+
+    while delete_due_objects(&console.pool, &console.state.storage, 100)
+        .await
+        .expect("the outbox runs")
+        .deleted
+        > 0
+    {}
+    let (_, detail) = alex
+        .post("/api/requests/detail", &[("request_id", person_id)])
+        .await;
+    assert_eq!(detail["files"]["deleted"], detail["files"]["total"]);
+
+    let gina = console.client_of(Actor::AdminOfAnotherAccount).await;
+    let (status, theirs) = gina.post("/api/requests/list", &[]).await;
+    assert_eq!(status, StatusCode::OK, "{theirs}");
+    assert_eq!(theirs["requests"].as_array().map(Vec::len), Some(0));
+    let (status, body) = gina
+        .post("/api/requests/detail", &[("request_id", person_id)])
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
 }

@@ -45,6 +45,8 @@ struct People {
     /// Alex's saved search for the Lead's Salesforce id.
     alex_search: Uuid,
     dana: Uuid,
+    /// A cancelled erasure request of Alex's for Jordan's Lead.
+    request: Uuid,
     /// Jordan's Lead: email, phone, name and the known message.
     jordan: [String; 4],
 }
@@ -88,10 +90,12 @@ async fn people(console: &Console) -> People {
     let alex_search = console
         .saved_search(ALEX, "customers", &lead_salesforce_id)
         .await;
+    let request = console.cancelled_request(lead).await;
     People {
         lead,
         alex_search,
         dana,
+        request,
         jordan: [JORDAN.to_owned(), phone, name, KNOWN_MESSAGE.to_owned()],
     }
 }
@@ -123,6 +127,26 @@ fn pages(people: &People) -> Vec<Page> {
                 SignedOut => SignIn,
                 AdminWithAccess => Shown,
                 AdminOfAnotherAccount => Without(NO_SUCH_SEARCH),
+                _ => Without(CUSTOMER_DATA_REFUSED),
+            },
+        },
+        Page {
+            path: format!("/requests/{}", people.request),
+            shows: vec![people.jordan[2].clone(), "Cancelled".to_owned()],
+            expected: |actor| match actor {
+                SignedOut => SignIn,
+                AdminWithAccess => Shown,
+                AdminOfAnotherAccount => Without("No such erasure request in your account."),
+                _ => Without(CUSTOMER_DATA_REFUSED),
+            },
+        },
+        Page {
+            path: "/requests".to_owned(),
+            shows: vec![people.request.to_string()],
+            expected: |actor| match actor {
+                SignedOut => SignIn,
+                AdminWithAccess => Shown,
+                AdminOfAnotherAccount => Without("No requests"),
                 _ => Without(CUSTOMER_DATA_REFUSED),
             },
         },

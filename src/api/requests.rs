@@ -1,10 +1,10 @@
-//! Erasure requests: a person's erasure, every record a search listed for them, in one request and one
-//! transaction.
+//! Erasure requests: creating one (a person's erasure, every record a search listed for them, in one request and
+//! one transaction), and listing and showing the account's requests.
 
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::RequestReceipt;
+use crate::model::{RequestDetail, RequestPage, RequestReceipt};
 
 /// At most this many records are named by one request: as many as one search lists.
 pub const MAX_REQUEST_RECORDS: usize = 100;
@@ -116,4 +116,45 @@ pub(crate) async fn erase_logged(
             })
             .collect(),
     })
+}
+
+/// Admins holding Manage Customer Data while the account setting is on. Their account's erasure requests,
+/// newest first, one page at a time: all of them, or those in one state.
+#[server(prefix = "/api", endpoint = "requests/list")]
+pub async fn list_requests(
+    /// A state's key (`awaiting_approval`, `scheduled`, `erasing`, `completed`, `rejected`, `cancelled`,
+    /// `failed`); empty or absent for every state.
+    #[server(default)]
+    state: String,
+    /// Where the page continues: the `older` cursor of an earlier answer; absent or empty for the newest.
+    #[server(default)]
+    cursor: Option<String>,
+) -> Result<RequestPage, AppError> {
+    use crate::server::state::{app_state, db_failure};
+    use crate::server::{auth, authz, db, input};
+    let principal = auth::current_principal().await?;
+    auth::authorize(&principal, authz::require_customer_data_access)?;
+    let state = input::request_state(&state)?;
+    let after = input::cursor(cursor.as_deref())?;
+    db::requests::list(&app_state()?.pool, principal.account_id, state, after)
+        .await
+        .map_err(db_failure)
+}
+
+/// Admins holding Manage Customer Data while the account setting is on. One erasure request of their account
+/// (any other id is 404): its records with their counts, the deletion of its stored files and its timeline.
+#[server(prefix = "/api", endpoint = "requests/detail")]
+pub async fn get_request(
+    /// The request's id (a UUID, as in `/requests/{id}`).
+    request_id: String,
+) -> Result<RequestDetail, AppError> {
+    use crate::server::state::{app_state, db_failure};
+    use crate::server::{auth, authz, db, input};
+    let principal = auth::current_principal().await?;
+    auth::authorize(&principal, authz::require_customer_data_access)?;
+    let request_id = input::record_id(&request_id, "request")?;
+    db::requests::detail(&app_state()?.pool, principal.account_id, request_id)
+        .await
+        .map_err(db_failure)?
+        .ok_or_else(|| AppError::not_found("No such erasure request in your account."))
 }

@@ -33,6 +33,7 @@ pub fn Sidebar(
                 {viewer.can_manage_customer_data.then(|| view! {
                     <li class="nav-group">"Customer Data"</li>
                     {nav_link(&path, "/customers", "Customers")}
+                    {nav_link(&path, "/requests", "Requests")}
                 })}
             </ul>
         </nav>

@@ -6,5 +6,7 @@ pub mod customers;
 pub mod home;
 pub mod login;
 pub mod not_found;
+pub mod request;
+pub mod requests;
 pub mod user_profile;
 pub mod users;

@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::error::AppError;
-use crate::model::SearchKind;
+use crate::model::{RequestState, SearchKind};
 use crate::salesforce::{SalesforceId, looks_like_id};
 
 /// The longest search text accepted, in characters (after trimming).
@@ -152,6 +152,18 @@ pub fn search_text(raw: &str) -> Result<String, AppError> {
     Ok(text.to_owned())
 }
 
+/// The state a list of requests is filtered by: `None` for an empty text (every state), else a state's key
+/// (`awaiting_approval`, `scheduled`, …).
+pub fn request_state(raw: &str) -> Result<Option<RequestState>, AppError> {
+    let key = raw.trim();
+    if key.is_empty() {
+        return Ok(None);
+    }
+    RequestState::from_key(key)
+        .map(Some)
+        .ok_or_else(|| AppError::invalid("There is no such request state."))
+}
+
 /// A list of record ids separated by commas (blanks around each are ignored), in the order given: at least one
 /// and at most `max`; `what` names the record in the error ("customer").
 pub fn record_ids(raw: &str, what: &str, max: usize) -> Result<Vec<Uuid>, AppError> {
@@ -257,6 +269,24 @@ pub fn cursor(raw: Option<&str>) -> Result<Option<Cursor>, AppError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn request_states_are_read_by_key_and_an_empty_filter_is_every_state() {
+        assert_eq!(request_state(" ").unwrap(), None);
+        for state in RequestState::ALL {
+            assert_eq!(request_state(state.key()).unwrap(), Some(state));
+        }
+        assert_eq!(
+            request_state(" scheduled ").unwrap(),
+            Some(RequestState::Scheduled)
+        );
+        for unknown in ["Scheduled", "open", "completed;"] {
+            assert_eq!(
+                request_state(unknown).unwrap_err().to_string(),
+                "There is no such request state."
+            );
+        }
+    }
 
     #[test]
     fn record_lists_keep_their_order_and_refuse_empty_long_or_malformed_lists() {

@@ -297,6 +297,26 @@ impl Console {
             .expect("customers")
     }
 
+    /// A cancelled erasure request of Alex's naming `customer` (of Alex's account), made without erasing anything.
+    pub async fn cancelled_request(&self, customer: Uuid) -> Uuid {
+        sqlx::query_scalar(
+            "with request as (
+                 insert into erasure_requests (account_id, requested_by, due_at, state, cancelled_by, cancelled_at)
+                 select account_id, id, now() + interval '30 days', 'cancelled', id, now() from users where email = $2
+                 returning account_id, id
+             ), record as (
+                 insert into erasure_request_records (account_id, request_id, customer_id, preview_calls, preview_messages)
+                 select account_id, id, $1, 0, 0 from request
+             )
+             select id from request",
+        )
+        .bind(customer)
+        .bind(ALEX)
+        .fetch_one(&self.pool)
+        .await
+        .expect("a cancelled request")
+    }
+
     /// The account of customer record `customer`: the prefix of its stored keys is `<kind>/<account>/`.
     pub async fn account_of(&self, customer: Uuid) -> Uuid {
         sqlx::query_scalar("select account_id from customers where id = $1")

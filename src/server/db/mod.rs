@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod customers;
+pub mod requests;
 pub mod saved_searches;
 pub mod security_log;
 pub mod sessions;
