@@ -2,7 +2,7 @@
 //! calls and messages through indexes only (no sequential scan), and the `seed` data has the promised shapes.
 
 use customer_data_console::salesforce::SalesforceId;
-use customer_data_console::server::db::customers::page::CUSTOMER_PAGE_SQL;
+use customer_data_console::server::db::customers::page::{CUSTOMER_PAGE_SQL, SAME_EMAIL_SQL};
 use customer_data_console::server::db::customers::search::{search_in_session_sql, search_sql};
 use customer_data_console::server::erasure::{
     COUNT_AND_QUEUE_SQL, DELETE_ACTIVITY_SQL, LOCK_CUSTOMER_SQL, MARK_ERASED_SQL,
@@ -123,6 +123,13 @@ async fn search_page_and_erasure_queries_use_indexes(pool: PgPool) {
             .bind(messages_before.map(|(_, id)| id));
         assert_index_only(&pool, "customer page", q).await;
     }
+    let e = explain(SAME_EMAIL_SQL);
+    assert_index_only(
+        &pool,
+        "records with the same email",
+        sqlx::query(&e).bind(account).bind(heavy).bind(100_i64),
+    )
+    .await;
     for (name, sql) in [
         ("lock", LOCK_CUSTOMER_SQL),
         ("delete messages with media", DELETE_ACTIVITY_SQL[0]),

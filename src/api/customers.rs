@@ -125,14 +125,21 @@ pub async fn get_customer(
 /// for the record stops it. Erases all call and message data of one record of their account (recordings,
 /// voicemails, transcripts, media included) in one transaction and returns the receipt, dated at its commit.
 /// Refuses a `confirmation` other than `DELETE` (422), another account's or an unknown id (404), a record
-/// already erased (409), and answers 409 "try again" while the admin's own account, permission or session is
-/// being changed. Salesforce is not touched.
+/// already erased (409 `AlreadyErased`, with that erasure's receipt, which the dialog shows as the outcome), a
+/// session whose last sign-in is over 15 minutes old without the admin's `password` (403 `PasswordRequired`) or
+/// with a wrong one (422; it counts against the sign-in limits, 429 once they are reached), and answers 409
+/// "try again" while the admin's own account, permission or session is being changed. Salesforce is not
+/// touched.
 #[server(prefix = "/api", endpoint = "customers/erase")]
 pub async fn erase_customer_data(
     /// The record's id (a UUID, as in `/customers/{id}`).
     customer_id: String,
     /// What the admin typed in the dialog; must be exactly `ERASE_CONFIRMATION`.
     confirmation: String,
+    /// The admin's password, entered again in the dialog; needed (and checked) only when their last sign-in
+    /// was over 15 minutes ago. Absent or empty otherwise.
+    #[server(default)]
+    password: Option<String>,
 ) -> Result<ErasureReceipt, AppError> {
     use crate::server::security_log::{self, EventKind, SecurityEvent};
     use crate::server::state::app_state;
@@ -146,14 +153,21 @@ pub async fn erase_customer_data(
             "Type {ERASE_CONFIRMATION} to confirm the erasure."
         )));
     }
+    auth::require_recent_password(&session, &principal, password.as_deref()).await?;
     let state = app_state()?;
     let attempted = SecurityEvent::of_request(EventKind::ErasureAttempted)
         .user(principal.user_id, principal.account_id)
         .customer(customer_id);
     attempted.clone().emit();
-    let erased = erasure::erase_customer(&state.pool, &session, principal.account_id, customer_id)
-        .await
-        .map_err(AppError::from);
+    let erased =
+        match erasure::erase_customer(&state.pool, &session, principal.account_id, customer_id)
+            .await
+        {
+            Err(erasure::EraseError::AlreadyErased) => {
+                Err(earlier_erasure(&state.pool, principal.account_id, customer_id).await)
+            }
+            erased => erased.map_err(AppError::from),
+        };
     security_log::erasure_outcome(attempted, erased.as_ref().map(|done| done.erasure_id)).emit();
     let erased = erased?;
     state.outbox_wakeup.notify_one();
@@ -163,4 +177,24 @@ pub async fn erase_customer_data(
         erased_by_name: erased.erased_by_name,
         counts: erased.counts,
     })
+}
+
+/// The answer to an erasure that found its record already erased: 409 with the receipt of the erasure that
+/// came first (in another tab, or by another Admin), or a plain 409 should the receipt not be readable.
+#[cfg(feature = "ssr")]
+async fn earlier_erasure(
+    pool: &sqlx::PgPool,
+    account_id: uuid::Uuid,
+    customer_id: uuid::Uuid,
+) -> AppError {
+    use crate::server::db;
+    use crate::server::erasure::EraseError;
+    match db::customers::page::customer_page(pool, account_id, customer_id, None, None).await {
+        Ok(Some(CustomerDetail {
+            erasure: Some(receipt),
+            ..
+        })) => AppError::already_erased(receipt),
+        Ok(_) => EraseError::AlreadyErased.into(),
+        Err(e) => crate::server::state::db_failure(e),
+    }
 }
