@@ -21,3 +21,23 @@ insert into calls (account_id, customer_id, direction, from_number, to_number, s
 select c.account_id, c.id, 'inbound', '+14155550777', '+14155559000', now() - interval '3 days', 42
 from customers c where c.salesforce_id = '00Q5e00ReqProbeAAA'
   and not exists (select 1 from calls k where k.customer_id = c.id);
+
+-- Records of the flows specs, each with one message so that it has data to erase: one erased from two tabs
+-- (Taylor), one person who is a Lead and a Contact (Sam), and one erased after the password is asked again
+-- (Riley).
+insert into customers (account_id, salesforce_id, object_type, name, email, phone)
+select a.id, f.salesforce_id, f.object_type, f.name, f.email, f.phone
+from accounts a,
+     (values ('00Q5e00TwoTabsAAAA', 'Lead', 'Taylor Twotabs', 'taylor.twotabs@example.com', '+14155550901'),
+             ('00Q5e00SamPairAAAA', 'Lead', 'Sam Pair', 'sam.pair@example.com', '+14155550902'),
+             ('0035e00SamPairAAAA', 'Contact', 'Sam Pair', 'sam.pair@example.com', '+14155550902'),
+             ('00Q5e00RileyReAAAA', 'Lead', 'Riley Recheck', 'riley.recheck@example.com', '+14155550903'))
+       as f (salesforce_id, object_type, name, email, phone)
+where a.name = 'Acme Corp'
+on conflict do nothing;
+
+insert into messages (account_id, customer_id, direction, from_number, to_number, body, sent_at)
+select c.account_id, c.id, 'inbound', c.phone, '+14155559000', 'Hello from ' || c.name, now() - interval '2 days'
+from customers c
+where c.salesforce_id in ('00Q5e00TwoTabsAAAA', '00Q5e00SamPairAAAA', '0035e00SamPairAAAA', '00Q5e00RileyReAAAA')
+  and not exists (select 1 from messages m where m.customer_id = c.id);

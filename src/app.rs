@@ -24,7 +24,8 @@ use crate::pages::user_profile::UserProfilePage;
 use crate::pages::users::UsersPage;
 
 /// The HTML document of every page: the head (island loader, stylesheet, the page's title and meta tags) and
-/// the body holding `App`. `options` names the built files.
+/// the body holding `App`, after the notice said when the page's controls never load. `options` names the built
+/// files.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
         <!DOCTYPE html>
@@ -40,6 +41,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <MetaTags/>
             </head>
             <body>
+                <ControlsFailedNotice/>
                 <App/>
             </body>
         </html>
@@ -57,7 +59,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// Like Leptos's, it tells the server to serialize nothing outside islands. The inline script also marks
 /// `<html data-scripting>` before the body is parsed, which hides the layout's notice that JavaScript is off
 /// (`.scripting-off`) before the first paint; a `<noscript>` would not do, since a browser whose scripts are
-/// turned off by a setting rather than by the user's preference may still parse it as script. The scripts and the preload carry
+/// turned off by a setting rather than by the user's preference may still parse it as script. It also shows
+/// `ControlsFailedNotice` should the islands not have hydrated 5 s later (and the loader hides it again should
+/// they hydrate after all). The scripts and the preload carry
 /// the answer's nonce (`use_nonce`), the only way the Content-Security-Policy lets a script run.
 ///
 /// A browser that has hydrated a page of this console before (it holds the `WASM_SEEN_COOKIE`, set by the
@@ -75,7 +79,8 @@ fn IslandScripts(options: LeptosOptions) -> impl IntoView {
     let (wasm_url, js_url) = (pkg_url(&options, "wasm"), pkg_url(&options, "js"));
     let compile = format!(
         r#"document.documentElement.setAttribute("data-scripting", "");
-window.__cdcWasm = WebAssembly.compileStreaming(fetch("{wasm_url}"));"#
+window.__cdcWasm = WebAssembly.compileStreaming(fetch("{wasm_url}"));
+setTimeout(() => {{ if (!document.body || document.body.hasAttribute("data-hydrated")) return; const notice = document.getElementById("{CONTROLS_FAILED_ID}"); if (notice) {{ notice.setAttribute("role", "alert"); notice.hidden = false; }} }}, {CONTROLS_FAILED_AFTER_MS});"#
     );
     let loader = format!(
         r#"import init, * as wasm from "{js_url}";
@@ -84,6 +89,7 @@ await init({{ module_or_path: await window.__cdcWasm }});
 wasm.hydrate();
 for (const island of document.querySelectorAll("leptos-island")) wasm[island.dataset.component](island);
 document.body.setAttribute("data-hydrated", "");
+document.getElementById("{CONTROLS_FAILED_ID}")?.setAttribute("hidden", "");
 document.cookie = "{WASM_SEEN_COOKIE}=1; Path=/; Max-Age={WASM_SEEN_MAX_AGE_SECS}; SameSite=Strict";"#
     );
     let blocking = browser_has_the_wasm().then_some("render");
@@ -92,6 +98,26 @@ document.cookie = "{WASM_SEEN_COOKIE}=1; Path=/; Max-Age={WASM_SEEN_MAX_AGE_SECS
         <script nonce=nonce.clone() inner_html=compile></script>
         <link rel="modulepreload" href=js_url nonce=nonce.clone()/>
         <script type="module" async=true blocking=blocking nonce=nonce inner_html=loader></script>
+    }
+}
+
+/// The id of `ControlsFailedNotice`, which the head's first script shows.
+const CONTROLS_FAILED_ID: &str = "controls-failed";
+/// How long after the head is parsed the page's controls may take to load before `ControlsFailedNotice` shows:
+/// hydration takes well under a second on a first visit (BENCHMARKS.md), so 5 s means it failed.
+const CONTROLS_FAILED_AFTER_MS: u32 = 5_000;
+
+/// Said when the page's controls never loaded (the wasm blocked, or failing to load or start): hidden in the
+/// HTML (and no alert there), shown as an alert by the head's first script when `<body data-hydrated>` is still missing `CONTROLS_FAILED_AFTER_MS`
+/// after the head was parsed. With scripts off it stays hidden, and the layout's notice that JavaScript is off
+/// speaks instead.
+#[component]
+fn ControlsFailedNotice() -> impl IntoView {
+    view! {
+        <div id=CONTROLS_FAILED_ID class="notice notice-error" hidden=true>
+            <p><strong>"This page's controls did not load,"</strong> " so its buttons stay disabled. Pages can still be read."</p>
+            <p>"Reload the page. If that does not help, something blocks the console's program file (under /pkg/): check your browser's extensions and your network's proxy or firewall, or try another browser."</p>
+        </div>
     }
 }
 

@@ -8,6 +8,8 @@ use server_fn::error::{FromServerFnError, ServerFnErrorErr};
 
 use leptos::server_fn;
 
+use crate::model::ErasureReceipt;
+
 /// Why a server function refused or failed. The message (`Display`) is written for the person at the console and
 /// is shown as it is; the variant decides the HTTP status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -21,12 +23,27 @@ pub enum AppError {
     /// 403: signed in, but this user may not do this.
     #[error("{0}")]
     Forbidden(String),
+    /// 403: an irreversible step needs the user's password again, as their last sign-in was over 15 minutes
+    /// ago; the same request with the password goes through.
+    #[error(
+        "Your last sign-in was more than 15 minutes ago. Enter your password to confirm this step."
+    )]
+    PasswordRequired,
     /// 404: no such thing in the signed-in user's account.
     #[error("{0}")]
     NotFound(String),
     /// 409: the request conflicts with the current state (for example, already erased).
     #[error("{0}")]
     Conflict(String),
+    /// 409: the record's call and message data had been erased before this erasure could run (in another tab,
+    /// or by another Admin). An outcome rather than a failure: it carries that earlier erasure's receipt.
+    #[error("{message}")]
+    AlreadyErased {
+        /// Says that the data was already erased, when and by whom.
+        message: String,
+        /// The receipt of the erasure that came first.
+        receipt: Box<ErasureReceipt>,
+    },
     /// 422: the input was understood but is not acceptable.
     #[error("{0}")]
     Invalid(String),
@@ -55,9 +72,9 @@ impl AppError {
     pub fn status(&self) -> u16 {
         match self {
             AppError::Unauthorized | AppError::BadCredentials => 401,
-            AppError::Forbidden(_) => 403,
+            AppError::Forbidden(_) | AppError::PasswordRequired => 403,
             AppError::NotFound(_) => 404,
-            AppError::Conflict(_) => 409,
+            AppError::Conflict(_) | AppError::AlreadyErased { .. } => 409,
             AppError::Invalid(_) => 422,
             AppError::TooManyRequests => 429,
             AppError::Internal | AppError::Unconfirmed => 500,
@@ -78,6 +95,18 @@ impl AppError {
     /// 422 with `message`, which says what to change in the input.
     pub fn invalid(message: &str) -> Self {
         AppError::Invalid(message.to_owned())
+    }
+
+    /// 409 for a record whose data the erasure `receipt` had already erased.
+    pub fn already_erased(receipt: ErasureReceipt) -> Self {
+        AppError::AlreadyErased {
+            message: format!(
+                "This record's call and message data was already erased on {} by {}.",
+                crate::format::format_time(receipt.erased_at),
+                receipt.erased_by_name
+            ),
+            receipt: Box::new(receipt),
+        }
     }
 
     /// 409 with `message`, which says what state stands in the way.
@@ -109,6 +138,7 @@ mod tests {
     fn every_variant_maps_to_its_status() {
         assert_eq!(AppError::Unauthorized.status(), 401);
         assert_eq!(AppError::forbidden("x").status(), 403);
+        assert_eq!(AppError::PasswordRequired.status(), 403);
         assert_eq!(AppError::not_found("x").status(), 404);
         assert_eq!(AppError::conflict("x").status(), 409);
         assert_eq!(AppError::invalid("x").status(), 422);
@@ -124,6 +154,22 @@ mod tests {
             AppError::from_server_fn_error(ServerFnErrorErr::Args("invalid digit at sql".into()));
         assert_eq!(err.status(), 422);
         assert!(!err.to_string().contains("sql"));
+    }
+
+    #[test]
+    fn an_earlier_erasure_is_409_and_names_when_and_by_whom() {
+        let err = AppError::already_erased(ErasureReceipt {
+            erasure_id: uuid::Uuid::from_u128(7),
+            erased_at: time::macros::datetime!(2026-03-04 05:06 UTC),
+            erased_by_name: "Alex Admin".into(),
+            counts: crate::model::ErasureCounts::default(),
+        });
+        assert_eq!(err.status(), 409);
+        assert_eq!(
+            err.to_string(),
+            "This record's call and message data was already erased on 2026-03-04 05:06 UTC by Alex Admin."
+        );
+        assert_eq!(AppError::de(err.ser()), err);
     }
 
     #[test]

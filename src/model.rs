@@ -46,6 +46,52 @@ pub struct Viewer {
     pub can_manage_customer_data: bool,
 }
 
+/// Why the signed-in user may not open a part of the console, with the names of the account's Admins, who can
+/// change it (`authz` decides; the pages show it in place of the part's controls).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Refusal {
+    /// The part is for Admins and the user is an Agent; only an Admin can change a role (in Salesforce).
+    AdminsOnly {
+        /// The names of the account's Admins.
+        admins: Vec<String>,
+    },
+    /// The account's Manage Customer Data setting is off; an Admin turns it on under Admin Console >
+    /// Overview.
+    SettingOff {
+        /// The names of the account's Admins.
+        admins: Vec<String>,
+        /// Whether the user already holds the permission (otherwise it must be given too, once the setting is
+        /// on).
+        holds_permission: bool,
+    },
+    /// The setting is on, but the user does not hold Manage Customer Data; an Admin gives it under Users >
+    /// Manage.
+    NoPermission {
+        /// The names of the account's Admins.
+        admins: Vec<String>,
+    },
+}
+
+impl Refusal {
+    /// The names of the account's Admins, who can change what refuses.
+    pub fn admins(&self) -> &[String] {
+        match self {
+            Refusal::AdminsOnly { admins }
+            | Refusal::SettingOff { admins, .. }
+            | Refusal::NoPermission { admins } => admins,
+        }
+    }
+}
+
+/// What the signed-in user may open, and for each part they may not, why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Access {
+    /// Why Customer Data (search, records, erasure) is refused; `None` when the user may use it.
+    pub customer_data: Option<Refusal>,
+    /// Why the Admin Console (Overview, Users) is refused; `None` for an Admin.
+    pub admin_console: Option<Refusal>,
+}
+
 /// The account's General Settings, as the Admin Console shows them and as a save left them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountSettings {
@@ -479,6 +525,52 @@ pub struct RequestDetail {
     pub files: StoredFilesStatus,
     /// Its transitions, oldest first.
     pub timeline: Vec<RequestEvent>,
+/// One of the records of an account that share an email address (one person's records), as the customer page
+/// and the erasure dialog list them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SamePersonRecord {
+    /// The console's id of the record, as in `/customers/{id}`.
+    pub id: Uuid,
+    /// The Salesforce object type: "Lead", "Contact", "Account" or "Opportunity".
+    pub object_type: String,
+    /// The record's name.
+    pub name: String,
+    /// Whether the record's call and message data was erased.
+    pub erased: bool,
+    /// Whether the platform holds any call or message of the record now.
+    pub has_data: bool,
+}
+
+/// The records of the account that share a record's email: the person's records, in search order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SamePerson {
+    /// The email they share; `None` for a record without an email (then `records` is empty).
+    pub email: Option<String>,
+    /// Every record of the account with this email, the record itself included, ordered as a search lists them
+    /// (object type, then name): at most `SEARCH_LIMIT` (100).
+    pub records: Vec<SamePersonRecord>,
+}
+
+impl SamePerson {
+    /// "1 of 2 records for <email>" for record `id`: its place among the person's records; `None` when it is the
+    /// only one (or not among them).
+    pub fn position_of(&self, id: Uuid) -> Option<String> {
+        let email = self.email.as_deref()?;
+        let total = self.records.len();
+        let index = self.records.iter().position(|r| r.id == id)?;
+        (total > 1).then(|| format!("{} of {total} records for {email}", index + 1))
+    }
+
+    /// The person's records other than `id`.
+    pub fn others(&self, id: Uuid) -> impl Iterator<Item = &SamePersonRecord> {
+        self.records.iter().filter(move |r| r.id != id)
+    }
+
+    /// The first of the person's records other than `id` that still has call or message data: where to go
+    /// after erasing `id`.
+    pub fn next_with_data(&self, id: Uuid) -> Option<&SamePersonRecord> {
+        self.others(id).find(|r| r.has_data)
+    }
 }
 
 /// The customer page: one record, what an erasure would remove, its receipt once erased, and one page each of
@@ -501,6 +593,8 @@ pub struct CustomerDetail {
     pub older_calls: Option<String>,
     /// Cursor for the next (older) page of messages, when there is one.
     pub older_messages: Option<String>,
+    /// The person's records: every record of the account with the same email.
+    pub same_person: SamePerson,
 }
 
 #[cfg(test)]
@@ -520,6 +614,37 @@ mod tests {
         );
         counts.last_activity_at = None;
         assert_eq!(counts.activity_range(), "no dated activity");
+    }
+
+    #[test]
+    fn a_record_is_placed_among_the_records_of_its_email() {
+        let record = |n: u128, has_data: bool| SamePersonRecord {
+            id: Uuid::from_u128(n),
+            object_type: "Lead".into(),
+            name: "Jordan".into(),
+            erased: !has_data,
+            has_data,
+        };
+        let person = SamePerson {
+            email: Some("j@example.com".into()),
+            records: vec![record(1, false), record(2, false), record(3, true)],
+        };
+        assert_eq!(
+            person.position_of(Uuid::from_u128(2)).as_deref(),
+            Some("2 of 3 records for j@example.com")
+        );
+        assert_eq!(person.others(Uuid::from_u128(2)).count(), 2);
+        assert_eq!(
+            person.next_with_data(Uuid::from_u128(1)).map(|r| r.id),
+            Some(Uuid::from_u128(3))
+        );
+        assert_eq!(person.next_with_data(Uuid::from_u128(3)), None);
+        let alone = SamePerson {
+            email: Some("j@example.com".into()),
+            records: vec![record(1, true)],
+        };
+        assert_eq!(alone.position_of(Uuid::from_u128(1)), None);
+        assert_eq!(SamePerson::default().position_of(Uuid::from_u128(1)), None);
     }
 
     #[test]

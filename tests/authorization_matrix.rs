@@ -77,6 +77,11 @@ const MATRIX: &[Endpoint] = &[
         expected: |_| 200,
     },
     Endpoint {
+        path: "/api/auth/access",
+        form: |_, _| vec![],
+        expected: |a| if a == SignedOut { 401 } else { 200 },
+    },
+    Endpoint {
         path: "/api/settings/account",
         form: |_, _| vec![],
         expected: admin_ok,

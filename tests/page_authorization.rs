@@ -127,7 +127,13 @@ fn pages(people: &People) -> Vec<Page> {
                 SignedOut => SignIn,
                 AdminWithAccess => Shown,
                 AdminOfAnotherAccount => Without(NO_SUCH_SEARCH),
-                _ => Without(CUSTOMER_DATA_REFUSED),
+                Agent => Without("Customer Data is for Admins."),
+                AdminWithoutPermission => {
+                    Without("You do not have the Manage Customer Data permission.")
+                }
+                AdminWithPermissionSettingOff => {
+                    Without("Manage Customer Data is turned off for your account.")
+                }
             },
         },
         Page {

@@ -2,7 +2,7 @@
 //! calls and messages through indexes only (no sequential scan), and the `seed` data has the promised shapes.
 
 use customer_data_console::salesforce::SalesforceId;
-use customer_data_console::server::db::customers::page::CUSTOMER_PAGE_SQL;
+use customer_data_console::server::db::customers::page::{CUSTOMER_PAGE_SQL, SAME_EMAIL_SQL};
 use customer_data_console::server::db::customers::search::{search_in_session_sql, search_sql};
 use customer_data_console::server::erasure::{
     COUNT_AND_QUEUE_SQL, DELETE_ACTIVITY_SQL, LOCK_CUSTOMERS_SQL, MARK_ERASED_SQL,
@@ -128,6 +128,13 @@ async fn search_page_and_erasure_queries_use_indexes(pool: PgPool) {
         &pool,
         "lock",
         sqlx::query(&e).bind(account).bind(vec![heavy]),
+    )
+    .await;
+    let e = explain(SAME_EMAIL_SQL);
+    assert_index_only(
+        &pool,
+        "records with the same email",
+        sqlx::query(&e).bind(account).bind(heavy).bind(100_i64),
     )
     .await;
     for (name, sql) in [

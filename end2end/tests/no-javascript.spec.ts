@@ -63,7 +63,7 @@ test.describe("pages with JavaScript off", () => {
     // The Contact: an earlier spec erases the Lead of this shared database. The demo gives it 3 calls, 3 messages.
     await page.getByRole("row").filter({ hasText: "Contact" }).getByRole("link", { name: "Jordan Rivera" }).click();
     await expect(page.getByRole("heading", { name: "Jordan Rivera", level: 1 })).toBeVisible();
-    await expect(page.getByText(JORDAN)).toBeVisible();
+    await expect(page.getByText(JORDAN, { exact: true })).toBeVisible();
     await expect(page.getByRole("table", { name: "Calls, newest first" }).getByRole("row")).toHaveCount(4);
     await expect(page.getByRole("table", { name: "Messages, newest first" }).getByRole("row")).toHaveCount(4);
     await expect(page.getByRole("button", { name: "Delete", exact: true })).toBeDisabled();

@@ -1,5 +1,6 @@
 import { test as base, expect, type APIRequestContext, type Page } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
+import { execFileSync } from "node:child_process";
 
 export const PASSWORD = "demo-password";
 export const ALEX = "alex.admin@acme.example";
@@ -135,3 +136,17 @@ export function expectNoneHolds(urls: string[], secrets: string[]) {
   expect(urls.length).toBeGreaterThan(0);
 }
 
+
+/**
+ * Makes the last sign-in of every session of `email` `minutes` old, in the end-to-end database the console
+ * serves (`E2E_DATABASE_URL`, which scripts/test sets), as if the user had signed in that long ago.
+ */
+export function ageSignIns(email: string, minutes: number) {
+  const url = process.env.E2E_DATABASE_URL;
+  if (!url) throw new Error("E2E_DATABASE_URL is not set: scripts/test sets it to the console's end-to-end database");
+  execFileSync("psql", [url, "-q", "-v", "ON_ERROR_STOP=1", "-v", `email=${email}`, "-v", `minutes=${minutes}`], {
+    input:
+      "update sessions set authenticated_at = now() - make_interval(mins => :minutes) " +
+      "where user_id = (select id from users where lower(email) = lower(:'email'));",
+  });
+}

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::{EndedSessions, Viewer};
+use crate::model::{Access, EndedSessions, Viewer};
 
 /// What a sign-in with an empty email or password is told.
 pub const SIGN_IN_FIELDS_MISSING: &str = "Enter your email and password.";
@@ -84,4 +84,22 @@ pub async fn current_viewer() -> Result<Option<Viewer>, AppError> {
         .await?
         .as_ref()
         .map(authz::viewer))
+}
+
+/// Signed-in users. What the caller may open, and for each part they may not (Customer Data, the Admin
+/// Console), which rule refuses and the names of their account's Admins, who can change it. Pages show it in
+/// place of controls that would only be refused.
+#[server(prefix = "/api", endpoint = "auth/access")]
+pub async fn current_access() -> Result<Access, AppError> {
+    use crate::server::state::{app_state, db_failure};
+    use crate::server::{auth, authz, db};
+    let principal = auth::current_principal().await?;
+    let admins = if authz::refuses_anything(&principal) {
+        db::users::admin_names(&app_state()?.pool, principal.account_id)
+            .await
+            .map_err(db_failure)?
+    } else {
+        Vec::new()
+    };
+    Ok(authz::access(&principal, admins))
 }

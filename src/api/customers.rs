@@ -126,14 +126,21 @@ pub async fn get_customer(
 /// voicemails, transcripts, media included) in one transaction, as an erasure request of that one record, and
 /// returns the receipt, dated at its commit.
 /// Refuses a `confirmation` other than `DELETE` (422), another account's or an unknown id (404), a record
-/// already erased (409), and answers 409 "try again" while the admin's own account, permission or session is
-/// being changed. Salesforce is not touched.
+/// already erased (409 `AlreadyErased`, with that erasure's receipt, which the dialog shows as the outcome), a
+/// session whose last sign-in is over 15 minutes old without the admin's `password` (403 `PasswordRequired`) or
+/// with a wrong one (422; it counts against the sign-in limits, 429 once they are reached), and answers 409
+/// "try again" while the admin's own account, permission or session is being changed. Salesforce is not
+/// touched.
 #[server(prefix = "/api", endpoint = "customers/erase")]
 pub async fn erase_customer_data(
     /// The record's id (a UUID, as in `/customers/{id}`).
     customer_id: String,
     /// What the admin typed in the dialog; must be exactly `ERASE_CONFIRMATION`.
     confirmation: String,
+    /// The admin's password, entered again in the dialog; needed (and checked) only when their last sign-in
+    /// was over 15 minutes ago. Absent or empty otherwise.
+    #[server(default)]
+    password: Option<String>,
 ) -> Result<ErasureReceipt, AppError> {
     use crate::api::requests::erase_logged;
     use crate::server::erasure::ErasurePlan;
@@ -147,6 +154,7 @@ pub async fn erase_customer_data(
             "Type {ERASE_CONFIRMATION} to confirm the erasure."
         )));
     }
+    auth::require_recent_password(&session, &principal, password.as_deref()).await?;
     let request = erase_logged(&session, &principal, &ErasurePlan::one_record(customer_id)).await?;
     request
         .records

@@ -17,7 +17,8 @@ pub const MAX_REQUEST_RECORDS: usize = 100;
 /// erased meanwhile, or a new duplicate matches), it answers 409 and erases nothing. An empty `query` names one
 /// record, as the customer page's Delete does. Refuses a `confirmation` other than `DELETE`, a malformed or empty
 /// list, more than 100 records or a malformed query (422), a record of another account or an unknown one (404),
-/// and a single record already erased (409). Salesforce is not touched.
+/// and a single record already erased (409, with the earlier receipt). When the admin's last sign-in is over 15
+/// minutes old, the password is needed again, as for `customers/erase`. Salesforce is not touched.
 #[server(prefix = "/api", endpoint = "requests/create")]
 pub async fn create_request(
     /// The records to erase, as the dialog listed them: record ids (UUIDs) separated by commas.
@@ -28,6 +29,10 @@ pub async fn create_request(
     query: String,
     /// What the admin typed in the dialog; must be exactly `ERASE_CONFIRMATION`.
     confirmation: String,
+    /// The admin's password, entered again in the dialog; needed (and checked) only when their last sign-in
+    /// was over 15 minutes ago. Absent or empty otherwise.
+    #[server(default)]
+    password: Option<String>,
 ) -> Result<RequestReceipt, AppError> {
     use crate::api::customers::ERASE_CONFIRMATION;
     use crate::server::erasure::ErasurePlan;
@@ -55,6 +60,7 @@ pub async fn create_request(
             "Type {ERASE_CONFIRMATION} to confirm the erasure."
         )));
     }
+    auth::require_recent_password(&session, &principal, password.as_deref()).await?;
     erase_logged(&session, &principal, &plan).await
 }
 
@@ -82,9 +88,13 @@ pub(crate) async fn erase_logged(
             attempt
         })
         .collect();
-    let erased = erasure::erase_request(&state.pool, session, principal.account_id, plan)
-        .await
-        .map_err(AppError::from);
+    let erased = match erasure::erase_request(&state.pool, session, principal.account_id, plan).await
+    {
+        Err(erasure::EraseError::AlreadyErased) => {
+            Err(earlier_erasure(&state.pool, principal.account_id, plan).await)
+        }
+        erased => erased.map_err(AppError::from),
+    };
     let unanswered = AppError::Unconfirmed;
     for (index, attempt) in attempts.into_iter().enumerate() {
         let outcome = match &erased {
@@ -157,4 +167,28 @@ pub async fn get_request(
         .await
         .map_err(db_failure)?
         .ok_or_else(|| AppError::not_found("No such erasure request in your account."))
+}
+
+/// The answer to a request of one record that found it already erased: 409 with the receipt of the erasure that
+/// came first (in another tab, or by another Admin), or a plain 409 should the receipt not be readable.
+#[cfg(feature = "ssr")]
+async fn earlier_erasure(
+    pool: &sqlx::PgPool,
+    account_id: uuid::Uuid,
+    plan: &crate::server::erasure::ErasurePlan,
+) -> AppError {
+    use crate::model::CustomerDetail;
+    use crate::server::db;
+    use crate::server::erasure::EraseError;
+    let Some(&customer_id) = plan.customer_ids().first() else {
+        return EraseError::AlreadyErased.into();
+    };
+    match db::customers::page::customer_page(pool, account_id, customer_id, None, None).await {
+        Ok(Some(CustomerDetail {
+            erasure: Some(receipt),
+            ..
+        })) => AppError::already_erased(receipt),
+        Ok(_) => EraseError::AlreadyErased.into(),
+        Err(e) => crate::server::state::db_failure(e),
+    }
 }

@@ -8,11 +8,16 @@ use crate::api::customers::EraseCustomerData;
 use crate::components::confirm_dialog::ConfirmEraseDialog;
 use crate::components::hydration::{reload_page, use_hydrated};
 use crate::components::notice::{Notice, Tone};
+use crate::components::same_person::{NextWithData, Placement};
+use crate::error::AppError;
 use crate::format::format_time;
-use crate::model::{ErasureCounts, ErasureReceipt};
+use crate::model::{ErasureCounts, ErasureReceipt, SamePersonRecord};
 
 /// Delete and its confirmation dialog. Once the erasure has committed, the page is loaded again, so that
-/// everything on it (lists, counts, the receipt) comes from the database after the erasure.
+/// everything on it (lists, counts, the receipt) comes from the database after the erasure. When the server
+/// answers that the record was already erased (another tab or Admin came first), the dialog shows that outcome
+/// with its receipt, and the page is loaded again when the dialog is closed. When the server answers that the
+/// admin's last sign-in is too old for this step, the dialog asks for their password, sent with the next try.
 #[island]
 pub(crate) fn EraseControl(
     /// The record's id, as `erase_customer_data` takes it.
@@ -23,6 +28,9 @@ pub(crate) fn EraseControl(
     counts: ErasureCounts,
     /// When the activity took place (`ErasureCounts::activity_range`), for the dialog.
     activity: String,
+    /// Where the record stands among the records that share its email, and the others; `None` when it is the
+    /// only one.
+    same_person: Option<Placement>,
 ) -> impl IntoView {
     let erase = ServerAction::<EraseCustomerData>::new();
     let hydrated = use_hydrated();
@@ -35,17 +43,34 @@ pub(crate) fn EraseControl(
         }
     });
     let pending = Signal::derive(move || erase.pending().get() || erased());
-    let error = Signal::derive(move || {
-        erase
-            .value()
-            .get()
-            .and_then(Result::err)
-            .map(|e| e.to_string())
+    let erased_before = Memo::new(move |_| match erase.value().get() {
+        Some(Err(AppError::AlreadyErased { receipt, .. })) => Some(*receipt),
+        _ => None,
     });
-    let on_confirm = Callback::new(move |confirmation: String| {
+    Effect::new(move |_| {
+        if erased_before.with(Option::is_some) && !open.get() {
+            reload_page();
+        }
+    });
+    let ask_password = RwSignal::new(false);
+    Effect::new(move |_| {
+        if let Some(Err(AppError::PasswordRequired)) = erase.value().get()
+            && !ask_password.get_untracked()
+        {
+            ask_password.set(true);
+        }
+    });
+    let error = Signal::derive(move || match erase.value().get() {
+        Some(Err(AppError::AlreadyErased { .. } | AppError::PasswordRequired))
+        | Some(Ok(_))
+        | None => None,
+        Some(Err(e)) => Some(e.to_string()),
+    });
+    let on_confirm = Callback::new(move |(confirmation, password): (String, String)| {
         erase.dispatch(EraseCustomerData {
             customer_id: customer_id.clone(),
             confirmation,
+            password: (!password.is_empty()).then_some(password),
         });
     });
     view! {
@@ -58,15 +83,18 @@ pub(crate) fn EraseControl(
         >
             "Delete"
         </button>
-        <ConfirmEraseDialog open customer_label counts activity on_confirm pending error return_focus=delete_button/>
+        <ConfirmEraseDialog open customer_label counts activity on_confirm pending error erased_before=erased_before.into() ask_password=ask_password.into() same_person return_focus=delete_button/>
     }
 }
 
-/// What an erased record shows where Delete was: the erasure's receipt.
+/// What an erased record shows where Delete was: the erasure's receipt, and the same person's next record that
+/// still has data, when there is one.
 #[component]
 pub fn ErasedNotice(
     /// The record's erasure receipt.
     receipt: ErasureReceipt,
+    /// The next record with the same email that still has call or message data.
+    next: Option<SamePersonRecord>,
 ) -> impl IntoView {
     let c = receipt.counts;
     view! {
@@ -77,6 +105,7 @@ pub fn ErasedNotice(
                 {c.transcripts} " transcripts, " {c.messages} " messages, " {c.media} " media files. Receipt "
                 <span class="mono">{receipt.erasure_id.to_string()}</span> "."
             </p>
+            {next.map(|next| view! { <NextWithData next/> })}
         </Notice>
     }
 }

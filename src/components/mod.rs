@@ -10,6 +10,8 @@ pub mod hydration;
 pub mod loaded;
 pub mod navigation;
 pub mod notice;
+pub mod refusal;
+pub mod same_person;
 pub mod save_button;
 pub mod search_box;
 pub mod switch;

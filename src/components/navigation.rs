@@ -5,11 +5,13 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
 use crate::api::auth::SignOut;
-use crate::components::hydration::load_page;
+use crate::components::hydration::{CUSTOMER_DATA_LINKS, CUSTOMER_DATA_NAV, load_page};
 use crate::error::AppError;
 use crate::model::Viewer;
 
 /// The left navigation: Home, and the Admin Console, Users and Customer Data entries that the user may open.
+/// The Customer Data entries carry `data-nav`, so that after a change of the setting or permission an island can
+/// add or remove them in place (`navigation_after_change`).
 #[component]
 pub fn Sidebar(
     /// The signed-in user; their permissions decide which entries are listed.
@@ -31,9 +33,11 @@ pub fn Sidebar(
                     {nav_link(&path, "/users", "Manage")}
                 })}
                 {viewer.can_manage_customer_data.then(|| view! {
-                    <li class="nav-group">"Customer Data"</li>
-                    {nav_link(&path, "/customers", "Customers")}
-                    {nav_link(&path, "/requests", "Requests")}
+                    <li class="nav-group" data-nav=CUSTOMER_DATA_NAV>"Customer Data"</li>
+                    {CUSTOMER_DATA_LINKS.map(|(href, label)| {
+                        let current = is_within(&path, href).then_some("page");
+                        view! { <li data-nav=CUSTOMER_DATA_NAV><a href=href aria-current=current>{label}</a></li> }
+                    }).to_vec()}
                 })}
             </ul>
         </nav>

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::settings::{SetCustomerDataSetting, get_account_settings};
-use crate::components::hydration::use_hydrated;
+use crate::components::hydration::{navigation_after_change, use_hydrated};
 use crate::components::loaded::Loaded;
 use crate::components::notice::save_outcome;
 use crate::components::save_button::SaveButton;
@@ -28,7 +28,8 @@ pub fn AdminPage() -> impl IntoView {
     }
 }
 
-/// The switch and Save. What was last saved is kept here, so "Unsaved change" compares against it.
+/// The switch and Save. What was last saved is kept here, so "Unsaved change" compares against it. After a save
+/// the navigation is brought up to date in place, and the notice links to the next step.
 #[island]
 fn GeneralSettings(current: AccountSettings) -> impl IntoView {
     let save = ServerAction::<SetCustomerDataSetting>::new();
@@ -40,6 +41,17 @@ fn GeneralSettings(current: AccountSettings) -> impl IntoView {
         _ => initial,
     };
     let changed = move || enabled.get() != saved();
+    // Whether the signed-in Admin may open Customer Data after the save, as read again after it.
+    let can_open = RwSignal::new(false);
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = save.value().get() {
+            leptos::task::spawn_local(async move {
+                if let Some(viewer) = navigation_after_change().await {
+                    can_open.set(viewer.can_manage_customer_data);
+                }
+            });
+        }
+    });
     let on_save = Callback::new(move |()| {
         save.dispatch(SetCustomerDataSetting {
             enabled: enabled.get_untracked(),
@@ -60,7 +72,14 @@ fn GeneralSettings(current: AccountSettings) -> impl IntoView {
                 {move || changed().then(|| view! { <span class="muted">"Unsaved change"</span> })}
             </div>
             {move || save_outcome(save.value().get(), |saved| view! {
-                "Saved. Manage Customer Data is now " {if saved.manage_customer_data { "on" } else { "off" }} "."
+                "Saved. Manage Customer Data is now " {if saved.manage_customer_data { "on" } else { "off" }} ". "
+                {move || match (saved.manage_customer_data, can_open.get()) {
+                    (true, true) => Some(view! { <a href="/customers">"Open Customer Data"</a> }.into_any()),
+                    (true, false) => Some(view! {
+                        "Next: " <a href="/users">"Give the permission under Users > Manage"</a>
+                    }.into_any()),
+                    (false, _) => None,
+                }}
             })}
         </section>
     }

@@ -1,5 +1,6 @@
 //! /customers/{id}: one customer record with all its calls and messages (newest first, paged), and Delete,
-//! which erases all of its call and message data behind the confirmation dialog.
+//! which erases all of its call and message data behind the confirmation dialog. A record that shares its
+//! email with others says so and links to them; once erased, it offers the next of them that still has data.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -9,6 +10,7 @@ use crate::api::customers::get_customer;
 use crate::components::activity_tables::{CallTable, MessageTable};
 use crate::components::erase_control::{EraseControl, ErasedNotice};
 use crate::components::loaded::Loaded;
+use crate::components::same_person::{Placement, SamePersonLine};
 use crate::format::urlencode;
 use crate::model::CustomerDetail;
 
@@ -46,7 +48,12 @@ fn Customer(detail: CustomerDetail) -> impl IntoView {
         messages,
         older_calls,
         older_messages,
+        same_person,
     } = detail;
+    let placement: Option<Placement> = same_person
+        .position_of(customer.id)
+        .map(|position| (position, same_person.others(customer.id).cloned().collect()));
+    let next = same_person.next_with_data(customer.id).cloned();
     let label = format!(
         "{} ({} {})",
         customer.name, customer.object_type, customer.salesforce_id
@@ -86,10 +93,12 @@ fn Customer(detail: CustomerDetail) -> impl IntoView {
                     customer_label=label
                     activity=pending.activity_range()
                     counts=pending.clone()
+                    same_person=placement.clone()
                 />
             })}
         </div>
-        {erasure.map(|receipt| view! { <ErasedNotice receipt/> })}
+        {placement.map(|placement| view! { <SamePersonLine placement/> })}
+        {erasure.map(|receipt| view! { <ErasedNotice receipt next/> })}
         <section class="card" aria-labelledby="record-details">
             <h2 id="record-details">"Record"</h2>
             <dl class="details">

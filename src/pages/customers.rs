@@ -1,55 +1,68 @@
 //! /customers: Customer Data > Customers. Search by email, Salesforce ID or phone number; every matching record
 //! is listed. The search is posted and kept; the URL carries only its id (`?search=`), never what was searched
-//! for.
+//! for. Without access, the page shows why (which rule refuses and who can change it) instead of the search.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
+use crate::api::auth::current_access;
 use crate::api::customers::load_customer_search;
 use crate::components::data_table::DataTable;
 use crate::components::loaded::Loaded;
 use crate::components::notice::{EmptyState, ErrorNotice, Notice, Tone};
+use crate::components::refusal::RefusalNotice;
 use crate::components::search_box::SearchBox;
 use crate::error::AppError;
 use crate::format::format_time;
-use crate::model::{CustomerMatches, SearchKind};
+use crate::model::{CustomerMatches, SavedCustomerSearch, SearchKind};
 
-/// The page of a saved search (`?search=<id>`, from the search form's answer), or the empty search.
+/// The page of a saved search (`?search=<id>`, from the search form's answer), or the empty search; for a user
+/// without access to Customer Data, the refusal instead.
 #[component]
 pub fn CustomersPage() -> impl IntoView {
     let search_id = use_query_map().read_untracked().get("search");
     let search = async move {
-        Ok::<_, AppError>(match search_id {
+        if let Some(refusal) = current_access().await?.customer_data {
+            return Ok(Err(refusal));
+        }
+        Ok::<_, AppError>(Ok(match search_id {
             Some(id) => Some(load_customer_search(id).await),
             None => None,
-        })
+        }))
     };
     view! {
         <Title text="Customers"/>
         <h1>"Customers"</h1>
         <p class="muted">"Find every record that is one person, by email address, Salesforce ID (15 or 18 characters) or phone number."</p>
         <Loaded loading="Searching…" data=search let:search>
-            {
-                let (text, outcome) = match search {
-                    None => (String::new(), None),
-                    Some(Ok(saved)) => (saved.query, Some(Ok(saved.matches))),
-                    Some(Err(error)) => (String::new(), Some(Err(error))),
-                };
-                view! {
-                    <SearchBox kind=SearchKind::Customers label="Search customers" placeholder="Email, Salesforce ID or phone" value=text/>
-                    {match outcome {
-                        None => view! {
-                            <EmptyState title="Search for a customer">
-                                <p>"Enter the email address, Salesforce ID or phone number from the person's request."</p>
-                            </EmptyState>
-                        }.into_any(),
-                        Some(Ok(matches)) => view! { <CustomerResults matches/> }.into_any(),
-                        Some(Err(error)) => view! { <ErrorNotice error/> }.into_any(),
-                    }}
-                }
-            }
+            {match search {
+                Ok(search) => view! { <CustomerSearch search/> }.into_any(),
+                Err(refusal) => view! { <RefusalNotice part="Customer Data" refusal/> }.into_any(),
+            }}
         </Loaded>
+    }
+}
+
+/// The search box and what the saved search found (or why it failed); the empty search when there is none.
+#[component]
+fn CustomerSearch(search: Option<Result<SavedCustomerSearch, AppError>>) -> impl IntoView {
+    let (text, outcome) = match search {
+        None => (String::new(), None),
+        Some(Ok(saved)) => (saved.query, Some(Ok(saved.matches))),
+        Some(Err(error)) => (String::new(), Some(Err(error))),
+    };
+    view! {
+        <SearchBox kind=SearchKind::Customers label="Search customers" placeholder="Email, Salesforce ID or phone" value=text/>
+        {match outcome {
+            None => view! {
+                <EmptyState title="Search for a customer">
+                    <p>"Enter the email address, Salesforce ID or phone number from the person's request."</p>
+                </EmptyState>
+            }.into_any(),
+            Some(Ok(matches)) => view! { <CustomerResults matches/> }.into_any(),
+            Some(Err(error)) => view! { <ErrorNotice error/> }.into_any(),
+        }}
     }
 }
 
@@ -68,6 +81,7 @@ fn CustomerResults(matches: CustomerMatches) -> impl IntoView {
         .into_any();
     }
     let count = found.len();
+    let erased = found.iter().filter(|c| c.erased_at.is_some()).count();
     view! {
         {more.then(|| view! {
             <Notice tone=Tone::Warning>
@@ -76,7 +90,7 @@ fn CustomerResults(matches: CustomerMatches) -> impl IntoView {
         })}
         {(count > 1).then(|| view! {
             <Notice tone=Tone::Info>
-                <p>{count} " records match. Each record's call and message data is erased on its own: open each one to erase it."</p>
+                <p>{format!("{count} records match{}.", erased_of(erased, count))} " Each record's call and message data is erased on its own: open each one to erase it."</p>
             </Notice>
         })}
         <div class="card table-card">
@@ -105,4 +119,25 @@ fn CustomerResults(matches: CustomerMatches) -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+/// ", 1 of 2 erased" when some of the `count` records listed are erased; nothing when none is.
+fn erased_of(erased: usize, count: usize) -> String {
+    if erased == 0 {
+        String::new()
+    } else {
+        format!(", {erased} of {count} erased")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::erased_of;
+
+    #[test]
+    fn the_results_say_how_many_of_them_are_erased() {
+        assert_eq!(erased_of(0, 2), "");
+        assert_eq!(erased_of(1, 2), ", 1 of 2 erased");
+        assert_eq!(erased_of(2, 2), ", 2 of 2 erased");
+    }
 }

@@ -1,31 +1,34 @@
-//! /: where a signed-in user lands; says what they can do here, tells Agents the console is for Admins, and
-//! lets the user end their other sessions.
+//! /: where a signed-in user lands; says what they can do here, tells Agents the console is for Admins, shows
+//! an Admin the three steps to Customer Data until they are done, and lets the user end their other sessions.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::auth::{EndOtherSessions, current_viewer};
+use crate::api::auth::{EndOtherSessions, current_access, current_viewer};
 use crate::components::hydration::use_hydrated;
 use crate::components::notice::{ErrorNotice, Notice, Tone};
-use crate::model::Viewer;
+use crate::model::{Refusal, Viewer};
 
 /// The landing page: a tile for each part of the console the user may open (or, for an Agent, that the
 /// console is for Admins), and ending the user's other sessions.
 #[component]
 pub fn HomePage() -> impl IntoView {
     let viewer = current_viewer();
+    let access = current_access();
     view! {
         <Title text="Home"/>
         <Suspense fallback=|| ()>
             {Suspend::new(async move {
-                viewer.await.ok().flatten().map(|viewer| view! { <Welcome viewer/> })
+                let viewer = viewer.await.ok().flatten()?;
+                let setup = access.await.ok().and_then(|access| access.customer_data);
+                Some(view! { <Welcome viewer setup/> })
             })}
         </Suspense>
     }
 }
 
 #[component]
-fn Welcome(viewer: Viewer) -> impl IntoView {
+fn Welcome(viewer: Viewer, setup: Option<Refusal>) -> impl IntoView {
     let first_name = viewer
         .name
         .split_whitespace()
@@ -52,6 +55,7 @@ fn Welcome(viewer: Viewer) -> impl IntoView {
                         </a>
                     })}
                 </div>
+                {setup.map(|refusal| view! { <SetupChecklist refusal/> })}
             }
             .into_any()
         } else {
@@ -67,6 +71,40 @@ fn Welcome(viewer: Viewer) -> impl IntoView {
             <h2 id="sessions">"Sessions"</h2>
             <p class="muted">"Signed in on a computer or browser you no longer use? End those sessions from here; this browser stays signed in."</p>
             <EndOtherSessionsButton/>
+        </section>
+    }
+}
+
+/// The three steps to Customer Data for an Admin who cannot open it yet, each marked done or to do: turn the
+/// account setting on, give the permission, open Customer Data. `refusal` is why they cannot yet.
+#[component]
+fn SetupChecklist(refusal: Refusal) -> impl IntoView {
+    let (setting_on, permission_held) = match refusal {
+        Refusal::SettingOff {
+            holds_permission, ..
+        } => (false, holds_permission),
+        Refusal::NoPermission { .. } | Refusal::AdminsOnly { .. } => (true, false),
+    };
+    let state = |done: bool| if done { "Done: " } else { "To do: " };
+    view! {
+        <section class="card" aria-labelledby="setup">
+            <h2 id="setup">"Set up Customer Data"</h2>
+            <ol class="checklist">
+                <li>
+                    <strong>{state(setting_on)}</strong>
+                    <a href="/admin">"Turn Manage Customer Data on for the account"</a>
+                    " (Admin Console > Overview)"
+                </li>
+                <li>
+                    <strong>{state(permission_held)}</strong>
+                    <a href="/users">"Give the permission to yourself or another Admin"</a>
+                    " (Users > Manage, then the Admin's profile)"
+                </li>
+                <li>
+                    <strong>{state(false)}</strong>
+                    "Open Customer Data: it appears in the navigation once both steps are done"
+                </li>
+            </ol>
         </section>
     }
 }

@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::users::{EndUserSessions, SetCustomerDataPermission, get_user_profile};
-use crate::components::hydration::{load_page, use_hydrated};
+use crate::components::hydration::{load_page, navigation_after_change, use_hydrated};
 use crate::components::loaded::Loaded;
 use crate::components::notice::{ErrorNotice, Notice, Tone, save_outcome};
 use crate::components::save_button::SaveButton;
@@ -114,12 +114,24 @@ fn sessions_ended(name: &str, ended: u64) -> String {
     }
 }
 
-/// The Manage Customer Data switch for one Admin, Save, and what the save did.
+/// The Manage Customer Data switch for one Admin, Save, and what the save did, with a link to Customer Data when
+/// the signed-in Admin may now open it; the navigation is brought up to date in place.
 #[island]
 fn PermissionEditor(user_id: String, enabled: bool) -> impl IntoView {
     let save = ServerAction::<SetCustomerDataPermission>::new();
     let enabled = RwSignal::new(enabled);
     let hydrated = use_hydrated();
+    // Whether the signed-in Admin may open Customer Data after the save (they may have given it to themself).
+    let can_open = RwSignal::new(false);
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = save.value().get() {
+            leptos::task::spawn_local(async move {
+                if let Some(viewer) = navigation_after_change().await {
+                    can_open.set(viewer.can_manage_customer_data);
+                }
+            });
+        }
+    });
     let on_save = Callback::new(move |()| {
         save.dispatch(SetCustomerDataPermission {
             user_id: user_id.clone(),
@@ -138,7 +150,8 @@ fn PermissionEditor(user_id: String, enabled: bool) -> impl IntoView {
             <SaveButton hydrated pending=save.pending() on_save/>
         </div>
         {move || save_outcome(save.value().get(), |saved| view! {
-            "Saved. " {saved.name} {if saved.manage_customer_data { " can now manage customer data." } else { " can no longer manage customer data." }}
+            "Saved. " {saved.name} {if saved.manage_customer_data { " can now manage customer data. " } else { " can no longer manage customer data." }}
+            {move || (saved.manage_customer_data && can_open.get()).then(|| view! { <a href="/customers">"Open Customer Data"</a> })}
         })}
     }
 }

@@ -18,7 +18,7 @@ use sqlx::PgPool;
 
 use crate::api::auth::SIGN_IN_FIELDS_MISSING;
 use crate::error::AppError;
-use crate::server::authz::Principal;
+use crate::server::authz::{self, Principal};
 use crate::server::client_address::client_key;
 use crate::server::config::SignInSettings;
 use crate::server::db;
@@ -178,46 +178,19 @@ pub async fn sign_in(email: &str, password: &str) -> Result<(), AppError> {
         }
         _ => None,
     };
-    let limits = AttemptLimits {
-        window_minutes: LOGIN_WINDOW_MINUTES,
-        per_email: LOGIN_FAILURE_LIMIT,
-        per_client: state.sign_in.settings.client_limit,
-    };
-    let (email_key, attempt) =
-        db::sign_in::reserve_attempt(&state.pool, email, browser.as_ref(), &client, &limits)
-            .await
-            .map_err(db_failure)?;
-    let attempted = SecurityEvent::of_request(EventKind::SignInFailed)
-        .email_key(state.log_key.email_key(&email_key));
-    let Some(attempt) = attempt else {
-        attempted.kind(EventKind::SignInLimited).emit();
-        return Err(AppError::TooManyRequests);
-    };
-    let Ok(_queued) = state.sign_in.password_checks.try_acquire() else {
-        db::sign_in::forget_attempt(&state.pool, attempt)
-            .await
-            .map_err(db_failure)?;
-        attempted.kind(EventKind::SignInBusy).emit();
-        add_header(
-            RETRY_AFTER,
-            HeaderValue::from_static(BUSY_RETRY_AFTER_SECONDS),
-        )?;
-        return Err(AppError::Busy);
-    };
-    let stored_hash = candidate
-        .as_ref()
-        .map_or(UNKNOWN_USER_HASH, |login| login.password_hash.as_str());
-    let verified = verify_password_off_thread(password, stored_hash).await && candidate.is_some();
-    let Some(login) = candidate.filter(|_| verified) else {
-        db::sign_in::record_failure(&state.pool, attempt)
-            .await
-            .map_err(db_failure)?;
-        attempted.emit();
+    let stored_hash = candidate.as_ref().map(|login| login.password_hash.as_str());
+    let attempted = reserved_password_check(
+        &state,
+        email,
+        browser.as_ref(),
+        &client,
+        password,
+        stored_hash,
+    )
+    .await?;
+    let Some(login) = candidate else {
         return Err(AppError::BadCredentials);
     };
-    db::sign_in::forget_attempt(&state.pool, attempt)
-        .await
-        .map_err(db_failure)?;
     if browser.is_none() {
         let token = sessions::new_token();
         db::sign_in::add_known_browser(&state.pool, &BrowserKey::of_token(&token), login.id)
@@ -244,6 +217,124 @@ pub async fn sign_in(email: &str, password: &str) -> Result<(), AppError> {
         .new_session(&SessionKey::of_token(&token))
         .emit();
     add_header(SET_COOKIE, sessions::cookie(&token, state.secure_cookies))
+}
+
+/// One password attempt for `email` under the sign-in's limits: reserved against the per-email and per-client
+/// limits before the check (429 when either is reached), checked against `stored_hash` on the bounded queue of
+/// password-check threads (503 with `Retry-After` when it is full), then forgotten when it matched or recorded
+/// as a failure (`BadCredentials`) when it did not. Without a stored hash (no such user) it checks against
+/// `UNKNOWN_USER_HASH`, so that the failure takes as long. On a match, answers the attempt's security event,
+/// for the caller to emit as it completes.
+async fn reserved_password_check(
+    state: &AppState,
+    email: &str,
+    known_browser: Option<&BrowserKey>,
+    client: &str,
+    password: &str,
+    stored_hash: Option<&str>,
+) -> Result<SecurityEvent, AppError> {
+    let limits = AttemptLimits {
+        window_minutes: LOGIN_WINDOW_MINUTES,
+        per_email: LOGIN_FAILURE_LIMIT,
+        per_client: state.sign_in.settings.client_limit,
+    };
+    let (email_key, attempt) =
+        db::sign_in::reserve_attempt(&state.pool, email, known_browser, client, &limits)
+            .await
+            .map_err(db_failure)?;
+    let attempted = SecurityEvent::of_request(EventKind::SignInFailed)
+        .email_key(state.log_key.email_key(&email_key));
+    let Some(attempt) = attempt else {
+        attempted.kind(EventKind::SignInLimited).emit();
+        return Err(AppError::TooManyRequests);
+    };
+    let Ok(_queued) = state.sign_in.password_checks.try_acquire() else {
+        db::sign_in::forget_attempt(&state.pool, attempt)
+            .await
+            .map_err(db_failure)?;
+        attempted.kind(EventKind::SignInBusy).emit();
+        add_header(
+            RETRY_AFTER,
+            HeaderValue::from_static(BUSY_RETRY_AFTER_SECONDS),
+        )?;
+        return Err(AppError::Busy);
+    };
+    let verified = verify_password_off_thread(password, stored_hash.unwrap_or(UNKNOWN_USER_HASH))
+        .await
+        && stored_hash.is_some();
+    if !verified {
+        db::sign_in::record_failure(&state.pool, attempt)
+            .await
+            .map_err(db_failure)?;
+        attempted.emit();
+        return Err(AppError::BadCredentials);
+    }
+    db::sign_in::forget_attempt(&state.pool, attempt)
+        .await
+        .map_err(db_failure)?;
+    Ok(attempted)
+}
+
+/// What an erasure answers when the password entered to confirm it is wrong.
+pub const WRONG_PASSWORD: &str =
+    "That password is wrong, so nothing was erased. Enter your password again.";
+
+/// For the irreversible step: goes on when the session `key` entered its user's password within
+/// `authz::REAUTHENTICATE_AFTER_MINUTES`; otherwise needs `password` (`PasswordRequired` without one). The
+/// password is checked as a sign-in's is, under the same limits (`reserved_password_check`): a wrong one counts
+/// as a failed sign-in of the user's email and is answered 422 (`WRONG_PASSWORD`), a correct one re-confirms
+/// the session for another `REAUTHENTICATE_AFTER_MINUTES`.
+pub async fn require_recent_password(
+    key: &SessionKey,
+    principal: &Principal,
+    password: Option<&str>,
+) -> Result<(), AppError> {
+    let state = app_state()?;
+    let recent =
+        db::sessions::authenticated_within(&state.pool, key, authz::REAUTHENTICATE_AFTER_MINUTES)
+            .await
+            .map_err(db_failure)?;
+    let Err(refusal) = authz::require_recent_password(recent) else {
+        return Ok(());
+    };
+    let Some(password) = password.filter(|p| !p.is_empty()) else {
+        return Err(refusal);
+    };
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(AppError::invalid(WRONG_PASSWORD));
+    }
+    let client = presented_client(&state.sign_in.settings)?;
+    let login = db::sign_in::find_login(&state.pool, &principal.email)
+        .await
+        .map_err(db_failure)?
+        .filter(|login| login.id == principal.user_id)
+        .ok_or(AppError::Unauthorized)?;
+    let browser = match presented_browser() {
+        Some(browser)
+            if db::sign_in::is_known_browser(&state.pool, &browser, login.id)
+                .await
+                .map_err(db_failure)? =>
+        {
+            Some(browser)
+        }
+        _ => None,
+    };
+    reserved_password_check(
+        &state,
+        &principal.email,
+        browser.as_ref(),
+        &client,
+        password,
+        Some(&login.password_hash),
+    )
+    .await
+    .map_err(|refusal| match refusal {
+        AppError::BadCredentials => AppError::invalid(WRONG_PASSWORD),
+        refusal => refusal,
+    })?;
+    db::sessions::reauthenticated(&state.pool, key)
+        .await
+        .map_err(db_failure)
 }
 
 /// Ends the session on the server (the old cookie stops working at once) and clears the cookie.

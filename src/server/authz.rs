@@ -7,11 +7,12 @@
 //! - Customer Data needs an Admin who holds Manage Customer Data while the account setting is on.
 //! - Only Admins can hold the permission, and only an Admin of the same account can grant it.
 //! - Agents may sign in and nothing more.
+//! - The irreversible step (an erasure) needs a password entered in the last 15 minutes (at sign-in or again).
 
 use uuid::Uuid;
 
 use crate::error::AppError;
-use crate::model::{Role, SearchKind, Viewer};
+use crate::model::{Access, Refusal, Role, SearchKind, Viewer};
 
 /// The signed-in user with everything the rules need, as read from the database for this request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +59,19 @@ pub fn can_use_admin_console(p: &Principal) -> bool {
 /// Data while the account setting is on.
 pub fn can_manage_customer_data(p: &Principal) -> bool {
     p.role == Role::Admin && p.holds_customer_data_permission && p.account_customer_data_enabled
+}
+
+/// How long after the user last entered their password an erasure goes ahead without asking for it again.
+pub const REAUTHENTICATE_AFTER_MINUTES: i64 = 15;
+
+/// The irreversible step (erasing a record's data): only when the session's user entered their password within
+/// `REAUTHENTICATE_AFTER_MINUTES`; otherwise `PasswordRequired`.
+pub fn require_recent_password(entered_recently: bool) -> Result<(), AppError> {
+    if entered_recently {
+        Ok(())
+    } else {
+        Err(AppError::PasswordRequired)
+    }
 }
 
 /// Account settings, user search, user profiles and ending a user's sessions.
@@ -123,6 +137,43 @@ pub fn check_permission_change(
 /// Whether the profile page offers the toggle for a user: account setting on and the user an Admin.
 pub fn permission_toggle_visible(account_setting_enabled: bool, target_role: Role) -> bool {
     account_setting_enabled && target_role == Role::Admin
+}
+
+/// Why the user may not use Customer Data, naming the rule that refuses, or `None` when they may. `admins` are
+/// the names of the account's Admins, who can change it. The rules are asked in the order a new Admin meets
+/// them: the role, then the account setting, then the user's own permission.
+pub fn customer_data_refusal(p: &Principal, admins: Vec<String>) -> Option<Refusal> {
+    if can_manage_customer_data(p) {
+        None
+    } else if p.role != Role::Admin {
+        Some(Refusal::AdminsOnly { admins })
+    } else if !p.account_customer_data_enabled {
+        Some(Refusal::SettingOff {
+            admins,
+            holds_permission: p.holds_customer_data_permission,
+        })
+    } else {
+        Some(Refusal::NoPermission { admins })
+    }
+}
+
+/// Why the user may not use the Admin Console, or `None` when they may (an Admin).
+pub fn admin_console_refusal(p: &Principal, admins: Vec<String>) -> Option<Refusal> {
+    (!can_use_admin_console(p)).then_some(Refusal::AdminsOnly { admins })
+}
+
+/// What the user may open and why not the rest, with the names of the account's Admins in each refusal.
+pub fn access(p: &Principal, admins: Vec<String>) -> Access {
+    Access {
+        customer_data: customer_data_refusal(p, admins.clone()),
+        admin_console: admin_console_refusal(p, admins),
+    }
+}
+
+/// Whether explaining a refusal to the user needs the names of the account's Admins: whether anything is
+/// refused at all.
+pub fn refuses_anything(p: &Principal) -> bool {
+    !can_manage_customer_data(p) || !can_use_admin_console(p)
 }
 
 /// What the shell shows this user.
@@ -191,6 +242,49 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_refusal_names_the_first_rule_that_refuses_and_agrees_with_the_rule() {
+        let admins = || vec!["Alex Admin".to_owned()];
+        for role in [Role::Admin, Role::Agent] {
+            for holds in [false, true] {
+                for setting in [false, true] {
+                    let p = principal(role, holds, setting);
+                    let refusal = customer_data_refusal(&p, admins());
+                    assert_eq!(refusal.is_none(), require_customer_data_access(&p).is_ok());
+                    let expected = match (role, setting, holds) {
+                        (Role::Agent, _, _) => Some(Refusal::AdminsOnly { admins: admins() }),
+                        (Role::Admin, false, holds) => Some(Refusal::SettingOff {
+                            admins: admins(),
+                            holds_permission: holds,
+                        }),
+                        (Role::Admin, true, false) => {
+                            Some(Refusal::NoPermission { admins: admins() })
+                        }
+                        (Role::Admin, true, true) => None,
+                    };
+                    assert_eq!(refusal, expected, "{role:?} {holds} {setting}");
+                    assert_eq!(
+                        access(&p, admins()).admin_console.is_none(),
+                        require_admin(&p).is_ok()
+                    );
+                    assert_eq!(
+                        refuses_anything(&p),
+                        require_admin(&p).is_err() || require_customer_data_access(&p).is_err()
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn an_erasure_asks_for_the_password_once_the_sign_in_is_old() {
+        assert!(require_recent_password(true).is_ok());
+        assert_eq!(
+            require_recent_password(false),
+            Err(AppError::PasswordRequired)
+        );
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Sessions: creating and ending them, and reading the signed-in principal through one in a single indexed
 //! join (session, user, account), so every request sees the user's current role and grants. A session's idle
 //! end (`expires_at`) moves forward as it is used but never past its absolute end (`absolute_expires_at`, set
-//! at sign-in), so `expires_at` alone says whether it is live.
+//! at sign-in), so `expires_at` alone says whether it is live. `authenticated_at` is when the user last entered
+//! their password in it (sign-in, or again for an erasure).
 
 use sqlx::postgres::PgRow;
 use sqlx::{FromRow, PgPool};
@@ -117,6 +118,33 @@ pub async fn renew(pool: &PgPool, key: &SessionKey) -> sqlx::Result<()> {
     )
     .execute(pool)
     .await?;
+    Ok(())
+}
+
+/// Whether the live session with key `key` proved its user's password (at sign-in, or since) within the last
+/// `minutes` minutes; `false` for no such session.
+pub async fn authenticated_within(
+    pool: &PgPool,
+    key: &SessionKey,
+    minutes: i64,
+) -> sqlx::Result<bool> {
+    let recent: Option<bool> = sqlx::query_scalar(
+        "select authenticated_at > now() - make_interval(mins => $2::bigint::int)
+         from sessions where token_hash = $1 and expires_at > now()",
+    )
+    .bind(key.as_bytes())
+    .bind(minutes)
+    .fetch_optional(pool)
+    .await?;
+    Ok(recent.unwrap_or(false))
+}
+
+/// Records that the session with key `key` proved its user's password again just now.
+pub async fn reauthenticated(pool: &PgPool, key: &SessionKey) -> sqlx::Result<()> {
+    sqlx::query("update sessions set authenticated_at = now() where token_hash = $1")
+        .bind(key.as_bytes())
+        .execute(pool)
+        .await?;
     Ok(())
 }
 

@@ -86,6 +86,16 @@ pub async fn search(
     ))
 }
 
+/// The names of the account's Admins, by name: who can turn the account setting on and give the permission.
+pub async fn admin_names(pool: &PgPool, account_id: Uuid) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "select name from users where account_id = $1 and role = 'admin' order by lower(name), id",
+    )
+    .bind(account_id)
+    .fetch_all(pool)
+    .await
+}
+
 /// One user of the account, with when they were created.
 pub async fn find_in_account(
     pool: &PgPool,

@@ -1,5 +1,6 @@
 //! The customer page's query: one record of the account with its counts, what an erasure would remove, its
-//! erasure receipt, and one keyset-paged page each of its calls and messages, all from one snapshot.
+//! erasure receipt, and one keyset-paged page each of its calls and messages, all from one snapshot; then the
+//! records of the account that share its email (the person's other records).
 
 use std::cmp::Reverse;
 use std::mem::take;
@@ -10,7 +11,7 @@ use uuid::Uuid;
 
 use crate::model::{
     CallEntry, CustomerDetail, CustomerSummary, ErasureCounts, ErasureReceipt, MessageEntry,
-    earliest, latest,
+    SamePerson, SamePersonRecord, earliest, latest,
 };
 use crate::server::input::Cursor;
 
@@ -86,6 +87,58 @@ pub const CUSTOMER_PAGE_SQL: &str = "select cu.id, cu.object_type, cu.name, cu.e
                        order by sent_at desc, id desc
                        limit $5) p) mp
      where cu.account_id = $1 and cu.id = $2";
+
+/// The records of account `$1` whose email equals customer `$2`'s (case-insensitive), the customer included, in
+/// search order (object type, name), at most `$3`: whether each was erased and whether it still has any call or
+/// message. None for a customer without an email.
+pub const SAME_EMAIL_SQL: &str = "select o.id, o.object_type, o.name, o.erased_at is not null as erased,
+        (exists (select 1 from calls c where c.account_id = $1 and c.customer_id = o.id)
+         or exists (select 1 from messages m where m.account_id = $1 and m.customer_id = o.id)) as has_data
+     from customers cu
+     join customers o on o.account_id = $1 and lower(o.email) = lower(cu.email)
+     where cu.account_id = $1 and cu.id = $2
+     order by o.object_type, o.name, o.id
+     limit $3";
+
+#[derive(FromRow)]
+struct SamePersonRow {
+    id: Uuid,
+    object_type: String,
+    name: String,
+    erased: bool,
+    has_data: bool,
+}
+
+/// The records of the account that share customer `customer_id`'s email (`email`), itself included.
+async fn same_person(
+    pool: &PgPool,
+    account_id: Uuid,
+    customer_id: Uuid,
+    email: Option<&str>,
+) -> sqlx::Result<SamePerson> {
+    let Some(email) = email else {
+        return Ok(SamePerson::default());
+    };
+    let rows = sqlx::query_as::<_, SamePersonRow>(SAME_EMAIL_SQL)
+        .bind(account_id)
+        .bind(customer_id)
+        .bind(super::search::SEARCH_LIMIT)
+        .fetch_all(pool)
+        .await?;
+    Ok(SamePerson {
+        email: Some(email.to_owned()),
+        records: rows
+            .into_iter()
+            .map(|r| SamePersonRecord {
+                id: r.id,
+                object_type: r.object_type,
+                name: r.name,
+                erased: r.erased,
+                has_data: r.has_data,
+            })
+            .collect(),
+    })
+}
 
 #[derive(FromRow)]
 struct CustomerPageRow {
@@ -209,6 +262,7 @@ pub async fn customer_page(
         return Ok(None);
     };
     let erasure = row.receipt();
+    let same_person = same_person(pool, account_id, customer_id, row.email.as_deref()).await?;
     let (calls, older_calls) = newest_first_page(row.calls(), |c| Cursor {
         at: c.started_at,
         id: c.id,
@@ -244,6 +298,7 @@ pub async fn customer_page(
         messages,
         older_calls,
         older_messages,
+        same_person,
     }))
 }
 
