@@ -90,7 +90,7 @@ pub fn ConfirmEraseDialog(
                     </table>
                     <p class="muted">"Activity " {activity.clone()} "."</p>
                     <div id="erase-warning" class="notice notice-warning">
-                        <p><strong>"This cannot be undone."</strong> " The data is erased from the platform, including stored recordings and media."</p>
+                        <p><strong>"This cannot be undone."</strong> " The data is deleted from the platform, including stored recordings and media."</p>
                         <p>"Salesforce records are not affected; manage them in Salesforce."</p>
                     </div>
                     <label for="erase-confirmation">"Type " <code>{ERASE_CONFIRMATION}</code> " to confirm"</label>

@@ -10,7 +10,7 @@ use crate::api::customers::load_customer_search;
 use crate::components::data_table::DataTable;
 use crate::components::loaded::Loaded;
 use crate::components::notice::{EmptyState, ErrorNotice, Notice, Tone};
-use crate::components::search_box::SearchBox;
+use crate::components::search_box::{SearchBox, refusal_of};
 use crate::error::AppError;
 use crate::format::format_time;
 use crate::model::{CustomerMatches, SearchKind};
@@ -36,8 +36,12 @@ pub fn CustomersPage() -> impl IntoView {
                     Some(Ok(saved)) => (saved.query, Some(Ok(saved.matches))),
                     Some(Err(error)) => (String::new(), Some(Err(error))),
                 };
+                let refusal = match &outcome {
+                    Some(Err(error)) => refusal_of(error),
+                    _ => None,
+                };
                 view! {
-                    <SearchBox kind=SearchKind::Customers label="Search customers" placeholder="Email, Salesforce ID or phone" value=text/>
+                    <SearchBox kind=SearchKind::Customers label="Search customers" placeholder="Email, Salesforce ID or phone" value=text refusal=refusal.clone()/>
                     {match outcome {
                         None => view! {
                             <EmptyState title="Search for a customer">
@@ -45,6 +49,7 @@ pub fn CustomersPage() -> impl IntoView {
                             </EmptyState>
                         }.into_any(),
                         Some(Ok(matches)) => view! { <CustomerResults matches/> }.into_any(),
+                        Some(Err(_)) if refusal.is_some() => ().into_any(),
                         Some(Err(error)) => view! { <ErrorNotice error/> }.into_any(),
                     }}
                 }
@@ -76,7 +81,7 @@ fn CustomerResults(matches: CustomerMatches) -> impl IntoView {
         })}
         {(count > 1).then(|| view! {
             <Notice tone=Tone::Info>
-                <p>{count} " records match. Each record's call and message data is erased on its own: open each one to erase it."</p>
+                <p>{count} " records match. Each record's call and message data is deleted on its own: open each one to delete it."</p>
             </Notice>
         })}
         <div class="card table-card">
@@ -95,7 +100,7 @@ fn CustomerResults(matches: CustomerMatches) -> impl IntoView {
                             <td class="num">{customer.calls}</td>
                             <td class="num">{customer.messages}</td>
                             <td>{match customer.erased_at {
-                                Some(at) => view! { <span class="badge badge-erased">"Erased " {format_time(at)}</span> }.into_any(),
+                                Some(at) => view! { <span class="badge badge-erased"><span class="nowrap">"Data deleted"</span> " " {format_time(at)}</span> }.into_any(),
                                 None => view! { <span class="badge badge-active">"Has data"</span> }.into_any(),
                             }}</td>
                         </tr>

@@ -18,7 +18,10 @@ pub fn HomePage() -> impl IntoView {
         <Title text="Home"/>
         <Suspense fallback=|| ()>
             {Suspend::new(async move {
-                viewer.await.ok().flatten().map(|viewer| view! { <Welcome viewer/> })
+                match viewer.await {
+                    Ok(Some(viewer)) => view! { <Welcome viewer/> }.into_any(),
+                    _ => view! { <h1>"Home"</h1> }.into_any(),
+                }
             })}
         </Suspense>
     }
@@ -48,7 +51,7 @@ fn Welcome(viewer: Viewer) -> impl IntoView {
                     {viewer.can_manage_customer_data.then(|| view! {
                         <a class="card tile" href="/customers">
                             <h2>"Customer Data"</h2>
-                            <p>"Find a person by email, Salesforce ID or phone number and erase their call and message data."</p>
+                            <p>"Find a person by email, Salesforce ID or phone number and delete their call and message data."</p>
                         </a>
                     })}
                 </div>

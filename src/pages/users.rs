@@ -9,7 +9,7 @@ use crate::api::users::{load_user_search, search_users};
 use crate::components::data_table::DataTable;
 use crate::components::loaded::Loaded;
 use crate::components::notice::{EmptyState, ErrorNotice};
-use crate::components::search_box::SearchBox;
+use crate::components::search_box::{SearchBox, refusal_of};
 use crate::error::AppError;
 use crate::model::{SearchKind, UserPage};
 
@@ -40,10 +40,12 @@ pub fn UsersPage() -> impl IntoView {
         <Loaded loading="Searching…" data=results let:results>
             {
                 let (text, found) = results;
+                let refusal = found.as_ref().err().and_then(refusal_of);
                 view! {
-                    <SearchBox kind=SearchKind::Users label="Search users" placeholder="Name, email or Salesforce ID" value=text.clone()/>
+                    <SearchBox kind=SearchKind::Users label="Search users" placeholder="Name, email or Salesforce ID" value=text.clone() refusal=refusal.clone()/>
                     {match found {
                         Ok(found) => view! { <UserResults found searched=!text.is_empty() pages=pages.clone()/> }.into_any(),
+                        Err(_) if refusal.is_some() => ().into_any(),
                         Err(error) => view! { <ErrorNotice error/> }.into_any(),
                     }}
                 }
