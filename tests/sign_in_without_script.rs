@@ -169,6 +169,7 @@ async fn a_signed_out_visitor_is_sent_to_sign_in_and_the_plain_form_takes_them_b
     let response = browser
         .http
         .get(console.url("/customers"))
+        .header("accept", "text/html")
         .send()
         .await
         .expect("request");
