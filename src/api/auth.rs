@@ -108,3 +108,19 @@ pub async fn current_viewer() -> Result<Option<Viewer>, AppError> {
         .as_ref()
         .map(authz::viewer))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::sign_in_page;
+
+    #[test]
+    fn the_sign_in_page_keeps_the_refusal_and_where_the_user_was_going() {
+        assert_eq!(sign_in_page(None, "/"), "/login");
+        assert_eq!(sign_in_page(None, "/customers"), "/login?next=/customers");
+        assert_eq!(
+            sign_in_page(Some(401), "/users?search=5eed&page=2"),
+            "/login?refused=401&next=/users%3Fsearch%3D5eed%26page%3D2"
+        );
+        assert_eq!(sign_in_page(Some(429), "/"), "/login?refused=429");
+    }
+}
