@@ -7,10 +7,11 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Outlet, ParentRoute, Redirect, Route, Router, Routes};
+use leptos_router::hooks::use_location;
 use leptos_router::{SsrMode, path};
 
-use crate::api::auth::current_viewer;
-use crate::components::navigation::{Sidebar, Topbar};
+use crate::api::auth::{current_viewer, sign_in_page};
+use crate::components::navigation::Topbar;
 use crate::components::notice::ErrorNotice;
 use crate::pages::admin::AdminPage;
 use crate::pages::customer::CustomerPage;
@@ -179,31 +180,35 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// Navigation and header around every signed-in page; signed-out visitors go to /login. The signed-in user is
-/// read for every page the server renders, so that a changed permission shows at once; like the pages, the
-/// layout is rendered on the server only, so it reads the user inside its `Suspense` rather than through a
-/// `Resource` (which would spawn the read as a task and hand each reader a clone).
+/// Navigation and header around every signed-in page; signed-out visitors go to /login, with the page they
+/// asked for as `?next=` (`sign_in_page`). The signed-in user is read for every page the server renders, so
+/// that a changed permission shows at once; like the pages, the layout is rendered on the server only, so it
+/// reads the user inside its `Suspense` rather than through a `Resource` (which would spawn the read as a task
+/// and hand each reader a clone). The header holds the navigation (see `Topbar`).
 #[component]
 fn ConsoleLayout() -> impl IntoView {
     let viewer = current_viewer();
+    let location = use_location();
+    let here = match location.search.get_untracked() {
+        search if search.is_empty() => location.pathname.get_untracked(),
+        search => format!("{}?{search}", location.pathname.get_untracked()),
+    };
+    let sign_in = sign_in_page(None, &here);
     view! {
         <a class="skip-link" href="#content">"Skip to content"</a>
         <div class="console">
             <Suspense fallback=|| view! { <nav class="sidebar" aria-label="Main"></nav> }>
                 {Suspend::new(async move {
                     match viewer.await {
-                        Ok(Some(viewer)) => view! {
-                            <Sidebar viewer=viewer.clone()/>
-                            <Topbar viewer/>
-                        }.into_any(),
-                        Ok(None) => view! { <Redirect path="/login"/> }.into_any(),
+                        Ok(Some(viewer)) => view! { <Topbar viewer/> }.into_any(),
+                        Ok(None) => view! { <Redirect path=sign_in/> }.into_any(),
                         Err(error) => view! { <nav class="sidebar" aria-label="Main"><ErrorNotice error/></nav> }.into_any(),
                     }
                 })}
             </Suspense>
             <main class="content" id="content">
                 <div class="notice notice-warning scripting-off" role="status">
-                    <p>"JavaScript is off. Every page can be read, and searching and signing out work; switches, saving, ending sessions and erasing need JavaScript, so their buttons stay disabled."</p>
+                    <p>"JavaScript is off. Every page can be read, and searching and signing out work; switches, saving, ending sessions and deleting data need JavaScript, so their buttons stay disabled."</p>
                 </div>
                 <Outlet/>
             </main>

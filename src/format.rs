@@ -63,12 +63,24 @@ pub fn write_duration(out: &mut String, seconds: i32) {
 
 /// Percent-encodes text for a query string.
 pub fn urlencode(text: &str) -> String {
+    encode_except(text, b"")
+}
+
+/// Percent-encodes a console path as a query value, `/` kept as it is (`/login?next=/customers`); its own
+/// `?`, `&`, `=` and `#` are encoded.
+pub fn urlencode_path(path: &str) -> String {
+    encode_except(path, b"/")
+}
+
+/// Percent-encodes every byte of `text` but the unreserved ones and those in `keep`.
+fn encode_except(text: &str, keep: &[u8]) -> String {
     let mut out = String::with_capacity(text.len());
     for byte in text.bytes() {
         match byte {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
                 out.push(byte as char)
             }
+            _ if keep.contains(&byte) => out.push(byte as char),
             _ => out.push_str(&format!("%{byte:02X}")),
         }
     }
@@ -130,6 +142,15 @@ mod tests {
         assert_eq!(
             urlencode("blair.admin@acme.example"),
             "blair.admin%40acme.example"
+        );
+    }
+
+    #[test]
+    fn urlencode_path_keeps_slashes_and_encodes_the_rest() {
+        assert_eq!(urlencode_path("/customers"), "/customers");
+        assert_eq!(
+            urlencode_path("/customers?search=5eed&page=2#x"),
+            "/customers%3Fsearch%3D5eed%26page%3D2%23x"
         );
     }
 

@@ -344,6 +344,54 @@ pub struct ErasureReceipt {
     pub counts: ErasureCounts,
 }
 
+/// One of the records of an account that share an email address (one person's records), as the customer page
+/// and the erasure dialog list them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SamePersonRecord {
+    /// The console's id of the record, as in `/customers/{id}`.
+    pub id: Uuid,
+    /// The Salesforce object type: "Lead", "Contact", "Account" or "Opportunity".
+    pub object_type: String,
+    /// The record's name.
+    pub name: String,
+    /// Whether the record's call and message data was erased.
+    pub erased: bool,
+    /// Whether the platform holds any call or message of the record now.
+    pub has_data: bool,
+}
+
+/// The records of the account that share a record's email: the person's records, in search order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SamePerson {
+    /// The email they share; `None` for a record without an email (then `records` is empty).
+    pub email: Option<String>,
+    /// Every record of the account with this email, the record itself included, ordered as a search lists them
+    /// (object type, then name): at most `SEARCH_LIMIT` (100).
+    pub records: Vec<SamePersonRecord>,
+}
+
+impl SamePerson {
+    /// "1 of 2 records for <email>" for record `id`: its place among the person's records; `None` when it is the
+    /// only one (or not among them).
+    pub fn position_of(&self, id: Uuid) -> Option<String> {
+        let email = self.email.as_deref()?;
+        let total = self.records.len();
+        let index = self.records.iter().position(|r| r.id == id)?;
+        (total > 1).then(|| format!("{} of {total} records for {email}", index + 1))
+    }
+
+    /// The person's records other than `id`.
+    pub fn others(&self, id: Uuid) -> impl Iterator<Item = &SamePersonRecord> {
+        self.records.iter().filter(move |r| r.id != id)
+    }
+
+    /// The first of the person's records other than `id` that still has call or message data: where to go
+    /// after erasing `id`.
+    pub fn next_with_data(&self, id: Uuid) -> Option<&SamePersonRecord> {
+        self.others(id).find(|r| r.has_data)
+    }
+}
+
 /// A completed erasure request: one person's records (or one record) erased in one transaction, with the
 /// receipt of each record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -525,52 +573,6 @@ pub struct RequestDetail {
     pub files: StoredFilesStatus,
     /// Its transitions, oldest first.
     pub timeline: Vec<RequestEvent>,
-/// One of the records of an account that share an email address (one person's records), as the customer page
-/// and the erasure dialog list them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SamePersonRecord {
-    /// The console's id of the record, as in `/customers/{id}`.
-    pub id: Uuid,
-    /// The Salesforce object type: "Lead", "Contact", "Account" or "Opportunity".
-    pub object_type: String,
-    /// The record's name.
-    pub name: String,
-    /// Whether the record's call and message data was erased.
-    pub erased: bool,
-    /// Whether the platform holds any call or message of the record now.
-    pub has_data: bool,
-}
-
-/// The records of the account that share a record's email: the person's records, in search order.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SamePerson {
-    /// The email they share; `None` for a record without an email (then `records` is empty).
-    pub email: Option<String>,
-    /// Every record of the account with this email, the record itself included, ordered as a search lists them
-    /// (object type, then name): at most `SEARCH_LIMIT` (100).
-    pub records: Vec<SamePersonRecord>,
-}
-
-impl SamePerson {
-    /// "1 of 2 records for <email>" for record `id`: its place among the person's records; `None` when it is the
-    /// only one (or not among them).
-    pub fn position_of(&self, id: Uuid) -> Option<String> {
-        let email = self.email.as_deref()?;
-        let total = self.records.len();
-        let index = self.records.iter().position(|r| r.id == id)?;
-        (total > 1).then(|| format!("{} of {total} records for {email}", index + 1))
-    }
-
-    /// The person's records other than `id`.
-    pub fn others(&self, id: Uuid) -> impl Iterator<Item = &SamePersonRecord> {
-        self.records.iter().filter(move |r| r.id != id)
-    }
-
-    /// The first of the person's records other than `id` that still has call or message data: where to go
-    /// after erasing `id`.
-    pub fn next_with_data(&self, id: Uuid) -> Option<&SamePersonRecord> {
-        self.others(id).find(|r| r.has_data)
-    }
 }
 
 /// The customer page: one record, what an erasure would remove, its receipt once erased, and one page each of

@@ -372,7 +372,7 @@ async fn requests_are_listed_newest_first_and_shown_with_records_files_and_timel
         .iter()
         .map(|event| event["what"].as_str().expect("what happened"))
         .collect();
-    assert_eq!(timeline, ["Received", "Records erased"]);
+    assert_eq!(timeline, ["Received", "Data deleted"]);
 
     while delete_due_objects(&console.pool, &console.state.storage, 100)
         .await

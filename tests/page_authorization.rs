@@ -1,6 +1,6 @@
 //! Every page times every actor: a customer record, an Admin's saved customer search, a user's profile, the users list and
 //! the Admin Console, requested as a browser requests them by the six actors of the endpoint matrix. Signed-out
-//! visitors are sent to /login; every other actor gets the page, showing the personal data it holds (a
+//! visitors are sent to /login with the page as `?next=`; every other actor gets the page, showing the personal data it holds (a
 //! customer's email, phone, name and a message, another user's email) only to an actor entitled to it, and
 //! otherwise saying why. Every page and every answer carries the security headers.
 
@@ -8,6 +8,7 @@ mod common;
 
 use common::*;
 use customer_data_console::api::searches::NO_SUCH_SEARCH;
+use customer_data_console::format::urlencode_path;
 use customer_data_console::model::Role;
 use customer_data_console::server::{auth, db};
 use reqwest::StatusCode;
@@ -245,9 +246,10 @@ async fn run_pages_of_actor(pool: PgPool, actor: Actor) {
         let location = response.headers().get("location").cloned();
         let html = response.text().await.expect("the page's body can be read");
         if outcome == SignIn {
+            let sign_in = format!("/login?next={}", urlencode_path(&page.path));
             assert_eq!(
                 (status, location.as_ref().and_then(|l| l.to_str().ok())),
-                (StatusCode::FOUND, Some("/login")),
+                (StatusCode::FOUND, Some(sign_in.as_str())),
                 "{what}"
             );
         } else {

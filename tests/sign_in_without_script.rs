@@ -1,6 +1,8 @@
 //! Signing in with JavaScript off: the sign-in page's form posts itself to `/api/auth/login`, whose answer to
 //! the browser's own submission is a 303 to the console, or back to the sign-in page with the refusal's status
-//! (never the email or the password) for the page to say what went wrong. Scripts still get JSON.
+//! (never the email or the password) for the page to say what went wrong. Scripts still get JSON. A page that
+//! sent a signed-out visitor to sign in (`/login?next=<path>`) is where the sign-in goes, when it is a page of
+//! the console.
 
 mod common;
 
@@ -15,11 +17,20 @@ async fn submit(
     email: &str,
     password: &str,
 ) -> (StatusCode, Option<String>) {
+    submit_form(client, console, &[("email", email), ("password", password)]).await
+}
+
+/// Submits the sign-in form with `fields`, as the browser does itself: the status and `Location` of the answer.
+async fn submit_form(
+    client: &Client,
+    console: &Console,
+    fields: &[(&str, &str)],
+) -> (StatusCode, Option<String>) {
     let response = client
         .http
         .post(console.url("/api/auth/login"))
         .header("sec-fetch-mode", "navigate")
-        .form(&[("email", email), ("password", password)])
+        .form(fields)
         .send()
         .await
         .expect("request");
@@ -149,4 +160,119 @@ async fn a_plain_form_sign_out_ends_the_session_and_goes_to_the_sign_in_page(poo
         .await
         .expect("request");
     assert_eq!(response.headers()["location"], "/login", "signed out");
+}
+
+#[sqlx::test]
+async fn a_signed_out_visitor_is_sent_to_sign_in_and_the_plain_form_takes_them_back(pool: PgPool) {
+    let console = Console::start(pool).await;
+    let browser = console.client_without_redirects();
+    let response = browser
+        .http
+        .get(console.url("/customers"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::FOUND);
+    assert_eq!(response.headers()["location"], "/login?next=/customers");
+    let (status, html) = browser.get("/login?next=/customers").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(r#"<input type="hidden" name="next" value="/customers">"#),
+        "the plain form carries next: {html}"
+    );
+    assert!(html.contains("autofocus"), "the email field is focused");
+
+    let (status, location) = submit_form(
+        &browser,
+        &console,
+        &[
+            ("email", ALEX),
+            ("password", "wrong-password"),
+            ("next", "/customers"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, location.as_deref()),
+        (
+            StatusCode::SEE_OTHER,
+            Some("/login?refused=401&next=/customers")
+        ),
+        "a refusal keeps where the user was going"
+    );
+    console.take_login_failures().await;
+
+    let (status, location) = submit_form(
+        &browser,
+        &console,
+        &[
+            ("email", ALEX),
+            ("password", PASSWORD),
+            ("next", "/customers"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, location.as_deref()),
+        (StatusCode::SEE_OTHER, Some("/customers"))
+    );
+    assert_eq!(
+        browser.get_status("/users").await,
+        StatusCode::OK,
+        "signed in"
+    );
+}
+
+#[sqlx::test]
+async fn a_sign_in_never_leaves_the_console_whatever_next_says(pool: PgPool) {
+    let console = Console::start(pool).await;
+    for hostile in [
+        "//evil.example",
+        "/\\evil.example",
+        "https://evil.example/",
+        "javascript:alert(1)",
+        "/\t/evil.example",
+        "evil.example",
+    ] {
+        let browser = console.client_without_redirects();
+        let (status, location) = submit_form(
+            &browser,
+            &console,
+            &[("email", ALEX), ("password", PASSWORD), ("next", hostile)],
+        )
+        .await;
+        assert_eq!(
+            (status, location.as_deref()),
+            (StatusCode::SEE_OTHER, Some("/")),
+            "{hostile:?}"
+        );
+        let (status, body) = console
+            .anonymous()
+            .post(
+                "/api/auth/login",
+                &[("email", ALEX), ("password", PASSWORD), ("next", hostile)],
+            )
+            .await;
+        assert_eq!(
+            (status, body),
+            (StatusCode::OK, serde_json::json!("/")),
+            "a script is told the same: {hostile:?}"
+        );
+    }
+    let (status, body) = console
+        .anonymous()
+        .post(
+            "/api/auth/login",
+            &[
+                ("email", ALEX),
+                ("password", PASSWORD),
+                ("next", "/users?page=1"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (status, body),
+        (StatusCode::OK, serde_json::json!("/users?page=1"))
+    );
 }

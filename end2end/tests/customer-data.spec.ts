@@ -70,7 +70,7 @@ test.describe("Customer Data: find, view and erase", () => {
     await page.getByRole("link", { name: "Customers" }).first().click();
     await page.getByLabel("Search customers").fill("jordan.rivera@example.com");
     await page.getByRole("button", { name: "Search" }).click();
-    await expect(page.getByRole("row").filter({ hasText: "Lead" })).toContainText("Erased");
+    await expect(page.getByRole("row").filter({ hasText: "Lead" })).toContainText("Data deleted");
     const contactAfter = page.getByRole("row").filter({ hasText: "Contact" });
     await expect(contactAfter).toContainText("Has data");
     await expect(contactAfter.getByRole("cell").nth(4)).toHaveText(contactCalls);

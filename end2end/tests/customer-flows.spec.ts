@@ -80,7 +80,7 @@ test.describe("Customer Data flows", () => {
     await expect(page.getByText("Lead Sam Pair (erased)")).toBeVisible();
 
     await search(page, "/customers", SAM);
-    await expect(page.getByText("2 records match, 1 of 2 erased.")).toBeVisible();
+    await expect(page.getByText("2 records match, 1 of 2 deleted.")).toBeVisible();
   });
 });
 

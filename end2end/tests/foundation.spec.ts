@@ -40,12 +40,12 @@ test("signing out returns to the sign-in page and ends the session", async ({ pa
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page).toHaveURL(/\/login$/);
   await goto(page, "/admin");
-  await expect(page).toHaveURL(/\/login$/);
+  await expect(page).toHaveURL(/\/login\?next=\/admin$/);
 });
 
 test("signed-out visitors are sent to sign in", async ({ page }) => {
   await page.goto("/customers");
-  await expect(page).toHaveURL(/\/login$/);
+  await expect(page).toHaveURL(/\/login\?next=\/customers$/);
   await expect(page.getByRole("heading", { name: "Sign in" })).toBeVisible();
 });
 

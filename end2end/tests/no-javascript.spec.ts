@@ -72,7 +72,7 @@ test.describe("pages with JavaScript off", () => {
     await page.getByRole("button", { name: "Sign out" }).click();
     await expect(page).toHaveURL(/\/login$/);
     await page.goto("/admin");
-    await expect(page).toHaveURL(/\/login$/);
+    await expect(page).toHaveURL(/\/login\?next=\/admin$/);
 
     expectNoneHolds(urls, [PASSWORD, "not-the-password", ALEX, BLAIR, JORDAN]);
   });

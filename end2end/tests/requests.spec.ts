@@ -31,10 +31,11 @@ test.describe("Customer Data: requests", () => {
     await goto(page, "/requests?state=completed");
     await page.locator(`a[href="/requests/${requestId}"]`).click();
     await expect(page).toHaveURL(new RegExp(`/requests/${requestId}$`));
-    await expect(page.getByRole("heading", { level: 1 })).toContainText(requestId);
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText("Erasure request");
+    await expect(page.getByText(requestId, { exact: true })).toBeVisible();
     const records = page.getByRole("table", { name: "Records of this request" });
     await expect(records.getByRole("row").filter({ hasText: "Sam Request" })).toContainText("Yes");
-    await expect(page.getByRole("list").filter({ hasText: "Received" })).toContainText("Records erased");
+    await expect(page.getByRole("list").filter({ hasText: "Received" })).toContainText("Data deleted");
     await expectAccessible(page);
   });
 });

@@ -10,26 +10,49 @@ pub const SIGN_IN_FIELDS_MISSING: &str = "Enter your email and password.";
 
 /// Anyone may call it. Signs in with email and password; a wrong email and a wrong password get the same 401.
 /// After `LOGIN_FAILURE_LIMIT` failures for one email within the window, or the client's limit across all
-/// emails, it answers 429; when too many password checks are waiting, 503 with `Retry-After`. When the
-/// browser itself submits the form (`Sec-Fetch-Mode: navigate`, JavaScript off), it answers 303 to `/`, or to
-/// `/login?refused=<status>` with the status it would have answered.
+/// emails, it answers 429; when too many password checks are waiting, 503 with `Retry-After`. Answers the page
+/// to go to: `next` when it is a path of the console, otherwise `/` (`navigation::safe_next`). When the
+/// browser itself submits the form (`Sec-Fetch-Mode: navigate`, JavaScript off), it answers 303 to that page,
+/// or to `/login?refused=<status>` (with `&next=` kept) with the status it would have answered.
 #[server(prefix = "/api", endpoint = "auth/login")]
 pub async fn sign_in(
     /// The email the user signs in with, in any letter case; surrounding spaces are ignored.
     email: String,
     /// The password; one over `MAX_PASSWORD_BYTES` (1,024 bytes) is refused without a check.
     password: String,
-) -> Result<(), AppError> {
+    /// The page the user was on their way to (`/login?next=`); anything but a path of the console means `/`.
+    #[server(default)]
+    next: Option<String>,
+) -> Result<String, AppError> {
     use crate::server::{auth, navigation};
+    let next = navigation::safe_next(next.as_deref());
     let signed_in = auth::sign_in(&email, &password).await;
     if !navigation::is_navigation() {
-        return signed_in;
+        return signed_in.map(|()| next);
     }
     let location = match signed_in {
-        Ok(()) => "/".to_owned(),
-        Err(refusal) => format!("/login?refused={}", refusal.status()),
+        Ok(()) => next.clone(),
+        Err(refusal) => sign_in_page(Some(refusal.status()), &next),
     };
-    navigation::see_other(&location)
+    navigation::see_other(&location)?;
+    Ok(next)
+}
+
+/// The sign-in page's address: with `?refused=<status>` when a sign-in was refused, and `next=` when the user
+/// was on their way to a page other than `/` (which is where a sign-in goes anyway).
+pub fn sign_in_page(refused: Option<u16>, next: &str) -> String {
+    let mut query = Vec::new();
+    if let Some(status) = refused {
+        query.push(format!("refused={status}"));
+    }
+    if next != "/" {
+        query.push(format!("next={}", crate::format::urlencode_path(next)));
+    }
+    if query.is_empty() {
+        "/login".to_owned()
+    } else {
+        format!("/login?{}", query.join("&"))
+    }
 }
 
 /// Signed-in users. Ends the session on the server. When the browser itself submits the form (JavaScript off),
@@ -102,4 +125,20 @@ pub async fn current_access() -> Result<Access, AppError> {
         Vec::new()
     };
     Ok(authz::access(&principal, admins))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sign_in_page;
+
+    #[test]
+    fn the_sign_in_page_keeps_the_refusal_and_where_the_user_was_going() {
+        assert_eq!(sign_in_page(None, "/"), "/login");
+        assert_eq!(sign_in_page(None, "/customers"), "/login?next=/customers");
+        assert_eq!(
+            sign_in_page(Some(401), "/users?search=5eed&page=2"),
+            "/login?refused=401&next=/users%3Fsearch%3D5eed%26page%3D2"
+        );
+        assert_eq!(sign_in_page(Some(429), "/"), "/login?refused=429");
+    }
 }

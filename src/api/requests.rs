@@ -88,13 +88,13 @@ pub(crate) async fn erase_logged(
             attempt
         })
         .collect();
-    let erased = match erasure::erase_request(&state.pool, session, principal.account_id, plan).await
-    {
-        Err(erasure::EraseError::AlreadyErased) => {
-            Err(earlier_erasure(&state.pool, principal.account_id, plan).await)
-        }
-        erased => erased.map_err(AppError::from),
-    };
+    let erased =
+        match erasure::erase_request(&state.pool, session, principal.account_id, plan).await {
+            Err(erasure::EraseError::AlreadyErased) => {
+                Err(earlier_erasure(&state.pool, principal.account_id, plan).await)
+            }
+            erased => erased.map_err(AppError::from),
+        };
     let unanswered = AppError::Unconfirmed;
     for (index, attempt) in attempts.into_iter().enumerate() {
         let outcome = match &erased {

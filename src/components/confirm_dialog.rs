@@ -131,10 +131,10 @@ pub fn ConfirmEraseDialog(
                             <p class="muted">"Activity " {activity.get_value()} "."</p>
                             {same_person.get_value().map(|placement| view! {
                                 <SamePersonLine placement/>
-                                <p class="muted">"Only this record is erased; each of the others is erased on its own."</p>
+                                <p class="muted">"Only this record's data is deleted; each of the others is deleted on its own."</p>
                             })}
                             <div id="erase-warning" class="notice notice-warning">
-                                <p><strong>"This cannot be undone."</strong> " The data is erased from the platform, including stored recordings and media."</p>
+                                <p><strong>"This cannot be undone."</strong> " The data is deleted from the platform, including stored recordings and media."</p>
                                 <p>"Salesforce records are not affected; manage them in Salesforce."</p>
                             </div>
                             <label for="erase-confirmation">"Type " <code>{ERASE_CONFIRMATION}</code> " to confirm"</label>

@@ -1,11 +1,13 @@
 //! The console's data table: a caption for screen readers, a row of column headings, and the body its caller
-//! gives.
+//! gives, in a box that scrolls sideways when the table is wider than its card.
 
 use leptos::prelude::*;
 
 use crate::format::push_escaped_text;
 
 /// A `data-table` with a hidden caption and a heading per column. The children are the table's `<tbody>`.
+/// The table sits in a `table-scroll` region named like the table: it scrolls sideways inside its card rather
+/// than widening the page, and it can be focused (`tabindex="0"`) so that the keyboard can scroll it too.
 /// The caption and the heading row are written as HTML strings (escaped), like the customer page's rows: as
 /// views, each text would be followed by a hydration marker (`<!>`), which tables outside islands never use.
 #[component]
@@ -23,11 +25,13 @@ pub fn DataTable(
     let mut caption_html = String::with_capacity(caption.len());
     push_escaped_text(&mut caption_html, &caption);
     view! {
-        <table class="data-table">
-            <caption class="visually-hidden" inner_html=caption_html></caption>
-            <thead inner_html=heading_row(headings, numeric)></thead>
-            {children()}
-        </table>
+        <div class="table-scroll" role="region" aria-label=caption tabindex="0">
+            <table class="data-table">
+                <caption class="visually-hidden" inner_html=caption_html></caption>
+                <thead inner_html=heading_row(headings, numeric)></thead>
+                {children()}
+            </table>
+        </div>
     }
 }
 

@@ -101,7 +101,7 @@ pub fn ErasedNotice(
         <Notice tone=Tone::Success>
             <p><strong>"Call and message data deleted"</strong> " on " {format_time(receipt.erased_at)} " by " {receipt.erased_by_name}"."</p>
             <p class="muted">
-                "Erased: " {c.calls} " calls, " {c.recordings} " recordings, " {c.voicemails} " voicemails, "
+                "Deleted: " {c.calls} " calls, " {c.recordings} " recordings, " {c.voicemails} " voicemails, "
                 {c.transcripts} " transcripts, " {c.messages} " messages, " {c.media} " media files. Receipt "
                 <span class="mono">{receipt.erasure_id.to_string()}</span> "."
             </p>

@@ -1,5 +1,7 @@
 //! The fixed left navigation and the header: what the signed-in user may open, who they are, and sign-out.
-//! Entries mirror `server::authz` through the `Viewer` the server computed for this request.
+//! Entries mirror `server::authz` through the `Viewer` the server computed for this request. Below about 900 px
+//! wide the navigation and the user's menu collapse behind a Menu button, a `<details>` disclosure, so that it
+//! opens with or without the wasm (see `style/main.css`).
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
@@ -34,10 +36,10 @@ pub fn Sidebar(
                 })}
                 {viewer.can_manage_customer_data.then(|| view! {
                     <li class="nav-group" data-nav=CUSTOMER_DATA_NAV>"Customer Data"</li>
-                    {CUSTOMER_DATA_LINKS.map(|(href, label)| {
+                    {CUSTOMER_DATA_LINKS.iter().map(|&(href, label)| {
                         let current = is_within(&path, href).then_some("page");
                         view! { <li data-nav=CUSTOMER_DATA_NAV><a href=href aria-current=current>{label}</a></li> }
-                    }).to_vec()}
+                    }).collect_view()}
                 })}
             </ul>
         </nav>
@@ -61,7 +63,9 @@ fn is_within(path: &str, href: &str) -> bool {
     }
 }
 
-/// The header: the account's name, the user's name and role, and Sign out.
+/// The header: the account's name, then the navigation (`Sidebar`, fixed on the left on wide screens), the
+/// user's name and role, and Sign out, all behind the Menu button on narrow ones. On wide screens the
+/// disclosure's content is always shown and its button hidden.
 #[component]
 pub fn Topbar(
     /// The signed-in user.
@@ -70,11 +74,17 @@ pub fn Topbar(
     view! {
         <header class="topbar">
             <div class="account-name">{viewer.account_name.clone()}</div>
-            <div class="user-menu">
-                <span class="user-name">{viewer.name.clone()}</span>
-                <span class="badge">{viewer.role.label()}</span>
-                <SignOutButton/>
-            </div>
+            <details class="nav-menu">
+                <summary class="button menu-button">"Menu"</summary>
+                <div class="menu-panel">
+                    <Sidebar viewer=viewer.clone()/>
+                    <div class="user-menu">
+                        <span class="user-name">{viewer.name.clone()}</span>
+                        <span class="badge">{viewer.role.label()}</span>
+                        <SignOutButton/>
+                    </div>
+                </div>
+            </details>
         </header>
     }
 }

@@ -63,7 +63,7 @@ fn GeneralSettings(current: AccountSettings) -> impl IntoView {
             <Switch
                 id="manage-customer-data"
                 label="Manage Customer Data"
-                description="Lets Admins you choose find customers and erase their call and message data (GDPR, CCPA). Turning it off closes Customer Data for everyone at once; the users you chose keep their permission for when it is on again."
+                description="Lets Admins you choose find customers and delete their call and message data (GDPR, CCPA). Turning it off closes Customer Data for everyone at once; the users you chose keep their permission for when it is on again."
                 checked=enabled
                 hydrated
             />

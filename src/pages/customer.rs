@@ -10,12 +10,15 @@ use crate::api::customers::get_customer;
 use crate::components::activity_tables::{CallTable, MessageTable};
 use crate::components::erase_control::{EraseControl, ErasedNotice};
 use crate::components::loaded::Loaded;
+use crate::components::notice::ErrorNotice;
 use crate::components::same_person::{Placement, SamePersonLine};
+use crate::error::AppError;
 use crate::format::urlencode;
 use crate::model::CustomerDetail;
 
 /// One customer record: its details, its calls and messages (each list paged on its own through the
-/// `calls_before` and `messages_before` query parameters), and Delete, or the receipt once it is erased.
+/// `calls_before` and `messages_before` query parameters), and Delete, or the receipt once it is erased. When
+/// the record cannot be shown, the page is still headed "Record", above the reason.
 #[component]
 pub fn CustomerPage() -> impl IntoView {
     let (id, calls_before, messages_before) = {
@@ -28,11 +31,15 @@ pub fn CustomerPage() -> impl IntoView {
         )
     };
     let detail = get_customer(id, calls_before, messages_before);
+    let detail = async move { Ok::<_, AppError>(detail.await) };
     view! {
-        <Title text="Customer"/>
+        <Title text="Record"/>
         <p class="breadcrumb"><a href="/customers">"Customers"</a> " / Record"</p>
         <Loaded loading="Loading…" data=detail let:detail>
-            <Customer detail/>
+            {match detail {
+                Ok(detail) => view! { <Customer detail/> }.into_any(),
+                Err(error) => view! { <h1>"Record"</h1> <ErrorNotice error/> }.into_any(),
+            }}
         </Loaded>
     }
 }
@@ -120,7 +127,7 @@ fn Customer(detail: CustomerDetail) -> impl IntoView {
             {older_messages.map(|href| view! { <nav class="pager" aria-label="Messages pages"><a class="button" href=href>"Older messages"</a></nav> })}
         </section>
         {(!has_data && !erased).then(|| view! {
-            <p class="muted">"This record has no calls or messages. Delete still marks it erased and records a receipt."</p>
+            <p class="muted">"This record has no calls or messages. Delete still marks its data as deleted and records a receipt."</p>
         })}
     }
 }

@@ -12,7 +12,7 @@ use crate::components::data_table::DataTable;
 use crate::components::loaded::Loaded;
 use crate::components::notice::{EmptyState, ErrorNotice, Notice, Tone};
 use crate::components::refusal::RefusalNotice;
-use crate::components::search_box::SearchBox;
+use crate::components::search_box::{SearchBox, refusal_of};
 use crate::error::AppError;
 use crate::format::format_time;
 use crate::model::{CustomerMatches, SavedCustomerSearch, SearchKind};
@@ -52,8 +52,12 @@ fn CustomerSearch(search: Option<Result<SavedCustomerSearch, AppError>>) -> impl
         Some(Ok(saved)) => (saved.query, Some(Ok(saved.matches))),
         Some(Err(error)) => (String::new(), Some(Err(error))),
     };
+    let refusal = match &outcome {
+        Some(Err(error)) => refusal_of(error),
+        _ => None,
+    };
     view! {
-        <SearchBox kind=SearchKind::Customers label="Search customers" placeholder="Email, Salesforce ID or phone" value=text/>
+        <SearchBox kind=SearchKind::Customers label="Search customers" placeholder="Email, Salesforce ID or phone" value=text refusal=refusal.clone()/>
         {match outcome {
             None => view! {
                 <EmptyState title="Search for a customer">
@@ -61,6 +65,7 @@ fn CustomerSearch(search: Option<Result<SavedCustomerSearch, AppError>>) -> impl
                 </EmptyState>
             }.into_any(),
             Some(Ok(matches)) => view! { <CustomerResults matches/> }.into_any(),
+            Some(Err(_)) if refusal.is_some() => ().into_any(),
             Some(Err(error)) => view! { <ErrorNotice error/> }.into_any(),
         }}
     }
@@ -90,7 +95,7 @@ fn CustomerResults(matches: CustomerMatches) -> impl IntoView {
         })}
         {(count > 1).then(|| view! {
             <Notice tone=Tone::Info>
-                <p>{format!("{count} records match{}.", erased_of(erased, count))} " Each record's call and message data is erased on its own: open each one to erase it."</p>
+                <p>{format!("{count} records match{}.", erased_of(erased, count))} " Each record's call and message data is deleted on its own: open each one to delete it."</p>
             </Notice>
         })}
         <div class="card table-card">
@@ -109,7 +114,7 @@ fn CustomerResults(matches: CustomerMatches) -> impl IntoView {
                             <td class="num">{customer.calls}</td>
                             <td class="num">{customer.messages}</td>
                             <td>{match customer.erased_at {
-                                Some(at) => view! { <span class="badge badge-erased">"Erased " {format_time(at)}</span> }.into_any(),
+                                Some(at) => view! { <span class="badge badge-erased"><span class="nowrap">"Data deleted"</span> " " {format_time(at)}</span> }.into_any(),
                                 None => view! { <span class="badge badge-active">"Has data"</span> }.into_any(),
                             }}</td>
                         </tr>
@@ -121,12 +126,12 @@ fn CustomerResults(matches: CustomerMatches) -> impl IntoView {
     .into_any()
 }
 
-/// ", 1 of 2 erased" when some of the `count` records listed are erased; nothing when none is.
+/// ", 1 of 2 deleted" when the data of some of the `count` records listed is deleted; nothing when none is.
 fn erased_of(erased: usize, count: usize) -> String {
     if erased == 0 {
         String::new()
     } else {
-        format!(", {erased} of {count} erased")
+        format!(", {erased} of {count} deleted")
     }
 }
 
@@ -135,9 +140,9 @@ mod tests {
     use super::erased_of;
 
     #[test]
-    fn the_results_say_how_many_of_them_are_erased() {
+    fn the_results_say_how_many_of_them_are_deleted() {
         assert_eq!(erased_of(0, 2), "");
-        assert_eq!(erased_of(1, 2), ", 1 of 2 erased");
-        assert_eq!(erased_of(2, 2), ", 2 of 2 erased");
+        assert_eq!(erased_of(1, 2), ", 1 of 2 deleted");
+        assert_eq!(erased_of(2, 2), ", 2 of 2 deleted");
     }
 }

@@ -19,9 +19,13 @@ pub fn HomePage() -> impl IntoView {
         <Title text="Home"/>
         <Suspense fallback=|| ()>
             {Suspend::new(async move {
-                let viewer = viewer.await.ok().flatten()?;
-                let setup = access.await.ok().and_then(|access| access.customer_data);
-                Some(view! { <Welcome viewer setup/> })
+                match viewer.await {
+                    Ok(Some(viewer)) => {
+                        let setup = access.await.ok().and_then(|access| access.customer_data);
+                        view! { <Welcome viewer setup/> }.into_any()
+                    }
+                    _ => view! { <h1>"Home"</h1> }.into_any(),
+                }
             })}
         </Suspense>
     }
@@ -51,7 +55,7 @@ fn Welcome(viewer: Viewer, setup: Option<Refusal>) -> impl IntoView {
                     {viewer.can_manage_customer_data.then(|| view! {
                         <a class="card tile" href="/customers">
                             <h2>"Customer Data"</h2>
-                            <p>"Find a person by email, Salesforce ID or phone number and erase their call and message data."</p>
+                            <p>"Find a person by email, Salesforce ID or phone number and delete their call and message data."</p>
                         </a>
                     })}
                 </div>

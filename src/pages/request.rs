@@ -22,6 +22,7 @@ pub fn RequestPage() -> impl IntoView {
     view! {
         <Title text="Request"/>
         <p class="breadcrumb"><a href="/requests">"Requests"</a> " / Request"</p>
+        <h1>"Erasure request"</h1>
         <Loaded loading="Loading…" data=detail let:detail>
             <Request detail/>
         </Loaded>
@@ -37,9 +38,9 @@ fn Request(detail: RequestDetail) -> impl IntoView {
         timeline,
     } = detail;
     view! {
-        <h1>"Erasure request " <span class="mono">{summary.id.to_string()}</span></h1>
         <div class="card">
             <dl class="details">
+                <dt>"Request"</dt><dd class="mono">{summary.id.to_string()}</dd>
                 <dt>"State"</dt><dd><span class="badge">{summary.state.label()}</span></dd>
                 <dt>"Requested by"</dt><dd>{summary.requested_by_name}</dd>
                 <dt>"Received"</dt><dd>{format_time(summary.received_at)}</dd>

@@ -11,11 +11,13 @@ use crate::components::loaded::Loaded;
 use crate::components::notice::{ErrorNotice, Notice, Tone, save_outcome};
 use crate::components::save_button::SaveButton;
 use crate::components::switch::Switch;
+use crate::error::AppError;
 use crate::format::format_time;
 use crate::model::{Role, UserProfile};
 
 /// One user of the account: details, the Manage Customer Data permission (a switch when it can be given, else
-/// why not), and ending all of the user's sessions.
+/// why not), and ending all of the user's sessions. When the user cannot be shown, the page is still headed
+/// "Profile", above the reason.
 #[component]
 pub fn UserProfilePage() -> impl IntoView {
     let user_id = use_params_map()
@@ -23,11 +25,15 @@ pub fn UserProfilePage() -> impl IntoView {
         .get("id")
         .unwrap_or_default();
     let profile = get_user_profile(user_id);
+    let profile = async move { Ok::<_, AppError>(profile.await) };
     view! {
         <Title text="User"/>
         <p class="breadcrumb"><a href="/users">"Users"</a> " / Profile"</p>
         <Loaded loading="Loading…" data=profile let:profile>
-            <Profile profile/>
+            {match profile {
+                Ok(profile) => view! { <Profile profile/> }.into_any(),
+                Err(error) => view! { <h1>"Profile"</h1> <ErrorNotice error/> }.into_any(),
+            }}
         </Loaded>
     }
 }
@@ -142,7 +148,7 @@ fn PermissionEditor(user_id: String, enabled: bool) -> impl IntoView {
         <Switch
             id="user-manage-customer-data"
             label="Manage Customer Data"
-            description="Lets this Admin search customers and erase their call and message data."
+            description="Lets this Admin search customers and delete their call and message data."
             checked=enabled
             hydrated
         />

@@ -12,7 +12,7 @@ use crate::components::data_table::DataTable;
 use crate::components::loaded::Loaded;
 use crate::components::notice::{EmptyState, ErrorNotice};
 use crate::components::refusal::{ADMIN_CONSOLE, RefusalNotice};
-use crate::components::search_box::SearchBox;
+use crate::components::search_box::{SearchBox, refusal_of};
 use crate::error::AppError;
 use crate::model::{Refusal, SearchKind, UserPage};
 
@@ -48,13 +48,17 @@ pub fn UsersPage() -> impl IntoView {
         <p class="muted">"Find users by name, email or Salesforce ID. Open a user to manage their permissions."</p>
         <Loaded loading="Searching…" data=results let:results>
             {match results {
-                Ok((text, found, setting_off)) => view! {
-                    <SearchBox kind=SearchKind::Users label="Search users" placeholder="Name, email or Salesforce ID" value=text.clone()/>
-                    {match found {
-                        Ok(found) => view! { <UserResults found searched=!text.is_empty() pages=pages.clone() setting_off/> }.into_any(),
-                        Err(error) => view! { <ErrorNotice error/> }.into_any(),
-                    }}
-                }.into_any(),
+                Ok((text, found, setting_off)) => {
+                    let refusal = found.as_ref().err().and_then(refusal_of);
+                    view! {
+                        <SearchBox kind=SearchKind::Users label="Search users" placeholder="Name, email or Salesforce ID" value=text.clone() refusal=refusal.clone()/>
+                        {match found {
+                            Ok(found) => view! { <UserResults found searched=!text.is_empty() pages=pages.clone() setting_off/> }.into_any(),
+                            Err(_) if refusal.is_some() => ().into_any(),
+                            Err(error) => view! { <ErrorNotice error/> }.into_any(),
+                        }}
+                    }.into_any()
+                }
                 Err(refusal) => view! { <RefusalNotice part=ADMIN_CONSOLE refusal/> }.into_any(),
             }}
         </Loaded>

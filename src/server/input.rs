@@ -135,13 +135,16 @@ impl Cursor {
     }
 }
 
-/// Trimmed search text, refused when too long or holding control characters (NUL cannot be stored or
+/// Trimmed search text, refused when too long (saying how long it is, since a paste is often more than the one
+/// identifier meant; nothing is cut off silently) or holding control characters (NUL cannot be stored or
 /// compared by Postgres, and no name or email contains one).
 pub fn search_text(raw: &str) -> Result<String, AppError> {
     let text = raw.trim();
-    if text.chars().count() > MAX_SEARCH_CHARS {
+    let length = text.chars().count();
+    if length > MAX_SEARCH_CHARS {
         return Err(AppError::Invalid(format!(
-            "Search text is too long (at most {MAX_SEARCH_CHARS} characters)."
+            "The search text is {length} characters long; a search takes at most {MAX_SEARCH_CHARS}. \
+             Enter just one email address, Salesforce ID, phone number or name."
         )));
     }
     if text.chars().any(char::is_control) {
@@ -222,9 +225,15 @@ pub fn customer_query(raw: &str) -> Result<CustomerQuery, AppError> {
             "Enter an email address or a Salesforce ID.",
         ));
     }
-    if text.contains('@') {
+    if let Some((name, domain)) = text.rsplit_once('@') {
         if text.chars().count() > MAX_EMAIL_CHARS || text.contains(char::is_whitespace) {
             return Err(AppError::invalid("That is not a valid email address."));
+        }
+        if let Some(missing) = incomplete_email(name, domain) {
+            return Err(AppError::Invalid(format!(
+                "That email address is incomplete: {missing}. Enter the whole address, as in \
+                 jordan.rivera@example.com."
+            )));
         }
         return Ok(CustomerQuery::Email(text));
     }
@@ -238,6 +247,21 @@ pub fn customer_query(raw: &str) -> Result<CustomerQuery, AppError> {
         Err(_) => Err(AppError::invalid(
             "Enter an email address or a 15- or 18-character Salesforce ID.",
         )),
+    }
+}
+
+/// What an email address split at its last `@` lacks to be a whole one, if anything: a name before the `@`, or
+/// a domain with a dot after it (`jordan@`, `@acme.example` and `jordan@acme` are parts of an address that a
+/// search for the exact address would never find).
+fn incomplete_email(name: &str, domain: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        Some("there is nothing before the @")
+    } else if domain.is_empty() {
+        Some("there is nothing after the @")
+    } else if !domain.contains('.') || domain.starts_with('.') || domain.ends_with('.') {
+        Some("the part after the @ is not a whole domain")
+    } else {
+        None
     }
 }
 
@@ -348,6 +372,42 @@ mod tests {
         assert_eq!(search_text(&"é".repeat(200)).unwrap(), "é".repeat(200));
         assert_eq!(search_text(&"a".repeat(201)).unwrap_err().status(), 422);
     }
+
+    #[test]
+    fn an_incomplete_email_says_which_part_is_missing() {
+        let refusal = |text: &str| match customer_query(text) {
+            Err(AppError::Invalid(message)) => message,
+            other => panic!("{text}: {other:?}"),
+        };
+        assert_eq!(
+            refusal("jordan@"),
+            "That email address is incomplete: there is nothing after the @. Enter the whole address, \
+             as in jordan.rivera@example.com."
+        );
+        assert!(refusal("@acme.example").contains("nothing before the @"));
+        assert!(refusal("jordan@acme").contains("not a whole domain"));
+        assert!(refusal("jordan@acme.").contains("not a whole domain"));
+        assert!(refusal("@").contains("nothing before the @"));
+        assert_eq!(
+            customer_query("jordan+tag@acme.example").unwrap(),
+            CustomerQuery::Email("jordan+tag@acme.example".into())
+        );
+    }
+
+    #[test]
+    fn an_over_long_paste_is_refused_with_its_length_never_cut() {
+        let paste = format!("{} {}", JORDAN_EMAIL, "x".repeat(230));
+        assert_eq!(
+            search_text(&paste).unwrap_err(),
+            AppError::Invalid(
+                "The search text is 256 characters long; a search takes at most 200. Enter just one \
+                 email address, Salesforce ID, phone number or name."
+                    .into()
+            )
+        );
+    }
+
+    const JORDAN_EMAIL: &str = "jordan.rivera@example.com";
 
     #[test]
     fn an_email_with_a_space_is_refused() {

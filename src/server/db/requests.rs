@@ -153,7 +153,7 @@ impl TransitionsRow {
         if let Some(at) = self.completed_at {
             events.push(RequestEvent {
                 at,
-                what: "Records erased".into(),
+                what: "Data deleted".into(),
                 by: None,
             });
         }
