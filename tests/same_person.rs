@@ -65,7 +65,7 @@ async fn jordans_records_name_each_other_and_the_next_one_with_data(pool: sqlx::
 
     let results = alex.saved_search_page("customers", JORDAN).await;
     let html = page(&alex, &console, &results).await;
-    assert!(html.contains("2 records match, 1 of 2 erased"), "{html}");
+    assert!(html.contains("2 records match, 1 of 2 deleted"), "{html}");
 
     let (status, _) = alex.erase(contact).await;
     assert_eq!(status, StatusCode::OK);
