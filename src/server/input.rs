@@ -295,6 +295,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn stored_phones_are_read_in_e164_with_the_default_country_and_invalid_ones_are_none() {
+        assert_eq!(
+            phone_e164(" (415) 555-0142 ", "US").as_deref(),
+            Some("+14155550142")
+        );
+        assert_eq!(
+            phone_e164("+44 20 7946 0958", "US").as_deref(),
+            Some("+442079460958")
+        );
+        assert_eq!(phone_e164("555", "US"), None);
+        assert_eq!(phone_e164("not a phone", "US"), None);
+    }
+
+    #[test]
     fn request_states_are_read_by_key_and_an_empty_filter_is_every_state() {
         assert_eq!(request_state(" ").unwrap(), None);
         for state in RequestState::ALL {
