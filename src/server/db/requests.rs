@@ -102,6 +102,15 @@ struct RecordRow {
     erasure_id: Option<Uuid>,
 }
 
+/// A request's summary and the columns of its timeline, read in one statement.
+#[derive(FromRow)]
+struct DetailRow {
+    #[sqlx(flatten)]
+    summary: SummaryRow,
+    #[sqlx(flatten)]
+    transitions: TransitionsRow,
+}
+
 /// What the timeline of a request is made of: who did what and when, as its columns hold it.
 #[derive(FromRow)]
 struct TransitionsRow {
@@ -172,16 +181,27 @@ pub async fn detail(
     account_id: Uuid,
     request_id: Uuid,
 ) -> sqlx::Result<Option<RequestDetail>> {
-    let summary: Option<SummaryRow> = sqlx::query_as(&format!(
-        "select {SUMMARY_COLUMNS}
-         from erasure_requests r join users u on u.account_id = r.account_id and u.id = r.requested_by
+    let request: Option<DetailRow> = sqlx::query_as(&format!(
+        "select {SUMMARY_COLUMNS},
+                approver.name as approved_by_name, r.approved_at,
+                rejecter.name as rejected_by_name, r.rejected_at, r.rejection_reason,
+                canceller.name as cancelled_by_name, r.cancelled_at
+         from erasure_requests r
+         join users u on u.account_id = r.account_id and u.id = r.requested_by
+         left join users approver on approver.account_id = r.account_id and approver.id = r.approved_by
+         left join users rejecter on rejecter.account_id = r.account_id and rejecter.id = r.rejected_by
+         left join users canceller on canceller.account_id = r.account_id and canceller.id = r.cancelled_by
          where r.account_id = $1 and r.id = $2"
     ))
     .bind(account_id)
     .bind(request_id)
     .fetch_optional(pool)
     .await?;
-    let Some(summary) = summary else {
+    let Some(DetailRow {
+        summary,
+        transitions,
+    }) = request
+    else {
         return Ok(None);
     };
     let records: Vec<RecordRow> = sqlx::query_as(
@@ -215,22 +235,6 @@ pub async fn detail(
                 (select coalesce(sum(cardinality(object_keys)), 0) from queued)::bigint,
                 coalesce((select bool_or(last_error is not null) from queued), false),
                 (select min(next_attempt_at) from queued)",
-    )
-    .bind(account_id)
-    .bind(request_id)
-    .fetch_one(pool)
-    .await?;
-    let transitions: TransitionsRow = sqlx::query_as(
-        "select u.name as requested_by_name, r.received_at,
-                approver.name as approved_by_name, r.approved_at,
-                rejecter.name as rejected_by_name, r.rejected_at, r.rejection_reason,
-                canceller.name as cancelled_by_name, r.cancelled_at, r.completed_at
-         from erasure_requests r
-         join users u on u.account_id = r.account_id and u.id = r.requested_by
-         left join users approver on approver.account_id = r.account_id and approver.id = r.approved_by
-         left join users rejecter on rejecter.account_id = r.account_id and rejecter.id = r.rejected_by
-         left join users canceller on canceller.account_id = r.account_id and canceller.id = r.cancelled_by
-         where r.account_id = $1 and r.id = $2",
     )
     .bind(account_id)
     .bind(request_id)
