@@ -392,16 +392,62 @@ impl SamePerson {
     }
 }
 
-/// A completed erasure request: one person's records (or one record) erased in one transaction, with the
-/// receipt of each record.
+/// A request as its confirmation answers it: erased at once (the account holds nothing back), or held for its
+/// hold period or another person's approval.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestReceipt {
     /// The request's id (its `erasure_requests` row).
     pub request_id: Uuid,
+    /// Where it stands: `Completed` when it was erased at once, else `Scheduled` or `AwaitingApproval`.
+    pub state: RequestState,
+    /// When its hold ends: it is erased then unless cancelled (none without a hold).
+    pub not_before: Option<OffsetDateTime>,
     /// When the request completed, inside its transaction.
-    pub completed_at: OffsetDateTime,
-    /// Each erased record with its receipt, in the order they were erased.
+    pub completed_at: Option<OffsetDateTime>,
+    /// Each erased record with its receipt, in the order they were erased (none until it is erased).
     pub records: Vec<ErasedRecord>,
+}
+
+/// The account's erasure policy (Admin Console, General Settings): how long a request is held before it is
+/// erased, when it is due, and which requests need another person's approval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErasurePolicy {
+    /// Hours between a request's confirmation and its erasure, during which it can be cancelled (0: at once).
+    pub hold_hours: i32,
+    /// Days from a request's receipt to its due date.
+    pub deadline_days: i32,
+    /// A request of at least this many records needs approval (never when `None`).
+    pub approval_min_records: Option<i32>,
+    /// A request of at least this many calls and messages in all needs approval (never when `None`).
+    pub approval_min_items: Option<i32>,
+}
+
+impl Default for ErasurePolicy {
+    /// No hold, due in 30 days, no approval: the help article's flow.
+    fn default() -> Self {
+        ErasurePolicy {
+            hold_hours: 0,
+            deadline_days: 30,
+            approval_min_records: None,
+            approval_min_items: None,
+        }
+    }
+}
+
+impl ErasurePolicy {
+    /// Whether a request of `records` records holding `items` calls and messages in all needs approval.
+    pub fn needs_approval(&self, records: i64, items: i64) -> bool {
+        self.approval_min_records
+            .is_some_and(|min| records >= i64::from(min))
+            || self
+                .approval_min_items
+                .is_some_and(|min| items >= i64::from(min))
+    }
+
+    /// Whether a request of `records` records holding `items` calls and messages is erased as it is confirmed.
+    pub fn erases_at_once(&self, records: i64, items: i64) -> bool {
+        self.hold_hours == 0 && !self.needs_approval(records, items)
+    }
 }
 
 /// One record of a completed request and its receipt.
@@ -504,6 +550,42 @@ pub struct RequestSummary {
     pub due_at: OffsetDateTime,
     /// When its records were erased, once they were.
     pub completed_at: Option<OffsetDateTime>,
+    /// Who confirmed it (they may not approve it).
+    pub requested_by: Uuid,
+    /// When its hold ends and it is erased unless cancelled, while it is held.
+    pub not_before: Option<OffsetDateTime>,
+    /// Why its erasure failed, while it is `Failed`.
+    pub failure: Option<String>,
+}
+
+/// What the viewer of a request may do with it now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct RequestActions {
+    /// Approve or reject it: it awaits approval and the viewer did not request it.
+    pub decide: bool,
+    /// Cancel it: it awaits approval or is scheduled.
+    pub cancel: bool,
+    /// Erase it now: it is scheduled (its hold is cut short) or failed (it is tried again).
+    pub erase_now: bool,
+}
+
+impl RequestActions {
+    /// What user `viewer` may do with `request` (whoever has customer-data access may act on a request; only
+    /// the approval needs someone other than its requester).
+    pub fn for_viewer(request: &RequestSummary, viewer: Uuid) -> Self {
+        RequestActions {
+            decide: request.state == RequestState::AwaitingApproval
+                && request.requested_by != viewer,
+            cancel: matches!(
+                request.state,
+                RequestState::AwaitingApproval | RequestState::Scheduled
+            ),
+            erase_now: matches!(
+                request.state,
+                RequestState::Scheduled | RequestState::Failed
+            ),
+        }
+    }
 }
 
 /// One page of the account's requests, newest first.
@@ -573,6 +655,8 @@ pub struct RequestDetail {
     pub files: StoredFilesStatus,
     /// Its transitions, oldest first.
     pub timeline: Vec<RequestEvent>,
+    /// What the viewer may do with it now.
+    pub actions: RequestActions,
 }
 
 /// The customer page: one record, what an erasure would remove, its receipt once erased, and one page each of

@@ -69,6 +69,11 @@ fn customer_data(actor: Actor, other_account: u16) -> u16 {
     }
 }
 
+/// `then` where access was `allowed` (200), the refusal otherwise.
+fn after_access(allowed: u16, then: u16) -> u16 {
+    if allowed == 200 { then } else { allowed }
+}
+
 /// Ordered so that state-changing calls that succeed come last and change nothing the earlier rows rely on.
 const MATRIX: &[Endpoint] = &[
     Endpoint {
@@ -136,6 +141,49 @@ const MATRIX: &[Endpoint] = &[
         path: "/api/requests/detail",
         form: |ids, _| vec![("request_id", ids.request.clone())],
         expected: |a| customer_data(a, 404),
+    },
+    Endpoint {
+        path: "/api/requests/open",
+        form: |_, _| vec![],
+        expected: |a| customer_data(a, 200),
+    },
+    Endpoint {
+        path: "/api/settings/erasure-policy/current",
+        form: |_, _| vec![],
+        expected: admin_ok,
+    },
+    Endpoint {
+        path: "/api/settings/erasure-policy",
+        // Saves the policy every account has: allowed, and a no-op.
+        form: |_, _| vec![("hold_hours", "0".into()), ("deadline_days", "30".into())],
+        expected: admin_ok,
+    },
+    // The four steps of a held request, on the cancelled request: the one actor they allow finds it in a
+    // state they cannot take it from (409), and nothing changes.
+    Endpoint {
+        path: "/api/requests/approve",
+        form: |ids, _| vec![("request_id", ids.request.clone())],
+        expected: |a| after_access(customer_data(a, 404), 409),
+    },
+    Endpoint {
+        path: "/api/requests/reject",
+        form: |ids, _| {
+            vec![
+                ("request_id", ids.request.clone()),
+                ("reason", "Not this person".into()),
+            ]
+        },
+        expected: |a| after_access(customer_data(a, 404), 409),
+    },
+    Endpoint {
+        path: "/api/requests/cancel",
+        form: |ids, _| vec![("request_id", ids.request.clone())],
+        expected: |a| after_access(customer_data(a, 404), 409),
+    },
+    Endpoint {
+        path: "/api/requests/erase-now",
+        form: |ids, _| vec![("request_id", ids.request.clone())],
+        expected: |a| after_access(customer_data(a, 404), 409),
     },
     Endpoint {
         path: "/api/customers/detail",

@@ -9,7 +9,7 @@ mod common;
 use common::*;
 use customer_data_console::api::customers::ERASE_CONFIRMATION;
 use customer_data_console::error::AppError;
-use customer_data_console::model::SearchKind;
+use customer_data_console::model::{ErasurePolicy, SearchKind};
 use customer_data_console::server::input;
 use reqwest::StatusCode;
 use sqlx::PgPool;
@@ -155,6 +155,39 @@ fn targets(ids: &Ids) -> Vec<(&'static str, Vec<(&'static str, String)>)> {
             ],
         ),
         ("/api/users/end-sessions", vec![("user_id", blair.clone())]),
+        (
+            "/api/settings/erasure-policy",
+            vec![
+                ("hold_hours", "0".into()),
+                ("deadline_days", "30".into()),
+                ("approval_min_records", String::new()),
+                ("approval_min_items", String::new()),
+            ],
+        ),
+        (
+            "/api/requests/approve",
+            vec![("request_id", request.clone()), ("password", String::new())],
+        ),
+        (
+            "/api/requests/reject",
+            vec![
+                ("request_id", request.clone()),
+                ("reason", "Not this person".into()),
+            ],
+        ),
+        (
+            "/api/requests/cancel",
+            vec![("request_id", request.clone())],
+        ),
+        (
+            "/api/requests/erase-now",
+            vec![("request_id", request.clone()), ("password", String::new())],
+        ),
+        ("/api/requests/open", vec![("unexpected", String::new())]),
+        (
+            "/api/settings/erasure-policy/current",
+            vec![("unexpected", String::new())],
+        ),
         // Takes no argument: the input goes in a field it does not expect.
         (
             "/api/auth/end-other-sessions",
@@ -249,6 +282,23 @@ fn expected(path: &str, field: &str, input: &str, ids: &Ids) -> (u16, Option<Str
         ("/api/customers/search", "query") => status_of(input::customer_query_in(input, "US")),
         ("/api/customers/detail", "customer_id") => id_status(""),
         ("/api/requests/detail", "request_id") => id_status(&ids.request),
+        // The request is cancelled: found, it can be taken nowhere (409). A fresh sign-in needs no password.
+        (
+            "/api/requests/approve"
+            | "/api/requests/reject"
+            | "/api/requests/cancel"
+            | "/api/requests/erase-now",
+            "request_id",
+        ) => match id_status(&ids.request) {
+            200 => 409,
+            refused => refused,
+        },
+        ("/api/requests/approve" | "/api/requests/erase-now", "password") => 409,
+        ("/api/requests/reject", "reason") => match status_of(input::rejection_reason(input)) {
+            200 => 409,
+            refused => refused,
+        },
+        ("/api/settings/erasure-policy", field) => status_of(policy_with(field, input)),
         ("/api/requests/list", "state") => status_of(input::request_state(input)),
         ("/api/requests/list", "cursor") => status_of(input::cursor(Some(input))),
         ("/api/customers/detail", "calls_before" | "messages_before") => {
@@ -270,11 +320,30 @@ fn expected(path: &str, field: &str, input: &str, ids: &Ids) -> (u16, Option<Str
         ("/api/customers/erase" | "/api/requests/create", "password") => 422,
         // It takes no argument and ignores one it does not know; the caller has no other session to end.
         ("/api/auth/end-other-sessions", "unexpected") => 200,
-        // It reads what the caller may open and ignores an argument it does not know.
-        ("/api/auth/access", "unexpected") => 200,
+        // They read what the caller may open and ignore an argument they do not know.
+        (
+            "/api/auth/access" | "/api/requests/open" | "/api/settings/erasure-policy/current",
+            "unexpected",
+        ) => 200,
         other => panic!("no expectation for {other:?}"),
     };
     (status, None)
+}
+
+/// The erasure policy of the default form (no hold, 30 days, no approval) with `input` in `field`.
+fn policy_with(field: &str, input: &str) -> Result<ErasurePolicy, AppError> {
+    let mut form = ["0", "30", "", ""];
+    let position = [
+        "hold_hours",
+        "deadline_days",
+        "approval_min_records",
+        "approval_min_items",
+    ]
+    .iter()
+    .position(|name| *name == field)
+    .expect("a field of the policy form");
+    form[position] = input;
+    input::erasure_policy(form[0], form[1], form[2], form[3])
 }
 
 fn status_of<T>(parsed: Result<T, AppError>) -> u16 {
@@ -314,6 +383,11 @@ async fn every_input_gets_its_one_expected_status_and_changes_nothing(pool: PgPo
                 let field = form[position].0;
                 if field == "enabled" && (input == "true" || input == "false") {
                     continue; // a valid value for a switch, not a hostile one
+                }
+                if path == "/api/settings/erasure-policy"
+                    && policy_with(field, input).is_ok_and(|p| p != ErasurePolicy::default())
+                {
+                    continue; // a valid policy, not a hostile one
                 }
                 let mut pairs: Vec<(&str, &str)> =
                     form.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -433,6 +507,14 @@ async fn wrong_types_missing_fields_and_oversized_bodies_are_client_errors(pool:
         (
             "/api/requests/create",
             vec![("confirmation", ERASE_CONFIRMATION.into())],
+        ),
+        ("/api/requests/approve", vec![]),
+        ("/api/requests/reject", vec![("request_id", blair.clone())]),
+        ("/api/requests/cancel", vec![]),
+        ("/api/requests/erase-now", vec![]),
+        (
+            "/api/settings/erasure-policy",
+            vec![("hold_hours", "0".into())],
         ),
         ("/api/auth/login", vec![("email", ALEX.into())]),
     ];

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::{CustomerDetail, CustomerMatches, ErasureReceipt, SavedCustomerSearch};
+use crate::model::{CustomerDetail, CustomerMatches, RequestReceipt, SavedCustomerSearch};
 
 /// The text an admin types to confirm an erasure; the server checks it too.
 pub const ERASE_CONFIRMATION: &str = "DELETE";
@@ -124,7 +124,9 @@ pub async fn get_customer(
 /// the erasure's transaction, where a sign-out (401), revocation or setting change (403) made while it waited
 /// for the record stops it. Erases all call and message data of one record of their account (recordings,
 /// voicemails, transcripts, media included) in one transaction, as an erasure request of that one record, and
-/// returns the receipt, dated at its commit.
+/// returns the request with the record's receipt, dated at its commit; under an account erasure policy that
+/// holds the request (a hold period, or an approval threshold it reaches), it is stored held and nothing is
+/// erased yet.
 /// Refuses a `confirmation` other than `DELETE` (422), another account's or an unknown id (404), a record
 /// already erased (409 `AlreadyErased`, with that erasure's receipt, which the dialog shows as the outcome), a
 /// session whose last sign-in is over 15 minutes old without the admin's `password` (403 `PasswordRequired`) or
@@ -141,7 +143,7 @@ pub async fn erase_customer_data(
     /// was over 15 minutes ago. Absent or empty otherwise.
     #[server(default)]
     password: Option<String>,
-) -> Result<ErasureReceipt, AppError> {
+) -> Result<RequestReceipt, AppError> {
     use crate::api::requests::erase_logged;
     use crate::server::erasure::ErasurePlan;
     use crate::server::{auth, authz, input};
@@ -155,11 +157,5 @@ pub async fn erase_customer_data(
         )));
     }
     auth::require_recent_password(&session, &principal, password.as_deref()).await?;
-    let request = erase_logged(&session, &principal, &ErasurePlan::one_record(customer_id)).await?;
-    request
-        .records
-        .into_iter()
-        .next()
-        .map(|record| record.receipt)
-        .ok_or(AppError::Unconfirmed)
+    erase_logged(&session, &principal, &ErasurePlan::one_record(customer_id)).await
 }

@@ -1,5 +1,6 @@
-//! Delete on a customer record (the `EraseControl` island, which opens `ConfirmEraseDialog`), and the notice
-//! an erased record shows in its place: when, by whom, and what was erased.
+//! Delete on a customer record (the `EraseControl` island, which opens `ConfirmEraseDialog`), the notice an
+//! erased record shows in its place (when, by whom, and what was erased), and the notice of a request the
+//! account's erasure policy holds.
 
 use leptos::html;
 use leptos::prelude::*;
@@ -11,7 +12,7 @@ use crate::components::notice::{Notice, Tone};
 use crate::components::same_person::{NextWithData, Placement};
 use crate::error::AppError;
 use crate::format::format_time;
-use crate::model::{ErasureCounts, ErasureReceipt, SamePersonRecord};
+use crate::model::{ErasureCounts, ErasureReceipt, RequestReceipt, RequestState, SamePersonRecord};
 
 /// Delete and its confirmation dialog. Once the erasure has committed, the page is loaded again, so that
 /// everything on it (lists, counts, the receipt) comes from the database after the erasure. When the server
@@ -36,13 +37,23 @@ pub(crate) fn EraseControl(
     let hydrated = use_hydrated();
     let open = RwSignal::new(false);
     let delete_button = NodeRef::<html::Button>::new();
-    let erased = move || matches!(erase.value().get(), Some(Ok(_)));
+    let erased = move || matches!(erase.value().get(), Some(Ok(request)) if request.state == RequestState::Completed);
+    let held = Memo::new(move |_| match erase.value().get() {
+        Some(Ok(request)) if request.state != RequestState::Completed => Some(request),
+        _ => None,
+    });
+    Effect::new(move |_| {
+        if held.with(Option::is_some) {
+            open.set(false);
+        }
+    });
     Effect::new(move |_| {
         if erased() {
             reload_page();
         }
     });
-    let pending = Signal::derive(move || erase.pending().get() || erased());
+    let pending =
+        Signal::derive(move || erase.pending().get() || erased() || held.with(Option::is_some));
     let erased_before = Memo::new(move |_| match erase.value().get() {
         Some(Err(AppError::AlreadyErased { receipt, .. })) => Some(*receipt),
         _ => None,
@@ -84,6 +95,31 @@ pub(crate) fn EraseControl(
             "Delete"
         </button>
         <ConfirmEraseDialog open customer_label counts activity on_confirm pending error erased_before=erased_before.into() ask_password=ask_password.into() same_person return_focus=delete_button/>
+        {move || held.get().map(|request| view! { <HeldNotice request/> })}
+    }
+}
+
+/// What a request held by the account's erasure policy shows once confirmed: that nothing is erased yet, until
+/// when (or until whose approval), and where to follow or cancel it.
+#[component]
+pub fn HeldNotice(
+    /// The request as its confirmation answered it.
+    request: RequestReceipt,
+) -> impl IntoView {
+    let when = request
+        .not_before
+        .map(|at| format!("Will be deleted on {} unless cancelled.", format_time(at)));
+    let what = match request.state {
+        RequestState::AwaitingApproval => {
+            "Request received: it needs another Admin's approval before anything is deleted."
+        }
+        _ => "Request received: nothing is deleted yet.",
+    };
+    view! {
+        <Notice tone=Tone::Info>
+            <p role="status"><strong>{what}</strong> " " {when}</p>
+            <p><a href=format!("/requests/{}", request.request_id)>"Open the request"</a></p>
+        </Notice>
     }
 }
 

@@ -1,21 +1,25 @@
-//! /admin: Admin Console, Overview tab, General Settings: the account's Manage Customer Data setting.
+//! /admin: Admin Console, Overview tab, General Settings: the account's Manage Customer Data setting and its
+//! erasure policy (hold, deadline, approval thresholds).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::settings::{SetCustomerDataSetting, get_account_settings};
+use crate::api::settings::{
+    SetCustomerDataSetting, SetErasurePolicy, get_account_settings, get_erasure_policy,
+};
 use crate::components::hydration::{navigation_after_change, use_hydrated};
 use crate::components::loaded::Loaded;
 use crate::components::notice::save_outcome;
 use crate::components::save_button::SaveButton;
 use crate::components::switch::Switch;
-use crate::model::AccountSettings;
+use crate::model::{AccountSettings, ErasurePolicy};
 
 /// The Admin Console's Overview tab: the account's General Settings with the Manage Customer Data switch.
 /// `get_account_settings` refuses anyone but an Admin, and the page then shows its error.
 #[component]
 pub fn AdminPage() -> impl IntoView {
     let settings = get_account_settings();
+    let policy = get_erasure_policy();
     view! {
         <Title text="Admin Console"/>
         <h1>"Admin Console"</h1>
@@ -25,6 +29,104 @@ pub fn AdminPage() -> impl IntoView {
         <Loaded loading="Loading settings…" data=settings let:current>
             <GeneralSettings current/>
         </Loaded>
+        <Loaded loading="Loading the erasure policy…" data=policy let:current>
+            <ErasurePolicySettings current/>
+        </Loaded>
+    }
+}
+
+/// The erasure policy's form: four numbers and Save. An empty threshold means that no request needs approval
+/// on that count. The server checks every number and answers what it saved.
+#[island]
+fn ErasurePolicySettings(current: ErasurePolicy) -> impl IntoView {
+    let save = ServerAction::<SetErasurePolicy>::new();
+    let hydrated = use_hydrated();
+    let optional = |value: Option<i32>| value.map(|n| n.to_string()).unwrap_or_default();
+    let hold_hours = RwSignal::new(current.hold_hours.to_string());
+    let deadline_days = RwSignal::new(current.deadline_days.to_string());
+    let min_records = RwSignal::new(optional(current.approval_min_records));
+    let min_items = RwSignal::new(optional(current.approval_min_items));
+    let on_save = Callback::new(move |()| {
+        save.dispatch(SetErasurePolicy {
+            hold_hours: hold_hours.get_untracked(),
+            deadline_days: deadline_days.get_untracked(),
+            approval_min_records: min_records.get_untracked(),
+            approval_min_items: min_items.get_untracked(),
+        });
+    });
+    let field = move |id: &'static str,
+                      label: &'static str,
+                      hint: &'static str,
+                      value: RwSignal<String>| {
+        let hint_id = format!("{id}-hint");
+        view! {
+            <p class="field">
+                <label for=id>{label}</label>
+                <input id=id type="text" inputmode="numeric" aria-describedby=hint_id.clone()
+                    prop:value=move || value.get()
+                    disabled=move || !hydrated.get()
+                    on:input=move |ev| value.set(event_target_value(&ev))/>
+                <span id=hint_id class="muted">{hint}</span>
+            </p>
+        }
+    };
+    view! {
+        <section class="card" aria-labelledby="erasure-policy">
+            <h2 id="erasure-policy">"Erasure policy"</h2>
+            <p class="muted">"How customer data deletions are held, dated and approved. It applies to every Delete, one record or a whole person, from the next request on."</p>
+            {field("hold-hours", "Hold before deleting (hours)", "0 deletes at once. During the hold the request can be cancelled.", hold_hours)}
+            {field("deadline-days", "Deadline (days)", "When a request is due after it is received: 30 for GDPR's month, 45 for CCPA.", deadline_days)}
+            {field("approval-min-records", "Approval needed from (records)", "A request with at least this many records needs another Admin's approval. Empty: never.", min_records)}
+            {field("approval-min-items", "Approval needed from (calls and messages)", "A request with at least this many calls and messages needs another Admin's approval. Empty: never.", min_items)}
+            <div class="form-actions">
+                <SaveButton hydrated pending=save.pending() on_save/>
+            </div>
+            {move || save_outcome(save.value().get(), |saved: ErasurePolicy| view! {
+                "Saved. " {policy_summary(&saved)}
+            })}
+        </section>
+    }
+}
+
+/// The policy in one sentence, as the notice after a save says it.
+pub fn policy_summary(policy: &ErasurePolicy) -> String {
+    let hold = match policy.hold_hours {
+        0 => "Requests are deleted at once".to_owned(),
+        1 => "Requests are held 1 hour".to_owned(),
+        hours => format!("Requests are held {hours} hours"),
+    };
+    let approval = match (policy.approval_min_records, policy.approval_min_items) {
+        (None, None) => "no approval is needed".to_owned(),
+        (Some(records), None) => format!("those of {records} or more records need approval"),
+        (None, Some(items)) => format!("those of {items} or more calls and messages need approval"),
+        (Some(records), Some(items)) => format!(
+            "those of {records} or more records, or {items} or more calls and messages, need approval"
+        ),
+    };
+    format!(
+        "{hold}, are due {} days after they are received, and {approval}.",
+        policy.deadline_days
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_saved_policy_is_said_in_one_sentence() {
+        let mut policy = ErasurePolicy::default();
+        assert_eq!(
+            policy_summary(&policy),
+            "Requests are deleted at once, are due 30 days after they are received, and no approval is needed."
+        );
+        policy.hold_hours = 24;
+        policy.approval_min_records = Some(2);
+        policy.approval_min_items = Some(500);
+        assert_eq!(
+            policy_summary(&policy),
+            "Requests are held 24 hours, are due 30 days after they are received, and those of 2 or more records, or 500 or more calls and messages, need approval."
+        );
     }
 }
 

@@ -1,13 +1,18 @@
 //! /: where a signed-in user lands; says what they can do here, tells Agents the console is for Admins, shows
-//! an Admin the three steps to Customer Data until they are done, and lets the user end their other sessions.
+//! an Admin the three steps to Customer Data until they are done, shows whoever has customer-data access the
+//! open erasure requests and those due soon, and lets the user end their other sessions.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::auth::{EndOtherSessions, current_access, current_viewer};
+use crate::api::requests::open_requests;
+use crate::components::data_table::DataTable;
 use crate::components::hydration::use_hydrated;
+use crate::components::loaded::Loaded;
 use crate::components::notice::{ErrorNotice, Notice, Tone};
-use crate::model::{Refusal, Viewer};
+use crate::model::{Refusal, RequestSummary, Viewer};
+use crate::pages::requests::{DUE_SOON_DAYS, days_left, request_row};
 
 /// The landing page: a tile for each part of the console the user may open (or, for an Agent, that the
 /// console is for Admins), and ending the user's other sessions.
@@ -60,6 +65,11 @@ fn Welcome(viewer: Viewer, setup: Option<Refusal>) -> impl IntoView {
                     })}
                 </div>
                 {setup.map(|refusal| view! { <SetupChecklist refusal/> })}
+                {viewer.can_manage_customer_data.then(|| view! {
+                    <Loaded loading="Loading requests…" data=open_requests() let:requests>
+                        <OpenRequests requests/>
+                    </Loaded>
+                })}
             }
             .into_any()
         } else {
@@ -75,6 +85,36 @@ fn Welcome(viewer: Viewer, setup: Option<Refusal>) -> impl IntoView {
             <h2 id="sessions">"Sessions"</h2>
             <p class="muted">"Signed in on a computer or browser you no longer use? End those sessions from here; this browser stays signed in."</p>
             <EndOtherSessionsButton/>
+        </section>
+    }
+}
+
+/// How many requests are open and how many of them are due within `DUE_SOON_DAYS` (or overdue), and the five
+/// due soonest.
+#[component]
+fn OpenRequests(requests: Vec<RequestSummary>) -> impl IntoView {
+    let now = time::OffsetDateTime::now_utc();
+    let due_soon = requests
+        .iter()
+        .filter(|request| days_left(request.due_at, now) < DUE_SOON_DAYS)
+        .count();
+    let open = requests.len();
+    let summary = if open == 0 {
+        "No request is open.".to_owned()
+    } else {
+        format!("Open: {open}. Due within {DUE_SOON_DAYS} days or overdue: {due_soon}.")
+    };
+    view! {
+        <section class="card" aria-labelledby="open-requests">
+            <h2 id="open-requests">"Open erasure requests"</h2>
+            <p>{summary} " " <a href="/requests">"All requests"</a></p>
+            {(open > 0).then(|| view! {
+                <DataTable caption="Open requests, soonest due first" headings=&["Request", "State", "Records", "Requested by", "Received", "Due", "Days left"] numeric=&["Records", "Days left"]>
+                    <tbody>
+                        {requests.into_iter().take(5).map(|request| request_row(request, now)).collect_view()}
+                    </tbody>
+                </DataTable>
+            })}
         </section>
     }
 }

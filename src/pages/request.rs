@@ -1,15 +1,21 @@
 //! /requests/{id}: one erasure request: its records with their counts, where the deletion of its stored files
-//! stands, and its timeline.
+//! stands, its timeline, and what the viewer may do with it (approve or reject, cancel, erase now or try again:
+//! the `RequestControls` island).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::requests::get_request;
+use crate::api::requests::{
+    ApproveRequest, CancelRequest, EraseRequestNow, RejectRequest, get_request,
+};
 use crate::components::data_table::DataTable;
+use crate::components::hydration::{reload_page, use_hydrated};
 use crate::components::loaded::Loaded;
+use crate::components::notice::{Notice, Tone};
+use crate::error::AppError;
 use crate::format::format_time;
-use crate::model::{RequestDetail, StoredFilesStatus};
+use crate::model::{RequestActions, RequestDetail, RequestState, StoredFilesStatus};
 
 /// One request of the account.
 #[component]
@@ -36,8 +42,28 @@ fn Request(detail: RequestDetail) -> impl IntoView {
         records,
         files,
         timeline,
+        actions,
     } = detail;
+    let hold = match (summary.state, summary.not_before) {
+        (RequestState::Scheduled, Some(at)) => Some(format!(
+            "Will be deleted on {} unless cancelled.",
+            format_time(at)
+        )),
+        (RequestState::AwaitingApproval, Some(at)) => Some(format!(
+            "Needs another Admin's approval. Once approved, it will be deleted on {} or at approval if later, unless cancelled.",
+            format_time(at)
+        )),
+        _ => None,
+    };
+    let failure = summary.failure.clone();
     view! {
+        {hold.map(|hold| view! { <Notice tone=Tone::Info><p>{hold}</p></Notice> })}
+        {failure.map(|failure| view! {
+            <Notice tone=Tone::Warning><p><strong>"The erasure failed: "</strong>{failure}" Nothing was deleted."</p></Notice>
+        })}
+        {(actions != RequestActions::default()).then(|| view! {
+            <RequestControls request_id=summary.id.to_string() actions state=summary.state/>
+        })}
         <div class="card">
             <dl class="details">
                 <dt>"Request"</dt><dd class="mono">{summary.id.to_string()}</dd>
@@ -79,6 +105,118 @@ fn Request(detail: RequestDetail) -> impl IntoView {
                 </li>
             }).collect_view()}
         </ol>
+    }
+}
+
+/// The buttons of the actions the viewer may take. Each answer reloads the page, so everything on it comes from
+/// the database after the step. Approve and Delete now ask for the password when the server says the viewer's
+/// last sign-in is too old for an irreversible step; Reject asks for the reason.
+#[island]
+fn RequestControls(
+    /// The request's id.
+    request_id: String,
+    /// What the viewer may do.
+    actions: RequestActions,
+    /// Where the request stands (Delete now says "Try again" for a failed one).
+    state: RequestState,
+) -> impl IntoView {
+    let approve = ServerAction::<ApproveRequest>::new();
+    let reject = ServerAction::<RejectRequest>::new();
+    let cancel = ServerAction::<CancelRequest>::new();
+    let erase_now = ServerAction::<EraseRequestNow>::new();
+    let hydrated = use_hydrated();
+    let reason = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let ask_password = RwSignal::new(false);
+    let done = move || {
+        [
+            approve.value().get().map(|answer| answer.map(|_| ())),
+            reject.value().get().map(|answer| answer.map(|_| ())),
+            cancel.value().get().map(|answer| answer.map(|_| ())),
+            erase_now.value().get().map(|answer| answer.map(|_| ())),
+        ]
+    };
+    Effect::new(move |_| {
+        let answers = done();
+        if answers.iter().any(|answer| matches!(answer, Some(Ok(())))) {
+            reload_page();
+        }
+        if answers
+            .iter()
+            .any(|answer| matches!(answer, Some(Err(AppError::PasswordRequired))))
+        {
+            ask_password.set(true);
+        }
+    });
+    let error = move || {
+        done().into_iter().find_map(|answer| match answer {
+            Some(Err(AppError::PasswordRequired)) => Some(
+                "Enter your password again to go on: your sign-in is over 15 minutes old."
+                    .to_owned(),
+            ),
+            Some(Err(e)) => Some(e.to_string()),
+            _ => None,
+        })
+    };
+    let busy = move || {
+        !hydrated.get()
+            || approve.pending().get()
+            || reject.pending().get()
+            || cancel.pending().get()
+            || erase_now.pending().get()
+    };
+    let entered_password = move || {
+        let entered = password.get_untracked();
+        (!entered.is_empty()).then_some(entered)
+    };
+    let id = StoredValue::new(request_id);
+    view! {
+        <section class="card" aria-labelledby="request-actions">
+            <h2 id="request-actions">"Actions"</h2>
+            {move || ask_password.get().then(|| view! {
+                <p>
+                    <label for="request-password">"Your password"</label>
+                    <input id="request-password" type="password" autocomplete="current-password"
+                        prop:value=move || password.get()
+                        on:input=move |ev| password.set(event_target_value(&ev))/>
+                </p>
+            })}
+            <div class="form-actions">
+                {actions.decide.then(|| view! {
+                    <button type="button" class="button primary" disabled=busy
+                        on:click=move |_| { approve.dispatch(ApproveRequest { request_id: id.get_value(), password: entered_password() }); }>
+                        "Approve"
+                    </button>
+                })}
+                {actions.erase_now.then(|| view! {
+                    <button type="button" class="button danger" disabled=busy
+                        on:click=move |_| { erase_now.dispatch(EraseRequestNow { request_id: id.get_value(), password: entered_password() }); }>
+                        {if state == RequestState::Failed { "Try again" } else { "Delete now" }}
+                    </button>
+                })}
+                {actions.cancel.then(|| view! {
+                    <button type="button" class="button" disabled=busy
+                        on:click=move |_| { cancel.dispatch(CancelRequest { request_id: id.get_value() }); }>
+                        "Cancel request"
+                    </button>
+                })}
+            </div>
+            {actions.decide.then(|| view! {
+                <p>
+                    <label for="reject-reason">"Reason for rejecting"</label>
+                    <textarea id="reject-reason" maxlength="500" rows="2"
+                        prop:value=move || reason.get()
+                        on:input=move |ev| reason.set(event_target_value(&ev))></textarea>
+                </p>
+                <div class="form-actions">
+                    <button type="button" class="button" disabled=busy
+                        on:click=move |_| { reject.dispatch(RejectRequest { request_id: id.get_value(), reason: reason.get_untracked() }); }>
+                        "Reject"
+                    </button>
+                </div>
+            })}
+            {move || error().map(|message| view! { <p class="error" role="alert">{message}</p> })}
+        </section>
     }
 }
 

@@ -56,7 +56,7 @@ fn RequestTable(page: RequestPage, filter: String) -> impl IntoView {
     if page.requests.is_empty() {
         return view! {
             <EmptyState title="No requests">
-                <p>"Requests appear here when a customer's data is erased from Customers."</p>
+                <p>"Requests appear here when a customer's data is deleted from Customers."</p>
             </EmptyState>
         }
         .into_any();
@@ -84,7 +84,9 @@ fn RequestTable(page: RequestPage, filter: String) -> impl IntoView {
     .into_any()
 }
 
-fn request_row(request: RequestSummary, now: OffsetDateTime) -> impl IntoView + use<> {
+/// One request as a row of a requests table: its id, state, records, requester, dates and days left, marked
+/// when it is due soon or overdue.
+pub fn request_row(request: RequestSummary, now: OffsetDateTime) -> impl IntoView + use<> {
     let days = days_left(request.due_at, now);
     let urgency = urgency(request.state, days);
     let id = request.id.to_string();

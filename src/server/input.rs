@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::error::AppError;
-use crate::model::{RequestState, SearchKind};
+use crate::model::{ErasurePolicy, RequestState, SearchKind};
 use crate::salesforce::{SalesforceId, looks_like_id};
 
 /// The longest search text accepted, in characters (after trimming).
@@ -167,6 +167,68 @@ pub fn request_state(raw: &str) -> Result<Option<RequestState>, AppError> {
         .ok_or_else(|| AppError::invalid("There is no such request state."))
 }
 
+/// The reason a request is rejected: trimmed, 1 to 500 characters.
+pub fn rejection_reason(raw: &str) -> Result<String, AppError> {
+    let reason = raw.trim();
+    match reason.chars().count() {
+        0 => Err(AppError::invalid("Say why the request is rejected.")),
+        1..=500 => Ok(reason.to_owned()),
+        _ => Err(AppError::invalid(
+            "The reason is too long: at most 500 characters.",
+        )),
+    }
+}
+
+/// The erasure policy as the form on /admin sends it: the hold in hours (0 to 8,760, one year), the deadline in
+/// days (1 to 365) and the two approval thresholds (empty for none, else 1 to 1,000,000).
+pub fn erasure_policy(
+    hold_hours: &str,
+    deadline_days: &str,
+    approval_min_records: &str,
+    approval_min_items: &str,
+) -> Result<ErasurePolicy, AppError> {
+    Ok(ErasurePolicy {
+        hold_hours: whole_number(hold_hours, 0..=8760, "The hold", "hours")?,
+        deadline_days: whole_number(deadline_days, 1..=365, "The deadline", "days")?,
+        approval_min_records: threshold(approval_min_records, "The records threshold")?,
+        approval_min_items: threshold(approval_min_items, "The calls and messages threshold")?,
+    })
+}
+
+fn threshold(raw: &str, what: &str) -> Result<Option<i32>, AppError> {
+    if raw.trim().is_empty() {
+        return Ok(None);
+    }
+    whole_number(raw, 1..=1_000_000, what, "").map(Some)
+}
+
+/// A whole number in `range`; `what` and `unit` name it in the error.
+fn whole_number(
+    raw: &str,
+    range: std::ops::RangeInclusive<i32>,
+    what: &str,
+    unit: &str,
+) -> Result<i32, AppError> {
+    let unit = if unit.is_empty() {
+        String::new()
+    } else {
+        format!(" {unit}")
+    };
+    let refusal = || {
+        AppError::Invalid(format!(
+            "{what} must be a whole number from {} to {}{unit}.",
+            range.start(),
+            range.end()
+        ))
+    };
+    let number: i32 = raw.trim().parse().map_err(|_| refusal())?;
+    if range.contains(&number) {
+        Ok(number)
+    } else {
+        Err(refusal())
+    }
+}
+
 /// A list of record ids separated by commas (blanks around each are ignored), in the order given: at least one
 /// and at most `max`; `what` names the record in the error ("customer").
 pub fn record_ids(raw: &str, what: &str, max: usize) -> Result<Vec<Uuid>, AppError> {
@@ -293,6 +355,60 @@ pub fn cursor(raw: Option<&str>) -> Result<Option<Cursor>, AppError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_erasure_policy_is_read_from_its_form_with_empty_thresholds_as_none() {
+        assert_eq!(
+            erasure_policy(" 24 ", "30", "", " ").unwrap(),
+            ErasurePolicy {
+                hold_hours: 24,
+                deadline_days: 30,
+                approval_min_records: None,
+                approval_min_items: None,
+            }
+        );
+        assert_eq!(
+            erasure_policy("0", "365", "2", "1000000").unwrap(),
+            ErasurePolicy {
+                hold_hours: 0,
+                deadline_days: 365,
+                approval_min_records: Some(2),
+                approval_min_items: Some(1_000_000),
+            }
+        );
+        for (hold, deadline, records, items) in [
+            ("-1", "30", "", ""),
+            ("8761", "30", "", ""),
+            ("1.5", "30", "", ""),
+            ("0", "0", "", ""),
+            ("0", "366", "", ""),
+            ("0", "", "", ""),
+            ("0", "30", "0", ""),
+            ("0", "30", "", "1000001"),
+            ("0", "30", "two", ""),
+        ] {
+            let refusal = erasure_policy(hold, deadline, records, items).unwrap_err();
+            assert_eq!(refusal.status(), 422, "{hold} {deadline} {records} {items}");
+            assert!(
+                refusal.to_string().contains("whole number from"),
+                "{refusal}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_rejection_needs_a_reason_of_at_most_500_characters() {
+        assert_eq!(rejection_reason("  duplicate  ").unwrap(), "duplicate");
+        assert_eq!(
+            rejection_reason(&"é".repeat(500)).unwrap().chars().count(),
+            500
+        );
+        assert_eq!(rejection_reason(" \n ").unwrap_err().status(), 422);
+        assert_eq!(
+            rejection_reason(&"x".repeat(501)).unwrap_err().status(),
+            422
+        );
+    }
 
     #[test]
     fn stored_phones_are_read_in_e164_with_the_default_country_and_invalid_ones_are_none() {

@@ -89,6 +89,9 @@ pub enum EventKind {
     ErasureCompleted,
     /// The erasure was refused or failed; `status` says how.
     ErasureRefused,
+    /// The request was stored, held by the account's erasure policy (a hold period or an approval); nothing
+    /// was erased yet.
+    ErasureHeld,
     /// A customer record's page (or its details) was read.
     RecordViewed,
 }
@@ -106,6 +109,7 @@ impl EventKind {
             EventKind::CrossSiteRefused => "cross_site_refused",
             EventKind::AccessRefused => "access_refused",
             EventKind::ErasureAttempted => "erasure_attempted",
+            EventKind::ErasureHeld => "erasure_held",
             EventKind::ErasureCompleted => "erasure_completed",
             EventKind::ErasureRefused => "erasure_refused",
             EventKind::RecordViewed => "record_viewed",
@@ -275,15 +279,17 @@ fn session_reference(key: &SessionKey) -> String {
     sessions::hex(&key.as_bytes()[..8])
 }
 
-/// The event for an erasure's outcome: completed with its receipt, or refused with the status it answered.
+/// The event for an erasure's outcome: completed with its receipt, held by the account's policy (`None`), or
+/// refused with the status it answered.
 pub fn erasure_outcome(
     attempted: SecurityEvent,
-    outcome: Result<Uuid, &AppError>,
+    outcome: Result<Option<Uuid>, &AppError>,
 ) -> SecurityEvent {
     match outcome {
-        Ok(erasure_id) => attempted
+        Ok(Some(erasure_id)) => attempted
             .kind(EventKind::ErasureCompleted)
             .erasure(erasure_id),
+        Ok(None) => attempted.kind(EventKind::ErasureHeld),
         Err(error) => attempted
             .kind(EventKind::ErasureRefused)
             .status(error.status()),
@@ -358,10 +364,13 @@ mod tests {
         let attempted = SecurityEvent::new(EventKind::ErasureAttempted)
             .user(Uuid::from_u128(1), Uuid::from_u128(2))
             .customer(customer);
-        let done = erasure_outcome(attempted.clone(), Ok(Uuid::from_u128(9)));
+        let done = erasure_outcome(attempted.clone(), Ok(Some(Uuid::from_u128(9))));
         assert_eq!(done.kind, EventKind::ErasureCompleted);
         assert_eq!(done.customer_id, Some(customer));
         assert_eq!(done.erasure_id, Some(Uuid::from_u128(9)));
+        let held = erasure_outcome(attempted.clone(), Ok(None));
+        assert_eq!(held.kind, EventKind::ErasureHeld);
+        assert_eq!(held.erasure_id, None);
         let refused = erasure_outcome(attempted, Err(&AppError::Unauthorized));
         assert_eq!(refused.kind, EventKind::ErasureRefused);
         assert_eq!(refused.status, Some(401));

@@ -719,10 +719,18 @@ impl Client {
             .expect("request")
     }
 
-    /// Erases a customer record's data, confirmed as the dialog does.
+    /// Erases a customer record's data, confirmed as the dialog does, and answers the record's receipt when it
+    /// was erased (the answer is the request of that one record) or the answer as it is otherwise.
     pub async fn erase(&self, customer: Uuid) -> (StatusCode, Value) {
-        self.post("/api/customers/erase", &erase_form(&customer.to_string()))
-            .await
+        let (status, answer) = self
+            .post("/api/customers/erase", &erase_form(&customer.to_string()))
+            .await;
+        match &answer["records"][0]["receipt"] {
+            Value::Object(_) if status == StatusCode::OK => {
+                (status, answer["records"][0]["receipt"].clone())
+            }
+            _ => (status, answer),
+        }
     }
 
     /// Searches the account's customer records.

@@ -1,9 +1,9 @@
-//! Accounts (tenants): the Manage Customer Data setting and its audit trail.
+//! Accounts (tenants): the Manage Customer Data setting, the erasure policy and their audit trail.
 
 use sqlx::{PgExecutor, PgPool};
 use uuid::Uuid;
 
-use crate::model::AccountSettings;
+use crate::model::{AccountSettings, ErasurePolicy};
 
 use super::audit;
 
@@ -52,6 +52,61 @@ pub async fn set_customer_data(
         audit::record(&mut tx, account_id, actor_id, action, None).await?;
     }
     let saved = settings(&mut *tx, account_id).await?;
+    tx.commit().await?;
+    Ok(saved)
+}
+
+/// The erasure policy of account `account_id`; an unknown account is an error (`RowNotFound`).
+pub async fn erasure_policy<'c>(
+    db: impl PgExecutor<'c>,
+    account_id: Uuid,
+) -> sqlx::Result<ErasurePolicy> {
+    sqlx::query_as!(
+        ErasurePolicy,
+        "select hold_hours, deadline_days, approval_min_records, approval_min_items from accounts where id = $1",
+        account_id
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// Saves account `account_id`'s erasure policy and records who changed it, in one transaction, and answers the
+/// policy as that transaction left it. Saving the current policy changes nothing and records nothing. Requests
+/// already made keep the hold, due date and approval they were given.
+pub async fn set_erasure_policy(
+    pool: &PgPool,
+    account_id: Uuid,
+    actor_id: Uuid,
+    policy: ErasurePolicy,
+) -> sqlx::Result<ErasurePolicy> {
+    let mut tx = pool.begin().await?;
+    let changed = sqlx::query!(
+        "update accounts set hold_hours = $2, deadline_days = $3, approval_min_records = $4,
+             approval_min_items = $5
+         where id = $1
+           and (hold_hours, deadline_days, approval_min_records, approval_min_items)
+               is distinct from ($2, $3, $4, $5)",
+        account_id,
+        policy.hold_hours,
+        policy.deadline_days,
+        policy.approval_min_records,
+        policy.approval_min_items
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        > 0;
+    if changed {
+        audit::record(
+            &mut tx,
+            account_id,
+            actor_id,
+            "erasure_policy_changed",
+            None,
+        )
+        .await?;
+    }
+    let saved = erasure_policy(&mut *tx, account_id).await?;
     tx.commit().await?;
     Ok(saved)
 }

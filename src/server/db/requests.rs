@@ -7,14 +7,15 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::model::{
-    REQUEST_PAGE_SIZE, RequestDetail, RequestEvent, RequestPage, RequestRecord, RequestState,
-    RequestSummary, StoredFilesStatus,
+    REQUEST_PAGE_SIZE, RequestActions, RequestDetail, RequestEvent, RequestPage, RequestRecord,
+    RequestState, RequestSummary, StoredFilesStatus,
 };
 use crate::server::input::Cursor;
 
 /// The columns of a request's summary, from `erasure_requests r` joined with its requester `u`.
 const SUMMARY_COLUMNS: &str =
-    "r.id, r.state, u.name as requested_by_name, r.received_at, r.due_at, r.completed_at,
+    "r.id, r.state, r.requested_by, u.name as requested_by_name, r.received_at, r.due_at, r.completed_at,
+        case when r.state in ('awaiting_approval', 'scheduled') then r.not_before end as not_before, r.failure,
         (select count(*) from erasure_request_records rr
          where rr.account_id = r.account_id and rr.request_id = r.id) as records";
 
@@ -35,10 +36,13 @@ pub static LIST_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
 struct SummaryRow {
     id: Uuid,
     state: String,
+    requested_by: Uuid,
     requested_by_name: String,
     received_at: OffsetDateTime,
     due_at: OffsetDateTime,
     completed_at: Option<OffsetDateTime>,
+    not_before: Option<OffsetDateTime>,
+    failure: Option<String>,
     records: i64,
 }
 
@@ -55,6 +59,9 @@ impl SummaryRow {
             received_at: self.received_at,
             due_at: self.due_at,
             completed_at: self.completed_at,
+            requested_by: self.requested_by,
+            not_before: self.not_before,
+            failure: self.failure,
         })
     }
 }
@@ -88,6 +95,28 @@ pub async fn list(
         .encode()
     });
     Ok(RequestPage { requests, older })
+}
+
+/// The account's open requests (`$1`: awaiting approval, scheduled, erasing or failed), soonest due first, at
+/// most `$2`.
+pub static OPEN_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "select {SUMMARY_COLUMNS}
+         from erasure_requests r join users u on u.account_id = r.account_id and u.id = r.requested_by
+         where r.account_id = $1 and r.state in ('awaiting_approval', 'scheduled', 'erasing', 'failed')
+         order by r.due_at, r.id
+         limit $2"
+    )
+});
+
+/// Account `account_id`'s open requests, soonest due first: at most `REQUEST_PAGE_SIZE`.
+pub async fn open(pool: &PgPool, account_id: Uuid) -> sqlx::Result<Vec<RequestSummary>> {
+    let rows: Vec<SummaryRow> = sqlx::query_as(&OPEN_SQL)
+        .bind(account_id)
+        .bind(REQUEST_PAGE_SIZE as i64)
+        .fetch_all(pool)
+        .await?;
+    rows.into_iter().map(SummaryRow::into_summary).collect()
 }
 
 /// One record of a request, as its page lists it.
@@ -124,6 +153,15 @@ struct TransitionsRow {
     cancelled_by_name: Option<String>,
     cancelled_at: Option<OffsetDateTime>,
     completed_at: Option<OffsetDateTime>,
+    failures: sqlx::types::Json<Vec<Failure>>,
+}
+
+/// One failure of a request's erasure, as `erasure_requests.failures` keeps it.
+#[derive(serde::Deserialize)]
+struct Failure {
+    /// When, in seconds since the Unix epoch.
+    at: f64,
+    reason: String,
 }
 
 impl TransitionsRow {
@@ -159,6 +197,14 @@ impl TransitionsRow {
                 by: self.cancelled_by_name,
             });
         }
+        for failure in self.failures.0 {
+            events.push(RequestEvent {
+                at: OffsetDateTime::from_unix_timestamp_nanos((failure.at * 1e9) as i128)
+                    .unwrap_or(self.received_at),
+                what: format!("Failed: {}", failure.reason),
+                by: None,
+            });
+        }
         if let Some(at) = self.completed_at {
             events.push(RequestEvent {
                 at,
@@ -172,7 +218,8 @@ impl TransitionsRow {
 }
 
 /// Request `request_id` of account `account_id` (`None` when the account has no such request): its summary,
-/// records in id order, the deletion of its stored files and its timeline.
+/// records in id order, the deletion of its stored files and its timeline; no actions (they depend on the
+/// viewer, see `RequestActions::for_viewer`).
 ///
 /// The stored files are the recordings, voicemails and media its erasures counted; those whose outbox batches
 /// are still queued are waiting, the others are deleted.
@@ -185,7 +232,7 @@ pub async fn detail(
         "select {SUMMARY_COLUMNS},
                 approver.name as approved_by_name, r.approved_at,
                 rejecter.name as rejected_by_name, r.rejected_at, r.rejection_reason,
-                canceller.name as cancelled_by_name, r.cancelled_at
+                canceller.name as cancelled_by_name, r.cancelled_at, r.failures
          from erasure_requests r
          join users u on u.account_id = r.account_id and u.id = r.requested_by
          left join users approver on approver.account_id = r.account_id and approver.id = r.approved_by
@@ -261,5 +308,6 @@ pub async fn detail(
             next_attempt_at,
         },
         timeline: transitions.timeline(),
+        actions: RequestActions::default(),
     }))
 }

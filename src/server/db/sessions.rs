@@ -14,16 +14,32 @@ use crate::server::sessions::SessionKey;
 
 use super::users::role_from_db;
 
-/// The principal's columns, for a statement that joins `sessions s`, `users u` and `accounts a`. Its names
-/// start with `principal_` so the statement can return other rows' columns beside them.
-pub const PRINCIPAL_COLUMNS: &str =
-    "u.id as principal_user_id, u.account_id as principal_account_id,
+/// The principal's columns that come from a user `u` and their account `a`.
+macro_rules! user_and_account_columns {
+    () => {
+        "u.id as principal_user_id, u.account_id as principal_account_id,
         u.name as principal_name, u.email as principal_email, u.role as principal_role,
         u.manage_customer_data as principal_manage_customer_data, a.name as principal_account_name,
         a.manage_customer_data as principal_account_manage_customer_data,
-        a.default_country as principal_account_default_country,
+        a.default_country as principal_account_default_country"
+    };
+}
+
+/// The principal's columns, for a statement that joins `sessions s`, `users u` and `accounts a`. Its names
+/// start with `principal_` so the statement can return other rows' columns beside them.
+pub const PRINCIPAL_COLUMNS: &str = concat!(
+    user_and_account_columns!(),
+    ",
         s.expires_at < least(now() + interval '7 hours', s.absolute_expires_at)
-            as principal_session_due_for_renewal";
+            as principal_session_due_for_renewal"
+);
+
+/// The principal's columns for a user `u` and account `a` read without a session (the requester of a request
+/// the scheduler runs): there is no session to renew.
+pub const USER_PRINCIPAL_COLUMNS: &str = concat!(
+    user_and_account_columns!(),
+    ", false as principal_session_due_for_renewal"
+);
 
 /// Sessions `s` joined with their users `u` and the users' accounts `a`; `LIVE_SESSION` picks one.
 pub const SESSION_JOIN: &str =

@@ -1,6 +1,8 @@
-//! Erasure: the transaction that erases the call and message data of a request's customer records
-//! (`transaction`), and the outbox worker that deletes the records' stored files once that transaction has
-//! committed (`outbox`). Their SQL lives beside them, in these files, not in `server/db/`.
+//! Erasure: the transaction that erases the call and message data of a request's customer records, or holds
+//! the request under the account's erasure policy (`transaction`), the later steps of a held request (approval,
+//! rejection, cancelling, and the scheduler that erases it when its hold ends: `lifecycle`), and the outbox
+//! worker that deletes the records' stored files once the erasure has committed (`outbox`). Their SQL lives
+//! beside them, in these files, not in `server/db/`.
 //!
 //! A request names one record (the customer page's Delete) or every record a search listed for one person; it
 //! is erased in one transaction, all of its records or none. The transaction locks the customer rows in id
@@ -20,14 +22,19 @@
 //! file goes for an erasure that did not happen, and none outside the account goes at all; a file already gone
 //! counts as deleted, so retries and restarts are safe.
 
+mod lifecycle;
 mod outbox;
 mod transaction;
 
+pub use lifecycle::{
+    Decision, MARK_FAILED_SQL, NEXT_DUE_SQL, SCHEDULER_PERIOD, SchedulerPass, StepError, cancel,
+    decide, run_due, run_scheduler,
+};
 pub use outbox::{OutboxPass, delete_due_objects, drop_abandoned_queues, run_outbox_worker};
 pub use transaction::{
-    AWAIT_ERASURE_END_SQL, COMPLETE_REQUEST_SQL, COUNT_AND_QUEUE_SQL, DELETE_ACTIVITY_SQL,
+    AWAIT_ERASURE_END_SQL, Actor, COMPLETE_REQUEST_SQL, COUNT_AND_QUEUE_SQL, DELETE_ACTIVITY_SQL,
     DELETE_CALLS_SQL, DELETE_MESSAGES_SQL, DELETE_MESSAGES_WITH_MEDIA_SQL, EraseError, Erased,
-    ErasedRequest, ErasurePlan, LOCK_CUSTOMERS_SQL, MARK_ERASED_SQL, OPEN_REQUEST_SQL,
-    RECORD_IN_REQUEST_SQL, UNQUEUE_UNCOMMITTED_SQL, erase_customer, erase_request,
-    erasure_begin_sql, unqueue_failed,
+    ErasedRequest, ErasurePlan, HOLD_REQUEST_SQL, LOCK_CUSTOMERS_SQL, MARK_ERASED_SQL,
+    OPEN_REQUEST_SQL, RECORD_IN_REQUEST_SQL, Submitted, UNQUEUE_UNCOMMITTED_SQL, erase_customer,
+    erase_request, erasure_begin_sql, run_request, unqueue_failed,
 };

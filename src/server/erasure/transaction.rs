@@ -12,10 +12,12 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::error::AppError;
-use crate::model::{ErasureCounts, earliest, latest};
+use crate::model::{ErasureCounts, RequestState, earliest, latest};
 use crate::server::authz::{self, Principal};
-use crate::server::db::customers;
-use crate::server::db::sessions::{PRINCIPAL_COLUMNS, SESSION_JOIN, principal_of};
+use crate::server::db::sessions::{
+    PRINCIPAL_COLUMNS, SESSION_JOIN, USER_PRINCIPAL_COLUMNS, principal_of,
+};
+use crate::server::db::{accounts, customers};
 use crate::server::input::CustomerQuery;
 use crate::server::sessions::SessionKey;
 use crate::server::storage;
@@ -30,8 +32,12 @@ pub enum EraseError {
     /// The records are no longer what the confirmation showed: one of them was erased meanwhile, or the search
     /// that listed them now finds another record not yet erased (a new duplicate).
     PreviewChanged,
-    /// The actor's session ended (signed out or expired) before the erasure decided.
+    /// The actor's session ended (signed out or expired) before the erasure decided; for a request the
+    /// scheduler runs, its requester is no longer a user of the account.
     SignedOut,
+    /// The stored request is not in a state this step may take it from (it was cancelled, rejected or already
+    /// erased meanwhile, or it still awaits approval).
+    NotRunnable(RequestState),
     /// The actor's access to Customer Data, read inside the erasure, no longer allows it (the `authz` answer).
     Refused(AppError),
     /// The actor's session, user or account row stayed locked by another change for longer than
@@ -64,6 +70,10 @@ impl From<EraseError> for AppError {
                 "The records have changed since they were listed (one was erased or a new one matches the search), so nothing was erased. Search again and review them.",
             ),
             EraseError::SignedOut => AppError::Unauthorized,
+            EraseError::NotRunnable(state) => AppError::conflict(&format!(
+                "This request is {} now, so it was not erased.",
+                state.label().to_lowercase()
+            )),
             EraseError::Refused(refusal) => refusal,
             EraseError::ActorBusy => AppError::conflict(
                 "Your account, permission or session is being changed right now, so nothing was erased. Try again.",
@@ -112,11 +122,52 @@ pub const OPEN_REQUEST_SQL: &str = "insert into erasure_requests (id, account_id
                 'erasing'
          from accounts a where a.id = $1";
 
+/// Opens request `$2` of account `$1`, requested by user `$3` and confirmed now, held in the state `$4`
+/// (`scheduled` or `awaiting_approval`) until the account's hold hours have passed, and due the account's
+/// deadline days after it was received; answers when its hold ends.
+pub const HOLD_REQUEST_SQL: &str = "insert into erasure_requests
+             (id, account_id, requested_by, received_at, due_at, state, not_before)
+         select $2, a.id, $3, clock_timestamp(), clock_timestamp() + make_interval(days => a.deadline_days),
+                $4, clock_timestamp() + make_interval(hours => a.hold_hours)
+         from accounts a where a.id = $1
+         returning not_before";
+
+/// The calls and messages of the customers `$2` (an array of ids) of account `$1`, by record in id order: what
+/// a held request shows as its preview, and what its approval thresholds weigh.
+pub const PREVIEW_COUNTS_SQL: &str = "select c.id,
+                (select count(*) from calls k where k.account_id = $1 and k.customer_id = c.id) as calls,
+                (select count(*) from messages m where m.account_id = $1 and m.customer_id = c.id) as messages
+         from customers c where c.account_id = $1 and c.id = any($2) order by c.id";
+
+/// Records the customers `$3` (an array of ids) in request `$2` of account `$1`, with the calls `$4` and
+/// messages `$5` (arrays in the same order) the confirmation showed.
+pub const RECORDS_IN_REQUEST_SQL: &str = "insert into erasure_request_records
+             (account_id, request_id, customer_id, preview_calls, preview_messages)
+         select $1, $2, customer_id, calls, messages
+         from unnest($3::uuid[], $4::int[], $5::int[]) as r(customer_id, calls, messages)";
+
 /// Records customer `$3` in request `$2` of account `$1`, with the calls `$4` and messages `$5` its erasure
-/// removes.
+/// removed (replacing the preview of a request that was held).
 pub const RECORD_IN_REQUEST_SQL: &str = "insert into erasure_request_records
              (account_id, request_id, customer_id, preview_calls, preview_messages)
-         values ($1, $2, $3, $4, $5)";
+         values ($1, $2, $3, $4, $5)
+         on conflict (request_id, customer_id)
+         do update set preview_calls = excluded.preview_calls, preview_messages = excluded.preview_messages";
+
+/// Locks request `$2` of account `$1` for a step of its lifecycle, and answers its state and when its hold
+/// ends.
+pub const LOCK_REQUEST_SQL: &str = "select state, not_before from erasure_requests
+         where account_id = $1 and id = $2 for update";
+
+/// The records of request `$2` of account `$1`, in id order.
+pub const REQUEST_RECORDS_SQL: &str = "select customer_id from erasure_request_records
+         where account_id = $1 and request_id = $2 order by customer_id";
+
+/// Marks request `$2` of account `$1` as erasing, inside the erasure's transaction: others see the change only
+/// with its outcome, so a request killed mid-way is as it was before.
+pub const START_ERASING_SQL: &str = "update erasure_requests
+         set state = 'erasing', failure = null, failed_at = null
+         where account_id = $1 and id = $2";
 
 /// Marks request `$2` of account `$1` completed, by the clock as its last statement runs, and answers when.
 pub const COMPLETE_REQUEST_SQL: &str =
@@ -308,35 +359,66 @@ pub struct ErasedRequest {
     pub records: Vec<Erased>,
 }
 
+/// What a request's confirmation did: erased its records at once, or held the request (for its hold period or
+/// another person's approval) under the account's erasure policy.
+#[derive(Debug, Clone)]
+pub enum Submitted {
+    /// The records were erased in the confirmation's transaction.
+    Erased(ErasedRequest),
+    /// The request waits, in `state`, until `not_before` (and, awaiting approval, until it is approved).
+    Held {
+        /// The `erasure_requests` row.
+        request_id: Uuid,
+        /// `Scheduled` or `AwaitingApproval`.
+        state: RequestState,
+        /// When its hold ends.
+        not_before: OffsetDateTime,
+    },
+}
+
+/// Who an erasure runs as: the person acting now (their session, decided afresh inside the erasure), or, for a
+/// held request that came due, its requester (their user and account as they are now).
+#[derive(Clone, Copy)]
+pub enum Actor<'a> {
+    /// The user signed in with this session.
+    Session(&'a SessionKey),
+    /// The request's requester, for the scheduler.
+    Requester(Uuid),
+}
+
 /// Erases all call and message data of one customer record of `account_id` as a request of that record alone,
 /// as the user signed in with the session `actor`; see `erase_request`. A record already erased is
-/// `AlreadyErased`.
+/// `AlreadyErased`; a request the account's policy holds is `NotRunnable` with the state it waits in.
 pub async fn erase_customer(
     pool: &PgPool,
     actor: &SessionKey,
     account_id: Uuid,
     customer_id: Uuid,
 ) -> Result<Erased, EraseError> {
-    let request = erase_request(
+    match erase_request(
         pool,
         actor,
         account_id,
         &ErasurePlan::one_record(customer_id),
     )
-    .await?;
-    request
-        .records
-        .into_iter()
-        .next()
-        .ok_or(EraseError::NotFound)
+    .await?
+    {
+        Submitted::Erased(request) => request
+            .records
+            .into_iter()
+            .next()
+            .ok_or(EraseError::NotFound),
+        Submitted::Held { state, .. } => Err(EraseError::NotRunnable(state)),
+    }
 }
 
 /// Opens a request for the records of `plan` in account `account_id`, as the user signed in with the session
-/// `actor`, and erases all their call and message data in one transaction, returning what the receipts record,
-/// read inside the transaction (nothing is read after the commit). Records unknown in the account are
-/// `NotFound`; a record already erased is `AlreadyErased` for a single record and `PreviewChanged` for a plan
-/// listed by a search, as is a search that now finds another record not yet erased. Concurrent calls for one
-/// record wait on its row lock; all but the first then see it erased.
+/// `actor`. Under an account policy with no hold and no approval needed it erases all their call and message
+/// data in one transaction, returning what the receipts record, read inside the transaction (nothing is read
+/// after the commit); otherwise it stores the request with its preview counts, held (`Submitted::Held`). Records
+/// unknown in the account are `NotFound`; a record already erased is `AlreadyErased` for a single record and
+/// `PreviewChanged` for a plan listed by a search, as is a search that now finds another record not yet erased.
+/// Concurrent calls for one record wait on its row lock; all but the first then see it erased.
 ///
 /// Whether the actor may erase is decided inside the transaction, once the records are locked: their session,
 /// user and account are read afresh and share-locked until the commit, and `authz` answers on what was read. So
@@ -357,26 +439,80 @@ pub async fn erase_request(
     actor: &SessionKey,
     account_id: Uuid,
     plan: &ErasurePlan,
+) -> Result<Submitted, EraseError> {
+    let request_id = Uuid::new_v4();
+    with_retries(
+        pool,
+        account_id,
+        plan.customer_ids(),
+        request_id,
+        |erasure_ids| submit_locked(pool, actor, account_id, plan, request_id, erasure_ids),
+    )
+    .await
+}
+
+/// Runs the erasure of a stored request now, as `actor`: request `request_id` of account `account_id`, which must
+/// be in one of `from` and, with `due_by`, held no later than that (else `NotRunnable` with the state it is in).
+/// The request row is locked first, so a cancel or a second run waits for this one and then finds the request
+/// completed. Its records are erased in one transaction, as a confirmation's are; a record another request
+/// erased meanwhile is left to that request.
+pub async fn run_request(
+    pool: &PgPool,
+    actor: Actor<'_>,
+    account_id: Uuid,
+    request_id: Uuid,
+    from: &[RequestState],
+    due_by: Option<OffsetDateTime>,
 ) -> Result<ErasedRequest, EraseError> {
-    let mut attempt = 1;
+    let records: Vec<Uuid> = sqlx::query_scalar(REQUEST_RECORDS_SQL)
+        .bind(account_id)
+        .bind(request_id)
+        .fetch_all(pool)
+        .await?;
+    with_retries(pool, account_id, &records, request_id, |erasure_ids| {
+        let run = StoredRun {
+            actor,
+            account_id,
+            request_id,
+            from,
+            due_by,
+        };
+        run_stored(pool, run, &records, erasure_ids)
+    })
+    .await
+}
+
+/// Runs `attempt` with fresh erasure ids (one per record of `customer_ids`) until it ends other than as a
+/// deadlock victim (at most `DEADLOCK_ATTEMPTS` times), removing what a failed attempt queued beside its
+/// transaction.
+async fn with_retries<T, F, Fut>(
+    pool: &PgPool,
+    account_id: Uuid,
+    customer_ids: &[Uuid],
+    request_id: Uuid,
+    attempt: F,
+) -> Result<T, EraseError>
+where
+    F: Fn(Vec<Uuid>) -> Fut,
+    Fut: std::future::Future<Output = (Result<T, EraseError>, Vec<Uuid>)>,
+{
+    let mut tries = 1;
     loop {
-        let request_id = Uuid::new_v4();
-        let erasure_ids: Vec<Uuid> = plan.customer_ids.iter().map(|_| Uuid::new_v4()).collect();
-        let erased = erase_locked(pool, actor, account_id, plan, request_id, &erasure_ids).await;
-        if erased.as_ref().is_err_and(may_have_queued)
-            && let Err(err) =
-                unqueue_failed(pool, account_id, plan.customer_ids(), &erasure_ids).await
+        let erasure_ids: Vec<Uuid> = customer_ids.iter().map(|_| Uuid::new_v4()).collect();
+        let (outcome, erasure_ids) = attempt(erasure_ids).await;
+        if outcome.as_ref().is_err_and(may_have_queued)
+            && let Err(err) = unqueue_failed(pool, account_id, customer_ids, &erasure_ids).await
         {
             tracing::warn!(%request_id, error = %err, "cannot remove the outbox rows of a failed erasure; the worker will");
         }
-        match erased {
-            Err(err) if attempt < DEADLOCK_ATTEMPTS && is_deadlock(&err) => {
-                tracing::warn!(%request_id, attempt, "erasure chosen as a deadlock victim; trying again");
-                tokio::time::sleep(Duration::from_millis(50 * attempt)).await;
-                attempt += 1;
+        match outcome {
+            Err(err) if tries < DEADLOCK_ATTEMPTS && is_deadlock(&err) => {
+                tracing::warn!(%request_id, tries, "erasure chosen as a deadlock victim; trying again");
+                tokio::time::sleep(Duration::from_millis(50 * tries)).await;
+                tries += 1;
             }
             Err(err) if is_deadlock(&err) => return Err(EraseError::Busy),
-            erased => return erased,
+            outcome => return outcome,
         }
     }
 }
@@ -422,6 +558,7 @@ fn may_have_queued(err: &EraseError) -> bool {
         EraseError::NotFound
             | EraseError::AlreadyErased
             | EraseError::PreviewChanged
+            | EraseError::NotRunnable(_)
             | EraseError::SignedOut
             | EraseError::Refused(_)
             | EraseError::ActorBusy
@@ -441,12 +578,12 @@ fn has_code(err: &EraseError, code: &str) -> bool {
     matches!(err, EraseError::Database(sqlx::Error::Database(db)) if db.code().as_deref() == Some(code))
 }
 
-/// Reads the principal behind session `actor` in account `account_id` afresh, locks their session, user and
-/// account rows until the transaction ends (waiting at most `ACTOR_LOCK_TIMEOUT` for them), and asks `authz`
-/// whether they may erase.
+/// Reads the principal `actor` stands for in account `account_id` afresh (the session's user, or the
+/// requester), locks their session (if any), user and account rows until the transaction ends (waiting at most
+/// `ACTOR_LOCK_TIMEOUT` for them), and asks `authz` whether they may erase.
 async fn lock_actor(
     tx: &mut PgConnection,
-    actor: &SessionKey,
+    actor: Actor<'_>,
     account_id: Uuid,
 ) -> Result<Principal, EraseError> {
     sqlx::query(&format!(
@@ -455,15 +592,26 @@ async fn lock_actor(
     ))
     .execute(&mut *tx)
     .await?;
-    let row = sqlx::query(&LOCK_ACTOR_SQL)
-        .bind(actor.as_bytes())
-        .bind(account_id)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(|err| match EraseError::from(err) {
-            err if is_lock_timeout(&err) => EraseError::ActorBusy,
-            err => err,
-        })?;
+    let row = match actor {
+        Actor::Session(session) => {
+            sqlx::query(&LOCK_ACTOR_SQL)
+                .bind(session.as_bytes())
+                .bind(account_id)
+                .fetch_optional(&mut *tx)
+                .await
+        }
+        Actor::Requester(user_id) => {
+            sqlx::query(&LOCK_REQUESTER_SQL)
+                .bind(user_id)
+                .bind(account_id)
+                .fetch_optional(&mut *tx)
+                .await
+        }
+    }
+    .map_err(|err| match EraseError::from(err) {
+        err if is_lock_timeout(&err) => EraseError::ActorBusy,
+        err => err,
+    })?;
     sqlx::query("set local lock_timeout to default")
         .execute(&mut *tx)
         .await?;
@@ -477,49 +625,248 @@ async fn lock_actor(
     Ok(principal)
 }
 
-async fn erase_locked(
+/// Reads the principal of user `$1` of account `$2` (a request's requester) and share-locks the user and
+/// account rows until the erasure ends, as `LOCK_ACTOR_SQL` does for a session's.
+static LOCK_REQUESTER_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "select {USER_PRINCIPAL_COLUMNS} from users u join accounts a on a.id = u.account_id
+         where u.id = $1 and u.account_id = $2
+         for share of u, a"
+    )
+});
+
+/// Locks the customers `customer_ids` of account `account_id` in id order and answers those not erased yet;
+/// any id the account does not hold is `NotFound`.
+async fn lock_customers(
+    tx: &mut PgConnection,
+    account_id: Uuid,
+    customer_ids: &[Uuid],
+) -> Result<Vec<Uuid>, EraseError> {
+    let locked: Vec<(Uuid, Option<OffsetDateTime>)> = sqlx::query_as(LOCK_CUSTOMERS_SQL)
+        .bind(account_id)
+        .bind(customer_ids)
+        .fetch_all(&mut *tx)
+        .await?;
+    if locked.len() != customer_ids.len() {
+        return Err(EraseError::NotFound);
+    }
+    Ok(locked
+        .into_iter()
+        .filter(|(_, erased_at)| erased_at.is_none())
+        .map(|(id, _)| id)
+        .collect())
+}
+
+/// The confirmation of a request, in one transaction: checks the records and the actor, then erases at once or
+/// holds the request, as the account's policy says (see `erase_request`). Hands the erasure ids back for the
+/// clean-up of a failed attempt.
+async fn submit_locked(
     pool: &PgPool,
     actor: &SessionKey,
     account_id: Uuid,
     plan: &ErasurePlan,
     request_id: Uuid,
-    erasure_ids: &[Uuid],
-) -> Result<ErasedRequest, EraseError> {
-    let mut tx = pool.begin_with(erasure_begin_sql()).await?;
-    let locked: Vec<(Uuid, Option<OffsetDateTime>)> = sqlx::query_as(LOCK_CUSTOMERS_SQL)
-        .bind(account_id)
-        .bind(plan.customer_ids())
-        .fetch_all(&mut *tx)
-        .await?;
-    if locked.len() != plan.customer_ids.len() {
-        return Err(EraseError::NotFound);
-    }
-    if locked.iter().any(|(_, erased_at)| erased_at.is_some()) {
-        return Err(match plan.listed_by {
-            None => EraseError::AlreadyErased,
-            Some(_) => EraseError::PreviewChanged,
-        });
-    }
-    let actor = lock_actor(&mut tx, actor, account_id).await?;
-    if let Some(search) = &plan.listed_by {
-        let mut found = unerased_matches(&mut tx, account_id, search).await?;
-        found.sort_unstable();
-        if found != plan.customer_ids {
-            return Err(EraseError::PreviewChanged);
+    erasure_ids: Vec<Uuid>,
+) -> (Result<Submitted, EraseError>, Vec<Uuid>) {
+    let outcome = async {
+        let mut tx = pool.begin_with(erasure_begin_sql()).await?;
+        let unerased = lock_customers(&mut tx, account_id, plan.customer_ids()).await?;
+        if unerased.len() != plan.customer_ids.len() {
+            return Err(match plan.listed_by {
+                None => EraseError::AlreadyErased,
+                Some(_) => EraseError::PreviewChanged,
+            });
         }
+        let actor = lock_actor(&mut tx, Actor::Session(actor), account_id).await?;
+        if let Some(search) = &plan.listed_by {
+            let mut found = unerased_matches(&mut tx, account_id, search).await?;
+            found.sort_unstable();
+            if found != plan.customer_ids {
+                return Err(EraseError::PreviewChanged);
+            }
+        }
+        let policy = accounts::erasure_policy(&mut *tx, account_id).await?;
+        let records = plan.customer_ids.len() as i64;
+        let may_hold = policy.hold_hours > 0
+            || policy.approval_min_items.is_some()
+            || policy.needs_approval(records, 0);
+        let previews: Vec<(Uuid, i64, i64)> = if may_hold {
+            sqlx::query_as(PREVIEW_COUNTS_SQL)
+                .bind(account_id)
+                .bind(plan.customer_ids())
+                .fetch_all(&mut *tx)
+                .await?
+        } else {
+            Vec::new()
+        };
+        let items: i64 = previews
+            .iter()
+            .map(|(_, calls, messages)| calls + messages)
+            .sum();
+        let submitted = if policy.erases_at_once(records, items) {
+            sqlx::query(OPEN_REQUEST_SQL)
+                .bind(account_id)
+                .bind(request_id)
+                .bind(actor.user_id)
+                .execute(&mut *tx)
+                .await?;
+            Submitted::Erased(
+                erase_records(
+                    pool,
+                    &mut tx,
+                    &actor,
+                    account_id,
+                    request_id,
+                    &plan.customer_ids,
+                    &erasure_ids,
+                )
+                .await?,
+            )
+        } else {
+            let state = if policy.needs_approval(records, items) {
+                RequestState::AwaitingApproval
+            } else {
+                RequestState::Scheduled
+            };
+            hold_request(&mut tx, &actor, account_id, request_id, state, previews).await?
+        };
+        tx.commit().await.map_err(EraseError::Unconfirmed)?;
+        Ok(submitted)
     }
-    sqlx::query(OPEN_REQUEST_SQL)
+    .await;
+    (outcome, erasure_ids)
+}
+
+/// Stores request `request_id` held in `state` with the preview counts of its records (id, calls, messages).
+async fn hold_request(
+    tx: &mut PgConnection,
+    actor: &Principal,
+    account_id: Uuid,
+    request_id: Uuid,
+    state: RequestState,
+    previews: Vec<(Uuid, i64, i64)>,
+) -> Result<Submitted, EraseError> {
+    let not_before: OffsetDateTime = sqlx::query_scalar(HOLD_REQUEST_SQL)
         .bind(account_id)
         .bind(request_id)
         .bind(actor.user_id)
+        .bind(state.key())
+        .fetch_one(&mut *tx)
+        .await?;
+    let mut ids = Vec::with_capacity(previews.len());
+    let mut calls = Vec::with_capacity(previews.len());
+    let mut messages = Vec::with_capacity(previews.len());
+    for (id, record_calls, record_messages) in previews {
+        ids.push(id);
+        calls.push(count_i32(record_calls));
+        messages.push(count_i32(record_messages));
+    }
+    sqlx::query(RECORDS_IN_REQUEST_SQL)
+        .bind(account_id)
+        .bind(request_id)
+        .bind(ids)
+        .bind(calls)
+        .bind(messages)
         .execute(&mut *tx)
         .await?;
-    let mut records = Vec::with_capacity(plan.customer_ids.len());
-    for (&customer_id, &erasure_id) in plan.customer_ids.iter().zip(erasure_ids) {
-        let erased = erase_one_locked(
+    Ok(Submitted::Held {
+        request_id,
+        state,
+        not_before,
+    })
+}
+
+/// Which stored request a run erases, as whom, and from which states.
+#[derive(Clone, Copy)]
+struct StoredRun<'a> {
+    actor: Actor<'a>,
+    account_id: Uuid,
+    request_id: Uuid,
+    from: &'a [RequestState],
+    due_by: Option<OffsetDateTime>,
+}
+
+/// The erasure of a stored request, in one transaction: locks the request, checks its state is one of the run's
+/// `from` (and its hold over by `due_by`, if given), locks its records and the actor, erases the records not
+/// erased yet and completes the request. Hands the erasure ids back for the clean-up of a failed attempt.
+async fn run_stored(
+    pool: &PgPool,
+    run: StoredRun<'_>,
+    records: &[Uuid],
+    erasure_ids: Vec<Uuid>,
+) -> (Result<ErasedRequest, EraseError>, Vec<Uuid>) {
+    let StoredRun {
+        actor,
+        account_id,
+        request_id,
+        from,
+        due_by,
+    } = run;
+    let outcome = async {
+        let mut tx = pool.begin_with(erasure_begin_sql()).await?;
+        let (state, not_before): (String, Option<OffsetDateTime>) =
+            sqlx::query_as(LOCK_REQUEST_SQL)
+                .bind(account_id)
+                .bind(request_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(EraseError::NotFound)?;
+        let state = RequestState::from_key(&state).ok_or_else(|| {
+            EraseError::Database(sqlx::Error::Decode(
+                format!("unknown request state {state:?}").into(),
+            ))
+        })?;
+        let held_past_due = matches!((due_by, not_before), (Some(due), Some(end)) if end > due);
+        if !from.contains(&state) || held_past_due {
+            return Err(EraseError::NotRunnable(state));
+        }
+        let unerased = lock_customers(&mut tx, account_id, records).await?;
+        let actor = lock_actor(&mut tx, actor, account_id).await?;
+        sqlx::query(START_ERASING_SQL)
+            .bind(account_id)
+            .bind(request_id)
+            .execute(&mut *tx)
+            .await?;
+        let erasure_ids: Vec<Uuid> = records
+            .iter()
+            .zip(&erasure_ids)
+            .filter(|(id, _)| unerased.contains(id))
+            .map(|(_, erasure_id)| *erasure_id)
+            .collect();
+        let erased = erase_records(
             pool,
             &mut tx,
             &actor,
+            account_id,
+            request_id,
+            &unerased,
+            &erasure_ids,
+        )
+        .await?;
+        tx.commit().await.map_err(EraseError::Unconfirmed)?;
+        Ok(erased)
+    }
+    .await;
+    (outcome, erasure_ids)
+}
+
+/// Erases the locked records `customer_ids` of request `request_id` (open in `tx`, as `erasing`) with the
+/// erasure ids `erasure_ids`, in order, and marks the request completed.
+async fn erase_records(
+    pool: &PgPool,
+    tx: &mut PgConnection,
+    actor: &Principal,
+    account_id: Uuid,
+    request_id: Uuid,
+    customer_ids: &[Uuid],
+    erasure_ids: &[Uuid],
+) -> Result<ErasedRequest, EraseError> {
+    let mut records = Vec::with_capacity(customer_ids.len());
+    for (&customer_id, &erasure_id) in customer_ids.iter().zip(erasure_ids) {
+        let erased = erase_one_locked(
+            pool,
+            &mut *tx,
+            actor,
             account_id,
             customer_id,
             request_id,
@@ -533,7 +880,6 @@ async fn erase_locked(
         .bind(request_id)
         .fetch_one(&mut *tx)
         .await?;
-    tx.commit().await.map_err(EraseError::Unconfirmed)?;
     Ok(ErasedRequest {
         request_id,
         completed_at,

@@ -127,7 +127,7 @@ fn worth_compressing() -> impl Predicate {
 }
 
 /// Serves the console on `config.listen` (within the configured `ConnectionLimits`) until Ctrl+C or SIGTERM,
-/// with the outbox worker (unless
+/// with the scheduler of held erasure requests, the outbox worker (unless
 /// `config.outbox_worker` is off) and the clean-up of expired sign-in state and saved searches running beside it.
 pub async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
     let storage = Storage::local(&config.object_store_dir)?;
@@ -151,6 +151,7 @@ pub async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
         .with_sign_in(config.sign_in.clone())
         .with_log_key(log_key);
     let app = router(state.clone());
+    tokio::spawn(erasure::run_scheduler(state.clone()));
     if config.outbox_worker {
         tokio::spawn(erasure::run_outbox_worker(state));
     }
