@@ -1,6 +1,8 @@
 //! The real binary killed with SIGKILL: in the middle of each long statement of erasing a large record, as
 //! `pg_stat_activity` shows it (the record is then intact, and every stored file has its call or its outbox row),
-//! and after an erasure committed but before its files were deleted (a restarted server deletes them).
+//! and after an erasure committed but before its files were deleted (a restarted server deletes them); while
+//! its scheduler erases a held request of five records (the request stays scheduled, the records untouched, and a
+//! restarted server erases it); and two servers on one database with a due request (it is erased once).
 
 mod common;
 
@@ -9,6 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
+use customer_data_console::api::customers::ERASE_CONFIRMATION;
 use customer_data_console::server::demo;
 use customer_data_console::server::erasure::{
     COUNT_AND_QUEUE_SQL, DELETE_CALLS_SQL, DELETE_MESSAGES_SQL,
@@ -405,4 +408,195 @@ async fn killed_after_the_commit_the_files_are_deleted_after_a_restart(pool: PgP
     let failure = "is still stored after the restart";
     assert_deleted_once_the_outbox_drains(&pool, &storage, &keys, failure).await;
     restarted.kill();
+}
+
+/// Confirms, through `client` at `base`, the erasure of the records `ids` that the search `query` lists, and
+/// answers the request's id; the account's policy holds it.
+async fn held_request(client: &reqwest::Client, base: &str, ids: &[Uuid], query: &str) -> Uuid {
+    let ids = ids
+        .iter()
+        .map(Uuid::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let answer: serde_json::Value = client
+        .post(format!("{base}/api/requests/create"))
+        .form(&[
+            ("customer_ids", ids.as_str()),
+            ("query", query),
+            ("confirmation", ERASE_CONFIRMATION),
+        ])
+        .send()
+        .await
+        .expect("the console answers the confirmation")
+        .json()
+        .await
+        .expect("a JSON answer");
+    assert_eq!(answer["state"], "scheduled", "{answer}");
+    Uuid::parse_str(answer["request_id"].as_str().expect("a request id")).expect("a UUID")
+}
+
+/// Holds Acme's requests for an hour, so that a confirmed request waits for the scheduler.
+async fn hold_acme_requests(pool: &PgPool) {
+    sqlx::query("update accounts set hold_hours = 1 where name = 'Acme Corp'")
+        .execute(pool)
+        .await
+        .expect("the policy can be set");
+}
+
+/// Makes request `request` due now.
+async fn make_due(pool: &PgPool, request: Uuid) {
+    sqlx::query(
+        "update erasure_requests set not_before = now() - interval '1 minute' where id = $1",
+    )
+    .bind(request)
+    .execute(pool)
+    .await
+    .expect("the request can be made due");
+}
+
+async fn request_state(pool: &PgPool, request: Uuid) -> String {
+    scalar_for(
+        pool,
+        "select state from erasure_requests where id = $1",
+        request,
+    )
+    .await
+}
+
+/// A person with five records of 10,000 calls each is in a request that came due. The scheduler of a new
+/// server starts erasing it at once, and the server is killed while its erasure deletes the first record's calls.
+/// The request is then still scheduled (never left `erasing`) and every record untouched; a restarted server
+/// erases it within its first pass, all five records in one request.
+#[sqlx::test]
+async fn a_request_killed_while_erasing_is_untouched_and_completes_after_a_restart(pool: PgPool) {
+    let (objects, _storage) = demo_with_access(&pool).await;
+    hold_acme_requests(&pool).await;
+    let email = "pat.five@example.com";
+    let mut records: Vec<Uuid> = column_for(
+        &pool,
+        "insert into customers (account_id, salesforce_id, object_type, name, email)
+         select a.id, '00Q5e00PatFive' || n || 'AAA', 'Lead', 'Pat Five', $1
+         from accounts a, generate_series(1, 5) n where a.name = 'Acme Corp'
+         returning id",
+        email,
+    )
+    .await;
+    records.sort();
+    sqlx::query(
+        "insert into calls (account_id, customer_id, direction, from_number, to_number, started_at, duration_seconds)
+         select c.account_id, c.id, 'outbound', '+14155559000', '+14155550777', now() - make_interval(secs => g), 30
+         from customers c, generate_series(1, 10000) g where c.email = $1",
+    )
+    .bind(email)
+    .execute(&pool)
+    .await
+    .expect("the calls load");
+    let url = database_url_of(&pool);
+
+    let first = Server::start(&url, objects.path(), true).await;
+    let request = held_request(&first.client().await, &first.base, &records, email).await;
+    first.kill();
+
+    let blocker = hold_up(&pool, DELETE_CALLS_SQL, records[0]).await;
+    make_due(&pool, request).await;
+    let erasing = Server::start(&url, objects.path(), true).await;
+    let pid = wait_for_lock_wait(
+        &pool,
+        shown(DELETE_CALLS_SQL),
+        "the scheduler never began erasing the due request",
+    )
+    .await;
+    erasing.kill();
+    blocker.commit().await.expect("the blocker ends");
+    wait_until(
+        &pool,
+        &format!("select not exists (select 1 from pg_stat_activity where pid = {pid})"),
+        "the killed erasure's session did not end",
+    )
+    .await;
+    assert_eq!(request_state(&pool, request).await, "scheduled");
+    for &record in &records {
+        let state = state_of(&pool, record).await;
+        assert!(
+            state.calls == 10_000 && !state.erased && state.receipts == 0,
+            "killed mid-way, record {record} has {} calls, erased {}, {} receipts",
+            state.calls,
+            state.erased,
+            state.receipts
+        );
+    }
+
+    let restarted = Server::start(&url, objects.path(), true).await;
+    wait_until(
+        &pool,
+        &format!("select state = 'completed' from erasure_requests where id = '{request}'"),
+        "the restarted server did not erase the due request",
+    )
+    .await;
+    for &record in &records {
+        let state = state_of(&pool, record).await;
+        assert!(state.calls == 0 && state.erased && state.receipts == 1);
+    }
+    let receipts: i64 = scalar_for(
+        &pool,
+        "select count(*) from erasures where request_id = $1",
+        request,
+    )
+    .await;
+    assert_eq!(receipts, 5);
+    restarted.kill();
+}
+
+/// Two servers start on one database with a request that came due while the first holds it in its erasure:
+/// the request is erased once, each record with one receipt.
+#[sqlx::test]
+async fn two_instances_on_one_database_run_a_due_request_once(pool: PgPool) {
+    let (objects, _storage) = demo_with_access(&pool).await;
+    hold_acme_requests(&pool).await;
+    let (lead, contact) = {
+        let lead = jordans_lead(&pool).await;
+        let contact: Uuid = scalar_for(
+            &pool,
+            "select id from customers where email = (select email from customers where id = $1) and object_type = 'Contact'",
+            lead,
+        )
+        .await;
+        (lead, contact)
+    };
+    let mut records = vec![lead, contact];
+    records.sort();
+    let url = database_url_of(&pool);
+    let first = Server::start(&url, objects.path(), true).await;
+    let request = held_request(&first.client().await, &first.base, &records, JORDAN).await;
+    first.kill();
+
+    let blocker = hold_up(&pool, DELETE_CALLS_SQL, records[0]).await;
+    make_due(&pool, request).await;
+    let (one, two) = tokio::join!(
+        Server::start(&url, objects.path(), true),
+        Server::start(&url, objects.path(), true)
+    );
+    wait_for_lock_wait(
+        &pool,
+        shown(DELETE_CALLS_SQL),
+        "no scheduler began erasing the due request",
+    )
+    .await;
+    blocker.commit().await.expect("the blocker ends");
+    wait_until(
+        &pool,
+        &format!("select state = 'completed' from erasure_requests where id = '{request}'"),
+        "the due request was not erased",
+    )
+    .await;
+    for record in records {
+        let state = state_of(&pool, record).await;
+        assert!(
+            state.erased && state.receipts == 1,
+            "{record}: {} receipts",
+            state.receipts
+        );
+    }
+    one.kill();
+    two.kill();
 }
