@@ -41,3 +41,20 @@ select c.account_id, c.id, 'inbound', c.phone, '+14155559000', 'Hello from ' || 
 from customers c
 where c.salesforce_id in ('00Q5e00TwoTabsAAAA', '00Q5e00SamPairAAAA', '0035e00SamPairAAAA', '00Q5e00RileyReAAAA')
   and not exists (select 1 from messages m where m.customer_id = c.id);
+
+-- Records of the request lifecycle specs, each with one message: one deleted under a 24-hour hold and then
+-- cancelled (Harper), and one whose deletion needs another Admin's approval (Avery).
+insert into customers (account_id, salesforce_id, object_type, name, email, phone)
+select a.id, f.salesforce_id, f.object_type, f.name, f.email, f.phone
+from accounts a,
+     (values ('00Q5e00HarperHAAAA', 'Lead', 'Harper Hold', 'harper.hold@example.com', '+14155550911'),
+             ('00Q5e00AveryApAAAA', 'Lead', 'Avery Approval', 'avery.approval@example.com', '+14155550912'))
+       as f (salesforce_id, object_type, name, email, phone)
+where a.name = 'Acme Corp'
+on conflict do nothing;
+
+insert into messages (account_id, customer_id, direction, from_number, to_number, body, sent_at)
+select c.account_id, c.id, 'inbound', c.phone, '+14155559000', 'Hello from ' || c.name, now() - interval '2 days'
+from customers c
+where c.salesforce_id in ('00Q5e00HarperHAAAA', '00Q5e00AveryApAAAA')
+  and not exists (select 1 from messages m where m.customer_id = c.id);

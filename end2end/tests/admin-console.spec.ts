@@ -17,7 +17,7 @@ test.describe("Admin Console: the account setting and the per-user permission", 
     await expect(setting).not.toBeChecked();
     await expectAccessible(page);
     await setting.check();
-    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByRole("button", { name: "Save", exact: true }).click();
     await expect(page.getByRole("status")).toContainText("Manage Customer Data is now on");
     await page.reload();
     await expect(page.getByRole("switch", { name: "Manage Customer Data" })).toBeChecked();
@@ -42,7 +42,7 @@ test.describe("Admin Console: the account setting and the per-user permission", 
     await expect(page.getByRole("heading", { name: "Blair Admin" })).toBeVisible();
     await hydratedProfile(page);
     await page.getByRole("switch", { name: "Manage Customer Data" }).check();
-    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByRole("button", { name: "Save", exact: true }).click();
     await expect(page.getByRole("status")).toContainText("Blair Admin can now manage customer data");
     await expectAccessible(page);
 
@@ -53,7 +53,7 @@ test.describe("Admin Console: the account setting and the per-user permission", 
 
     await goto(page, "/admin");
     await page.getByRole("switch", { name: "Manage Customer Data" }).uncheck();
-    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByRole("button", { name: "Save", exact: true }).click();
     await expect(page.getByRole("status")).toContainText("Manage Customer Data is now off");
 
     await goto(blair, "/");
@@ -89,5 +89,5 @@ test.describe("Admin Console: the account setting and the per-user permission", 
 });
 
 async function hydratedProfile(page: import("@playwright/test").Page) {
-  await expect(page.getByRole("button", { name: "Save" })).toBeEnabled();
+  await expect(page.getByRole("button", { name: "Save", exact: true })).toBeEnabled();
 }

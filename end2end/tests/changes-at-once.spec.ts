@@ -21,7 +21,7 @@ test.describe("Changes show at once", () => {
     await expect(page).toHaveURL(/\/admin$/);
     await page.locator("body[data-hydrated]").waitFor({ state: "attached" });
     await page.getByRole("switch", { name: "Manage Customer Data" }).check();
-    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByRole("button", { name: "Save", exact: true }).click();
     const saved = page.getByRole("status").filter({ hasText: "Manage Customer Data is now on" });
     await expect(saved).toBeVisible();
     await expect(nav.getByRole("link", { name: "Customers" })).toHaveCount(0);
@@ -30,10 +30,10 @@ test.describe("Changes show at once", () => {
     await expect(page).toHaveURL(/\/users$/);
     await search(page, "/users", "alex");
     await page.getByRole("link", { name: "Alex Admin" }).click();
-    await expect(page.getByRole("button", { name: "Save" })).toBeEnabled();
+    await expect(page.getByRole("button", { name: "Save", exact: true })).toBeEnabled();
     const url = page.url();
     await page.getByRole("switch", { name: "Manage Customer Data" }).check();
-    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByRole("button", { name: "Save", exact: true }).click();
     const granted = page.getByRole("status").filter({ hasText: "Alex Admin can now manage customer data" });
     await expect(granted).toBeVisible();
     await expect(nav.getByRole("link", { name: "Customers" })).toBeVisible();
@@ -43,7 +43,7 @@ test.describe("Changes show at once", () => {
 
     await goto(page, "/admin");
     await page.getByRole("switch", { name: "Manage Customer Data" }).uncheck();
-    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByRole("button", { name: "Save", exact: true }).click();
     await expect(page.getByRole("status").filter({ hasText: "Manage Customer Data is now off" })).toBeVisible();
     await expect(nav.getByRole("link", { name: "Customers" })).toHaveCount(0);
 

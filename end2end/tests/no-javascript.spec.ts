@@ -30,7 +30,7 @@ test.describe("pages with JavaScript off", () => {
     await expect(page.getByRole("heading", { name: "General Settings" })).toBeVisible();
     await expect(page.getByRole("switch", { name: "Manage Customer Data" })).toBeChecked();
     await expect(page.getByRole("switch", { name: "Manage Customer Data" })).toBeDisabled();
-    await expect(page.getByRole("button", { name: "Save" })).toBeDisabled();
+    await expect(page.getByRole("button", { name: "Save", exact: true })).toBeDisabled();
     await expect(needsScript).toBeVisible();
 
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Manage" }).click();

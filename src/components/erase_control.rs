@@ -117,7 +117,7 @@ pub fn HeldNotice(
     };
     view! {
         <Notice tone=Tone::Info>
-            <p role="status"><strong>{what}</strong> " " {when}</p>
+            <p><strong>{what}</strong> " " {when}</p>
             <p><a href=format!("/requests/{}", request.request_id)>"Open the request"</a></p>
         </Notice>
     }

@@ -13,6 +13,9 @@ pub fn SaveButton(
     pending: Signal<bool>,
     /// What a click does: dispatches the form's save.
     on_save: Callback<()>,
+    /// The button's words, when a page has more than one form ("Save policy").
+    #[prop(default = "Save")]
+    label: &'static str,
 ) -> impl IntoView {
     view! {
         <button
@@ -21,7 +24,7 @@ pub fn SaveButton(
             disabled=move || !hydrated.get() || pending.get()
             on:click=move |_| on_save.run(())
         >
-            {move || if pending.get() { "Saving…" } else { "Save" }}
+            {move || if pending.get() { "Saving…" } else { label }}
         </button>
     }
 }

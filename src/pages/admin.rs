@@ -79,7 +79,7 @@ fn ErasurePolicySettings(current: ErasurePolicy) -> impl IntoView {
             {field("approval-min-records", "Approval needed from (records)", "A request with at least this many records needs another Admin's approval. Empty: never.", min_records)}
             {field("approval-min-items", "Approval needed from (calls and messages)", "A request with at least this many calls and messages needs another Admin's approval. Empty: never.", min_items)}
             <div class="form-actions">
-                <SaveButton hydrated pending=save.pending() on_save/>
+                <SaveButton hydrated pending=save.pending() on_save label="Save policy"/>
             </div>
             {move || save_outcome(save.value().get(), |saved: ErasurePolicy| view! {
                 "Saved. " {policy_summary(&saved)}
