@@ -681,6 +681,21 @@ pub struct CustomerDetail {
     pub older_messages: Option<String>,
     /// The person's records: every record of the account with the same email.
     pub same_person: SamePerson,
+    /// The newest request that holds the record (awaiting approval, scheduled or failed), if one does.
+    pub held: Option<HeldRequest>,
+    /// The account's erasure policy, which decides whether a Delete erases at once.
+    pub policy: ErasurePolicy,
+}
+
+/// A request that names a record and has not erased it yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldRequest {
+    /// The request's id, for its page.
+    pub request_id: Uuid,
+    /// Awaiting approval, scheduled or failed.
+    pub state: RequestState,
+    /// When its hold ends, for a scheduled request.
+    pub not_before: Option<OffsetDateTime>,
 }
 
 #[cfg(test)]

@@ -335,6 +335,15 @@ async fn the_single_record_delete_follows_the_policy(pool: PgPool) {
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert_eq!(answer["state"], "scheduled");
     assert_eq!(console.activity(lead).await, before);
+    let (_, page) = alex
+        .post(
+            "/api/customers/detail",
+            &[("customer_id", &lead.to_string())],
+        )
+        .await;
+    assert_eq!(page["held"]["state"], "scheduled", "{page}");
+    assert_eq!(page["held"]["request_id"], answer["request_id"]);
+    assert_eq!(page["policy"]["hold_hours"], 48);
     let (_, open) = alex.post("/api/requests/open", NO_FIELDS).await;
     assert_eq!(open.as_array().map(Vec::len), Some(1), "{open}");
     assert_eq!(open[0]["records"].as_i64(), Some(1));

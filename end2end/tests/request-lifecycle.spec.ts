@@ -42,7 +42,10 @@ test.describe("Customer Data: held requests", () => {
     await deleteRecord(page, HARPER, "Harper Hold");
     const held = page.getByRole("status").filter({ hasText: "Request received: nothing is deleted yet." });
     await expect(held).toContainText("unless cancelled");
-    await held.getByRole("link", { name: "Open the request" }).click();
+    await page.reload();
+    await expect(page.getByRole("status").filter({ hasText: "will be deleted on" })).toContainText("unless the request is cancelled");
+    await expect(page.getByRole("button", { name: "Delete", exact: true })).toHaveCount(0);
+    await page.getByRole("link", { name: "Open the request" }).click();
     await expect(page).toHaveURL(/\/requests\/[0-9a-f-]{36}$/);
     await expect(page.getByText("Scheduled", { exact: true })).toBeVisible();
     await expect(page.getByRole("status").filter({ hasText: "Will be deleted on" })).toContainText("unless cancelled");

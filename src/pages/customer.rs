@@ -10,11 +10,12 @@ use crate::api::customers::get_customer;
 use crate::components::activity_tables::{CallTable, MessageTable};
 use crate::components::erase_control::{EraseControl, ErasedNotice};
 use crate::components::loaded::Loaded;
-use crate::components::notice::ErrorNotice;
+use crate::components::notice::{ErrorNotice, Notice, Tone};
 use crate::components::same_person::{Placement, SamePersonLine};
 use crate::error::AppError;
+use crate::format::format_time;
 use crate::format::urlencode;
-use crate::model::CustomerDetail;
+use crate::model::{CustomerDetail, HeldRequest, RequestState};
 
 /// One customer record: its details, its calls and messages (each list paged on its own through the
 /// `calls_before` and `messages_before` query parameters), and Delete, or the receipt once it is erased. When
@@ -56,6 +57,8 @@ fn Customer(detail: CustomerDetail) -> impl IntoView {
         older_calls,
         older_messages,
         same_person,
+        held,
+        policy: _,
     } = detail;
     let placement: Option<Placement> = same_person
         .position_of(customer.id)
@@ -94,7 +97,7 @@ fn Customer(detail: CustomerDetail) -> impl IntoView {
                 <h1>{customer.name}</h1>
                 <p class="muted"><span class="badge">{customer.object_type}</span> " " <span class="mono">{customer.salesforce_id}</span></p>
             </div>
-            {(!erased).then(|| view! {
+            {(!erased && held.is_none()).then(|| view! {
                 <EraseControl
                     customer_id=customer.id.to_string()
                     customer_label=label
@@ -105,6 +108,7 @@ fn Customer(detail: CustomerDetail) -> impl IntoView {
             })}
         </div>
         {placement.map(|placement| view! { <SamePersonLine placement/> })}
+        {(!erased).then_some(held).flatten().map(|request| view! { <HeldRecordNotice request/> })}
         {erasure.map(|receipt| view! { <ErasedNotice receipt next/> })}
         <section class="card" aria-labelledby="record-details">
             <h2 id="record-details">"Record"</h2>
@@ -129,5 +133,29 @@ fn Customer(detail: CustomerDetail) -> impl IntoView {
         {(!has_data && !erased).then(|| view! {
             <p class="muted">"This record has no calls or messages. Delete still marks its data as deleted and records a receipt."</p>
         })}
+    }
+}
+
+/// What a record shows instead of Delete while a request holds it: where the request stands and a link to it,
+/// where it can be cancelled, approved or tried again.
+#[component]
+fn HeldRecordNotice(request: HeldRequest) -> impl IntoView {
+    let what = match (request.state, request.not_before) {
+        (RequestState::AwaitingApproval, _) => {
+            "A request to delete this record's data awaits another Admin's approval.".to_owned()
+        }
+        (RequestState::Failed, _) => {
+            "A request to delete this record's data failed; nothing was deleted.".to_owned()
+        }
+        (_, Some(at)) => format!(
+            "This record's data will be deleted on {} unless the request is cancelled.",
+            format_time(at)
+        ),
+        _ => "A request to delete this record's data is scheduled.".to_owned(),
+    };
+    view! {
+        <Notice tone=Tone::Info>
+            <p>{what} " " <a href=format!("/requests/{}", request.request_id)>"Open the request"</a></p>
+        </Notice>
     }
 }

@@ -10,8 +10,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::model::{
-    CallEntry, CustomerDetail, CustomerSummary, ErasureCounts, ErasureReceipt, MessageEntry,
-    SamePerson, SamePersonRecord, earliest, latest,
+    CallEntry, CustomerDetail, CustomerSummary, ErasureCounts, ErasurePolicy, ErasureReceipt,
+    HeldRequest, MessageEntry, RequestState, SamePerson, SamePersonRecord, earliest, latest,
 };
 use crate::server::input::Cursor;
 
@@ -29,7 +29,8 @@ macro_rules! rows_from_columns {
 
 /// The customer page in one statement, so that everything on it comes from one snapshot (an erasure
 /// committing meanwhile is either wholly before it or wholly after): customer `$2` of account `$1` with its
-/// counts, what an erasure would remove, its erasure receipt, and one page each of calls and messages, newest
+/// counts, what an erasure would remove, its erasure receipt, the newest request that holds it (awaiting
+/// approval, scheduled or failed), the account's erasure policy, and one page each of calls and messages, newest
 /// first, before the cursors `$3`, `$4` (calls) and `$6`, `$7` (messages), `$5` rows each. The pages come as
 /// one array per column. No row: no such customer in the account.
 pub const CUSTOMER_PAGE_SQL: &str = "select cu.id, cu.object_type, cu.name, cu.email, cu.phone, cu.salesforce_id, cu.erased_at,
@@ -38,8 +39,18 @@ pub const CUSTOMER_PAGE_SQL: &str = "select cu.id, cu.object_type, cu.name, cu.e
         r.erasure_id, r.receipt_erased_at, r.erased_by_name, r.calls_deleted, r.recordings_deleted,
         r.voicemails_deleted, r.transcripts_deleted, r.messages_deleted, r.media_deleted,
         r.receipt_first_at, r.receipt_last_at,
+        h.held_request_id, h.held_state, h.held_not_before,
+        a.hold_hours, a.deadline_days, a.approval_min_records, a.approval_min_items,
         cp.*, mp.*
      from customers cu
+     join accounts a on a.id = cu.account_id
+     left join lateral (select rq.id as held_request_id, rq.state as held_state, rq.not_before as held_not_before
+                from erasure_request_records rr
+                join erasure_requests rq on rq.account_id = rr.account_id and rq.id = rr.request_id
+                where rr.account_id = $1 and rr.customer_id = $2
+                  and rq.state in ('awaiting_approval', 'scheduled', 'failed')
+                order by rq.received_at desc
+                limit 1) h on true
      cross join (select count(*) as calls,
                         count(recording_key) filter (where not is_voicemail) as recordings,
                         count(*) filter (where is_voicemail) as voicemails,
@@ -170,6 +181,13 @@ struct CustomerPageRow {
     media_deleted: Option<i32>,
     receipt_first_at: Option<OffsetDateTime>,
     receipt_last_at: Option<OffsetDateTime>,
+    held_request_id: Option<Uuid>,
+    held_state: Option<String>,
+    held_not_before: Option<OffsetDateTime>,
+    hold_hours: i32,
+    deadline_days: i32,
+    approval_min_records: Option<i32>,
+    approval_min_items: Option<i32>,
     call_ids: Vec<Uuid>,
     call_started_at: Vec<OffsetDateTime>,
     call_direction: Vec<String>,
@@ -207,6 +225,25 @@ impl CustomerPageRow {
                 last_activity_at: self.receipt_last_at,
             },
         })
+    }
+
+    /// The newest request holding the record, if one does.
+    fn held(&self) -> Option<HeldRequest> {
+        Some(HeldRequest {
+            request_id: self.held_request_id?,
+            state: RequestState::from_key(self.held_state.as_deref()?)?,
+            not_before: self.held_not_before,
+        })
+    }
+
+    /// The account's erasure policy.
+    fn policy(&self) -> ErasurePolicy {
+        ErasurePolicy {
+            hold_hours: self.hold_hours,
+            deadline_days: self.deadline_days,
+            approval_min_records: self.approval_min_records,
+            approval_min_items: self.approval_min_items,
+        }
     }
 
     /// The page of calls, in the arrays' order.
@@ -262,6 +299,8 @@ pub async fn customer_page(
         return Ok(None);
     };
     let erasure = row.receipt();
+    let held = row.held();
+    let policy = row.policy();
     let same_person = same_person(pool, account_id, customer_id, row.email.as_deref()).await?;
     let (calls, older_calls) = newest_first_page(row.calls(), |c| Cursor {
         at: c.started_at,
@@ -299,6 +338,8 @@ pub async fn customer_page(
         older_calls,
         older_messages,
         same_person,
+        held,
+        policy,
     }))
 }
 
