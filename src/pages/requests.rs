@@ -94,7 +94,12 @@ pub fn request_row(request: RequestSummary, now: OffsetDateTime) -> impl IntoVie
     view! {
         <tr class=urgency>
             <td><a href=format!("/requests/{}", request.id) class="mono">{short}</a></td>
-            <td><span class="badge">{request.state.label()}</span></td>
+            <td>
+                <span class="badge">{request.state.label()}</span>
+                {request.not_before.filter(|_| request.state == RequestState::Scheduled).map(|at| view! {
+                    <span class="muted">" deletes " {format_time(at)}</span>
+                })}
+            </td>
             <td class="num">{request.records}</td>
             <td>{request.requested_by_name}</td>
             <td>{format_time(request.received_at)}</td>
