@@ -58,3 +58,52 @@ select c.account_id, c.id, 'inbound', c.phone, '+14155559000', 'Hello from ' || 
 from customers c
 where c.salesforce_id in ('00Q5e00HarperHAAAA', '00Q5e00AveryApAAAA')
   and not exists (select 1 from messages m where m.customer_id = c.id);
+
+-- The people of the person-erasure spec, each a Lead and a Contact sharing an email and a phone number. Jordan
+-- is not used: customer-data.spec.ts erases Jordan's Lead earlier in this shared database. Morgan also has an
+-- Account, which the spec erases on its own first (shown as skipped), and activity of every kind; Quinn is
+-- given a new duplicate while the dialog is open (409); Hollis's request is held by a 24-hour hold, then
+-- cancelled.
+insert into customers (account_id, salesforce_id, object_type, name, email, phone, phone_e164)
+select a.id, f.salesforce_id, f.object_type, f.name, f.email, f.phone, f.phone
+from accounts a,
+     (values ('00Q5e00MorganPAAAA', 'Lead', 'Morgan Person', 'morgan.person@example.com', '+14155550921'),
+             ('0035e00MorganPAAAA', 'Contact', 'Morgan Person', 'morgan.person@example.com', '+14155550921'),
+             ('0015e00MorganPAAAA', 'Account', 'Morgan Person', 'morgan.person@example.com', '+14155550921'),
+             ('00Q5e00QuinnCoAAAA', 'Lead', 'Quinn Conflict', 'quinn.conflict@example.com', '+14155550922'),
+             ('0035e00QuinnCoAAAA', 'Contact', 'Quinn Conflict', 'quinn.conflict@example.com', '+14155550922'),
+             ('00Q5e00HollisHAAAA', 'Lead', 'Hollis Hold', 'hollis.hold@example.com', '+14155550923'),
+             ('0035e00HollisHAAAA', 'Contact', 'Hollis Hold', 'hollis.hold@example.com', '+14155550923'))
+       as f (salesforce_id, object_type, name, email, phone)
+where a.name = 'Acme Corp'
+on conflict do nothing;
+
+-- Morgan's Lead: a recorded call with a transcript, a voicemail and a message with one media file; the Contact:
+-- one call and two messages; the Account: one message. Quinn's and Hollis's records: one message each.
+insert into calls (account_id, customer_id, direction, from_number, to_number, started_at, duration_seconds,
+                   transcript, is_voicemail, recording_key)
+select c.account_id, c.id, f.direction, c.phone, '+14155559000', now() - f.ago, f.seconds, f.transcript, f.voicemail,
+       case when f.recorded then 'recordings/' || c.account_id || '/fixture-' || c.salesforce_id || f.n || '.mp3' end
+from customers c
+join (values ('00Q5e00MorganPAAAA', 1, 'inbound', interval '20 days', 300, 'Please delete my data.', false, true),
+             ('00Q5e00MorganPAAAA', 2, 'inbound', interval '19 days', 40, null, true, true),
+             ('0035e00MorganPAAAA', 1, 'outbound', interval '5 days', 120, null, false, false))
+     as f (salesforce_id, n, direction, ago, seconds, transcript, voicemail, recorded)
+  on f.salesforce_id = c.salesforce_id
+where not exists (select 1 from calls k where k.customer_id = c.id);
+
+insert into messages (account_id, customer_id, direction, from_number, to_number, body, sent_at, media_keys)
+select c.account_id, c.id, 'inbound', c.phone, '+14155559000', 'Message ' || f.n || ' from ' || c.name, now() - f.ago,
+       case when f.media then array['media/' || c.account_id || '/fixture-' || c.salesforce_id || '.jpg'] else '{}' end
+from customers c
+join (values ('00Q5e00MorganPAAAA', 1, interval '18 days', true),
+             ('0035e00MorganPAAAA', 1, interval '4 days', false),
+             ('0035e00MorganPAAAA', 2, interval '3 days', false),
+             ('0015e00MorganPAAAA', 1, interval '10 days', false),
+             ('00Q5e00QuinnCoAAAA', 1, interval '2 days', false),
+             ('0035e00QuinnCoAAAA', 1, interval '2 days', false),
+             ('00Q5e00HollisHAAAA', 1, interval '2 days', false),
+             ('0035e00HollisHAAAA', 1, interval '2 days', false))
+     as f (salesforce_id, n, ago, media)
+  on f.salesforce_id = c.salesforce_id
+where not exists (select 1 from messages m where m.customer_id = c.id and m.body = 'Message ' || f.n || ' from ' || c.name);

@@ -223,10 +223,11 @@ pub struct CustomerSummary {
     pub email: Option<String>,
     /// The record's Salesforce id in its 18-character form.
     pub salesforce_id: String,
-    /// How many calls the platform holds for the record now (none once it is erased).
-    pub calls: i64,
-    /// How many messages the platform holds for the record now (none once it is erased).
-    pub messages: i64,
+    /// What an erasure of the record would remove now (nothing once it is erased): how many calls and messages
+    /// the platform holds for it, the recordings, voicemails, transcripts and media files among them, and when
+    /// that activity took place. Its fields travel beside the record's (`calls`, `messages`, …).
+    #[serde(flatten)]
+    pub pending: ErasureCounts,
     /// When the record's call and message data was erased; `None` when it never was.
     pub erased_at: Option<OffsetDateTime>,
 }
@@ -302,6 +303,22 @@ impl ErasureCounts {
     /// Whether there is no call and no message (so no recording, transcript or media file either).
     pub fn is_empty(&self) -> bool {
         self.calls == 0 && self.messages == 0
+    }
+
+    /// What erasing all of `counts` together removes: the sums, and the activity from the earliest to the latest.
+    pub fn total<'a>(counts: impl IntoIterator<Item = &'a ErasureCounts>) -> ErasureCounts {
+        counts
+            .into_iter()
+            .fold(ErasureCounts::default(), |sum, c| ErasureCounts {
+                calls: sum.calls + c.calls,
+                recordings: sum.recordings + c.recordings,
+                voicemails: sum.voicemails + c.voicemails,
+                transcripts: sum.transcripts + c.transcripts,
+                messages: sum.messages + c.messages,
+                media: sum.media + c.media,
+                first_activity_at: earliest(sum.first_activity_at, c.first_activity_at),
+                last_activity_at: latest(sum.last_activity_at, c.last_activity_at),
+            })
     }
 
     /// When the activity took place, for the confirmation dialog: "from … to …".
@@ -746,6 +763,45 @@ mod tests {
         };
         assert_eq!(alone.position_of(Uuid::from_u128(1)), None);
         assert_eq!(SamePerson::default().position_of(Uuid::from_u128(1)), None);
+    }
+
+    #[test]
+    fn a_total_sums_the_counts_and_spans_the_activity() {
+        let a = time::macros::datetime!(2026-01-01 0:00 UTC);
+        let b = time::macros::datetime!(2026-02-01 0:00 UTC);
+        let one = ErasureCounts {
+            calls: 4,
+            recordings: 2,
+            voicemails: 1,
+            transcripts: 3,
+            messages: 5,
+            media: 6,
+            first_activity_at: Some(b),
+            last_activity_at: Some(b),
+        };
+        let other = ErasureCounts {
+            calls: 1,
+            messages: 2,
+            first_activity_at: Some(a),
+            last_activity_at: Some(a),
+            ..ErasureCounts::default()
+        };
+        let total = ErasureCounts::total([&one, &other, &ErasureCounts::default()]);
+        assert_eq!(
+            (
+                total.calls,
+                total.recordings,
+                total.voicemails,
+                total.transcripts
+            ),
+            (5, 2, 1, 3)
+        );
+        assert_eq!((total.messages, total.media), (7, 6));
+        assert_eq!(
+            (total.first_activity_at, total.last_activity_at),
+            (Some(a), Some(b))
+        );
+        assert_eq!(ErasureCounts::total([]), ErasureCounts::default());
     }
 
     #[test]

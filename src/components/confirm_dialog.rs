@@ -1,59 +1,141 @@
-//! The erasure confirmation dialog: says exactly what will be erased, that it cannot be undone and that
-//! Salesforce is not touched; the confirm button stays disabled until `DELETE` is typed. It is modal: Escape
-//! and Cancel close it, Tab stays inside it, and focus returns to the button that opened it. When the record
-//! turns out to have been erased already (in another tab, or by another Admin), the dialog shows that outcome
-//! with the earlier erasure's receipt instead of the confirmation, and only Close remains. When the server asks
-//! for the admin's password again (their last sign-in is over 15 minutes old), a password field joins the
-//! confirmation.
+//! The erasure confirmation dialog, shared by Delete on a record and "Delete all N records" on a search: its
+//! caller says exactly what will be erased; the dialog adds that it cannot be undone and that Salesforce is not
+//! touched, and keeps the confirm button disabled until `DELETE` is typed. It is modal: Escape and Cancel close
+//! it, Tab stays inside it, and focus returns to the button that opened it. When the erasure settles without
+//! going through (the record was erased already, in another tab or by another Admin; or the records listed
+//! changed, so nothing was erased), the dialog shows that outcome instead of the confirmation, and only Close
+//! remains. When the server asks for the admin's password again (their last sign-in is over 15 minutes old), a
+//! password field joins the confirmation. `use_erase_state` makes the dialog's state of an erasure action's
+//! answers.
 
 use leptos::html;
 use leptos::prelude::*;
 
 use crate::api::customers::ERASE_CONFIRMATION;
+use crate::components::hydration::reload_page;
 use crate::components::same_person::{Placement, SamePersonLine};
+use crate::error::AppError;
 use crate::format::format_time;
 use crate::model::{ErasureCounts, ErasureReceipt};
 
-/// The modal that confirms an erasure: what will be deleted, when that activity took place, the warnings, and
-/// the field `ERASE_CONFIRMATION` is typed into (and the password, once asked for). Its Delete button hands the
-/// typed text and password to `on_confirm`.
-#[component]
-pub fn ConfirmEraseDialog(
+/// How an erasure ended without the confirmation going through: the dialog shows it in place of the
+/// confirmation, with only Close, and the page is loaded again once it is closed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Settled {
+    /// The record had been erased before (in another tab, or by another Admin): that erasure's receipt.
+    ErasedBefore(ErasureReceipt),
+    /// Nothing was erased because the records changed since they were listed: the server's reason.
+    NothingErased(String),
+}
+
+/// The dialog's state, made of an erasure action's answers by `use_erase_state`.
+#[derive(Debug, Clone, Copy)]
+pub struct EraseState {
     /// Whether the dialog is shown. Cancel and Escape set it to `false`, except while the erasure is pending.
-    open: RwSignal<bool>,
-    /// The record as the dialog names it: its name, object type and Salesforce id.
-    customer_label: String,
-    /// What the erasure would delete, shown as a table of counts.
-    counts: ErasureCounts,
-    /// When the activity took place (`ErasureCounts::activity_range`, formatted on the server).
-    activity: String,
-    /// Called with the typed confirmation and the typed password (empty when it was not asked for).
-    on_confirm: Callback<(String, String)>,
-    /// Whether the erasure is under way: both buttons are disabled and Delete says "Deleting…".
-    pending: Signal<bool>,
-    /// Why the last erasure attempt failed, shown in the dialog (`role="alert"`); `None` when it did not.
-    error: Signal<Option<String>>,
-    /// The receipt of an erasure that came first, once the server answered that the record was already erased:
-    /// the dialog then shows it as the outcome, without the confirmation.
-    erased_before: Signal<Option<ErasureReceipt>>,
+    pub open: RwSignal<bool>,
+    /// Whether the erasure is under way, or went through (the page is loading, or the request is held): both
+    /// buttons are disabled and Delete says "Deleting…".
+    pub pending: Signal<bool>,
+    /// Why the last attempt failed, shown in the dialog (`role="alert"`); `None` when it did not.
+    pub error: Signal<Option<String>>,
+    /// How the erasure ended without going through, once it did.
+    pub settled: Signal<Option<Settled>>,
     /// Whether the server asked for the admin's password again: the dialog then shows a password field, and
     /// Delete waits for it.
-    ask_password: Signal<bool>,
-    /// Where the record stands among the records that share its email, and the others, so that the dialog says
-    /// that only this one is erased; `None` when it is the only one.
-    same_person: Option<Placement>,
+    pub ask_password: Signal<bool>,
+}
+
+/// The state of the dialog shown while `open`, for the erasure action whose answers are `value` and which is
+/// running while `running`. `settle` says which refusals end the erasure as an outcome (`Settled`) rather than
+/// as an error to try again; `done` runs once the request went through (to load what the database now holds, or
+/// to show a request that is held). The page is loaded again when a settled dialog is closed.
+pub fn use_erase_state<T>(
+    open: RwSignal<bool>,
+    value: MappedSignal<Option<Result<T, AppError>>>,
+    running: Memo<bool>,
+    settle: fn(&AppError) -> Option<Settled>,
+    done: impl Fn(&T) + 'static,
+) -> EraseState
+where
+    T: Clone + Send + Sync + 'static,
+{
+    let went_through = move || matches!(value.get(), Some(Ok(_)));
+    Effect::new(move |_| {
+        if let Some(Ok(answer)) = value.get() {
+            done(&answer);
+        }
+    });
+    let settled = Memo::new(move |_| match value.get() {
+        Some(Err(error)) => settle(&error),
+        _ => None,
+    });
+    Effect::new(move |_| {
+        if settled.with(Option::is_some) && !open.get() {
+            reload_page();
+        }
+    });
+    let ask_password = RwSignal::new(false);
+    Effect::new(move |_| {
+        if let Some(Err(AppError::PasswordRequired)) = value.get()
+            && !ask_password.get_untracked()
+        {
+            ask_password.set(true);
+        }
+    });
+    let error = Signal::derive(move || match value.get() {
+        Some(Err(AppError::PasswordRequired)) | Some(Ok(_)) | None => None,
+        Some(Err(error)) if settle(&error).is_some() => None,
+        Some(Err(error)) => Some(error.to_string()),
+    });
+    EraseState {
+        open,
+        pending: Signal::derive(move || running.get() || went_through()),
+        error,
+        settled: settled.into(),
+        ask_password: ask_password.into(),
+    }
+}
+
+/// The record's erasure that came first, as an outcome of Delete on one record: `AlreadyErased`.
+pub fn erased_before(error: &AppError) -> Option<Settled> {
+    match error {
+        AppError::AlreadyErased { receipt, .. } => Some(Settled::ErasedBefore(*receipt.clone())),
+        _ => None,
+    }
+}
+
+/// The modal that confirms an erasure: its title, what will be deleted (`children`), the warnings, and the field
+/// `ERASE_CONFIRMATION` is typed into (and the password, once asked for). Its Delete button hands the typed text
+/// and password to `on_confirm`.
+#[component]
+pub fn EraseDialog(
+    /// Whether it is shown, and how the erasure stands.
+    state: EraseState,
+    /// The dialog's title, its accessible name.
+    #[prop(into)]
+    title: String,
+    /// Called with the typed confirmation and the typed password (empty when it was not asked for).
+    on_confirm: Callback<(String, String)>,
     /// Where focus goes back when the dialog closes.
     return_focus: NodeRef<html::Button>,
+    /// What will be deleted, and anything to know before confirming.
+    children: ChildrenFn,
 ) -> impl IntoView {
+    let EraseState {
+        open,
+        pending,
+        error,
+        settled,
+        ask_password,
+    } = state;
     let typed = RwSignal::new(String::new());
     let dialog_ref = NodeRef::<html::Div>::new();
     let input_ref = NodeRef::<html::Input>::new();
     let close_ref = NodeRef::<html::Button>::new();
     let password = RwSignal::new(String::new());
     let password_ref = NodeRef::<html::Input>::new();
-    let customer_label = StoredValue::new(customer_label);
-    let activity = StoredValue::new(activity);
-    let same_person = StoredValue::new(same_person);
+    let title = StoredValue::new(title);
+    let children = StoredValue::new(children);
     let close = move || {
         if pending.get_untracked() {
             return;
@@ -95,14 +177,7 @@ pub fn ConfirmEraseDialog(
         "Tab" => keep_focus_inside(&ev, dialog_ref),
         _ => {}
     };
-    let rows = [
-        ("Calls", counts.calls),
-        ("Recordings", counts.recordings),
-        ("Voicemails", counts.voicemails),
-        ("Transcripts", counts.transcripts),
-        ("Messages", counts.messages),
-        ("Message media files", counts.media),
-    ];
+    let on_close = Callback::new(move |()| close());
     view! {
         <Show when=move || open.get()>
             <div class="modal-backdrop">
@@ -115,24 +190,12 @@ pub fn ConfirmEraseDialog(
                     node_ref=dialog_ref
                     on:keydown=on_keydown
                 >
-                    {move || match erased_before.get() {
-                        Some(receipt) => view! { <ErasedBefore receipt close_ref on_close=Callback::new(move |()| close())/> }.into_any(),
+                    {move || match settled.get() {
+                        Some(Settled::ErasedBefore(receipt)) => view! { <ErasedBefore receipt close_ref on_close/> }.into_any(),
+                        Some(Settled::NothingErased(reason)) => view! { <NothingErased reason close_ref on_close/> }.into_any(),
                         None => view! {
-                            <h2 id="erase-title">"Delete all call and message data?"</h2>
-                            <p>"For " <strong>{customer_label.get_value()}</strong> ", this permanently deletes:"</p>
-                            <table class="counts-table">
-                                <caption class="visually-hidden">"What will be deleted"</caption>
-                                <tbody>
-                                    {rows.iter().map(|(label, count)| view! {
-                                        <tr><th scope="row">{*label}</th><td class="num">{*count}</td></tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                            <p class="muted">"Activity " {activity.get_value()} "."</p>
-                            {same_person.get_value().map(|placement| view! {
-                                <SamePersonLine placement/>
-                                <p class="muted">"Only this record's data is deleted; each of the others is deleted on its own."</p>
-                            })}
+                            <h2 id="erase-title">{title.get_value()}</h2>
+                            {children.with_value(|children| children())}
                             <div id="erase-warning" class="notice notice-warning">
                                 <p><strong>"This cannot be undone."</strong> " The data is deleted from the platform, including stored recordings and media."</p>
                                 <p>"Salesforce records are not affected; manage them in Salesforce."</p>
@@ -189,6 +252,54 @@ pub fn ConfirmEraseDialog(
     }
 }
 
+/// The dialog of Delete on one record: what its erasure would delete, when that activity took place, and where
+/// the record stands among the person's other records.
+#[component]
+pub fn ConfirmEraseDialog(
+    /// Whether it is shown, and how the erasure stands.
+    state: EraseState,
+    /// The record as the dialog names it: its name, object type and Salesforce id.
+    customer_label: String,
+    /// What the erasure would delete, shown as a table of counts.
+    counts: ErasureCounts,
+    /// When the activity took place (`ErasureCounts::activity_range`, formatted on the server).
+    activity: String,
+    /// Called with the typed confirmation and the typed password (empty when it was not asked for).
+    on_confirm: Callback<(String, String)>,
+    /// Where the record stands among the records that share its email, and the others, so that the dialog says
+    /// that only this one is erased; `None` when it is the only one.
+    same_person: Option<Placement>,
+    /// Where focus goes back when the dialog closes.
+    return_focus: NodeRef<html::Button>,
+) -> impl IntoView {
+    let rows = [
+        ("Calls", counts.calls),
+        ("Recordings", counts.recordings),
+        ("Voicemails", counts.voicemails),
+        ("Transcripts", counts.transcripts),
+        ("Messages", counts.messages),
+        ("Message media files", counts.media),
+    ];
+    view! {
+        <EraseDialog state title="Delete all call and message data?" on_confirm return_focus>
+            <p>"For " <strong>{customer_label.clone()}</strong> ", this permanently deletes:"</p>
+            <table class="counts-table">
+                <caption class="visually-hidden">"What will be deleted"</caption>
+                <tbody>
+                    {rows.iter().map(|(label, count)| view! {
+                        <tr><th scope="row">{*label}</th><td class="num">{*count}</td></tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+            <p class="muted">"Activity " {activity.clone()} "."</p>
+            {same_person.clone().map(|placement| view! {
+                <SamePersonLine placement/>
+                <p class="muted">"Only this record's data is deleted; each of the others is deleted on its own."</p>
+            })}
+        </EraseDialog>
+    }
+}
+
 /// What the dialog shows in place of the confirmation when the record was already erased: when, by whom, the
 /// receipt, and Close.
 #[component]
@@ -214,6 +325,39 @@ fn ErasedBefore(
                 <span class="mono">{receipt.erasure_id.to_string()}</span> "."
             </p>
         </div>
+        <CloseOnly close_ref on_close/>
+    }
+}
+
+/// What the dialog shows in place of the confirmation when nothing was erased because the records changed since
+/// they were listed: the server's reason, and Close, which loads the page again with what the search finds now.
+#[component]
+fn NothingErased(
+    /// Why nothing was erased, as the server said it.
+    reason: String,
+    /// Close, which takes focus when the outcome shows.
+    close_ref: NodeRef<html::Button>,
+    /// Closes the dialog.
+    on_close: Callback<()>,
+) -> impl IntoView {
+    view! {
+        <h2 id="erase-title">"Nothing was erased"</h2>
+        <div id="erase-warning" class="notice notice-warning" role="alert">
+            <p>{reason}</p>
+        </div>
+        <CloseOnly close_ref on_close/>
+    }
+}
+
+/// The only action of a settled dialog: Close, which takes focus when it shows.
+#[component]
+fn CloseOnly(
+    /// The button, focused once it is in the page.
+    close_ref: NodeRef<html::Button>,
+    /// Closes the dialog.
+    on_close: Callback<()>,
+) -> impl IntoView {
+    view! {
         <div class="modal-actions">
             <button type="button" class="button" node_ref=close_ref on:click=move |_| on_close.run(())>
                 "Close"

@@ -6,19 +6,19 @@ use leptos::html;
 use leptos::prelude::*;
 
 use crate::api::customers::EraseCustomerData;
-use crate::components::confirm_dialog::ConfirmEraseDialog;
+use crate::components::confirm_dialog::{ConfirmEraseDialog, erased_before, use_erase_state};
 use crate::components::hydration::{reload_page, use_hydrated};
 use crate::components::notice::{Notice, Tone};
 use crate::components::same_person::{NextWithData, Placement};
-use crate::error::AppError;
 use crate::format::format_time;
 use crate::model::{ErasureCounts, ErasureReceipt, RequestReceipt, RequestState, SamePersonRecord};
 
 /// Delete and its confirmation dialog. Once the erasure has committed, the page is loaded again, so that
-/// everything on it (lists, counts, the receipt) comes from the database after the erasure. When the server
-/// answers that the record was already erased (another tab or Admin came first), the dialog shows that outcome
-/// with its receipt, and the page is loaded again when the dialog is closed. When the server answers that the
-/// admin's last sign-in is too old for this step, the dialog asks for their password, sent with the next try.
+/// everything on it (lists, counts, the receipt) comes from the database after the erasure; a request the
+/// account's erasure policy holds closes the dialog and shows `HeldNotice` instead. When the server answers that
+/// the record was already erased (another tab or Admin came first), the dialog shows that outcome with its
+/// receipt, and the page is loaded again when the dialog is closed. When the server answers that the admin's
+/// last sign-in is too old for this step, the dialog asks for their password, sent with the next try.
 #[island]
 pub(crate) fn EraseControl(
     /// The record's id, as `erase_customer_data` takes it.
@@ -36,47 +36,24 @@ pub(crate) fn EraseControl(
     let erase = ServerAction::<EraseCustomerData>::new();
     let hydrated = use_hydrated();
     let open = RwSignal::new(false);
-    let delete_button = NodeRef::<html::Button>::new();
-    let erased = move || matches!(erase.value().get(), Some(Ok(request)) if request.state == RequestState::Completed);
+    let state = use_erase_state(
+        open,
+        erase.value(),
+        erase.pending(),
+        erased_before,
+        move |request: &RequestReceipt| {
+            if request.state == RequestState::Completed {
+                reload_page();
+            } else {
+                open.set(false);
+            }
+        },
+    );
     let held = Memo::new(move |_| match erase.value().get() {
         Some(Ok(request)) if request.state != RequestState::Completed => Some(request),
         _ => None,
     });
-    Effect::new(move |_| {
-        if held.with(Option::is_some) {
-            open.set(false);
-        }
-    });
-    Effect::new(move |_| {
-        if erased() {
-            reload_page();
-        }
-    });
-    let pending =
-        Signal::derive(move || erase.pending().get() || erased() || held.with(Option::is_some));
-    let erased_before = Memo::new(move |_| match erase.value().get() {
-        Some(Err(AppError::AlreadyErased { receipt, .. })) => Some(*receipt),
-        _ => None,
-    });
-    Effect::new(move |_| {
-        if erased_before.with(Option::is_some) && !open.get() {
-            reload_page();
-        }
-    });
-    let ask_password = RwSignal::new(false);
-    Effect::new(move |_| {
-        if let Some(Err(AppError::PasswordRequired)) = erase.value().get()
-            && !ask_password.get_untracked()
-        {
-            ask_password.set(true);
-        }
-    });
-    let error = Signal::derive(move || match erase.value().get() {
-        Some(Err(AppError::AlreadyErased { .. } | AppError::PasswordRequired))
-        | Some(Ok(_))
-        | None => None,
-        Some(Err(e)) => Some(e.to_string()),
-    });
+    let delete_button = NodeRef::<html::Button>::new();
     let on_confirm = Callback::new(move |(confirmation, password): (String, String)| {
         erase.dispatch(EraseCustomerData {
             customer_id: customer_id.clone(),
@@ -89,12 +66,12 @@ pub(crate) fn EraseControl(
             type="button"
             class="button danger"
             node_ref=delete_button
-            disabled=move || !hydrated.get() || pending.get()
+            disabled=move || !hydrated.get() || state.pending.get()
             on:click=move |_| open.set(true)
         >
             "Delete"
         </button>
-        <ConfirmEraseDialog open customer_label counts activity on_confirm pending error erased_before=erased_before.into() ask_password=ask_password.into() same_person return_focus=delete_button/>
+        <ConfirmEraseDialog state customer_label counts activity on_confirm same_person return_focus=delete_button/>
         {move || held.get().map(|request| view! { <HeldNotice request/> })}
     }
 }

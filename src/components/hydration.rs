@@ -15,6 +15,23 @@ pub fn use_hydrated() -> ReadSignal<bool> {
     hydrated
 }
 
+/// Now, by the browser's clock (by the server's where this runs on the server).
+#[cfg(feature = "hydrate")]
+pub fn now() -> time::OffsetDateTime {
+    let millis = window()
+        .performance()
+        .map(|p| p.time_origin() + p.now())
+        .unwrap_or_default();
+    time::OffsetDateTime::from_unix_timestamp_nanos((millis * 1_000_000.0) as i128)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+}
+
+/// Now, by the server's clock.
+#[cfg(not(feature = "hydrate"))]
+pub fn now() -> time::OffsetDateTime {
+    time::OffsetDateTime::now_utc()
+}
+
 /// Loads `path` as a new page, rendered by the server from what the database now holds. Pages are not
 /// rendered in the browser, so this is how an island shows the outcome of a change beyond itself.
 pub fn load_page(path: &str) {

@@ -6,6 +6,7 @@ pub mod activity_tables;
 pub mod confirm_dialog;
 pub mod data_table;
 pub mod erase_control;
+pub mod erase_person;
 pub mod hydration;
 pub mod loaded;
 pub mod navigation;

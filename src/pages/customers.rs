@@ -1,6 +1,8 @@
 //! /customers: Customer Data > Customers. Search by email, Salesforce ID or phone number; every matching record
 //! is listed. The search is posted and kept; the URL carries only its id (`?search=`), never what was searched
-//! for. Without access, the page shows why (which rule refuses and who can change it) instead of the search.
+//! for. When a search lists several records of one person, "Delete all N records" erases them in one request;
+//! the page is then loaded again with the request's id (`&request=`) and shows its outcome above the records.
+//! Without access, the page shows why (which rule refuses and who can change it) instead of the search.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -8,45 +10,75 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::auth::current_access;
 use crate::api::customers::load_customer_search;
+use crate::api::requests::get_request;
+use crate::api::settings::get_erasure_policy;
 use crate::components::data_table::DataTable;
+use crate::components::erase_person::{ErasePersonControl, RequestOutcome};
 use crate::components::loaded::Loaded;
 use crate::components::notice::{EmptyState, ErrorNotice, Notice, Tone};
 use crate::components::refusal::RefusalNotice;
 use crate::components::search_box::{SearchBox, refusal_of};
 use crate::error::AppError;
 use crate::format::format_time;
-use crate::model::{CustomerMatches, SavedCustomerSearch, SearchKind};
+use crate::model::{
+    CustomerMatches, ErasurePolicy, RequestDetail, SavedCustomerSearch, SearchKind,
+};
 
 /// The page of a saved search (`?search=<id>`, from the search form's answer), or the empty search; for a user
-/// without access to Customer Data, the refusal instead.
+/// without access to Customer Data, the refusal instead. With `&request=<id>`, the outcome of the erasure request
+/// made from it.
 #[component]
 pub fn CustomersPage() -> impl IntoView {
-    let search_id = use_query_map().read_untracked().get("search");
-    let search = async move {
-        if let Some(refusal) = current_access().await?.customer_data {
-            return Ok(Err(refusal));
+    let (search_id, request_id) =
+        use_query_map().with_untracked(|query| (query.get("search"), query.get("request")));
+    let page = {
+        let search_id = search_id.clone();
+        async move {
+            if let Some(refusal) = current_access().await?.customer_data {
+                return Ok(Err(refusal));
+            }
+            let request = match request_id {
+                Some(id) => Some(get_request(id).await),
+                None => None,
+            };
+            let search = match search_id {
+                Some(id) => Some(load_customer_search(id).await),
+                None => None,
+            };
+            let policy = match &search {
+                Some(Ok(saved)) if offers_all(&saved.matches) => Some(get_erasure_policy().await?),
+                _ => None,
+            };
+            Ok::<_, AppError>(Ok((request, search, policy)))
         }
-        Ok::<_, AppError>(Ok(match search_id {
-            Some(id) => Some(load_customer_search(id).await),
-            None => None,
-        }))
     };
     view! {
         <Title text="Customers"/>
         <h1>"Customers"</h1>
         <p class="muted">"Find every record that is one person, by email address, Salesforce ID (15 or 18 characters) or phone number."</p>
-        <Loaded loading="Searching…" data=search let:search>
-            {match search {
-                Ok(search) => view! { <CustomerSearch search/> }.into_any(),
+        <Loaded loading="Searching…" data=page let:page>
+            {match page {
+                Ok((request, search, policy)) => view! {
+                    {request.map(|request| match request {
+                        Ok(RequestDetail { summary, .. }) => view! { <RequestOutcome request=summary/> }.into_any(),
+                        Err(error) => view! { <ErrorNotice error/> }.into_any(),
+                    })}
+                    <CustomerSearch search_id=search_id.clone().unwrap_or_default() search policy/>
+                }.into_any(),
                 Err(refusal) => view! { <RefusalNotice part="Customer Data" refusal/> }.into_any(),
             }}
         </Loaded>
     }
 }
 
-/// The search box and what the saved search found (or why it failed); the empty search when there is none.
+/// The search box and what the saved search `search_id` found (or why it failed); the empty search when there is
+/// none. `policy` is the account's erasure policy, read when the records are offered to be deleted together.
 #[component]
-fn CustomerSearch(search: Option<Result<SavedCustomerSearch, AppError>>) -> impl IntoView {
+fn CustomerSearch(
+    search_id: String,
+    search: Option<Result<SavedCustomerSearch, AppError>>,
+    policy: Option<ErasurePolicy>,
+) -> impl IntoView {
     let (text, outcome) = match search {
         None => (String::new(), None),
         Some(Ok(saved)) => (saved.query, Some(Ok(saved.matches))),
@@ -57,22 +89,31 @@ fn CustomerSearch(search: Option<Result<SavedCustomerSearch, AppError>>) -> impl
         _ => None,
     };
     view! {
-        <SearchBox kind=SearchKind::Customers label="Search customers" placeholder="Email, Salesforce ID or phone" value=text refusal=refusal.clone()/>
+        <SearchBox kind=SearchKind::Customers label="Search customers" placeholder="Email, Salesforce ID or phone" value=text.clone() refusal=refusal.clone()/>
         {match outcome {
             None => view! {
                 <EmptyState title="Search for a customer">
                     <p>"Enter the email address, Salesforce ID or phone number from the person's request."</p>
                 </EmptyState>
             }.into_any(),
-            Some(Ok(matches)) => view! { <CustomerResults matches/> }.into_any(),
+            Some(Ok(matches)) => view! { <CustomerResults search_id query=text matches policy/> }.into_any(),
             Some(Err(_)) if refusal.is_some() => ().into_any(),
             Some(Err(error)) => view! { <ErrorNotice error/> }.into_any(),
         }}
     }
 }
 
+/// The records a search found: how many, and when they are offered to be deleted together (`offers_all`, with
+/// the account's erasure `policy`), "Delete all N records" for the search `query` (saved as `search_id`); then
+/// the table of records.
 #[component]
-fn CustomerResults(matches: CustomerMatches) -> impl IntoView {
+fn CustomerResults(
+    search_id: String,
+    query: String,
+    matches: CustomerMatches,
+    policy: Option<ErasurePolicy>,
+) -> impl IntoView {
+    let offer_all = policy.filter(|_| offers_all(&matches));
     let CustomerMatches {
         records: found,
         more,
@@ -95,8 +136,13 @@ fn CustomerResults(matches: CustomerMatches) -> impl IntoView {
         })}
         {(count > 1).then(|| view! {
             <Notice tone=Tone::Info>
-                <p>{format!("{count} records match{}.", erased_of(erased, count))} " Each record's call and message data is deleted on its own: open each one to delete it."</p>
+                <p>{format!("{count} records match{}.", erased_of(erased, count))} " " {how_to_delete(offer_all.is_some())}</p>
             </Notice>
+        })}
+        {offer_all.map(|policy| view! {
+            <div class="results-actions">
+                <ErasePersonControl search_id query records=found.clone() policy/>
+            </div>
         })}
         <div class="card table-card">
             <DataTable
@@ -111,8 +157,8 @@ fn CustomerResults(matches: CustomerMatches) -> impl IntoView {
                             <td><a href=format!("/customers/{}", customer.id)>{customer.name}</a></td>
                             <td>{customer.email.unwrap_or_default()}</td>
                             <td class="mono">{customer.salesforce_id}</td>
-                            <td class="num">{customer.calls}</td>
-                            <td class="num">{customer.messages}</td>
+                            <td class="num">{customer.pending.calls}</td>
+                            <td class="num">{customer.pending.messages}</td>
                             <td>{match customer.erased_at {
                                 Some(at) => view! { <span class="badge badge-erased"><span class="nowrap">"Data deleted"</span> " " {format_time(at)}</span> }.into_any(),
                                 None => view! { <span class="badge badge-active">"Has data"</span> }.into_any(),
@@ -124,6 +170,22 @@ fn CustomerResults(matches: CustomerMatches) -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+/// Whether the records found are offered to be deleted together: several are listed, all that match, and some
+/// still have data.
+fn offers_all(matches: &CustomerMatches) -> bool {
+    let records = &matches.records;
+    records.len() > 1 && !matches.more && records.iter().any(|r| r.erased_at.is_none())
+}
+
+/// How the data of several records is deleted: all together (when `offer_all`), or each on its own.
+fn how_to_delete(offer_all: bool) -> &'static str {
+    if offer_all {
+        "Delete all of them together in one erasure request, or open each one to delete its data on its own."
+    } else {
+        "Each record's call and message data is deleted on its own: open each one to delete it."
+    }
 }
 
 /// ", 1 of 2 deleted" when the data of some of the `count` records listed is deleted; nothing when none is.

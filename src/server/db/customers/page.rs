@@ -310,6 +310,16 @@ pub async fn customer_page(
         at: m.sent_at,
         id: m.id,
     });
+    let pending = ErasureCounts {
+        calls: row.calls,
+        recordings: row.recordings,
+        voicemails: row.voicemails,
+        transcripts: row.transcripts,
+        messages: row.messages,
+        media: row.media,
+        first_activity_at: earliest(row.first_call, row.first_message),
+        last_activity_at: latest(row.last_call, row.last_message),
+    };
     Ok(Some(CustomerDetail {
         customer: CustomerSummary {
             id: row.id,
@@ -317,21 +327,11 @@ pub async fn customer_page(
             name: row.name,
             email: row.email,
             salesforce_id: row.salesforce_id,
-            calls: row.calls,
-            messages: row.messages,
+            pending: pending.clone(),
             erased_at: row.erased_at,
         },
         phone: row.phone,
-        pending: ErasureCounts {
-            calls: row.calls,
-            recordings: row.recordings,
-            voicemails: row.voicemails,
-            transcripts: row.transcripts,
-            messages: row.messages,
-            media: row.media,
-            first_activity_at: earliest(row.first_call, row.first_message),
-            last_activity_at: latest(row.last_call, row.last_message),
-        },
+        pending,
         erasure,
         calls,
         messages,

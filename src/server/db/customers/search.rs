@@ -1,12 +1,13 @@
 //! Customer search: the records of an account matching an email, a Salesforce id or a phone number (E.164),
-//! with their call and message counts, read in the same statement as the session asking for them (or, for a
-//! phone number, which needs the account's default country first, after it).
+//! with what an erasure of each would remove now (the counts the person's erasure dialog shows), read in the
+//! same statement as the session asking for them (or, for a phone number, which needs the account's default
+//! country first, after it).
 
 use sqlx::{FromRow, PgExecutor, PgPool, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::model::{CustomerMatches, CustomerSummary};
+use crate::model::{CustomerMatches, CustomerSummary, ErasureCounts};
 use crate::server::db::sessions::{
     LIVE_SESSION, PRINCIPAL_COLUMNS, SESSION_JOIN, SessionPrincipal, principal_of,
 };
@@ -25,7 +26,13 @@ struct SummaryRow {
     salesforce_id: String,
     erased_at: Option<OffsetDateTime>,
     calls: i64,
+    recordings: i64,
+    voicemails: i64,
+    transcripts: i64,
     messages: i64,
+    media: i64,
+    first_activity_at: Option<OffsetDateTime>,
+    last_activity_at: Option<OffsetDateTime>,
 }
 
 impl SummaryRow {
@@ -36,17 +43,20 @@ impl SummaryRow {
             name: self.name,
             email: self.email,
             salesforce_id: self.salesforce_id,
-            calls: self.calls,
-            messages: self.messages,
+            pending: ErasureCounts {
+                calls: self.calls,
+                recordings: self.recordings,
+                voicemails: self.voicemails,
+                transcripts: self.transcripts,
+                messages: self.messages,
+                media: self.media,
+                first_activity_at: self.first_activity_at,
+                last_activity_at: self.last_activity_at,
+            },
             erased_at: self.erased_at,
         }
     }
 }
-
-const SUMMARY_COLUMNS: &str = "select cu.id, cu.object_type, cu.name, cu.email, cu.salesforce_id, cu.erased_at,
-        (select count(*) from calls c where c.account_id = cu.account_id and c.customer_id = cu.id) as calls,
-        (select count(*) from messages m where m.account_id = cu.account_id and m.customer_id = cu.id) as messages
-     from customers cu";
 
 /// The search statement for a query and the value bound as `$2` (`$1` account, `$3` limit).
 pub fn search_sql(query: &CustomerQuery) -> (String, &str) {
@@ -60,8 +70,29 @@ fn search_in_account_sql<'q>(account: &str, query: &'q CustomerQuery) -> (String
         CustomerQuery::SalesforceId(id) => ("cu.salesforce_id = $2", id.as_str()),
         CustomerQuery::Phone(number) => ("cu.phone_e164 = $2", number.as_str()),
     };
+    // The aggregates run for the listed rows only (at most `$3`), through the calls' and messages'
+    // `(account_id, customer_id, …)` indexes.
     let sql = format!(
-        "{SUMMARY_COLUMNS} where cu.account_id = {account} and {condition} order by cu.object_type, cu.name, cu.id limit $3"
+        "select cu.id, cu.object_type, cu.name, cu.email, cu.salesforce_id, cu.erased_at,
+            c.calls, c.recordings, c.voicemails, c.transcripts, m.messages, m.media,
+            least(c.first_call, m.first_message) as first_activity_at,
+            greatest(c.last_call, m.last_message) as last_activity_at
+         from (select cu.account_id, cu.id, cu.object_type, cu.name, cu.email, cu.salesforce_id, cu.erased_at
+               from customers cu
+               where cu.account_id = {account} and {condition}
+               order by cu.object_type, cu.name, cu.id
+               limit $3) cu
+         cross join lateral (select count(*) as calls,
+                                    count(recording_key) filter (where not is_voicemail) as recordings,
+                                    count(*) filter (where is_voicemail) as voicemails,
+                                    count(transcript) as transcripts,
+                                    min(started_at) as first_call, max(started_at) as last_call
+                             from calls where account_id = cu.account_id and customer_id = cu.id) c
+         cross join lateral (select count(*) as messages,
+                                    coalesce(sum(cardinality(media_keys)), 0)::bigint as media,
+                                    min(sent_at) as first_message, max(sent_at) as last_message
+                             from messages where account_id = cu.account_id and customer_id = cu.id) m
+         order by cu.object_type, cu.name, cu.id"
     );
     (sql, value)
 }
