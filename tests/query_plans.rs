@@ -3,7 +3,9 @@
 
 use customer_data_console::salesforce::SalesforceId;
 use customer_data_console::server::db::customers::page::{CUSTOMER_PAGE_SQL, SAME_EMAIL_SQL};
-use customer_data_console::server::db::customers::search::{search_in_session_sql, search_sql};
+use customer_data_console::server::db::customers::search::{
+    listed_in_account_sql, search_in_session_sql, search_sql,
+};
 use customer_data_console::server::erasure::{
     COUNT_AND_QUEUE_SQL, DELETE_ACTIVITY_SQL, LOCK_CUSTOMERS_SQL, MARK_ERASED_SQL,
 };
@@ -85,6 +87,17 @@ async fn search_page_and_erasure_queries_use_indexes(pool: PgPool) {
         assert_index_only(
             &pool,
             name,
+            sqlx::query(&explain)
+                .bind(account)
+                .bind(value)
+                .bind(100_i64),
+        )
+        .await;
+        let (sql, value) = listed_in_account_sql(query);
+        let explain = format!("explain (format json) {sql}");
+        assert_index_only(
+            &pool,
+            &format!("{name}, uncounted, as an erasure checks it"),
             sqlx::query(&explain)
                 .bind(account)
                 .bind(value)

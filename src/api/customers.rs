@@ -47,7 +47,7 @@ pub async fn search_customers(
         CustomerSearch::Ready(_) => Ok(found),
         phone => {
             let number = phone.with_country(&principal.account_default_country)?;
-            db::customers::search::search_in_account(&pool, principal.account_id, &number)
+            db::customers::search::matches_in_account(&pool, principal.account_id, &number)
                 .await
                 .map_err(db_failure)
         }
@@ -72,7 +72,7 @@ pub async fn load_customer_search(
     let query = saved_text(&principal, SearchKind::Customers, &search_id).await?;
     let pool = app_state()?.pool;
     let search = input::customer_query_in(&query, &principal.account_default_country)?;
-    let matches = db::customers::search::search_in_account(&pool, principal.account_id, &search)
+    let matches = db::customers::search::matches_in_account(&pool, principal.account_id, &search)
         .await
         .map_err(db_failure)?;
     Ok(SavedCustomerSearch { query, matches })

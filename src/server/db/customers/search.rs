@@ -1,7 +1,7 @@
 //! Customer search: the records of an account matching an email, a Salesforce id or a phone number (E.164),
 //! with what an erasure of each would remove now (the counts the person's erasure dialog shows), read in the
 //! same statement as the session asking for them (or, for a phone number, which needs the account's default
-//! country first, after it).
+//! country first, after it); and the same listing uncounted, as an erasure checks it again.
 
 use sqlx::{FromRow, PgExecutor, PgPool, Row};
 use time::OffsetDateTime;
@@ -63,25 +63,35 @@ pub fn search_sql(query: &CustomerQuery) -> (String, &str) {
     search_in_account_sql("$1", query)
 }
 
-/// The search for records of the account `account` (an SQL expression), `$2` the value, `$3` the limit.
-fn search_in_account_sql<'q>(account: &str, query: &'q CustomerQuery) -> (String, &'q str) {
+/// The records of the account `account` (an SQL expression) that match `$2`, in search order, at most `$3`:
+/// the rows the search lists, nothing counted yet; and the value bound as `$2`.
+fn listed_sql<'q>(account: &str, query: &'q CustomerQuery) -> (String, &'q str) {
     let (condition, value) = match query {
         CustomerQuery::Email(email) => ("lower(cu.email) = lower($2)", email.as_str()),
         CustomerQuery::SalesforceId(id) => ("cu.salesforce_id = $2", id.as_str()),
         CustomerQuery::Phone(number) => ("cu.phone_e164 = $2", number.as_str()),
     };
-    // The aggregates run for the listed rows only (at most `$3`), through the calls' and messages'
-    // `(account_id, customer_id, …)` indexes.
+    let sql = format!(
+        "select cu.account_id, cu.id, cu.object_type, cu.name, cu.email, cu.salesforce_id, cu.erased_at
+         from customers cu
+         where cu.account_id = {account} and {condition}
+         order by cu.object_type, cu.name, cu.id
+         limit $3"
+    );
+    (sql, value)
+}
+
+/// The search for records of the account `account` (an SQL expression), `$2` the value, `$3` the limit: the
+/// records listed, each with what an erasure of it would remove now. The aggregates run for the listed rows only,
+/// through the calls' and messages' `(account_id, customer_id, …)` indexes.
+fn search_in_account_sql<'q>(account: &str, query: &'q CustomerQuery) -> (String, &'q str) {
+    let (listed, value) = listed_sql(account, query);
     let sql = format!(
         "select cu.id, cu.object_type, cu.name, cu.email, cu.salesforce_id, cu.erased_at,
             c.calls, c.recordings, c.voicemails, c.transcripts, m.messages, m.media,
             least(c.first_call, m.first_message) as first_activity_at,
             greatest(c.last_call, m.last_message) as last_activity_at
-         from (select cu.account_id, cu.id, cu.object_type, cu.name, cu.email, cu.salesforce_id, cu.erased_at
-               from customers cu
-               where cu.account_id = {account} and {condition}
-               order by cu.object_type, cu.name, cu.id
-               limit $3) cu
+         from ({listed}) cu
          cross join lateral (select count(*) as calls,
                                     count(recording_key) filter (where not is_voicemail) as recordings,
                                     count(*) filter (where is_voicemail) as voicemails,
@@ -95,6 +105,12 @@ fn search_in_account_sql<'q>(account: &str, query: &'q CustomerQuery) -> (String
          order by cu.object_type, cu.name, cu.id"
     );
     (sql, value)
+}
+
+/// The statement of `search_in_account`: the records of account `$1` matching `$2`, at most `$3`, uncounted;
+/// and the value bound as `$2`.
+pub fn listed_in_account_sql(query: &CustomerQuery) -> (String, &str) {
+    listed_sql("$1", query)
 }
 
 /// The search as one statement with the session lookup: the principal of live session `$1` on every row, beside
@@ -138,9 +154,10 @@ pub async fn search_in_session(
     Ok((Some(principal), matches_of(records)))
 }
 
-/// The first `SEARCH_LIMIT` records of account `account_id` matching `query`, with whether more match: the
-/// search once the principal is known (a phone number is normalized with the account's default country first).
-pub async fn search_in_account<'e>(
+/// The first `SEARCH_LIMIT` records of account `account_id` matching `query`, each with what an erasure of it
+/// would remove now, and whether more match: the search once the principal is known (a phone number is
+/// normalized with the account's default country first).
+pub async fn matches_in_account<'e>(
     db: impl PgExecutor<'e>,
     account_id: Uuid,
     query: &CustomerQuery,
@@ -155,6 +172,39 @@ pub async fn search_in_account<'e>(
     Ok(matches_of(
         rows.into_iter().map(SummaryRow::into_summary).collect(),
     ))
+}
+
+/// A record a search lists, as an erasure checks the listing again: its id, and when it was erased.
+#[derive(FromRow)]
+pub struct ListedRecord {
+    /// The record's id.
+    pub id: Uuid,
+    /// When its call and message data was erased; `None` when it never was.
+    pub erased_at: Option<OffsetDateTime>,
+}
+
+/// The records a search lists, uncounted.
+pub struct Listed {
+    /// The first `SEARCH_LIMIT` records, in search order.
+    pub records: Vec<ListedRecord>,
+}
+
+/// The first `SEARCH_LIMIT` records of account `account_id` matching `query`, without their counts: what an
+/// erasure's transaction runs again to see whether the listing changed, as cheap as the index lookup (counting
+/// a person's calls and messages there would read each of them once more before deleting it).
+pub async fn search_in_account<'e>(
+    db: impl PgExecutor<'e>,
+    account_id: Uuid,
+    query: &CustomerQuery,
+) -> sqlx::Result<Listed> {
+    let (sql, value) = listed_in_account_sql(query);
+    let records = sqlx::query_as(&sql)
+        .bind(account_id)
+        .bind(value)
+        .bind(SEARCH_LIMIT)
+        .fetch_all(db)
+        .await?;
+    Ok(Listed { records })
 }
 
 /// Up to `SEARCH_LIMIT + 1` records found, as the first `SEARCH_LIMIT` and whether more match.
