@@ -14,13 +14,14 @@ async function setPolicy(request: APIRequestContext, policy: Record<string, stri
   expect(saved.status()).toBe(200);
 }
 
-/** Opens the record named `name` found by `email` and confirms Delete in its dialog. */
-async function deleteRecord(page: Page, email: string, name: string) {
+/** Opens the record named `name` found by `email` and confirms Delete in its dialog, which says `held`. */
+async function deleteRecord(page: Page, email: string, name: string, held: string) {
   await search(page, "/customers", email);
   await page.getByRole("link", { name }).click();
   await expect(page.getByRole("heading", { level: 1 })).toContainText(name);
   await page.getByRole("button", { name: "Delete", exact: true }).click();
   const dialog = page.getByRole("dialog", { name: "Delete all call and message data?" });
+  await expect(dialog).toContainText(held);
   await dialog.getByLabel("Type DELETE to confirm").fill("DELETE");
   await dialog.getByRole("button", { name: /^Delete/ }).click();
 }
@@ -39,7 +40,7 @@ test.describe("Customer Data: held requests", () => {
     await expect(page.getByRole("status").filter({ hasText: "Saved. Requests are held 24 hours" })).toBeVisible();
     await expectAccessible(page);
 
-    await deleteRecord(page, HARPER, "Harper Hold");
+    await deleteRecord(page, HARPER, "Harper Hold", "unless cancelled");
     const held = page.getByRole("status").filter({ hasText: "Request received: nothing is deleted yet." });
     await expect(held).toContainText("unless cancelled");
     await page.reload();
@@ -70,7 +71,7 @@ test.describe("Customer Data: held requests", () => {
     await setPolicy(request, { approval_min_items: "1" });
 
     await signIn(page, ALEX);
-    await deleteRecord(page, AVERY, "Avery Approval");
+    await deleteRecord(page, AVERY, "Avery Approval", "Needs another Admin's approval before anything is deleted.");
     const held = page.getByRole("status").filter({ hasText: "needs another Admin's approval" });
     await held.getByRole("link", { name: "Open the request" }).click();
     await expect(page.getByText("Awaiting approval", { exact: true })).toBeVisible();

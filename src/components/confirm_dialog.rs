@@ -12,11 +12,12 @@ use leptos::html;
 use leptos::prelude::*;
 
 use crate::api::customers::ERASE_CONFIRMATION;
-use crate::components::hydration::reload_page;
+use crate::components::hydration::{now, reload_page};
 use crate::components::same_person::{Placement, SamePersonLine};
 use crate::error::AppError;
 use crate::format::format_time;
-use crate::model::{ErasureCounts, ErasureReceipt};
+use crate::model::{ErasureCounts, ErasurePolicy, ErasureReceipt};
+use time::{Duration, OffsetDateTime};
 
 /// How an erasure ended without the confirmation going through: the dialog shows it in place of the
 /// confirmation, with only Close, and the page is loaded again once it is closed.
@@ -252,6 +253,30 @@ pub fn EraseDialog(
     }
 }
 
+/// What the erasure policy holds back of a request of `records` records removing `total`, confirmed `now`: the
+/// approval it needs, and the end of its hold; `None` when it is erased as it is confirmed.
+pub fn held_back(
+    policy: &ErasurePolicy,
+    records: usize,
+    total: &ErasureCounts,
+    now: OffsetDateTime,
+) -> Option<String> {
+    let records = i64::try_from(records).unwrap_or(i64::MAX);
+    let approval = policy.needs_approval(records, total.calls + total.messages);
+    let hold_ends = (policy.hold_hours > 0)
+        .then(|| format_time(now + Duration::hours(i64::from(policy.hold_hours))));
+    match (approval, hold_ends) {
+        (false, None) => None,
+        (false, Some(at)) => Some(format!("Will be deleted on {at} unless cancelled.")),
+        (true, None) => {
+            Some("Needs another Admin's approval before anything is deleted.".to_owned())
+        }
+        (true, Some(at)) => Some(format!(
+            "Needs another Admin's approval before anything is deleted. Once approved, it will be deleted on {at} or at approval if later, unless cancelled."
+        )),
+    }
+}
+
 /// The dialog of Delete on one record: what its erasure would delete, when that activity took place, and where
 /// the record stands among the person's other records.
 #[component]
@@ -271,7 +296,10 @@ pub fn ConfirmEraseDialog(
     same_person: Option<Placement>,
     /// Where focus goes back when the dialog closes.
     return_focus: NodeRef<html::Button>,
+    /// The account's erasure policy, for what the dialog says of a hold or an approval.
+    policy: ErasurePolicy,
 ) -> impl IntoView {
+    let held = held_back(&policy, 1, &counts, now());
     let rows = [
         ("Calls", counts.calls),
         ("Recordings", counts.recordings),
@@ -296,6 +324,7 @@ pub fn ConfirmEraseDialog(
                 <SamePersonLine placement/>
                 <p class="muted">"Only this record's data is deleted; each of the others is deleted on its own."</p>
             })}
+            {held.clone().map(|held| view! { <p class="notice notice-info">{held}</p> })}
         </EraseDialog>
     }
 }

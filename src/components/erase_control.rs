@@ -11,7 +11,9 @@ use crate::components::hydration::{reload_page, use_hydrated};
 use crate::components::notice::{Notice, Tone};
 use crate::components::same_person::{NextWithData, Placement};
 use crate::format::format_time;
-use crate::model::{ErasureCounts, ErasureReceipt, RequestReceipt, RequestState, SamePersonRecord};
+use crate::model::{
+    ErasureCounts, ErasurePolicy, ErasureReceipt, RequestReceipt, RequestState, SamePersonRecord,
+};
 
 /// Delete and its confirmation dialog. Once the erasure has committed, the page is loaded again, so that
 /// everything on it (lists, counts, the receipt) comes from the database after the erasure; a request the
@@ -32,6 +34,8 @@ pub(crate) fn EraseControl(
     /// Where the record stands among the records that share its email, and the others; `None` when it is the
     /// only one.
     same_person: Option<Placement>,
+    /// The account's erasure policy, for what the dialog says of a hold or an approval.
+    policy: ErasurePolicy,
 ) -> impl IntoView {
     let erase = ServerAction::<EraseCustomerData>::new();
     let hydrated = use_hydrated();
@@ -71,7 +75,7 @@ pub(crate) fn EraseControl(
         >
             "Delete"
         </button>
-        <ConfirmEraseDialog state customer_label counts activity on_confirm same_person return_focus=delete_button/>
+        <ConfirmEraseDialog state customer_label counts activity on_confirm same_person return_focus=delete_button policy/>
         {move || held.get().map(|request| view! { <HeldNotice request/> })}
     }
 }

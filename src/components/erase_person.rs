@@ -5,10 +5,9 @@
 
 use leptos::html;
 use leptos::prelude::*;
-use time::{Duration, OffsetDateTime};
 
 use crate::api::requests::CreateRequest;
-use crate::components::confirm_dialog::{EraseDialog, Settled, use_erase_state};
+use crate::components::confirm_dialog::{EraseDialog, Settled, held_back, use_erase_state};
 use crate::components::data_table::DataTable;
 use crate::components::hydration::{load_page, now, use_hydrated};
 use crate::components::notice::{Notice, Tone};
@@ -145,30 +144,6 @@ fn PersonCounts(
             </ul>
         })}
         {held.map(|held| view! { <p class="notice notice-info">{held}</p> })}
-    }
-}
-
-/// What the erasure policy holds back of a request of `records` records removing `total`, confirmed `now`: the
-/// approval it needs, and the end of its hold; `None` when it is erased as it is confirmed.
-fn held_back(
-    policy: &ErasurePolicy,
-    records: usize,
-    total: &ErasureCounts,
-    now: OffsetDateTime,
-) -> Option<String> {
-    let records = i64::try_from(records).unwrap_or(i64::MAX);
-    let approval = policy.needs_approval(records, total.calls + total.messages);
-    let hold_ends = (policy.hold_hours > 0)
-        .then(|| format_time(now + Duration::hours(i64::from(policy.hold_hours))));
-    match (approval, hold_ends) {
-        (false, None) => None,
-        (false, Some(at)) => Some(format!("Will be deleted on {at} unless cancelled.")),
-        (true, None) => {
-            Some("Needs another Admin's approval before anything is deleted.".to_owned())
-        }
-        (true, Some(at)) => Some(format!(
-            "Needs another Admin's approval before anything is deleted. Once approved, it will be deleted on {at} or at approval if later, unless cancelled."
-        )),
     }
 }
 

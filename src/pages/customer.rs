@@ -58,7 +58,7 @@ fn Customer(detail: CustomerDetail) -> impl IntoView {
         older_messages,
         same_person,
         held,
-        policy: _,
+        policy,
     } = detail;
     let placement: Option<Placement> = same_person
         .position_of(customer.id)
@@ -104,6 +104,7 @@ fn Customer(detail: CustomerDetail) -> impl IntoView {
                     activity=pending.activity_range()
                     counts=pending.clone()
                     same_person=placement.clone()
+                    policy
                 />
             })}
         </div>
