@@ -37,6 +37,12 @@ const CATEGORIES = [
   { id: "best-practices", title: "Best Practices", least: 1 },
 ];
 
+/**
+ * How many times a page is audited when Lighthouse could not record its load: with Chromium 156, one audit
+ * in 27 here ended in `NO_NAVSTART` ("Please run Lighthouse again"), a trace with no navigation in it.
+ */
+const ATTEMPTS = 3;
+
 /** The same flags as the Playwright specs' Chromium: nothing fetched from the network but the console. */
 const CHROMIUM_FLAGS = [
   "--headless=new",
@@ -134,7 +140,11 @@ const rows = [];
 const failures = [];
 for (const page of pages) {
   const started = Date.now();
-  const { lhr, report } = await audit(`${BASE}${page.path}`, page.cookie);
+  let { lhr, report } = await audit(`${BASE}${page.path}`, page.cookie);
+  for (let attempt = 2; lhr.runtimeError && attempt <= ATTEMPTS; attempt++) {
+    console.log(`${page.name}: ${lhr.runtimeError.code}, auditing again (attempt ${attempt} of ${ATTEMPTS})`);
+    ({ lhr, report } = await audit(`${BASE}${page.path}`, page.cookie));
+  }
   const file = path.join(REPORTS, `${page.name}.json`);
   fs.writeFileSync(file, report);
   if (lhr.runtimeError) failures.push(`${page.name}: ${lhr.runtimeError.code} ${lhr.runtimeError.message}`);
