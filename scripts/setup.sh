@@ -67,11 +67,14 @@ ensure_rust_tools() {
   fi
 }
 
+# The npm packages of end2end/package-lock.json: Playwright, axe-core, Lighthouse, and binaryen, whose
+# wasm-opt (put on PATH here) `cargo leptos build --release` needs; cargo-leptos cannot download its own.
 ensure_node_modules() {
-  if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
+  if [ ! -f end2end/node_modules/.package-lock.json ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
     step "installing the end-to-end test packages"
     (cd end2end && npm ci --no-audit --no-fund)
   fi
+  export PATH="$ROOT/end2end/node_modules/.bin:$PATH"
 }
 
 port_open() {
