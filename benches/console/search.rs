@@ -277,7 +277,12 @@ pub async fn measure(bench: &Bench) {
             figure: &format!("search by {what}, p50 / p99"),
             console: found.console.p50_p99(2),
             baseline: format!(
-                "the same statement behind a plain axum handler over HTTP {}",
+                "the same {} behind a plain axum handler over HTTP {}",
+                if kind == "phone" {
+                    "statements"
+                } else {
+                    "statement"
+                },
                 found.handler.p50_p99(2)
             ),
             ratio: Some(ratio),
