@@ -1,11 +1,13 @@
 //! The console benchmark (`scripts/bench`): on a database seeded by `customer-data-console seed`, serves the
 //! console on a loopback port, drives it over HTTP as a signed-in Admin, measures each figure beside its limit
 //! in the same run and prints one Markdown table. Each figure's module owns its measurement and its baseline:
-//! [`search`] (search vs the same SQL on the same pool, with reference rows), [`customer_page`] (the SSR page vs
-//! a plain axum handler running the same queries), [`erasure`] (erasing 10,000 calls + 10,000 messages vs the
-//! same DELETEs in one transaction), [`hydration`] (the release wasm and JS sizes, hydration time with a warm
-//! and a cold cache and the longest main-thread task in Chromium) and [`static_files`] (a stylesheet against a
-//! server-rendered page on one kept-alive connection). The baselines run on a second, plain axum server ([`plain_router`]).
+//! [`search`] (search by email, Salesforce id and phone number vs the same statements behind a plain axum
+//! handler, with reference rows), [`customer_page`] (the SSR page vs a plain axum handler running the same
+//! queries), [`erasure`] (erasing a record of 10,000 calls + 10,000 messages, and a person of two such records,
+//! vs the same DELETEs in one transaction), [`hydration`] (the release wasm and JS sizes, hydration time with a
+//! warm and a cold cache and the longest main-thread task in Chromium) and [`static_files`] (a stylesheet
+//! against a server-rendered page on one kept-alive connection). The baselines run on a second, plain axum
+//! server ([`plain_router`]).
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -40,7 +42,7 @@ pub struct Bench {
     pub session_token: String,
     /// The synthetic tenant.
     pub account: Uuid,
-    /// The seeded customers, not counting the erasure figure's clones.
+    /// The seeded customers, not counting the erasure figures' clones.
     pub customers: i64,
     /// The release's asset version, which the `/pkg` URLs carry.
     pub asset_version: Option<String>,
@@ -90,7 +92,7 @@ async fn main() {
     let site_root = std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".into());
     let pool = db::connect(&url).await.expect("connect");
     let account = synthetic_account();
-    // Seeded customers only: the erasure figure adds clones of the heavy customer on every run.
+    // Seeded customers only: the erasure figures add clones of the heavy customer on every run.
     let (customers, calls, messages): (i64, i64, i64) = sqlx::query_as(
         "select (select count(*) from customers where account_id = $1 and id between $2 and $3),
                 (select count(*) from calls where account_id = $1),

@@ -1,7 +1,8 @@
-//! The search figure: the console's search over HTTP, by email and by Salesforce id, against the console's own
-//! statement (the search with its session lookup) behind a plain axum handler over HTTP; for reference, the
-//! ratio to the same SQL on the pool, that statement on the pool, the console's search through the minimal
-//! HTTP client, and a bare HTTP exchange.
+//! The search figure: the console's search over HTTP, by email, by Salesforce id and by phone number (typed in
+//! the spellings people use), against the console's own statements (the search with its session lookup; for a
+//! phone number, the session lookup, then the search with the number read in the account's country) behind a
+//! plain axum handler over HTTP; for reference, the ratio to the same SQL on the pool, those statements on the
+//! pool, the console's search through the minimal HTTP client, and a bare HTTP exchange.
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -13,8 +14,9 @@ use axum::{Json, Router};
 use customer_data_console::model::CustomerMatches;
 use customer_data_console::salesforce::SalesforceId;
 use customer_data_console::server::db::customers::search as customers;
+use customer_data_console::server::db::sessions;
 use customer_data_console::server::input;
-use customer_data_console::server::input::CustomerQuery;
+use customer_data_console::server::input::{CustomerQuery, CustomerSearch};
 use customer_data_console::server::sessions::{SessionKey, presented_token};
 use customer_data_console::server::synthetic;
 use sqlx::PgPool;
@@ -35,19 +37,37 @@ pub fn plain_routes() -> Router<PgPool> {
         .route("/search", post(plain_search))
 }
 
-/// The reference search handler: the console's statement (the search with its session lookup) for the form's
-/// `query` and the cookie's session, answered as the same JSON, without Leptos or the console's middleware.
+/// The reference search handler: the console's statements for the form's `query` and the cookie's session (the
+/// search with its session lookup; for a phone number, the session lookup, then the search with the number
+/// read in the account's country), answered as the same JSON, without Leptos or the console's middleware.
 async fn plain_search(
     State(pool): State<PgPool>,
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Json<CustomerMatches> {
     let key = SessionKey::of_token(presented_token(&headers, false).expect("session cookie"));
-    let query = input::customer_query(&form["query"]).expect("query");
-    let (principal, found) = customers::search_in_session(&pool, &key, &query)
-        .await
-        .expect("search");
-    assert!(principal.is_some(), "a live session");
+    let found = match input::customer_search(&form["query"]).expect("query") {
+        CustomerSearch::Ready(query) => {
+            let (principal, found) = customers::search_in_session(&pool, &key, &query)
+                .await
+                .expect("search");
+            assert!(principal.is_some(), "a live session");
+            found
+        }
+        phone => {
+            let principal = sessions::principal(&pool, &key)
+                .await
+                .expect("session")
+                .expect("a live session")
+                .principal;
+            let query = phone
+                .with_country(&principal.account_default_country)
+                .expect("a valid number");
+            customers::search_in_account(&pool, principal.account_id, &query)
+                .await
+                .expect("search")
+        }
+    };
     Json(found)
 }
 
@@ -88,24 +108,80 @@ async fn search_in_sql<'q>(
     elapsed
 }
 
-/// The sampled customers' emails or Salesforce ids.
-async fn inputs(bench: &Bench, kind: &str) -> Vec<String> {
+/// Milliseconds for the console's statements of a phone search on the console's pool: the session lookup, then
+/// the search in the session's account.
+async fn phone_statements(pool: &PgPool, session: &SessionKey, sql: &str, value: &str) -> f64 {
+    let t = Instant::now();
+    let found = sessions::principal(pool, session)
+        .await
+        .expect("session")
+        .expect("a live session");
+    search_in_sql(pool, found.principal.account_id, sql, value).await;
+    ms(t)
+}
+
+/// A US phone number in E.164 (`+14155550142`) as people type it, a different way for each `k`: with a country
+/// code and brackets, with dots and no country code (read in the account's country), or with `00` before the
+/// country code.
+fn phone_spelling(e164: &str, k: u64) -> String {
+    let digits = e164.strip_prefix("+1").expect("a US number");
+    let (area, exchange, line) = (&digits[..3], &digits[3..6], &digits[6..]);
+    match k % 3 {
+        0 => format!("+1 ({area}) {exchange}-{line}"),
+        1 => format!("{area}.{exchange}.{line}"),
+        _ => format!("00 1 {area} {exchange} {line}"),
+    }
+}
+
+/// The sampled customers' emails, Salesforce ids or phone numbers, as typed and as the query they make.
+async fn inputs(bench: &Bench, kind: &str) -> Vec<(String, CustomerQuery)> {
     let mut inputs = Vec::new();
     for k in 0..SEARCH_REPS as u64 {
         let id = synthetic::row_id(1, 1 + (k * 7_919) % (bench.customers as u64 - 1));
-        let (email, sf): (Option<String>, String) =
-            sqlx::query_as("select email, salesforce_id from customers where id = $1")
+        let (email, sf, phone): (Option<String>, String, Option<String>) =
+            sqlx::query_as("select email, salesforce_id, phone_e164 from customers where id = $1")
                 .bind(id)
                 .fetch_one(&bench.pool)
                 .await
                 .expect("sample");
-        inputs.push(if kind == "email" {
-            email.unwrap_or_default()
-        } else {
-            sf
+        inputs.push(match kind {
+            "email" => {
+                let email = email.unwrap_or_default();
+                (email.clone(), CustomerQuery::Email(email))
+            }
+            "phone" => {
+                let number = phone.expect("a normalized phone number");
+                (phone_spelling(&number, k), CustomerQuery::Phone(number))
+            }
+            _ => {
+                let id = SalesforceId::parse(&sf).expect("id");
+                (sf, CustomerQuery::SalesforceId(id))
+            }
         });
     }
     inputs
+}
+
+/// The fewest and the most records that one of the sampled phone numbers finds.
+async fn records_a_number(bench: &Bench, inputs: &[(String, CustomerQuery)]) -> (i64, i64) {
+    let numbers: Vec<&str> = inputs
+        .iter()
+        .filter_map(|(_, query)| match query {
+            CustomerQuery::Phone(number) => Some(number.as_str()),
+            _ => None,
+        })
+        .collect();
+    sqlx::query_as(
+        "select min(n), max(n) from (
+             select count(*) as n from customers where account_id = $1 and phone_e164 = any($2)
+             group by phone_e164
+         ) per_number",
+    )
+    .bind(bench.account)
+    .bind(numbers)
+    .fetch_one(&bench.pool)
+    .await
+    .expect("records a number")
 }
 
 /// The statistics of one kind of search: the console, the same SQL, and the three references.
@@ -117,27 +193,29 @@ struct Searches {
     minimal: Stats,
 }
 
-/// Searches by `kind` ("email" or "Salesforce id") every way in turn, rotating which goes first so that none
-/// always finds the rows cached by the others.
-async fn searches(bench: &Bench, kind: &str, minimal: &mut MinimalHttp) -> Searches {
+/// Searches for each of `inputs` every way in turn, rotating which goes first so that none always finds the rows
+/// cached by the others.
+async fn searches(
+    bench: &Bench,
+    inputs: &[(String, CustomerQuery)],
+    minimal: &mut MinimalHttp,
+) -> Searches {
     let search_url = format!("{}/api/customers/search", bench.console);
     let plain_search_url = format!("{}/search", bench.plain);
     let session = SessionKey::of_token(&bench.session_token);
     let mut millis: [Vec<f64>; 5] = Default::default();
-    for (k, input) in inputs(bench, kind).await.iter().enumerate() {
-        let query = if kind == "email" {
-            CustomerQuery::Email(input.clone())
-        } else {
-            CustomerQuery::SalesforceId(SalesforceId::parse(input).expect("id"))
-        };
-        let (sql, value) = customers::search_sql(&query);
-        let (statement, _) = customers::search_in_session_sql(&query);
+    for (k, (input, query)) in inputs.iter().enumerate() {
+        let (sql, value) = customers::search_sql(query);
+        let (statement, _) = customers::search_in_session_sql(query);
         let mut taken = [0.0; 5];
         for step in 0..5 {
             let way = (k + step) % 5;
             taken[way] = match way {
                 0 => search_over_http(&bench.client, &search_url, input).await,
                 1 => search_in_sql(&bench.pool, bench.account, &sql, value).await,
+                2 if matches!(query, CustomerQuery::Phone(_)) => {
+                    phone_statements(&bench.pool, &session, &sql, value).await
+                }
                 2 => search_in_sql(&bench.pool, session.as_bytes(), &statement, value).await,
                 3 => search_over_http(&bench.client, &plain_search_url, input).await,
                 _ => minimal.post_query("/api/customers/search", input).await,
@@ -180,14 +258,31 @@ async fn ping(bench: &Bench) -> (Stats, Stats) {
 pub async fn measure(bench: &Bench) {
     let mut minimal = MinimalHttp::connect(&bench.console, &bench.session_token).await;
     let mut kinds = Vec::new();
-    for kind in ["email", "Salesforce id"] {
-        let found = searches(bench, kind, &mut minimal).await;
+    for kind in ["email", "Salesforce id", "phone"] {
+        let inputs = inputs(bench, kind).await;
+        let found = searches(bench, &inputs, &mut minimal).await;
         let ratio = found.console.p50 / found.handler.p50;
+        let what = if kind == "phone" {
+            let (fewest, most) = records_a_number(bench, &inputs).await;
+            let records = if fewest == most {
+                format!("{most}")
+            } else {
+                format!("{fewest} to {most}")
+            };
+            format!("phone, typed 3 ways ({records} records a number)")
+        } else {
+            kind.to_owned()
+        };
         Row {
-            figure: &format!("search by {kind}, p50 / p99"),
+            figure: &format!("search by {what}, p50 / p99"),
             console: found.console.p50_p99(2),
             baseline: format!(
-                "the same statement behind a plain axum handler over HTTP {}",
+                "the same {} behind a plain axum handler over HTTP {}",
+                if kind == "phone" {
+                    "statements"
+                } else {
+                    "statement"
+                },
                 found.handler.p50_p99(2)
             ),
             ratio: Some(ratio),
@@ -207,15 +302,16 @@ pub async fn measure(bench: &Bench) {
         );
         kinds.push(found);
     }
-    let (email, id) = (&kinds[0], &kinds[1]);
-    let by_kind =
-        |of: fn(&Searches) -> &Stats| format!("{:.2} / {:.2} ms", of(email).p50, of(id).p50);
+    let by_kind = |of: fn(&Searches) -> &Stats| {
+        let p50s: Vec<String> = kinds.iter().map(|s| format!("{:.2}", of(s).p50)).collect();
+        format!("{} ms", p50s.join(" / "))
+    };
     reference(
-        "the console's statement (the search with its session lookup) on the pool, by email / by Salesforce id, p50",
+        "the console's statements on the pool (the search with its session lookup; by phone, the session lookup, then the search), by email / by Salesforce id / by phone, p50",
         by_kind(|s| &s.statement),
     );
     reference(
-        "the console's search through a minimal HTTP/1.1 client (one kept-alive connection, no client library), by email / by Salesforce id, p50",
+        "the console's search through a minimal HTTP/1.1 client (one kept-alive connection, no client library), by email / by Salesforce id / by phone, p50",
         by_kind(|s| &s.minimal),
     );
     let (by_reqwest, by_minimal) = ping(bench).await;
