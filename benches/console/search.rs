@@ -63,7 +63,7 @@ async fn plain_search(
             let query = phone
                 .with_country(&principal.account_default_country)
                 .expect("a valid number");
-            customers::search_in_account(&pool, principal.account_id, &query)
+            customers::matches_in_account(&pool, principal.account_id, &query)
                 .await
                 .expect("search")
         }
