@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::salesforce::SalesforceId;
 use crate::server::auth::hash_password;
-use crate::server::demo::{DEMO_PASSWORD, customer_salesforce_id, phone_number, salesforce_id};
+use crate::server::demo::{DEMO_PASSWORD, customer_salesforce_id, salesforce_id};
 
 /// The synthetic tenant's account name.
 pub const ACCOUNT_NAME: &str = "Loadtest Inc";
@@ -278,7 +278,7 @@ pub async fn seed(pool: &PgPool, size: Size, show_progress: bool) -> Result<Repo
         |i, out| {
             let kind = object_type(i);
             let sf = salesforce_id_of(i);
-            let phone = phone_number(i);
+            let phone = customer_phone(i);
             out.push_str(&format!(
                 "{}\t{account}\t{}\t{kind}\tCustomer {i}\t{}\t{phone}\t{phone}\n",
                 row_id(1, i),
@@ -304,7 +304,7 @@ pub async fn seed(pool: &PgPool, size: Size, show_progress: bool) -> Result<Repo
             let inbound = h.is_multiple_of(3);
             let voicemail = !inbound && h.is_multiple_of(7);
             let recorded = voicemail || h.is_multiple_of(2);
-            let customer_phone = phone_number(owner);
+            let customer_phone = customer_phone(owner);
             let (from, to) = if inbound { (customer_phone.as_str(), "+14155559000") } else { ("+14155559000", customer_phone.as_str()) };
             let recording = if recorded { format!("recordings/{account}/{id}.wav") } else { "\\N".into() };
             let transcript = if recorded && !voicemail { "Synthetic transcript." } else { "\\N" };
@@ -334,7 +334,7 @@ pub async fn seed(pool: &PgPool, size: Size, show_progress: bool) -> Result<Repo
             let h = mix(j ^ 0x5115);
             let id = row_id(3, j);
             let inbound = h.is_multiple_of(2);
-            let customer_phone = phone_number(owner);
+            let customer_phone = customer_phone(owner);
             let (from, to) = if inbound { (customer_phone.as_str(), "+14155559000") } else { ("+14155559000", customer_phone.as_str()) };
             let media = if h.is_multiple_of(9) { format!("{{media/{account}/{id}/0.jpg}}") } else { "{}".into() };
             out.push_str(&format!(
@@ -379,9 +379,28 @@ pub async fn seed(pool: &PgPool, size: Size, show_progress: bool) -> Result<Repo
     })
 }
 
+/// Customer `i`'s phone number in E.164: one number per customer up to 5,000,000 customers (San Francisco's
+/// area code, exchanges 500 to 999), so that a phone search finds one record, as a search by email does.
+fn customer_phone(i: u64) -> String {
+    format!("+1415{}", 5_000_000 + i % 5_000_000)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_customer_phone_is_a_valid_number_of_its_own() {
+        for i in [0, 1, 999_999, 4_999_999] {
+            let phone = customer_phone(i);
+            assert_eq!(
+                crate::server::input::phone_e164(&phone, "US").as_deref(),
+                Some(phone.as_str()),
+                "{i}"
+            );
+        }
+        assert_ne!(customer_phone(1), customer_phone(2));
+    }
 
     #[test]
     fn leads_and_contacts_share_emails_in_pairs() {

@@ -7,17 +7,17 @@
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use sqlx::{FromRow, PgConnection, PgPool};
+use sqlx::{FromRow, PgConnection, PgPool, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::error::AppError;
-use crate::model::{ErasureCounts, RequestState, earliest, latest};
+use crate::model::{ErasureCounts, ErasurePolicy, RequestState, earliest, latest};
 use crate::server::authz::{self, Principal};
+use crate::server::db::customers;
 use crate::server::db::sessions::{
     PRINCIPAL_COLUMNS, SESSION_JOIN, USER_PRINCIPAL_COLUMNS, principal_of,
 };
-use crate::server::db::{accounts, customers};
 use crate::server::input::CustomerQuery;
 use crate::server::sessions::SessionKey;
 use crate::server::storage;
@@ -181,11 +181,15 @@ pub const COMPLETE_REQUEST_SQL: &str =
 /// commit or roll back.
 static LOCK_ACTOR_SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "select {PRINCIPAL_COLUMNS} from {SESSION_JOIN}
+        "select {PRINCIPAL_COLUMNS}, {POLICY_COLUMNS} from {SESSION_JOIN}
          where s.token_hash = $1 and s.expires_at > statement_timestamp() and u.account_id = $2
          for share of s, u, a"
     )
 });
+
+/// The account's erasure policy, read with the actor (from `accounts a`) so that it costs no round trip.
+const POLICY_COLUMNS: &str =
+    "a.hold_hours, a.deadline_days, a.approval_min_records, a.approval_min_items";
 
 /// How long the erasure waits for a change to its actor's session, user or account row (which holds that row
 /// until it commits) before it gives up with `ActorBusy`. Such changes take milliseconds, so a long wait means
@@ -580,12 +584,13 @@ fn has_code(err: &EraseError, code: &str) -> bool {
 
 /// Reads the principal `actor` stands for in account `account_id` afresh (the session's user, or the
 /// requester), locks their session (if any), user and account rows until the transaction ends (waiting at most
-/// `ACTOR_LOCK_TIMEOUT` for them), and asks `authz` whether they may erase.
+/// `ACTOR_LOCK_TIMEOUT` for them), asks `authz` whether they may erase, and answers the account's erasure
+/// policy as read in the same statement.
 async fn lock_actor(
     tx: &mut PgConnection,
     actor: Actor<'_>,
     account_id: Uuid,
-) -> Result<Principal, EraseError> {
+) -> Result<(Principal, ErasurePolicy), EraseError> {
     sqlx::query(&format!(
         "set local lock_timeout = {}",
         ACTOR_LOCK_TIMEOUT.as_millis()
@@ -615,21 +620,23 @@ async fn lock_actor(
     sqlx::query("set local lock_timeout to default")
         .execute(&mut *tx)
         .await?;
-    let principal = row
-        .as_ref()
-        .map(principal_of)
-        .transpose()?
-        .ok_or(EraseError::SignedOut)?
-        .principal;
+    let row = row.ok_or(EraseError::SignedOut)?;
+    let principal = principal_of(&row)?.principal;
     authz::require_customer_data_access(&principal).map_err(EraseError::Refused)?;
-    Ok(principal)
+    let policy = ErasurePolicy {
+        hold_hours: row.try_get("hold_hours")?,
+        deadline_days: row.try_get("deadline_days")?,
+        approval_min_records: row.try_get("approval_min_records")?,
+        approval_min_items: row.try_get("approval_min_items")?,
+    };
+    Ok((principal, policy))
 }
 
 /// Reads the principal of user `$1` of account `$2` (a request's requester) and share-locks the user and
 /// account rows until the erasure ends, as `LOCK_ACTOR_SQL` does for a session's.
 static LOCK_REQUESTER_SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "select {USER_PRINCIPAL_COLUMNS} from users u join accounts a on a.id = u.account_id
+        "select {USER_PRINCIPAL_COLUMNS}, {POLICY_COLUMNS} from users u join accounts a on a.id = u.account_id
          where u.id = $1 and u.account_id = $2
          for share of u, a"
     )
@@ -677,7 +684,7 @@ async fn submit_locked(
                 Some(_) => EraseError::PreviewChanged,
             });
         }
-        let actor = lock_actor(&mut tx, Actor::Session(actor), account_id).await?;
+        let (actor, policy) = lock_actor(&mut tx, Actor::Session(actor), account_id).await?;
         if let Some(search) = &plan.listed_by {
             let mut found = unerased_matches(&mut tx, account_id, search).await?;
             found.sort_unstable();
@@ -685,7 +692,6 @@ async fn submit_locked(
                 return Err(EraseError::PreviewChanged);
             }
         }
-        let policy = accounts::erasure_policy(&mut *tx, account_id).await?;
         let records = plan.customer_ids.len() as i64;
         let may_hold = policy.hold_hours > 0
             || policy.approval_min_items.is_some()
@@ -821,7 +827,7 @@ async fn run_stored(
             return Err(EraseError::NotRunnable(state));
         }
         let unerased = lock_customers(&mut tx, account_id, records).await?;
-        let actor = lock_actor(&mut tx, actor, account_id).await?;
+        let (actor, _) = lock_actor(&mut tx, actor, account_id).await?;
         sqlx::query(START_ERASING_SQL)
             .bind(account_id)
             .bind(request_id)
