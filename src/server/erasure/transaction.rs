@@ -116,20 +116,20 @@ pub const LOCK_CUSTOMERS_SQL: &str =
          order by id for update";
 
 /// Opens request `$2` of account `$1`, requested by user `$3` and confirmed now, in the state `erasing`: due
-/// the account's deadline days after it was received.
-pub const OPEN_REQUEST_SQL: &str = "insert into erasure_requests (id, account_id, requested_by, received_at, due_at, state)
-         select $2, a.id, $3, clock_timestamp(), clock_timestamp() + make_interval(days => a.deadline_days),
-                'erasing'
-         from accounts a where a.id = $1";
+/// exactly the account's deadline days after it was received (one reading of the clock for both).
+pub const OPEN_REQUEST_SQL: &str =
+    "insert into erasure_requests (id, account_id, requested_by, received_at, due_at, state)
+         select $2, a.id, $3, t.now, t.now + make_interval(days => a.deadline_days), 'erasing'
+         from accounts a, (select clock_timestamp() as now) t where a.id = $1";
 
 /// Opens request `$2` of account `$1`, requested by user `$3` and confirmed now, held in the state `$4`
 /// (`scheduled` or `awaiting_approval`) until the account's hold hours have passed, and due the account's
 /// deadline days after it was received; answers when its hold ends.
 pub const HOLD_REQUEST_SQL: &str = "insert into erasure_requests
              (id, account_id, requested_by, received_at, due_at, state, not_before)
-         select $2, a.id, $3, clock_timestamp(), clock_timestamp() + make_interval(days => a.deadline_days),
-                $4, clock_timestamp() + make_interval(hours => a.hold_hours)
-         from accounts a where a.id = $1
+         select $2, a.id, $3, t.now, t.now + make_interval(days => a.deadline_days),
+                $4, t.now + make_interval(hours => a.hold_hours)
+         from accounts a, (select clock_timestamp() as now) t where a.id = $1
          returning not_before";
 
 /// The calls and messages of the customers `$2` (an array of ids) of account `$1`, by record in id order: what
