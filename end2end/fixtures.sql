@@ -107,3 +107,22 @@ join (values ('00Q5e00MorganPAAAA', 1, interval '18 days', true),
      as f (salesforce_id, n, ago, media)
   on f.salesforce_id = c.salesforce_id
 where not exists (select 1 from messages m where m.customer_id = c.id and m.body = 'Message ' || f.n || ' from ' || c.name);
+
+-- A record erased by tests/python/verify_receipt.py, whose receipt jwcrypto verifies: one call with a recording
+-- (its file is never stored, and a file already gone counts as deleted) and one message.
+insert into customers (account_id, salesforce_id, object_type, name, email, phone)
+select id, '00Q5e00RcptProbeAA', 'Lead', 'Quinn Receipt', 'quinn.receipt@example.com', '+14155550888'
+from accounts where name = 'Acme Corp'
+on conflict do nothing;
+
+insert into calls (account_id, customer_id, direction, from_number, to_number, started_at, duration_seconds,
+                   recording_key)
+select c.account_id, c.id, 'inbound', '+14155550888', '+14155559000', now() - interval '2 days', 30,
+       'recordings/' || c.account_id || '/receipt-probe.wav'
+from customers c where c.salesforce_id = '00Q5e00RcptProbeAA'
+  and not exists (select 1 from calls k where k.customer_id = c.id);
+
+insert into messages (account_id, customer_id, direction, from_number, to_number, body, sent_at)
+select c.account_id, c.id, 'inbound', '+14155550888', '+14155559000', 'receipt probe message', now() - interval '1 day'
+from customers c where c.salesforce_id = '00Q5e00RcptProbeAA'
+  and not exists (select 1 from messages m where m.customer_id = c.id);

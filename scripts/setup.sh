@@ -9,6 +9,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 CARGO_LEPTOS_VERSION="0.3.10"
 SQLX_CLI_VERSION="0.8.6"
+JWCRYPTO_VERSION="1.5.6"
 PRIVATE_PG_PORT="${PRIVATE_PG_PORT:-54329}"
 
 step() { printf '\n==> %s\n' "$*"; }
@@ -33,6 +34,7 @@ ensure_system_packages() {
   command -v psql >/dev/null || missing+=(postgresql-client)
   command -v cc >/dev/null || missing+=(build-essential)
   command -v pkg-config >/dev/null || missing+=(pkg-config)
+  command -v python3 >/dev/null || missing+=(python3)
   if [ ${#missing[@]} -gt 0 ]; then
     step "installing ${missing[*]}"
     apt_install "${missing[@]}"
@@ -75,6 +77,33 @@ ensure_node_modules() {
     (cd end2end && npm ci --no-audit --no-fund)
   fi
   export PATH="$ROOT/end2end/node_modules/.bin:$PATH"
+}
+
+# A Python virtual environment under target/ with jwcrypto, the JOSE library that verifies an erasure receipt
+# in scripts/test (tests/python/verify_receipt.py); sets PYTHON_TOOLS to its python.
+ensure_python_tools() {
+  local venv="$ROOT/target/python-tools"
+  PYTHON_TOOLS="$venv/bin/python"
+  if "$PYTHON_TOOLS" -c "import importlib.metadata as m, sys; sys.exit(m.version('jwcrypto') != '$JWCRYPTO_VERSION')" 2>/dev/null; then
+    return
+  fi
+  if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+    step "installing Python's venv"
+    apt_install python3-venv
+  fi
+  step "installing jwcrypto $JWCRYPTO_VERSION in $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "jwcrypto==$JWCRYPTO_VERSION"
+}
+
+# Creates the receipt signing key file $1 (with its first key, by `rotate-receipt-key` of the binary $2) when
+# it is missing, and exports RECEIPT_SIGNING_KEY_FILE as $1.
+ensure_receipt_key() {
+  export RECEIPT_SIGNING_KEY_FILE="$1"
+  if [ ! -f "$RECEIPT_SIGNING_KEY_FILE" ]; then
+    step "creating a receipt signing key in $RECEIPT_SIGNING_KEY_FILE"
+    "$2" rotate-receipt-key
+  fi
 }
 
 port_open() {

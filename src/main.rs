@@ -1,5 +1,5 @@
-//! The `customer-data-console` binary: serves the console (default), applies migrations, loads the demo data
-//! or creates a user. Configuration comes from flags, the environment and an optional `.env`; a missing or bad
+//! The `customer-data-console` binary: serves the console (default), applies migrations, loads the demo data,
+//! creates a user, rotates the receipt signing key or verifies a receipt offline. Configuration comes from flags, the environment and an optional `.env`; a missing or bad
 //! setting ends the program with one line on stderr.
 
 use std::io::IsTerminal;
@@ -10,6 +10,8 @@ use clap::{Parser, Subcommand};
 use customer_data_console::model::Role;
 use customer_data_console::salesforce::SalesforceId;
 use customer_data_console::server::config::Config;
+use customer_data_console::server::evidence::receipt_keys::{self, ReceiptKeys};
+use customer_data_console::server::evidence::receipts;
 use customer_data_console::server::password_policy::check_new_password;
 use customer_data_console::server::storage::Storage;
 use customer_data_console::server::{auth, db, demo, http, security_log, synthetic};
@@ -52,9 +54,29 @@ enum Command {
     },
     /// Create a user. The password comes from NEW_USER_PASSWORD or is typed at a prompt, never from a flag.
     CreateUser(NewUser),
+    /// Add a new current key to RECEIPT_SIGNING_KEY_FILE (creating the file when missing); the older keys stay
+    /// in it, retired, so that the receipts they signed remain verifiable. Needs no database.
+    RotateReceiptKey,
+    /// Erasure receipts.
+    #[command(subcommand)]
+    Receipt(ReceiptCommand),
     /// Write the Brotli and gzip variants of the built files and public/'s files in the site folder (after
     /// `cargo leptos build`; `serve` also writes any that are missing). Needs no database.
     CompressAssets,
+}
+
+#[derive(Subcommand)]
+enum ReceiptCommand {
+    /// Verify a receipt (.jws) offline and print its summary; exits non-zero with the reason when its signature
+    /// or format is wrong. Needs no database and fetches nothing.
+    Verify {
+        /// The receipt file, as downloaded from /requests/{id}/receipt.jws.
+        file: std::path::PathBuf,
+        /// The public keys, a JWKS file (as served at /.well-known/receipt-keys.json). Default: the public keys
+        /// of RECEIPT_SIGNING_KEY_FILE.
+        #[arg(long)]
+        keys: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(clap::Args)]
@@ -160,8 +182,11 @@ fn compress_assets(config: &Config) -> Result<(), String> {
 async fn run(cli: Cli) -> Result<(), String> {
     let config = cli.config;
     let command = cli.command.unwrap_or(Command::Serve);
-    if let Command::CompressAssets = command {
-        return compress_assets(&config);
+    match &command {
+        Command::CompressAssets => return compress_assets(&config),
+        Command::RotateReceiptKey => return rotate_receipt_key(&config),
+        Command::Receipt(receipt) => return receipt_command(&config, receipt),
+        _ => {}
     }
     let pool = db::connect(config.database_url()?).await?;
     db::migrate(&pool).await?;
@@ -218,7 +243,38 @@ async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::CreateUser(new_user) => create_user(&pool, new_user).await,
         Command::CompressAssets => compress_assets(&config),
+        Command::RotateReceiptKey => rotate_receipt_key(&config),
+        Command::Receipt(receipt) => receipt_command(&config, &receipt),
     }
+}
+
+/// Runs a `receipt` subcommand: `verify` prints the summary of a receipt that verifies.
+fn receipt_command(config: &Config, command: &ReceiptCommand) -> Result<(), String> {
+    match command {
+        ReceiptCommand::Verify { file, keys } => {
+            let summary = receipts::verify_file(
+                file,
+                keys.as_deref(),
+                config.receipt_signing_key_file.as_deref(),
+            )?;
+            println!("{}", summary.join("\n"));
+            Ok(())
+        }
+    }
+}
+
+/// Adds a new current receipt signing key to the configured key file and lists the file's keys.
+fn rotate_receipt_key(config: &Config) -> Result<(), String> {
+    let path = config
+        .receipt_signing_key_file
+        .as_deref()
+        .ok_or("RECEIPT_SIGNING_KEY_FILE is not set: give it in the environment, in .env or with --receipt-signing-key-file")?;
+    let kid = ReceiptKeys::rotate(path)?;
+    println!("added receipt signing key {kid} to {}", path.display());
+    for line in receipt_keys::describe(&ReceiptKeys::load(path)?) {
+        println!("  {line}");
+    }
+    Ok(())
 }
 
 /// Creates the user after checking the password (see `password_policy`) and that the account exists (or,

@@ -650,6 +650,52 @@ pub struct StoredFilesStatus {
     pub next_attempt_at: Option<OffsetDateTime>,
 }
 
+/// A completed request's signed receipt, as the pages summarize it beside its download.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiptSummary {
+    /// When the receipt was signed.
+    pub issued_at: OffsetDateTime,
+    /// How many records the request erased.
+    pub records: i64,
+    /// What was erased, with the activity range.
+    pub counts: ErasureCounts,
+    /// Call and message rows deleted from the database.
+    pub rows_deleted: i64,
+    /// Stored files deleted.
+    pub files_deleted: i64,
+    /// Stored files the erasure queued.
+    pub files_queued: i64,
+    /// The tables the residual check counted rows of the records in.
+    pub tables_checked: Vec<String>,
+    /// Those of them that still held rows.
+    pub tables_with_rows_left: Vec<String>,
+    /// Rows left in them, together (0 when the erasure was complete).
+    pub rows_left: i64,
+    /// Stored keys the residual check asked the object store for.
+    pub storage_keys_checked: i64,
+    /// Objects still stored under them (0 when the erasure was complete).
+    pub objects_left: i64,
+}
+
+impl ReceiptSummary {
+    /// Whether the residual check found nothing left.
+    pub fn is_clean(&self) -> bool {
+        self.rows_left == 0 && self.objects_left == 0
+    }
+}
+
+/// An erased record's receipt: its request, where the deletion of the stored files stands, and the signed
+/// receipt once they are gone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordReceipt {
+    /// The request that erased the record.
+    pub request_id: Uuid,
+    /// The deletion of the request's stored files.
+    pub files: StoredFilesStatus,
+    /// The signed receipt, once issued.
+    pub signed: Option<ReceiptSummary>,
+}
+
 /// One step of a request's life: what happened, when, and who did it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestEvent {
@@ -672,6 +718,8 @@ pub struct RequestDetail {
     pub files: StoredFilesStatus,
     /// Its transitions, oldest first.
     pub timeline: Vec<RequestEvent>,
+    /// Its signed receipt, once issued (after the stored files are deleted).
+    pub receipt: Option<ReceiptSummary>,
     /// What the viewer may do with it now.
     pub actions: RequestActions,
 }
@@ -688,6 +736,8 @@ pub struct CustomerDetail {
     pub pending: ErasureCounts,
     /// The erasure's receipt, once the record is erased.
     pub erasure: Option<ErasureReceipt>,
+    /// The signed receipt of the request that erased the record, or where it stands.
+    pub receipt: Option<RecordReceipt>,
     /// One page of the record's calls, newest first: at most `ACTIVITY_PAGE_SIZE` (50).
     pub calls: Vec<CallEntry>,
     /// One page of the record's messages, newest first: at most `ACTIVITY_PAGE_SIZE` (50).

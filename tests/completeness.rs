@@ -1,4 +1,5 @@
-//! After an erasure nothing of the record's calls and messages is left anywhere: every column of every table
+//! After an erasure, once the outbox has deleted its files and its receipt is issued (what the outbox worker
+//! does after each pass), nothing of the record's calls and messages is left anywhere: every column of every table
 //! (read from the catalog, so a new table is covered without editing this test) and every file of the object
 //! store are scanned for the record's content, phone number and storage keys. Only the Salesforce mirror fields
 //! of the customer row may keep the person's name, email and phone.
@@ -9,6 +10,7 @@ use std::path::Path;
 
 use common::*;
 use customer_data_console::server::erasure::delete_due_objects;
+use customer_data_console::server::evidence::receipts::issue_due_receipts;
 use reqwest::StatusCode;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -105,6 +107,11 @@ async fn nothing_of_an_erased_record_is_left_in_any_table_or_file(pool: PgPool) 
         .deleted
         > 0
     {}
+    let receipt_keys = console.state.receipt_keys.as_ref().unwrap();
+    let issued = issue_due_receipts(&console.pool, storage, receipt_keys)
+        .await
+        .unwrap();
+    assert_eq!(issued.issued, 1);
 
     let columns: Vec<(String, String, String)> = sqlx::query_as(
         "select c.table_name::text, c.column_name::text, c.data_type::text

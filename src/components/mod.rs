@@ -11,6 +11,7 @@ pub mod hydration;
 pub mod loaded;
 pub mod navigation;
 pub mod notice;
+pub mod receipt;
 pub mod refusal;
 pub mod same_person;
 pub mod save_button;

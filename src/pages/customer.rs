@@ -1,6 +1,7 @@
 //! /customers/{id}: one customer record with all its calls and messages (newest first, paged), and Delete,
 //! which erases all of its call and message data behind the confirmation dialog. A record that shares its
-//! email with others says so and links to them; once erased, it offers the next of them that still has data.
+//! email with others says so and links to them; once erased, it offers the next of them that still has data,
+//! and shows the signed receipt of its erasure with its download (or the stored files still pending).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -11,6 +12,7 @@ use crate::components::activity_tables::{CallTable, MessageTable};
 use crate::components::erase_control::{EraseControl, ErasedNotice};
 use crate::components::loaded::Loaded;
 use crate::components::notice::{ErrorNotice, Notice, Tone};
+use crate::components::receipt::ReceiptCard;
 use crate::components::same_person::{Placement, SamePersonLine};
 use crate::error::AppError;
 use crate::format::format_time;
@@ -52,6 +54,7 @@ fn Customer(detail: CustomerDetail) -> impl IntoView {
         phone,
         pending,
         erasure,
+        receipt,
         calls,
         messages,
         older_calls,
@@ -111,6 +114,7 @@ fn Customer(detail: CustomerDetail) -> impl IntoView {
         {placement.map(|placement| view! { <SamePersonLine placement/> })}
         {(!erased).then_some(held).flatten().map(|request| view! { <HeldRecordNotice request/> })}
         {erasure.map(|receipt| view! { <ErasedNotice receipt next/> })}
+        {receipt.map(|receipt| view! { <ReceiptCard request_id=receipt.request_id files=receipt.files signed=receipt.signed/> })}
         <section class="card" aria-labelledby="record-details">
             <h2 id="record-details">"Record"</h2>
             <dl class="details">

@@ -1,5 +1,5 @@
 //! /requests/{id}: one erasure request: its records with their counts, where the deletion of its stored files
-//! stands, its timeline, and what the viewer may do with it (approve or reject, cancel, erase now or try again:
+//! stands, its signed receipt once the files are gone (`ReceiptCard`), its timeline, and what the viewer may do with it (approve or reject, cancel, erase now or try again:
 //! the `RequestControls` island).
 
 use leptos::prelude::*;
@@ -13,6 +13,7 @@ use crate::components::data_table::DataTable;
 use crate::components::hydration::{reload_page, use_hydrated};
 use crate::components::loaded::Loaded;
 use crate::components::notice::{Notice, Tone};
+use crate::components::receipt::ReceiptCard;
 use crate::error::AppError;
 use crate::format::format_time;
 use crate::model::{RequestActions, RequestDetail, RequestState, StoredFilesStatus};
@@ -43,7 +44,10 @@ fn Request(detail: RequestDetail) -> impl IntoView {
         files,
         timeline,
         actions,
+        receipt,
     } = detail;
+    let completed = summary.state == RequestState::Completed;
+    let receipt_files = files.clone();
     let hold = match (summary.state, summary.not_before) {
         (RequestState::Scheduled, Some(at)) => Some(format!(
             "Will be deleted on {} unless cancelled.",
@@ -78,6 +82,7 @@ fn Request(detail: RequestDetail) -> impl IntoView {
                 <dt>"Stored files"</dt><dd>{files_status(&files)}</dd>
             </dl>
         </div>
+        {completed.then(|| view! { <ReceiptCard request_id=summary.id files=receipt_files signed=receipt/> })}
         <h2>"Records"</h2>
         <div class="card table-card">
             <DataTable caption="Records of this request" headings=&["Record", "Type", "Salesforce ID", "Calls", "Messages", "Erased"] numeric=&["Calls", "Messages"]>

@@ -69,6 +69,10 @@ pub struct Config {
     /// State-changing requests from any other origin are refused. Default: `http://` and the listen address.
     #[arg(long, env = "PUBLIC_ORIGIN", value_parser = origin_of, global = true)]
     pub public_origin: Option<String>,
+    /// The file of the keys that sign erasure receipts (made by `rotate-receipt-key`). Without it the console
+    /// issues no receipt until an instance that has it runs.
+    #[arg(long, env = "RECEIPT_SIGNING_KEY_FILE", global = true)]
+    pub receipt_signing_key_file: Option<PathBuf>,
     /// The sign-in's protection: the per-client limit, the password-check queue and the trusted proxies.
     #[command(flatten)]
     pub sign_in: SignInSettings,

@@ -1,4 +1,5 @@
-//! The state every request shares: database pool, object store, Leptos options and the outbox wake-up.
+//! The state every request shares: database pool, object store, Leptos options, the outbox wake-up and the
+//! receipt signing keys.
 
 use std::sync::Arc;
 
@@ -11,6 +12,7 @@ use crate::error::AppError;
 use crate::server::auth::SignInGuard;
 use crate::server::config::SignInSettings;
 use crate::server::config::WebSettings;
+use crate::server::evidence::receipt_keys::ReceiptKeys;
 use crate::server::http::asset_version;
 use crate::server::security_log::LogKey;
 use crate::server::storage::Storage;
@@ -38,6 +40,8 @@ pub struct AppState {
     pub sign_in: Arc<SignInGuard>,
     /// The key the security log hashes emails with: the deployment's stored key once `with_log_key` has set it.
     pub log_key: LogKey,
+    /// The keys that sign erasure receipts (`RECEIPT_SIGNING_KEY_FILE`); without them no receipt is issued.
+    pub receipt_keys: Option<Arc<ReceiptKeys>>,
 }
 
 impl AppState {
@@ -65,12 +69,21 @@ impl AppState {
             asset_version: asset_version.map(Arc::from),
             sign_in: Arc::new(SignInGuard::new(SignInSettings::default())),
             log_key: LogKey::random(),
+            receipt_keys: None,
         }
     }
 
     /// The state with this key for the security log's email hashes.
     pub fn with_log_key(self, log_key: LogKey) -> AppState {
         AppState { log_key, ..self }
+    }
+
+    /// The state with these keys to sign erasure receipts with.
+    pub fn with_receipt_keys(self, keys: ReceiptKeys) -> AppState {
+        AppState {
+            receipt_keys: Some(Arc::new(keys)),
+            ..self
+        }
     }
 
     /// The state with these sign-in settings (and a new password-check queue of their size).

@@ -1,9 +1,9 @@
 //! Test harness: the real console (router, sessions, server functions) served on a loopback port, by the
 //! function that serves it in production (`http::serve_connections`), against the
-//! per-test database that `#[sqlx::test]` creates, with the demo data, a private object store folder and a
-//! private site folder holding stand-ins for the built wasm, JS and CSS; and what the test files share: a client
-//! with a method per endpoint they call, the erasure's form with the confirmation word, one-value queries, and
-//! the database snapshot that shows a refused call changed nothing.
+//! per-test database that `#[sqlx::test]` creates, with the demo data, a private object store folder, a
+//! private site folder holding stand-ins for the built wasm, JS and CSS, and a receipt signing key of its own;
+//! and what the test files share: a client with a method per endpoint they call, the erasure's form with the
+//! confirmation word, one-value queries, and the database snapshot that shows a refused call changed nothing.
 
 #![allow(dead_code)]
 
@@ -11,6 +11,7 @@ use std::net::SocketAddr;
 
 use customer_data_console::api::customers::ERASE_CONFIRMATION;
 use customer_data_console::server::config::{SignInSettings, WebSettings};
+use customer_data_console::server::evidence::receipt_keys::ReceiptKeys;
 use customer_data_console::server::http::ConnectionLimits;
 use customer_data_console::server::state::AppState;
 use customer_data_console::server::storage::Storage;
@@ -121,7 +122,9 @@ impl Console {
         let options = http::leptos_options(site.path().to_str().expect("utf-8 path"), addr);
         let mut web = WebSettings::defaults_for(addr);
         configure(&mut web);
-        let state = AppState::new(options, pool.clone(), storage, web).with_sign_in(sign_in);
+        let state = AppState::new(options, pool.clone(), storage, web)
+            .with_sign_in(sign_in)
+            .with_receipt_keys(ReceiptKeys::generate());
         let app = http::router(state.clone());
         tokio::spawn(http::serve_connections(
             listener,
@@ -237,6 +240,7 @@ impl Console {
             "erasure_requests",
             "erasure_request_records",
             "object_deletions",
+            "residual_check_keys",
             "audit_events",
             "sessions",
             "login_failures",

@@ -1,5 +1,6 @@
 //! Erasure requests as the console lists and shows them: the account's requests newest first, and one request
-//! with its records, the deletion of its stored files and its timeline. The requests themselves are written by
+//! with its records, the deletion of its stored files, its timeline and its signed receipt (the file, and its
+//! summary for the request's and the records' pages). The requests themselves are written by
 //! the erasure (`server::erasure`).
 
 use sqlx::{FromRow, PgPool};
@@ -7,9 +8,10 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::model::{
-    REQUEST_PAGE_SIZE, RequestActions, RequestDetail, RequestEvent, RequestPage, RequestRecord,
-    RequestState, RequestSummary, StoredFilesStatus,
+    REQUEST_PAGE_SIZE, ReceiptSummary, RecordReceipt, RequestActions, RequestDetail, RequestEvent,
+    RequestPage, RequestRecord, RequestState, RequestSummary, StoredFilesStatus,
 };
+use crate::server::evidence::receipts::stored_receipt;
 use crate::server::input::Cursor;
 
 /// The columns of a request's summary, from `erasure_requests r` joined with its requester `u`.
@@ -218,11 +220,8 @@ impl TransitionsRow {
 }
 
 /// Request `request_id` of account `account_id` (`None` when the account has no such request): its summary,
-/// records in id order, the deletion of its stored files and its timeline; no actions (they depend on the
-/// viewer, see `RequestActions::for_viewer`).
-///
-/// The stored files are the recordings, voicemails and media its erasures counted; those whose outbox batches
-/// are still queued are waiting, the others are deleted.
+/// records in id order, the deletion of its stored files, its timeline and its signed receipt's summary; no
+/// actions (they depend on the viewer, see `RequestActions::for_viewer`).
 pub async fn detail(
     pool: &PgPool,
     account_id: Uuid,
@@ -265,28 +264,7 @@ pub async fn detail(
     .bind(request_id)
     .fetch_all(pool)
     .await?;
-    let (total, waiting, last_attempt_failed, next_attempt_at): (
-        i64,
-        i64,
-        bool,
-        Option<OffsetDateTime>,
-    ) = sqlx::query_as(
-        "with erased as (
-             select id, recordings_deleted + voicemails_deleted + media_deleted as files
-             from erasures where account_id = $1 and request_id = $2
-         ), queued as (
-             select o.object_keys, o.last_error, o.next_attempt_at
-             from object_deletions o join erased on erased.id = o.erasure_id
-         )
-         select (select coalesce(sum(files), 0) from erased)::bigint,
-                (select coalesce(sum(cardinality(object_keys)), 0) from queued)::bigint,
-                coalesce((select bool_or(last_error is not null) from queued), false),
-                (select min(next_attempt_at) from queued)",
-    )
-    .bind(account_id)
-    .bind(request_id)
-    .fetch_one(pool)
-    .await?;
+    let (files, receipt) = receipt_status(pool, account_id, request_id).await?;
     Ok(Some(RequestDetail {
         summary: summary.into_summary()?,
         records: records
@@ -301,13 +279,95 @@ pub async fn detail(
                 erasure_id: record.erasure_id,
             })
             .collect(),
-        files: StoredFilesStatus {
-            total,
-            deleted: (total - waiting).max(0),
-            last_attempt_failed,
-            next_attempt_at,
-        },
+        files,
         timeline: transitions.timeline(),
+        receipt,
         actions: RequestActions::default(),
     }))
+}
+
+/// Where request `request_id` of account `account_id` stands on its way to a final receipt: the deletion of its
+/// stored files (the recordings, voicemails and media its erasures counted; those whose outbox batches are still
+/// queued are waiting, the others are deleted) and its signed receipt's summary, once issued.
+async fn receipt_status(
+    pool: &PgPool,
+    account_id: Uuid,
+    request_id: Uuid,
+) -> sqlx::Result<(StoredFilesStatus, Option<ReceiptSummary>)> {
+    let (total, waiting, last_attempt_failed, next_attempt_at, receipt_jws): (
+        i64,
+        i64,
+        bool,
+        Option<OffsetDateTime>,
+        Option<String>,
+    ) = sqlx::query_as(
+        "with erased as (
+             select id, recordings_deleted + voicemails_deleted + media_deleted as files
+             from erasures where account_id = $1 and request_id = $2
+         ), queued as (
+             select o.object_keys, o.last_error, o.next_attempt_at
+             from object_deletions o join erased on erased.id = o.erasure_id
+         )
+         select (select coalesce(sum(files), 0) from erased)::bigint,
+                (select coalesce(sum(cardinality(object_keys)), 0) from queued)::bigint,
+                coalesce((select bool_or(last_error is not null) from queued), false),
+                (select min(next_attempt_at) from queued),
+                (select receipt_jws from erasure_requests where account_id = $1 and id = $2)",
+    )
+    .bind(account_id)
+    .bind(request_id)
+    .fetch_one(pool)
+    .await?;
+    let files = StoredFilesStatus {
+        total,
+        deleted: (total - waiting).max(0),
+        last_attempt_failed,
+        next_attempt_at,
+    };
+    let summary = receipt_jws
+        .as_deref()
+        .and_then(stored_receipt)
+        .map(|receipt| receipt.page_summary());
+    Ok((files, summary))
+}
+
+/// The receipt of the request that erased record `customer_id` of account `account_id`, or where it stands;
+/// `None` when the record is not erased.
+pub async fn record_receipt(
+    pool: &PgPool,
+    account_id: Uuid,
+    customer_id: Uuid,
+) -> sqlx::Result<Option<RecordReceipt>> {
+    let request_id: Option<Uuid> = sqlx::query_scalar(
+        "select request_id from erasures where account_id = $1 and customer_id = $2",
+    )
+    .bind(account_id)
+    .bind(customer_id)
+    .fetch_optional(pool)
+    .await?;
+    let Some(request_id) = request_id else {
+        return Ok(None);
+    };
+    let (files, signed) = receipt_status(pool, account_id, request_id).await?;
+    Ok(Some(RecordReceipt {
+        request_id,
+        files,
+        signed,
+    }))
+}
+
+/// The signed receipt (a compact JWS) of request `request_id` of account `account_id`, once issued.
+pub async fn receipt(
+    pool: &PgPool,
+    account_id: Uuid,
+    request_id: Uuid,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar(
+        "select receipt_jws from erasure_requests
+         where account_id = $1 and id = $2 and receipt_jws is not null",
+    )
+    .bind(account_id)
+    .bind(request_id)
+    .fetch_optional(pool)
+    .await
 }

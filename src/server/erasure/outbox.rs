@@ -1,6 +1,8 @@
 //! The file outbox: deletes the stored objects that committed erasures queued in `object_deletions`, each
 //! through its account's part of the store, shared by every instance with `FOR UPDATE SKIP LOCKED`, retried
-//! with capped back-off, and drops the rows of erasures that never committed.
+//! with capped back-off, and drops the rows of erasures that never committed. Each key that leaves the outbox
+//! is kept in `residual_check_keys` (in the same transaction) for the receipt's residual check, and each pass
+//! ends by issuing the receipts that became due (`evidence::receipts`).
 
 use std::time::Duration;
 
@@ -8,6 +10,7 @@ use futures::StreamExt;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use crate::server::evidence::receipts::issue_due_receipts;
 use crate::server::state::AppState;
 use crate::server::storage::{DeleteError, Storage};
 
@@ -43,8 +46,8 @@ pub async fn delete_due_objects(
     batch: i64,
 ) -> sqlx::Result<OutboxPass> {
     let mut tx = pool.begin().await?;
-    let due = sqlx::query_as::<_, (i64, Uuid, Vec<String>)>(
-        "select id, account_id, object_keys from object_deletions
+    let due = sqlx::query_as::<_, (i64, Uuid, Uuid, Vec<String>)>(
+        "select id, account_id, erasure_id, object_keys from object_deletions
          where next_attempt_at <= now() and exists (select 1 from erasures where id = erasure_id)
          order by next_attempt_at, id limit $1 for update of object_deletions skip locked",
     )
@@ -52,7 +55,7 @@ pub async fn delete_due_objects(
     .fetch_all(&mut *tx)
     .await?;
     let mut pass = OutboxPass::default();
-    for (id, account_id, keys) in due {
+    for (id, account_id, erasure_id, keys) in due {
         pass.rows += 1;
         let account_storage = &storage.of_account(account_id);
         let outcomes: Vec<(String, Result<(), DeleteError>)> = futures::stream::iter(keys)
@@ -64,10 +67,14 @@ pub async fn delete_due_objects(
             .collect()
             .await;
         let mut failed = Vec::new();
+        let mut gone = Vec::new();
         let mut last_error = String::new();
         for (key, outcome) in outcomes {
             match outcome {
-                Ok(()) => pass.deleted += 1,
+                Ok(()) => {
+                    pass.deleted += 1;
+                    gone.push(key);
+                }
                 Err(DeleteError::OutsideAccount) => {
                     tracing::error!(
                         target: "integrity",
@@ -77,6 +84,7 @@ pub async fn delete_due_objects(
                         "queued key outside its account's storage prefixes; refused, not deleted"
                     );
                     pass.refused += 1;
+                    gone.push(key);
                 }
                 Err(DeleteError::Store(err)) => {
                     tracing::warn!(object_key = %key, error = %err, "object deletion failed; will retry");
@@ -84,6 +92,16 @@ pub async fn delete_due_objects(
                     failed.push(key);
                 }
             }
+        }
+        if !gone.is_empty() {
+            sqlx::query(
+                "insert into residual_check_keys (account_id, erasure_id, object_keys) values ($1, $2, $3)",
+            )
+            .bind(account_id)
+            .bind(erasure_id)
+            .bind(&gone)
+            .execute(&mut *tx)
+            .await?;
         }
         if failed.is_empty() {
             sqlx::query("delete from object_deletions where id = $1")
@@ -123,8 +141,10 @@ pub async fn drop_abandoned_queues(pool: &PgPool) -> sqlx::Result<u64> {
     .rows_affected())
 }
 
-/// Runs for the life of the server: drains the outbox, then sleeps until an erasure wakes it or a few seconds
-/// pass (to retry failures, pick up work left by a crashed instance, and drop abandoned queues).
+/// Runs for the life of the server: drains the outbox, issues the receipts that became due (with no signing
+/// key configured, none: they are issued by the first instance that has one), then sleeps until an erasure
+/// wakes it or a few seconds pass (to retry failures, pick up work left by a crashed instance, and drop
+/// abandoned queues). Its first pass, at start-up, issues what a stopped instance left due.
 pub async fn run_outbox_worker(state: AppState) {
     const BATCH_ROWS: i64 = 20;
     loop {
@@ -132,6 +152,11 @@ pub async fn run_outbox_worker(state: AppState) {
             Ok(pass) if pass.rows == BATCH_ROWS as usize => continue,
             Ok(_) => {}
             Err(err) => tracing::error!(error = %err, "outbox pass failed"),
+        }
+        if let Some(keys) = &state.receipt_keys
+            && let Err(err) = issue_due_receipts(&state.pool, &state.storage, keys).await
+        {
+            tracing::error!(error = %err, "issuing receipts failed");
         }
         let woken =
             tokio::time::timeout(Duration::from_secs(5), state.outbox_wakeup.notified()).await;

@@ -45,8 +45,8 @@ pub fn asset_version(site_root: &str, output_name: &str) -> Option<String> {
 pub const PUBLIC_FILES: [&str; 2] = ["/favicon.svg", "/robots.txt"];
 
 /// How long a browser may keep an answer: the release's versioned files for a year, the files of `public/` for
-/// a day, `/pkg/` files asked for without the current version only after checking with the server, and
-/// nothing else at all (pages and answers hold customer data).
+/// a day, the receipts' public keys for five minutes, `/pkg/` files asked for without the current version only
+/// after checking with the server, and nothing else at all (pages and answers hold customer data).
 pub fn cache_control(path: &str, query: Option<&str>, version: Option<&str>) -> &'static str {
     if path.starts_with("/pkg/") {
         let current = version.is_some_and(|v| query.and_then(|q| q.strip_prefix("v=")) == Some(v));
@@ -57,6 +57,9 @@ pub fn cache_control(path: &str, query: Option<&str>, version: Option<&str>) -> 
         }
     } else if PUBLIC_FILES.contains(&path) {
         "public, max-age=86400"
+    } else if path == super::RECEIPT_KEYS_PATH {
+        // A rotation reaches verifiers within minutes; a retired key never leaves the set.
+        "public, max-age=300"
     } else {
         "no-store"
     }

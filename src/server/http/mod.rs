@@ -3,7 +3,7 @@
 //! security log of refused requests (`security_log::log_refusals`), the cross-site request guard (`guard`),
 //! the body limit and the mapping of error answers to their HTTP status
 //! (`errors`); the built files (`assets`), served precompressed outside the compression layer
-//! (`static_files`); how connections are served (`connections`: header-read timeout,
+//! (`static_files`); the receipt downloads and the receipts' public keys (`receipts`); how connections are served (`connections`: header-read timeout,
 //! connection cap); and `serve`, which runs it with the background jobs.
 
 mod assets;
@@ -11,6 +11,7 @@ mod connections;
 mod errors;
 mod guard;
 mod headers;
+mod receipts;
 mod static_files;
 
 use std::path::Path;
@@ -19,6 +20,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::http::request::Parts;
 use axum::middleware;
+use axum::routing::get;
 use leptos::prelude::{provide_context, use_context};
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::compression::CompressionLayer;
@@ -27,11 +29,13 @@ use tower_http::limit::RequestBodyLimitLayer;
 
 pub use assets::{PKG_EXTENSIONS, PUBLIC_FILES, asset_version, leptos_options};
 pub use connections::{ConnectionLimits, serve_connections};
+pub use receipts::{RECEIPT_DOWNLOAD_PATH, RECEIPT_KEYS_PATH};
 pub use static_files::{EntityTags, STORED_ENCODINGS, precompress_site};
 
 use crate::app::{App, ShellContext, WASM_SEEN_COOKIE, shell};
 use crate::server::auth::{self, RequestPrincipal};
 use crate::server::config::Config;
+use crate::server::evidence::receipt_keys::ReceiptKeys;
 use crate::server::security_log::{self, LogKey};
 use crate::server::sessions::cookie_values;
 use crate::server::state::AppState;
@@ -69,6 +73,8 @@ pub fn router(state: AppState) -> Router {
             },
             move || shell(shell_options.clone()),
         )
+        .route(RECEIPT_KEYS_PATH, get(receipts::receipt_keys))
+        .route(RECEIPT_DOWNLOAD_PATH, get(receipts::download_receipt))
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
@@ -147,9 +153,15 @@ pub async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
     let log_key = db::security_log::log_key(&pool, &LogKey::random())
         .await
         .map_err(|e| format!("cannot read the security log's key: {e}"))?;
-    let state = AppState::new(options, pool.clone(), storage, web)
+    let mut state = AppState::new(options, pool.clone(), storage, web)
         .with_sign_in(config.sign_in.clone())
         .with_log_key(log_key);
+    match &config.receipt_signing_key_file {
+        Some(path) => state = state.with_receipt_keys(ReceiptKeys::load(path)?),
+        None => tracing::warn!(
+            "RECEIPT_SIGNING_KEY_FILE is not set: no erasure receipt is issued until an instance has the key"
+        ),
+    }
     let app = router(state.clone());
     tokio::spawn(erasure::run_scheduler(state.clone()));
     if config.outbox_worker {

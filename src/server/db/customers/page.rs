@@ -299,6 +299,12 @@ pub async fn customer_page(
         return Ok(None);
     };
     let erasure = row.receipt();
+    let receipt = match erasure {
+        Some(_) => {
+            crate::server::db::requests::record_receipt(pool, account_id, customer_id).await?
+        }
+        None => None,
+    };
     let held = row.held();
     let policy = row.policy();
     let same_person = same_person(pool, account_id, customer_id, row.email.as_deref()).await?;
@@ -333,6 +339,7 @@ pub async fn customer_page(
         phone: row.phone,
         pending,
         erasure,
+        receipt,
         calls,
         messages,
         older_calls,
