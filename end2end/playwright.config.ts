@@ -1,12 +1,15 @@
 import { defineConfig } from "@playwright/test";
 
 // The console is started by scripts/test against its own end-to-end database (demo data plus fixtures);
-// these specs run one after another because they share that database.
+// these specs run one after another because they share that database. A spec that fails is run once more:
+// one run of 43 specs in several CI runs once saw a page navigation never reach its load event (not seen again
+// in 60 repeats of that spec), so a failure that passes on its second run is reported as "flaky" in the
+// output, and one that fails twice fails the run.
 export default defineConfig({
   testDir: "./tests",
   fullyParallel: false,
   workers: 1,
-  retries: 0,
+  retries: 1,
   timeout: 60_000,
   expect: { timeout: 10_000 },
   reporter: [["list"]],
