@@ -1,5 +1,5 @@
-//! The `customer-data-console` binary: serves the console (default), applies migrations, loads the demo data
-//! or creates a user. Configuration comes from flags, the environment and an optional `.env`; a missing or bad
+//! The `customer-data-console` binary: serves the console (default), applies migrations, loads the demo data,
+//! creates a user or verifies the audit log. Configuration comes from flags, the environment and an optional `.env`; a missing or bad
 //! setting ends the program with one line on stderr.
 
 use std::io::IsTerminal;
@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use customer_data_console::model::Role;
 use customer_data_console::salesforce::SalesforceId;
 use customer_data_console::server::config::Config;
+use customer_data_console::server::evidence::audit_log;
 use customer_data_console::server::password_policy::check_new_password;
 use customer_data_console::server::storage::Storage;
 use customer_data_console::server::{auth, db, demo, http, security_log, synthetic};
@@ -52,9 +53,23 @@ enum Command {
     },
     /// Create a user. The password comes from NEW_USER_PASSWORD or is typed at a prompt, never from a flag.
     CreateUser(NewUser),
+    /// Check the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Write the Brotli and gzip variants of the built files and public/'s files in the site folder (after
     /// `cargo leptos build`; `serve` also writes any that are missing). Needs no database.
     CompressAssets,
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute every account's hash chain (or one account's) and print the number of rows verified, or the
+    /// first broken row and why; the exit status is 0 when intact, 1 when broken.
+    Verify {
+        /// Only this account's chain (its id).
+        #[arg(long)]
+        account: Option<uuid::Uuid>,
+    },
 }
 
 #[derive(clap::Args)]
@@ -163,6 +178,10 @@ async fn run(cli: Cli) -> Result<(), String> {
     if let Command::CompressAssets = command {
         return compress_assets(&config);
     }
+    if let Command::Serve = command {
+        // Checked before the database is touched, so that a missing secret is the one line an operator sees.
+        config.evidence_secret()?;
+    }
     let pool = db::connect(config.database_url()?).await?;
     db::migrate(&pool).await?;
     match command {
@@ -217,7 +236,28 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::CreateUser(new_user) => create_user(&pool, new_user).await,
+        Command::Audit(AuditCommand::Verify { account }) => verify_audit_log(&pool, account).await,
         Command::CompressAssets => compress_assets(&config),
+    }
+}
+
+/// Verifies the audit log's chains (see `evidence::audit_log::verify`) and prints the outcome and its pace; a
+/// broken chain is an error, so the exit status says which.
+async fn verify_audit_log(pool: &PgPool, account: Option<uuid::Uuid>) -> Result<(), String> {
+    let started = std::time::Instant::now();
+    let verification = audit_log::verify(pool, account)
+        .await
+        .map_err(|e| format!("cannot read the audit log: {e}"))?;
+    match verification {
+        audit_log::Verification::Intact { rows, .. } => {
+            let seconds = started.elapsed().as_secs_f64();
+            println!(
+                "{verification} in {seconds:.2} s ({:.0} rows/s)",
+                rows as f64 / seconds.max(f64::EPSILON)
+            );
+            Ok(())
+        }
+        broken => Err(broken.to_string()),
     }
 }
 

@@ -448,7 +448,7 @@ async fn the_policy_is_saved_by_an_admin_checked_and_audited(pool: PgPool) {
     set_policy(&alex, "24", "2", "").await;
     let audited: i64 = scalar(
         &console.pool,
-        "select count(*) from audit_events where action = 'erasure_policy_changed'",
+        "select count(*) from audit_log where action = 'erasure_policy_changed'",
     )
     .await;
     assert_eq!(audited, 1, "saving the same policy again records nothing");

@@ -8,6 +8,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod erasure;
+pub mod evidence;
 pub mod http;
 pub mod input;
 pub mod navigation;

@@ -11,6 +11,7 @@ use crate::error::AppError;
 use crate::server::auth::SignInGuard;
 use crate::server::config::SignInSettings;
 use crate::server::config::WebSettings;
+use crate::server::evidence::identity::EvidenceSecret;
 use crate::server::http::asset_version;
 use crate::server::security_log::LogKey;
 use crate::server::storage::Storage;
@@ -38,10 +39,12 @@ pub struct AppState {
     pub sign_in: Arc<SignInGuard>,
     /// The key the security log hashes emails with: the deployment's stored key once `with_log_key` has set it.
     pub log_key: LogKey,
+    /// The secret the audit log's per-account keys for persons' hashes are derived from.
+    pub evidence_secret: EvidenceSecret,
 }
 
 impl AppState {
-    /// The shared state, with the configuration's web settings. The asset version is read from the site folder
+    /// The shared state, with the configuration's web settings and evidence secret. The asset version is read from the site folder
     /// once, here. The sign-in settings are the defaults until `with_sign_in`, the log key a random one until
     /// `with_log_key`.
     pub fn new(
@@ -49,6 +52,7 @@ impl AppState {
         pool: PgPool,
         storage: Storage,
         web: WebSettings,
+        evidence_secret: EvidenceSecret,
     ) -> AppState {
         let watching = std::env::var("LEPTOS_WATCH").is_ok_and(|value| value == "true");
         let asset_version = (!watching)
@@ -65,6 +69,7 @@ impl AppState {
             asset_version: asset_version.map(Arc::from),
             sign_in: Arc::new(SignInGuard::new(SignInSettings::default())),
             log_key: LogKey::random(),
+            evidence_secret,
         }
     }
 

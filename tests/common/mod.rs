@@ -11,6 +11,7 @@ use std::net::SocketAddr;
 
 use customer_data_console::api::customers::ERASE_CONFIRMATION;
 use customer_data_console::server::config::{SignInSettings, WebSettings};
+use customer_data_console::server::evidence::identity::EvidenceSecret;
 use customer_data_console::server::http::ConnectionLimits;
 use customer_data_console::server::state::AppState;
 use customer_data_console::server::storage::Storage;
@@ -27,6 +28,14 @@ pub const BLAIR: &str = "blair.admin@acme.example";
 pub const CASEY: &str = "casey.agent@acme.example";
 pub const GINA: &str = "gina.admin@globex.example";
 pub const JORDAN: &str = "jordan.rivera@example.com";
+
+/// The evidence secret of every console a test serves (in process, or the binary through `EVIDENCE_SECRET`).
+pub const TEST_EVIDENCE_SECRET: &str = "the tests' evidence secret, for no deployment";
+
+/// `TEST_EVIDENCE_SECRET`, so that a test can compute the hashes it expects.
+pub fn evidence_secret() -> EvidenceSecret {
+    EvidenceSecret::from_bytes(TEST_EVIDENCE_SECRET.as_bytes()).expect("secret")
+}
 
 pub struct Console {
     pub base: String,
@@ -121,7 +130,8 @@ impl Console {
         let options = http::leptos_options(site.path().to_str().expect("utf-8 path"), addr);
         let mut web = WebSettings::defaults_for(addr);
         configure(&mut web);
-        let state = AppState::new(options, pool.clone(), storage, web).with_sign_in(sign_in);
+        let state = AppState::new(options, pool.clone(), storage, web, evidence_secret())
+            .with_sign_in(sign_in);
         let app = http::router(state.clone());
         tokio::spawn(http::serve_connections(
             listener,
@@ -237,7 +247,8 @@ impl Console {
             "erasure_requests",
             "erasure_request_records",
             "object_deletions",
-            "audit_events",
+            "audit_log",
+            "audit_heads",
             "sessions",
             "login_failures",
             "known_browsers",
