@@ -113,9 +113,10 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    // The bulk load runs index builds for seconds on purpose: no slow-statement warnings for it.
+    // The bulk load runs index builds, and the audit log's verification reads every row, for seconds on purpose:
+    // no slow-statement warnings for them.
     let default_filter = match cli.command {
-        Some(Command::Seed { .. }) => "info,sqlx=error",
+        Some(Command::Seed { .. } | Command::Audit(_)) => "info,sqlx=error",
         _ => "info,sqlx=warn",
     };
     let security_events = match security_log_writer(cli.config.security_log.as_deref()) {
