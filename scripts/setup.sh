@@ -189,8 +189,25 @@ cargo_like_leptos() {
   RUSTFLAGS="--cfg erase_components" cargo "$@"
 }
 
+# The evidence secret `serve` needs (the audit log's per-account keys for persons' hashes derive from it): the
+# one given in EVIDENCE_SECRET or EVIDENCE_SECRET_FILE, else one made once for this checkout in
+# target/evidence-secret (48 random bytes, base64, readable by its owner only). A deployment keeps its own
+# secret outside the database; a new secret makes new hashes, so keep it.
+ensure_evidence_secret() {
+  if [ -n "${EVIDENCE_SECRET:-}" ] || [ -n "${EVIDENCE_SECRET_FILE:-}" ]; then
+    return
+  fi
+  local file="$ROOT/target/evidence-secret"
+  if [ ! -s "$file" ]; then
+    mkdir -p "$ROOT/target"
+    (umask 077 && head -c 48 /dev/urandom | base64 -w0 >"$file")
+  fi
+  export EVIDENCE_SECRET_FILE="$file"
+}
+
 ensure_all() {
   ensure_system_packages
   ensure_rust_tools
   ensure_postgres
+  ensure_evidence_secret
 }

@@ -1,5 +1,6 @@
 //! The `customer-data-console` binary: serves the console (default), applies migrations, loads the demo data,
-//! creates a user, rotates the receipt signing key or verifies a receipt offline. Configuration comes from flags, the environment and an optional `.env`; a missing or bad
+//! creates a user, verifies the audit log, rotates the receipt signing key or verifies a receipt offline.
+//! Configuration comes from flags, the environment and an optional `.env`; a missing or bad
 //! setting ends the program with one line on stderr.
 
 use std::io::IsTerminal;
@@ -10,6 +11,7 @@ use clap::{Parser, Subcommand};
 use customer_data_console::model::Role;
 use customer_data_console::salesforce::SalesforceId;
 use customer_data_console::server::config::Config;
+use customer_data_console::server::evidence::audit_log;
 use customer_data_console::server::evidence::receipt_keys::{self, ReceiptKeys};
 use customer_data_console::server::evidence::receipts;
 use customer_data_console::server::password_policy::check_new_password;
@@ -60,6 +62,9 @@ enum Command {
     /// Erasure receipts.
     #[command(subcommand)]
     Receipt(ReceiptCommand),
+    /// Check the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Write the Brotli and gzip variants of the built files and public/'s files in the site folder (after
     /// `cargo leptos build`; `serve` also writes any that are missing). Needs no database.
     CompressAssets,
@@ -76,6 +81,17 @@ enum ReceiptCommand {
         /// of RECEIPT_SIGNING_KEY_FILE.
         #[arg(long)]
         keys: Option<std::path::PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute every account's hash chain (or one account's) and print the number of rows verified, or the
+    /// first broken row and why; the exit status is 0 when intact, 1 when broken.
+    Verify {
+        /// Only this account's chain (its id).
+        #[arg(long)]
+        account: Option<uuid::Uuid>,
     },
 }
 
@@ -120,9 +136,10 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    // The bulk load runs index builds for seconds on purpose: no slow-statement warnings for it.
+    // The bulk load runs index builds, and the audit log's verification reads every row, for seconds on purpose:
+    // no slow-statement warnings for them.
     let default_filter = match cli.command {
-        Some(Command::Seed { .. }) => "info,sqlx=error",
+        Some(Command::Seed { .. } | Command::Audit(_)) => "info,sqlx=error",
         _ => "info,sqlx=warn",
     };
     let security_events = match security_log_writer(cli.config.security_log.as_deref()) {
@@ -188,6 +205,10 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Receipt(receipt) => return receipt_command(&config, receipt),
         _ => {}
     }
+    if let Command::Serve = command {
+        // Checked before the database is touched, so that a missing secret is the one line an operator sees.
+        config.evidence_secret()?;
+    }
     let pool = db::connect(config.database_url()?).await?;
     db::migrate(&pool).await?;
     match command {
@@ -242,6 +263,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::CreateUser(new_user) => create_user(&pool, new_user).await,
+        Command::Audit(AuditCommand::Verify { account }) => verify_audit_log(&pool, account).await,
         Command::CompressAssets => compress_assets(&config),
         Command::RotateReceiptKey => rotate_receipt_key(&config),
         Command::Receipt(receipt) => receipt_command(&config, &receipt),
@@ -275,6 +297,26 @@ fn rotate_receipt_key(config: &Config) -> Result<(), String> {
         println!("  {line}");
     }
     Ok(())
+}
+
+/// Verifies the audit log's chains (see `evidence::audit_log::verify`) and prints the outcome and its pace; a
+/// broken chain is an error, so the exit status says which.
+async fn verify_audit_log(pool: &PgPool, account: Option<uuid::Uuid>) -> Result<(), String> {
+    let started = std::time::Instant::now();
+    let verification = audit_log::verify(pool, account)
+        .await
+        .map_err(|e| format!("cannot read the audit log: {e}"))?;
+    match verification {
+        audit_log::Verification::Intact { rows, .. } => {
+            let seconds = started.elapsed().as_secs_f64();
+            println!(
+                "{verification} in {seconds:.2} s ({:.0} rows/s)",
+                rows as f64 / seconds.max(f64::EPSILON)
+            );
+            Ok(())
+        }
+        broken => Err(broken.to_string()),
+    }
 }
 
 /// Creates the user after checking the password (see `password_policy`) and that the account exists (or,

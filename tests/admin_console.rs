@@ -259,11 +259,13 @@ async fn changes_are_audited_and_grants_survive_the_setting_going_off(pool: PgPo
     );
 
     let alex_id = console.user_id(ALEX).await;
-    let events: Vec<(String, uuid::Uuid, Option<uuid::Uuid>)> =
-        sqlx::query_as("select action, actor_id, target_user_id from audit_events order by id")
-            .fetch_all(&console.pool)
-            .await
-            .unwrap();
+    let events: Vec<(String, uuid::Uuid, Option<uuid::Uuid>)> = sqlx::query_as(
+        "select action, actor_id, target_user_id from audit_log
+             where action like 'customer_data_%' order by account_id, seq",
+    )
+    .fetch_all(&console.pool)
+    .await
+    .unwrap();
     assert_eq!(
         events,
         vec![

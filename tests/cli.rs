@@ -6,7 +6,7 @@ mod common;
 
 use std::process::{Command, Output};
 
-use common::database_url_of;
+use common::{TEST_EVIDENCE_SECRET, database_url_of};
 
 use customer_data_console::server::auth::verify_password;
 use customer_data_console::server::security_log::LogKey;
@@ -18,6 +18,8 @@ fn run(args: &[&str], database_url: Option<&str>, password: Option<&str>) -> Out
         .args(args)
         .env_remove("DATABASE_URL")
         .env_remove("NEW_USER_PASSWORD")
+        .env_remove("EVIDENCE_SECRET")
+        .env_remove("EVIDENCE_SECRET_FILE")
         .env("RUST_LOG", "off");
     if let Some(url) = database_url {
         command.env("DATABASE_URL", url);
@@ -42,7 +44,17 @@ fn one_line_error(output: &Output) -> String {
 
 #[test]
 fn missing_or_bad_configuration_fails_with_one_line() {
-    assert!(one_line_error(&run(&["serve"], None, None)).contains("DATABASE_URL"));
+    assert!(one_line_error(&run(&["migrate"], None, None)).contains("DATABASE_URL"));
+    let no_secret = run(&["serve"], Some("postgres://nobody@127.0.0.1:1/none"), None);
+    assert!(one_line_error(&no_secret).contains("EVIDENCE_SECRET_FILE"));
+    assert!(
+        one_line_error(&run(
+            &["serve", "--evidence-secret-file", "/no-such-file"],
+            None,
+            None
+        ))
+        .contains("cannot read the evidence secret file")
+    );
     assert!(
         one_line_error(&run(&["serve", "--listen", "not-an-address"], None, None))
             .contains("--listen")
@@ -71,6 +83,8 @@ async fn the_server_appends_security_events_to_its_log_file(pool: PgPool) {
     let seeded = Command::new(env!("CARGO_BIN_EXE_customer-data-console"))
         .arg("seed-demo")
         .env("DATABASE_URL", &url)
+        .env("EVIDENCE_SECRET", TEST_EVIDENCE_SECRET)
+        .env_remove("EVIDENCE_SECRET_FILE")
         .env("OBJECT_STORE_DIR", folder.path().join("objects"))
         .env("RUST_LOG", "off")
         .output()
@@ -85,6 +99,8 @@ async fn the_server_appends_security_events_to_its_log_file(pool: PgPool) {
     let mut server = Command::new(env!("CARGO_BIN_EXE_customer-data-console"))
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .env("DATABASE_URL", &url)
+        .env("EVIDENCE_SECRET", TEST_EVIDENCE_SECRET)
+        .env_remove("EVIDENCE_SECRET_FILE")
         .env("OBJECT_STORE_DIR", folder.path().join("objects"))
         .env("SECURITY_LOG", &log_path)
         .env("RUST_LOG", "off")

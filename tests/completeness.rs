@@ -129,7 +129,7 @@ async fn nothing_of_an_erased_record_is_left_in_any_table_or_file(pool: PgPool) 
         "messages",
         "erasures",
         "object_deletions",
-        "audit_events",
+        "audit_log",
         "sessions",
         "customers",
     ] {

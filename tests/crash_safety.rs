@@ -36,6 +36,8 @@ impl Server {
         let child = Command::new(env!("CARGO_BIN_EXE_customer-data-console"))
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
             .env("DATABASE_URL", database_url)
+            .env("EVIDENCE_SECRET", TEST_EVIDENCE_SECRET)
+            .env_remove("EVIDENCE_SECRET_FILE")
             .env("OBJECT_STORE_DIR", objects)
             .env("OUTBOX_WORKER", outbox_worker.to_string())
             .env("RUST_LOG", "error")

@@ -25,7 +25,7 @@ async fn migrations_apply_to_an_empty_database(pool: PgPool) {
     .await;
     for expected in [
         "accounts",
-        "audit_events",
+        "audit_log",
         "calls",
         "customers",
         "erasures",

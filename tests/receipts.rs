@@ -182,6 +182,22 @@ async fn an_erasure_gets_a_receipt_from_the_outbox_worker_once_its_files_are_gon
     );
     assert_eq!(check.storage_keys_checked, stored_keys.len() as i64);
     assert_eq!(check.objects_left, 0);
+    let (erased_at_seq, head_hash): (i64, String) = sqlx::query_as(
+        "select (select seq from audit_log where account_id = $1 and request_id = $2
+                   and action = 'request_erased'),
+                (select encode(hash, 'hex') from audit_log where account_id = $1 and seq = $3)",
+    )
+    .bind(receipt.account_id)
+    .bind(request)
+    .bind(receipt.audit_chain.seq)
+    .fetch_one(&console.pool)
+    .await
+    .unwrap();
+    assert!(
+        receipt.audit_chain.seq >= erased_at_seq,
+        "the receipt's chain head comes after the request's erasure entry"
+    );
+    assert_eq!(receipt.audit_chain.hash, head_hash);
     assert_eq!(
         console
             .count(

@@ -85,8 +85,8 @@ async fn the_longest_life_of_a_session_is_configurable(pool: PgPool) {
 /// The audit trail's entries for ending sessions: (action, actor, target).
 async fn session_audit(console: &Console) -> Vec<(String, Uuid, Option<Uuid>)> {
     sqlx::query_as(
-        "select action, actor_id, target_user_id from audit_events
-         where action like '%sessions_ended' order by id",
+        "select action, actor_id, target_user_id from audit_log
+         where action like '%sessions_ended' order by account_id, seq",
     )
     .fetch_all(&console.pool)
     .await

@@ -6,9 +6,11 @@
 //! queries), [`erasure`] (erasing a record of 10,000 calls + 10,000 messages, and a person of two such records,
 //! vs the same DELETEs in one transaction), [`hydration`] (the release wasm and JS sizes, hydration time with a
 //! warm and a cold cache and the longest main-thread task in Chromium) and [`static_files`] (a stylesheet
-//! against a server-rendered page on one kept-alive connection). The baselines run on a second, plain axum
+//! against a server-rendered page on one kept-alive connection) and [`audit`] (`audit verify` over 1,000,000
+//! rows, and a search with and without its audit log append). The baselines run on a second, plain axum
 //! server ([`plain_router`]).
 
+mod audit;
 #[path = "../common/mod.rs"]
 mod common;
 mod customer_page;
@@ -19,8 +21,11 @@ mod report;
 mod search;
 mod static_files;
 
+use std::sync::LazyLock;
+
 use axum::Router;
 use customer_data_console::server::config::WebSettings;
+use customer_data_console::server::evidence::identity::EvidenceSecret;
 use customer_data_console::server::state::AppState;
 use customer_data_console::server::storage::Storage;
 use customer_data_console::server::{db, http, synthetic};
@@ -49,6 +54,12 @@ pub struct Bench {
     /// The built site's folder (`LEPTOS_SITE_ROOT`), whose wasm and JS the hydration figure measures.
     pub site_root: String,
 }
+
+/// The evidence secret of the console and of the plain handlers that append to the audit log as it does.
+pub static EVIDENCE_SECRET: LazyLock<EvidenceSecret> = LazyLock::new(|| {
+    EvidenceSecret::from_bytes(b"the benchmark's evidence secret, for no deployment")
+        .expect("secret")
+});
 
 fn synthetic_account() -> Uuid {
     Uuid::new_v5(&Uuid::NAMESPACE_OID, b"synthetic-tenant")
@@ -118,6 +129,7 @@ async fn main() {
         pool.clone(),
         storage,
         WebSettings::defaults_for(console_addr),
+        EVIDENCE_SECRET.clone(),
     );
     let asset_version = state.asset_version.as_deref().map(str::to_owned);
     let console = serve_on(console_listener, http::router(state));
@@ -143,5 +155,6 @@ async fn main() {
     erasure::measure(&bench).await;
     hydration::measure(&bench).await;
     static_files::measure(&bench).await;
+    audit::measure(&bench).await;
     let _ = std::fs::remove_dir_all(objects);
 }

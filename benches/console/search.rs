@@ -1,6 +1,7 @@
 //! The search figure: the console's search over HTTP, by email, by Salesforce id and by phone number (typed in
 //! the spellings people use), against the console's own statements (the search with its session lookup; for a
-//! phone number, the session lookup, then the search with the number read in the account's country) behind a
+//! phone number, the session lookup, then the search with the number read in the account's country; then the
+//! search's append to the audit log) behind a
 //! plain axum handler over HTTP; for reference, the ratio to the same SQL on the pool, those statements on the
 //! pool, the console's search through the minimal HTTP client, and a bare HTTP exchange.
 
@@ -15,6 +16,7 @@ use customer_data_console::model::CustomerMatches;
 use customer_data_console::salesforce::SalesforceId;
 use customer_data_console::server::db::customers::search as customers;
 use customer_data_console::server::db::sessions;
+use customer_data_console::server::evidence::audit_log;
 use customer_data_console::server::input;
 use customer_data_console::server::input::{CustomerQuery, CustomerSearch};
 use customer_data_console::server::sessions::{SessionKey, presented_token};
@@ -29,33 +31,52 @@ const SEARCH_REPS: usize = 1_000;
 /// The first searches of each kind warm the caches and are not counted.
 const WARM_UP: usize = 20;
 
-/// The baselines' routes: `/search`, the console's statement behind a plain handler, and `/ping`, a handler
-/// that answers `[]` at once.
+/// The baselines' routes: `/search`, the console's statements behind a plain handler, `/search-unaudited`, the
+/// same without the audit log's append (for the audit figure), and `/ping`, a handler that answers `[]` at once.
 pub fn plain_routes() -> Router<PgPool> {
     Router::new()
         .route("/ping", post(|| async { "[]" }))
         .route("/search", post(plain_search))
+        .route("/search-unaudited", post(plain_search_unaudited))
+}
+
+/// `plain_search` without the audit log's append.
+async fn plain_search_unaudited(
+    State(pool): State<PgPool>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Json<CustomerMatches> {
+    Json(search_with_statements(&pool, &headers, &form, false).await)
 }
 
 /// The reference search handler: the console's statements for the form's `query` and the cookie's session (the
 /// search with its session lookup; for a phone number, the session lookup, then the search with the number
-/// read in the account's country), answered as the same JSON, without Leptos or the console's middleware.
+/// read in the account's country; then, when `audited`, the search's append to the audit log), answered as
+/// the same JSON, without Leptos or the console's middleware.
 async fn plain_search(
     State(pool): State<PgPool>,
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Json<CustomerMatches> {
-    let key = SessionKey::of_token(presented_token(&headers, false).expect("session cookie"));
-    let found = match input::customer_search(&form["query"]).expect("query") {
+    Json(search_with_statements(&pool, &headers, &form, true).await)
+}
+
+async fn search_with_statements(
+    pool: &PgPool,
+    headers: &HeaderMap,
+    form: &HashMap<String, String>,
+    audited: bool,
+) -> CustomerMatches {
+    let key = SessionKey::of_token(presented_token(headers, false).expect("session cookie"));
+    let (principal, query, found) = match input::customer_search(&form["query"]).expect("query") {
         CustomerSearch::Ready(query) => {
-            let (principal, found) = customers::search_in_session(&pool, &key, &query)
+            let (principal, found) = customers::search_in_session(pool, &key, &query)
                 .await
                 .expect("search");
-            assert!(principal.is_some(), "a live session");
-            found
+            (principal.expect("a live session").principal, query, found)
         }
         phone => {
-            let principal = sessions::principal(&pool, &key)
+            let principal = sessions::principal(pool, &key)
                 .await
                 .expect("session")
                 .expect("a live session")
@@ -63,12 +84,18 @@ async fn plain_search(
             let query = phone
                 .with_country(&principal.account_default_country)
                 .expect("a valid number");
-            customers::matches_in_account(&pool, principal.account_id, &query)
+            let found = customers::matches_in_account(pool, principal.account_id, &query)
                 .await
-                .expect("search")
+                .expect("search");
+            (principal, query, found)
         }
     };
-    Json(found)
+    if audited {
+        audit_log::record_search(pool, &crate::EVIDENCE_SECRET, &principal, &query, &found)
+            .await
+            .expect("audit");
+    }
+    found
 }
 
 /// Milliseconds for one form POST of a customer search's `query` to `url` (the console's
@@ -191,6 +218,21 @@ struct Searches {
     statement: Stats,
     handler: Stats,
     minimal: Stats,
+}
+
+/// Milliseconds for one search of `input` by the console's statements behind a plain handler (`path` `/search`,
+/// with the audit log's append, or `/search-unaudited`, without), for the audit figure.
+pub async fn plain_search_ms(bench: &Bench, path: &str, input: &str) -> f64 {
+    search_over_http(&bench.client, &format!("{}{path}", bench.plain), input).await
+}
+
+/// The sampled customers' emails, as typed, for the audit figure.
+pub async fn email_inputs(bench: &Bench) -> Vec<String> {
+    inputs(bench, "email")
+        .await
+        .into_iter()
+        .map(|(input, _)| input)
+        .collect()
 }
 
 /// Searches for each of `inputs` every way in turn, rotating which goes first so that none always finds the rows

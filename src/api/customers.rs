@@ -12,18 +12,21 @@ pub const ERASE_CONFIRMATION: &str = "DELETE";
 /// email equals `query` (case-insensitive, trimmed), whose Salesforce id is `query` (15 or 18 characters) or
 /// whose phone number is `query` in any common spelling (read with the account's default country when it has
 /// no country code): the first 100, and whether more match. A malformed id, phone number or an empty query is
-/// 422, with the reason.
+/// 422, with the reason. Each search answered is appended to the account's audit log (the query only as its
+/// keyed hash, and the number of matches).
 #[server(prefix = "/api", endpoint = "customers/search")]
 pub async fn search_customers(
     /// An email address (with an `@`), a Salesforce id (15 or 18 letters and digits) or a phone number in
     /// any common spelling; at most 200 characters.
     query: String,
 ) -> Result<CustomerMatches, AppError> {
+    use crate::server::evidence::audit_log;
     use crate::server::input::CustomerSearch;
     use crate::server::state::{app_state, db_failure};
     use crate::server::{auth, authz, db, input};
     let session = auth::presented_session().ok_or(AppError::Unauthorized)?;
-    let pool = app_state()?.pool;
+    let state = app_state()?;
+    let pool = state.pool.clone();
     let search = input::customer_search(&query);
     let (principal, found) = match &search {
         Ok(CustomerSearch::Ready(query)) => {
@@ -43,21 +46,25 @@ pub async fn search_customers(
     };
     let principal = principal.ok_or(AppError::Unauthorized)?;
     auth::authorize(&principal, authz::require_customer_data_access)?;
-    match search? {
-        CustomerSearch::Ready(_) => Ok(found),
+    let (query, found) = match search? {
+        CustomerSearch::Ready(query) => (query, found),
         phone => {
             let number = phone.with_country(&principal.account_default_country)?;
-            db::customers::search::matches_in_account(&pool, principal.account_id, &number)
-                .await
-                .map_err(db_failure)
+            let found =
+                db::customers::search::matches_in_account(&pool, principal.account_id, &number)
+                    .await
+                    .map_err(db_failure)?;
+            (number, found)
         }
-    }
+    };
+    audit_log::record_search(&pool, &state.evidence_secret, &principal, &query, &found).await?;
+    Ok(found)
 }
 
 /// Admins holding Manage Customer Data while the account setting is on, for a customer search they saved
 /// themselves (`searches`) in the last 30 minutes; another user's, an expired or an unknown id is 404. The
-/// search's text and the records it finds now, as `customers/search` finds them, or the refusal it was saved
-/// with.
+/// search's text and the records it finds now, as `customers/search` finds them (and appends to the audit log),
+/// or the refusal it was saved with.
 #[server(prefix = "/api", endpoint = "customers/saved-search")]
 pub async fn load_customer_search(
     /// The saved search's id (a UUID), as the search form's answer put it in the page's URL.
@@ -65,22 +72,33 @@ pub async fn load_customer_search(
 ) -> Result<SavedCustomerSearch, AppError> {
     use crate::api::searches::saved_text;
     use crate::model::SearchKind;
+    use crate::server::evidence::audit_log;
     use crate::server::state::{app_state, db_failure};
     use crate::server::{auth, authz, db, input};
     let principal = auth::current_principal().await?;
     auth::authorize(&principal, authz::require_customer_data_access)?;
     let query = saved_text(&principal, SearchKind::Customers, &search_id).await?;
-    let pool = app_state()?.pool;
+    let state = app_state()?;
     let search = input::customer_query_in(&query, &principal.account_default_country)?;
-    let matches = db::customers::search::matches_in_account(&pool, principal.account_id, &search)
-        .await
-        .map_err(db_failure)?;
+    let matches =
+        db::customers::search::matches_in_account(&state.pool, principal.account_id, &search)
+            .await
+            .map_err(db_failure)?;
+    audit_log::record_search(
+        &state.pool,
+        &state.evidence_secret,
+        &principal,
+        &search,
+        &matches,
+    )
+    .await?;
     Ok(SavedCustomerSearch { query, matches })
 }
 
 /// Admins holding Manage Customer Data while the account setting is on. One record of their account (any other
 /// id is 404): details, what an erasure would remove, the erasure receipt when erased, and one page each of
-/// calls and messages, newest first, continuing before the given cursors.
+/// calls and messages, newest first, continuing before the given cursors. Each page read is appended to the
+/// account's audit log.
 #[server(prefix = "/api", endpoint = "customers/detail")]
 pub async fn get_customer(
     /// The record's id (a UUID, as in `/customers/{id}`).
@@ -94,6 +112,7 @@ pub async fn get_customer(
     #[server(default)]
     messages_before: Option<String>,
 ) -> Result<CustomerDetail, AppError> {
+    use crate::server::evidence::audit_log;
     use crate::server::security_log::{EventKind, SecurityEvent};
     use crate::server::state::{app_state, db_failure};
     use crate::server::{auth, authz, db, input};
@@ -102,9 +121,9 @@ pub async fn get_customer(
     let customer_id = input::record_id(&customer_id, "customer")?;
     let calls_before = input::cursor(calls_before.as_deref())?;
     let messages_before = input::cursor(messages_before.as_deref())?;
-    let pool = app_state()?.pool;
+    let state = app_state()?;
     let page = db::customers::page::customer_page(
-        &pool,
+        &state.pool,
         principal.account_id,
         customer_id,
         calls_before,
@@ -113,6 +132,7 @@ pub async fn get_customer(
     .await
     .map_err(db_failure)?
     .ok_or_else(|| AppError::not_found("No such customer record in your account."))?;
+    audit_log::record_view(&state.pool, &principal, customer_id).await?;
     SecurityEvent::of_request(EventKind::RecordViewed)
         .user(principal.user_id, principal.account_id)
         .customer(customer_id)

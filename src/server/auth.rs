@@ -23,7 +23,9 @@ use crate::server::client_address::client_key;
 use crate::server::config::SignInSettings;
 use crate::server::db;
 use crate::server::db::sessions::SessionPrincipal;
-use crate::server::db::sign_in::AttemptLimits;
+use crate::server::db::sign_in::{AttemptLimits, LoginRow};
+use crate::server::evidence::audit_log::{self, Action, Actor, Entry};
+use crate::server::evidence::identity::PersonId;
 use crate::server::security_log::{EventKind, SecurityEvent};
 use crate::server::sessions::{self, BrowserKey, SessionKey};
 use crate::server::state::{AppState, app_state, db_failure};
@@ -179,7 +181,7 @@ pub async fn sign_in(email: &str, password: &str) -> Result<(), AppError> {
         _ => None,
     };
     let stored_hash = candidate.as_ref().map(|login| login.password_hash.as_str());
-    let attempted = reserved_password_check(
+    let attempted = match reserved_password_check(
         &state,
         email,
         browser.as_ref(),
@@ -187,7 +189,16 @@ pub async fn sign_in(email: &str, password: &str) -> Result<(), AppError> {
         password,
         stored_hash,
     )
-    .await?;
+    .await
+    {
+        Err(AppError::BadCredentials) => {
+            if let Some(login) = &candidate {
+                log_failed_sign_in(&state, login, email);
+            }
+            return Err(AppError::BadCredentials);
+        }
+        attempted => attempted?,
+    };
     let Some(login) = candidate else {
         return Err(AppError::BadCredentials);
     };
@@ -202,21 +213,51 @@ pub async fn sign_in(email: &str, password: &str) -> Result<(), AppError> {
         )?;
     }
     let token = sessions::new_token();
-    db::sessions::start(
-        &state.pool,
-        &SessionKey::of_token(&token),
-        login.id,
-        presented_session().as_ref(),
-        state.session_max_hours,
-    )
-    .await
-    .map_err(db_failure)?;
+    start_session(&state, &SessionKey::of_token(&token), &login)
+        .await
+        .map_err(db_failure)?;
     attempted
         .kind(EventKind::SignInSucceeded)
         .user(login.id, login.account_id)
         .new_session(&SessionKey::of_token(&token))
         .emit();
     add_header(SET_COOKIE, sessions::cookie(&token, state.secure_cookies))
+}
+
+/// Starts the session with key `key` for `login` (ending the one the browser presented, if any) and appends the
+/// sign-in to the account's audit log, in one transaction.
+async fn start_session(state: &AppState, key: &SessionKey, login: &LoginRow) -> sqlx::Result<()> {
+    let mut tx = state.pool.begin().await?;
+    db::sessions::start(
+        &mut *tx,
+        key,
+        login.id,
+        presented_session().as_ref(),
+        state.session_max_hours,
+    )
+    .await?;
+    let entry = Entry::new(login.account_id, Actor::User(login.id), Action::SignedIn);
+    audit_log::append(&mut tx, &entry).await?;
+    tx.commit().await
+}
+
+/// Appends a failed sign-in with the email of `login` (a user of the account) to the account's audit log: by
+/// someone not signed in, concerning that user, with the email's keyed hash as the subject. It is written beside
+/// the answer, not before it, so that a wrong password for a user's email answers as fast as one for an email
+/// no user has (whose failure no account's log can hold; the security log records those).
+fn log_failed_sign_in(state: &AppState, login: &LoginRow, email: &str) {
+    let subject = state
+        .evidence_secret
+        .subject(login.account_id, &PersonId::Email(email));
+    let entry = Entry::new(login.account_id, Actor::Anonymous, Action::SignInFailed)
+        .target_user(login.id)
+        .subject(subject);
+    let pool = state.pool.clone();
+    tokio::spawn(async move {
+        if let Err(err) = audit_log::append_alone(&pool, &entry).await {
+            tracing::error!(error = %err, "cannot append a failed sign-in to the audit log");
+        }
+    });
 }
 
 /// One password attempt for `email` under the sign-in's limits: reserved against the per-email and per-client
@@ -344,11 +385,26 @@ pub async fn sign_out(principal: &Principal) -> Result<(), AppError> {
         .user(principal.user_id, principal.account_id)
         .emit();
     if let Some(key) = presented_session() {
-        db::sessions::end(&state.pool, &key)
+        end_session(&state.pool, &key, principal)
             .await
             .map_err(db_failure)?;
     }
     add_header(SET_COOKIE, sessions::removal_cookie(state.secure_cookies))
+}
+
+/// Ends the session with key `key` of `principal` and appends the sign-out to the account's audit log, in one
+/// transaction (nothing is appended when the session had already ended).
+async fn end_session(pool: &PgPool, key: &SessionKey, principal: &Principal) -> sqlx::Result<()> {
+    let mut tx = pool.begin().await?;
+    if db::sessions::end(&mut *tx, key).await? {
+        let entry = Entry::new(
+            principal.account_id,
+            Actor::User(principal.user_id),
+            Action::SignedOut,
+        );
+        audit_log::append(&mut tx, &entry).await?;
+    }
+    tx.commit().await
 }
 
 fn add_header(name: HeaderName, value: HeaderValue) -> Result<(), AppError> {

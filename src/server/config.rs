@@ -5,6 +5,7 @@ use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::server::evidence::identity::EvidenceSecret;
 use crate::server::http::ConnectionLimits;
 
 use axum::http::HeaderName;
@@ -73,9 +74,37 @@ pub struct Config {
     /// issues no receipt until an instance that has it runs.
     #[arg(long, env = "RECEIPT_SIGNING_KEY_FILE", global = true)]
     pub receipt_signing_key_file: Option<PathBuf>,
+    /// A file holding the evidence secret, from which the keys of persons' hashes in the audit log are derived
+    /// (at least 32 bytes; keep it outside the database and its backups). The secret may instead be given in
+    /// `EVIDENCE_SECRET` (never as a flag, which the process list shows). `serve` refuses to start without one.
+    #[arg(long, env = "EVIDENCE_SECRET_FILE", global = true)]
+    pub evidence_secret_file: Option<PathBuf>,
     /// The sign-in's protection: the per-client limit, the password-check queue and the trusted proxies.
     #[command(flatten)]
     pub sign_in: SignInSettings,
+}
+
+/// The environment variable that may hold the evidence secret itself.
+pub const EVIDENCE_SECRET_VARIABLE: &str = "EVIDENCE_SECRET";
+
+/// The evidence secret given in `EVIDENCE_SECRET` (`variable`) or in the file `EVIDENCE_SECRET_FILE` (`file`):
+/// exactly one of them, or the one-line message that says how to give it. A console never makes up a secret of
+/// its own: hashes under a random key would match nothing after a restart.
+pub fn evidence_secret_from(
+    variable: Option<&str>,
+    file: Option<&std::path::Path>,
+) -> Result<EvidenceSecret, String> {
+    match (variable.filter(|v| !v.trim().is_empty()), file) {
+        (Some(_), Some(_)) => Err(
+            "both EVIDENCE_SECRET and EVIDENCE_SECRET_FILE are set: give the evidence secret one way".into(),
+        ),
+        (Some(secret), None) => EvidenceSecret::from_bytes(secret.as_bytes())
+            .map_err(|e| format!("{EVIDENCE_SECRET_VARIABLE}: {e}")),
+        (None, Some(path)) => EvidenceSecret::read_file(path),
+        (None, None) => Err(
+            "no evidence secret: set EVIDENCE_SECRET_FILE to a file holding at least 32 random bytes (or EVIDENCE_SECRET to them), kept outside the database".into(),
+        ),
+    }
 }
 
 /// A session's longest life unless `SESSION_MAX_HOURS` says otherwise.
@@ -193,6 +222,12 @@ impl Config {
             .as_deref()
             .filter(|url| !url.trim().is_empty())
             .ok_or_else(|| "DATABASE_URL is not set: give it in the environment, in .env or with --database-url".into())
+    }
+
+    /// The evidence secret this configuration gives (see `evidence_secret_from`).
+    pub fn evidence_secret(&self) -> Result<EvidenceSecret, String> {
+        let variable = std::env::var(EVIDENCE_SECRET_VARIABLE).ok();
+        evidence_secret_from(variable.as_deref(), self.evidence_secret_file.as_deref())
     }
 
     /// The limits on connections this configuration gives.
@@ -319,6 +354,21 @@ mod tests {
             let args = ["console"].iter().chain(&refused);
             assert!(Cli::try_parse_from(args).is_err(), "{refused:?}");
         }
+    }
+
+    #[test]
+    fn the_evidence_secret_is_given_one_way_and_never_made_up() {
+        let secret = "an evidence secret of more than 32 bytes";
+        assert!(evidence_secret_from(Some(secret), None).is_ok());
+        let missing = evidence_secret_from(None, None).unwrap_err();
+        assert!(missing.contains("EVIDENCE_SECRET_FILE"), "{missing}");
+        assert!(evidence_secret_from(Some("short"), None).is_err());
+        let file = std::env::temp_dir().join(format!("evidence-secret-{}", std::process::id()));
+        std::fs::write(&file, format!("{secret}\n")).unwrap();
+        assert!(evidence_secret_from(None, Some(&file)).is_ok());
+        assert!(evidence_secret_from(Some(secret), Some(&file)).is_err());
+        std::fs::remove_file(&file).unwrap();
+        assert!(evidence_secret_from(None, Some(&file)).is_err());
     }
 
     #[test]

@@ -12,6 +12,7 @@ use crate::error::AppError;
 use crate::server::auth::SignInGuard;
 use crate::server::config::SignInSettings;
 use crate::server::config::WebSettings;
+use crate::server::evidence::identity::EvidenceSecret;
 use crate::server::evidence::receipt_keys::ReceiptKeys;
 use crate::server::http::asset_version;
 use crate::server::security_log::LogKey;
@@ -42,10 +43,12 @@ pub struct AppState {
     pub log_key: LogKey,
     /// The keys that sign erasure receipts (`RECEIPT_SIGNING_KEY_FILE`); without them no receipt is issued.
     pub receipt_keys: Option<Arc<ReceiptKeys>>,
+    /// The secret the audit log's per-account keys for persons' hashes are derived from.
+    pub evidence_secret: EvidenceSecret,
 }
 
 impl AppState {
-    /// The shared state, with the configuration's web settings. The asset version is read from the site folder
+    /// The shared state, with the configuration's web settings and evidence secret. The asset version is read from the site folder
     /// once, here. The sign-in settings are the defaults until `with_sign_in`, the log key a random one until
     /// `with_log_key`.
     pub fn new(
@@ -53,6 +56,7 @@ impl AppState {
         pool: PgPool,
         storage: Storage,
         web: WebSettings,
+        evidence_secret: EvidenceSecret,
     ) -> AppState {
         let watching = std::env::var("LEPTOS_WATCH").is_ok_and(|value| value == "true");
         let asset_version = (!watching)
@@ -70,6 +74,7 @@ impl AppState {
             sign_in: Arc::new(SignInGuard::new(SignInSettings::default())),
             log_key: LogKey::random(),
             receipt_keys: None,
+            evidence_secret,
         }
     }
 

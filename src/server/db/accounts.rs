@@ -1,11 +1,12 @@
-//! Accounts (tenants): the Manage Customer Data setting, the erasure policy and their audit trail.
+//! Accounts (tenants): the Manage Customer Data setting and the erasure policy, each change appended to the
+//! account's audit log in its transaction.
 
 use sqlx::{PgExecutor, PgPool};
 use uuid::Uuid;
 
 use crate::model::{AccountSettings, ErasurePolicy};
 
-use super::audit;
+use crate::server::evidence::audit_log::{self, Action, Actor, Entry};
 
 /// The General Settings of account `account_id`; an unknown account is an error (`RowNotFound`).
 pub async fn settings<'c>(
@@ -43,15 +44,19 @@ pub async fn set_customer_data(
     .await?
     .rows_affected()
         > 0;
+    let saved = settings(&mut *tx, account_id).await?;
     if changed {
         let action = if enabled {
-            "customer_data_setting_enabled"
+            Action::CustomerDataSettingEnabled
         } else {
-            "customer_data_setting_disabled"
+            Action::CustomerDataSettingDisabled
         };
-        audit::record(&mut tx, account_id, actor_id, action, None).await?;
+        audit_log::append(
+            &mut tx,
+            &Entry::new(account_id, Actor::User(actor_id), action),
+        )
+        .await?;
     }
-    let saved = settings(&mut *tx, account_id).await?;
     tx.commit().await?;
     Ok(saved)
 }
@@ -96,17 +101,23 @@ pub async fn set_erasure_policy(
     .await?
     .rows_affected()
         > 0;
-    if changed {
-        audit::record(
-            &mut tx,
-            account_id,
-            actor_id,
-            "erasure_policy_changed",
-            None,
-        )
-        .await?;
-    }
     let saved = erasure_policy(&mut *tx, account_id).await?;
+    if changed {
+        let mut entry = Entry::new(
+            account_id,
+            Actor::User(actor_id),
+            Action::ErasurePolicyChanged,
+        )
+        .count("hold_hours", i64::from(saved.hold_hours))
+        .count("deadline_days", i64::from(saved.deadline_days));
+        if let Some(records) = saved.approval_min_records {
+            entry = entry.count("approval_min_records", i64::from(records));
+        }
+        if let Some(items) = saved.approval_min_items {
+            entry = entry.count("approval_min_items", i64::from(items));
+        }
+        audit_log::append(&mut tx, &entry).await?;
+    }
     tx.commit().await?;
     Ok(saved)
 }

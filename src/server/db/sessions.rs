@@ -5,11 +5,12 @@
 //! their password in it (sign-in, or again for an erasure).
 
 use sqlx::postgres::PgRow;
-use sqlx::{FromRow, PgPool};
+use sqlx::{FromRow, PgExecutor, PgPool};
 use uuid::Uuid;
 
 use crate::model::Role;
 use crate::server::authz::Principal;
+use crate::server::evidence::audit_log::{self, Action, Actor, Entry};
 use crate::server::sessions::SessionKey;
 
 use super::users::role_from_db;
@@ -103,8 +104,8 @@ pub async fn principal(pool: &PgPool, key: &SessionKey) -> sqlx::Result<Option<S
 
 /// Starts a session for `user_id` that lasts at most `max_hours`, ending the one the browser presented (if any)
 /// in the same statement.
-pub async fn start(
-    pool: &PgPool,
+pub async fn start<'c>(
+    db: impl PgExecutor<'c>,
     key: &SessionKey,
     user_id: Uuid,
     replacing: Option<&SessionKey>,
@@ -120,7 +121,7 @@ pub async fn start(
         replacing.map(SessionKey::as_bytes),
         i32::from(max_hours)
     )
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(())
 }
@@ -164,41 +165,46 @@ pub async fn reauthenticated(pool: &PgPool, key: &SessionKey) -> sqlx::Result<()
     Ok(())
 }
 
-/// Ends the session with key `key` (sign-out); nothing happens when there is none.
-pub async fn end(pool: &PgPool, key: &SessionKey) -> sqlx::Result<()> {
-    sqlx::query!("delete from sessions where token_hash = $1", key.as_bytes())
-        .execute(pool)
-        .await?;
-    Ok(())
+/// Ends the session with key `key` (sign-out); answers whether there was one.
+pub async fn end<'c>(db: impl PgExecutor<'c>, key: &SessionKey) -> sqlx::Result<bool> {
+    let ended = sqlx::query!("delete from sessions where token_hash = $1", key.as_bytes())
+        .execute(db)
+        .await?
+        .rows_affected();
+    Ok(ended > 0)
 }
 
-/// Ends every session of the signed-in user but `current`, and records it in the audit trail when a live one
-/// ended, in one statement. Returns how many live sessions ended.
+/// Ends every session of the signed-in user but `current`, and appends it to the audit log when a live one
+/// ended, in one transaction. Returns how many live sessions ended.
 pub async fn end_others(
     pool: &PgPool,
     account_id: Uuid,
     user_id: Uuid,
     current: &SessionKey,
 ) -> sqlx::Result<u64> {
+    let mut tx = pool.begin().await?;
     let ended: i64 = sqlx::query_scalar(
         "with ended as (
-             delete from sessions where user_id = $2 and token_hash <> $3 returning expires_at > now() as live
-         ), audited as (
-             insert into audit_events (account_id, actor_id, action, target_user_id)
-             select $1, $2, 'other_sessions_ended', $2 where exists (select from ended where live)
+             delete from sessions where user_id = $1 and token_hash <> $2 returning expires_at > now() as live
          )
          select count(*) filter (where live) from ended",
     )
-    .bind(account_id)
     .bind(user_id)
     .bind(current.as_bytes())
-    .fetch_one(pool)
+    .fetch_one(&mut *tx)
     .await?;
+    if ended > 0 {
+        let entry = Entry::new(account_id, Actor::User(user_id), Action::OtherSessionsEnded)
+            .target_user(user_id)
+            .count("sessions", ended);
+        audit_log::append(&mut tx, &entry).await?;
+    }
+    tx.commit().await?;
     Ok(ended.unsigned_abs())
 }
 
-/// Ends every session of the user `user_id` of the account, for the Admin `actor_id`, and records it in the
-/// audit trail when a live one ended, in one statement. Returns how many live sessions ended, or `None` when
+/// Ends every session of the user `user_id` of the account, for the Admin `actor_id`, and appends it to the
+/// audit log when a live one ended, in one transaction. Returns how many live sessions ended, or `None` when
 /// the account has no such user.
 pub async fn end_all_of_user(
     pool: &PgPool,
@@ -206,22 +212,26 @@ pub async fn end_all_of_user(
     actor_id: Uuid,
     user_id: Uuid,
 ) -> sqlx::Result<Option<u64>> {
+    let mut tx = pool.begin().await?;
     let (found, ended): (bool, i64) = sqlx::query_as(
         "with target as (
-             select id from users where account_id = $1 and id = $3
+             select id from users where account_id = $1 and id = $2
          ), ended as (
              delete from sessions where user_id in (select id from target) returning expires_at > now() as live
-         ), audited as (
-             insert into audit_events (account_id, actor_id, action, target_user_id)
-             select $1, $2, 'user_sessions_ended', $3 where exists (select from ended where live)
          )
          select exists (select from target), count(*) filter (where live) from ended",
     )
     .bind(account_id)
-    .bind(actor_id)
     .bind(user_id)
-    .fetch_one(pool)
+    .fetch_one(&mut *tx)
     .await?;
+    if ended > 0 {
+        let entry = Entry::new(account_id, Actor::User(actor_id), Action::UserSessionsEnded)
+            .target_user(user_id)
+            .count("sessions", ended);
+        audit_log::append(&mut tx, &entry).await?;
+    }
+    tx.commit().await?;
     Ok(found.then_some(ended.unsigned_abs()))
 }
 

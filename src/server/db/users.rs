@@ -8,7 +8,8 @@ use uuid::Uuid;
 use crate::model::{Role, UserSummary};
 use crate::salesforce::SalesforceId;
 
-use super::{audit, like_pattern_containing};
+use super::like_pattern_containing;
+use crate::server::evidence::audit_log::{self, Action, Actor, Entry};
 
 /// Users per page of a user search.
 pub const USER_PAGE_SIZE: i64 = 25;
@@ -156,11 +157,12 @@ pub async fn set_customer_data_permission(
     .await?;
     if before != enabled {
         let action = if enabled {
-            "customer_data_permission_granted"
+            Action::CustomerDataPermissionGranted
         } else {
-            "customer_data_permission_revoked"
+            Action::CustomerDataPermissionRevoked
         };
-        audit::record(&mut tx, account_id, actor_id, action, Some(user_id)).await?;
+        let entry = Entry::new(account_id, Actor::User(actor_id), action).target_user(user_id);
+        audit_log::append(&mut tx, &entry).await?;
     }
     tx.commit().await?;
     Ok(Some(row.into_summary()))

@@ -2,7 +2,8 @@
 //! with customer-data access cancels it while it waits, and the scheduler of every instance erases it once its
 //! hold has ended (`run_due`), marking it failed, with the reason, when its erasure cannot succeed. The erasure
 //! itself is `transaction::run_request`; each step here locks the request's row first, so a step and an erasure
-//! of one request never overlap and a request never runs twice.
+//! of one request never overlap and a request never runs twice, and appends itself to the account's audit log
+//! in its transaction.
 
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use uuid::Uuid;
 
 use crate::error::AppError;
 use crate::model::RequestState;
+use crate::server::evidence::audit_log::{self, Action, Entry};
 use crate::server::state::AppState;
 
 use super::transaction::{Actor, EraseError, LOCK_REQUEST_SQL, run_request};
@@ -87,7 +89,7 @@ pub async fn decide(
     if requested_by == decider {
         return Err(StepError::OwnRequest);
     }
-    match decision {
+    let action = match decision {
         Decision::Approve => {
             sqlx::query(
                 "update erasure_requests set state = 'scheduled', approved_by = $3, approved_at = clock_timestamp()
@@ -98,6 +100,7 @@ pub async fn decide(
             .bind(decider)
             .execute(&mut *tx)
             .await?;
+            Action::RequestApproved
         }
         Decision::Reject(reason) => {
             sqlx::query(
@@ -111,8 +114,11 @@ pub async fn decide(
             .bind(reason)
             .execute(&mut *tx)
             .await?;
+            Action::RequestRejected
         }
-    }
+    };
+    let entry = Entry::new(account_id, audit_log::Actor::User(decider), action).request(request_id);
+    audit_log::append(&mut tx, &entry).await?;
     tx.commit().await?;
     Ok(decision == Decision::Approve && hold_over)
 }
@@ -148,6 +154,13 @@ pub async fn cancel(
     .bind(canceller)
     .execute(&mut *tx)
     .await?;
+    let entry = Entry::new(
+        account_id,
+        audit_log::Actor::User(canceller),
+        Action::RequestCancelled,
+    )
+    .request(request_id);
+    audit_log::append(&mut tx, &entry).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -231,16 +244,36 @@ pub async fn run_due(pool: &PgPool, now: Option<OffsetDateTime>) -> sqlx::Result
             Err(err) => {
                 let reason = failure_reason(err);
                 tracing::warn!(%request_id, %reason, "scheduled request failed");
-                sqlx::query(MARK_FAILED_SQL)
-                    .bind(account_id)
-                    .bind(request_id)
-                    .bind(&reason)
-                    .execute(pool)
-                    .await?;
+                mark_failed(pool, account_id, request_id, &reason).await?;
                 pass.failed += 1;
             }
         }
     }
+}
+
+/// Marks request `request_id` of account `account_id` failed for `reason` (see `MARK_FAILED_SQL`) and appends
+/// the failure to the account's audit log, by the console itself, in one transaction. The reason is text for
+/// the request's page and stays out of the log.
+async fn mark_failed(
+    pool: &PgPool,
+    account_id: Uuid,
+    request_id: Uuid,
+    reason: &str,
+) -> sqlx::Result<()> {
+    let mut tx = pool.begin().await?;
+    let marked = sqlx::query(MARK_FAILED_SQL)
+        .bind(account_id)
+        .bind(request_id)
+        .bind(reason)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if marked > 0 {
+        let entry = Entry::new(account_id, audit_log::Actor::System, Action::RequestFailed)
+            .request(request_id);
+        audit_log::append(&mut tx, &entry).await?;
+    }
+    tx.commit().await
 }
 
 /// Why a scheduled request failed, for its page: never database text.

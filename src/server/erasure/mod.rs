@@ -15,7 +15,8 @@
 //! the messages with media and queue their stored keys in `object_deletions`, in batches (beside the transaction
 //! when the pool has a connection to spare, see `erase_customer`), only the keys under the account's prefixes
 //! (any other is logged as an integrity error and counted apart, never deleted); delete the messages and calls;
-//! mark the record erased and write its `erasures` receipt; mark the request completed. A failure at any point rolls all of it back, and
+//! mark the record erased and write its `erasures` receipt; mark the request completed; append the request's
+//! transitions to the account's audit log (`evidence::audit_log`, as the transaction's last step). A failure at any point rolls all of it back, and
 //! removes what was queued beside it once the transaction has ended (a commit whose answer was lost may still be
 //! completing). Files are deleted only after the receipt has committed, by `delete_due_objects`, through the
 //! account's part of the store (`storage::AccountStorage`), so no file is ever left without an outbox row, no

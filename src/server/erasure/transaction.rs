@@ -18,6 +18,7 @@ use crate::server::db::customers;
 use crate::server::db::sessions::{
     PRINCIPAL_COLUMNS, SESSION_JOIN, USER_PRINCIPAL_COLUMNS, principal_of,
 };
+use crate::server::evidence::audit_log::{self, Action, Entry};
 use crate::server::input::CustomerQuery;
 use crate::server::sessions::SessionKey;
 use crate::server::storage;
@@ -736,11 +737,55 @@ async fn submit_locked(
             };
             hold_request(&mut tx, &actor, account_id, request_id, state, previews).await?
         };
+        let by = audit_log::Actor::User(actor.user_id);
+        let created = Entry::new(account_id, by, Action::RequestCreated)
+            .request(request_id)
+            .count("records", records)
+            .ids("customer_ids", plan.customer_ids());
+        audit_log::append(&mut tx, &created).await?;
+        audit_log::append(&mut tx, &submitted_entry(account_id, by, &submitted)).await?;
         tx.commit().await.map_err(EraseError::Unconfirmed)?;
         Ok(submitted)
     }
     .await;
     (outcome, erasure_ids)
+}
+
+/// The audit log's entry for what a confirmation by `by` did: the request erased, or held in its state.
+fn submitted_entry(account_id: Uuid, by: audit_log::Actor, submitted: &Submitted) -> Entry {
+    match submitted {
+        Submitted::Erased(erased) => erased_entry(account_id, by, erased),
+        Submitted::Held {
+            request_id, state, ..
+        } => {
+            let action = if *state == RequestState::AwaitingApproval {
+                Action::RequestAwaitingApproval
+            } else {
+                Action::RequestScheduled
+            };
+            Entry::new(account_id, by, action).request(*request_id)
+        }
+    }
+}
+
+/// The audit log's entry for request `erased` erased by `by`: how many records, and what was erased of them.
+fn erased_entry(account_id: Uuid, by: audit_log::Actor, erased: &ErasedRequest) -> Entry {
+    let total = |count: fn(&ErasureCounts) -> i64| -> i64 {
+        erased
+            .records
+            .iter()
+            .map(|record| count(&record.counts))
+            .sum()
+    };
+    Entry::new(account_id, by, Action::RequestErased)
+        .request(erased.request_id)
+        .count("records", erased.records.len() as i64)
+        .count("calls", total(|c| c.calls))
+        .count("recordings", total(|c| c.recordings))
+        .count("voicemails", total(|c| c.voicemails))
+        .count("transcripts", total(|c| c.transcripts))
+        .count("messages", total(|c| c.messages))
+        .count("media", total(|c| c.media))
 }
 
 /// Stores request `request_id` held in `state` with the preview counts of its records (id, calls, messages).
@@ -827,6 +872,10 @@ async fn run_stored(
             return Err(EraseError::NotRunnable(state));
         }
         let unerased = lock_customers(&mut tx, account_id, records).await?;
+        let by = match actor {
+            Actor::Session(_) => None,
+            Actor::Requester(_) => Some(audit_log::Actor::System),
+        };
         let (actor, _) = lock_actor(&mut tx, actor, account_id).await?;
         sqlx::query(START_ERASING_SQL)
             .bind(account_id)
@@ -849,6 +898,8 @@ async fn run_stored(
             &erasure_ids,
         )
         .await?;
+        let by = by.unwrap_or(audit_log::Actor::User(actor.user_id));
+        audit_log::append(&mut tx, &erased_entry(account_id, by, &erased)).await?;
         tx.commit().await.map_err(EraseError::Unconfirmed)?;
         Ok(erased)
     }

@@ -25,6 +25,7 @@ use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 use crate::model::{ErasureCounts, ReceiptSummary};
+use crate::server::evidence::audit_log::{self, ChainHead};
 use crate::server::evidence::receipt_keys::{Jwks, ReceiptKeys, VerifyError};
 use crate::server::evidence::residual::{self, CheckError, ResidualCheck};
 use crate::server::storage::Storage;
@@ -52,12 +53,39 @@ pub struct Receipt {
     pub stores: StoreResults,
     /// What was left once the stored files were deleted.
     pub residual_check: ResidualCheck,
+    /// The account's audit chain head when the receipt was signed: it comes after the request's `request_erased`
+    /// entry, so `audit verify` of a chain that still holds this seq and hash shows the log was not rewritten.
+    pub audit_chain: AuditChainHead,
     /// When the request's erasure committed.
     #[serde(with = "time::serde::rfc3339")]
     pub completed_at: OffsetDateTime,
     /// When this receipt was signed.
     #[serde(with = "time::serde::rfc3339")]
     pub issued_at: OffsetDateTime,
+}
+
+/// An audit chain's head: the seq of its last row and that row's hash (hex).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditChainHead {
+    /// The last row's seq.
+    pub seq: i64,
+    /// The last row's SHA-256 hash, in lower-case hex.
+    pub hash: String,
+}
+
+impl From<ChainHead> for AuditChainHead {
+    fn from(head: ChainHead) -> AuditChainHead {
+        AuditChainHead {
+            seq: head.seq,
+            hash: head
+                .hash
+                .iter()
+                .fold(String::with_capacity(64), |mut hex, byte| {
+                    let _ = write!(hex, "{byte:02x}");
+                    hex
+                }),
+        }
+    }
 }
 
 /// One erased record: ids only.
@@ -194,6 +222,10 @@ impl Receipt {
             tables.join(", "),
             check.storage_keys_checked,
             check.objects_left
+        ));
+        lines.push(format!(
+            "Audit chain head: #{} {}",
+            self.audit_chain.seq, self.audit_chain.hash
         ));
         lines
     }
@@ -431,12 +463,14 @@ async fn issue_one(
             "the residual check found data left after an erasure; the receipt records it"
         );
     }
+    let audit_chain = audit_log::chain_head(&mut *tx, account_id).await?.into();
     let receipt = build(
         request_id,
         account_id,
         completed_at,
         &erasures,
         residual_check,
+        audit_chain,
         OffsetDateTime::now_utc(),
     );
     let payload = serde_json_canonicalizer::to_vec(&receipt)
@@ -461,6 +495,7 @@ fn build(
     completed_at: OffsetDateTime,
     erasures: &[ErasureRow],
     residual_check: ResidualCheck,
+    audit_chain: AuditChainHead,
     issued_at: OffsetDateTime,
 ) -> Receipt {
     let sum = |field: fn(&ErasureRow) -> i32| -> i64 {
@@ -504,6 +539,7 @@ fn build(
             },
         },
         residual_check,
+        audit_chain,
         completed_at,
         issued_at,
     }
@@ -546,6 +582,10 @@ mod tests {
             at,
             &[erasure],
             check,
+            AuditChainHead {
+                seq: 12,
+                hash: "ab".repeat(32),
+            },
             at,
         )
     }

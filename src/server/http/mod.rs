@@ -135,7 +135,9 @@ fn worth_compressing() -> impl Predicate {
 /// Serves the console on `config.listen` (within the configured `ConnectionLimits`) until Ctrl+C or SIGTERM,
 /// with the scheduler of held erasure requests, the outbox worker (unless
 /// `config.outbox_worker` is off) and the clean-up of expired sign-in state and saved searches running beside it.
+/// Without an evidence secret (`Config::evidence_secret`) it does not start.
 pub async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
+    let evidence_secret = config.evidence_secret()?;
     let storage = Storage::local(&config.object_store_dir)?;
     let options = leptos_options(&config.site_root, config.listen);
     let compressed = precompress_site(Path::new(&config.site_root), &options.output_name)
@@ -153,7 +155,7 @@ pub async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
     let log_key = db::security_log::log_key(&pool, &LogKey::random())
         .await
         .map_err(|e| format!("cannot read the security log's key: {e}"))?;
-    let mut state = AppState::new(options, pool.clone(), storage, web)
+    let mut state = AppState::new(options, pool.clone(), storage, web, evidence_secret)
         .with_sign_in(config.sign_in.clone())
         .with_log_key(log_key);
     match &config.receipt_signing_key_file {
