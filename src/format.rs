@@ -103,6 +103,11 @@ pub fn push_escaped_text(html: &mut String, text: &str) {
     html.push_str(rest);
 }
 
+/// `count` and the noun in the number it needs: "1 call", "2 calls", "0 calls".
+pub fn counted(count: i64, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,5 +170,12 @@ mod tests {
             "<td>plain text, \"quoted\" and 'single'&amp;&amp;&lt;&lt;&gt;&gt; ünïcødé &lt;b&gt;bold&lt;/b&gt; \
              &amp;amp; end"
         );
+    }
+
+    #[test]
+    fn a_count_takes_the_noun_in_its_number() {
+        assert_eq!(counted(1, "call", "calls"), "1 call");
+        assert_eq!(counted(0, "call", "calls"), "0 calls");
+        assert_eq!(counted(2, "media file", "media files"), "2 media files");
     }
 }

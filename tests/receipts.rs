@@ -406,7 +406,7 @@ async fn the_residual_check_names_the_table_and_the_object_a_test_leaves_behind(
     assert_eq!(left, [("calls", 1)]);
     assert_eq!(check.objects_left, 1);
     let (_, page) = alex.get(&format!("/requests/{request}")).await;
-    assert!(page.contains("Data left: 1 rows in calls"), "{page}");
+    assert!(page.contains("Data left: 1 row in calls"), "{page}");
 }
 
 #[sqlx::test]

@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 use uuid::Uuid;
 
-use crate::format::format_time;
+use crate::format::{counted, format_time};
 use crate::model::{ReceiptSummary, StoredFilesStatus};
 
 /// The receipt card of request `request_id`.
@@ -46,13 +46,13 @@ pub fn ReceiptCard(
 fn SignedReceipt(request_id: Uuid, summary: ReceiptSummary) -> impl IntoView {
     let counts = &summary.counts;
     let erased = format!(
-        "{} calls ({} recordings, {} voicemails, {} transcripts), {} messages, {} media files",
-        counts.calls,
-        counts.recordings,
-        counts.voicemails,
-        counts.transcripts,
-        counts.messages,
-        counts.media
+        "{} ({}, {}, {}), {}, {}",
+        counted(counts.calls, "call", "calls"),
+        counted(counts.recordings, "recording", "recordings"),
+        counted(counts.voicemails, "voicemail", "voicemails"),
+        counted(counts.transcripts, "transcript", "transcripts"),
+        counted(counts.messages, "message", "messages"),
+        counted(counts.media, "media file", "media files")
     );
     let activity = counts.activity_range();
     let residual = residual_result(&summary);
@@ -63,7 +63,7 @@ fn SignedReceipt(request_id: Uuid, summary: ReceiptSummary) -> impl IntoView {
             <dt>"Records"</dt><dd class="num-inline">{summary.records}</dd>
             <dt>"Erased"</dt><dd>{erased}</dd>
             <dt>"Activity"</dt><dd>{activity}</dd>
-            <dt>"Database"</dt><dd>{format!("{} rows deleted", summary.rows_deleted)}</dd>
+            <dt>"Database"</dt><dd>{format!("{} deleted", counted(summary.rows_deleted, "row", "rows"))}</dd>
             <dt>"Stored files"</dt><dd>{format!("{} of {} deleted", summary.files_deleted, summary.files_queued)}</dd>
             <dt>"Residual check"</dt><dd class=(!clean).then_some("residual-left")>{residual}</dd>
         </dl>
@@ -79,20 +79,21 @@ fn SignedReceipt(request_id: Uuid, summary: ReceiptSummary) -> impl IntoView {
 /// The residual check's result in words: what was checked and what was left.
 pub fn residual_result(summary: &ReceiptSummary) -> String {
     let tables = format!(
-        "{} tables checked ({})",
-        summary.tables_checked.len(),
+        "{} checked ({})",
+        counted(summary.tables_checked.len() as i64, "table", "tables"),
         summary.tables_checked.join(", ")
     );
     let keys = format!(
-        "{} stored keys checked, {} objects left",
-        summary.storage_keys_checked, summary.objects_left
+        "{} checked, {} left",
+        counted(summary.storage_keys_checked, "stored key", "stored keys"),
+        counted(summary.objects_left, "object", "objects")
     );
     if summary.is_clean() {
         format!("Nothing left: {tables}, 0 rows left; {keys}.")
     } else {
         format!(
-            "Data left: {} rows in {}; {tables}; {keys}.",
-            summary.rows_left,
+            "Data left: {} in {}; {tables}; {keys}.",
+            counted(summary.rows_left, "row", "rows"),
             if summary.tables_with_rows_left.is_empty() {
                 "no table".to_owned()
             } else {
@@ -132,6 +133,6 @@ mod tests {
         );
         summary.rows_left = 1;
         summary.tables_with_rows_left = vec!["calls".into()];
-        assert!(residual_result(&summary).starts_with("Data left: 1 rows in calls;"));
+        assert!(residual_result(&summary).starts_with("Data left: 1 row in calls;"));
     }
 }
