@@ -10,7 +10,6 @@ use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use common::*;
-use customer_data_console::api::customers::ERASE_CONFIRMATION;
 use customer_data_console::server::db::MIGRATOR;
 use customer_data_console::server::erasure::run_due;
 use customer_data_console::server::evidence::audit_log::{
@@ -282,40 +281,6 @@ async fn twenty_concurrent_writers_leave_one_unbroken_chain(pool: PgPool) {
     );
 }
 
-/// Saves the erasure policy as an Admin does on /admin.
-async fn set_policy(admin: &Client, hold: &str, min_records: &str) {
-    let (status, saved) = admin
-        .post(
-            "/api/settings/erasure-policy",
-            &[
-                ("hold_hours", hold),
-                ("deadline_days", "30"),
-                ("approval_min_records", min_records),
-                ("approval_min_items", ""),
-            ],
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{saved}");
-}
-
-/// Confirms the erasure of both of Jordan's records as `client`; answers the request's id.
-async fn request_jordan(client: &Client, console: &Console) -> String {
-    let (lead, contact) = jordans(console).await;
-    let ids = format!("{lead},{contact}");
-    let (status, request) = client
-        .post(
-            "/api/requests/create",
-            &[
-                ("customer_ids", ids.as_str()),
-                ("query", JORDAN),
-                ("confirmation", ERASE_CONFIRMATION),
-            ],
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{request}");
-    request["request_id"].as_str().expect("an id").to_owned()
-}
-
 #[sqlx::test]
 async fn every_listed_act_is_appended_to_the_chain(pool: PgPool) {
     let console = Console::start(pool).await;
@@ -366,8 +331,8 @@ async fn every_listed_act_is_appended_to_the_chain(pool: PgPool) {
         StatusCode::OK
     );
 
-    set_policy(&alex, "0", "2").await;
-    let rejected = request_jordan(&alex, &console).await;
+    set_policy(&alex, "0", "2", "").await;
+    let rejected = request_id_of(&request_jordan(&alex, &console).await);
     let (status, body) = blair
         .post(
             "/api/requests/reject",
@@ -375,21 +340,21 @@ async fn every_listed_act_is_appended_to_the_chain(pool: PgPool) {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let cancelled = request_jordan(&alex, &console).await;
+    let cancelled = request_id_of(&request_jordan(&alex, &console).await);
     let (status, body) = alex
         .post("/api/requests/cancel", &[("request_id", &cancelled)])
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
 
-    set_policy(&alex, "1", "").await;
-    let failed = request_jordan(&alex, &console).await;
+    set_policy(&alex, "1", "", "").await;
+    let failed = request_id_of(&request_jordan(&alex, &console).await);
     console.set_permission(ALEX, false).await;
     let due = OffsetDateTime::now_utc() + Duration::hours(2);
     assert_eq!(run_due(&console.pool, Some(due)).await.unwrap().failed, 1);
     console.set_permission(ALEX, true).await;
 
-    set_policy(&alex, "0", "2").await;
-    let approved = request_jordan(&alex, &console).await;
+    set_policy(&alex, "0", "2", "").await;
+    let approved = request_id_of(&request_jordan(&alex, &console).await);
     let (status, body) = blair
         .post("/api/requests/approve", &[("request_id", &approved)])
         .await;

@@ -7,55 +7,12 @@
 mod common;
 
 use common::*;
-use customer_data_console::api::customers::ERASE_CONFIRMATION;
 use customer_data_console::server::erasure::run_due;
 use reqwest::StatusCode;
 use serde_json::Value;
 use sqlx::PgPool;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
-
-/// Saves the erasure policy as Alex does on /admin, and checks the answer.
-async fn set_policy(alex: &Client, hold: &str, min_records: &str, min_items: &str) {
-    let (status, saved) = alex
-        .post(
-            "/api/settings/erasure-policy",
-            &[
-                ("hold_hours", hold),
-                ("deadline_days", "30"),
-                ("approval_min_records", min_records),
-                ("approval_min_items", min_items),
-            ],
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{saved}");
-    assert_eq!(saved["hold_hours"].as_i64(), hold.parse().ok());
-}
-
-/// Confirms the erasure of both of Jordan's records, as the dialog on /customers does; answers the request.
-async fn request_jordan(client: &Client, console: &Console) -> Value {
-    let (lead, contact) = jordans(console).await;
-    let ids = format!("{lead},{contact}");
-    let (status, request) = client
-        .post(
-            "/api/requests/create",
-            &[
-                ("customer_ids", ids.as_str()),
-                ("query", JORDAN),
-                ("confirmation", ERASE_CONFIRMATION),
-            ],
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{request}");
-    request
-}
-
-fn id_of(request: &Value) -> String {
-    request["request_id"]
-        .as_str()
-        .expect("a request id")
-        .to_owned()
-}
 
 async fn state_of(console: &Console, request: &str) -> String {
     scalar_for(
@@ -111,7 +68,7 @@ async fn a_held_request_waits_and_the_scheduler_runs_it_once_it_is_due(pool: PgP
     assert_eq!(request["state"], "scheduled", "{request}");
     assert_eq!(request["records"], Value::Array(vec![]));
     assert!(!request["not_before"].is_null(), "{request}");
-    let id = id_of(&request);
+    let id = request_id_of(&request);
     let (hold, not_before): (i64, OffsetDateTime) = sqlx::query_as(
         "select extract(epoch from not_before - received_at)::bigint, not_before from erasure_requests
          where id = $1",
@@ -176,7 +133,7 @@ async fn a_held_request_waits_and_the_scheduler_runs_it_once_it_is_due(pool: PgP
 async fn cancelling_a_held_request_leaves_everything(pool: PgPool) {
     let (console, alex) = Console::with_alex_managing_customer_data(pool).await;
     set_policy(&alex, "24", "", "").await;
-    let id = id_of(&request_jordan(&alex, &console).await);
+    let id = request_id_of(&request_jordan(&alex, &console).await);
     let before = console
         .snapshot_except(&["erasure_requests", "audit_log", "audit_heads"])
         .await;
@@ -215,7 +172,7 @@ async fn cancelling_a_held_request_leaves_everything(pool: PgPool) {
 async fn erase_now_runs_a_held_request_at_once(pool: PgPool) {
     let (console, alex) = Console::with_alex_managing_customer_data(pool).await;
     set_policy(&alex, "24", "", "").await;
-    let id = id_of(&request_jordan(&alex, &console).await);
+    let id = request_id_of(&request_jordan(&alex, &console).await);
     let (status, page) = alex
         .post("/api/requests/erase-now", &[("request_id", &id)])
         .await;
@@ -244,7 +201,7 @@ async fn the_requester_cannot_approve_and_another_admins_approval_runs_it(pool: 
     set_policy(&alex, "0", "2", "").await;
     let request = request_jordan(&alex, &console).await;
     assert_eq!(request["state"], "awaiting_approval", "{request}");
-    let id = id_of(&request);
+    let id = request_id_of(&request);
     assert_eq!(jordan_erased(&console).await, (false, false, 0));
 
     let (_, own_page) = alex
@@ -293,7 +250,7 @@ async fn a_rejection_keeps_everything_and_says_why(pool: PgPool) {
     set_policy(&alex, "0", "", "1").await;
     let request = request_jordan(&alex, &console).await;
     assert_eq!(request["state"], "awaiting_approval", "{request}");
-    let id = id_of(&request);
+    let id = request_id_of(&request);
     let before = console
         .snapshot_except(&["erasure_requests", "audit_log", "audit_heads"])
         .await;
@@ -370,7 +327,7 @@ async fn the_single_record_delete_follows_the_policy(pool: PgPool) {
 async fn a_request_that_cannot_run_fails_with_its_reason_and_can_be_tried_again(pool: PgPool) {
     let (console, alex, blair) = with_blair_too(pool).await;
     set_policy(&alex, "1", "", "").await;
-    let id = id_of(&request_jordan(&alex, &console).await);
+    let id = request_id_of(&request_jordan(&alex, &console).await);
     console.set_permission(ALEX, false).await;
 
     let due = OffsetDateTime::now_utc() + Duration::hours(2);
@@ -411,7 +368,7 @@ async fn a_request_that_cannot_run_fails_with_its_reason_and_can_be_tried_again(
 async fn two_schedulers_on_one_database_run_a_due_request_once(pool: PgPool) {
     let (console, alex) = Console::with_alex_managing_customer_data(pool).await;
     set_policy(&alex, "1", "", "").await;
-    let id = id_of(&request_jordan(&alex, &console).await);
+    let id = request_id_of(&request_jordan(&alex, &console).await);
     let other_instance = sqlx::postgres::PgPoolOptions::new()
         .max_connections(4)
         .connect_with((*console.pool.connect_options()).clone())

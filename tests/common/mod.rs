@@ -653,6 +653,50 @@ pub async fn jordans(console: &Console) -> (Uuid, Uuid) {
     (lead, contact)
 }
 
+/// Saves the account's erasure policy as an Admin does on /admin (deadline 30 days), and checks the answer.
+pub async fn set_policy(admin: &Client, hold: &str, min_records: &str, min_items: &str) {
+    let (status, saved) = admin
+        .post(
+            "/api/settings/erasure-policy",
+            &[
+                ("hold_hours", hold),
+                ("deadline_days", "30"),
+                ("approval_min_records", min_records),
+                ("approval_min_items", min_items),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert_eq!(saved["hold_hours"].as_i64(), hold.parse().ok());
+}
+
+/// Confirms the erasure of both of Jordan's records as `client`, as the dialog on /customers does; answers the
+/// request.
+pub async fn request_jordan(client: &Client, console: &Console) -> Value {
+    let (lead, contact) = jordans(console).await;
+    let ids = format!("{lead},{contact}");
+    let (status, request) = client
+        .post(
+            "/api/requests/create",
+            &[
+                ("customer_ids", ids.as_str()),
+                ("query", JORDAN),
+                ("confirmation", ERASE_CONFIRMATION),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{request}");
+    request
+}
+
+/// The id of the request an answer of `/api/requests/create` names.
+pub fn request_id_of(request: &Value) -> String {
+    request["request_id"]
+        .as_str()
+        .expect("a request id")
+        .to_owned()
+}
+
 /// The URL of the database behind a `#[sqlx::test]` pool, for a child process.
 pub fn database_url_of(pool: &PgPool) -> String {
     let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
