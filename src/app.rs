@@ -14,6 +14,7 @@ use crate::api::auth::{current_viewer, sign_in_page};
 use crate::components::navigation::Topbar;
 use crate::components::notice::ErrorNotice;
 use crate::pages::admin::AdminPage;
+use crate::pages::audit::AuditPage;
 use crate::pages::customer::CustomerPage;
 use crate::pages::customers::CustomersPage;
 use crate::pages::home::HomePage;
@@ -174,6 +175,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("customers/:id") view=CustomerPage ssr=SsrMode::Async/>
                     <Route path=path!("requests") view=RequestsPage ssr=SsrMode::Async/>
                     <Route path=path!("requests/:id") view=RequestPage ssr=SsrMode::Async/>
+                    <Route path=path!("audit") view=AuditPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -863,3 +863,247 @@ mod tests {
         assert_eq!(latest(None, None), None);
     }
 }
+
+/// What an audit log event records: the values `audit_log.action` holds, in the order the /audit page's filter
+/// lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AuditAction {
+    /// A user signed in.
+    SignedIn,
+    /// A sign-in with a user's email failed its password check.
+    SignInFailed,
+    /// A user signed out.
+    SignedOut,
+    /// A user ended their other sessions.
+    OtherSessionsEnded,
+    /// An Admin ended all sessions of a user.
+    UserSessionsEnded,
+    /// The account's Manage Customer Data setting was turned on.
+    CustomerDataSettingEnabled,
+    /// The account's Manage Customer Data setting was turned off.
+    CustomerDataSettingDisabled,
+    /// A user was granted Manage Customer Data.
+    CustomerDataPermissionGranted,
+    /// A user's Manage Customer Data was revoked.
+    CustomerDataPermissionRevoked,
+    /// The account's erasure policy changed.
+    ErasurePolicyChanged,
+    /// Customer records were searched for (the query as the subject, the number of matches in the details).
+    CustomerSearched,
+    /// A customer record's page was read.
+    CustomerViewed,
+    /// An erasure request was confirmed.
+    RequestCreated,
+    /// A request was held until its hold ends.
+    RequestScheduled,
+    /// A request was held for another person's approval.
+    RequestAwaitingApproval,
+    /// A request was approved.
+    RequestApproved,
+    /// A request was rejected.
+    RequestRejected,
+    /// A request was cancelled.
+    RequestCancelled,
+    /// A request's records were erased.
+    RequestErased,
+    /// A scheduled request failed.
+    RequestFailed,
+    /// The audit log's events were exported (as CSV).
+    AuditLogExported,
+}
+
+impl AuditAction {
+    /// Every action, in the filter's order.
+    pub const ALL: [AuditAction; 21] = [
+        AuditAction::SignedIn,
+        AuditAction::SignInFailed,
+        AuditAction::SignedOut,
+        AuditAction::OtherSessionsEnded,
+        AuditAction::UserSessionsEnded,
+        AuditAction::CustomerDataSettingEnabled,
+        AuditAction::CustomerDataSettingDisabled,
+        AuditAction::CustomerDataPermissionGranted,
+        AuditAction::CustomerDataPermissionRevoked,
+        AuditAction::ErasurePolicyChanged,
+        AuditAction::CustomerSearched,
+        AuditAction::CustomerViewed,
+        AuditAction::RequestCreated,
+        AuditAction::RequestScheduled,
+        AuditAction::RequestAwaitingApproval,
+        AuditAction::RequestApproved,
+        AuditAction::RequestRejected,
+        AuditAction::RequestCancelled,
+        AuditAction::RequestErased,
+        AuditAction::RequestFailed,
+        AuditAction::AuditLogExported,
+    ];
+
+    /// The action as `audit_log.action` stores it.
+    pub fn key(self) -> &'static str {
+        match self {
+            AuditAction::SignedIn => "signed_in",
+            AuditAction::SignInFailed => "sign_in_failed",
+            AuditAction::SignedOut => "signed_out",
+            AuditAction::OtherSessionsEnded => "other_sessions_ended",
+            AuditAction::UserSessionsEnded => "user_sessions_ended",
+            AuditAction::CustomerDataSettingEnabled => "customer_data_setting_enabled",
+            AuditAction::CustomerDataSettingDisabled => "customer_data_setting_disabled",
+            AuditAction::CustomerDataPermissionGranted => "customer_data_permission_granted",
+            AuditAction::CustomerDataPermissionRevoked => "customer_data_permission_revoked",
+            AuditAction::ErasurePolicyChanged => "erasure_policy_changed",
+            AuditAction::CustomerSearched => "customer_searched",
+            AuditAction::CustomerViewed => "customer_viewed",
+            AuditAction::RequestCreated => "request_created",
+            AuditAction::RequestScheduled => "request_scheduled",
+            AuditAction::RequestAwaitingApproval => "request_awaiting_approval",
+            AuditAction::RequestApproved => "request_approved",
+            AuditAction::RequestRejected => "request_rejected",
+            AuditAction::RequestCancelled => "request_cancelled",
+            AuditAction::RequestErased => "request_erased",
+            AuditAction::RequestFailed => "request_failed",
+            AuditAction::AuditLogExported => "audit_log_exported",
+        }
+    }
+
+    /// The action as a person reads it.
+    pub fn label(self) -> &'static str {
+        match self {
+            AuditAction::SignedIn => "Signed in",
+            AuditAction::SignInFailed => "Sign-in failed",
+            AuditAction::SignedOut => "Signed out",
+            AuditAction::OtherSessionsEnded => "Ended their other sessions",
+            AuditAction::UserSessionsEnded => "Ended a user's sessions",
+            AuditAction::CustomerDataSettingEnabled => "Turned Manage Customer Data on",
+            AuditAction::CustomerDataSettingDisabled => "Turned Manage Customer Data off",
+            AuditAction::CustomerDataPermissionGranted => "Granted Manage Customer Data",
+            AuditAction::CustomerDataPermissionRevoked => "Revoked Manage Customer Data",
+            AuditAction::ErasurePolicyChanged => "Changed the erasure policy",
+            AuditAction::CustomerSearched => "Searched customers",
+            AuditAction::CustomerViewed => "Viewed a customer",
+            AuditAction::RequestCreated => "Requested an erasure",
+            AuditAction::RequestScheduled => "Request held",
+            AuditAction::RequestAwaitingApproval => "Request awaits approval",
+            AuditAction::RequestApproved => "Approved a request",
+            AuditAction::RequestRejected => "Rejected a request",
+            AuditAction::RequestCancelled => "Cancelled a request",
+            AuditAction::RequestErased => "Request erased",
+            AuditAction::RequestFailed => "Request failed",
+            AuditAction::AuditLogExported => "Exported the audit log",
+        }
+    }
+
+    /// The action whose key is `key`, if any.
+    pub fn from_key(key: &str) -> Option<AuditAction> {
+        AuditAction::ALL
+            .into_iter()
+            .find(|action| action.key() == key)
+    }
+}
+
+/// One event of the audit log as the /audit page lists it. Persons appear only as the first characters of
+/// their keyed hash; the details are counts and ids.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    /// Its place in the account's chain.
+    pub seq: i64,
+    /// When it happened.
+    pub at: OffsetDateTime,
+    /// Who acted, as a person reads it: a user's name, "The console" or "Not signed in".
+    pub actor: String,
+    /// What was done.
+    pub action: AuditAction,
+    /// The user it concerned (a grant's, a sign-in's), by name.
+    pub target_user: Option<String>,
+    /// The customer record it concerned.
+    pub customer_id: Option<Uuid>,
+    /// The erasure request it concerned.
+    pub request_id: Option<Uuid>,
+    /// The person it concerned: the first 12 hex digits of their keyed hash.
+    pub subject: Option<String>,
+    /// Its details (counts and ids) as `name: value` pairs.
+    pub details: Vec<(String, String)>,
+}
+
+impl AuditEvent {
+    /// The details as one text: `name: value` pairs separated by commas.
+    pub fn details_text(&self) -> String {
+        self.details
+            .iter()
+            .map(|(name, value)| format!("{name}: {value}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// One page of the audit log, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    /// At most `AUDIT_PAGE_SIZE` events.
+    pub events: Vec<AuditEvent>,
+    /// Where the next (older) page starts, when there is one: the seq to list below.
+    pub older: Option<i64>,
+}
+
+/// How many events one page of the audit log holds.
+pub const AUDIT_PAGE_SIZE: usize = 50;
+
+/// One choice of the /audit page's actor filter: its form value (`user:<id>`, `system` or `anonymous`) and
+/// label.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditActorChoice {
+    /// The filter's form value.
+    pub value: String,
+    /// What the list shows.
+    pub label: String,
+}
+
+/// What the last check of the account's chain found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChainStatus {
+    /// The account has no events yet.
+    Empty,
+    /// Every row through `seq` recomputed to its hash.
+    Verified {
+        /// The last row verified.
+        seq: i64,
+        /// When.
+        at: OffsetDateTime,
+    },
+    /// The chain is broken at `seq`.
+    Broken {
+        /// The first broken row.
+        seq: i64,
+        /// Why, as the verifier says it.
+        fault: String,
+        /// When it was found.
+        at: OffsetDateTime,
+    },
+}
+
+/// What one day's erasures removed: records, calls and messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErasedDay {
+    /// The day (UTC).
+    pub day: time::Date,
+    /// Records erased.
+    pub records: i64,
+    /// Calls deleted.
+    pub calls: i64,
+    /// Messages deleted.
+    pub messages: i64,
+}
+
+/// How many days the /audit page's chart covers, ending today.
+pub const ERASURE_CHART_DAYS: i64 = 90;
+
+/// The /audit page's head: the chain's status, the actors to filter by, and the erasures of each of the last
+/// `ERASURE_CHART_DAYS` days (oldest first, days without erasures included).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditOverview {
+    /// The chain's status after checking the rows since the last check.
+    pub chain: ChainStatus,
+    /// The account's users, the console and anonymous visitors.
+    pub actors: Vec<AuditActorChoice>,
+    /// One entry per day.
+    pub erased_per_day: Vec<ErasedDay>,
+}

@@ -56,26 +56,9 @@ async fn acme(console: &Console) -> Uuid {
     .await
 }
 
-/// A console where Alex has signed in, searched for Jordan, read Jordan's lead and erased it: a few rows on
-/// Acme's chain.
-async fn console_with_a_trail(pool: PgPool) -> (Console, Uuid) {
-    let (console, alex) = Console::with_alex_managing_customer_data(pool).await;
-    let (status, found) = alex.search_customers(JORDAN).await;
-    assert_eq!(status, StatusCode::OK, "{found}");
-    let lead = jordans_lead(&console.pool).await;
-    assert_eq!(
-        alex.customer_detail(&lead.to_string()).await.0,
-        StatusCode::OK
-    );
-    let (status, receipt) = alex.erase(lead).await;
-    assert_eq!(status, StatusCode::OK, "{receipt}");
-    let account = acme(&console).await;
-    (console, account)
-}
-
 #[sqlx::test]
 async fn verify_passes_on_a_live_chain(pool: PgPool) {
-    let (console, account) = console_with_a_trail(pool).await;
+    let (console, _, account) = console_with_a_trail(pool).await;
     let rows: i64 = scalar(&console.pool, "select count(*) from audit_log").await;
     assert!(rows >= 5, "{rows} rows");
     assert_eq!(
@@ -100,7 +83,7 @@ async fn verify_passes_on_a_live_chain(pool: PgPool) {
 
 #[sqlx::test]
 async fn a_changed_row_is_named_by_verify(pool: PgPool) {
-    let (console, account) = console_with_a_trail(pool).await;
+    let (console, _, account) = console_with_a_trail(pool).await;
     console
         .run_sql(&format!(
             "alter table audit_log disable trigger audit_log_no_update_or_delete;
@@ -120,7 +103,7 @@ async fn a_changed_row_is_named_by_verify(pool: PgPool) {
 
 #[sqlx::test]
 async fn a_deleted_row_is_named_by_verify(pool: PgPool) {
-    let (console, account) = console_with_a_trail(pool).await;
+    let (console, _, account) = console_with_a_trail(pool).await;
     console
         .run_sql(&format!(
             "set session_replication_role = replica;
@@ -137,7 +120,7 @@ async fn a_deleted_row_is_named_by_verify(pool: PgPool) {
 
 #[sqlx::test]
 async fn a_row_deleted_from_the_end_is_named_by_verify(pool: PgPool) {
-    let (console, account) = console_with_a_trail(pool).await;
+    let (console, _, account) = console_with_a_trail(pool).await;
     let last: i64 = scalar_for(
         &console.pool,
         "select seq from audit_heads where account_id = $1",
@@ -160,7 +143,7 @@ async fn a_row_deleted_from_the_end_is_named_by_verify(pool: PgPool) {
 
 #[sqlx::test]
 async fn an_inserted_row_is_named_by_verify(pool: PgPool) {
-    let (console, account) = console_with_a_trail(pool).await;
+    let (console, _, account) = console_with_a_trail(pool).await;
     let (head_seq, head_hash): (i64, Vec<u8>) =
         sqlx::query_as("select seq, hash from audit_heads where account_id = $1")
             .bind(account)
@@ -224,7 +207,7 @@ async fn an_inserted_row_is_named_by_verify(pool: PgPool) {
 
 #[sqlx::test]
 async fn the_log_refuses_update_delete_and_truncate(pool: PgPool) {
-    let (console, account) = console_with_a_trail(pool).await;
+    let (console, _, account) = console_with_a_trail(pool).await;
     for statement in [
         format!("update audit_log set action = 'signed_out' where account_id = '{account}'"),
         format!("delete from audit_log where account_id = '{account}' and seq = 1"),
@@ -605,7 +588,7 @@ fn audit_verify(pool: &PgPool, account: Option<Uuid>) -> std::process::Output {
 
 #[sqlx::test]
 async fn the_audit_verify_command_says_whether_the_chains_hold(pool: PgPool) {
-    let (console, account) = console_with_a_trail(pool).await;
+    let (console, _, account) = console_with_a_trail(pool).await;
     let rows: i64 = scalar(&console.pool, "select count(*) from audit_log").await;
     let intact = audit_verify(&console.pool, None);
     let stdout = String::from_utf8_lossy(&intact.stdout);

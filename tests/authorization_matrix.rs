@@ -134,6 +134,16 @@ const MATRIX: &[Endpoint] = &[
         expected: |a| own_search(a, admin_ok(a)),
     },
     Endpoint {
+        path: "/api/audit/list",
+        form: |_, _| vec![("action", "customer_searched".into())],
+        expected: |a| customer_data(a, 200),
+    },
+    Endpoint {
+        path: "/api/audit/overview",
+        form: |_, _| Vec::new(),
+        expected: |a| customer_data(a, 200),
+    },
+    Endpoint {
         path: "/api/requests/list",
         form: |_, _| vec![("state", "cancelled".into())],
         expected: |a| customer_data(a, 200),

@@ -194,6 +194,17 @@ fn targets(ids: &Ids) -> Vec<(&'static str, Vec<(&'static str, String)>)> {
             vec![("unexpected", String::new())],
         ),
         ("/api/auth/access", vec![("unexpected", String::new())]),
+        (
+            "/api/audit/list",
+            vec![
+                ("action", String::new()),
+                ("actor", String::new()),
+                ("from", String::new()),
+                ("to", String::new()),
+                ("cursor", String::new()),
+            ],
+        ),
+        ("/api/audit/overview", vec![("unexpected", String::new())]),
     ]
 }
 
@@ -299,6 +310,13 @@ fn expected(path: &str, field: &str, input: &str, ids: &Ids) -> (u16, Option<Str
             refused => refused,
         },
         ("/api/settings/erasure-policy", field) => status_of(policy_with(field, input)),
+        ("/api/audit/list", "cursor") => status_of(input::audit_cursor(Some(input))),
+        ("/api/audit/list", field) => status_of(match field {
+            "action" => input::audit_filter(input, "", "", ""),
+            "actor" => input::audit_filter("", input, "", ""),
+            "from" => input::audit_filter("", "", input, ""),
+            _ => input::audit_filter("", "", "", input),
+        }),
         ("/api/requests/list", "state") => status_of(input::request_state(input)),
         ("/api/requests/list", "cursor") => status_of(input::cursor(Some(input))),
         ("/api/customers/detail", "calls_before" | "messages_before") => {
@@ -322,7 +340,10 @@ fn expected(path: &str, field: &str, input: &str, ids: &Ids) -> (u16, Option<Str
         ("/api/auth/end-other-sessions", "unexpected") => 200,
         // They read what the caller may open and ignore an argument they do not know.
         (
-            "/api/auth/access" | "/api/requests/open" | "/api/settings/erasure-policy/current",
+            "/api/auth/access"
+            | "/api/audit/overview"
+            | "/api/requests/open"
+            | "/api/settings/erasure-policy/current",
             "unexpected",
         ) => 200,
         other => panic!("no expectation for {other:?}"),

@@ -148,6 +148,16 @@ fn pages(people: &People) -> Vec<Page> {
             },
         },
         Page {
+            path: "/audit".to_owned(),
+            shows: vec![DANA.to_owned()],
+            expected: |actor| match actor {
+                SignedOut => SignIn,
+                AdminWithAccess => Shown,
+                AdminOfAnotherAccount => Without("Chain verified through #"),
+                _ => Without(CUSTOMER_DATA_REFUSED),
+            },
+        },
+        Page {
             path: "/requests".to_owned(),
             shows: vec![people.request.to_string()],
             expected: |actor| match actor {

@@ -3,6 +3,7 @@
 //! and makes one call into `server::db` or `server::erasure`. They authorize in their own body because they are
 //! reachable directly over HTTP and are also called in-process during SSR.
 
+pub mod audit;
 pub mod auth;
 pub mod customers;
 pub mod requests;

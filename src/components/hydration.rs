@@ -57,8 +57,11 @@ pub async fn navigation_after_change() -> Option<Viewer> {
 pub const CUSTOMER_DATA_NAV: &str = "customer-data";
 
 /// The navigation's Customer Data entries: each page and its label, in order.
-pub const CUSTOMER_DATA_LINKS: [(&str, &str); 2] =
-    [("/customers", "Customers"), ("/requests", "Requests")];
+pub const CUSTOMER_DATA_LINKS: [(&str, &str); 3] = [
+    ("/customers", "Customers"),
+    ("/requests", "Requests"),
+    ("/audit", "Audit log"),
+];
 
 /// Adds the navigation's Customer Data entries (as `Sidebar` renders them) when `shown` and they are missing, and
 /// removes them when not.

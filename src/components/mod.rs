@@ -7,6 +7,7 @@ pub mod confirm_dialog;
 pub mod data_table;
 pub mod erase_control;
 pub mod erase_person;
+pub mod erasure_chart;
 pub mod hydration;
 pub mod loaded;
 pub mod navigation;

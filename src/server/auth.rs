@@ -507,6 +507,23 @@ fn load_principal() -> BoxFuture<'static, Result<Option<Principal>, AppError>> {
     .boxed()
 }
 
+/// The principal of a plain HTTP route's request (a download, outside the server functions): the user whose
+/// session cookie `headers` present, or `None` when there is none or it has ended.
+pub async fn principal_of_headers(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+) -> Result<Option<Principal>, AppError> {
+    let Some(key) =
+        sessions::presented_token(headers, state.secure_cookies).map(SessionKey::of_token)
+    else {
+        return Ok(None);
+    };
+    let found = db::sessions::principal(&state.pool, &key)
+        .await
+        .map_err(db_failure)?;
+    admit(&state.pool, &key, found).await
+}
+
 /// The principal a session lookup found (alone, or in the same statement as a read's rows), after moving the
 /// session's end forward when it is due.
 pub async fn admit(

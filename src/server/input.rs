@@ -3,11 +3,12 @@
 //! parsed forms a query takes (`CustomerQuery`, `CustomerSearch`, `Cursor`) are defined here, beside their
 //! parsers.
 
-use time::OffsetDateTime;
+use time::macros::format_description;
+use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::error::AppError;
-use crate::model::{ErasurePolicy, RequestState, SearchKind};
+use crate::model::{AuditAction, ErasurePolicy, RequestState, SearchKind};
 use crate::salesforce::{SalesforceId, looks_like_id};
 
 /// The longest search text accepted, in characters (after trimming).
@@ -165,6 +166,109 @@ pub fn request_state(raw: &str) -> Result<Option<RequestState>, AppError> {
     RequestState::from_key(key)
         .map(Some)
         .ok_or_else(|| AppError::invalid("There is no such request state."))
+}
+
+/// Whose events the audit log lists: a user's, the console's own, or those of visitors not signed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditActor {
+    /// A user of the account (by id).
+    User(Uuid),
+    /// The console itself (the scheduler).
+    System,
+    /// Visitors not signed in (failed sign-ins).
+    Anonymous,
+}
+
+impl AuditActor {
+    /// The filter's form value: `user:<id>`, `system` or `anonymous`.
+    pub fn form_value(self) -> String {
+        match self {
+            AuditActor::User(id) => format!("user:{id}"),
+            AuditActor::System => "system".to_owned(),
+            AuditActor::Anonymous => "anonymous".to_owned(),
+        }
+    }
+}
+
+/// Which events of the audit log to list or export: each part narrows the list when present. Days are UTC and
+/// both ends are included.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// Only this action.
+    pub action: Option<AuditAction>,
+    /// Only this actor.
+    pub actor: Option<AuditActor>,
+    /// From this day on.
+    pub from: Option<Date>,
+    /// Up to and including this day.
+    pub to: Option<Date>,
+}
+
+/// The audit log's filter from its form: an action's key, an actor (`user:<id>`, `system` or `anonymous`) and
+/// two days (`YYYY-MM-DD`); each may be empty. A range that ends before it starts is refused.
+pub fn audit_filter(
+    action: &str,
+    actor: &str,
+    from: &str,
+    to: &str,
+) -> Result<AuditFilter, AppError> {
+    let action = match action.trim() {
+        "" => None,
+        key => Some(
+            AuditAction::from_key(key)
+                .ok_or_else(|| AppError::invalid("There is no such action in the audit log."))?,
+        ),
+    };
+    let actor = match actor.trim() {
+        "" => None,
+        "system" => Some(AuditActor::System),
+        "anonymous" => Some(AuditActor::Anonymous),
+        other => Some(
+            other
+                .strip_prefix("user:")
+                .and_then(|id| Uuid::try_parse(id).ok())
+                .map(AuditActor::User)
+                .ok_or_else(|| AppError::invalid("Choose who acted from the list."))?,
+        ),
+    };
+    let (from, to) = (day(from, "From")?, day(to, "To")?);
+    if let (Some(from), Some(to)) = (from, to)
+        && to < from
+    {
+        return Err(AppError::invalid(
+            "The range ends before it starts: make To the same day as From or later.",
+        ));
+    }
+    Ok(AuditFilter {
+        action,
+        actor,
+        from,
+        to,
+    })
+}
+
+/// A day typed as `YYYY-MM-DD` (as a date field sends it), or none when empty; `field` names it in the refusal.
+fn day(raw: &str, field: &str) -> Result<Option<Date>, AppError> {
+    let text = raw.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    Date::parse(text, format_description!("[year]-[month]-[day]"))
+        .map(Some)
+        .map_err(|_| AppError::invalid(&format!("{field} must be a day written as YYYY-MM-DD.")))
+}
+
+/// Where a page of the audit log continues: the seq its events come before, or none for the newest.
+pub fn audit_cursor(raw: Option<&str>) -> Result<Option<i64>, AppError> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(text) => text
+            .parse::<i64>()
+            .ok()
+            .filter(|seq| *seq > 1)
+            .map(Some)
+            .ok_or_else(|| AppError::invalid("That page link is not valid.")),
+    }
 }
 
 /// The reason a request is rejected: trimmed, 1 to 500 characters.
@@ -355,6 +459,63 @@ pub fn cursor(raw: Option<&str>) -> Result<Option<Cursor>, AppError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_audit_filter_reads_each_part_and_refuses_what_it_cannot_read() {
+        let id = Uuid::from_u128(7);
+        let filter = audit_filter(
+            " customer_searched ",
+            &format!("user:{id}"),
+            "2026-11-01",
+            "2026-11-30",
+        )
+        .unwrap();
+        assert_eq!(filter.action, Some(AuditAction::CustomerSearched));
+        assert_eq!(filter.actor, Some(AuditActor::User(id)));
+        assert_eq!(
+            filter.from.map(|d| d.to_string()).as_deref(),
+            Some("2026-11-01")
+        );
+        assert_eq!(
+            audit_filter("", "", "", "").unwrap(),
+            AuditFilter::default()
+        );
+        assert_eq!(
+            audit_filter("", "system", "", "").unwrap().actor,
+            Some(AuditActor::System)
+        );
+        for (action, actor, from, to) in [
+            ("customer", "", "", ""),
+            ("", "user:7", "", ""),
+            ("", "root", "", ""),
+            ("", "", "2026-13-01", ""),
+            ("", "", "", "yesterday"),
+            ("", "", "2026-11-02", "2026-11-01"),
+        ] {
+            assert_eq!(
+                audit_filter(action, actor, from, to)
+                    .map(|_| ())
+                    .unwrap_err()
+                    .status(),
+                422,
+                "{action:?} {actor:?} {from:?} {to:?}"
+            );
+        }
+        assert_eq!(
+            audit_filter("", "", "2026-11-01", "2026-11-01").unwrap().to,
+            audit_filter("", "", "", "2026-11-01").unwrap().to
+        );
+    }
+
+    #[test]
+    fn an_audit_cursor_is_a_seq_above_one() {
+        assert_eq!(audit_cursor(None).unwrap(), None);
+        assert_eq!(audit_cursor(Some(" ")).unwrap(), None);
+        assert_eq!(audit_cursor(Some("51")).unwrap(), Some(51));
+        for bad in ["1", "0", "-3", "x", "9999999999999999999999"] {
+            assert!(audit_cursor(Some(bad)).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn an_erasure_policy_is_read_from_its_form_with_empty_thresholds_as_none() {

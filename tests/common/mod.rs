@@ -915,3 +915,20 @@ macro_rules! one_test_per_actor {
         }
     )*};
 }
+
+/// A console where Alex, holding Customer Data access, has searched for Jordan, read Jordan's lead and erased
+/// it: a few rows on Acme's audit chain. Answers the console, Alex's client and Acme's account id.
+pub async fn console_with_a_trail(pool: PgPool) -> (Console, Client, Uuid) {
+    let (console, alex) = Console::with_alex_managing_customer_data(pool).await;
+    let (status, found) = alex.search_customers(JORDAN).await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    let lead = jordans_lead(&console.pool).await;
+    assert_eq!(
+        alex.customer_detail(&lead.to_string()).await.0,
+        StatusCode::OK
+    );
+    let (status, erased) = alex.erase(lead).await;
+    assert_eq!(status, StatusCode::OK, "{erased}");
+    let account = console.account_of(lead).await;
+    (console, alex, account)
+}

@@ -3,6 +3,7 @@
 //! types here so nothing above sees a database row.
 
 pub mod accounts;
+pub mod audit;
 pub mod customers;
 pub mod requests;
 pub mod saved_searches;

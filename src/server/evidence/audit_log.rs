@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 use super::identity::{EvidenceSecret, PersonId, Subject};
 use crate::error::AppError;
-use crate::model::CustomerMatches;
+use crate::model::{ChainStatus, CustomerMatches};
 use crate::server::authz::Principal;
 use crate::server::input::CustomerQuery;
 use crate::server::state::db_failure;
@@ -34,78 +34,8 @@ pub const GENESIS_HASH: [u8; 32] = [0; 32];
 /// bytes.
 const ROW_ENCODING: &str = "customer-data-console audit_log v1";
 
-/// What was done: the values `audit_log.action`'s CHECK lists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    /// A user signed in.
-    SignedIn,
-    /// A sign-in with a user's email failed its password check.
-    SignInFailed,
-    /// A user signed out.
-    SignedOut,
-    /// A user ended their other sessions.
-    OtherSessionsEnded,
-    /// An Admin ended all sessions of a user.
-    UserSessionsEnded,
-    /// The account's Manage Customer Data setting was turned on.
-    CustomerDataSettingEnabled,
-    /// The account's Manage Customer Data setting was turned off.
-    CustomerDataSettingDisabled,
-    /// A user was granted Manage Customer Data.
-    CustomerDataPermissionGranted,
-    /// A user's Manage Customer Data was revoked.
-    CustomerDataPermissionRevoked,
-    /// The account's erasure policy changed.
-    ErasurePolicyChanged,
-    /// Customer records were searched for (the query as the subject, the number of matches in the details).
-    CustomerSearched,
-    /// A customer record's page was read.
-    CustomerViewed,
-    /// An erasure request was confirmed.
-    RequestCreated,
-    /// A request was held until its hold ends.
-    RequestScheduled,
-    /// A request was held for another person's approval.
-    RequestAwaitingApproval,
-    /// A request was approved.
-    RequestApproved,
-    /// A request was rejected.
-    RequestRejected,
-    /// A request was cancelled.
-    RequestCancelled,
-    /// A request's records were erased.
-    RequestErased,
-    /// A scheduled request failed.
-    RequestFailed,
-}
-
-impl Action {
-    /// The action as `audit_log.action` stores it.
-    pub fn key(self) -> &'static str {
-        match self {
-            Action::SignedIn => "signed_in",
-            Action::SignInFailed => "sign_in_failed",
-            Action::SignedOut => "signed_out",
-            Action::OtherSessionsEnded => "other_sessions_ended",
-            Action::UserSessionsEnded => "user_sessions_ended",
-            Action::CustomerDataSettingEnabled => "customer_data_setting_enabled",
-            Action::CustomerDataSettingDisabled => "customer_data_setting_disabled",
-            Action::CustomerDataPermissionGranted => "customer_data_permission_granted",
-            Action::CustomerDataPermissionRevoked => "customer_data_permission_revoked",
-            Action::ErasurePolicyChanged => "erasure_policy_changed",
-            Action::CustomerSearched => "customer_searched",
-            Action::CustomerViewed => "customer_viewed",
-            Action::RequestCreated => "request_created",
-            Action::RequestScheduled => "request_scheduled",
-            Action::RequestAwaitingApproval => "request_awaiting_approval",
-            Action::RequestApproved => "request_approved",
-            Action::RequestRejected => "request_rejected",
-            Action::RequestCancelled => "request_cancelled",
-            Action::RequestErased => "request_erased",
-            Action::RequestFailed => "request_failed",
-        }
-    }
-}
+/// What was done: the values `audit_log.action`'s CHECK lists (shared with the /audit page's filter).
+pub use crate::model::AuditAction as Action;
 
 /// Who did it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -583,10 +513,43 @@ type StoredRow = (
     Vec<u8>,
 );
 
-const ROWS_SQL: &str =
-    "select account_id, seq, at, actor_kind, actor_id, action, target_user_id, customer_id,
-            request_id, subject, details::text, prev_hash, hash
-         from audit_log where $1::uuid is null or account_id = $1 order by account_id, seq";
+/// The start of a statement that reads `StoredRow`s.
+macro_rules! select_stored_rows {
+    () => {
+        "select account_id, seq, at, actor_kind, actor_id, action, target_user_id, customer_id,
+                request_id, subject, details::text, prev_hash, hash
+         from audit_log "
+    };
+}
+
+/// Every chain's rows (or account `$1`'s) after seq `$2`, in order.
+const ROWS_SQL: &str = concat!(
+    select_stored_rows!(),
+    "where ($1::uuid is null or account_id = $1) and seq > $2 order by account_id, seq"
+);
+
+/// One row of one account's chain, as `ROWS_SQL` reads it.
+const ROW_SQL: &str = concat!(select_stored_rows!(), "where account_id = $1 and seq = $2");
+
+/// The hash of stored row `row` when the row before it has hash `prev`: what its `hash` must be.
+fn recompute(row: &StoredRow, prev: &[u8; 32]) -> sqlx::Result<[u8; 32]> {
+    let details: Value = serde_json::from_str(&row.10)
+        .map_err(|e| sqlx::Error::Decode(format!("audit_log.details: {e}").into()))?;
+    let fields = RowFields {
+        account_id: row.0,
+        seq: row.1,
+        at: row.2,
+        actor_kind: &row.3,
+        actor_id: row.4,
+        action: &row.5,
+        target_user_id: row.6,
+        customer_id: row.7,
+        request_id: row.8,
+        subject: row.9.as_deref(),
+        details: &details,
+    };
+    Ok(row_hash(prev, &fields))
+}
 
 const HEADS_SQL: &str = "select account_id, seq, hash from audit_heads
          where $1::uuid is null or account_id = $1 order by account_id";
@@ -596,9 +559,50 @@ const HEADS_SQL: &str = "select account_id, seq, hash from audit_heads
 /// `prev_hash` that is not the previous row's hash, a hash that is not the row's, or a chain that does not end
 /// where its head says.
 pub async fn verify(pool: &PgPool, account: Option<Uuid>) -> sqlx::Result<Verification> {
+    walk(pool, account, None)
+        .await
+        .map(|(verification, _)| verification)
+}
+
+/// `verify`, of every chain or only `account`'s, from the start of each chain or, with `from` (only with an
+/// account), from a row verified before: the rows after it are recomputed, and the row itself must still hold
+/// the hash it had. Answers what it found and, when one account's chain is intact, the head it ends at.
+async fn walk(
+    pool: &PgPool,
+    account: Option<Uuid>,
+    from: Option<ChainHead>,
+) -> sqlx::Result<(Verification, Option<ChainHead>)> {
     let mut tx = pool
         .begin_with("begin isolation level repeatable read read only")
         .await?;
+    let mut chain: Option<(Uuid, ChainHead)> = None;
+    if let (Some(account_id), Some(from)) = (account, from) {
+        chain = Some((account_id, from));
+        if from.seq > 0 {
+            let stored: Option<StoredRow> = sqlx::query_as(ROW_SQL)
+                .bind(account_id)
+                .bind(from.seq)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let fault = match stored {
+                None => Some(Fault::Missing { next: None }),
+                Some(row) => {
+                    let prev: [u8; 32] = row.11.as_slice().try_into().unwrap_or(GENESIS_HASH);
+                    (row.12 != from.hash || recompute(&row, &prev)? != from.hash)
+                        .then_some(Fault::HashMismatch)
+                }
+            };
+            if let Some(fault) = fault {
+                let broken = Verification::Broken {
+                    account_id,
+                    seq: from.seq,
+                    fault,
+                    rows: 0,
+                };
+                return Ok((broken, None));
+            }
+        }
+    }
     let heads: Vec<(Uuid, i64, Vec<u8>)> = sqlx::query_as(HEADS_SQL)
         .bind(account)
         .fetch_all(&mut *tx)
@@ -608,14 +612,13 @@ pub async fn verify(pool: &PgPool, account: Option<Uuid>) -> sqlx::Result<Verifi
         .map(|(id, seq, hash)| (id, (seq, hash)))
         .collect();
     let mut rows = 0u64;
-    let mut accounts = 0u64;
-    let mut chain: Option<(Uuid, ChainHead)> = None;
+    let mut accounts = u64::from(chain.is_some());
     let mut stream = sqlx::query_as::<_, StoredRow>(ROWS_SQL)
         .bind(account)
+        .bind(chain.map_or(0, |(_, from)| from.seq))
         .fetch(&mut *tx);
     while let Some(row) = stream.try_next().await? {
-        let (account_id, seq, at, actor_kind, actor_id, action, target_user_id, customer_id) =
-            (row.0, row.1, row.2, &row.3, row.4, &row.5, row.6, row.7);
+        let (account_id, seq) = (row.0, row.1);
         let broken = |seq, fault| Verification::Broken {
             account_id,
             seq,
@@ -628,7 +631,7 @@ pub async fn verify(pool: &PgPool, account: Option<Uuid>) -> sqlx::Result<Verifi
                 if let Some((id, last)) = chain.take()
                     && let Some(fault) = end_of_chain(id, last, &mut heads)
                 {
-                    return Ok(fault.with_rows(rows));
+                    return Ok((fault.with_rows(rows), None));
                 }
                 accounts += 1;
                 ChainHead {
@@ -644,32 +647,17 @@ pub async fn verify(pool: &PgPool, account: Option<Uuid>) -> sqlx::Result<Verifi
             } else {
                 Fault::Missing { next: Some(seq) }
             };
-            return Ok(broken(last.seq + 1, fault));
+            return Ok((broken(last.seq + 1, fault), None));
         }
         if seq > head_seq {
-            return Ok(broken(seq, Fault::BeyondHead { head_seq }));
+            return Ok((broken(seq, Fault::BeyondHead { head_seq }), None));
         }
         if row.11 != last.hash {
-            return Ok(broken(seq, Fault::PrevHashMismatch));
+            return Ok((broken(seq, Fault::PrevHashMismatch), None));
         }
-        let details: Value = serde_json::from_str(&row.10)
-            .map_err(|e| sqlx::Error::Decode(format!("audit_log.details: {e}").into()))?;
-        let fields = RowFields {
-            account_id,
-            seq,
-            at,
-            actor_kind,
-            actor_id,
-            action,
-            target_user_id,
-            customer_id,
-            request_id: row.8,
-            subject: row.9.as_deref(),
-            details: &details,
-        };
-        let hash = row_hash(&last.hash, &fields);
+        let hash = recompute(&row, &last.hash)?;
         if row.12 != hash {
-            return Ok(broken(seq, Fault::HashMismatch));
+            return Ok((broken(seq, Fault::HashMismatch), None));
         }
         rows += 1;
         chain = Some((account_id, ChainHead { seq, hash }));
@@ -678,18 +666,137 @@ pub async fn verify(pool: &PgPool, account: Option<Uuid>) -> sqlx::Result<Verifi
     if let Some((id, last)) = chain
         && let Some(fault) = end_of_chain(id, last, &mut heads)
     {
-        return Ok(fault.with_rows(rows));
+        return Ok((fault.with_rows(rows), None));
     }
     if let Some((account_id, _)) = heads.iter().find(|(_, (seq, _))| *seq > 0) {
-        return Ok(Verification::Broken {
+        let broken = Verification::Broken {
             account_id: *account_id,
             seq: 1,
             fault: Fault::Missing { next: None },
             rows,
-        });
+        };
+        return Ok((broken, None));
     }
     tx.rollback().await?;
-    Ok(Verification::Intact { accounts, rows })
+    let end = chain.map(|(_, last)| last);
+    Ok((Verification::Intact { accounts, rows }, end))
+}
+
+/// How long the console checks only the rows added since the last check of a chain before it recomputes the
+/// whole chain again (`run_full_checks`), so that a row changed behind its back turns the status red within this
+/// time.
+pub const FULL_CHECK_PERIOD: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// The last check of a chain, as `audit_checks` keeps it.
+type StoredCheck = (i64, Vec<u8>, OffsetDateTime, Option<i64>, Option<String>);
+
+/// Checks account `account_id`'s chain for the /audit page: the rows added since the last check (which must
+/// still end in the hash that check saw), or the whole chain when it was never checked. Records and answers
+/// what it found. A chain once found broken stays so until `check_chain_fully` finds it intact.
+pub async fn check_chain(pool: &PgPool, account_id: Uuid) -> sqlx::Result<ChainStatus> {
+    let last: Option<StoredCheck> = sqlx::query_as(
+        "select seq, hash, checked_at, broken_seq, fault from audit_checks where account_id = $1",
+    )
+    .bind(account_id)
+    .fetch_optional(pool)
+    .await?;
+    let from = match last {
+        None => return check_chain_fully(pool, account_id).await,
+        Some((_, _, at, Some(seq), Some(fault))) => {
+            return Ok(ChainStatus::Broken { seq, fault, at });
+        }
+        Some((seq, hash, ..)) => ChainHead {
+            seq,
+            hash: hash
+                .try_into()
+                .map_err(|_| sqlx::Error::Decode("audit check hash is not 32 bytes".into()))?,
+        },
+    };
+    let (found, end) = walk(pool, Some(account_id), Some(from)).await?;
+    record_check(pool, account_id, found, end, false).await
+}
+
+/// Recomputes account `account_id`'s whole chain from seq 1, records and answers what it found.
+pub async fn check_chain_fully(pool: &PgPool, account_id: Uuid) -> sqlx::Result<ChainStatus> {
+    let (found, end) = walk(pool, Some(account_id), None).await?;
+    record_check(pool, account_id, found, end, true).await
+}
+
+/// Keeps what a check of account `account_id`'s chain found (`end`: where an intact chain ends), unless a later
+/// check has already recorded a later seq, and answers it as the page's status.
+async fn record_check(
+    pool: &PgPool,
+    account_id: Uuid,
+    found: Verification,
+    end: Option<ChainHead>,
+    full: bool,
+) -> sqlx::Result<ChainStatus> {
+    let (end, broken) = match found {
+        Verification::Intact { .. } => (
+            end.unwrap_or(ChainHead {
+                seq: 0,
+                hash: GENESIS_HASH,
+            }),
+            None,
+        ),
+        Verification::Broken { seq, fault, .. } => (
+            ChainHead {
+                seq: 0,
+                hash: GENESIS_HASH,
+            },
+            Some((seq, fault.to_string())),
+        ),
+    };
+    let at: OffsetDateTime = sqlx::query_scalar(
+        "insert into audit_checks (account_id, seq, hash, checked_at, fully_checked_at, broken_seq, fault)
+         values ($1, $2, $3, now(), now(), $4, $5)
+         on conflict (account_id) do update
+         set seq = excluded.seq, hash = excluded.hash, checked_at = excluded.checked_at,
+             fully_checked_at = case when $6 then excluded.checked_at else audit_checks.fully_checked_at end,
+             broken_seq = excluded.broken_seq, fault = excluded.fault
+         where $6 or excluded.broken_seq is not null or audit_checks.seq <= excluded.seq
+         returning checked_at",
+    )
+    .bind(account_id)
+    .bind(end.seq)
+    .bind(end.hash.as_slice())
+    .bind(broken.as_ref().map(|(seq, _)| *seq))
+    .bind(broken.as_ref().map(|(_, fault)| fault.as_str()))
+    .bind(full)
+    .fetch_optional(pool)
+    .await?
+    .unwrap_or_else(OffsetDateTime::now_utc);
+    Ok(match broken {
+        Some((seq, fault)) => ChainStatus::Broken { seq, fault, at },
+        None if end.seq == 0 => ChainStatus::Empty,
+        None => ChainStatus::Verified { seq: end.seq, at },
+    })
+}
+
+/// Recomputes, every `FULL_CHECK_PERIOD`, the whole chain of each account not fully checked within it, one
+/// account at a time; the first pass comes at start.
+pub async fn run_full_checks(pool: PgPool) {
+    loop {
+        let due: sqlx::Result<Vec<Uuid>> = sqlx::query_scalar(
+            "select a.id from accounts a left join audit_checks c on c.account_id = a.id
+             where c.account_id is null or c.fully_checked_at < now() - make_interval(secs => $1)
+             order by a.id",
+        )
+        .bind(FULL_CHECK_PERIOD.as_secs_f64())
+        .fetch_all(&pool)
+        .await;
+        match due {
+            Ok(accounts) => {
+                for account_id in accounts {
+                    if let Err(err) = check_chain_fully(&pool, account_id).await {
+                        tracing::error!(error = %err, %account_id, "audit chain check failed");
+                    }
+                }
+            }
+            Err(err) => tracing::error!(error = %err, "audit chain check failed"),
+        }
+        tokio::time::sleep(FULL_CHECK_PERIOD).await;
+    }
 }
 
 impl Verification {

@@ -127,6 +127,26 @@ pub(super) fn provide_script_nonce() {
     }
 }
 
+/// `response` as a download: `content_type`, and `Content-Disposition: attachment` with `filename` (which the
+/// callers build from ids and dates only, so it needs no escaping).
+pub(super) fn attachment(
+    mut response: axum::response::Response,
+    content_type: &'static str,
+    filename: &str,
+) -> axum::response::Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static(content_type),
+    );
+    if let Ok(value) =
+        axum::http::HeaderValue::from_str(&format!("attachment; filename=\"{filename}\""))
+    {
+        headers.insert(axum::http::header::CONTENT_DISPOSITION, value);
+    }
+    response
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,10 +3,12 @@
 //! security log of refused requests (`security_log::log_refusals`), the cross-site request guard (`guard`),
 //! the body limit and the mapping of error answers to their HTTP status
 //! (`errors`); the built files (`assets`), served precompressed outside the compression layer
-//! (`static_files`); the receipt downloads and the receipts' public keys (`receipts`); how connections are served (`connections`: header-read timeout,
-//! connection cap); and `serve`, which runs it with the background jobs.
+//! (`static_files`); the receipt downloads and the receipts' public keys (`receipts`); the audit log's CSV
+//! export (`audit_export`); how connections are served (`connections`: header-read timeout, connection cap);
+//! and `serve`, which runs it with the background jobs (among them the hourly check of every audit chain).
 
 mod assets;
+mod audit_export;
 mod connections;
 mod errors;
 mod guard;
@@ -28,6 +30,7 @@ use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove
 use tower_http::limit::RequestBodyLimitLayer;
 
 pub use assets::{PKG_EXTENSIONS, PUBLIC_FILES, asset_version, leptos_options};
+pub use audit_export::AUDIT_EXPORT_PATH;
 pub use connections::{ConnectionLimits, serve_connections};
 pub use receipts::{RECEIPT_DOWNLOAD_PATH, RECEIPT_KEYS_PATH};
 pub use static_files::{EntityTags, STORED_ENCODINGS, precompress_site};
@@ -35,6 +38,7 @@ pub use static_files::{EntityTags, STORED_ENCODINGS, precompress_site};
 use crate::app::{App, ShellContext, WASM_SEEN_COOKIE, shell};
 use crate::server::auth::{self, RequestPrincipal};
 use crate::server::config::Config;
+use crate::server::evidence::audit_log;
 use crate::server::evidence::receipt_keys::ReceiptKeys;
 use crate::server::security_log::{self, LogKey};
 use crate::server::sessions::cookie_values;
@@ -75,6 +79,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route(RECEIPT_KEYS_PATH, get(receipts::receipt_keys))
         .route(RECEIPT_DOWNLOAD_PATH, get(receipts::download_receipt))
+        .route(AUDIT_EXPORT_PATH, get(audit_export::export_audit_log))
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
@@ -169,6 +174,7 @@ pub async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
     if config.outbox_worker {
         tokio::spawn(erasure::run_outbox_worker(state));
     }
+    tokio::spawn(audit_log::run_full_checks(pool.clone()));
     tokio::spawn(auth::forget_expired_state(pool));
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

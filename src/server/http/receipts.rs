@@ -3,7 +3,7 @@
 //! a server function: it reads the principal, asks `authz`, makes one call into `server/`.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::error::AppError;
@@ -12,8 +12,8 @@ use crate::server::authz;
 use crate::server::db;
 use crate::server::evidence::receipt_keys::Jwks;
 use crate::server::http::errors::error_response;
+use crate::server::http::headers::attachment;
 use crate::server::input;
-use crate::server::sessions::{self, SessionKey};
 use crate::server::state::{AppState, db_failure};
 
 /// Where the public keys of the receipts are served.
@@ -47,19 +47,11 @@ pub(super) async fn download_receipt(
     headers: HeaderMap,
 ) -> Response {
     match receipt_for(&state, &request_id, &headers).await {
-        Ok((request_id, token)) => {
-            let disposition = format!("attachment; filename=\"erasure-receipt-{request_id}.jws\"");
-            let mut response = token.into_response();
-            let response_headers = response.headers_mut();
-            response_headers.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/jose"),
-            );
-            if let Ok(value) = HeaderValue::from_str(&disposition) {
-                response_headers.insert(header::CONTENT_DISPOSITION, value);
-            }
-            response
-        }
+        Ok((request_id, token)) => attachment(
+            token.into_response(),
+            "application/jose",
+            &format!("erasure-receipt-{request_id}.jws"),
+        ),
         Err(error) => error_response(&error),
     }
 }
@@ -71,13 +63,7 @@ async fn receipt_for(
     headers: &HeaderMap,
 ) -> Result<(uuid::Uuid, String), AppError> {
     let not_found = || AppError::not_found("No receipt of that request in your account.");
-    let key = sessions::presented_token(headers, state.secure_cookies)
-        .map(SessionKey::of_token)
-        .ok_or_else(not_found)?;
-    let found = db::sessions::principal(&state.pool, &key)
-        .await
-        .map_err(db_failure)?;
-    let principal = auth::admit(&state.pool, &key, found)
+    let principal = auth::principal_of_headers(state, headers)
         .await?
         .ok_or_else(not_found)?;
     auth::authorize(&principal, authz::require_customer_data_access).map_err(|_| not_found())?;
