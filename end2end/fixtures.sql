@@ -126,3 +126,19 @@ insert into messages (account_id, customer_id, direction, from_number, to_number
 select c.account_id, c.id, 'inbound', '+14155550888', '+14155559000', 'receipt probe message', now() - interval '1 day'
 from customers c where c.salesforce_id = '00Q5e00RcptProbeAA'
   and not exists (select 1 from messages m where m.customer_id = c.id);
+
+-- A record erased by audit.spec.ts, so that the audit page's chart has a day to show: one call and one message.
+insert into customers (account_id, salesforce_id, object_type, name, email, phone, phone_e164)
+select id, '00Q5e00AuditPrbAAA', 'Lead', 'Avery Audit', 'avery.audit@example.com', '+14155550889', '+14155550889'
+from accounts where name = 'Acme Corp'
+on conflict do nothing;
+
+insert into calls (account_id, customer_id, direction, from_number, to_number, started_at, duration_seconds)
+select c.account_id, c.id, 'inbound', c.phone, '+14155559000', now() - interval '3 days', 45
+from customers c
+where c.salesforce_id = '00Q5e00AuditPrbAAA' and not exists (select 1 from calls k where k.customer_id = c.id);
+
+insert into messages (account_id, customer_id, direction, from_number, to_number, body, sent_at, media_keys)
+select c.account_id, c.id, 'inbound', c.phone, '+14155559000', 'Message 1 from Avery Audit', now() - interval '3 days', '{}'
+from customers c
+where c.salesforce_id = '00Q5e00AuditPrbAAA' and not exists (select 1 from messages m where m.customer_id = c.id);

@@ -1,6 +1,7 @@
 -- The /audit page (DESIGN.md, "R2: Evidence"): its filters, the export it records, and the chain status it shows.
 
--- Exporting the audit log is itself an event of the log (details: how many events went out).
+-- Two more events: exporting the audit log, and a wrong password entered by a signed-in user to confirm an
+-- irreversible step (an erasure, an approval), which counts as a failed sign-in too.
 alter table audit_log drop constraint audit_log_action_check;
 alter table audit_log add constraint audit_log_action_check check (action in (
     'signed_in', 'sign_in_failed', 'signed_out', 'other_sessions_ended', 'user_sessions_ended',
@@ -10,7 +11,7 @@ alter table audit_log add constraint audit_log_action_check check (action in (
     'customer_searched', 'customer_viewed',
     'request_created', 'request_scheduled', 'request_awaiting_approval', 'request_approved',
     'request_rejected', 'request_cancelled', 'request_erased', 'request_failed',
-    'audit_log_exported'
+    'audit_log_exported', 'password_confirmation_failed'
 ));
 
 -- The page lists an account's events newest first (by seq, the primary key) and filters them by action, by

@@ -910,13 +910,16 @@ pub enum AuditAction {
     RequestFailed,
     /// The audit log's events were exported (as CSV).
     AuditLogExported,
+    /// A signed-in user entered a wrong password to confirm an irreversible step (an erasure, an approval).
+    PasswordConfirmationFailed,
 }
 
 impl AuditAction {
     /// Every action, in the filter's order.
-    pub const ALL: [AuditAction; 21] = [
+    pub const ALL: [AuditAction; 22] = [
         AuditAction::SignedIn,
         AuditAction::SignInFailed,
+        AuditAction::PasswordConfirmationFailed,
         AuditAction::SignedOut,
         AuditAction::OtherSessionsEnded,
         AuditAction::UserSessionsEnded,
@@ -962,6 +965,7 @@ impl AuditAction {
             AuditAction::RequestErased => "request_erased",
             AuditAction::RequestFailed => "request_failed",
             AuditAction::AuditLogExported => "audit_log_exported",
+            AuditAction::PasswordConfirmationFailed => "password_confirmation_failed",
         }
     }
 
@@ -989,6 +993,7 @@ impl AuditAction {
             AuditAction::RequestErased => "Request erased",
             AuditAction::RequestFailed => "Request failed",
             AuditAction::AuditLogExported => "Exported the audit log",
+            AuditAction::PasswordConfirmationFailed => "Password confirmation failed",
         }
     }
 

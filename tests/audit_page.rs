@@ -6,6 +6,7 @@
 mod common;
 
 use common::*;
+use customer_data_console::model::AuditAction;
 use customer_data_console::server::evidence::audit_log::{self, Action, Actor, Entry};
 use customer_data_console::server::http::AUDIT_EXPORT_PATH;
 use reqwest::StatusCode;
@@ -342,4 +343,23 @@ async fn the_page_shows_the_status_the_chart_with_its_table_and_the_events(pool:
         assert!(html.contains(shown), "{shown} on the page");
     }
     assert!(!html.contains(JORDAN), "no person's email on the page");
+}
+
+#[sqlx::test]
+async fn the_actions_the_page_filters_by_are_exactly_those_the_schema_allows(pool: PgPool) {
+    let definition: String = scalar(
+        &pool,
+        "select pg_get_constraintdef(oid) from pg_constraint where conname = 'audit_log_action_check'",
+    )
+    .await;
+    let allowed: Vec<&str> = definition.split('\'').skip(1).step_by(2).collect();
+    let listed: Vec<&str> = AuditAction::ALL.iter().map(|action| action.key()).collect();
+    let mut sorted_allowed = allowed.clone();
+    sorted_allowed.sort_unstable();
+    let mut sorted_listed = listed.clone();
+    sorted_listed.sort_unstable();
+    assert_eq!(sorted_allowed, sorted_listed, "{definition}");
+    for action in AuditAction::ALL {
+        assert_eq!(AuditAction::from_key(action.key()), Some(action));
+    }
 }

@@ -98,6 +98,13 @@ async fn a_wrong_password_is_refused_and_counts_against_the_sign_in_limits(pool:
     assert_eq!(body["Invalid"], WRONG_PASSWORD);
     assert!(!erased(&console, lead).await);
     assert_eq!(console.take_login_failures().await, [ALEX]);
+    wait_until(
+        &console.pool,
+        "select count(*) = 1 from audit_log a join users u on u.id = a.actor_id
+         where a.action = 'password_confirmation_failed' and u.email = 'alex.admin@acme.example'",
+        "the wrong password in the audit log, by Alex",
+    )
+    .await;
 
     for _ in 0..LOGIN_FAILURE_LIMIT {
         erase_with(&alex, lead, Some("not-the-password")).await;

@@ -191,11 +191,11 @@ pub async fn sign_in(email: &str, password: &str) -> Result<(), AppError> {
     )
     .await
     {
-        Err(AppError::BadCredentials) => {
+        Err(refusal @ (AppError::BadCredentials | AppError::TooManyRequests)) => {
             if let Some(login) = &candidate {
-                log_failed_sign_in(&state, login, email);
+                log_failed_sign_in(&state, login, email, refusal == AppError::TooManyRequests);
             }
-            return Err(AppError::BadCredentials);
+            return Err(refusal);
         }
         attempted => attempted?,
     };
@@ -242,20 +242,29 @@ async fn start_session(state: &AppState, key: &SessionKey, login: &LoginRow) -> 
 }
 
 /// Appends a failed sign-in with the email of `login` (a user of the account) to the account's audit log: by
-/// someone not signed in, concerning that user, with the email's keyed hash as the subject. It is written beside
-/// the answer, not before it, so that a wrong password for a user's email answers as fast as one for an email
-/// no user has (whose failure no account's log can hold; the security log records those).
-fn log_failed_sign_in(state: &AppState, login: &LoginRow, email: &str) {
+/// someone not signed in, concerning that user, with the email's keyed hash as the subject, and `limited: 1` in
+/// the details when the sign-in limits refused it before its password check. It is written beside the answer,
+/// not before it, so that a wrong password for a user's email answers as fast as one for an email no user has
+/// (whose failure no account's log can hold; the security log records those).
+fn log_failed_sign_in(state: &AppState, login: &LoginRow, email: &str, limited: bool) {
     let subject = state
         .evidence_secret
         .subject(login.account_id, &PersonId::Email(email));
-    let entry = Entry::new(login.account_id, Actor::Anonymous, Action::SignInFailed)
+    let mut entry = Entry::new(login.account_id, Actor::Anonymous, Action::SignInFailed)
         .target_user(login.id)
         .subject(subject);
+    if limited {
+        entry = entry.count("limited", 1);
+    }
+    append_beside_the_answer(state, entry);
+}
+
+/// Appends `entry` in a task of its own, so that the answer does not wait for it (see `log_failed_sign_in`).
+fn append_beside_the_answer(state: &AppState, entry: Entry) {
     let pool = state.pool.clone();
     tokio::spawn(async move {
         if let Err(err) = audit_log::append_alone(&pool, &entry).await {
-            tracing::error!(error = %err, "cannot append a failed sign-in to the audit log");
+            tracing::error!(error = %err, "cannot append a refused password to the audit log");
         }
     });
 }
@@ -323,7 +332,8 @@ pub const WRONG_PASSWORD: &str =
 /// For the irreversible step: goes on when the session `key` entered its user's password within
 /// `authz::REAUTHENTICATE_AFTER_MINUTES`; otherwise needs `password` (`PasswordRequired` without one). The
 /// password is checked as a sign-in's is, under the same limits (`reserved_password_check`): a wrong one counts
-/// as a failed sign-in of the user's email and is answered 422 (`WRONG_PASSWORD`), a correct one re-confirms
+/// as a failed sign-in of the user's email, is appended to the audit log (`password_confirmation_failed`) and is
+/// answered 422 (`WRONG_PASSWORD`), a correct one re-confirms
 /// the session for another `REAUTHENTICATE_AFTER_MINUTES`.
 pub async fn require_recent_password(
     key: &SessionKey,
@@ -370,7 +380,15 @@ pub async fn require_recent_password(
     )
     .await
     .map_err(|refusal| match refusal {
-        AppError::BadCredentials => AppError::invalid(WRONG_PASSWORD),
+        AppError::BadCredentials => {
+            let entry = Entry::new(
+                principal.account_id,
+                Actor::User(principal.user_id),
+                Action::PasswordConfirmationFailed,
+            );
+            append_beside_the_answer(&state, entry);
+            AppError::invalid(WRONG_PASSWORD)
+        }
         refusal => refusal,
     })?;
     db::sessions::reauthenticated(&state.pool, key)
