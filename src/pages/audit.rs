@@ -102,7 +102,9 @@ fn ChainStatusLine(status: ChainStatus) -> impl IntoView {
         ChainStatus::Broken { seq, fault, at } => view! {
             <p class="chain-status chain-broken" role="alert">
                 <strong>{format!("Chain broken at #{seq}")}</strong>
-                {format!(": {fault}. Found at {}. Events from #{seq} on cannot be trusted; run `customer-data-console audit verify` and compare with a backup.", format_time(at))}
+                {format!(": {fault}. Found at {}. Events from #{seq} on cannot be trusted: run ", format_time(at))}
+                <code>"customer-data-console audit verify"</code>
+                " and compare them with a backup."
             </p>
         }
         .into_any(),
