@@ -20,10 +20,11 @@ alter table audit_log add constraint audit_log_action_check check (action in (
 create index audit_log_action_idx on audit_log (account_id, action, seq);
 create index audit_log_actor_idx on audit_log (account_id, actor_kind, actor_id, seq);
 
--- Where each chain was last found intact: its seq and hash then (the next check starts there and only reads
--- the rows after it), when, and when the whole chain was last recomputed from seq 1. A chain found broken keeps
--- its first broken seq and why; the page shows it in red until the chain checks intact again. What this table
--- says is a cache of the verifier's answer, not evidence: `audit verify` recomputes everything from the rows.
+-- Where each chain was last found intact (the checkpoint): its seq and hash then (the next check recomputes that
+-- row and the rows after it), when, and when the whole chain was last recomputed from seq 1. A chain found
+-- broken keeps its checkpoint and records its first broken seq and why; the page shows it in red until a full
+-- check finds the chain intact, checkpoint included. What this table says is a cache of the verifier's answer,
+-- not evidence: `audit verify` recomputes everything from the rows.
 create table audit_checks (
     account_id uuid primary key references accounts (id),
     seq bigint not null check (seq >= 0),

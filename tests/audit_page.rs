@@ -1,12 +1,14 @@
 //! The /audit page's data over HTTP against a real Postgres: the events newest first, filtered by action, actor
 //! and days, paged by seq without gaps or repeats; the CSV export of what a filter shows, read by the `csv`
-//! crate, and recorded in the log itself; the chain's status, which follows new rows, notices a changed row at
-//! its last check at once and any other changed row at the next full check; and the erasures per day.
+//! crate, batch after batch, with a name that looks like a formula kept as text, and recorded in the log
+//! itself; the chain's status, which follows new rows, notices a changed row at its last check at once, any
+//! other changed row at the next full check, and a chain rewritten from the checkpoint on; the erasures per day;
+//! and the filter's actions equal to the schema's.
 
 mod common;
 
 use common::*;
-use customer_data_console::model::AuditAction;
+use customer_data_console::model::{AuditAction, ChainStatus};
 use customer_data_console::server::evidence::audit_log::{self, Action, Actor, Entry};
 use customer_data_console::server::http::AUDIT_EXPORT_PATH;
 use reqwest::StatusCode;
@@ -74,6 +76,12 @@ async fn events_come_newest_first_and_each_filter_narrows_them(pool: PgPool) {
         "{searched:?}"
     );
 
+    let blair = console.signed_in(BLAIR).await;
+    drop(blair);
+    let blair_id = console.user_id(BLAIR).await;
+    let by_blair = seqs_and_actions(&list(&alex, &[("actor", &format!("user:{blair_id}"))]).await);
+    assert_eq!(by_blair.len(), 1, "Blair's sign-in alone: {by_blair:?}");
+    assert_eq!(by_blair[0].1, "SignedIn");
     let alex_id = console.user_id(ALEX).await;
     let by_alex = list(&alex, &[("actor", &format!("user:{alex_id}"))]).await;
     let actors: Vec<&str> = by_alex["events"]
@@ -90,7 +98,10 @@ async fn events_come_newest_first_and_each_filter_narrows_them(pool: PgPool) {
     assert!(seqs_and_actions(&list(&alex, &[("actor", "anonymous")]).await).is_empty());
 
     let today = list(&alex, &[("from", &day(0)), ("to", &day(0))]).await;
-    assert_eq!(seqs_and_actions(&today).len(), all.len());
+    assert_eq!(
+        seqs_and_actions(&today),
+        seqs_and_actions(&list(&alex, NO_FIELDS).await)
+    );
     assert!(seqs_and_actions(&list(&alex, &[("from", &day(1))]).await).is_empty());
     assert!(seqs_and_actions(&list(&alex, &[("to", &day(-1))]).await).is_empty());
 
@@ -102,6 +113,8 @@ async fn events_come_newest_first_and_each_filter_narrows_them(pool: PgPool) {
         ("to", "2026-02-30"),
         ("cursor", "-4"),
         ("cursor", "seq 9"),
+        ("to", "9999-12-32"),
+        ("from", "1969-12-31"),
     ] {
         let (status, body) = alex.post("/api/audit/list", &[(field, value)]).await;
         assert_eq!(
@@ -362,4 +375,114 @@ async fn the_actions_the_page_filters_by_are_exactly_those_the_schema_allows(poo
     for action in AuditAction::ALL {
         assert_eq!(AuditAction::from_key(action.key()), Some(action));
     }
+}
+
+/// The rows (after the header) of the export `client` downloads with the filter `query`, read by the `csv` crate.
+async fn exported_rows(console: &Console, client: &Client, query: &str) -> Vec<csv::StringRecord> {
+    let response = client
+        .http
+        .get(console.url(&format!("{AUDIT_EXPORT_PATH}?{query}")))
+        .send()
+        .await
+        .expect("the export answers");
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = response.bytes().await.expect("the export's body");
+    csv::Reader::from_reader(body.as_ref())
+        .records()
+        .map(|row| row.expect("a CSV row"))
+        .collect()
+}
+
+#[sqlx::test]
+async fn the_export_reads_batch_after_batch_without_gap_or_repeat(pool: PgPool) {
+    let (console, alex, account) = console_with_a_trail(pool).await;
+    let batches = 2 * customer_data_console::server::db::audit::EXPORT_BATCH;
+    for _ in 0..batches {
+        let entry = Entry::new(account, Actor::System, Action::RequestFailed);
+        audit_log::append_alone(&console.pool, &entry)
+            .await
+            .unwrap();
+    }
+    let expected: Vec<i64> = column_for(
+        &console.pool,
+        "select seq from audit_log where account_id = $1 and action = 'request_failed' order by seq desc",
+        account,
+    )
+    .await;
+    assert_eq!(
+        expected.len(),
+        batches,
+        "two whole batches, the last one ending the log"
+    );
+    let seqs: Vec<i64> = exported_rows(&console, &alex, "action=request_failed&actor=system")
+        .await
+        .iter()
+        .map(|row| row[0].parse().unwrap())
+        .collect();
+    assert_eq!(seqs, expected);
+}
+
+#[sqlx::test]
+async fn a_name_that_a_spreadsheet_would_run_is_exported_as_text(pool: PgPool) {
+    let (console, alex, _) = console_with_a_trail(pool).await;
+    let formula = "=HYPERLINK(\"https://attacker.example\",\"x\")";
+    sqlx::query("update users set name = $1 where email = $2")
+        .bind(formula)
+        .bind(BLAIR)
+        .execute(&console.pool)
+        .await
+        .unwrap();
+    let blair = console.user_id(BLAIR).await;
+    let (status, body) = alex.change_permission(&blair.to_string(), "true").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let rows = exported_rows(&console, &alex, "action=customer_data_permission_granted").await;
+    let granted: Vec<&str> = rows.iter().map(|row| &row[5]).collect();
+    assert!(
+        granted.contains(&format!("'{formula}").as_str()),
+        "{granted:?}"
+    );
+    assert!(
+        rows.iter()
+            .all(|row| row.iter().all(|cell| !cell.starts_with('=')))
+    );
+}
+
+#[sqlx::test]
+async fn a_chain_rewritten_from_the_checkpoint_on_is_found_by_the_full_check(pool: PgPool) {
+    let (console, alex, account) = console_with_a_trail(pool).await;
+    let checked = chain_status(&alex).await["Verified"]["seq"]
+        .as_i64()
+        .expect("verified");
+    // The last checked row replaced by another, appended as the console would: the chain is intact in itself.
+    console
+        .run_sql(&format!(
+            "set session_replication_role = replica;
+             delete from audit_log where account_id = '{account}' and seq = {checked};
+             update audit_heads h set seq = l.seq, hash = l.hash
+             from audit_log l where h.account_id = '{account}' and l.account_id = h.account_id
+               and l.seq = {checked} - 1;
+             set session_replication_role = origin;"
+        ))
+        .await;
+    let entry = Entry::new(account, Actor::System, Action::RequestCancelled);
+    audit_log::append_alone(&console.pool, &entry)
+        .await
+        .unwrap();
+    assert!(matches!(
+        audit_log::verify(&console.pool, Some(account))
+            .await
+            .unwrap(),
+        audit_log::Verification::Intact { .. }
+    ));
+    let broken = audit_log::check_chain_fully(&console.pool, account)
+        .await
+        .unwrap();
+    assert!(
+        matches!(broken, ChainStatus::Broken { seq, .. } if seq == checked),
+        "{broken:?}"
+    );
+    assert_eq!(
+        chain_status(&alex).await["Broken"]["seq"].as_i64(),
+        Some(checked)
+    );
 }

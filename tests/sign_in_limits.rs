@@ -195,14 +195,15 @@ async fn one_client_gets_a_limited_number_of_failures_across_all_emails(pool: Pg
         StatusCode::OK,
         "a browser Alex signed in with before is not held to its address's limit"
     );
-    wait_until(
+    let failed: i64 = scalar(
         &console.pool,
-        "select count(*) = 2 from audit_log a join users u on u.id = a.target_user_id
-         where a.action = 'sign_in_failed' and a.details = '{\"limited\": 1}'
-           and u.email = 'alex.admin@acme.example'",
-        "the two sign-ins with Alex's email refused by the limits are in the audit log",
+        "select count(*) from audit_log where action = 'sign_in_failed'",
     )
     .await;
+    assert_eq!(
+        failed, 0,
+        "sign-ins the limits refused before the password check are not in the audit log"
+    );
 }
 
 /// With no trusted proxy, the client is the connection's peer whatever `X-Forwarded-For` says.

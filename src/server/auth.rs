@@ -191,11 +191,11 @@ pub async fn sign_in(email: &str, password: &str) -> Result<(), AppError> {
     )
     .await
     {
-        Err(refusal @ (AppError::BadCredentials | AppError::TooManyRequests)) => {
+        Err(AppError::BadCredentials) => {
             if let Some(login) = &candidate {
-                log_failed_sign_in(&state, login, email, refusal == AppError::TooManyRequests);
+                log_failed_sign_in(&state, login, email);
             }
-            return Err(refusal);
+            return Err(AppError::BadCredentials);
         }
         attempted => attempted?,
     };
@@ -242,20 +242,19 @@ async fn start_session(state: &AppState, key: &SessionKey, login: &LoginRow) -> 
 }
 
 /// Appends a failed sign-in with the email of `login` (a user of the account) to the account's audit log: by
-/// someone not signed in, concerning that user, with the email's keyed hash as the subject, and `limited: 1` in
-/// the details when the sign-in limits refused it before its password check. It is written beside the answer,
-/// not before it, so that a wrong password for a user's email answers as fast as one for an email no user has
-/// (whose failure no account's log can hold; the security log records those).
-fn log_failed_sign_in(state: &AppState, login: &LoginRow, email: &str, limited: bool) {
+/// someone not signed in, concerning that user, with the email's keyed hash as the subject. It is written beside
+/// the answer, not before it, so that a wrong password for a user's email answers as fast as one for an email
+/// no user has (whose failure no account's log can hold; the security log records those). Only attempts that
+/// reached the password check are appended, at most the sign-in limit's per email and window: the ones the
+/// limits refuse before it (429) cost an attacker nothing, and go to the security log alone, so that they cannot
+/// flood an account's chain.
+fn log_failed_sign_in(state: &AppState, login: &LoginRow, email: &str) {
     let subject = state
         .evidence_secret
         .subject(login.account_id, &PersonId::Email(email));
-    let mut entry = Entry::new(login.account_id, Actor::Anonymous, Action::SignInFailed)
+    let entry = Entry::new(login.account_id, Actor::Anonymous, Action::SignInFailed)
         .target_user(login.id)
         .subject(subject);
-    if limited {
-        entry = entry.count("limited", 1);
-    }
     append_beside_the_answer(state, entry);
 }
 

@@ -1,7 +1,7 @@
 //! Checking what arrives from the browser before it reaches a query: lengths, characters Postgres text cannot
-//! hold, ids, phone numbers and search forms. Each refusal is a 422 with a message a person can act on. The
-//! parsed forms a query takes (`CustomerQuery`, `CustomerSearch`, `Cursor`) are defined here, beside their
-//! parsers.
+//! hold, ids, phone numbers, search forms and the audit log's filter. Each refusal is a 422 with a message a
+//! person can act on. The parsed forms a query takes (`CustomerQuery`, `CustomerSearch`, `Cursor`,
+//! `AuditFilter` with `AuditActor`) are defined here, beside their parsers.
 
 use time::macros::format_description;
 use time::{Date, OffsetDateTime};
@@ -247,15 +247,22 @@ pub fn audit_filter(
     })
 }
 
-/// A day typed as `YYYY-MM-DD` (as a date field sends it), or none when empty; `field` names it in the refusal.
+/// A day typed as `YYYY-MM-DD` (as a date field sends it) from 1970 to 9999, or none when empty; `field` names
+/// it in the refusal.
 fn day(raw: &str, field: &str) -> Result<Option<Date>, AppError> {
     let text = raw.trim();
     if text.is_empty() {
         return Ok(None);
     }
     Date::parse(text, format_description!("[year]-[month]-[day]"))
+        .ok()
+        .filter(|day| (1970..=9999).contains(&day.year()))
         .map(Some)
-        .map_err(|_| AppError::invalid(&format!("{field} must be a day written as YYYY-MM-DD.")))
+        .ok_or_else(|| {
+            AppError::invalid(&format!(
+                "{field} must be a day from 1970 to 9999 written as YYYY-MM-DD."
+            ))
+        })
 }
 
 /// Where a page of the audit log continues: the seq its events come before, or none for the newest.
@@ -490,6 +497,9 @@ mod tests {
             ("", "root", "", ""),
             ("", "", "2026-13-01", ""),
             ("", "", "", "yesterday"),
+            ("", "", "1969-12-31", ""),
+            ("", "", "", "+10000-01-01"),
+            ("", "", "-0005-01-01", ""),
             ("", "", "2026-11-02", "2026-11-01"),
         ] {
             assert_eq!(

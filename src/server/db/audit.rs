@@ -73,10 +73,8 @@ fn events_query(
     if let Some(from) = filter.from {
         query.push(" and l.at >= ").push_bind(start_of(from));
     }
-    if let Some(to) = filter.to {
-        query
-            .push(" and l.at < ")
-            .push_bind(start_of(to) + Duration::DAY);
+    if let Some(next) = filter.to.and_then(Date::next_day) {
+        query.push(" and l.at < ").push_bind(start_of(next));
     }
     if let Some(before) = before {
         query.push(" and l.seq < ").push_bind(before);
@@ -222,17 +220,17 @@ fn detail_pairs(details: &Value) -> Vec<(String, String)> {
 /// The actor filter's choices for account `account_id`: its users by name, then the console and visitors not
 /// signed in.
 pub async fn actor_choices(pool: &PgPool, account_id: Uuid) -> sqlx::Result<Vec<AuditActorChoice>> {
-    let users: Vec<(Uuid, String, String)> = sqlx::query_as(
+    let users = sqlx::query!(
         "select id, name, email from users where account_id = $1 order by lower(name), id",
+        account_id
     )
-    .bind(account_id)
     .fetch_all(pool)
     .await?;
     let mut choices: Vec<AuditActorChoice> = users
         .into_iter()
-        .map(|(id, name, email)| AuditActorChoice {
-            value: AuditActor::User(id).form_value(),
-            label: format!("{name} ({email})"),
+        .map(|user| AuditActorChoice {
+            value: AuditActor::User(user.id).form_value(),
+            label: format!("{} ({})", user.name, user.email),
         })
         .collect();
     choices.push(AuditActorChoice {
@@ -254,18 +252,23 @@ pub async fn erased_per_day(
     today: Date,
 ) -> sqlx::Result<Vec<ErasedDay>> {
     let first = today - Duration::days(ERASURE_CHART_DAYS - 1);
-    let rows: Vec<(Date, i64, i64, i64)> = sqlx::query_as(
-        "select (erased_at at time zone 'UTC')::date as day, count(*),
-                coalesce(sum(calls_deleted), 0)::bigint, coalesce(sum(messages_deleted), 0)::bigint
-         from erasures
-         where account_id = $1 and erased_at >= $2 and erased_at < $3
-         group by 1",
+    let rows = sqlx::query!(
+        r#"select (erased_at at time zone 'UTC')::date as "day!", count(*) as "records!",
+                  coalesce(sum(calls_deleted), 0)::bigint as "calls!",
+                  coalesce(sum(messages_deleted), 0)::bigint as "messages!"
+           from erasures
+           where account_id = $1 and erased_at >= $2 and erased_at < $3
+           group by 1"#,
+        account_id,
+        start_of(first),
+        start_of(today) + Duration::DAY
     )
-    .bind(account_id)
-    .bind(start_of(first))
-    .bind(start_of(today) + Duration::DAY)
     .fetch_all(pool)
     .await?;
+    let rows: Vec<(Date, i64, i64, i64)> = rows
+        .into_iter()
+        .map(|row| (row.day, row.records, row.calls, row.messages))
+        .collect();
     Ok(fill_days(first, &rows))
 }
 

@@ -9,6 +9,10 @@
 //! that records it commit together. The head lock is always the last lock a transaction takes before its
 //! commit, so it can never be part of a deadlock. `verify` recomputes every chain (streaming the rows) and
 //! names the first broken row.
+//!
+//! The /audit page's status comes from `check_chain`: it recomputes only the rows since the last check, from the
+//! checkpoint that check kept in `audit_checks` (migration 0018); `run_full_checks` recomputes each chain from
+//! seq 1 every `FULL_CHECK_PERIOD`. What `audit_checks` says is a cache of the verifier's answer, not evidence.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -683,47 +687,70 @@ async fn walk(
 }
 
 /// How long the console checks only the rows added since the last check of a chain before it recomputes the
-/// whole chain again (`run_full_checks`), so that a row changed behind its back turns the status red within this
-/// time.
+/// whole chain again (`run_full_checks`).
 pub const FULL_CHECK_PERIOD: std::time::Duration = std::time::Duration::from_secs(3600);
 
-/// The last check of a chain, as `audit_checks` keeps it.
+/// How often `run_full_checks` looks for chains due: a changed row turns the status red at most
+/// `FULL_CHECK_PERIOD` plus this after the last full check.
+pub const FULL_CHECK_TICK: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// The last check of a chain, as `audit_checks` keeps it: the checkpoint (seq and hash of the last row found
+/// intact), when, and the first broken seq and why, when the chain was found broken.
 type StoredCheck = (i64, Vec<u8>, OffsetDateTime, Option<i64>, Option<String>);
 
-/// Checks account `account_id`'s chain for the /audit page: the rows added since the last check (which must
-/// still end in the hash that check saw), or the whole chain when it was never checked. Records and answers
-/// what it found. A chain once found broken stays so until `check_chain_fully` finds it intact.
-pub async fn check_chain(pool: &PgPool, account_id: Uuid) -> sqlx::Result<ChainStatus> {
-    let last: Option<StoredCheck> = sqlx::query_as(
+/// Account `account_id`'s last check, if any.
+async fn last_check(pool: &PgPool, account_id: Uuid) -> sqlx::Result<Option<StoredCheck>> {
+    let check = sqlx::query!(
         "select seq, hash, checked_at, broken_seq, fault from audit_checks where account_id = $1",
+        account_id
     )
-    .bind(account_id)
     .fetch_optional(pool)
     .await?;
-    let from = match last {
+    Ok(check.map(|c| (c.seq, c.hash, c.checked_at, c.broken_seq, c.fault)))
+}
+
+/// The checkpoint of a stored check.
+fn checkpoint(seq: i64, hash: Vec<u8>) -> sqlx::Result<ChainHead> {
+    let hash = hash
+        .try_into()
+        .map_err(|_| sqlx::Error::Decode("audit check hash is not 32 bytes".into()))?;
+    Ok(ChainHead { seq, hash })
+}
+
+/// Checks account `account_id`'s chain for the /audit page: the rows added since the last check, and the last
+/// checked row itself, which must still recompute to the hash that check saw; the whole chain when it was never
+/// checked. Records and answers what it found. A chain found broken stays so until a full check
+/// (`check_chain_fully`) finds it intact again, the checkpoint included.
+pub async fn check_chain(pool: &PgPool, account_id: Uuid) -> sqlx::Result<ChainStatus> {
+    let from = match last_check(pool, account_id).await? {
         None => return check_chain_fully(pool, account_id).await,
         Some((_, _, at, Some(seq), Some(fault))) => {
             return Ok(ChainStatus::Broken { seq, fault, at });
         }
-        Some((seq, hash, ..)) => ChainHead {
-            seq,
-            hash: hash
-                .try_into()
-                .map_err(|_| sqlx::Error::Decode("audit check hash is not 32 bytes".into()))?,
-        },
+        Some((seq, hash, ..)) => checkpoint(seq, hash)?,
     };
     let (found, end) = walk(pool, Some(account_id), Some(from)).await?;
     record_check(pool, account_id, found, end, false).await
 }
 
-/// Recomputes account `account_id`'s whole chain from seq 1, records and answers what it found.
+/// Recomputes account `account_id`'s whole chain from seq 1, and then checks that the last checkpoint's row
+/// still has the hash it had (a chain rewritten consistently from some row on, its head moved with it, is
+/// intact in itself but not at the checkpoint). Records and answers what it found.
 pub async fn check_chain_fully(pool: &PgPool, account_id: Uuid) -> sqlx::Result<ChainStatus> {
-    let (found, end) = walk(pool, Some(account_id), None).await?;
+    let (mut found, mut end) = walk(pool, Some(account_id), None).await?;
+    if let (Verification::Intact { .. }, Some((seq, hash, ..))) =
+        (found, last_check(pool, account_id).await?)
+        && seq > 0
+    {
+        (found, end) = walk(pool, Some(account_id), Some(checkpoint(seq, hash)?)).await?;
+    }
     record_check(pool, account_id, found, end, true).await
 }
 
-/// Keeps what a check of account `account_id`'s chain found (`end`: where an intact chain ends), unless a later
-/// check has already recorded a later seq, and answers it as the page's status.
+/// Keeps what a check of account `account_id`'s chain found and answers it as the page's status. An intact
+/// chain moves the checkpoint to where it ends (`end`); a check of new rows only does so while no break is
+/// recorded and never moves it back, so that a check that raced a full one cannot hide the break it found. A
+/// broken chain keeps its checkpoint and records the first broken seq and why.
 async fn record_check(
     pool: &PgPool,
     account_id: Uuid,
@@ -731,41 +758,43 @@ async fn record_check(
     end: Option<ChainHead>,
     full: bool,
 ) -> sqlx::Result<ChainStatus> {
-    let (end, broken) = match found {
-        Verification::Intact { .. } => (
-            end.unwrap_or(ChainHead {
-                seq: 0,
-                hash: GENESIS_HASH,
-            }),
-            None,
-        ),
-        Verification::Broken { seq, fault, .. } => (
-            ChainHead {
-                seq: 0,
-                hash: GENESIS_HASH,
-            },
-            Some((seq, fault.to_string())),
-        ),
+    let broken = match found {
+        Verification::Intact { .. } => None,
+        Verification::Broken { seq, fault, .. } => Some((seq, fault.to_string())),
     };
-    let at: OffsetDateTime = sqlx::query_scalar(
+    let end = end.unwrap_or(ChainHead {
+        seq: 0,
+        hash: GENESIS_HASH,
+    });
+    let at = sqlx::query_scalar!(
         "insert into audit_checks (account_id, seq, hash, checked_at, fully_checked_at, broken_seq, fault)
          values ($1, $2, $3, now(), now(), $4, $5)
          on conflict (account_id) do update
-         set seq = excluded.seq, hash = excluded.hash, checked_at = excluded.checked_at,
+         set seq = case when excluded.broken_seq is null then excluded.seq else audit_checks.seq end,
+             hash = case when excluded.broken_seq is null then excluded.hash else audit_checks.hash end,
+             checked_at = excluded.checked_at,
              fully_checked_at = case when $6 then excluded.checked_at else audit_checks.fully_checked_at end,
              broken_seq = excluded.broken_seq, fault = excluded.fault
-         where $6 or excluded.broken_seq is not null or audit_checks.seq <= excluded.seq
+         where $6 or excluded.broken_seq is not null
+            or (audit_checks.broken_seq is null and audit_checks.seq <= excluded.seq)
          returning checked_at",
+        account_id,
+        end.seq,
+        end.hash.as_slice(),
+        broken.as_ref().map(|(seq, _)| *seq),
+        broken.as_ref().map(|(_, fault)| fault.as_str()),
+        full
     )
-    .bind(account_id)
-    .bind(end.seq)
-    .bind(end.hash.as_slice())
-    .bind(broken.as_ref().map(|(seq, _)| *seq))
-    .bind(broken.as_ref().map(|(_, fault)| fault.as_str()))
-    .bind(full)
     .fetch_optional(pool)
-    .await?
-    .unwrap_or_else(OffsetDateTime::now_utc);
+    .await?;
+    let Some(at) = at else {
+        // A later check has been recorded meanwhile: what it found is the status.
+        return match last_check(pool, account_id).await? {
+            Some((_, _, at, Some(seq), Some(fault))) => Ok(ChainStatus::Broken { seq, fault, at }),
+            Some((seq, _, at, ..)) if seq > 0 => Ok(ChainStatus::Verified { seq, at }),
+            _ => Ok(ChainStatus::Empty),
+        };
+    };
     Ok(match broken {
         Some((seq, fault)) => ChainStatus::Broken { seq, fault, at },
         None if end.seq == 0 => ChainStatus::Empty,
@@ -773,29 +802,47 @@ async fn record_check(
     })
 }
 
-/// Recomputes, every `FULL_CHECK_PERIOD`, the whole chain of each account not fully checked within it, one
-/// account at a time; the first pass comes at start.
+/// Every `FULL_CHECK_TICK` (the first at start), recomputes the whole chain of each account whose last full
+/// check is older than `FULL_CHECK_PERIOD`, one account at a time, each claimed so that one instance does it.
 pub async fn run_full_checks(pool: PgPool) {
+    let period = FULL_CHECK_PERIOD.as_secs_f64();
     loop {
-        let due: sqlx::Result<Vec<Uuid>> = sqlx::query_scalar(
+        let due = sqlx::query_scalar!(
             "select a.id from accounts a left join audit_checks c on c.account_id = a.id
              where c.account_id is null or c.fully_checked_at < now() - make_interval(secs => $1)
              order by a.id",
+            period
         )
-        .bind(FULL_CHECK_PERIOD.as_secs_f64())
         .fetch_all(&pool)
         .await;
-        match due {
-            Ok(accounts) => {
-                for account_id in accounts {
-                    if let Err(err) = check_chain_fully(&pool, account_id).await {
-                        tracing::error!(error = %err, %account_id, "audit chain check failed");
-                    }
-                }
+        for account_id in due.unwrap_or_else(|err| {
+            tracing::error!(error = %err, "cannot list the audit chains due for a check");
+            Vec::new()
+        }) {
+            // Claims the account's full check for this instance: a row comes back only when no check is
+            // recorded or the last full one is still due, and it is marked begun, so that instances do not
+            // repeat each other's.
+            let claimed = sqlx::query_scalar!(
+                "insert into audit_checks (account_id, seq, hash, checked_at, fully_checked_at)
+                 values ($1, 0, decode(repeat('00', 32), 'hex'), now(), now())
+                 on conflict (account_id) do update set fully_checked_at = now()
+                 where audit_checks.fully_checked_at < now() - make_interval(secs => $2)
+                 returning account_id",
+                account_id,
+                period
+            )
+            .fetch_optional(&pool)
+            .await;
+            let checked = match claimed {
+                Ok(Some(_)) => check_chain_fully(&pool, account_id).await.map(|_| ()),
+                Ok(None) => Ok(()),
+                Err(err) => Err(err),
+            };
+            if let Err(err) = checked {
+                tracing::error!(error = %err, %account_id, "audit chain check failed");
             }
-            Err(err) => tracing::error!(error = %err, "audit chain check failed"),
         }
-        tokio::time::sleep(FULL_CHECK_PERIOD).await;
+        tokio::time::sleep(FULL_CHECK_TICK).await;
     }
 }
 

@@ -4,7 +4,7 @@
 
 use axum::body::Body;
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde::Deserialize;
@@ -53,12 +53,17 @@ pub(super) struct ExportQuery {
 
 /// Admins holding Manage Customer Data while the account setting is on: their account's events that pass the
 /// filter, newest first, as `text/csv` (an attachment, never cached). Signed out is 401, without the access 403,
-/// a malformed filter 422, each as the console's JSON error.
+/// a malformed filter 422, each as the console's JSON error; HEAD is 405.
 pub(super) async fn export_audit_log(
     State(state): State<AppState>,
+    method: Method,
     Query(query): Query<ExportQuery>,
     headers: HeaderMap,
 ) -> Response {
+    // axum answers HEAD with the GET handler; a HEAD exports nothing, so it must not be logged as an export.
+    if method == Method::HEAD {
+        return (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "GET")]).into_response();
+    }
     match start_export(&state, &query, &headers).await {
         Ok((account_id, filter)) => attachment(
             Body::from_stream(csv_stream(state, account_id, filter)).into_response(),
@@ -92,10 +97,13 @@ async fn start_export(
     Ok((principal.account_id, filter))
 }
 
-/// Where the export stands: the next batch starts below `before`; `None` once the last batch went out.
+/// Where the export stands.
 enum ExportPosition {
+    /// The header row is next.
     Header,
+    /// The next batch: the events below this seq (from the newest when `None`).
     Below(Option<i64>),
+    /// The last batch went out.
     Done,
 }
 
