@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use customer_data_console::model::Role;
 use customer_data_console::salesforce::SalesforceId;
+use customer_data_console::server::authz::ApiScope;
 use customer_data_console::server::config::Config;
 use customer_data_console::server::evidence::audit_log;
 use customer_data_console::server::evidence::receipt_keys::{self, ReceiptKeys};
@@ -65,6 +66,13 @@ enum Command {
     /// Check the audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Make an API token for /api/v1 and print its secret, once (it is stored only as a hash).
+    CreateToken(NewToken),
+    /// Revoke an API token: its next request is refused.
+    RevokeToken {
+        /// The token's id, as `create-token` printed it.
+        id: uuid::Uuid,
+    },
     /// Write the Brotli and gzip variants of the built files and public/'s files in the site folder (after
     /// `cargo leptos build`; `serve` also writes any that are missing). Needs no database.
     CompressAssets,
@@ -113,6 +121,22 @@ struct NewUser {
     /// The user's Salesforce User id (15 or 18 characters).
     #[arg(long)]
     salesforce_id: Option<String>,
+}
+
+#[derive(clap::Args)]
+struct NewToken {
+    /// The name of the token's account.
+    #[arg(long)]
+    account: String,
+    /// What the token is for (1 to 100 characters).
+    #[arg(long)]
+    name: String,
+    /// Comma-separated: requests:read, requests:write, audit:read, ingest.
+    #[arg(long)]
+    scopes: String,
+    /// Days until the token stops working; it does not expire without it.
+    #[arg(long)]
+    expires_days: Option<u16>,
 }
 
 /// Where `create-user` reads the password from when no terminal is there to type it in.
@@ -263,6 +287,17 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::CreateUser(new_user) => create_user(&pool, new_user).await,
+        Command::CreateToken(new_token) => create_token(&pool, new_token).await,
+        Command::RevokeToken { id } => {
+            match db::api_tokens::revoke(&pool, id, audit_log::Actor::System).await {
+                Ok(true) => {
+                    println!("revoked the API token {id}");
+                    Ok(())
+                }
+                Ok(false) => Err(format!("no live API token has the id {id}")),
+                Err(e) => Err(format!("cannot revoke the token: {e}")),
+            }
+        }
         Command::Audit(AuditCommand::Verify { account }) => verify_audit_log(&pool, account).await,
         Command::CompressAssets => compress_assets(&config),
         Command::RotateReceiptKey => rotate_receipt_key(&config),
@@ -375,6 +410,49 @@ async fn create_user(pool: &PgPool, new_user: NewUser) -> Result<(), String> {
         }
         None => Err(format!("a user with the email {email} already exists")),
     }
+}
+
+/// Makes the API token `new_token` describes and prints its id and secret.
+async fn create_token(pool: &PgPool, new_token: NewToken) -> Result<(), String> {
+    let scopes = new_token
+        .scopes
+        .split(',')
+        .map(str::trim)
+        .filter(|key| !key.is_empty())
+        .map(|key| {
+            ApiScope::from_key(key).ok_or_else(|| {
+                format!("--scopes: {key:?} is not one of requests:read, requests:write, audit:read, ingest")
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    if scopes.is_empty() {
+        return Err("--scopes: name at least one scope".to_owned());
+    }
+    let name = new_token.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err("--name: 1 to 100 characters".to_owned());
+    }
+    let account = &new_token.account;
+    let account_id = db::accounts::find_by_name(pool, account)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no account is named {account}"))?;
+    let expires_in = new_token
+        .expires_days
+        .map(|days| time::Duration::days(i64::from(days)));
+    let token = db::api_tokens::create(
+        pool,
+        account_id,
+        name,
+        &scopes,
+        expires_in,
+        audit_log::Actor::System,
+    )
+    .await
+    .map_err(|e| format!("cannot make the token: {e}"))?;
+    println!("made the API token {} in {account}", token.id);
+    println!("{}", token.secret);
+    Ok(())
 }
 
 /// The new user's password: `PASSWORD_VARIABLE`, or typed twice at a prompt that does not echo it. Never a

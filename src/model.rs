@@ -912,11 +912,15 @@ pub enum AuditAction {
     AuditLogExported,
     /// A signed-in user entered a wrong password to confirm an irreversible step (an erasure, an approval).
     PasswordConfirmationFailed,
+    /// An API token was made.
+    ApiTokenCreated,
+    /// An API token was revoked.
+    ApiTokenRevoked,
 }
 
 impl AuditAction {
     /// Every action, in the filter's order.
-    pub const ALL: [AuditAction; 22] = [
+    pub const ALL: [AuditAction; 24] = [
         AuditAction::SignedIn,
         AuditAction::SignInFailed,
         AuditAction::PasswordConfirmationFailed,
@@ -939,6 +943,8 @@ impl AuditAction {
         AuditAction::RequestErased,
         AuditAction::RequestFailed,
         AuditAction::AuditLogExported,
+        AuditAction::ApiTokenCreated,
+        AuditAction::ApiTokenRevoked,
     ];
 
     /// The action as `audit_log.action` stores it.
@@ -966,6 +972,8 @@ impl AuditAction {
             AuditAction::RequestFailed => "request_failed",
             AuditAction::AuditLogExported => "audit_log_exported",
             AuditAction::PasswordConfirmationFailed => "password_confirmation_failed",
+            AuditAction::ApiTokenCreated => "api_token_created",
+            AuditAction::ApiTokenRevoked => "api_token_revoked",
         }
     }
 
@@ -994,6 +1002,8 @@ impl AuditAction {
             AuditAction::RequestFailed => "Request failed",
             AuditAction::AuditLogExported => "Exported the audit log",
             AuditAction::PasswordConfirmationFailed => "Password confirmation failed",
+            AuditAction::ApiTokenCreated => "Made an API token",
+            AuditAction::ApiTokenRevoked => "Revoked an API token",
         }
     }
 

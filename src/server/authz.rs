@@ -8,6 +8,7 @@
 //! - Only Admins can hold the permission, and only an Admin of the same account can grant it.
 //! - Agents may sign in and nothing more.
 //! - The irreversible step (an erasure) needs a password entered in the last 15 minutes (at sign-in or again).
+//! - An API token acts in its own account only, within its scopes, and only while the account setting is on.
 
 use uuid::Uuid;
 
@@ -44,6 +45,73 @@ pub struct GrantTarget {
     pub account_id: Uuid,
     /// The user's role: only an Admin can be granted the permission.
     pub role: Role,
+}
+
+/// What an API token may do (`api_tokens.scopes`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiScope {
+    /// Read erasure requests and their receipts.
+    RequestsRead,
+    /// Create and cancel erasure requests.
+    RequestsWrite,
+    /// Read the audit log.
+    AuditRead,
+    /// Record calls and messages.
+    Ingest,
+}
+
+impl ApiScope {
+    /// Every scope.
+    pub const ALL: [ApiScope; 4] = [
+        ApiScope::RequestsRead,
+        ApiScope::RequestsWrite,
+        ApiScope::AuditRead,
+        ApiScope::Ingest,
+    ];
+
+    /// The scope as tokens store and the command line writes it.
+    pub fn key(self) -> &'static str {
+        match self {
+            ApiScope::RequestsRead => "requests:read",
+            ApiScope::RequestsWrite => "requests:write",
+            ApiScope::AuditRead => "audit:read",
+            ApiScope::Ingest => "ingest",
+        }
+    }
+
+    /// The scope whose key is `key`, if any.
+    pub fn from_key(key: &str) -> Option<ApiScope> {
+        ApiScope::ALL.into_iter().find(|scope| scope.key() == key)
+    }
+}
+
+/// The API token a request presented, with what the rules need, read from the database for this request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenPrincipal {
+    /// The token's id (the audit log's actor for what it does).
+    pub token_id: Uuid,
+    /// The token's account: everything it reads or writes is confined to it.
+    pub account_id: Uuid,
+    /// What it may do.
+    pub scopes: Vec<ApiScope>,
+    /// Whether the account's Manage Customer Data setting is on.
+    pub account_customer_data_enabled: bool,
+}
+
+/// Every /api/v1 operation: the account setting must be on and the token must hold `scope`.
+pub fn require_scope(token: &TokenPrincipal, scope: ApiScope) -> Result<(), AppError> {
+    if !token.account_customer_data_enabled {
+        Err(AppError::forbidden(
+            "Manage Customer Data is turned off for this token's account.",
+        ))
+    } else if !token.scopes.contains(&scope) {
+        Err(AppError::forbidden(&format!(
+            "This token does not have the {} scope.",
+            scope.key()
+        )))
+    } else {
+        Ok(())
+    }
 }
 
 const ADMINS_ONLY: &str = "Only Admins can use the Admin Console.";
@@ -394,5 +462,35 @@ mod tests {
         assert!(!permission_toggle_visible(false, Role::Admin));
         assert!(!permission_toggle_visible(true, Role::Agent));
         assert!(!permission_toggle_visible(false, Role::Agent));
+    }
+
+    #[test]
+    fn a_token_needs_its_scope_and_the_account_setting_on() {
+        let token = TokenPrincipal {
+            token_id: Uuid::from_u128(1),
+            account_id: Uuid::from_u128(2),
+            scopes: vec![ApiScope::AuditRead],
+            account_customer_data_enabled: true,
+        };
+        assert!(require_scope(&token, ApiScope::AuditRead).is_ok());
+        assert_eq!(
+            require_scope(&token, ApiScope::RequestsWrite)
+                .map_err(|e| e.status())
+                .unwrap_err(),
+            403
+        );
+        let off = TokenPrincipal {
+            account_customer_data_enabled: false,
+            ..token
+        };
+        assert_eq!(
+            require_scope(&off, ApiScope::AuditRead)
+                .map_err(|e| e.status())
+                .unwrap_err(),
+            403
+        );
+        for scope in ApiScope::ALL {
+            assert_eq!(ApiScope::from_key(scope.key()), Some(scope));
+        }
     }
 }

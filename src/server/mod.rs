@@ -14,6 +14,7 @@ pub mod http;
 pub mod input;
 pub mod navigation;
 pub mod password_policy;
+pub mod rest;
 pub mod security_log;
 pub mod sessions;
 pub mod state;

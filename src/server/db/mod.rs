@@ -3,6 +3,7 @@
 //! types here so nothing above sees a database row.
 
 pub mod accounts;
+pub mod api_tokens;
 pub mod audit;
 pub mod customers;
 pub mod requests;

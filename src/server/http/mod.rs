@@ -44,7 +44,7 @@ use crate::server::security_log::{self, LogKey};
 use crate::server::sessions::cookie_values;
 use crate::server::state::AppState;
 use crate::server::storage::Storage;
-use crate::server::{db, erasure};
+use crate::server::{db, erasure, rest};
 
 /// Largest request body the console accepts; every form it sends is far smaller.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -80,6 +80,7 @@ pub fn router(state: AppState) -> Router {
         .route(RECEIPT_KEYS_PATH, get(receipts::receipt_keys))
         .route(RECEIPT_DOWNLOAD_PATH, get(receipts::download_receipt))
         .route(AUDIT_EXPORT_PATH, get(audit_export::export_audit_log))
+        .merge(rest::routes())
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,

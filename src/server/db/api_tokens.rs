@@ -1,0 +1,115 @@
+//! API tokens (`api_tokens`): making one (the secret is answered once and stored only as its SHA-256),
+//! revoking one, and finding the token a request presents, each making and revoking appended to the account's
+//! audit log in its transaction.
+
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::server::authz::{ApiScope, TokenPrincipal};
+use crate::server::evidence::audit_log::{self, Action, Actor, Entry};
+use crate::server::sessions::new_token;
+
+/// What starts every secret, so that a leaked one is recognizable (by secret scanners too).
+pub const SECRET_PREFIX: &str = "cdc_";
+
+/// A token just made: its id and the secret, which is not stored and cannot be shown again.
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    /// The token's id.
+    pub id: Uuid,
+    /// `Authorization: Bearer <secret>`.
+    pub secret: String,
+}
+
+/// What is stored of a secret: its SHA-256.
+fn secret_hash(secret: &str) -> [u8; 32] {
+    Sha256::digest(secret.as_bytes()).into()
+}
+
+/// Makes a token of account `account_id` named `name` with `scopes`, expiring after `expires_in` when given, by
+/// `by` (an Admin, or the console's command line), and appends it to the account's audit log, in one
+/// transaction.
+pub async fn create(
+    pool: &PgPool,
+    account_id: Uuid,
+    name: &str,
+    scopes: &[ApiScope],
+    expires_in: Option<Duration>,
+    by: Actor,
+) -> sqlx::Result<NewToken> {
+    let id = Uuid::new_v4();
+    let secret = format!("{SECRET_PREFIX}{}", new_token());
+    let keys: Vec<String> = scopes.iter().map(|scope| scope.key().to_owned()).collect();
+    let created_by = match by {
+        Actor::User(user_id) => Some(user_id),
+        _ => None,
+    };
+    let expires_at = expires_in.map(|after| OffsetDateTime::now_utc() + after);
+    let hash = secret_hash(&secret);
+    let mut tx = pool.begin().await?;
+    sqlx::query!(
+        "insert into api_tokens (id, account_id, name, scopes, secret_hash, created_by, expires_at)
+         values ($1, $2, $3, $4, $5, $6, $7)",
+        id,
+        account_id,
+        name,
+        &keys,
+        hash.as_slice(),
+        created_by,
+        expires_at
+    )
+    .execute(&mut *tx)
+    .await?;
+    let entry = Entry::new(account_id, by, Action::ApiTokenCreated).ids("token", &[id]);
+    audit_log::append(&mut tx, &entry).await?;
+    tx.commit().await?;
+    Ok(NewToken { id, secret })
+}
+
+/// Revokes token `token_id` (from its next request on) by `by`, and appends it to its account's audit log, in one
+/// transaction. Answers whether a live token was revoked (false: no such token, or already revoked).
+pub async fn revoke(pool: &PgPool, token_id: Uuid, by: Actor) -> sqlx::Result<bool> {
+    let mut tx = pool.begin().await?;
+    let account = sqlx::query_scalar!(
+        "update api_tokens set revoked_at = now() where id = $1 and revoked_at is null
+         returning account_id",
+        token_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(account_id) = account else {
+        return Ok(false);
+    };
+    let entry = Entry::new(account_id, by, Action::ApiTokenRevoked).ids("token", &[token_id]);
+    audit_log::append(&mut tx, &entry).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// The live token whose secret is `secret` (not revoked, not expired), with its account's setting, noting that it
+/// was used now; `None` for any other secret.
+pub async fn presented(pool: &PgPool, secret: &str) -> sqlx::Result<Option<TokenPrincipal>> {
+    let hash = secret_hash(secret);
+    let found = sqlx::query!(
+        "update api_tokens t set last_used_at = now()
+         from accounts a
+         where t.secret_hash = $1 and a.id = t.account_id and t.revoked_at is null
+           and (t.expires_at is null or t.expires_at > now())
+         returning t.id, t.account_id, t.scopes, a.manage_customer_data",
+        hash.as_slice()
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(found.map(|token| TokenPrincipal {
+        token_id: token.id,
+        account_id: token.account_id,
+        scopes: token
+            .scopes
+            .iter()
+            .filter_map(|key| ApiScope::from_key(key))
+            .collect(),
+        account_customer_data_enabled: token.manage_customer_data,
+    }))
+}
