@@ -345,6 +345,24 @@ async fn the_openapi_document_is_3_1_and_lists_every_operation(pool: PgPool) {
         );
     }
     assert!(document["components"]["securitySchemes"]["bearer"].is_object());
+    for method in [
+        reqwest::Method::POST,
+        reqwest::Method::DELETE,
+        reqwest::Method::TRACE,
+    ] {
+        let answer = bare_client()
+            .request(method.clone(), console.url(AUDIT_EVENTS))
+            .header("content-type", "application/json")
+            .body("{}")
+            .send()
+            .await
+            .expect("the console answers");
+        assert_eq!(
+            answer.status(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} on a GET-only operation"
+        );
+    }
 }
 
 /// Runs the binary with `args` against `pool`'s database.

@@ -5,8 +5,9 @@
 //!   own `Host`, which the sender chooses.
 //! - A request that carries a session cookie but neither header is refused: every browser sends at least one
 //!   of them on a POST, so such a request is not the console's page acting for its user.
-//! - Server functions (`/api/*`) take only `application/x-www-form-urlencoded` bodies, as the console's
-//!   pages send them: a `<form enctype="text/plain">` or a JSON body never reaches one.
+//! - Server functions (`/api/*`, not the public API under `/api/v1/`) take only
+//!   `application/x-www-form-urlencoded` bodies, as the console's pages send them: a
+//!   `<form enctype="text/plain">` or a JSON body never reaches one.
 //! - Their `Accept` and `Referer` are dropped: leptos_axum and server_fn answer a request that accepts HTML
 //!   with a redirect to its `Referer`, a way for a plain form to send the browser wherever its page says.
 
@@ -57,6 +58,12 @@ fn is_form_encoded(headers: &HeaderMap) -> bool {
         .is_some_and(|media_type| media_type.trim().eq_ignore_ascii_case(FORM_CONTENT_TYPE))
 }
 
+/// Whether `path` is a server function's (`/api/...`), whose bodies are forms; the public API (`/api/v1/...`)
+/// takes JSON and its own authorization (`server::rest`), so these rules are not its.
+fn is_server_function_path(path: &str) -> bool {
+    path.starts_with("/api/") && !path.starts_with("/api/v1/")
+}
+
 /// The guard as a middleware; it compares `Origin` with the state's public origin, and logs each cross-site
 /// refusal as a security event.
 pub(super) async fn guard_requests(
@@ -70,7 +77,7 @@ pub(super) async fn guard_requests(
             .emit();
         return error_response(&AppError::forbidden("Cross-site requests are refused."));
     }
-    if request.uri().path().starts_with("/api/") {
+    if is_server_function_path(request.uri().path()) {
         if !is_safe(request.method()) && !is_form_encoded(request.headers()) {
             let mut refusal = error_response(&AppError::invalid(
                 "Send the form as application/x-www-form-urlencoded.",
@@ -156,6 +163,13 @@ mod tests {
             &headers(&[("cookie", SESSION)]),
             CONSOLE
         ));
+    }
+
+    #[test]
+    fn the_public_api_is_not_held_to_the_server_functions_rules() {
+        assert!(is_server_function_path("/api/customers/search"));
+        assert!(!is_server_function_path("/api/v1/audit-events"));
+        assert!(!is_server_function_path("/customers"));
     }
 
     #[test]

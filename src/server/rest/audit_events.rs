@@ -47,6 +47,7 @@ pub struct AuditEventsPage {
 #[utoipa::path(
     get,
     path = "/api/v1/audit-events",
+    tag = "Audit log",
     params(AuditEventsQuery),
     responses(
         (status = 200, description = "A page of the chain, oldest first", body = AuditEventsPage, content_type = "application/json"),

@@ -45,16 +45,18 @@ pub fn routes() -> Router<AppState> {
     ),
     paths(audit_events::list_audit_events),
     components(schemas(Problem, audit_events::AuditEventsPage, db::audit::ChainEvent)),
-    modifiers(&BearerAuth),
+    modifiers(&DocumentDetails),
     security(("bearer" = []))
 )]
 pub struct ApiDoc;
 
-/// Declares the bearer token scheme every operation uses.
-struct BearerAuth;
+/// Declares the bearer token scheme every operation uses, and no license (the crate names none, which `utoipa`
+/// would write as an empty one).
+struct DocumentDetails;
 
-impl Modify for BearerAuth {
+impl Modify for DocumentDetails {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        openapi.info.license = None;
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
