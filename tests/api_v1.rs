@@ -455,3 +455,127 @@ async fn create_token_prints_a_working_secret_once_and_revoke_token_ends_it(pool
     let again = run(&console.pool, &["revoke-token", id]);
     assert!(!again.status.success(), "a token is revoked once");
 }
+
+#[sqlx::test]
+async fn a_token_reads_its_accounts_requests_and_a_completed_ones_receipt(pool: PgPool) {
+    let (console, _alex, _) = console_with_a_trail(pool).await;
+    let lead = jordans_lead(&console.pool).await;
+    let request: Uuid = scalar_for(
+        &console.pool,
+        "select request_id from erasures where customer_id = $1",
+        lead,
+    )
+    .await;
+    let reader = token(&console, ALEX, &[ApiScope::RequestsRead], None).await;
+
+    let (status, _, page) = get(&console, "/api/v1/erasure-requests", Some(&reader.secret)).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page["requests"][0]["id"], request.to_string(), "{page}");
+    assert_eq!(page["requests"][0]["state"], "completed");
+    assert_eq!(page["next_cursor"], Value::Null);
+    let (_, _, none) = get(
+        &console,
+        "/api/v1/erasure-requests?state=scheduled",
+        Some(&reader.secret),
+    )
+    .await;
+    assert_eq!(none["requests"], serde_json::json!([]));
+
+    let (status, _, detail) = get(
+        &console,
+        &format!("/api/v1/erasure-requests/{request}"),
+        Some(&reader.secret),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{detail}");
+    assert_eq!(detail["records"][0]["customer_id"], lead.to_string());
+    assert_eq!(detail["records"][0]["erased"], true);
+    let text = detail.to_string();
+    assert!(
+        !text.contains("Jordan") && !text.contains(JORDAN),
+        "no name or email: {text}"
+    );
+
+    let receipt_path = format!("/api/v1/erasure-requests/{request}/receipt");
+    let keys = console.state.receipt_keys.as_ref().expect("receipt keys");
+    customer_data_console::server::erasure::delete_due_objects(
+        &console.pool,
+        &console.state.storage,
+        100,
+    )
+    .await
+    .expect("outbox pass");
+    customer_data_console::server::evidence::receipts::issue_due_receipts(
+        &console.pool,
+        &console.state.storage,
+        keys,
+    )
+    .await
+    .expect("issuing pass");
+    let answer = bare_client()
+        .get(console.url(&receipt_path))
+        .bearer_auth(&reader.secret)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    assert_eq!(answer.headers()["content-type"], "application/jose");
+    let jws = answer.text().await.unwrap();
+    let stored: String = scalar_for(
+        &console.pool,
+        "select receipt_jws from erasure_requests where id = $1",
+        request,
+    )
+    .await;
+    assert_eq!(jws, stored);
+
+    for path in [
+        "/api/v1/erasure-requests/not-an-id".to_owned(),
+        format!("/api/v1/erasure-requests/{}", Uuid::new_v4()),
+        format!("/api/v1/erasure-requests/{}/receipt", Uuid::new_v4()),
+    ] {
+        assert_problem(
+            &get(&console, &path, Some(&reader.secret)).await,
+            StatusCode::NOT_FOUND,
+            "not-found",
+        );
+    }
+    for query in [
+        "state=done",
+        "cursor=%%%",
+        "page=2",
+        "state=completed&state=failed",
+    ] {
+        assert_problem(
+            &get(
+                &console,
+                &format!("/api/v1/erasure-requests?{query}"),
+                Some(&reader.secret),
+            )
+            .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+        );
+    }
+
+    console.set_account_setting(GINA, true).await;
+    let globex = token(&console, GINA, &[ApiScope::RequestsRead], None).await;
+    for path in [
+        format!("/api/v1/erasure-requests/{request}"),
+        receipt_path.clone(),
+    ] {
+        assert_problem(
+            &get(&console, &path, Some(&globex.secret)).await,
+            StatusCode::NOT_FOUND,
+            "not-found",
+        );
+    }
+    let (_, _, globex_page) = get(&console, "/api/v1/erasure-requests", Some(&globex.secret)).await;
+    assert_eq!(globex_page["requests"], serde_json::json!([]));
+    let auditor = token(&console, ALEX, &[ApiScope::AuditRead], None).await;
+    assert_problem(
+        &get(&console, &receipt_path, Some(&auditor.secret)).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
+}

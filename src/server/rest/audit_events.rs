@@ -3,12 +3,12 @@
 //! row's hash is made).
 
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{Problem, presented_token, problem};
+use super::{Problem, json, presented_token, problem, query_parameters};
 use crate::error::AppError;
 use crate::server::authz::{self, ApiScope};
 use crate::server::db::audit::{ChainEvent, chain_after};
@@ -63,11 +63,7 @@ pub(super) async fn list_audit_events(
     RawQuery(query): RawQuery,
 ) -> Response {
     match page(&state, &headers, query.as_deref().unwrap_or_default()).await {
-        Ok(page) => (
-            [(header::CONTENT_TYPE, "application/json")],
-            serde_json::to_string(&page).unwrap_or_default(),
-        )
-            .into_response(),
+        Ok(page) => json(&page),
         Err(error) => problem(&error),
     }
 }
@@ -96,27 +92,22 @@ impl AuditEventsQuery {
     /// The parameters of `query` (a query string); any other parameter, a repeated one or a malformed number is
     /// 422.
     fn parse(query: &str) -> Result<AuditEventsQuery, AppError> {
-        let mut parsed = AuditEventsQuery::default();
-        for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
-            let slot = match name.as_ref() {
-                "after" => &mut parsed.after,
-                "limit" => &mut parsed.limit,
-                _ => {
-                    return Err(AppError::invalid(&format!(
-                        "Unknown parameter {name:?}: only after and limit are read."
-                    )));
-                }
-            };
-            if slot.is_some() {
-                return Err(AppError::invalid(&format!("{name} is given twice.")));
-            }
-            let number = value
-                .trim()
-                .parse::<i64>()
-                .map_err(|_| AppError::invalid(&format!("{name} must be a whole number.")))?;
-            *slot = Some(number);
-        }
-        Ok(parsed)
+        let parameters = query_parameters(query, &["after", "limit"])?;
+        let number = |name: &str| {
+            parameters
+                .get(name)
+                .map(|value| {
+                    value
+                        .trim()
+                        .parse::<i64>()
+                        .map_err(|_| AppError::invalid(&format!("{name} must be a whole number.")))
+                })
+                .transpose()
+        };
+        Ok(AuditEventsQuery {
+            after: number("after")?,
+            limit: number("limit")?,
+        })
     }
 
     /// `after` (0 or more; 0 when absent) and `limit` (1 to `MAX_LIMIT`; `DEFAULT_LIMIT` when absent).

@@ -5,6 +5,7 @@
 //! the token, ask `authz`, parse input, make one call into `server/`.
 
 mod audit_events;
+mod erasure_requests;
 
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -23,7 +24,12 @@ use crate::server::state::{AppState, db_failure};
 pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
 
 /// Every operation's path, as the router serves it and the OpenAPI document must list it.
-pub const OPERATION_PATHS: [&str; 1] = [audit_events::AUDIT_EVENTS_PATH];
+pub const OPERATION_PATHS: [&str; 4] = [
+    audit_events::AUDIT_EVENTS_PATH,
+    erasure_requests::REQUESTS_PATH,
+    erasure_requests::REQUEST_PATH,
+    erasure_requests::RECEIPT_PATH,
+];
 
 /// The /api/v1 routes.
 pub fn routes() -> Router<AppState> {
@@ -32,6 +38,18 @@ pub fn routes() -> Router<AppState> {
         .route(
             audit_events::AUDIT_EVENTS_PATH,
             get(audit_events::list_audit_events),
+        )
+        .route(
+            erasure_requests::REQUESTS_PATH,
+            get(erasure_requests::list_requests),
+        )
+        .route(
+            erasure_requests::REQUEST_PATH,
+            get(erasure_requests::get_request),
+        )
+        .route(
+            erasure_requests::RECEIPT_PATH,
+            get(erasure_requests::get_receipt),
         )
 }
 
@@ -43,8 +61,21 @@ pub fn routes() -> Router<AppState> {
         version = "1",
         description = "Erasure requests, their receipts and the audit log of one account, for privacy platforms and the capture pipeline. Every operation needs an API token of the account (`Authorization: Bearer <secret>`) holding the operation's scope, while the account's Manage Customer Data setting is on."
     ),
-    paths(audit_events::list_audit_events),
-    components(schemas(Problem, audit_events::AuditEventsPage, db::audit::ChainEvent)),
+    paths(
+        audit_events::list_audit_events,
+        erasure_requests::list_requests,
+        erasure_requests::get_request,
+        erasure_requests::get_receipt
+    ),
+    components(schemas(
+        Problem,
+        audit_events::AuditEventsPage,
+        db::audit::ChainEvent,
+        erasure_requests::RequestsPage,
+        erasure_requests::ApiRequest,
+        erasure_requests::ApiRequestDetail,
+        erasure_requests::ApiRequestRecord
+    )),
     modifiers(&DocumentDetails),
     security(("bearer" = []))
 )]
@@ -129,6 +160,40 @@ pub(crate) fn problem(error: &AppError) -> Response {
         );
     }
     response
+}
+
+/// The parameters of a query string, each at most once, not empty, and each one of `names`; anything else is
+/// 422.
+fn query_parameters(
+    query: &str,
+    names: &[&str],
+) -> Result<std::collections::BTreeMap<String, String>, AppError> {
+    let mut found = std::collections::BTreeMap::new();
+    for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        if !names.contains(&name.as_ref()) {
+            return Err(AppError::invalid(&format!(
+                "Unknown parameter {name:?}: only {} are read.",
+                names.join(" and ")
+            )));
+        }
+        if value.trim().is_empty() {
+            return Err(AppError::invalid(&format!(
+                "{name} is empty: leave it out instead."
+            )));
+        }
+        if found.insert(name.to_string(), value.to_string()).is_some() {
+            return Err(AppError::invalid(&format!("{name} is given twice.")));
+        }
+    }
+    Ok(found)
+}
+
+/// A JSON answer.
+fn json<T: Serialize>(value: &T) -> Response {
+    match serde_json::to_string(value) {
+        Ok(body) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
+        Err(_) => problem(&AppError::Internal),
+    }
 }
 
 /// The longest secret looked up; anything longer is refused without a query.
