@@ -8,9 +8,9 @@ use axum::response::Response;
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{Problem, json, presented_token, problem, query_parameters};
+use super::{Problem, authorized, query_parameters, respond};
 use crate::error::AppError;
-use crate::server::authz::{self, ApiScope};
+use crate::server::authz::ApiScope;
 use crate::server::db::audit::{ChainEvent, chain_after};
 use crate::server::state::{AppState, db_failure};
 
@@ -62,10 +62,7 @@ pub(super) async fn list_audit_events(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    match page(&state, &headers, query.as_deref().unwrap_or_default()).await {
-        Ok(page) => json(&page),
-        Err(error) => problem(&error),
-    }
+    respond(page(&state, &headers, query.as_deref().unwrap_or_default()).await)
 }
 
 async fn page(
@@ -73,8 +70,7 @@ async fn page(
     headers: &HeaderMap,
     query: &str,
 ) -> Result<AuditEventsPage, AppError> {
-    let token = presented_token(state, headers).await?;
-    authz::require_scope(&token, ApiScope::AuditRead)?;
+    let token = authorized(state, headers, ApiScope::AuditRead).await?;
     let (after, limit) = page_bounds(query)?;
     let rows = chain_after(&state.pool, token.account_id, after, limit)
         .await

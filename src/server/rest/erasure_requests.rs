@@ -12,10 +12,10 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{Problem, json, presented_token, problem, query_parameters};
+use super::{Problem, authorized, problem, query_parameters, respond};
 use crate::error::AppError;
 use crate::model::{RequestDetail, RequestState, RequestSummary};
-use crate::server::authz::{self, ApiScope, TokenPrincipal};
+use crate::server::authz::ApiScope;
 use crate::server::db;
 use crate::server::input;
 use crate::server::state::{AppState, db_failure};
@@ -159,13 +159,6 @@ impl From<RequestDetail> for ApiRequestDetail {
     }
 }
 
-/// The token of the request, holding `requests:read` while its account's setting is on.
-async fn reader(state: &AppState, headers: &HeaderMap) -> Result<TokenPrincipal, AppError> {
-    let token = presented_token(state, headers).await?;
-    authz::require_scope(&token, ApiScope::RequestsRead)?;
-    Ok(token)
-}
-
 /// Tokens with `requests:read` of an account whose Manage Customer Data setting is on: the account's erasure
 /// requests, newest first, a page at a time, all or those in one state.
 #[utoipa::path(
@@ -187,7 +180,7 @@ pub(super) async fn list_requests(
     RawQuery(query): RawQuery,
 ) -> Response {
     let answer = async {
-        let token = reader(&state, &headers).await?;
+        let token = authorized(&state, &headers, ApiScope::RequestsRead).await?;
         let mut parameters =
             query_parameters(query.as_deref().unwrap_or_default(), &["state", "cursor"])?;
         let asked = RequestsQuery {
@@ -204,16 +197,17 @@ pub(super) async fn list_requests(
             next_cursor: page.older,
         })
     };
-    match answer.await {
-        Ok(page) => json(&page),
-        Err(error) => problem(&error),
-    }
+    respond(answer.await)
 }
 
-/// The request `raw_id` of the token's account, or 404 (an id of another account, or none).
+/// The answer for a request id the token's account does not have (another account's, or none).
+fn no_such_request() -> AppError {
+    AppError::not_found("No such erasure request in the token's account.")
+}
+
+/// The request id `raw_id`, or 404 when it is not one.
 fn request_id(raw_id: &str) -> Result<uuid::Uuid, AppError> {
-    input::record_id(raw_id, "request")
-        .map_err(|_| AppError::not_found("No such erasure request in the token's account."))
+    input::record_id(raw_id, "request").map_err(|_| no_such_request())
 }
 
 /// Tokens with `requests:read` of an account whose Manage Customer Data setting is on: one erasure request of
@@ -237,18 +231,15 @@ pub(super) async fn get_request(
     Path(raw_id): Path<String>,
 ) -> Response {
     let answer = async {
-        let token = reader(&state, &headers).await?;
+        let token = authorized(&state, &headers, ApiScope::RequestsRead).await?;
         let id = request_id(&raw_id)?;
         db::requests::detail(&state.pool, token.account_id, id)
             .await
             .map_err(db_failure)?
             .map(ApiRequestDetail::from)
-            .ok_or_else(|| AppError::not_found("No such erasure request in the token's account."))
+            .ok_or_else(no_such_request)
     };
-    match answer.await {
-        Ok(detail) => json(&detail),
-        Err(error) => problem(&error),
-    }
+    respond(answer.await)
 }
 
 /// Tokens with `requests:read` of an account whose Manage Customer Data setting is on: a completed request's
@@ -273,7 +264,7 @@ pub(super) async fn get_receipt(
     Path(raw_id): Path<String>,
 ) -> Response {
     let answer = async {
-        let token = reader(&state, &headers).await?;
+        let token = authorized(&state, &headers, ApiScope::RequestsRead).await?;
         let id = request_id(&raw_id)?;
         db::requests::receipt(&state.pool, token.account_id, id)
             .await

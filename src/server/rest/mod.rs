@@ -16,7 +16,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::error::AppError;
-use crate::server::authz::TokenPrincipal;
+use crate::server::authz::{self, ApiScope, TokenPrincipal};
 use crate::server::db;
 use crate::server::state::{AppState, db_failure};
 
@@ -188,16 +188,29 @@ fn query_parameters(
     Ok(found)
 }
 
-/// A JSON answer.
-fn json<T: Serialize>(value: &T) -> Response {
-    match serde_json::to_string(value) {
-        Ok(body) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
-        Err(_) => problem(&AppError::Internal),
+/// An operation's outcome as the API answers it: JSON, or the problem.
+fn respond<T: Serialize>(outcome: Result<T, AppError>) -> Response {
+    match outcome.map(|value| serde_json::to_string(&value)) {
+        Ok(Ok(body)) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
+        Ok(Err(_)) => problem(&AppError::Internal),
+        Err(error) => problem(&error),
     }
 }
 
 /// The longest secret looked up; anything longer is refused without a query.
 const MAX_SECRET_CHARS: usize = 100;
+
+/// The live API token the request presents, holding `scope` while its account's setting is on: 401 without
+/// one (`presented_token`), 403 when `authz::require_scope` refuses it.
+async fn authorized(
+    state: &AppState,
+    headers: &HeaderMap,
+    scope: ApiScope,
+) -> Result<TokenPrincipal, AppError> {
+    let token = presented_token(state, headers).await?;
+    authz::require_scope(&token, scope)?;
+    Ok(token)
+}
 
 /// The live API token the request presents (`Authorization: Bearer <secret>`), or 401.
 async fn presented_token(
