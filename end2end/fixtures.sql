@@ -142,3 +142,38 @@ insert into messages (account_id, customer_id, direction, from_number, to_number
 select c.account_id, c.id, 'inbound', c.phone, '+14155559000', 'Message 1 from Avery Audit', now() - interval '3 days', '{}'
 from customers c
 where c.salesforce_id = '00Q5e00AuditPrbAAA' and not exists (select 1 from messages m where m.customer_id = c.id);
+
+-- The people of suppression.spec.ts, each a Lead and a Contact sharing an email and a phone number, with one
+-- message each: Sloane is erased with the dialog's suppression box left ticked (and one entry lifted), Ursula with
+-- it cleared. Their Salesforce ids carry valid checksums, as the suppression list hashes parsed ids.
+insert into customers (account_id, salesforce_id, object_type, name, email, phone, phone_e164)
+select a.id, f.salesforce_id, f.object_type, f.name, f.email, f.phone, f.phone
+from accounts a,
+     (values ('00Q5e00SloaneSLEEY', 'Lead', 'Sloane Suppressed', 'sloane.suppressed@example.com', '+14155550931'),
+             ('0035e00SloaneSCAEY', 'Contact', 'Sloane Suppressed', 'sloane.suppressed@example.com', '+14155550931'),
+             ('00Q5e00UrsulaULEEY', 'Lead', 'Ursula Unlisted', 'ursula.unlisted@example.com', '+14155550932'),
+             ('0035e00UrsulaUCAEY', 'Contact', 'Ursula Unlisted', 'ursula.unlisted@example.com', '+14155550932'))
+       as f (salesforce_id, object_type, name, email, phone)
+where a.name = 'Acme Corp'
+on conflict do nothing;
+
+insert into messages (account_id, customer_id, direction, from_number, to_number, body, sent_at)
+select c.account_id, c.id, 'inbound', c.phone, '+14155559000', 'Hello from ' || c.name, now() - interval '2 days'
+from customers c
+where c.email in ('sloane.suppressed@example.com', 'ursula.unlisted@example.com')
+  and not exists (select 1 from messages m where m.customer_id = c.id);
+
+-- The person of tests/python/api_client_flow.py, which erases them through the public API: a Lead and a Contact
+-- sharing an email and a phone number, with one message each.
+insert into customers (account_id, salesforce_id, object_type, name, email, phone, phone_e164)
+select a.id, f.salesforce_id, f.object_type, 'Pia Platform', 'pia.platform@example.com', '+14155550941', '+14155550941'
+from accounts a,
+     (values ('00Q5e00PiaPlatLEER', 'Lead'), ('0035e00PiaPlatCAER', 'Contact')) as f (salesforce_id, object_type)
+where a.name = 'Acme Corp'
+on conflict do nothing;
+
+insert into messages (account_id, customer_id, direction, from_number, to_number, body, sent_at)
+select c.account_id, c.id, 'inbound', c.phone, '+14155559000', 'Hello from ' || c.name, now() - interval '2 days'
+from customers c
+where c.email = 'pia.platform@example.com'
+  and not exists (select 1 from messages m where m.customer_id = c.id);

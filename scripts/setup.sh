@@ -11,6 +11,7 @@ CARGO_LEPTOS_VERSION="0.3.10"
 SQLX_CLI_VERSION="0.8.6"
 JWCRYPTO_VERSION="1.5.6"
 SCHEMATHESIS_VERSION="4.32.5"
+REQUESTS_VERSION="2.34.2"
 PRIVATE_PG_PORT="${PRIVATE_PG_PORT:-54329}"
 
 step() { printf '\n==> %s\n' "$*"; }
@@ -85,17 +86,17 @@ ensure_node_modules() {
 ensure_python_tools() {
   local venv="$ROOT/target/python-tools"
   PYTHON_TOOLS="$venv/bin/python"
-  if "$PYTHON_TOOLS" -c "import importlib.metadata as m, sys; sys.exit(m.version('jwcrypto') != '$JWCRYPTO_VERSION' or m.version('schemathesis') != '$SCHEMATHESIS_VERSION')" 2>/dev/null; then
+  if "$PYTHON_TOOLS" -c "import importlib.metadata as m, sys; sys.exit(m.version('jwcrypto') != '$JWCRYPTO_VERSION' or m.version('schemathesis') != '$SCHEMATHESIS_VERSION' or m.version('requests') != '$REQUESTS_VERSION')" 2>/dev/null; then
     return
   fi
   if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
     step "installing Python's venv"
     apt_install python3-venv
   fi
-  step "installing jwcrypto $JWCRYPTO_VERSION and schemathesis $SCHEMATHESIS_VERSION in $venv"
-  python3 -m venv "$venv"
+  step "installing jwcrypto $JWCRYPTO_VERSION, schemathesis $SCHEMATHESIS_VERSION and requests $REQUESTS_VERSION in $venv"
+  python3 -m venv --clear "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check "jwcrypto==$JWCRYPTO_VERSION" \
-    "schemathesis==$SCHEMATHESIS_VERSION"
+    "schemathesis==$SCHEMATHESIS_VERSION" "requests==$REQUESTS_VERSION"
 }
 
 # Creates the receipt signing key file $1 (with its first key, by `rotate-receipt-key` of the binary $2) when

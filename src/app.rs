@@ -22,6 +22,7 @@ use crate::pages::login::LoginPage;
 use crate::pages::not_found::NotFoundPage;
 use crate::pages::request::RequestPage;
 use crate::pages::requests::RequestsPage;
+use crate::pages::suppressions::SuppressionsPage;
 use crate::pages::user_profile::UserProfilePage;
 use crate::pages::users::UsersPage;
 
@@ -175,6 +176,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("customers/:id") view=CustomerPage ssr=SsrMode::Async/>
                     <Route path=path!("requests") view=RequestsPage ssr=SsrMode::Async/>
                     <Route path=path!("requests/:id") view=RequestPage ssr=SsrMode::Async/>
+                    <Route path=path!("suppressions") view=SuppressionsPage ssr=SsrMode::Async/>
                     <Route path=path!("audit") view=AuditPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>

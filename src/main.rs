@@ -137,6 +137,10 @@ struct NewToken {
     /// Days until the token stops working; it does not expire without it.
     #[arg(long)]
     expires_days: Option<u16>,
+    /// The email of the account's Admin the token acts for: the erasure requests it makes are requested by them
+    /// and run with their access to Customer Data. Needed for requests:write.
+    #[arg(long)]
+    admin: Option<String>,
 }
 
 /// Where `create-user` reads the password from when no terminal is there to type it in.
@@ -440,16 +444,30 @@ async fn create_token(pool: &PgPool, new_token: NewToken) -> Result<(), String> 
     let expires_in = new_token
         .expires_days
         .map(|days| time::Duration::days(i64::from(days)));
-    let token = db::api_tokens::create(
-        pool,
-        account_id,
+    let admin = match new_token.admin.as_deref() {
+        Some(email) => Some(
+            db::users::admin_of_account(pool, account_id, email)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("--admin: {account} has no Admin with the email {email}"))?,
+        ),
+        None if scopes.contains(&ApiScope::RequestsWrite) => {
+            return Err(
+                "--admin: a token with requests:write acts for an Admin of the account; name them by email"
+                    .to_owned(),
+            );
+        }
+        None => None,
+    };
+    let spec = db::api_tokens::TokenSpec {
         name,
-        &scopes,
+        scopes: &scopes,
         expires_in,
-        audit_log::Actor::System,
-    )
-    .await
-    .map_err(|e| format!("cannot make the token: {e}"))?;
+        admin,
+    };
+    let token = db::api_tokens::create(pool, account_id, &spec, audit_log::Actor::System)
+        .await
+        .map_err(|e| format!("cannot make the token: {e}"))?;
     println!("made the API token {} in {account}", token.id);
     println!("{}", token.secret);
     Ok(())

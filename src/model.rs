@@ -916,11 +916,15 @@ pub enum AuditAction {
     ApiTokenCreated,
     /// An API token was revoked.
     ApiTokenRevoked,
+    /// A completed request's people went on the suppression list (the number of entries in the details).
+    SuppressionAdded,
+    /// An Admin lifted an entry of the suppression list.
+    SuppressionLifted,
 }
 
 impl AuditAction {
     /// Every action, in the filter's order.
-    pub const ALL: [AuditAction; 24] = [
+    pub const ALL: [AuditAction; 26] = [
         AuditAction::SignedIn,
         AuditAction::SignInFailed,
         AuditAction::PasswordConfirmationFailed,
@@ -945,6 +949,8 @@ impl AuditAction {
         AuditAction::AuditLogExported,
         AuditAction::ApiTokenCreated,
         AuditAction::ApiTokenRevoked,
+        AuditAction::SuppressionAdded,
+        AuditAction::SuppressionLifted,
     ];
 
     /// The action as `audit_log.action` stores it.
@@ -974,6 +980,8 @@ impl AuditAction {
             AuditAction::PasswordConfirmationFailed => "password_confirmation_failed",
             AuditAction::ApiTokenCreated => "api_token_created",
             AuditAction::ApiTokenRevoked => "api_token_revoked",
+            AuditAction::SuppressionAdded => "suppression_added",
+            AuditAction::SuppressionLifted => "suppression_lifted",
         }
     }
 
@@ -1004,6 +1012,8 @@ impl AuditAction {
             AuditAction::PasswordConfirmationFailed => "Password confirmation failed",
             AuditAction::ApiTokenCreated => "Made an API token",
             AuditAction::ApiTokenRevoked => "Revoked an API token",
+            AuditAction::SuppressionAdded => "People suppressed",
+            AuditAction::SuppressionLifted => "Lifted a suppression",
         }
     }
 
@@ -1121,4 +1131,34 @@ pub struct AuditOverview {
     pub actors: Vec<AuditActorChoice>,
     /// One entry per day.
     pub erased_per_day: Vec<ErasedDay>,
+}
+
+/// An entry of the account's suppression list, as /suppressions lists it: the person appears only as the first
+/// characters of their identifier's keyed hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suppression {
+    /// The entry's id.
+    pub id: Uuid,
+    /// What it hashes: `email`, `phone` or `salesforce_id`.
+    pub kind: String,
+    /// The first 12 hex digits of the hash.
+    pub hash_prefix: String,
+    /// The request whose completion added it.
+    pub request_id: Uuid,
+    /// When it was added.
+    pub added_at: OffsetDateTime,
+    /// Who lifted it and when, once lifted.
+    pub lifted: Option<(String, OffsetDateTime)>,
+}
+
+impl Suppression {
+    /// The kind in words.
+    pub fn kind_label(&self) -> &'static str {
+        match self.kind.as_str() {
+            "email" => "Email",
+            "phone" => "Phone number",
+            "salesforce_id" => "Salesforce ID",
+            _ => "Identifier",
+        }
+    }
 }

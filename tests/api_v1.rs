@@ -36,17 +36,7 @@ async fn token(
     scopes: &[ApiScope],
     expires_in: Option<Duration>,
 ) -> NewToken {
-    let account = account_of_user(console, email).await;
-    api_tokens::create(
-        &console.pool,
-        account,
-        "privacy platform",
-        scopes,
-        expires_in,
-        Actor::System,
-    )
-    .await
-    .expect("a token")
+    api_token(console, email, scopes, expires_in).await
 }
 
 /// GETs `path` with `secret` as the bearer token (none when `None`): the status, content type and JSON body.
@@ -337,12 +327,24 @@ async fn the_openapi_document_is_3_1_and_lists_every_operation(pool: PgPool) {
         OPERATION_PATHS.len(),
         "every documented path is served"
     );
-    for path in paths.keys() {
-        assert_problem(
-            &get(&console, path, None).await,
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-        );
+    for (path, operations) in paths {
+        let methods = operations.as_object().expect("operations");
+        assert!(!methods.is_empty(), "{path}");
+        for method in methods.keys() {
+            let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes())
+                .expect("an HTTP method");
+            let answer = bare_client()
+                .request(method.clone(), console.url(path))
+                .send()
+                .await
+                .expect("the console answers");
+            assert_eq!(
+                answer.status(),
+                StatusCode::UNAUTHORIZED,
+                "{method} {path} without a token"
+            );
+            assert_eq!(answer.headers()["www-authenticate"], "Bearer");
+        }
     }
     assert!(document["components"]["securitySchemes"]["bearer"].is_object());
     for method in [
@@ -423,10 +425,22 @@ async fn create_token_prints_a_working_secret_once_and_revoke_token_ends_it(pool
         StatusCode::OK
     );
 
-    for (scopes, account, says) in [
-        ("audit:write", "Acme Corp", "not one of"),
-        (" , ", "Acme Corp", "at least one scope"),
-        ("ingest", "No Such Corp", "no account is named"),
+    for (scopes, account, admin, says) in [
+        ("audit:write", "Acme Corp", ALEX, "not one of"),
+        (" , ", "Acme Corp", ALEX, "at least one scope"),
+        ("ingest", "No Such Corp", ALEX, "no account is named"),
+        (
+            "requests:write",
+            "Acme Corp",
+            CASEY,
+            "no Admin with the email",
+        ),
+        (
+            "requests:write",
+            "Acme Corp",
+            GINA,
+            "no Admin with the email",
+        ),
     ] {
         let refused = run(
             &console.pool,
@@ -438,12 +452,54 @@ async fn create_token_prints_a_working_secret_once_and_revoke_token_ends_it(pool
                 account,
                 "--scopes",
                 scopes,
+                "--admin",
+                admin,
             ],
         );
         assert!(!refused.status.success());
         let stderr = String::from_utf8_lossy(&refused.stderr);
         assert!(stderr.contains(says), "{stderr}");
     }
+
+    let without_admin = run(
+        &console.pool,
+        &[
+            "create-token",
+            "--account",
+            "Acme Corp",
+            "--name",
+            "x",
+            "--scopes",
+            "requests:write",
+        ],
+    );
+    assert!(!without_admin.status.success());
+    assert!(String::from_utf8_lossy(&without_admin.stderr).contains("acts for an Admin"));
+    let acting = run(
+        &console.pool,
+        &[
+            "create-token",
+            "--account",
+            "Acme Corp",
+            "--name",
+            "privacy platform",
+            "--scopes",
+            "requests:write",
+            "--admin",
+            "Alex.Admin@Acme.example",
+        ],
+    );
+    assert!(acting.status.success(), "{acting:?}");
+    let alex = console.user_id(ALEX).await;
+    assert_eq!(
+        console
+            .count(
+                "select count(*) from api_tokens where created_by = $1 and scopes = array['requests:write']",
+                alex
+            )
+            .await,
+        1
+    );
 
     let revoked = run(&console.pool, &["revoke-token", id]);
     assert!(revoked.status.success(), "{revoked:?}");

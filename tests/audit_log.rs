@@ -387,6 +387,7 @@ async fn every_listed_act_is_appended_to_the_chain(pool: PgPool) {
         "request_cancelled",
         "request_erased",
         "request_failed",
+        "suppression_added",
     ]
     .into_iter()
     .map(str::to_owned)

@@ -144,6 +144,21 @@ const MATRIX: &[Endpoint] = &[
         expected: |a| customer_data(a, 200),
     },
     Endpoint {
+        path: "/api/suppressions/list",
+        form: |_, _| Vec::new(),
+        expected: |a| customer_data(a, 200),
+    },
+    Endpoint {
+        path: "/api/suppressions/lift",
+        form: |_, _| {
+            vec![
+                ("suppression_id", uuid::Uuid::from_u128(7).to_string()),
+                ("reason", "Asked to be contacted again".into()),
+            ]
+        },
+        expected: |a| after_access(customer_data(a, 200), 404),
+    },
+    Endpoint {
         path: "/api/requests/list",
         form: |_, _| vec![("state", "cancelled".into())],
         expected: |a| customer_data(a, 200),

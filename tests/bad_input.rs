@@ -205,6 +205,17 @@ fn targets(ids: &Ids) -> Vec<(&'static str, Vec<(&'static str, String)>)> {
             ],
         ),
         ("/api/audit/overview", vec![("unexpected", String::new())]),
+        (
+            "/api/suppressions/list",
+            vec![("unexpected", String::new())],
+        ),
+        (
+            "/api/suppressions/lift",
+            vec![
+                ("suppression_id", uuid::Uuid::from_u128(7).to_string()),
+                ("reason", "Asked to be contacted again".into()),
+            ],
+        ),
     ]
 }
 
@@ -310,6 +321,12 @@ fn expected(path: &str, field: &str, input: &str, ids: &Ids) -> (u16, Option<Str
             refused => refused,
         },
         ("/api/settings/erasure-policy", field) => status_of(policy_with(field, input)),
+        // No entry has that id: a valid one is not found (404).
+        ("/api/suppressions/lift", "suppression_id") => id_status(""),
+        ("/api/suppressions/lift", "reason") => match status_of(input::lift_reason(input)) {
+            200 => 404,
+            refused => refused,
+        },
         ("/api/audit/list", "cursor") => status_of(input::audit_cursor(Some(input))),
         ("/api/audit/list", field) => status_of(match field {
             "action" => input::audit_filter(input, "", "", ""),
@@ -342,6 +359,7 @@ fn expected(path: &str, field: &str, input: &str, ids: &Ids) -> (u16, Option<Str
         (
             "/api/auth/access"
             | "/api/audit/overview"
+            | "/api/suppressions/list"
             | "/api/requests/open"
             | "/api/settings/erasure-policy/current",
             "unexpected",

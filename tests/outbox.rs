@@ -152,6 +152,8 @@ async fn queued_keys_are_removed_only_after_the_erasure_ended_and_only_if_it_rol
             .bind(account)
             .bind(request)
             .bind(alex)
+            .bind(true)
+            .bind(None::<Uuid>)
             .execute(&mut *erasing)
             .await
             .unwrap();

@@ -92,6 +92,14 @@ async fn people(console: &Console) -> People {
         .saved_search(ALEX, "customers", &lead_salesforce_id)
         .await;
     let request = console.cancelled_request(lead).await;
+    sqlx::query(
+        "insert into suppressions (account_id, kind, identifier_hmac, request_id)
+         select account_id, 'email', decode(repeat('ab', 32), 'hex'), id from erasure_requests where id = $1",
+    )
+    .bind(request)
+    .execute(&console.pool)
+    .await
+    .expect("an entry on Acme's suppression list");
     People {
         lead,
         alex_search,
@@ -100,6 +108,9 @@ async fn people(console: &Console) -> People {
         jordan: [JORDAN.to_owned(), phone, name, KNOWN_MESSAGE.to_owned()],
     }
 }
+
+/// The first hex digits of the hash on Acme's suppression list.
+const SUPPRESSED_HASH_PREFIX: &str = "abababababab";
 
 /// One page of the matrix: its path, the personal data it shows an entitled actor, and what each actor finds.
 struct Page {
@@ -144,6 +155,16 @@ fn pages(people: &People) -> Vec<Page> {
                 SignedOut => SignIn,
                 AdminWithAccess => Shown,
                 AdminOfAnotherAccount => Without("No such erasure request in your account."),
+                _ => Without(CUSTOMER_DATA_REFUSED),
+            },
+        },
+        Page {
+            path: "/suppressions".to_owned(),
+            shows: vec![SUPPRESSED_HASH_PREFIX.to_owned()],
+            expected: |actor| match actor {
+                SignedOut => SignIn,
+                AdminWithAccess => Shown,
+                AdminOfAnotherAccount => Without("Nobody is suppressed"),
                 _ => Without(CUSTOMER_DATA_REFUSED),
             },
         },

@@ -57,6 +57,7 @@ export async function consolePages(browser: Browser): Promise<ConsolePage[]> {
     { name: "customer record", path: contact!, as: ALEX },
     { name: "customer record with data", path: probe!, as: ALEX },
     { name: "audit log", path: "/audit", as: ALEX },
+    { name: "suppression list", path: "/suppressions", as: ALEX },
     { name: "refusal: Admin Console for an Agent", path: "/admin", as: CASEY },
     { name: "refusal: customer record for an Agent", path: probe!, as: CASEY },
   ];

@@ -9,4 +9,5 @@ pub mod customers;
 pub mod requests;
 pub mod searches;
 pub mod settings;
+pub mod suppressions;
 pub mod users;

@@ -34,6 +34,10 @@ pub async fn create_request(
     /// was over 15 minutes ago. Absent or empty otherwise.
     #[server(default)]
     password: Option<String>,
+    /// Whether to keep the person's identifiers off the suppression list (the dialog's "Keep them on the
+    /// suppression list" unticked); absent or false puts them on it when the request completes.
+    #[server(default)]
+    skip_suppression: bool,
 ) -> Result<RequestReceipt, AppError> {
     use crate::api::customers::ERASE_CONFIRMATION;
     use crate::server::erasure::ErasurePlan;
@@ -62,7 +66,7 @@ pub async fn create_request(
         )));
     }
     auth::require_recent_password(&session, &principal, password.as_deref()).await?;
-    erase_logged(&session, &principal, &plan).await
+    erase_logged(&session, &principal, &plan.suppressing(!skip_suppression)).await
 }
 
 /// Runs the request `plan` as the principal signed in with `session`, logs an attempt and its outcome for each
@@ -78,13 +82,19 @@ pub(crate) async fn erase_logged(
     use crate::server::state::app_state;
     let state = app_state()?;
     let attempts = log_attempts(principal, plan.customer_ids());
-    let submitted =
-        match erasure::erase_request(&state.pool, session, principal.account_id, plan).await {
-            Err(erasure::EraseError::AlreadyErased) => {
-                Err(earlier_erasure(&state.pool, principal.account_id, plan).await)
-            }
-            submitted => submitted.map_err(AppError::from),
-        };
+    let submitted = match erasure::erase_request(
+        &state.pool,
+        erasure::Actor::Session(session),
+        principal.account_id,
+        plan,
+    )
+    .await
+    {
+        Err(erasure::EraseError::AlreadyErased) => {
+            Err(earlier_erasure(&state.pool, principal.account_id, plan).await)
+        }
+        submitted => submitted.map_err(AppError::from),
+    };
     let receipt = submitted.map(|submitted| match submitted {
         Submitted::Erased(erased) => completed_receipt(erased),
         Submitted::Held {
@@ -102,7 +112,7 @@ pub(crate) async fn erase_logged(
     log_outcomes(attempts, receipt.as_ref());
     let receipt = receipt?;
     if receipt.completed_at.is_some() {
-        state.outbox_wakeup.notify_one();
+        crate::server::erasure::after_erasure(&state).await;
     }
     Ok(receipt)
 }
@@ -144,7 +154,7 @@ async fn erase_stored_now(
     .map_err(AppError::from);
     log_outcomes(attempts, erased.as_ref());
     erased?;
-    state.outbox_wakeup.notify_one();
+    erasure::after_erasure(&state).await;
     Ok(())
 }
 

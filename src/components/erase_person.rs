@@ -61,12 +61,14 @@ pub(crate) fn ErasePersonControl(
         .join(",");
     let open_button = NodeRef::<html::Button>::new();
     let query = StoredValue::new(query);
+    let suppress = RwSignal::new(true);
     let on_confirm = Callback::new(move |(confirmation, password): (String, String)| {
         create.dispatch(CreateRequest {
             customer_ids: customer_ids.clone(),
             query: query.get_value(),
             confirmation,
             password: (!password.is_empty()).then_some(password),
+            skip_suppression: !suppress.get_untracked(),
         });
     });
     let title = format!("Delete all call and message data of {}?", records_of(count));
@@ -82,6 +84,14 @@ pub(crate) fn ErasePersonControl(
         </button>
         <EraseDialog state title on_confirm return_focus=open_button>
             <PersonCounts query=query.get_value() to_erase=to_erase.clone() skipped=skipped.clone() policy/>
+            <label class="checkbox">
+                <input
+                    type="checkbox"
+                    prop:checked=move || suppress.get()
+                    on:change=move |event| suppress.set(event_target_checked(&event))
+                />
+                " Keep this person on the suppression list, so that new calls and messages with their email, phone number or Salesforce ID are refused"
+            </label>
         </EraseDialog>
     }
 }

@@ -57,9 +57,10 @@ pub async fn navigation_after_change() -> Option<Viewer> {
 pub const CUSTOMER_DATA_NAV: &str = "customer-data";
 
 /// The navigation's Customer Data entries: each page and its label, in order.
-pub const CUSTOMER_DATA_LINKS: [(&str, &str); 3] = [
+pub const CUSTOMER_DATA_LINKS: [(&str, &str); 4] = [
     ("/customers", "Customers"),
     ("/requests", "Requests"),
+    ("/suppressions", "Suppression list"),
     ("/audit", "Audit log"),
 ];
 

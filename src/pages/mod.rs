@@ -9,5 +9,6 @@ pub mod login;
 pub mod not_found;
 pub mod request;
 pub mod requests;
+pub mod suppressions;
 pub mod user_profile;
 pub mod users;

@@ -96,6 +96,9 @@ pub struct TokenPrincipal {
     pub scopes: Vec<ApiScope>,
     /// Whether the account's Manage Customer Data setting is on.
     pub account_customer_data_enabled: bool,
+    /// The Admin who made it, whom the erasure requests it makes are requested by (none when it was made from
+    /// the command line without `--admin`).
+    pub created_by: Option<Uuid>,
 }
 
 /// Every /api/v1 operation: the account setting must be on and the token must hold `scope`.
@@ -471,6 +474,7 @@ mod tests {
             account_id: Uuid::from_u128(2),
             scopes: vec![ApiScope::AuditRead],
             account_customer_data_enabled: true,
+            created_by: None,
         };
         assert!(require_scope(&token, ApiScope::AuditRead).is_ok());
         assert_eq!(

@@ -58,6 +58,10 @@ pub struct Config {
     #[arg(long, env = "SESSION_MAX_HOURS", default_value_t = DEFAULT_SESSION_MAX_HOURS,
           value_parser = clap::value_parser!(u16).range(1..=720), global = true)]
     pub session_max_hours: u16,
+    /// Requests one API token may make in a minute (1 to 1,000,000); the next get 429 with `Retry-After`.
+    #[arg(long, env = "API_REQUESTS_PER_MINUTE", default_value_t = DEFAULT_API_REQUESTS_PER_MINUTE,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000), global = true)]
+    pub api_requests_per_minute: u32,
     /// Seconds a client has to send a request's headers before its connection is closed (1 to 300).
     #[arg(long, env = "HEADER_READ_TIMEOUT_SECS", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(1..=300), global = true)]
@@ -107,6 +111,10 @@ pub fn evidence_secret_from(
     }
 }
 
+/// Requests an API token may make in a minute unless `API_REQUESTS_PER_MINUTE` says otherwise: ten a second,
+/// far above what a privacy platform needs, and a bound on what a leaked or looping token can do.
+pub const DEFAULT_API_REQUESTS_PER_MINUTE: u32 = 600;
+
 /// A session's longest life unless `SESSION_MAX_HOURS` says otherwise.
 pub const DEFAULT_SESSION_MAX_HOURS: u16 = 12;
 
@@ -120,6 +128,8 @@ pub struct WebSettings {
     pub secure_cookies: bool,
     /// How long a session lasts at most, in hours after sign-in.
     pub session_max_hours: u16,
+    /// Requests one API token may make in a minute.
+    pub api_requests_per_minute: u32,
 }
 
 impl WebSettings {
@@ -131,6 +141,7 @@ impl WebSettings {
             public_origin: format!("http://{listen}"),
             secure_cookies: !listen.ip().is_loopback(),
             session_max_hours: DEFAULT_SESSION_MAX_HOURS,
+            api_requests_per_minute: DEFAULT_API_REQUESTS_PER_MINUTE,
         }
     }
 }
@@ -246,6 +257,7 @@ impl Config {
             public_origin: self.public_origin.clone().unwrap_or(defaults.public_origin),
             secure_cookies: self.secure_cookies.unwrap_or(defaults.secure_cookies),
             session_max_hours: self.session_max_hours,
+            api_requests_per_minute: self.api_requests_per_minute,
         }
     }
 }

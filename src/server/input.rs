@@ -280,9 +280,28 @@ pub fn audit_cursor(raw: Option<&str>) -> Result<Option<i64>, AppError> {
 
 /// The reason a request is rejected: trimmed, 1 to 500 characters.
 pub fn rejection_reason(raw: &str) -> Result<String, AppError> {
+    reason(raw, "Say why the request is rejected.")
+}
+
+/// The reason an entry of the suppression list is lifted: trimmed, 1 to 500 characters.
+pub fn lift_reason(raw: &str) -> Result<String, AppError> {
+    reason(raw, "Say why the entry is lifted.")
+}
+
+/// A reason: trimmed, 1 to 500 characters, no control characters but line breaks and tabs; refused with
+/// `missing` when empty.
+fn reason(raw: &str, missing: &str) -> Result<String, AppError> {
     let reason = raw.trim();
+    if reason
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(AppError::invalid(
+            "The reason contains characters that are not allowed.",
+        ));
+    }
     match reason.chars().count() {
-        0 => Err(AppError::invalid("Say why the request is rejected.")),
+        0 => Err(AppError::invalid(missing)),
         1..=500 => Ok(reason.to_owned()),
         _ => Err(AppError::invalid(
             "The reason is too long: at most 500 characters.",

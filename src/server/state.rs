@@ -35,6 +35,8 @@ pub struct AppState {
     pub public_origin: Arc<str>,
     /// How long a session lasts at most, in hours after sign-in.
     pub session_max_hours: u16,
+    /// Requests one API token may make in a minute.
+    pub api_requests_per_minute: u32,
     /// The release's wasm, JS and CSS, as a short digest (see `http::asset_version`).
     pub asset_version: Option<Arc<str>>,
     /// The per-client sign-in limit's settings and the password-check queue.
@@ -70,6 +72,7 @@ impl AppState {
             secure_cookies: web.secure_cookies,
             public_origin: Arc::from(web.public_origin),
             session_max_hours: web.session_max_hours,
+            api_requests_per_minute: web.api_requests_per_minute,
             asset_version: asset_version.map(Arc::from),
             sign_in: Arc::new(SignInGuard::new(SignInSettings::default())),
             log_key: LogKey::random(),

@@ -932,3 +932,63 @@ pub async fn console_with_a_trail(pool: PgPool) -> (Console, Client, Uuid) {
     let account = console.account_of(lead).await;
     (console, alex, account)
 }
+
+/// An API token of `email`'s account with `scopes`, expiring after `expires_in` when given, acting for that
+/// user when they are an Admin, made as the command line makes one (audited as the console).
+pub async fn api_token(
+    console: &Console,
+    email: &str,
+    scopes: &[customer_data_console::server::authz::ApiScope],
+    expires_in: Option<time::Duration>,
+) -> customer_data_console::server::db::api_tokens::NewToken {
+    use customer_data_console::server::db::{api_tokens, users};
+    let account: Uuid = scalar_for(
+        &console.pool,
+        "select account_id from users where email = $1",
+        email,
+    )
+    .await;
+    let admin = users::admin_of_account(&console.pool, account, email)
+        .await
+        .expect("the user is read");
+    let spec = api_tokens::TokenSpec {
+        name: "privacy platform",
+        scopes,
+        expires_in,
+        admin,
+    };
+    api_tokens::create(
+        &console.pool,
+        account,
+        &spec,
+        customer_data_console::server::evidence::audit_log::Actor::System,
+    )
+    .await
+    .expect("a token")
+}
+
+/// POSTs `body` as JSON to the API path `path` with the token `secret` and, when given, an Idempotency-Key: the
+/// status, the headers and the JSON answer (`Null` when it is none).
+pub async fn post_api(
+    console: &Console,
+    path: &str,
+    secret: &str,
+    key: Option<&str>,
+    body: &Value,
+) -> (StatusCode, HeaderMap, Value) {
+    let mut request = bare_client()
+        .post(console.url(path))
+        .bearer_auth(secret)
+        .json(body);
+    if let Some(key) = key {
+        request = request.header("idempotency-key", key);
+    }
+    let response = request.send().await.expect("the console answers");
+    let status = response.status();
+    let headers = response.headers().clone();
+    (
+        status,
+        headers,
+        response.json().await.unwrap_or(Value::Null),
+    )
+}

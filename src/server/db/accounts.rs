@@ -61,6 +61,16 @@ pub async fn set_customer_data(
     Ok(saved)
 }
 
+/// The ISO 3166 country account `account_id`'s national phone numbers are read in.
+pub async fn default_country(pool: &PgPool, account_id: Uuid) -> sqlx::Result<String> {
+    sqlx::query_scalar!(
+        "select default_country from accounts where id = $1",
+        account_id
+    )
+    .fetch_one(pool)
+    .await
+}
+
 /// The erasure policy of account `account_id`; an unknown account is an error (`RowNotFound`).
 pub async fn erasure_policy<'c>(
     db: impl PgExecutor<'c>,

@@ -28,25 +28,39 @@ fn secret_hash(secret: &str) -> [u8; 32] {
     Sha256::digest(secret.as_bytes()).into()
 }
 
-/// Makes a token of account `account_id` named `name` with `scopes`, expiring after `expires_in` when given, by
-/// `by` (an Admin, or the console's command line), and appends it to the account's audit log, in one
-/// transaction.
+/// What a new token is: its name, scopes, lifetime, and the Admin it acts for.
+#[derive(Debug, Clone)]
+pub struct TokenSpec<'a> {
+    /// What it is for (1 to 100 characters).
+    pub name: &'a str,
+    /// What it may do.
+    pub scopes: &'a [ApiScope],
+    /// How long it works; forever when `None`.
+    pub expires_in: Option<Duration>,
+    /// The Admin of the account it acts for: the erasure requests it makes are requested by them and run with
+    /// their access to Customer Data. A token without one cannot make requests.
+    pub admin: Option<Uuid>,
+}
+
+/// Makes a token of account `account_id` as `spec` says, by `by` (an Admin, or the console's command line), and
+/// appends it to the account's audit log, in one transaction.
 pub async fn create(
     pool: &PgPool,
     account_id: Uuid,
-    name: &str,
-    scopes: &[ApiScope],
-    expires_in: Option<Duration>,
+    spec: &TokenSpec<'_>,
     by: Actor,
 ) -> sqlx::Result<NewToken> {
     let id = Uuid::new_v4();
     let secret = format!("{SECRET_PREFIX}{}", new_token());
-    let keys: Vec<String> = scopes.iter().map(|scope| scope.key().to_owned()).collect();
-    let created_by = match by {
-        Actor::User(user_id) => Some(user_id),
-        _ => None,
-    };
-    let expires_at = expires_in.map(|after| OffsetDateTime::now_utc() + after);
+    let keys: Vec<String> = spec
+        .scopes
+        .iter()
+        .map(|scope| scope.key().to_owned())
+        .collect();
+    let (name, created_by) = (spec.name, spec.admin);
+    let expires_at = spec
+        .expires_in
+        .map(|after| OffsetDateTime::now_utc() + after);
     let hash = secret_hash(&secret);
     let mut tx = pool.begin().await?;
     sqlx::query!(
@@ -88,28 +102,54 @@ pub async fn revoke(pool: &PgPool, token_id: Uuid, by: Actor) -> sqlx::Result<bo
     Ok(true)
 }
 
+/// A live token as a request presented it, with the requests it made in the current rate-limit window (this one
+/// included) and when that window began.
+#[derive(Debug, Clone)]
+pub struct Presented {
+    /// The token.
+    pub token: TokenPrincipal,
+    /// Requests in the window, this one included.
+    pub window_requests: i32,
+    /// When the window began; it lasts `RATE_WINDOW`.
+    pub window_started_at: OffsetDateTime,
+}
+
+/// How long a rate-limit window lasts.
+pub const RATE_WINDOW: Duration = Duration::minutes(1);
+
 /// The live token whose secret is `secret` (not revoked, not expired), with its account's setting, noting that it
-/// was used now; `None` for any other secret.
-pub async fn presented(pool: &PgPool, secret: &str) -> sqlx::Result<Option<TokenPrincipal>> {
+/// was used now and counting the request in its rate-limit window (a new window begins when the last one is
+/// over); `None` for any other secret.
+pub async fn presented(pool: &PgPool, secret: &str) -> sqlx::Result<Option<Presented>> {
     let hash = secret_hash(secret);
     let found = sqlx::query!(
-        "update api_tokens t set last_used_at = now()
+        "update api_tokens t set last_used_at = now(),
+             window_started_at = case when t.window_started_at > now() - interval '1 minute'
+                                      then t.window_started_at else now() end,
+             window_requests = case when t.window_started_at > now() - interval '1 minute'
+                                    then t.window_requests + 1 else 1 end
          from accounts a
          where t.secret_hash = $1 and a.id = t.account_id and t.revoked_at is null
            and (t.expires_at is null or t.expires_at > now())
-         returning t.id, t.account_id, t.scopes, a.manage_customer_data",
+         returning t.id, t.account_id, t.scopes, a.manage_customer_data, t.created_by, t.window_requests,
+                   t.window_started_at as \"window_started_at!\"",
         hash.as_slice()
     )
     .fetch_optional(pool)
     .await?;
-    Ok(found.map(|token| TokenPrincipal {
-        token_id: token.id,
-        account_id: token.account_id,
-        scopes: token
-            .scopes
-            .iter()
-            .filter_map(|key| ApiScope::from_key(key))
-            .collect(),
-        account_customer_data_enabled: token.manage_customer_data,
+    Ok(found.map(|token| Presented {
+        token: TokenPrincipal {
+            token_id: token.id,
+            account_id: token.account_id,
+            scopes: token
+                .scopes
+                .iter()
+                .filter_map(|key| ApiScope::from_key(key))
+                .collect(),
+            account_customer_data_enabled: token.manage_customer_data,
+            created_by: token.created_by,
+        },
+        window_requests: token.window_requests,
+        window_started_at: token.window_started_at,
     }))
 }

@@ -3,6 +3,7 @@
 //! types here so nothing above sees a database row.
 
 pub mod accounts;
+pub mod activity;
 pub mod api_tokens;
 pub mod audit;
 pub mod customers;
@@ -11,6 +12,7 @@ pub mod saved_searches;
 pub mod security_log;
 pub mod sessions;
 pub mod sign_in;
+pub mod suppressions;
 pub mod users;
 
 use std::time::Duration;

@@ -49,6 +49,26 @@ pub const SESSION_JOIN: &str =
 /// and not expired.
 pub const LIVE_SESSION: &str = "s.token_hash = $1 and s.expires_at > now()";
 
+/// The principal of user `user_id` of account `account_id` as they are now (an API token's Admin), if they are
+/// still a user of it.
+pub async fn principal_of_user(
+    pool: &PgPool,
+    account_id: Uuid,
+    user_id: Uuid,
+) -> sqlx::Result<Option<Principal>> {
+    let sql = format!(
+        "select {USER_PRINCIPAL_COLUMNS} from users u join accounts a on a.id = u.account_id
+         where u.id = $1 and u.account_id = $2"
+    );
+    let row = sqlx::query(&sql)
+        .bind(user_id)
+        .bind(account_id)
+        .fetch_optional(pool)
+        .await?;
+    row.map(|row| principal_of(&row).map(|found| found.principal))
+        .transpose()
+}
+
 /// The principal behind a live session, and whether the session's end should move forward.
 pub struct SessionPrincipal {
     /// The session's user, with their account and grants as they are now.

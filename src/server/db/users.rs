@@ -97,6 +97,21 @@ pub async fn admin_names(pool: &PgPool, account_id: Uuid) -> sqlx::Result<Vec<St
     .await
 }
 
+/// The id of the Admin of account `account_id` whose email is `email` (in any case), if there is one.
+pub async fn admin_of_account(
+    pool: &PgPool,
+    account_id: Uuid,
+    email: &str,
+) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar!(
+        "select id from users where account_id = $1 and lower(email) = lower($2) and role = 'admin'",
+        account_id,
+        email.trim()
+    )
+    .fetch_optional(pool)
+    .await
+}
+
 /// One user of the account, with when they were created.
 pub async fn find_in_account(
     pool: &PgPool,

@@ -296,12 +296,12 @@ fn failure_reason(err: EraseError) -> String {
 /// the first pass after a start, which comes at once.
 pub const SCHEDULER_PERIOD: Duration = Duration::from_secs(30);
 
-/// The scheduler of one instance: a pass at start, then one every `SCHEDULER_PERIOD`; wakes the outbox worker
-/// after a pass that erased something.
+/// The scheduler of one instance: a pass at start, then one every `SCHEDULER_PERIOD`; after a pass that erased
+/// something, suppresses its people and wakes the outbox worker (`after_erasure`).
 pub async fn run_scheduler(state: AppState) {
     loop {
         match run_due(&state.pool, None).await {
-            Ok(pass) if pass.erased > 0 => state.outbox_wakeup.notify_one(),
+            Ok(pass) if pass.erased > 0 => super::after_erasure(&state).await,
             Ok(_) => {}
             Err(err) => tracing::error!(error = %err, "scheduler pass failed"),
         }

@@ -31,7 +31,9 @@ pub use lifecycle::{
     Decision, MARK_FAILED_SQL, NEXT_DUE_SQL, SCHEDULER_PERIOD, SchedulerPass, StepError, cancel,
     decide, run_due, run_scheduler,
 };
-pub use outbox::{OutboxPass, delete_due_objects, drop_abandoned_queues, run_outbox_worker};
+pub use outbox::{
+    OutboxPass, after_erasure, delete_due_objects, drop_abandoned_queues, run_outbox_worker,
+};
 pub use transaction::{
     AWAIT_ERASURE_END_SQL, Actor, COMPLETE_REQUEST_SQL, COUNT_AND_QUEUE_SQL, DELETE_ACTIVITY_SQL,
     DELETE_CALLS_SQL, DELETE_MESSAGES_SQL, DELETE_MESSAGES_WITH_MEDIA_SQL, EraseError, Erased,

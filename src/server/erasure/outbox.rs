@@ -10,7 +10,9 @@ use futures::StreamExt;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use crate::server::db::suppressions;
 use crate::server::evidence::receipts::issue_due_receipts;
+use crate::server::rest::idempotency;
 use crate::server::state::AppState;
 use crate::server::storage::{DeleteError, Storage};
 
@@ -141,7 +143,18 @@ pub async fn drop_abandoned_queues(pool: &PgPool) -> sqlx::Result<u64> {
     .rows_affected())
 }
 
-/// Runs for the life of the server: drains the outbox, issues the receipts that became due (with no signing
+/// What follows a committed erasure in the instance that ran it: its people go on the suppression list at once
+/// (what fails here is left to the outbox worker's next pass), and the outbox worker is woken to delete its
+/// files.
+pub async fn after_erasure(state: &AppState) {
+    if let Err(err) = suppressions::add_due(&state.pool, &state.evidence_secret).await {
+        tracing::error!(error = %err, "adding erased people to the suppression list failed; the worker retries");
+    }
+    state.outbox_wakeup.notify_one();
+}
+
+/// Runs for the life of the server: drains the outbox, puts the people of completed requests on the
+/// suppression list, issues the receipts that became due (with no signing
 /// key configured, none: they are issued by the first instance that has one), then sleeps until an erasure
 /// wakes it or a few seconds pass (to retry failures, pick up work left by a crashed instance, and drop
 /// abandoned queues). Its first pass, at start-up, issues what a stopped instance left due.
@@ -153,6 +166,9 @@ pub async fn run_outbox_worker(state: AppState) {
             Ok(_) => {}
             Err(err) => tracing::error!(error = %err, "outbox pass failed"),
         }
+        if let Err(err) = suppressions::add_due(&state.pool, &state.evidence_secret).await {
+            tracing::error!(error = %err, "adding erased people to the suppression list failed");
+        }
         if let Some(keys) = &state.receipt_keys
             && let Err(err) = issue_due_receipts(&state.pool, &state.storage, keys).await
         {
@@ -160,10 +176,13 @@ pub async fn run_outbox_worker(state: AppState) {
         }
         let woken =
             tokio::time::timeout(Duration::from_secs(5), state.outbox_wakeup.notified()).await;
-        if woken.is_err()
-            && let Err(err) = drop_abandoned_queues(&state.pool).await
-        {
-            tracing::error!(error = %err, "dropping abandoned outbox rows failed");
+        if woken.is_err() {
+            if let Err(err) = drop_abandoned_queues(&state.pool).await {
+                tracing::error!(error = %err, "dropping abandoned outbox rows failed");
+            }
+            if let Err(err) = idempotency::drop_expired(&state.pool).await {
+                tracing::error!(error = %err, "dropping expired idempotency keys failed");
+            }
         }
     }
 }

@@ -117,19 +117,24 @@ pub const LOCK_CUSTOMERS_SQL: &str =
          order by id for update";
 
 /// Opens request `$2` of account `$1`, requested by user `$3` and confirmed now, in the state `erasing`: due
-/// exactly the account's deadline days after it was received (one reading of the clock for both).
-pub const OPEN_REQUEST_SQL: &str =
-    "insert into erasure_requests (id, account_id, requested_by, received_at, due_at, state)
-         select $2, a.id, $3, t.now, t.now + make_interval(days => a.deadline_days), 'erasing'
+/// exactly the account's deadline days after it was received (one reading of the clock for both); `$4` says
+/// whether its people go on the suppression list, `$5` names the API token it came through (none: the console).
+pub const OPEN_REQUEST_SQL: &str = "insert into erasure_requests
+             (id, account_id, requested_by, received_at, due_at, state, suppress, source, api_token_id)
+         select $2, a.id, $3, t.now, t.now + make_interval(days => a.deadline_days), 'erasing', $4,
+                case when $5::uuid is null then 'console' else 'api' end, $5
          from accounts a, (select clock_timestamp() as now) t where a.id = $1";
 
 /// Opens request `$2` of account `$1`, requested by user `$3` and confirmed now, held in the state `$4`
 /// (`scheduled` or `awaiting_approval`) until the account's hold hours have passed, and due the account's
-/// deadline days after it was received; answers when its hold ends.
+/// deadline days after it was received; `$5` says whether its people go on the suppression list, `$6` names the
+/// API token it came through (none: the console). Answers when its hold ends.
 pub const HOLD_REQUEST_SQL: &str = "insert into erasure_requests
-             (id, account_id, requested_by, received_at, due_at, state, not_before)
+             (id, account_id, requested_by, received_at, due_at, state, not_before, suppress, source,
+              api_token_id)
          select $2, a.id, $3, t.now, t.now + make_interval(days => a.deadline_days),
-                $4, t.now + make_interval(hours => a.hold_hours)
+                $4, t.now + make_interval(hours => a.hold_hours), $5,
+                case when $6::uuid is null then 'console' else 'api' end, $6
          from accounts a, (select clock_timestamp() as now) t where a.id = $1
          returning not_before";
 
@@ -309,6 +314,8 @@ pub const MARK_ERASED_SQL: &str = "with marked as (
 pub struct ErasurePlan {
     customer_ids: Vec<Uuid>,
     listed_by: Option<CustomerQuery>,
+    suppress: bool,
+    via_token: Option<Uuid>,
 }
 
 impl ErasurePlan {
@@ -317,6 +324,8 @@ impl ErasurePlan {
         ErasurePlan {
             customer_ids: vec![customer_id],
             listed_by: None,
+            suppress: true,
+            via_token: None,
         }
     }
 
@@ -328,7 +337,24 @@ impl ErasurePlan {
         (!customer_ids.is_empty()).then_some(ErasurePlan {
             customer_ids,
             listed_by: Some(search),
+            suppress: true,
+            via_token: None,
         })
+    }
+
+    /// The plan with its people kept off the suppression list (`suppress` false) or put on it when the request
+    /// completes (true, the default).
+    pub fn suppressing(self, suppress: bool) -> Self {
+        ErasurePlan { suppress, ..self }
+    }
+
+    /// The plan as a privacy platform made it through the API token `token_id` (the request's `source` is
+    /// `api`, and the audit log names the token as its actor).
+    pub fn through_token(self, token_id: Uuid) -> Self {
+        ErasurePlan {
+            via_token: Some(token_id),
+            ..self
+        }
     }
 
     /// The records, in the order they are locked and erased (by id).
@@ -402,7 +428,7 @@ pub async fn erase_customer(
 ) -> Result<Erased, EraseError> {
     match erase_request(
         pool,
-        actor,
+        Actor::Session(actor),
         account_id,
         &ErasurePlan::one_record(customer_id),
     )
@@ -441,7 +467,7 @@ pub async fn erase_customer(
 /// date the messages, so the receipt names exactly the messages erased.
 pub async fn erase_request(
     pool: &PgPool,
-    actor: &SessionKey,
+    actor: Actor<'_>,
     account_id: Uuid,
     plan: &ErasurePlan,
 ) -> Result<Submitted, EraseError> {
@@ -670,7 +696,7 @@ async fn lock_customers(
 /// clean-up of a failed attempt.
 async fn submit_locked(
     pool: &PgPool,
-    actor: &SessionKey,
+    actor: Actor<'_>,
     account_id: Uuid,
     plan: &ErasurePlan,
     request_id: Uuid,
@@ -685,7 +711,7 @@ async fn submit_locked(
                 Some(_) => EraseError::PreviewChanged,
             });
         }
-        let (actor, policy) = lock_actor(&mut tx, Actor::Session(actor), account_id).await?;
+        let (actor, policy) = lock_actor(&mut tx, actor, account_id).await?;
         if let Some(search) = &plan.listed_by {
             let mut found = unerased_matches(&mut tx, account_id, search).await?;
             found.sort_unstable();
@@ -715,6 +741,8 @@ async fn submit_locked(
                 .bind(account_id)
                 .bind(request_id)
                 .bind(actor.user_id)
+                .bind(plan.suppress)
+                .bind(plan.via_token)
                 .execute(&mut *tx)
                 .await?;
             Submitted::Erased(
@@ -735,9 +763,18 @@ async fn submit_locked(
             } else {
                 RequestState::Scheduled
             };
-            hold_request(&mut tx, &actor, account_id, request_id, state, previews).await?
+            let held = HeldRequest {
+                request_id,
+                state,
+                suppress: plan.suppress,
+                via_token: plan.via_token,
+            };
+            hold_request(&mut tx, &actor, account_id, held, previews).await?
         };
-        let by = audit_log::Actor::User(actor.user_id);
+        let by = plan.via_token.map_or(
+            audit_log::Actor::User(actor.user_id),
+            audit_log::Actor::Token,
+        );
         let created = Entry::new(account_id, by, Action::RequestCreated)
             .request(request_id)
             .count("records", records)
@@ -788,20 +825,36 @@ fn erased_entry(account_id: Uuid, by: audit_log::Actor, erased: &ErasedRequest) 
         .count("media", total(|c| c.media))
 }
 
-/// Stores request `request_id` held in `state` with the preview counts of its records (id, calls, messages).
+/// A request to hold: its id, the state it waits in, whether its people go on the suppression list and the API
+/// token it came through, if any.
+struct HeldRequest {
+    request_id: Uuid,
+    state: RequestState,
+    suppress: bool,
+    via_token: Option<Uuid>,
+}
+
+/// Stores request `held` with the preview counts of its records (id, calls, messages).
 async fn hold_request(
     tx: &mut PgConnection,
     actor: &Principal,
     account_id: Uuid,
-    request_id: Uuid,
-    state: RequestState,
+    held: HeldRequest,
     previews: Vec<(Uuid, i64, i64)>,
 ) -> Result<Submitted, EraseError> {
+    let HeldRequest {
+        request_id,
+        state,
+        suppress,
+        via_token,
+    } = held;
     let not_before: OffsetDateTime = sqlx::query_scalar(HOLD_REQUEST_SQL)
         .bind(account_id)
         .bind(request_id)
         .bind(actor.user_id)
         .bind(state.key())
+        .bind(suppress)
+        .bind(via_token)
         .fetch_one(&mut *tx)
         .await?;
     let mut ids = Vec::with_capacity(previews.len());

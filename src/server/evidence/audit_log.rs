@@ -46,6 +46,8 @@ pub use crate::model::AuditAction as Action;
 pub enum Actor {
     /// A signed-in user (or, for a sign-in, the user who signed in).
     User(Uuid),
+    /// An API token (by id), for what a privacy platform or the capture pipeline did through /api/v1.
+    Token(Uuid),
     /// The console itself, as the scheduler of held requests.
     System,
     /// Someone not signed in, as a failed sign-in's.
@@ -53,10 +55,11 @@ pub enum Actor {
 }
 
 impl Actor {
-    /// `audit_log.actor_kind` and `actor_id` (the schema keeps room for `token`, an API token's id).
+    /// `audit_log.actor_kind` and `actor_id`.
     fn columns(self) -> (&'static str, Option<Uuid>) {
         match self {
             Actor::User(id) => ("user", Some(id)),
+            Actor::Token(id) => ("token", Some(id)),
             Actor::System => ("system", None),
             Actor::Anonymous => ("anonymous", None),
         }

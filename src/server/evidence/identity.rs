@@ -85,6 +85,20 @@ impl EvidenceSecret {
 pub struct AccountKey([u8; 32]);
 
 impl AccountKey {
+    /// HMAC-SHA-256 of `parts` under this key, each part preceded by its length (so no two lists of parts give
+    /// the same bytes), for a keyed digest of a whole API request (`rest::idempotency`). A person's hash
+    /// (`subject`) is of one unprefixed identifier, so the two never coincide.
+    pub fn digest(&self, parts: &[&[u8]]) -> [u8; 32] {
+        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.0) else {
+            unreachable!("HMAC takes a key of any length")
+        };
+        for part in parts {
+            mac.update(&(part.len() as u64).to_be_bytes());
+            mac.update(part);
+        }
+        mac.finalize().into_bytes().into()
+    }
+
     /// HMAC-SHA-256 of `person`'s normalized identifier under this key.
     pub fn subject(&self, person: &PersonId<'_>) -> Subject {
         let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.0) else {

@@ -8,7 +8,7 @@ use axum::response::Response;
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{Problem, authorized, query_parameters, respond};
+use super::{Problem, Refusal, authorized, query_parameters, respond};
 use crate::error::AppError;
 use crate::server::authz::ApiScope;
 use crate::server::db::audit::{ChainEvent, chain_after};
@@ -69,7 +69,7 @@ async fn page(
     state: &AppState,
     headers: &HeaderMap,
     query: &str,
-) -> Result<AuditEventsPage, AppError> {
+) -> Result<AuditEventsPage, Refusal> {
     let token = authorized(state, headers, ApiScope::AuditRead).await?;
     let (after, limit) = page_bounds(query)?;
     let rows = chain_after(&state.pool, token.account_id, after, limit)

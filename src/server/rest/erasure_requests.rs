@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{Problem, authorized, problem, query_parameters, respond};
+use super::{Problem, Refusal, authorized, problem, query_parameters, respond};
 use crate::error::AppError;
 use crate::model::{RequestDetail, RequestState, RequestSummary};
 use crate::server::authz::ApiScope;
@@ -192,7 +192,7 @@ pub(super) async fn list_requests(
         let page = db::requests::list(&state.pool, token.account_id, filter, after)
             .await
             .map_err(db_failure)?;
-        Ok::<_, AppError>(RequestsPage {
+        Ok::<_, Refusal>(RequestsPage {
             requests: page.requests.into_iter().map(ApiRequest::from).collect(),
             next_cursor: page.older,
         })
@@ -206,7 +206,7 @@ fn no_such_request() -> AppError {
 }
 
 /// The request id `raw_id`, or 404 when it is not one.
-fn request_id(raw_id: &str) -> Result<uuid::Uuid, AppError> {
+pub(super) fn request_id(raw_id: &str) -> Result<uuid::Uuid, AppError> {
     input::record_id(raw_id, "request").map_err(|_| no_such_request())
 }
 
@@ -233,11 +233,12 @@ pub(super) async fn get_request(
     let answer = async {
         let token = authorized(&state, &headers, ApiScope::RequestsRead).await?;
         let id = request_id(&raw_id)?;
-        db::requests::detail(&state.pool, token.account_id, id)
+        let detail = db::requests::detail(&state.pool, token.account_id, id)
             .await
             .map_err(db_failure)?
             .map(ApiRequestDetail::from)
-            .ok_or_else(no_such_request)
+            .ok_or_else(no_such_request)?;
+        Ok::<_, Refusal>(detail)
     };
     respond(answer.await)
 }
@@ -266,15 +267,16 @@ pub(super) async fn get_receipt(
     let answer = async {
         let token = authorized(&state, &headers, ApiScope::RequestsRead).await?;
         let id = request_id(&raw_id)?;
-        db::requests::receipt(&state.pool, token.account_id, id)
+        let receipt = db::requests::receipt(&state.pool, token.account_id, id)
             .await
             .map_err(db_failure)?
             .ok_or_else(|| {
                 AppError::not_found("No receipt of such a request in the token's account yet.")
-            })
+            })?;
+        Ok::<_, Refusal>(receipt)
     };
     match answer.await {
         Ok(jws) => ([(header::CONTENT_TYPE, "application/jose")], jws).into_response(),
-        Err(error) => problem(&error),
+        Err(refusal) => problem(refusal),
     }
 }
