@@ -14,6 +14,7 @@ use crate::api::auth::{current_viewer, sign_in_page};
 use crate::components::navigation::Topbar;
 use crate::components::notice::ErrorNotice;
 use crate::pages::admin::AdminPage;
+use crate::pages::api_tokens::ApiTokensPage;
 use crate::pages::audit::AuditPage;
 use crate::pages::customer::CustomerPage;
 use crate::pages::customers::CustomersPage;
@@ -170,6 +171,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=ConsoleLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=HomePage ssr=SsrMode::Async/>
                     <Route path=path!("admin") view=AdminPage ssr=SsrMode::Async/>
+                    <Route path=path!("admin/tokens") view=ApiTokensPage ssr=SsrMode::Async/>
                     <Route path=path!("users") view=UsersPage ssr=SsrMode::Async/>
                     <Route path=path!("users/:id") view=UserProfilePage ssr=SsrMode::Async/>
                     <Route path=path!("customers") view=CustomersPage ssr=SsrMode::Async/>

@@ -17,7 +17,7 @@ use customer_data_console::server::evidence::receipt_keys::{self, ReceiptKeys};
 use customer_data_console::server::evidence::receipts;
 use customer_data_console::server::password_policy::check_new_password;
 use customer_data_console::server::storage::Storage;
-use customer_data_console::server::{auth, db, demo, http, security_log, synthetic};
+use customer_data_console::server::{auth, db, demo, http, input, security_log, synthetic};
 use sqlx::PgPool;
 use tracing_subscriber::Layer;
 use tracing_subscriber::filter::filter_fn;
@@ -293,7 +293,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::CreateUser(new_user) => create_user(&pool, new_user).await,
         Command::CreateToken(new_token) => create_token(&pool, new_token).await,
         Command::RevokeToken { id } => {
-            match db::api_tokens::revoke(&pool, id, audit_log::Actor::System).await {
+            match db::api_tokens::revoke(&pool, None, id, audit_log::Actor::System).await {
                 Ok(true) => {
                     println!("revoked the API token {id}");
                     Ok(())
@@ -418,32 +418,18 @@ async fn create_user(pool: &PgPool, new_user: NewUser) -> Result<(), String> {
 
 /// Makes the API token `new_token` describes and prints its id and secret.
 async fn create_token(pool: &PgPool, new_token: NewToken) -> Result<(), String> {
-    let scopes = new_token
-        .scopes
-        .split(',')
-        .map(str::trim)
-        .filter(|key| !key.is_empty())
-        .map(|key| {
-            ApiScope::from_key(key).ok_or_else(|| {
-                format!("--scopes: {key:?} is not one of requests:read, requests:write, audit:read, ingest")
-            })
-        })
-        .collect::<Result<Vec<_>, String>>()?;
-    if scopes.is_empty() {
-        return Err("--scopes: name at least one scope".to_owned());
-    }
-    let name = new_token.name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err("--name: 1 to 100 characters".to_owned());
-    }
+    let expires_days = new_token.expires_days.map(|days| days.to_string());
+    let (name, scopes, expires_in) = input::api_token(
+        &new_token.name,
+        &new_token.scopes,
+        expires_days.as_deref().unwrap_or_default(),
+    )
+    .map_err(|refusal| refusal.to_string())?;
     let account = &new_token.account;
     let account_id = db::accounts::find_by_name(pool, account)
         .await
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("no account is named {account}"))?;
-    let expires_in = new_token
-        .expires_days
-        .map(|days| time::Duration::days(i64::from(days)));
     let admin = match new_token.admin.as_deref() {
         Some(email) => Some(
             db::users::admin_of_account(pool, account_id, email)
@@ -460,7 +446,7 @@ async fn create_token(pool: &PgPool, new_token: NewToken) -> Result<(), String> 
         None => None,
     };
     let spec = db::api_tokens::TokenSpec {
-        name,
+        name: &name,
         scopes: &scopes,
         expires_in,
         admin,

@@ -1162,3 +1162,44 @@ impl Suppression {
         }
     }
 }
+
+/// An API token of the account, as /admin/tokens lists it (never its secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiTokenSummary {
+    /// Its id.
+    pub id: Uuid,
+    /// What it is for.
+    pub name: String,
+    /// Its scopes' keys (`requests:read`, ...).
+    pub scopes: Vec<String>,
+    /// The Admin it acts for, if any.
+    pub acts_for: Option<String>,
+    /// When it was made.
+    pub created_at: OffsetDateTime,
+    /// When it stops working, if ever.
+    pub expires_at: Option<OffsetDateTime>,
+    /// When a request last presented it.
+    pub last_used_at: Option<OffsetDateTime>,
+    /// When it was revoked.
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+/// A token just made: its id and its secret, shown this once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedApiToken {
+    /// Its id.
+    pub id: Uuid,
+    /// `Authorization: Bearer <secret>`; not stored, so it cannot be shown again.
+    pub secret: String,
+}
+
+/// The scopes an API token may hold, as their keys and what each allows.
+pub const API_SCOPES: [(&str, &str); 4] = [
+    ("requests:read", "Read erasure requests and their receipts"),
+    (
+        "requests:write",
+        "Make and cancel erasure requests, acting for you",
+    ),
+    ("audit:read", "Read the audit log"),
+    ("ingest", "Record calls and messages"),
+];

@@ -181,12 +181,12 @@ async fn a_token_is_refused_unless_live_scoped_and_its_account_on(pool: PgPool) 
         StatusCode::OK
     );
     assert!(
-        api_tokens::revoke(&console.pool, revoked.id, Actor::System)
+        api_tokens::revoke(&console.pool, None, revoked.id, Actor::System)
             .await
             .unwrap()
     );
     assert!(
-        !api_tokens::revoke(&console.pool, revoked.id, Actor::System)
+        !api_tokens::revoke(&console.pool, None, revoked.id, Actor::System)
             .await
             .unwrap(),
         "a token is revoked once"
@@ -634,4 +634,86 @@ async fn a_token_reads_its_accounts_requests_and_a_completed_ones_receipt(pool: 
         StatusCode::FORBIDDEN,
         "forbidden",
     );
+}
+
+#[sqlx::test]
+async fn an_admin_makes_lists_and_revokes_tokens_of_their_account(pool: PgPool) {
+    let console = Console::start(pool).await;
+    console.set_account_setting(ALEX, true).await;
+    let alex = console.signed_in(ALEX).await;
+    let (status, made) = alex
+        .post(
+            "/api/tokens/create",
+            &[
+                ("name", "OneTrust"),
+                ("scopes", "audit:read,requests:write,audit:read"),
+                ("expires_days", "90"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{made}");
+    let secret = made["secret"].as_str().expect("the secret").to_owned();
+    let id = made["id"].as_str().expect("the id").to_owned();
+    assert_eq!(
+        get(&console, AUDIT_EVENTS, Some(&secret)).await.0,
+        StatusCode::OK
+    );
+    let (status, listed) = alex.post("/api/tokens/list", NO_FIELDS).await;
+    assert_eq!(status, StatusCode::OK, "{listed}");
+    let token = &listed[0];
+    assert_eq!(token["name"], "OneTrust");
+    assert_eq!(
+        token["scopes"],
+        serde_json::json!(["audit:read", "requests:write"])
+    );
+    assert_eq!(token["acts_for"], "Alex Admin");
+    assert!(!token["last_used_at"].is_null(), "{token}");
+    assert!(
+        !listed.to_string().contains(&secret),
+        "the list holds no secret"
+    );
+
+    let gina = console.signed_in(GINA).await;
+    let (status, _) = gina.post("/api/tokens/revoke", &[("token_id", &id)]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "another account's token");
+    let (status, listed) = gina.post("/api/tokens/list", NO_FIELDS).await;
+    assert_eq!((status, listed), (StatusCode::OK, serde_json::json!([])));
+
+    let (status, answer) = alex.post("/api/tokens/revoke", &[("token_id", &id)]).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_problem(
+        &get(&console, AUDIT_EVENTS, Some(&secret)).await,
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+    );
+    let (status, _) = alex.post("/api/tokens/revoke", &[("token_id", &id)]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "a token is revoked once");
+    let alex_id = console.user_id(ALEX).await;
+    let acts: Vec<String> = column_for(
+        &console.pool,
+        "select action from audit_log where actor_kind = 'user' and actor_id = $1
+           and action like 'api_token_%' order by seq",
+        alex_id,
+    )
+    .await;
+    assert_eq!(acts, ["api_token_created", "api_token_revoked"]);
+    for (name, scopes, days) in [
+        ("", "ingest", ""),
+        ("x", "", ""),
+        ("x", "audit:write", ""),
+        ("x", "ingest", "0"),
+        ("x", "ingest", "3651"),
+    ] {
+        let (status, _) = alex
+            .post(
+                "/api/tokens/create",
+                &[("name", name), ("scopes", scopes), ("expires_days", days)],
+            )
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{name:?} {scopes:?} {days:?}"
+        );
+    }
 }

@@ -144,6 +144,27 @@ const MATRIX: &[Endpoint] = &[
         expected: |a| customer_data(a, 200),
     },
     Endpoint {
+        path: "/api/tokens/list",
+        form: |_, _| Vec::new(),
+        expected: admin_ok,
+    },
+    Endpoint {
+        path: "/api/tokens/create",
+        form: |_, _| {
+            vec![
+                ("name", "privacy platform".into()),
+                ("scopes", "requests:read".into()),
+                ("expires_days", "30".into()),
+            ]
+        },
+        expected: admin_ok,
+    },
+    Endpoint {
+        path: "/api/tokens/revoke",
+        form: |_, _| vec![("token_id", uuid::Uuid::from_u128(7).to_string())],
+        expected: |a| after_access(admin_ok(a), 404),
+    },
+    Endpoint {
         path: "/api/suppressions/list",
         form: |_, _| Vec::new(),
         expected: |a| customer_data(a, 200),

@@ -6,6 +6,7 @@
 
 mod common;
 
+use common::corpus::{corpus, corpus_file};
 use common::*;
 use customer_data_console::api::customers::ERASE_CONFIRMATION;
 use customer_data_console::error::AppError;
@@ -13,60 +14,6 @@ use customer_data_console::model::{ErasurePolicy, SearchKind};
 use customer_data_console::server::input;
 use reqwest::StatusCode;
 use sqlx::PgPool;
-
-/// Decodes the corpus escapes: \0, \xHH, \u{H..}, \n, \r, \t, \\.
-fn unescape(line: &str) -> String {
-    let mut out = String::new();
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('0') => out.push('\0'),
-            Some('n') => out.push('\n'),
-            Some('r') => out.push('\r'),
-            Some('t') => out.push('\t'),
-            Some('\\') => out.push('\\'),
-            Some('x') => {
-                let hex: String = chars.by_ref().take(2).collect();
-                out.push(char::from(
-                    u8::from_str_radix(&hex, 16).expect("\\x escape"),
-                ));
-            }
-            Some('u') => {
-                assert_eq!(chars.next(), Some('{'));
-                let hex: String = chars.by_ref().take_while(|c| *c != '}').collect();
-                out.push(
-                    char::from_u32(u32::from_str_radix(&hex, 16).expect("\\u escape"))
-                        .expect("char"),
-                );
-            }
-            other => panic!("unknown escape \\{other:?} in corpus line {line:?}"),
-        }
-    }
-    out
-}
-
-/// The inputs of tests/corpus/bad_inputs.txt: every line but the empty ones and the comments, which start with
-/// `# ` (a hash and a space; `#fragment` is an input).
-fn corpus_file() -> Vec<String> {
-    include_str!("corpus/bad_inputs.txt")
-        .lines()
-        .filter(|l| !l.starts_with("# ") && !l.is_empty())
-        .map(unescape)
-        .collect()
-}
-
-fn corpus() -> Vec<String> {
-    let mut inputs = corpus_file();
-    inputs.push("x".repeat(201));
-    inputs.push("a".repeat(10_000));
-    inputs.push(format!("{}@example.com", "j".repeat(5_000)));
-    inputs.push("\u{202E}".repeat(1_000));
-    inputs
-}
 
 /// The ids the valid arguments name: Blair, Jordan's Lead and Alex's two saved searches.
 struct Ids {
@@ -321,6 +268,15 @@ fn expected(path: &str, field: &str, input: &str, ids: &Ids) -> (u16, Option<Str
             refused => refused,
         },
         ("/api/settings/erasure-policy", field) => status_of(policy_with(field, input)),
+        ("/api/tokens/create", field) => {
+            let mut form = ["privacy platform", "ingest", "0"];
+            form[["name", "scopes", "expires_days"]
+                .iter()
+                .position(|name| *name == field)
+                .expect("a field of the token form")] = input;
+            status_of(input::api_token(form[0], form[1], form[2]))
+        }
+        ("/api/tokens/revoke", "token_id") => id_status(""),
         // No entry has that id: a valid one is not found (404).
         ("/api/suppressions/lift", "suppression_id") => id_status(""),
         ("/api/suppressions/lift", "reason") => match status_of(input::lift_reason(input)) {
@@ -360,6 +316,7 @@ fn expected(path: &str, field: &str, input: &str, ids: &Ids) -> (u16, Option<Str
             "/api/auth/access"
             | "/api/audit/overview"
             | "/api/suppressions/list"
+            | "/api/tokens/list"
             | "/api/requests/open"
             | "/api/settings/erasure-policy/current",
             "unexpected",

@@ -100,6 +100,16 @@ async fn people(console: &Console) -> People {
     .execute(&console.pool)
     .await
     .expect("an entry on Acme's suppression list");
+    sqlx::query(
+        "insert into api_tokens (id, account_id, name, scopes, secret_hash)
+         select gen_random_uuid(), account_id, $1, array['audit:read'], decode(repeat('cd', 32), 'hex')
+         from users where email = $2",
+    )
+    .bind(ACME_TOKEN)
+    .bind(ALEX)
+    .execute(&console.pool)
+    .await
+    .expect("an API token of Acme");
     People {
         lead,
         alex_search,
@@ -108,6 +118,9 @@ async fn people(console: &Console) -> People {
         jordan: [JORDAN.to_owned(), phone, name, KNOWN_MESSAGE.to_owned()],
     }
 }
+
+/// The name of Acme's API token.
+const ACME_TOKEN: &str = "Acme's privacy platform";
 
 /// The first hex digits of the hash on Acme's suppression list.
 const SUPPRESSED_HASH_PREFIX: &str = "abababababab";
@@ -205,6 +218,16 @@ fn pages(people: &People) -> Vec<Page> {
                 SignedOut => SignIn,
                 Agent => Without(ADMINS_ONLY),
                 AdminOfAnotherAccount => Without(GINA),
+                _ => Shown,
+            },
+        },
+        Page {
+            path: "/admin/tokens".to_owned(),
+            shows: vec![ACME_TOKEN.to_owned()],
+            expected: |actor| match actor {
+                SignedOut => SignIn,
+                Agent => Without(ADMINS_ONLY),
+                AdminOfAnotherAccount => Without("No API tokens"),
                 _ => Shown,
             },
         },

@@ -58,6 +58,7 @@ export async function consolePages(browser: Browser): Promise<ConsolePage[]> {
     { name: "customer record with data", path: probe!, as: ALEX },
     { name: "audit log", path: "/audit", as: ALEX },
     { name: "suppression list", path: "/suppressions", as: ALEX },
+    { name: "API tokens", path: "/admin/tokens", as: ALEX },
     { name: "refusal: Admin Console for an Agent", path: "/admin", as: CASEY },
     { name: "refusal: customer record for an Agent", path: probe!, as: CASEY },
   ];

@@ -10,4 +10,5 @@ pub mod requests;
 pub mod searches;
 pub mod settings;
 pub mod suppressions;
+pub mod tokens;
 pub mod users;

@@ -31,6 +31,7 @@ pub fn Sidebar(
                 {viewer.can_use_admin_console.then(|| view! {
                     <li class="nav-group">"Admin Console"</li>
                     {nav_link(&path, "/admin", "Overview")}
+                    {nav_link(&path, "/admin/tokens", "API tokens")}
                     <li class="nav-group">"Users"</li>
                     {nav_link(&path, "/users", "Manage")}
                 })}
@@ -54,11 +55,15 @@ fn nav_link(path: &str, href: &'static str, label: &'static str) -> impl IntoVie
     view! { <li><a href=href aria-current=current>{label}</a></li> }
 }
 
-/// Whether `path` is the page `href` or one below it; `/` (Home) matches only itself.
+/// Entries that are marked only on their own page: Home, and the Admin Console's Overview (API tokens, below
+/// it, has an entry of its own).
+const ONLY_THEIR_OWN_PAGE: [&str; 2] = ["/", "/admin"];
+
+/// Whether `path` is the page `href` or one below it (`ONLY_THEIR_OWN_PAGE` match only themselves).
 fn is_within(path: &str, href: &str) -> bool {
     match path.strip_prefix(href) {
         Some("") => true,
-        Some(below) => href != "/" && below.starts_with('/'),
+        Some(below) => !ONLY_THEIR_OWN_PAGE.contains(&href) && below.starts_with('/'),
         None => false,
     }
 }
@@ -134,5 +139,7 @@ mod tests {
         assert!(is_within("/", "/"));
         assert!(!is_within("/customers", "/"));
         assert!(!is_within("/admin", "/"));
+        assert!(is_within("/admin/tokens", "/admin/tokens"));
+        assert!(!is_within("/admin/tokens", "/admin"));
     }
 }

@@ -1,6 +1,7 @@
 //! One routed page per file (DESIGN.md, "Pages").
 
 pub mod admin;
+pub mod api_tokens;
 pub mod audit;
 pub mod customer;
 pub mod customers;

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::error::AppError;
 use crate::model::{AuditAction, ErasurePolicy, RequestState, SearchKind};
 use crate::salesforce::{SalesforceId, looks_like_id};
+use crate::server::authz::ApiScope;
 
 /// The longest search text accepted, in characters (after trimming).
 pub const MAX_SEARCH_CHARS: usize = 200;
@@ -276,6 +277,52 @@ pub fn audit_cursor(raw: Option<&str>) -> Result<Option<i64>, AppError> {
             .map(Some)
             .ok_or_else(|| AppError::invalid("That page link is not valid.")),
     }
+}
+
+/// The parts of a new API token as the form on /admin/tokens sends them: its name (trimmed, 1 to 100
+/// characters, no control characters), its scopes (keys separated by commas, at least one, each once) and its
+/// lifetime in days (empty: none; else 1 to 3650).
+pub fn api_token(
+    name: &str,
+    scopes: &str,
+    expires_days: &str,
+) -> Result<(String, Vec<ApiScope>, Option<time::Duration>), AppError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(AppError::invalid(
+            "Name the token in 1 to 100 characters on one line.",
+        ));
+    }
+    let mut chosen = Vec::new();
+    for key in scopes
+        .split(',')
+        .map(str::trim)
+        .filter(|key| !key.is_empty())
+    {
+        let scope = ApiScope::from_key(key).ok_or_else(|| {
+            AppError::Invalid(format!(
+                "{key:?} is not one of the scopes requests:read, requests:write, audit:read and ingest."
+            ))
+        })?;
+        if !chosen.contains(&scope) {
+            chosen.push(scope);
+        }
+    }
+    if chosen.is_empty() {
+        return Err(AppError::invalid("Choose at least one scope."));
+    }
+    let expires_in = match expires_days.trim() {
+        "" => None,
+        days => match days.parse::<i64>() {
+            Ok(days @ 1..=3650) => Some(time::Duration::days(days)),
+            _ => {
+                return Err(AppError::invalid(
+                    "The token expires after 1 to 3650 days, or leave the field empty.",
+                ));
+            }
+        },
+    };
+    Ok((name.to_owned(), chosen, expires_in))
 }
 
 /// The reason a request is rejected: trimmed, 1 to 500 characters.

@@ -7,6 +7,8 @@
 
 #![allow(dead_code)]
 
+pub mod corpus;
+
 use std::net::SocketAddr;
 
 use customer_data_console::api::customers::ERASE_CONFIRMATION;

@@ -7,6 +7,7 @@ use sqlx::PgPool;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
+use crate::model::ApiTokenSummary;
 use crate::server::authz::{ApiScope, TokenPrincipal};
 use crate::server::evidence::audit_log::{self, Action, Actor, Entry};
 use crate::server::sessions::new_token;
@@ -82,14 +83,50 @@ pub async fn create(
     Ok(NewToken { id, secret })
 }
 
+/// Account `account_id`'s tokens, newest first.
+pub async fn list(pool: &PgPool, account_id: Uuid) -> sqlx::Result<Vec<ApiTokenSummary>> {
+    let rows = sqlx::query!(
+        "select t.id, t.name, t.scopes, u.name as \"acts_for?\", t.created_at, t.expires_at, t.last_used_at,
+                t.revoked_at
+         from api_tokens t
+         left join users u on u.account_id = t.account_id and u.id = t.created_by
+         where t.account_id = $1
+         order by t.created_at desc, t.id",
+        account_id
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| ApiTokenSummary {
+            id: row.id,
+            name: row.name,
+            scopes: row.scopes,
+            acts_for: row.acts_for,
+            created_at: row.created_at,
+            expires_at: row.expires_at,
+            last_used_at: row.last_used_at,
+            revoked_at: row.revoked_at,
+        })
+        .collect())
+}
+
 /// Revokes token `token_id` (from its next request on) by `by`, and appends it to its account's audit log, in one
-/// transaction. Answers whether a live token was revoked (false: no such token, or already revoked).
-pub async fn revoke(pool: &PgPool, token_id: Uuid, by: Actor) -> sqlx::Result<bool> {
+/// transaction; with `account`, only a token of that account. Answers whether a live token was revoked (false: no
+/// such token, or already revoked).
+pub async fn revoke(
+    pool: &PgPool,
+    account: Option<Uuid>,
+    token_id: Uuid,
+    by: Actor,
+) -> sqlx::Result<bool> {
     let mut tx = pool.begin().await?;
     let account = sqlx::query_scalar!(
-        "update api_tokens set revoked_at = now() where id = $1 and revoked_at is null
+        "update api_tokens set revoked_at = now()
+         where id = $1 and revoked_at is null and ($2::uuid is null or account_id = $2)
          returning account_id",
-        token_id
+        token_id,
+        account
     )
     .fetch_optional(&mut *tx)
     .await?;
