@@ -41,23 +41,31 @@ create index suppressions_request_idx on suppressions (account_id, request_id);
 -- A request a privacy platform made through the API (`source` 'api') names the token it came through. Such a
 -- request is requested by the Admin who made the token (`requested_by`) and runs with that Admin's access to
 -- Customer Data, decided again inside its erasure, as a request made in the console does.
+alter table api_tokens add constraint api_tokens_account_id_key unique (account_id, id);
 alter table erasure_requests
-    add column api_token_id uuid references api_tokens (id),
+    add column api_token_id uuid,
+    add constraint erasure_requests_api_token_fkey foreign key (account_id, api_token_id)
+        references api_tokens (account_id, id),
     add constraint erasure_requests_api_token check ((source = 'api') = (api_token_id is not null));
 create index erasure_requests_api_token_idx on erasure_requests (api_token_id) where api_token_id is not null;
 
 -- `Idempotency-Key` of the API's POSTs: per token and key, a keyed hash of the request (method, path, body) and,
--- once it ran, the answer (status and body, which name ids only). A key is kept 24 hours.
+-- once it ran, the answer (status and body, which name ids only). The first request claims the key with a row
+-- of its own (no answer yet, `claimed_at`), committed at once, so no connection is held while it runs; a claim
+-- left by a stopped instance may be taken over after a while. A key is kept 24 hours.
 create table idempotency_keys (
     token_id uuid not null references api_tokens (id),
     key text not null check (length(key) between 1 and 255),
     request_hmac bytea not null check (octet_length(request_hmac) = 32),
-    status smallint not null check (status between 200 and 499),
-    content_type text not null,
-    answer text not null,
-    created_at timestamptz not null default now(),
+    status smallint check (status between 200 and 499),
+    content_type text,
+    answer text,
+    claimed_at timestamptz not null default now(),
     expires_at timestamptz not null,
-    primary key (token_id, key)
+    primary key (token_id, key),
+    constraint idempotency_keys_answer_whole check (
+        (status is null) = (answer is null) and (status is null) = (content_type is null)
+    )
 );
 create index idempotency_keys_expiry_idx on idempotency_keys (expires_at);
 

@@ -85,7 +85,7 @@ async fn a_dry_run_previews_the_person_and_makes_nothing(pool: PgPool) {
 
 #[sqlx::test]
 async fn a_request_erases_the_person_as_the_tokens_admin_and_names_the_token(pool: PgPool) {
-    let (console, _alex) = Console::with_alex_managing_customer_data(pool).await;
+    let (console, alex) = Console::with_alex_managing_customer_data(pool).await;
     let (lead, contact) = jordans(&console).await;
     let platform = writer(&console, ALEX).await;
     let (status, made) = post(
@@ -151,6 +151,12 @@ async fn a_request_erases_the_person_as_the_tokens_admin_and_names_the_token(poo
         .await
         .unwrap();
     assert_eq!(detail.status(), StatusCode::OK);
+    let (status, page) = alex.get(&format!("/requests/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("Alex Admin via the API"),
+        "the request page names the API"
+    );
 }
 
 #[sqlx::test]
@@ -303,4 +309,31 @@ async fn a_person_is_named_by_exactly_one_valid_identifier(pool: PgPool) {
         assert_eq!(answer["type"], "/api/v1/problems/invalid", "{body}");
     }
     assert_eq!(requests_made(&console).await, before);
+}
+
+#[sqlx::test]
+async fn an_erasure_through_a_token_revoked_meanwhile_erases_nothing(pool: PgPool) {
+    use customer_data_console::server::erasure::{self, EraseError, ErasurePlan};
+    use customer_data_console::server::input::CustomerQuery;
+    let (console, _alex) = Console::with_alex_managing_customer_data(pool).await;
+    let platform = writer(&console, ALEX).await;
+    let (lead, contact) = jordans(&console).await;
+    let account = console.account_of(lead).await;
+    assert!(
+        api_tokens::revoke(&console.pool, Some(account), platform.id, Actor::System)
+            .await
+            .unwrap()
+    );
+    let plan = ErasurePlan::listed(vec![lead, contact], CustomerQuery::Email(JORDAN.into()))
+        .expect("a plan")
+        .through_token(platform.id);
+    let outcome = erasure::erase_request(
+        &console.pool,
+        erasure::Actor::Requester(console.user_id(ALEX).await),
+        account,
+        &plan,
+    )
+    .await;
+    assert!(matches!(outcome, Err(EraseError::SignedOut)), "{outcome:?}");
+    assert_ne!(console.activity(lead).await, (0, 0), "nothing erased");
 }

@@ -208,7 +208,34 @@ async fn a_suppressed_person_is_refused_under_every_spelling_and_nothing_is_stor
     for id in &ids {
         bodies.push((CALLS, call(id, None, "+1 628 555 0199")));
     }
-    assert_eq!(bodies.len(), 40);
+    // A handle in place of a number (as iMessage writes an email), and a new record of Jordan's, named by its
+    // own Salesforce id with neither the email nor a number of Jordan's in the activity.
+    bodies.push((
+        MESSAGES,
+        json!({
+            "salesforce_id": other,
+            "direction": "inbound",
+            "from_number": "Jordan.Rivera@Example.com",
+            "to_number": "+1 628 555 0100",
+            "sent_at": "2026-12-03T10:00:00Z",
+            "body": "Hi again."
+        }),
+    ));
+    let new_record = customer_data_console::salesforce::SalesforceId::parse("003000000000777")
+        .expect("an id")
+        .as_str()
+        .to_owned();
+    sqlx::query(
+        "insert into customers (account_id, salesforce_id, object_type, name, email)
+         select account_id, $1, 'Contact', 'J. Rivera', 'JORDAN.RIVERA@example.com' from customers where id = $2",
+    )
+    .bind(&new_record)
+    .bind(lead)
+    .execute(&console.pool)
+    .await
+    .expect("a new record of Jordan's");
+    bodies.push((CALLS, call(&new_record, None, "+1 628 555 0199")));
+    assert_eq!(bodies.len(), 42);
     for (path, body) in &bodies {
         let (status, _, answer) = post(&console, path, &pipeline.secret, None, body).await;
         assert_eq!(status, StatusCode::CONFLICT, "{body} {answer}");
@@ -245,7 +272,7 @@ async fn a_lifted_entry_lets_activity_in_and_an_unsuppressed_erased_record_still
             &[
                 ("customer_ids", lead.to_string().as_str()),
                 ("confirmation", "DELETE"),
-                ("skip_suppression", "true"),
+                ("suppress", "false"),
             ],
         )
         .await;

@@ -34,10 +34,10 @@ pub async fn create_request(
     /// was over 15 minutes ago. Absent or empty otherwise.
     #[server(default)]
     password: Option<String>,
-    /// Whether to keep the person's identifiers off the suppression list (the dialog's "Keep them on the
-    /// suppression list" unticked); absent or false puts them on it when the request completes.
+    /// Whether the person's identifiers go on the suppression list when the request completes (the dialog's
+    /// checkbox); absent means yes.
     #[server(default)]
-    skip_suppression: bool,
+    suppress: Option<bool>,
 ) -> Result<RequestReceipt, AppError> {
     use crate::api::customers::ERASE_CONFIRMATION;
     use crate::server::erasure::ErasurePlan;
@@ -66,7 +66,12 @@ pub async fn create_request(
         )));
     }
     auth::require_recent_password(&session, &principal, password.as_deref()).await?;
-    erase_logged(&session, &principal, &plan.suppressing(!skip_suppression)).await
+    erase_logged(
+        &session,
+        &principal,
+        &plan.suppressing(suppress.unwrap_or(true)),
+    )
+    .await
 }
 
 /// Runs the request `plan` as the principal signed in with `session`, logs an attempt and its outcome for each

@@ -68,7 +68,7 @@ pub(crate) fn ErasePersonControl(
             query: query.get_value(),
             confirmation,
             password: (!password.is_empty()).then_some(password),
-            skip_suppression: !suppress.get_untracked(),
+            suppress: Some(suppress.get_untracked()),
         });
     });
     let title = format!("Delete all call and message data of {}?", records_of(count));

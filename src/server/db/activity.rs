@@ -17,6 +17,10 @@ pub struct IngestTarget {
     pub customer_id: Option<Uuid>,
     /// Whether that record's call and message data was erased.
     pub erased: bool,
+    /// That record's email, if it has one.
+    pub email: Option<String>,
+    /// That record's phone number in E.164, if it has a valid one.
+    pub phone_e164: Option<String>,
 }
 
 /// Account `account_id`'s default country and its record with the 18-character Salesforce id `salesforce_id`.
@@ -26,7 +30,7 @@ pub async fn target(
     salesforce_id: &str,
 ) -> sqlx::Result<IngestTarget> {
     let row = sqlx::query!(
-        "select a.default_country, c.id as \"customer_id?\", c.erased_at
+        "select a.default_country, c.id as \"customer_id?\", c.erased_at, c.email, c.phone_e164
          from accounts a
          left join customers c on c.account_id = a.id and c.salesforce_id = $2
          where a.id = $1",
@@ -39,6 +43,8 @@ pub async fn target(
         default_country: row.default_country,
         customer_id: row.customer_id,
         erased: row.erased_at.is_some(),
+        email: row.email,
+        phone_e164: row.phone_e164,
     })
 }
 

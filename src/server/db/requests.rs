@@ -14,9 +14,12 @@ use crate::model::{
 use crate::server::evidence::receipts::stored_receipt;
 use crate::server::input::Cursor;
 
-/// The columns of a request's summary, from `erasure_requests r` joined with its requester `u`.
+/// The columns of a request's summary, from `erasure_requests r` joined with its requester `u` (named with "via
+/// the API" for a request a token made for them).
 const SUMMARY_COLUMNS: &str =
-    "r.id, r.state, r.requested_by, u.name as requested_by_name, r.received_at, r.due_at, r.completed_at,
+    "r.id, r.state, r.requested_by,
+        u.name || case when r.api_token_id is null then '' else ' via the API' end as requested_by_name,
+        r.received_at, r.due_at, r.completed_at,
         case when r.state in ('awaiting_approval', 'scheduled') then r.not_before end as not_before, r.failure,
         (select count(*) from erasure_request_records rr
          where rr.account_id = r.account_id and rr.request_id = r.id) as records";

@@ -659,6 +659,40 @@ async fn lock_actor(
     Ok((principal, policy))
 }
 
+/// Share-locks API token `token_id` of account `account_id` until the erasure ends, if it is still live (not
+/// revoked, not expired by the clock now); a revocation that committed meanwhile is seen (`SignedOut`), and one
+/// that comes later waits for the erasure, as for a session (`lock_actor`).
+async fn lock_token(
+    tx: &mut PgConnection,
+    account_id: Uuid,
+    token_id: Uuid,
+) -> Result<(), EraseError> {
+    sqlx::query(&format!(
+        "set local lock_timeout = {}",
+        ACTOR_LOCK_TIMEOUT.as_millis()
+    ))
+    .execute(&mut *tx)
+    .await?;
+    let live = sqlx::query_scalar::<_, i32>(
+        "select 1 from api_tokens
+         where account_id = $1 and id = $2 and revoked_at is null
+           and (expires_at is null or expires_at > clock_timestamp())
+         for share",
+    )
+    .bind(account_id)
+    .bind(token_id)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(|err| match EraseError::from(err) {
+        err if is_lock_timeout(&err) => EraseError::ActorBusy,
+        err => err,
+    })?;
+    sqlx::query("set local lock_timeout to default")
+        .execute(&mut *tx)
+        .await?;
+    live.map(|_| ()).ok_or(EraseError::SignedOut)
+}
+
 /// Reads the principal of user `$1` of account `$2` (a request's requester) and share-locks the user and
 /// account rows until the erasure ends, as `LOCK_ACTOR_SQL` does for a session's.
 static LOCK_REQUESTER_SQL: LazyLock<String> = LazyLock::new(|| {
@@ -712,6 +746,9 @@ async fn submit_locked(
             });
         }
         let (actor, policy) = lock_actor(&mut tx, actor, account_id).await?;
+        if let Some(token_id) = plan.via_token {
+            lock_token(&mut tx, account_id, token_id).await?;
+        }
         if let Some(search) = &plan.listed_by {
             let mut found = unerased_matches(&mut tx, account_id, search).await?;
             found.sort_unstable();

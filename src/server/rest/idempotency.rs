@@ -2,13 +2,14 @@
 //! timeout, a lost answer) gets the first answer instead of a second effect. Per token and key, within
 //! `KEY_LIFETIME`: the same request (method, path and body, compared by a keyed digest) answers the stored
 //! answer; another request answers 422 `idempotency-key-reused`; while the first is still running, another use
-//! answers 409 `idempotency-key-in-use` (a transaction-scoped advisory lock on the key, which a crashed instance
-//! releases with its connection). Answers of 5xx are not kept, so a retry after a failure runs again.
+//! answers 409 `idempotency-key-in-use`. The first use claims the key with a committed row, so no connection is
+//! held while it runs; a claim whose instance stopped is taken over after `ABANDONED_AFTER` (if that instance
+//! had committed its work, the retry runs it again). Only the answers `keep` names are kept (`kept_answer`: a
+//! success, or 422); after any other, the claim is removed and a retry runs again.
 
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use sha2::{Digest, Sha256};
 use time::Duration;
 
 use super::{Refusal, problem};
@@ -47,26 +48,21 @@ fn key_of(headers: &HeaderMap) -> Result<Option<String>, AppError> {
     Ok(Some(key.to_owned()))
 }
 
-/// The advisory lock that marks token `token`'s key `key` as running: the first 8 bytes of a SHA-256 of both.
-fn lock_id(token: &TokenPrincipal, key: &str) -> i64 {
-    let digest = Sha256::new()
-        .chain_update(b"idempotency-key\0")
-        .chain_update(token.token_id.as_bytes())
-        .chain_update(key.as_bytes())
-        .finalize();
-    let mut first = [0u8; 8];
-    first.copy_from_slice(&digest[..8]);
-    i64::from_be_bytes(first)
+/// Which answers are kept for the key's retries: `status` is one (a success, or 422 for a request that can never
+/// succeed). Other refusals (404 for a record not synced yet, 403 while a permission is off, 409) depend on a
+/// state that passes, so a retry runs again; so does one after a 5xx.
+pub fn kept_answer(status: StatusCode) -> bool {
+    status.is_success() || status == StatusCode::UNPROCESSABLE_ENTITY
 }
 
 /// Runs `operation` (a POST of `token` to `path` with `body`) under the request's `Idempotency-Key`, if it has
-/// one, as the module says; without one it just runs.
+/// one, as the module says, keeping its answer when `keep` says so; without a key it just runs.
 pub(super) async fn run_once<F>(
     state: &AppState,
     token: &TokenPrincipal,
     headers: &HeaderMap,
-    path: &str,
-    body: &[u8],
+    request: (&str, &[u8]),
+    keep: fn(StatusCode) -> bool,
     operation: F,
 ) -> Response
 where
@@ -77,18 +73,22 @@ where
         Ok(None) => return operation.await,
         Err(error) => return problem(error),
     };
-    match keyed(state, token, &key, path, body, operation).await {
+    match keyed(state, token, &key, request, keep, operation).await {
         Ok(response) => response,
         Err(refusal) => problem(refusal),
     }
 }
 
+/// How long a claim without an answer stands before another request with the same key and body may take it over
+/// (its instance stopped): longer than any operation may run (an erasure's statements time out after 10 minutes).
+const ABANDONED_AFTER: Duration = Duration::minutes(15);
+
 async fn keyed<F>(
     state: &AppState,
     token: &TokenPrincipal,
     key: &str,
-    path: &str,
-    body: &[u8],
+    (path, body): (&str, &[u8]),
+    keep: fn(StatusCode) -> bool,
     operation: F,
 ) -> Result<Response, Refusal>
 where
@@ -98,42 +98,40 @@ where
         .evidence_secret
         .account_key(token.account_id)
         .digest(&[b"POST", path.as_bytes(), body]);
-    let mut tx = state.pool.begin().await.map_err(db_failure)?;
-    let running_elsewhere = !sqlx::query_scalar!(
-        "select pg_try_advisory_xact_lock($1) as \"locked!\"",
-        lock_id(token, key)
-    )
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(db_failure)?;
-    if running_elsewhere {
-        return Err(Refusal::KeyInUse);
-    }
-    let stored = sqlx::query!(
-        "select request_hmac, status, content_type, answer from idempotency_keys
-         where token_id = $1 and key = $2 and expires_at > now()",
+    let claimed = sqlx::query_scalar!(
+        "insert into idempotency_keys (token_id, key, request_hmac, expires_at)
+         values ($1, $2, $3, now() + make_interval(secs => $4))
+         on conflict (token_id, key) do update
+         set request_hmac = excluded.request_hmac, status = null, content_type = null, answer = null,
+             claimed_at = now(), expires_at = excluded.expires_at
+         where idempotency_keys.expires_at <= now()
+            or (idempotency_keys.status is null and idempotency_keys.request_hmac = excluded.request_hmac
+                and idempotency_keys.claimed_at < now() - make_interval(secs => $5))
+         returning claimed_at",
         token.token_id,
-        key
+        key,
+        digest.as_slice(),
+        KEY_LIFETIME.whole_seconds() as f64,
+        ABANDONED_AFTER.whole_seconds() as f64
     )
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&state.pool)
     .await
     .map_err(db_failure)?;
-    if let Some(stored) = stored {
-        if stored.request_hmac != digest {
-            return Err(Refusal::KeyReused);
-        }
-        let status = StatusCode::from_u16(stored.status as u16).map_err(|_| AppError::Internal)?;
-        let mut response = (status, stored.answer).into_response();
-        let headers = response.headers_mut();
-        if let Ok(content_type) = HeaderValue::from_str(&stored.content_type) {
-            headers.insert(header::CONTENT_TYPE, content_type);
-        }
-        headers.insert(REPLAYED, HeaderValue::from_static("true"));
-        return Ok(response);
-    }
+    let Some(claimed_at) = claimed else {
+        return stored_answer(state, token, key, &digest).await;
+    };
     let response = operation.await;
     let status = response.status();
-    if status.is_server_error() {
+    if !keep(status) {
+        sqlx::query!(
+            "delete from idempotency_keys where token_id = $1 and key = $2 and claimed_at = $3",
+            token.token_id,
+            key,
+            claimed_at
+        )
+        .execute(&state.pool)
+        .await
+        .map_err(db_failure)?;
         return Ok(response);
     }
     let (parts, answer) = response.into_parts();
@@ -146,28 +144,56 @@ where
         .and_then(|value| value.to_str().ok())
         .unwrap_or("application/json")
         .to_owned();
-    let text = String::from_utf8_lossy(&answer).into_owned();
     sqlx::query!(
-        "insert into idempotency_keys
-             (token_id, key, request_hmac, status, content_type, answer, expires_at)
-         values ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7))
-         on conflict (token_id, key) do update
-         set request_hmac = excluded.request_hmac, status = excluded.status,
-             content_type = excluded.content_type, answer = excluded.answer,
-             created_at = now(), expires_at = excluded.expires_at",
+        "update idempotency_keys set status = $4, content_type = $5, answer = $6
+         where token_id = $1 and key = $2 and claimed_at = $3",
         token.token_id,
         key,
-        digest.as_slice(),
+        claimed_at,
         status.as_u16() as i16,
         content_type,
-        text,
-        KEY_LIFETIME.whole_seconds() as f64
+        String::from_utf8_lossy(&answer).into_owned()
     )
-    .execute(&mut *tx)
+    .execute(&state.pool)
     .await
     .map_err(db_failure)?;
-    tx.commit().await.map_err(db_failure)?;
     Ok(Response::from_parts(parts, Body::from(answer)))
+}
+
+/// The answer for a key another request holds: its stored answer when it is the same request and has ended, 409
+/// while it runs, 422 when the key named another request.
+async fn stored_answer(
+    state: &AppState,
+    token: &TokenPrincipal,
+    key: &str,
+    digest: &[u8; 32],
+) -> Result<Response, Refusal> {
+    let stored = sqlx::query!(
+        "select request_hmac, status, content_type, answer from idempotency_keys
+         where token_id = $1 and key = $2",
+        token.token_id,
+        key
+    )
+    .fetch_optional(&state.pool)
+    .await
+    .map_err(db_failure)?
+    .ok_or(Refusal::KeyInUse)?;
+    if stored.request_hmac != digest {
+        return Err(Refusal::KeyReused);
+    }
+    let (Some(status), Some(content_type), Some(answer)) =
+        (stored.status, stored.content_type, stored.answer)
+    else {
+        return Err(Refusal::KeyInUse);
+    };
+    let status = StatusCode::from_u16(status as u16).map_err(|_| AppError::Internal)?;
+    let mut response = (status, answer).into_response();
+    let headers = response.headers_mut();
+    if let Ok(content_type) = HeaderValue::from_str(&content_type) {
+        headers.insert(header::CONTENT_TYPE, content_type);
+    }
+    headers.insert(REPLAYED, HeaderValue::from_static("true"));
+    Ok(response)
 }
 
 /// Deletes the keys whose time is over; answers how many.

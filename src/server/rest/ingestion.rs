@@ -1,6 +1,7 @@
 //! `POST /api/v1/calls` and `POST /api/v1/messages` (scope `ingest`): how the capture pipeline records activity
-//! of a customer record, named by its Salesforce id. Before anything is stored, every identifier the activity
-//! carries (the Salesforce id, the person's email if given, and both phone numbers, each normalized as the
+//! of a customer record, named by its Salesforce id. Before anything is stored, every identifier of the person
+//! (the Salesforce id, the email if given, the record's own email and phone number, and both parties' numbers,
+//! read as phone numbers or, for a handle such as an iMessage address, as emails; each normalized as the
 //! suppression list hashes them) is looked up on the account's suppression list: a suppressed person's activity
 //! answers 409 `suppressed`, as does (`record-erased`) activity for an erased record, and nothing of it is stored
 //! or logged. Bodies are read by this module, so a malformed one answers a problem that never repeats its
@@ -325,12 +326,18 @@ async fn record(
     let secret = state.evidence_secret.account_key(token.account_id);
     let mut identifiers: Vec<Subject> =
         vec![secret.subject(&PersonId::SalesforceId(&common.salesforce_id))];
-    if let Some(email) = &common.email {
+    let emails = [common.email.as_deref(), target.email.as_deref()];
+    for email in emails.into_iter().flatten() {
         identifiers.push(secret.subject(&PersonId::Email(email)));
     }
-    for number in [&common.parties.from_number, &common.parties.to_number] {
-        if let Some(e164) = input::phone_e164(number, &target.default_country) {
+    if let Some(e164) = &target.phone_e164 {
+        identifiers.push(secret.subject(&PersonId::Phone(e164)));
+    }
+    for party in [&common.parties.from_number, &common.parties.to_number] {
+        if let Some(e164) = input::phone_e164(party, &target.default_country) {
             identifiers.push(secret.subject(&PersonId::Phone(&e164)));
+        } else if let Ok(CustomerQuery::Email(handle)) = input::customer_query(party) {
+            identifiers.push(secret.subject(&PersonId::Email(&handle)));
         }
     }
     if suppressions::suppressed(&state.pool, token.account_id, &identifiers)
@@ -371,8 +378,8 @@ async fn ingest<I: DeserializeOwned>(
         state,
         headers,
         ApiScope::Ingest,
-        path,
-        body,
+        (path, body),
+        super::idempotency::kept_answer,
         |token| async move {
             let answer = async {
                 let checked = check(parse_body(body)?, token.account_id)?;

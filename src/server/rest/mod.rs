@@ -338,13 +338,14 @@ fn respond_with<T: Serialize, E: Into<Refusal>>(
 }
 
 /// A POST of the API: the token (holding `scope`, as `authorized` decides), then `operation` for it, under the
-/// request's `Idempotency-Key` (the POST's `path` and `body` are what the key names).
+/// request's `Idempotency-Key` (the POST's path and body are what the key names), keeping the answers `keep`
+/// names for the key's retries.
 async fn post_once<F, Fut>(
     state: &AppState,
     headers: &HeaderMap,
     scope: ApiScope,
-    path: &str,
-    body: &[u8],
+    request: (&str, &[u8]),
+    keep: fn(StatusCode) -> bool,
     operation: F,
 ) -> Response
 where
@@ -353,8 +354,8 @@ where
 {
     match authorized(state, headers, scope).await {
         Ok(token) => {
-            idempotency::run_once(state, &token.clone(), headers, path, body, operation(token))
-                .await
+            let operation = operation(token.clone());
+            idempotency::run_once(state, &token, headers, request, keep, operation).await
         }
         Err(refusal) => problem(refusal),
     }

@@ -246,6 +246,12 @@ async fn create(
     Ok(ApiRequest::from(detail.summary))
 }
 
+/// The answers of a request's POST kept for its key's retries: a request made (201), or a body that can never
+/// make one (422). A dry run's preview (200) is not kept: it changes nothing, and it names the person's records.
+fn kept_creation(status: StatusCode) -> bool {
+    status == StatusCode::CREATED || status == StatusCode::UNPROCESSABLE_ENTITY
+}
+
 /// Tokens with `requests:write` of an account whose Manage Customer Data setting is on. With `dry_run`: what a
 /// request for the person would erase (their records and counts) and what the account's policy would do with it,
 /// making nothing (200). Otherwise: makes one request for every record of the person not yet erased (201), as the
@@ -279,8 +285,8 @@ pub(super) async fn create_request(
         state,
         &headers,
         ApiScope::RequestsWrite,
-        path,
-        body,
+        (path, body),
+        kept_creation,
         |token| async move {
             let token = &token;
             let made = async {
@@ -354,8 +360,8 @@ pub(super) async fn cancel_request(
         state,
         &headers,
         ApiScope::RequestsWrite,
-        &path,
-        &[],
+        (&path, &[]),
+        super::idempotency::kept_answer,
         |token| async move {
             let token = &token;
             let cancelled = async {
