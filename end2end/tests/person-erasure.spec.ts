@@ -66,8 +66,15 @@ test.describe("Customer Data: a person's erasure", () => {
     await expect(confirm).toBeDisabled();
     await expectAccessible(page);
 
+    // The suppression checkbox comes before the confirmation field; Tab wraps around both ends.
+    const keepSuppressed = dialog.getByRole("checkbox", { name: /Keep this person on the suppression list/ });
+    await expect(keepSuppressed).toBeChecked();
+    await page.keyboard.press("Shift+Tab");
+    await expect(keepSuppressed).toBeFocused();
     await page.keyboard.press("Shift+Tab");
     await expect(dialog.getByRole("button", { name: "Cancel" })).toBeFocused();
+    await page.keyboard.press("Tab");
+    await expect(keepSuppressed).toBeFocused();
     await page.keyboard.press("Tab");
     await expect(dialog.getByLabel("Type DELETE to confirm")).toBeFocused();
     await page.keyboard.press("Escape");

@@ -91,7 +91,7 @@ def main():
         fail(f"the receipt names request {payload['request_id']}")
     if sorted(record["id"] for record in payload["records"]) != previewed:
         fail(f"the receipt's records are not the dry run's: {payload['records']}")
-    if EMAIL in signed.payload.decode() or "Pia" in signed.payload.decode():
+    if EMAIL in signed.payload.decode() or "Pia Platform" in signed.payload.decode():
         fail("the receipt holds the person's email or name")
 
     call = {

@@ -46,7 +46,8 @@ use crate::server::state::AppState;
 use crate::server::storage::Storage;
 use crate::server::{db, erasure, rest};
 
-/// Largest request body the console accepts; every form it sends is far smaller.
+/// Largest request body the console's pages and server functions accept; every form it sends is far smaller.
+/// The public API has its own (`rest::MAX_BODY_BYTES`).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// The whole console as one axum router.
@@ -80,7 +81,6 @@ pub fn router(state: AppState) -> Router {
         .route(RECEIPT_KEYS_PATH, get(receipts::receipt_keys))
         .route(RECEIPT_DOWNLOAD_PATH, get(receipts::download_receipt))
         .route(AUDIT_EXPORT_PATH, get(audit_export::export_audit_log))
-        .merge(rest::routes())
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
@@ -93,6 +93,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(middleware::from_fn(errors::status_from_error_body))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .merge(rest::routes().layer(RequestBodyLimitLayer::new(rest::MAX_BODY_BYTES)))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             guard::guard_requests,

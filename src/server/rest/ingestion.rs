@@ -38,7 +38,7 @@ pub const MESSAGES_PATH: &str = "/api/v1/messages";
 const MAX_SHORT_TEXT: usize = 100;
 const MAX_KEY_CHARS: usize = 500;
 /// The longest notes, transcript and message body accepted, in characters.
-const MAX_LONG_TEXT: usize = 100_000;
+const MAX_LONG_TEXT: usize = 50_000;
 /// The most media one message holds.
 const MAX_MEDIA: usize = 20;
 /// The longest call accepted: a week.
@@ -89,10 +89,10 @@ pub struct CallInput {
     #[schema(min_length = 1, max_length = 100)]
     pub disposition: Option<String>,
     /// The rep's notes.
-    #[schema(max_length = 100000)]
+    #[schema(max_length = 50000)]
     pub notes: Option<String>,
     /// Its transcript.
-    #[schema(max_length = 100000)]
+    #[schema(max_length = 50000)]
     pub transcript: Option<String>,
     /// Whether it is a voicemail (default false).
     pub is_voicemail: Option<bool>,
@@ -121,7 +121,7 @@ pub struct MessageInput {
     #[schema(format = DateTime)]
     pub sent_at: String,
     /// Its text (may be empty when it carries media).
-    #[schema(max_length = 100000)]
+    #[schema(max_length = 50000)]
     pub body: String,
     /// The keys of its media in the object store, under `media/<account id>/`.
     #[schema(max_items = 20)]

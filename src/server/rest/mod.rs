@@ -23,6 +23,9 @@ use crate::server::authz::{self, ApiScope, TokenPrincipal};
 use crate::server::db;
 use crate::server::state::{AppState, db_failure};
 
+/// Largest request body the API accepts: a call with its notes and transcript at their longest.
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+
 /// Where the OpenAPI document is served.
 pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
 
@@ -105,7 +108,7 @@ pub fn routes() -> Router<AppState> {
 pub struct ApiDoc;
 
 /// Declares the bearer token scheme every operation uses, the rate limit's 429 that every operation may answer,
-/// and no license (the crate names none, which `utoipa` would write as an empty one).
+/// the 413 of a POST whose body is over `MAX_BODY_BYTES`, and no license (the crate names none, which `utoipa` would write as an empty one).
 struct DocumentDetails;
 
 impl Modify for DocumentDetails {
@@ -130,12 +133,27 @@ impl Modify for DocumentDetails {
                     .build(),
             )
             .build();
+        let too_large = ResponseBuilder::new()
+            .description("The body is larger than 2 MiB")
+            .content(
+                "text/plain",
+                ContentBuilder::new()
+                    .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                    .build(),
+            )
+            .build();
         for item in openapi.paths.paths.values_mut() {
             for operation in [&mut item.get, &mut item.post].into_iter().flatten() {
                 operation
                     .responses
                     .responses
                     .insert("429".to_owned(), too_many.clone().into());
+            }
+            if let Some(operation) = &mut item.post {
+                operation
+                    .responses
+                    .responses
+                    .insert("413".to_owned(), too_large.clone().into());
             }
         }
         let components = openapi.components.get_or_insert_with(Default::default);
