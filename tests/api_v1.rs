@@ -717,3 +717,30 @@ async fn an_admin_makes_lists_and_revokes_tokens_of_their_account(pool: PgPool) 
         );
     }
 }
+
+#[sqlx::test]
+async fn with_the_account_setting_off_every_operation_answers_403(pool: PgPool) {
+    let console = Console::start(pool).await;
+    console.give_alex_customer_data_access().await;
+    let every_scope = token(&console, ALEX, &ApiScope::ALL, None).await;
+    console.set_account_setting(ALEX, false).await;
+    let (_, _, document) = get(&console, OPENAPI_PATH, None).await;
+    let mut operations = 0;
+    for (path, methods) in document["paths"].as_object().expect("paths") {
+        let path = path.replace("{id}", &Uuid::new_v4().to_string());
+        for method in methods.as_object().expect("operations").keys() {
+            let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes())
+                .expect("an HTTP method");
+            let answer = bare_client()
+                .request(method.clone(), console.url(&path))
+                .bearer_auth(&every_scope.secret)
+                .json(&serde_json::json!({}))
+                .send()
+                .await
+                .expect("the console answers");
+            assert_eq!(answer.status(), StatusCode::FORBIDDEN, "{method} {path}");
+            operations += 1;
+        }
+    }
+    assert_eq!(operations, 8, "every documented operation was tried");
+}
