@@ -199,6 +199,14 @@ async fn twenty_concurrent_posts_with_one_key_make_one_request(pool: PgPool) {
     assert_eq!(cancelled["state"], "cancelled");
     let (status, _) = post(&console, &cancel, &platform.secret, None, &json!({})).await;
     assert_eq!(status, StatusCode::CONFLICT, "a request is cancelled once");
+    let cancelled_by: (String, Option<Uuid>) = sqlx::query_as(
+        "select actor_kind, actor_id from audit_log where action = 'request_cancelled' and request_id = $1",
+    )
+    .bind(Uuid::parse_str(&id).unwrap())
+    .fetch_one(&console.pool)
+    .await
+    .unwrap();
+    assert_eq!(cancelled_by, ("token".to_owned(), Some(platform.id)));
     let (lead, _) = jordans(&console).await;
     assert_ne!(console.activity(lead).await, (0, 0), "nothing erased");
 }

@@ -330,6 +330,7 @@ pub async fn cancel_request(
         principal.account_id,
         request_id,
         principal.user_id,
+        crate::server::evidence::audit_log::Actor::User(principal.user_id),
     )
     .await?;
     request_for(&principal, request_id).await

@@ -123,13 +123,15 @@ pub async fn decide(
     Ok(decision == Decision::Approve && hold_over)
 }
 
-/// Cancels request `request_id` of account `account_id` as user `canceller`, while it awaits approval or is
-/// scheduled. A request being erased is waited for (its erasure holds the row), and is then completed.
+/// Cancels request `request_id` of account `account_id` as user `canceller` (the audit log names `by`: that user,
+/// or the API token that acts for them), while it awaits approval or is scheduled. A request being erased is
+/// waited for (its erasure holds the row), and is then completed.
 pub async fn cancel(
     pool: &PgPool,
     account_id: Uuid,
     request_id: Uuid,
     canceller: Uuid,
+    by: audit_log::Actor,
 ) -> Result<(), StepError> {
     let mut tx = pool.begin().await?;
     let (state, _): (String, Option<OffsetDateTime>) = sqlx::query_as(LOCK_REQUEST_SQL)
@@ -154,12 +156,7 @@ pub async fn cancel(
     .bind(canceller)
     .execute(&mut *tx)
     .await?;
-    let entry = Entry::new(
-        account_id,
-        audit_log::Actor::User(canceller),
-        Action::RequestCancelled,
-    )
-    .request(request_id);
+    let entry = Entry::new(account_id, by, Action::RequestCancelled).request(request_id);
     audit_log::append(&mut tx, &entry).await?;
     tx.commit().await?;
     Ok(())

@@ -367,7 +367,8 @@ pub(super) async fn cancel_request(
             let cancelled = async {
                 let admin = acting_admin(state, token).await?;
                 let id = request_id(raw_id)?;
-                erasure::cancel(&state.pool, token.account_id, id, admin)
+                let by = audit_log::Actor::Token(token.token_id);
+                erasure::cancel(&state.pool, token.account_id, id, admin, by)
                     .await
                     .map_err(AppError::from)?;
                 let detail = db::requests::detail(&state.pool, token.account_id, id)
