@@ -1151,6 +1151,18 @@ pub struct Suppression {
     pub lifted: Option<(String, OffsetDateTime)>,
 }
 
+/// A page of the account's suppression list, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuppressionPage {
+    /// At most `SUPPRESSION_PAGE_SIZE` entries.
+    pub entries: Vec<Suppression>,
+    /// Where the next (older) page starts, when there is one.
+    pub older: Option<String>,
+}
+
+/// How many entries one page of the suppression list holds.
+pub const SUPPRESSION_PAGE_SIZE: usize = 100;
+
 impl Suppression {
     /// The kind in words.
     pub fn kind_label(&self) -> &'static str {

@@ -152,10 +152,7 @@ fn targets(ids: &Ids) -> Vec<(&'static str, Vec<(&'static str, String)>)> {
             ],
         ),
         ("/api/audit/overview", vec![("unexpected", String::new())]),
-        (
-            "/api/suppressions/list",
-            vec![("unexpected", String::new())],
-        ),
+        ("/api/suppressions/list", vec![("cursor", String::new())]),
         (
             "/api/suppressions/lift",
             vec![
@@ -291,7 +288,9 @@ fn expected(path: &str, field: &str, input: &str, ids: &Ids) -> (u16, Option<Str
             _ => input::audit_filter("", "", "", input),
         }),
         ("/api/requests/list", "state") => status_of(input::request_state(input)),
-        ("/api/requests/list", "cursor") => status_of(input::cursor(Some(input))),
+        ("/api/requests/list" | "/api/suppressions/list", "cursor") => {
+            status_of(input::cursor(Some(input)))
+        }
         ("/api/customers/detail", "calls_before" | "messages_before") => {
             status_of(input::cursor(Some(input)))
         }
@@ -315,7 +314,6 @@ fn expected(path: &str, field: &str, input: &str, ids: &Ids) -> (u16, Option<Str
         (
             "/api/auth/access"
             | "/api/audit/overview"
-            | "/api/suppressions/list"
             | "/api/tokens/list"
             | "/api/requests/open"
             | "/api/settings/erasure-policy/current",

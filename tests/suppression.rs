@@ -535,3 +535,51 @@ async fn a_token_over_its_rate_limit_is_told_when_to_come_back(pool: PgPool) {
     let (status, _, _) = post(&console, CALLS, &pipeline.secret, None, &body).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "a new window begins");
 }
+
+#[sqlx::test]
+async fn the_list_pages_through_every_entry_once(pool: PgPool) {
+    let (console, alex) = Console::with_alex_managing_customer_data(pool).await;
+    let (lead, _) = jordans(&console).await;
+    let request = console.cancelled_request(lead).await;
+    sqlx::query(
+        "insert into suppressions (account_id, kind, identifier_hmac, request_id, added_at)
+         select account_id, 'email', sha256(convert_to('entry-' || g, 'UTF8')), id,
+                now() - make_interval(secs => g / 2)
+         from erasure_requests, generate_series(1, 150) g where id = $1",
+    )
+    .bind(request)
+    .execute(&console.pool)
+    .await
+    .expect("150 entries");
+    let mut seen = std::collections::BTreeSet::new();
+    let mut cursor = String::new();
+    let mut pages = 0;
+    loop {
+        let (status, page) = alex
+            .post("/api/suppressions/list", &[("cursor", cursor.as_str())])
+            .await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        pages += 1;
+        for entry in page["entries"].as_array().expect("entries") {
+            assert!(
+                seen.insert(entry["id"].as_str().expect("an id").to_owned()),
+                "repeated"
+            );
+        }
+        match page["older"].as_str() {
+            Some(older) => cursor = older.to_owned(),
+            None => break,
+        }
+    }
+    assert_eq!((pages, seen.len()), (2, 150));
+    let (status, html) = alex.get("/suppressions").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("Older entries"),
+        "the first page links the next"
+    );
+    let (status, _) = alex
+        .post("/api/suppressions/list", &[("cursor", "not a cursor")])
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+}

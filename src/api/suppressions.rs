@@ -3,19 +3,25 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::Suppression;
+use crate::model::SuppressionPage;
 
-/// Admins holding Manage Customer Data while the account setting is on: the account's suppression list, newest
-/// first (at most 100 entries), each as its kind, the first characters of its hash, the request that added it,
-/// when, and who lifted it.
+/// Admins holding Manage Customer Data while the account setting is on: a page of the account's suppression
+/// list, newest first (100 entries), from `cursor` on (the `older` of the page before; a cursor the console did not
+/// write is 422), each entry as its kind, the first characters of its hash, the request that added it, when, and
+/// who lifted it.
 #[server(prefix = "/api", endpoint = "suppressions/list")]
-pub async fn list_suppressions() -> Result<Vec<Suppression>, AppError> {
+pub async fn list_suppressions(
+    /// Where the page starts: empty or absent for the newest entries.
+    #[server(default)]
+    cursor: Option<String>,
+) -> Result<SuppressionPage, AppError> {
     use crate::server::db::suppressions;
     use crate::server::state::{app_state, db_failure};
-    use crate::server::{auth, authz};
+    use crate::server::{auth, authz, input};
     let principal = auth::current_principal().await?;
     auth::authorize(&principal, authz::require_customer_data_access)?;
-    suppressions::list(&app_state()?.pool, principal.account_id)
+    let after = input::cursor(cursor.as_deref())?;
+    suppressions::list(&app_state()?.pool, principal.account_id, after)
         .await
         .map_err(db_failure)
 }

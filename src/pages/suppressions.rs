@@ -5,26 +5,33 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
 use crate::api::suppressions::{LiftSuppression, list_suppressions};
 use crate::components::data_table::DataTable;
 use crate::components::hydration::{reload_page, use_hydrated};
 use crate::components::loaded::Loaded;
 use crate::components::notice::EmptyState;
-use crate::format::format_time;
+use crate::format::{format_time, urlencode};
 use crate::model::Suppression;
 use crate::pages::requests::short_id;
 
-/// The account's suppression list, newest first.
+/// The account's suppression list, newest first, from the cursor `older` on.
 #[component]
 pub fn SuppressionsPage() -> impl IntoView {
-    let entries = list_suppressions();
+    let older = use_query_map().with_untracked(|query| query.get("older"));
+    let entries = list_suppressions(older);
     view! {
         <Title text="Suppression list"/>
         <h1>"Suppression list"</h1>
         <p class="muted">"When a request erases a person, their email, phone numbers and Salesforce IDs go on this list (unless the box in the dialog was cleared). New calls and messages with any of them are refused. The list holds keyed hashes only, never the identifiers."</p>
-        <Loaded loading="Loading…" data=entries let:entries>
-            <SuppressionTable entries/>
+        <Loaded loading="Loading…" data=entries let:page>
+            <SuppressionTable entries=page.entries/>
+            <nav class="pager" aria-label="Pages">
+                {page.older.map(|older| view! {
+                    <a href=format!("/suppressions?older={}", urlencode(&older)) class="button">"Older entries"</a>
+                })}
+            </nav>
         </Loaded>
     }
 }

@@ -7,10 +7,11 @@
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::model::Suppression;
+use crate::model::{SUPPRESSION_PAGE_SIZE, Suppression, SuppressionPage};
 use crate::salesforce::SalesforceId;
 use crate::server::evidence::audit_log::{self, Action, Actor, Entry};
 use crate::server::evidence::identity::{EvidenceSecret, PersonId, Subject};
+use crate::server::input::Cursor;
 use crate::server::sessions::hex;
 
 /// What kind of identifier an entry hashes.
@@ -187,23 +188,27 @@ pub async fn suppressed(
     .await
 }
 
-/// The most entries one page lists.
-pub const PAGE_SIZE: i64 = 100;
-
-/// Account `account_id`'s entries, newest first, at most `PAGE_SIZE`.
-pub async fn list(pool: &PgPool, account_id: Uuid) -> sqlx::Result<Vec<Suppression>> {
+/// A page of account `account_id`'s entries, newest first, after `after` (from the newest when `None`): at most
+/// `SUPPRESSION_PAGE_SIZE`, and where the next page starts.
+pub async fn list(
+    pool: &PgPool,
+    account_id: Uuid,
+    after: Option<Cursor>,
+) -> sqlx::Result<SuppressionPage> {
     let rows = sqlx::query!(
         "select s.id, s.kind, s.identifier_hmac, s.request_id, s.added_at, s.lifted_at, u.name as \"lifted_by?\"
          from suppressions s
          left join users u on u.account_id = s.account_id and u.id = s.lifted_by
-         where s.account_id = $1
-         order by s.added_at desc, s.id limit $2",
+         where s.account_id = $1 and ($2::timestamptz is null or (s.added_at, s.id) < ($2, $3))
+         order by s.added_at desc, s.id desc limit $4",
         account_id,
-        PAGE_SIZE
+        after.map(|cursor| cursor.at),
+        after.map(|cursor| cursor.id),
+        SUPPRESSION_PAGE_SIZE as i64 + 1
     )
     .fetch_all(pool)
     .await?;
-    Ok(rows
+    let mut entries: Vec<Suppression> = rows
         .into_iter()
         .map(|row| Suppression {
             id: row.id,
@@ -213,7 +218,17 @@ pub async fn list(pool: &PgPool, account_id: Uuid) -> sqlx::Result<Vec<Suppressi
             added_at: row.added_at,
             lifted: row.lifted_by.zip(row.lifted_at),
         })
-        .collect())
+        .collect();
+    let more = entries.len() > SUPPRESSION_PAGE_SIZE;
+    entries.truncate(SUPPRESSION_PAGE_SIZE);
+    let older = more.then(|| entries.last()).flatten().map(|last| {
+        Cursor {
+            at: last.added_at,
+            id: last.id,
+        }
+        .encode()
+    });
+    Ok(SuppressionPage { entries, older })
 }
 
 /// Lifts live entry `id` of account `account_id` by user `by` for `reason`, with a `suppression_lifted` event,
