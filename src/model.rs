@@ -892,6 +892,8 @@ pub enum AuditAction {
     CustomerSearched,
     /// A customer record's page was read.
     CustomerViewed,
+    /// A customer record's calls, messages and files were downloaded as a ZIP (the counts in the details).
+    CustomerExported,
     /// An erasure request was confirmed.
     RequestCreated,
     /// A request was held until its hold ends.
@@ -924,7 +926,7 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action, in the filter's order.
-    pub const ALL: [AuditAction; 26] = [
+    pub const ALL: [AuditAction; 27] = [
         AuditAction::SignedIn,
         AuditAction::SignInFailed,
         AuditAction::PasswordConfirmationFailed,
@@ -938,6 +940,7 @@ impl AuditAction {
         AuditAction::ErasurePolicyChanged,
         AuditAction::CustomerSearched,
         AuditAction::CustomerViewed,
+        AuditAction::CustomerExported,
         AuditAction::RequestCreated,
         AuditAction::RequestScheduled,
         AuditAction::RequestAwaitingApproval,
@@ -968,6 +971,7 @@ impl AuditAction {
             AuditAction::ErasurePolicyChanged => "erasure_policy_changed",
             AuditAction::CustomerSearched => "customer_searched",
             AuditAction::CustomerViewed => "customer_viewed",
+            AuditAction::CustomerExported => "customer_exported",
             AuditAction::RequestCreated => "request_created",
             AuditAction::RequestScheduled => "request_scheduled",
             AuditAction::RequestAwaitingApproval => "request_awaiting_approval",
@@ -1000,6 +1004,7 @@ impl AuditAction {
             AuditAction::ErasurePolicyChanged => "Changed the erasure policy",
             AuditAction::CustomerSearched => "Searched customers",
             AuditAction::CustomerViewed => "Viewed a customer",
+            AuditAction::CustomerExported => "Exported a customer's data",
             AuditAction::RequestCreated => "Requested an erasure",
             AuditAction::RequestScheduled => "Request held",
             AuditAction::RequestAwaitingApproval => "Request awaits approval",

@@ -1,5 +1,6 @@
 //! The hostile-input corpus (tests/corpus/bad_inputs.txt and its overlong strings) through every field of the
-//! public API: each identifier of an erasure request's dry run, each text field of a call and of a message,
+//! public API: each identifier of an erasure request's dry run and of an export, each text field of a call and
+//! of a message,
 //! each query parameter and path id of the reads, and the Idempotency-Key header. No input gets a server error
 //! or an answer carrying database text; a refusal is an `application/problem+json` 4xx; an identifier the
 //! console's parser refuses is 422, one it accepts is previewed (200).
@@ -96,6 +97,34 @@ async fn every_input_in_every_field_is_answered_soundly(pool: PgPool) {
                 dry_run_status(field, input),
                 "{field}={input:?}: {answer}"
             );
+            requests += 1;
+        }
+        for field in ["customer_id", "email", "phone", "salesforce_id"] {
+            let body = json!({ field: input });
+            let (status, headers, answer) =
+                post_api(&console, "/api/v1/exports", &token.secret, None, &body).await;
+            assert_sound(
+                &format!("export {field}={input:?}"),
+                status,
+                &headers,
+                &answer,
+            );
+            let parsed = match field {
+                "customer_id" => uuid::Uuid::parse_str(input.trim()).is_ok(),
+                _ => dry_run_status(field, input) == 200,
+            };
+            if parsed {
+                assert!(
+                    [200, 404, 409].contains(&status.as_u16()),
+                    "export {field}={input:?}: {status} {answer}"
+                );
+            } else {
+                assert_eq!(
+                    status,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "export {field}={input:?}"
+                );
+            }
             requests += 1;
         }
         for (path, base, fields) in [

@@ -1,4 +1,5 @@
-//! /customers/{id}: one customer record with all its calls and messages (newest first, paged), and Delete,
+//! /customers/{id}: one customer record with all its calls and messages (newest first, paged), Export (a ZIP of
+//! them, `GET /customers/{id}/export.zip`) and Delete,
 //! which erases all of its call and message data behind the confirmation dialog. A record that shares its
 //! email with others says so and links to them; once erased, it offers the next of them that still has data,
 //! and shows the signed receipt of its erasure with its download (or the stored files still pending).
@@ -94,21 +95,29 @@ fn Customer(detail: CustomerDetail) -> impl IntoView {
         .as_ref()
         .map(|next| page_link(calls_now.as_ref(), Some(next)));
     let erased = erasure.is_some();
+    let export_href = format!("/customers/{}/export.zip", customer.id);
+    let export_name = format!("customer-data-{}.zip", customer.salesforce_id);
     view! {
         <div class="page-header">
             <div>
                 <h1>{customer.name}</h1>
                 <p class="muted"><span class="badge">{customer.object_type}</span> " " <span class="mono">{customer.salesforce_id}</span></p>
             </div>
-            {(!erased && held.is_none()).then(|| view! {
-                <EraseControl
-                    customer_id=customer.id.to_string()
-                    customer_label=label
-                    activity=pending.activity_range()
-                    counts=pending.clone()
-                    same_person=placement.clone()
-                    policy
-                />
+            {(!erased).then(|| view! {
+                <div class="header-actions">
+                    <a class="button" href=export_href download=export_name
+                        aria-label=format!("Export the data of {label} (ZIP)")>"Export"</a>
+                    {held.is_none().then(|| view! {
+                        <EraseControl
+                            customer_id=customer.id.to_string()
+                            customer_label=label.clone()
+                            activity=pending.activity_range()
+                            counts=pending.clone()
+                            same_person=placement.clone()
+                            policy
+                        />
+                    })}
+                </div>
             })}
         </div>
         {placement.map(|placement| view! { <SamePersonLine placement/> })}

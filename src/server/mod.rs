@@ -1,6 +1,6 @@
 //! Everything that runs only on the server: configuration, shared state, sessions and passwords, the
 //! permission rules, queries, the erasure and its outbox worker, the evidence of erasures (signed receipts),
-//! object storage, demo data and the HTTP stack.
+//! object storage, a record's export as a ZIP, demo data and the HTTP stack.
 
 pub mod auth;
 pub mod authz;
@@ -10,6 +10,7 @@ pub mod db;
 pub mod demo;
 pub mod erasure;
 pub mod evidence;
+pub mod export;
 pub mod http;
 pub mod input;
 pub mod navigation;

@@ -2,12 +2,14 @@
 //! here, any S3-compatible store in production. Keys are paths under their account's prefixes: a call's
 //! recording or voicemail under `recordings/<account>/` (e.g. `recordings/<account>/<call>.wav`), a message's
 //! media under `media/<account>/`; the schema refuses any other key on a call or message (migration 0007, its
-//! twin). Deleting, the one irreversible operation, is possible only through an account's part of the store
-//! (`AccountStorage`), which reaches nothing outside that account's prefixes.
+//! twin). Deleting, the one irreversible operation, and reading a file for an export are possible only through
+//! an account's part of the store (`AccountStorage`), which reaches nothing outside that account's prefixes.
 
 use std::path::Path;
 use std::sync::Arc;
 
+use bytes::Bytes;
+use futures::stream::BoxStream;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
 use object_store::prefix::PrefixStore;
@@ -111,6 +113,22 @@ impl AccountStorage {
         match store.delete(&path).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(DeleteError::Store(e)),
+        }
+    }
+
+    /// The object at `key` as a stream of chunks (so a long recording is never whole in memory), when the key is
+    /// the account's and an object is stored there; `None` for a key outside the account or with nothing stored.
+    pub async fn read(
+        &self,
+        key: &str,
+    ) -> object_store::Result<Option<BoxStream<'static, object_store::Result<Bytes>>>> {
+        let Some((store, path)) = self.locate(key) else {
+            return Ok(None);
+        };
+        match store.get(&path).await {
+            Ok(found) => Ok(Some(found.into_stream())),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
         }
     }
 

@@ -5,13 +5,15 @@ Usage: api_client_flow.py BASE_URL TOKEN (a console seeded with the demo data an
 account erases at once, and a token of Acme with requests:read, requests:write and ingest, acting for Alex).
 
 Runs a privacy platform's whole flow for the fixture person "Pia Platform" (a Lead and a Contact): a dry run,
-the request (sent twice with one Idempotency-Key: one request), polling it until its receipt is issued, the
+an export of the person's data (the ZIP checked with zipfile by check_export.py, its counts the dry run's), the
+request (sent twice with one Idempotency-Key: one request), polling it until its receipt is issued, the
 receipt verified with jwcrypto against /.well-known/receipt-keys.json and checked to name the request and the
 dry run's records, and new activity of the person refused as suppressed. Exits non-zero with the reason
 otherwise.
 """
 
 import base64
+import io
 import json
 import sys
 import time
@@ -19,6 +21,8 @@ import uuid
 
 import requests
 from jwcrypto import jwk, jws
+
+from check_export import check
 
 EMAIL = "pia.platform@example.com"
 PHONE = "+1 415 555 0941"
@@ -46,7 +50,7 @@ def main():
     api.headers["Authorization"] = f"Bearer {token}"
 
     document = expect(api.get(f"{base}/api/v1/openapi.json"), 200)
-    for path in ["/api/v1/erasure-requests", "/api/v1/erasure-requests/{id}", "/api/v1/erasure-requests/{id}/receipt", "/api/v1/calls"]:
+    for path in ["/api/v1/erasure-requests", "/api/v1/erasure-requests/{id}", "/api/v1/erasure-requests/{id}/receipt", "/api/v1/calls", "/api/v1/exports"]:
         if path not in document["paths"]:
             fail(f"the OpenAPI document lacks {path}")
 
@@ -54,6 +58,13 @@ def main():
     if preview["outcome"] != "erase_now" or len(preview["records"]) != 2:
         fail(f"unexpected dry run: {preview}")
     previewed = sorted(record["customer_id"] for record in preview["records"])
+
+    exported = api.post(f"{base}/api/v1/exports", json={"email": EMAIL})
+    if exported.status_code != 200 or exported.headers.get("Content-Type") != "application/zip":
+        fail(f"export: {exported.status_code} {exported.headers.get('Content-Type')}")
+    counts = check(io.BytesIO(exported.content))
+    if (counts["records"], counts["calls"], counts["messages"]) != (2, preview["calls"], preview["messages"]):
+        fail(f"the export {counts} is not the dry run's person: {preview}")
 
     key = str(uuid.uuid4())
     body = {"phone": PHONE}

@@ -7,6 +7,7 @@ pub mod activity;
 pub mod api_tokens;
 pub mod audit;
 pub mod customers;
+pub mod exports;
 pub mod requests;
 pub mod saved_searches;
 pub mod security_log;

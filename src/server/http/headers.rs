@@ -129,7 +129,7 @@ pub(super) fn provide_script_nonce() {
 
 /// `response` as a download: `content_type`, and `Content-Disposition: attachment` with `filename` (which the
 /// callers build from ids and dates only, so it needs no escaping).
-pub(super) fn attachment(
+pub(crate) fn attachment(
     mut response: axum::response::Response,
     content_type: &'static str,
     filename: &str,

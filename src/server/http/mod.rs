@@ -4,12 +4,13 @@
 //! the body limit and the mapping of error answers to their HTTP status
 //! (`errors`); the built files (`assets`), served precompressed outside the compression layer
 //! (`static_files`); the receipt downloads and the receipts' public keys (`receipts`); the audit log's CSV
-//! export (`audit_export`); how connections are served (`connections`: header-read timeout, connection cap);
+//! export (`audit_export`); a customer record's ZIP export (`customer_export`); how connections are served (`connections`: header-read timeout, connection cap);
 //! and `serve`, which runs it with the background jobs (among them the hourly check of every audit chain).
 
 mod assets;
 mod audit_export;
 mod connections;
+mod customer_export;
 mod errors;
 mod guard;
 mod headers;
@@ -32,6 +33,8 @@ use tower_http::limit::RequestBodyLimitLayer;
 pub use assets::{PKG_EXTENSIONS, PUBLIC_FILES, asset_version, leptos_options};
 pub use audit_export::AUDIT_EXPORT_PATH;
 pub use connections::{ConnectionLimits, serve_connections};
+pub use customer_export::CUSTOMER_EXPORT_PATH;
+pub(crate) use headers::attachment;
 pub use receipts::{RECEIPT_DOWNLOAD_PATH, RECEIPT_KEYS_PATH};
 pub use static_files::{EntityTags, STORED_ENCODINGS, precompress_site};
 
@@ -81,6 +84,7 @@ pub fn router(state: AppState) -> Router {
         .route(RECEIPT_KEYS_PATH, get(receipts::receipt_keys))
         .route(RECEIPT_DOWNLOAD_PATH, get(receipts::download_receipt))
         .route(AUDIT_EXPORT_PATH, get(audit_export::export_audit_log))
+        .route(CUSTOMER_EXPORT_PATH, get(customer_export::export_customer))
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
@@ -131,12 +135,14 @@ fn shell_context(asset_version: Option<Arc<str>>) -> ShellContext {
 /// wasm, JS and CSS are still compressed.
 const COMPRESS_ABOVE_BYTES: u16 = 1024;
 
-/// tower-http's default rule (no gRPC, images or event streams) with the size floor above.
+/// tower-http's default rule (no gRPC, images or event streams) with the size floor above, and no ZIP (an
+/// export compresses its JSON itself and holds recordings that do not compress).
 fn worth_compressing() -> impl Predicate {
     SizeAbove::new(COMPRESS_ABOVE_BYTES)
         .and(NotForContentType::GRPC)
         .and(NotForContentType::IMAGES)
         .and(NotForContentType::SSE)
+        .and(NotForContentType::const_new("application/zip"))
 }
 
 /// Serves the console on `config.listen` (within the configured `ConnectionLimits`) until Ctrl+C or SIGTERM,

@@ -6,6 +6,7 @@
 
 mod audit_events;
 mod erasure_requests;
+mod exports;
 pub mod idempotency;
 mod ingestion;
 mod request_writes;
@@ -30,7 +31,7 @@ pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
 
 /// Every operation's path, as the router serves it and the OpenAPI document must list it.
-pub const OPERATION_PATHS: [&str; 7] = [
+pub const OPERATION_PATHS: [&str; 8] = [
     audit_events::AUDIT_EVENTS_PATH,
     erasure_requests::REQUESTS_PATH,
     erasure_requests::REQUEST_PATH,
@@ -38,6 +39,7 @@ pub const OPERATION_PATHS: [&str; 7] = [
     request_writes::CANCEL_PATH,
     ingestion::CALLS_PATH,
     ingestion::MESSAGES_PATH,
+    exports::EXPORTS_PATH,
 ];
 
 /// The /api/v1 routes.
@@ -66,6 +68,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route(ingestion::CALLS_PATH, post(ingestion::record_call))
         .route(ingestion::MESSAGES_PATH, post(ingestion::record_message))
+        .route(exports::EXPORTS_PATH, post(exports::create_export))
 }
 
 /// The API as OpenAPI 3.1, from the handlers' `#[utoipa::path]` and the types they answer.
@@ -74,7 +77,7 @@ pub fn routes() -> Router<AppState> {
     info(
         title = "Customer Data Console API",
         version = "1",
-        description = "Erasure requests, their receipts and the audit log of one account, for privacy platforms and the capture pipeline. Every operation needs an API token of the account (`Authorization: Bearer <secret>`) holding the operation's scope, while the account's Manage Customer Data setting is on."
+        description = "Erasure requests, their receipts, exports of a person's data and the audit log of one account, for privacy platforms and the capture pipeline. Every operation needs an API token of the account (`Authorization: Bearer <secret>`) holding the operation's scope, while the account's Manage Customer Data setting is on."
     ),
     paths(
         audit_events::list_audit_events,
@@ -84,7 +87,8 @@ pub fn routes() -> Router<AppState> {
         request_writes::create_request,
         request_writes::cancel_request,
         ingestion::record_call,
-        ingestion::record_message
+        ingestion::record_message,
+        exports::create_export
     ),
     components(schemas(
         Problem,
@@ -100,7 +104,8 @@ pub fn routes() -> Router<AppState> {
         ingestion::CallInput,
         ingestion::MessageInput,
         ingestion::Direction,
-        ingestion::RecordedActivity
+        ingestion::RecordedActivity,
+        exports::ExportInput
     )),
     modifiers(&DocumentDetails),
     security(("bearer" = []))

@@ -77,14 +77,28 @@ pub struct RequestPreview {
     pub outcome: String,
 }
 
-/// The person's records a request would name: the first records the console's search finds, or 422 when more
-/// match than one request takes.
-async fn person_records(
+/// The person's records a request (or an export) would name: the records the console's search finds, or 422
+/// when more match than one request takes. The search is in the audit log, as the token's, with the person as
+/// their keyed hash.
+pub(super) async fn person_records(
     state: &AppState,
     token: &TokenPrincipal,
     query: &CustomerQuery,
 ) -> Result<CustomerMatches, Refusal> {
     let found = db::customers::search::matches_in_account(&state.pool, token.account_id, query)
+        .await
+        .map_err(db_failure)?;
+    let subject = state
+        .evidence_secret
+        .subject(token.account_id, &PersonId::of_query(query));
+    let searched = Entry::new(
+        token.account_id,
+        audit_log::Actor::Token(token.token_id),
+        Action::CustomerSearched,
+    )
+    .subject(subject)
+    .count("matches", found.records.len() as i64);
+    audit_log::append_alone(&state.pool, &searched)
         .await
         .map_err(db_failure)?;
     if found.more {
@@ -96,18 +110,34 @@ async fn person_records(
     Ok(found)
 }
 
-/// The identifier the body names (exactly one of email, phone and Salesforce id), as a search.
-fn person_query(body: &NewRequestInput, default_country: &str) -> Result<CustomerQuery, AppError> {
-    let given = [&body.email, &body.phone, &body.salesforce_id]
-        .iter()
-        .filter(|field| field.is_some())
-        .count();
-    if given != 1 {
+/// A person as a body names them: by email, phone or Salesforce id.
+pub(super) struct PersonIdentifiers<'a> {
+    pub email: &'a Option<String>,
+    pub phone: &'a Option<String>,
+    pub salesforce_id: &'a Option<String>,
+}
+
+impl PersonIdentifiers<'_> {
+    /// How many of the identifiers are given.
+    pub fn given(&self) -> usize {
+        [self.email, self.phone, self.salesforce_id]
+            .iter()
+            .filter(|field| field.is_some())
+            .count()
+    }
+}
+
+/// The identifier a body names (exactly one of email, phone and Salesforce id), as a search.
+pub(super) fn person_query(
+    person: &PersonIdentifiers<'_>,
+    default_country: &str,
+) -> Result<CustomerQuery, AppError> {
+    if person.given() != 1 {
         return Err(AppError::invalid(
             "Name the person by exactly one of email, phone and salesforce_id.",
         ));
     }
-    let query = match (&body.email, &body.phone, &body.salesforce_id) {
+    let query = match (person.email, person.phone, person.salesforce_id) {
         (Some(email), _, _) => match input::customer_query(email)? {
             query @ CustomerQuery::Email(_) => query,
             _ => return Err(AppError::invalid("email must be an email address.")),
@@ -295,21 +325,13 @@ pub(super) async fn create_request(
                 let country = db::accounts::default_country(&state.pool, token.account_id)
                     .await
                     .map_err(db_failure)?;
-                let query = person_query(&asked, &country)?;
+                let person = PersonIdentifiers {
+                    email: &asked.email,
+                    phone: &asked.phone,
+                    salesforce_id: &asked.salesforce_id,
+                };
+                let query = person_query(&person, &country)?;
                 let found = person_records(state, token, &query).await?;
-                let subject = state
-                    .evidence_secret
-                    .subject(token.account_id, &PersonId::of_query(&query));
-                let searched = Entry::new(
-                    token.account_id,
-                    audit_log::Actor::Token(token.token_id),
-                    Action::CustomerSearched,
-                )
-                .subject(subject)
-                .count("matches", found.records.len() as i64);
-                audit_log::append_alone(&state.pool, &searched)
-                    .await
-                    .map_err(db_failure)?;
                 if asked.dry_run.unwrap_or(false) {
                     return Ok(Err(preview(state, token, found).await?));
                 }
