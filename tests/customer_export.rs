@@ -62,13 +62,13 @@ async fn exports_of(console: &Console, customer: Uuid) -> i64 {
 }
 
 /// Gives Jordan's Lead `extra` more calls, each with a recording stored under a key of its own, so the export
-/// reads them in several batches.
+/// reads them in several batches; they start in groups of 300 at one time, so batches end inside a group.
 async fn add_recorded_calls(console: &Console, customer: Uuid, extra: i64) {
     let account = console.account_of(customer).await;
     sqlx::query(
         "insert into calls (account_id, customer_id, direction, from_number, to_number, started_at,
                             duration_seconds, notes, recording_key)
-         select $1, $2, 'outbound', '+14155550100', '+14155550142', now() - make_interval(mins => n::int),
+         select $1, $2, 'outbound', '+14155550100', '+14155550142', date_trunc('second', now()) - make_interval(mins => (n / 300)::int),
                 30, 'call ' || n, 'recordings/' || $1 || '/extra-' || n || '.wav'
            from generate_series(1, $3) n",
     )
@@ -120,9 +120,15 @@ async fn an_export_holds_every_call_message_and_file_with_a_manifest_that_matche
         .map(|c| c["id"].as_str().unwrap())
         .collect();
     assert_eq!(call_ids.len(), call_rows.len(), "every call once");
-    let started: Vec<&str> = call_rows
+    let started: Vec<time::OffsetDateTime> = call_rows
         .iter()
-        .map(|c| c["started_at"].as_str().unwrap())
+        .map(|c| {
+            time::OffsetDateTime::parse(
+                c["started_at"].as_str().unwrap(),
+                &time::format_description::well_known::Rfc3339,
+            )
+            .unwrap()
+        })
         .collect();
     assert!(
         started.windows(2).all(|pair| pair[0] <= pair[1]),
@@ -206,6 +212,31 @@ async fn a_stored_file_that_is_gone_is_listed_as_missing_and_the_rest_is_exporte
         manifest["files"].as_array().unwrap().len(),
         2 + stored.len() - 1,
         "the two JSON files and every other stored file"
+    );
+}
+
+#[sqlx::test]
+async fn a_store_that_fails_mid_export_fails_the_download_and_writes_no_manifest(pool: PgPool) {
+    let (console, alex) = Console::with_alex_managing_customer_data(pool).await;
+    let (lead, _) = jordans(&console).await;
+    let stored = console.stored_keys(lead).await;
+    let broken = console
+        .object_store_dir()
+        .join(stored.last().expect("Jordan has stored files"));
+    std::fs::remove_file(&broken).expect("removed");
+    std::os::unix::fs::symlink(&broken, &broken)
+        .expect("a link to itself where the file was: the store cannot open it");
+
+    let response = download(&console, &alex, lead).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "the failure comes after the first byte"
+    );
+    let body = response.bytes().await;
+    assert!(
+        body.is_err(),
+        "the download fails rather than ending as if complete"
     );
 }
 
@@ -346,6 +377,7 @@ async fn a_token_exports_a_person_or_one_record_of_its_account_only(pool: PgPool
     assert_eq!(manifest["counts"]["calls"], lead_calls);
 
     console.set_account_setting(GINA, true).await;
+    console.set_permission(GINA, true).await;
     let globex = api_token(&console, GINA, &ApiScope::ALL, None).await;
     for body in [
         json!({ "customer_id": lead.to_string() }),
@@ -355,6 +387,23 @@ async fn a_token_exports_a_person_or_one_record_of_its_account_only(pool: PgPool
         assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
         assert_eq!(content_type, "application/problem+json");
     }
+    let no_admin = api_token(&console, CASEY, &[ApiScope::RequestsRead], None).await;
+    let (status, _, _) =
+        export_through_api(&console, &no_admin.secret, &json!({ "email": JORDAN })).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "a token acting for no Admin exports nothing"
+    );
+    console.set_permission(ALEX, false).await;
+    let (status, _, _) =
+        export_through_api(&console, &reader.secret, &json!({ "email": JORDAN })).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "nor one whose Admin lost access"
+    );
+    console.set_permission(ALEX, true).await;
     let ingest_only = api_token(&console, ALEX, &[ApiScope::Ingest], None).await;
     let (status, _, _) =
         export_through_api(&console, &ingest_only.secret, &json!({ "email": JORDAN })).await;

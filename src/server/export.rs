@@ -36,6 +36,10 @@ const CHUNK_BYTES: usize = 64 * 1024;
 /// Chunks the response may hold before the writer waits for the client.
 const CHUNKS_IN_FLIGHT: usize = 4;
 
+/// How long the writer waits for a client that reads nothing before it gives the export up (so a stalled
+/// download does not hold its task and its open reads for ever).
+const CLIENT_PATIENCE: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// Who asked for an export, as the manifest names them: a user of the console or an API token.
 #[derive(Debug, Clone, Serialize)]
 pub struct Requester {
@@ -97,8 +101,20 @@ pub async fn record_exports(
     Ok(())
 }
 
+/// What the task writing an archive hands to the response.
+enum Piece {
+    /// The next bytes of the archive.
+    Chunk(Bytes),
+    /// The archive is complete (its manifest and central directory were handed on).
+    Done,
+    /// The archive cannot be completed.
+    Failed(std::io::Error),
+}
+
 /// The archive of `records` (of `account_id`, none erased) as a stream of chunks for a response body. The
-/// archive is written by a task of its own, which stops as soon as the response is dropped.
+/// archive is written by a task of its own, which stops as soon as the response is dropped. The stream ends
+/// cleanly only once the task says the archive is complete: if the task fails, or stops without saying so (a
+/// panic, a shutdown), the stream ends with an error, so the download fails rather than looking complete.
 pub fn archive(
     pool: PgPool,
     storage: Storage,
@@ -111,14 +127,34 @@ pub fn archive(
         let writer = ArchiveWriter::new(sender.clone());
         let written =
             write_archive(&pool, &storage, account_id, &records, &requester, writer).await;
-        if let Err(error) = written {
-            tracing::warn!(%account_id, error = %error, "export ended early");
-            // The client is told the download failed: the archive it has is incomplete.
-            let _ = sender.send(Err(error)).await;
-        }
+        let last = match written {
+            Ok(()) => Piece::Done,
+            Err(error) => {
+                tracing::warn!(%account_id, error = %error, "export ended early");
+                Piece::Failed(error)
+            }
+        };
+        let _ = sender.send_timeout(last, CLIENT_PATIENCE).await;
     });
-    futures::stream::unfold(receiver, |mut receiver| async move {
-        receiver.recv().await.map(|chunk| (chunk, receiver))
+    body_of(receiver)
+}
+
+/// The response body of the pieces `receiver` gets: the chunks, ending cleanly at `Done` and with an error at
+/// `Failed` or when the channel closes before `Done`.
+fn body_of(receiver: mpsc::Receiver<Piece>) -> impl Stream<Item = std::io::Result<Bytes>> {
+    futures::stream::unfold(Some(receiver), |receiver| async move {
+        let mut receiver = receiver?;
+        match receiver.recv().await {
+            Some(Piece::Chunk(bytes)) => Some((Ok(bytes), Some(receiver))),
+            Some(Piece::Done) => None,
+            Some(Piece::Failed(error)) => Some((Err(error), None)),
+            None => Some((
+                Err(std::io::Error::other(
+                    "the export stopped before it was complete",
+                )),
+                None,
+            )),
+        }
     })
 }
 
@@ -134,14 +170,22 @@ async fn write_archive(
     let ids: Vec<Uuid> = records.iter().map(|record| record.id).collect();
     let mut counts = Counts::default();
     let mut stored_files: Vec<(String, String)> = Vec::new();
-    counts.calls = write_rows(&mut writer, "calls.json", &mut stored_files, |after| {
-        exports::calls_after(pool, account_id, &ids, after)
-    })
+    counts.calls = write_rows(
+        &mut writer,
+        "calls.json",
+        &ids,
+        &mut stored_files,
+        |id, after| exports::calls_after(pool, account_id, id, after),
+    )
     .await?;
     counts.recordings = stored_files.len() as u64;
-    counts.messages = write_rows(&mut writer, "messages.json", &mut stored_files, |after| {
-        exports::messages_after(pool, account_id, &ids, after)
-    })
+    counts.messages = write_rows(
+        &mut writer,
+        "messages.json",
+        &ids,
+        &mut stored_files,
+        |id, after| exports::messages_after(pool, account_id, id, after),
+    )
     .await?;
     counts.media = stored_files.len() as u64 - counts.recordings;
 
@@ -238,13 +282,14 @@ impl ArchivedRow for ExportedMessage {
     }
 }
 
-/// Writes the file `name` as a JSON array of the rows `batch_after` reads, batch by batch, and adds the stored
-/// files they name to `stored_files`; answers how many rows it wrote.
+/// Writes the file `name` as a JSON array of the rows `batch_after` reads, record by record and batch by batch,
+/// and adds the stored files they name to `stored_files`; answers how many rows it wrote.
 async fn write_rows<T, Batch>(
     writer: &mut ArchiveWriter,
     name: &str,
+    records: &[Uuid],
     stored_files: &mut Vec<(String, String)>,
-    mut batch_after: impl FnMut(After) -> Batch,
+    mut batch_after: impl FnMut(Uuid, After) -> Batch,
 ) -> std::io::Result<u64>
 where
     T: ArchivedRow,
@@ -253,18 +298,20 @@ where
     writer.start(name, CompressionMethod::Deflated)?;
     writer.write(b"[").await?;
     let mut written = 0;
-    let mut after: After = None;
-    loop {
-        let batch = batch_after(after).await.map_err(read_failed)?;
-        for row in &batch {
-            writer.write(separator(written)).await?;
-            writer.write(&json(row)?).await?;
-            written += 1;
-            stored_files.extend(row.stored_files());
-        }
-        match batch.last() {
-            Some(last) if batch.len() as i64 == exports::EXPORT_BATCH => after = Some(last.after()),
-            _ => break,
+    for &record in records {
+        let mut after = exports::FROM_THE_START;
+        loop {
+            let batch = batch_after(record, after).await.map_err(read_failed)?;
+            for row in &batch {
+                writer.write(separator(written)).await?;
+                writer.write(&json(row)?).await?;
+                written += 1;
+                stored_files.extend(row.stored_files());
+            }
+            match batch.last() {
+                Some(last) if batch.len() as i64 == exports::EXPORT_BATCH => after = last.after(),
+                _ => break,
+            }
         }
     }
     writer.write(b"\n]\n").await?;
@@ -335,13 +382,13 @@ impl Write for Gathered {
 struct ArchiveWriter {
     zip: ZipWriter<StreamWriter<Gathered>>,
     gathered: Gathered,
-    sender: mpsc::Sender<std::io::Result<Bytes>>,
+    sender: mpsc::Sender<Piece>,
     current: Option<(String, Sha256, u64)>,
     files: Vec<ArchivedFile>,
 }
 
 impl ArchiveWriter {
-    fn new(sender: mpsc::Sender<std::io::Result<Bytes>>) -> Self {
+    fn new(sender: mpsc::Sender<Piece>) -> Self {
         let gathered = Gathered::default();
         ArchiveWriter {
             zip: ZipWriter::new_stream(gathered.clone()),
@@ -400,15 +447,16 @@ impl ArchiveWriter {
     }
 }
 
-/// Sends what has been gathered when it is at least `at_least` bytes; an error when the client is gone.
+/// Sends what has been gathered when it is at least `at_least` bytes; an error when the client is gone or has
+/// read nothing for `CLIENT_PATIENCE`.
 async fn hand_on(
     gathered: &Gathered,
-    sender: &mpsc::Sender<std::io::Result<Bytes>>,
+    sender: &mpsc::Sender<Piece>,
     at_least: usize,
 ) -> std::io::Result<()> {
     match gathered.take(at_least) {
         Some(chunk) => sender
-            .send(Ok(Bytes::from(chunk)))
+            .send_timeout(Piece::Chunk(Bytes::from(chunk)), CLIENT_PATIENCE)
             .await
             .map_err(|_| std::io::Error::other("the download was abandoned")),
         None => Ok(()),
@@ -443,6 +491,45 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_body_ends_cleanly_only_when_the_archive_is_complete() {
+        let (sender, receiver) = mpsc::channel(8);
+        sender
+            .send(Piece::Chunk(Bytes::from_static(b"PK")))
+            .await
+            .unwrap();
+        sender.send(Piece::Done).await.unwrap();
+        let complete: Vec<_> = body_of(receiver).collect().await;
+        assert_eq!(complete.len(), 1);
+        assert!(complete[0].is_ok());
+
+        let (sender, receiver) = mpsc::channel(8);
+        sender
+            .send(Piece::Chunk(Bytes::from_static(b"PK")))
+            .await
+            .unwrap();
+        drop(sender);
+        let stopped: Vec<_> = body_of(receiver).collect().await;
+        assert_eq!(stopped.len(), 2);
+        assert!(
+            stopped[1].is_err(),
+            "a writer gone without Done fails the body"
+        );
+
+        let (sender, receiver) = mpsc::channel(8);
+        sender
+            .send(Piece::Failed(std::io::Error::other("store down")))
+            .await
+            .unwrap();
+        sender
+            .send(Piece::Chunk(Bytes::from_static(b"late")))
+            .await
+            .unwrap();
+        let failed: Vec<_> = body_of(receiver).collect().await;
+        assert_eq!(failed.len(), 1, "nothing follows a failure");
+        assert!(failed[0].is_err());
+    }
+
+    #[tokio::test]
     async fn an_archive_written_in_chunks_opens_and_its_manifest_hashes_match() {
         let (sender, mut receiver) = mpsc::channel(1024);
         let mut writer = ArchiveWriter::new(sender);
@@ -461,8 +548,11 @@ mod tests {
         writer.finish().await.unwrap();
         let mut bytes = Vec::new();
         let mut chunks = 0;
-        while let Ok(chunk) = receiver.try_recv() {
-            bytes.extend_from_slice(&chunk.unwrap());
+        while let Ok(piece) = receiver.try_recv() {
+            let Piece::Chunk(chunk) = piece else {
+                panic!("only chunks are sent by the writer")
+            };
+            bytes.extend_from_slice(&chunk);
             chunks += 1;
         }
         assert!(chunks > 1, "a large file leaves in several chunks");

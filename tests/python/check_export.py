@@ -4,7 +4,7 @@ did not write.
 
 Usage: check_export.py ZIP (or `check` from another script, on a path or a file object)
 
-Every entry's CRC must hold; the archive must hold manifest.json, calls.json and messages.json; the manifest must
+Every entry's CRC must hold; the archive must hold manifest.json (last), calls.json and messages.json; the manifest must
 list every other file once, each with the size and SHA-256 of its bytes; calls.json and messages.json must be
 JSON arrays as long as the manifest's counts, each element with its id and its record's. Prints the counts as
 JSON ({"records": N, "calls": N, "messages": N, "files": N, "missing": N}) and exits 0; otherwise exits
@@ -34,6 +34,8 @@ def check(source) -> dict:
         for required in ("manifest.json", "calls.json", "messages.json"):
             if required not in names:
                 fail(f"{required} is missing")
+        if names[-1] != "manifest.json":
+            fail("the manifest is not the archive's last file (it is written once everything else is)")
         manifest = json.loads(archive.read("manifest.json"))
         listed = {entry["path"]: entry for entry in manifest["files"]}
         if set(listed) != set(names) - {"manifest.json"}:

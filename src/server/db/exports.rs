@@ -1,6 +1,6 @@
 //! What an export of customer records (one record, or a person's records) reads: the records themselves, and
-//! their calls and messages in batches, oldest first (keyset on time and id), so a record with tens of
-//! thousands of calls is never read whole.
+//! each record's calls and messages in batches, oldest first (keyset on time and id, along the record's index),
+//! so a record with tens of thousands of calls is never read whole.
 
 use serde::Serialize;
 use sqlx::PgPool;
@@ -88,8 +88,12 @@ pub struct ExportedMessage {
     pub media_keys: Vec<String>,
 }
 
-/// Where a batch starts: after this time and id (from the oldest when `None`).
-pub type After = Option<(OffsetDateTime, Uuid)>;
+/// Where a batch starts: after this time and id.
+pub type After = (OffsetDateTime, Uuid);
+
+/// Before every call and message: where a record's first batch starts (a fixed cursor rather than none, so one
+/// statement pages through the record's index from its first row on).
+pub const FROM_THE_START: After = (time::macros::datetime!(0001-01-01 0:00 UTC), Uuid::nil());
 
 /// The records `customer_ids` of the account with their counts, in the order of their Salesforce ids; ids the
 /// account does not hold are left out.
@@ -130,25 +134,23 @@ pub async fn any_erased(
     .await
 }
 
-/// The next `EXPORT_BATCH` calls of the records after `after`, oldest first.
+/// The next `EXPORT_BATCH` calls of record `customer_id` after `after`, oldest first.
 pub async fn calls_after(
     pool: &PgPool,
     account_id: Uuid,
-    customer_ids: &[Uuid],
-    after: After,
+    customer_id: Uuid,
+    (at, id): After,
 ) -> sqlx::Result<Vec<ExportedCall>> {
-    let (at, id) = after.unzip();
     sqlx::query_as!(
         ExportedCall,
         r#"select id, customer_id as record_id, direction, from_number, to_number, started_at,
                   duration_seconds, disposition, notes, transcript, is_voicemail, recording_key
              from calls
-            where account_id = $1 and customer_id = any($2)
-              and ($3::timestamptz is null or (started_at, id) > ($3, $4::uuid))
+            where account_id = $1 and customer_id = $2 and (started_at, id) > ($3, $4)
             order by started_at, id
             limit $5"#,
         account_id,
-        customer_ids,
+        customer_id,
         at,
         id,
         EXPORT_BATCH
@@ -157,24 +159,22 @@ pub async fn calls_after(
     .await
 }
 
-/// The next `EXPORT_BATCH` messages of the records after `after`, oldest first.
+/// The next `EXPORT_BATCH` messages of record `customer_id` after `after`, oldest first.
 pub async fn messages_after(
     pool: &PgPool,
     account_id: Uuid,
-    customer_ids: &[Uuid],
-    after: After,
+    customer_id: Uuid,
+    (at, id): After,
 ) -> sqlx::Result<Vec<ExportedMessage>> {
-    let (at, id) = after.unzip();
     sqlx::query_as!(
         ExportedMessage,
         r#"select id, customer_id as record_id, direction, from_number, to_number, body, sent_at, media_keys
              from messages
-            where account_id = $1 and customer_id = any($2)
-              and ($3::timestamptz is null or (sent_at, id) > ($3, $4::uuid))
+            where account_id = $1 and customer_id = $2 and (sent_at, id) > ($3, $4)
             order by sent_at, id
             limit $5"#,
         account_id,
-        customer_ids,
+        customer_id,
         at,
         id,
         EXPORT_BATCH

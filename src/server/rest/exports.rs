@@ -1,7 +1,9 @@
 //! `POST /api/v1/exports` (scope `requests:read`): a privacy platform fetches a copy of a person's data before
 //! erasing it (GDPR Art. 15 and 20): one record by its console id, or every record of the person that the
 //! console's search finds by email, phone or Salesforce id, as the ZIP that Export on a customer page gives
-//! (`server::export`). Each exported record is in the audit log, as the token's.
+//! (`server::export`). Like a request, an export is the Admin's who made the token, and only while that Admin
+//! has access to Customer Data: a token acting for no Admin exports nothing. Each exported record is in the
+//! audit log, as the token's.
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -11,7 +13,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::ingestion::parse_body;
-use super::request_writes::{PersonIdentifiers, person_query, person_records};
+use super::request_writes::{PersonIdentifiers, acting_admin, person_query, person_records};
 use super::{Problem, Refusal, post_once, problem};
 use crate::error::AppError;
 use crate::server::authz::{ApiScope, TokenPrincipal};
@@ -91,7 +93,8 @@ fn kept_refusal(status: StatusCode) -> bool {
     status == StatusCode::UNPROCESSABLE_ENTITY
 }
 
-/// Tokens with `requests:read` of an account whose Manage Customer Data setting is on: the data of one record of
+/// Tokens with `requests:read` of an account whose Manage Customer Data setting is on, acting for an Admin with
+/// access to Customer Data: the data of one record of
 /// the account (`customer_id`) or of every record of a person (`email`, `phone` or `salesforce_id`) that is not
 /// erased, as a ZIP (`manifest.json` with each file's size and SHA-256, `calls.json`, `messages.json`, the stored
 /// files). 404 when nothing of the account is named, 409 `record-erased` when all of it was erased. Each
@@ -105,7 +108,7 @@ fn kept_refusal(status: StatusCode) -> bool {
     responses(
         (status = 200, description = "The ZIP of the records' data", body = String, content_type = "application/zip"),
         (status = 401, description = "No live API token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `requests:read`, or the account's setting is off", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks `requests:read` or acts for no Admin, the Admin lacks access to Customer Data, or the account's setting is off", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such record, or no record of the person, in the token's account", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`record-erased`: every record named was erased, so nothing is left to export; or `idempotency-key-in-use`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The body or the Idempotency-Key is not acceptable, or the key was used for another request", body = Problem, content_type = "application/problem+json")
@@ -126,6 +129,7 @@ pub(super) async fn create_export(
         kept_refusal,
         |token| async move {
             let started = async {
+                acting_admin(state, &token).await?;
                 let asked: ExportInput = parse_body(body)?;
                 let records = named_records(state, &token, &asked).await?;
                 let actor = audit_log::Actor::Token(token.token_id);

@@ -88,6 +88,12 @@ pub(super) async fn person_records(
     let found = db::customers::search::matches_in_account(&state.pool, token.account_id, query)
         .await
         .map_err(db_failure)?;
+    if found.more {
+        return Err(AppError::invalid(
+            "More records match than one request or export takes: name the person by a Salesforce ID.",
+        )
+        .into());
+    }
     let subject = state
         .evidence_secret
         .subject(token.account_id, &PersonId::of_query(query));
@@ -101,12 +107,6 @@ pub(super) async fn person_records(
     audit_log::append_alone(&state.pool, &searched)
         .await
         .map_err(db_failure)?;
-    if found.more {
-        return Err(AppError::invalid(
-            "More records match than one request takes: make a request per Salesforce ID.",
-        )
-        .into());
-    }
     Ok(found)
 }
 
@@ -206,12 +206,15 @@ async fn preview(
     })
 }
 
-/// The Admin a token makes and cancels requests for, while they have access to Customer Data (as they are now:
-/// a revoked permission stops their tokens at once); 403 otherwise.
-async fn acting_admin(state: &AppState, token: &TokenPrincipal) -> Result<Uuid, AppError> {
+/// The Admin a token makes and cancels requests (and exports) for, while they have access to Customer Data (as
+/// they are now: a revoked permission stops their tokens at once); 403 otherwise.
+pub(super) async fn acting_admin(
+    state: &AppState,
+    token: &TokenPrincipal,
+) -> Result<Uuid, AppError> {
     let admin = token.created_by.ok_or_else(|| {
         AppError::forbidden(
-            "This token acts for no Admin, so it cannot make or cancel requests. Make one with --admin, or on the API tokens page.",
+            "This token acts for no Admin, so it cannot make or cancel requests or export data. Make one with --admin, or on the API tokens page.",
         )
     })?;
     let principal = db::sessions::principal_of_user(&state.pool, token.account_id, admin)
@@ -222,7 +225,7 @@ async fn acting_admin(state: &AppState, token: &TokenPrincipal) -> Result<Uuid, 
         })?;
     authz::require_customer_data_access(&principal).map_err(|_| {
         AppError::forbidden(
-            "The Admin this token acts for does not have access to Customer Data now, so the token cannot make or cancel requests.",
+            "The Admin this token acts for does not have access to Customer Data now, so the token cannot make or cancel requests or export data.",
         )
     })?;
     Ok(admin)
