@@ -36,7 +36,7 @@ async fn run_for_customer(
 
 /// A fresh customer with 10,000 calls (half recorded, half transcribed) and 10,000 messages, and `email` (by
 /// default one of its own).
-async fn heavy_clone(pool: &PgPool, account: Uuid, email: Option<&str>) -> Uuid {
+pub async fn heavy_clone(pool: &PgPool, account: Uuid, email: Option<&str>) -> Uuid {
     let n = u64::from(std::process::id()) * 1_000 + CLONES_MADE.fetch_add(1, Ordering::Relaxed);
     let email = email.map_or_else(|| format!("clone{n}@loadtest.example"), str::to_owned);
     let mut tx = pool.begin().await.expect("tx");
