@@ -10,7 +10,7 @@ use std::io::Read;
 
 use common::*;
 use customer_data_console::server::authz::ApiScope;
-use customer_data_console::server::http::CUSTOMER_EXPORT_PATH;
+use customer_data_console::server::http::{CUSTOMER_EXPORT_PATH, PERSON_EXPORT_PATH};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -452,4 +452,68 @@ async fn an_erased_record_is_left_out_and_a_person_all_erased_is_refused(pool: P
     assert_eq!(content_type, "application/problem+json");
     let problem: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(problem["type"], "/api/v1/problems/record-erased");
+}
+
+#[sqlx::test]
+async fn a_persons_records_export_as_one_archive_from_the_search_results(pool: PgPool) {
+    let (console, alex) = Console::with_alex_managing_customer_data(pool).await;
+    let (lead, contact) = jordans(&console).await;
+    let (lead_calls, _) = console.activity(lead).await;
+    let (contact_calls, _) = console.activity(contact).await;
+    let person = |ids: &str| console.url(&format!("{PERSON_EXPORT_PATH}?ids={ids}"));
+
+    let response = alex
+        .http
+        .get(person(&format!("{lead},{contact}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("customer-data-2-records-")
+    );
+    let manifest: Value =
+        serde_json::from_slice(&unzip(&response.bytes().await.unwrap())["manifest.json"]).unwrap();
+    assert_eq!(manifest["records"].as_array().unwrap().len(), 2);
+    assert_eq!(manifest["counts"]["calls"], lead_calls + contact_calls);
+    assert_eq!(exports_of(&console, lead).await, 1);
+    assert_eq!(exports_of(&console, contact).await, 1);
+
+    let globex_record: Uuid = scalar_for(
+        &console.pool,
+        "select c.id from customers c join users u on u.account_id = c.account_id
+         where u.email = $1 limit 1",
+        GINA,
+    )
+    .await;
+    let refusals = [
+        (format!("{lead},{globex_record}"), StatusCode::NOT_FOUND),
+        (format!("{lead},nope"), StatusCode::UNPROCESSABLE_ENTITY),
+        (String::new(), StatusCode::UNPROCESSABLE_ENTITY),
+        (
+            vec![lead.to_string(); 101].join(","),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ];
+    for (ids, status) in refusals {
+        let answer = alex.http.get(person(&ids)).send().await.unwrap();
+        assert_eq!(answer.status(), status, "{ids}");
+    }
+    assert_eq!(
+        exports_of(&console, lead).await,
+        1,
+        "a refusal is no export"
+    );
+
+    request_jordan(&alex, &console).await;
+    let erased = alex
+        .http
+        .get(person(&format!("{lead},{contact}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(erased.status(), StatusCode::CONFLICT);
 }

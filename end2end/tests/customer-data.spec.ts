@@ -5,9 +5,18 @@ import { test, expect, signIn, search, expectAccessible, ALEX, JORDAN, giveAlexC
 test.describe("Customer Data: find, view and erase", () => {
   test.beforeEach(async ({ request }) => giveAlexCustomerDataAccess(request));
 
-  test("an admin exports a record's calls, messages and files as a ZIP that Python's zipfile opens", async ({ page }) => {
+  test("an admin exports a person's records and one record as ZIPs that Python's zipfile opens", async ({ page }) => {
     await signIn(page, ALEX);
     await search(page, "/customers", JORDAN);
+    const checkExport = async (path: string) =>
+      JSON.parse(execFileSync("python3", [resolve(__dirname, "../../tests/python/check_export.py"), path], { encoding: "utf8" }));
+
+    // Both of Jordan's records in one archive, from the search results.
+    const [both] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Export all 2 (ZIP)" }).click()]);
+    expect(both.suggestedFilename()).toMatch(/^customer-data-2-records-\d{4}-\d{2}-\d{2}\.zip$/);
+    // The demo gives Jordan's Lead 4 calls and 5 messages, the Contact 3 and 3.
+    expect(await checkExport(await both.path())).toMatchObject({ records: 2, calls: 7, messages: 8, missing: 0 });
+
     await page.getByRole("row").filter({ hasText: "Lead" }).getByRole("link", { name: "Jordan Rivera" }).click();
     await expect(page.getByRole("heading", { name: "Jordan Rivera" })).toBeVisible();
     const exportLink = page.getByRole("link", { name: /^Export the data of Jordan Rivera \(Lead/ });
@@ -16,12 +25,9 @@ test.describe("Customer Data: find, view and erase", () => {
 
     const [download] = await Promise.all([page.waitForEvent("download"), exportLink.click()]);
     expect(download.suggestedFilename()).toMatch(/^customer-data-[0-9A-Za-z]{18}-\d{4}-\d{2}-\d{2}\.zip$/);
-    const checked = execFileSync("python3", [resolve(__dirname, "../../tests/python/check_export.py"), await download.path()], {
-      encoding: "utf8",
-    });
-    // The demo gives Jordan's Lead 4 calls and 5 messages (the page's own tables say so in the next test).
-    expect(JSON.parse(checked)).toMatchObject({ calls: 4, messages: 5, missing: 0 });
-    expect(JSON.parse(checked).files).toBeGreaterThan(0);
+    const checked = await checkExport(await download.path());
+    expect(checked).toMatchObject({ records: 1, calls: 4, messages: 5, missing: 0 });
+    expect(checked.files).toBeGreaterThan(0);
   });
 
   test("an admin erases one of Jordan's two records behind the confirmation dialog", async ({ page }) => {

@@ -1,6 +1,7 @@
 //! /customers: Customer Data > Customers. Search by email, Salesforce ID or phone number; every matching record
 //! is listed. The search is posted and kept; the URL carries only its id (`?search=`), never what was searched
-//! for. When a search lists several records of one person, "Delete all N records" erases them in one request;
+//! for. When a search lists several records of one person, "Export all N" downloads their data as one ZIP and
+//! "Delete all N records" erases them in one request;
 //! the page is then loaded again with the request's id (`&request=`) and shows its outcome above the records.
 //! Without access, the page shows why (which rule refuses and who can change it) instead of the search.
 
@@ -21,7 +22,7 @@ use crate::components::search_box::{SearchBox, refusal_of};
 use crate::error::AppError;
 use crate::format::format_time;
 use crate::model::{
-    CustomerMatches, ErasurePolicy, RequestDetail, SavedCustomerSearch, SearchKind,
+    CustomerMatches, CustomerSummary, ErasurePolicy, RequestDetail, SavedCustomerSearch, SearchKind,
 };
 
 /// The page of a saved search (`?search=<id>`, from the search form's answer), or the empty search; for a user
@@ -104,8 +105,8 @@ fn CustomerSearch(
 }
 
 /// The records a search found: how many, and when they are offered to be deleted together (`offers_all`, with
-/// the account's erasure `policy`), "Delete all N records" for the search `query` (saved as `search_id`); then
-/// the table of records.
+/// the account's erasure `policy`), "Export all N" (one ZIP of those with data) and "Delete all N records" for
+/// the search `query` (saved as `search_id`); then the table of records.
 #[component]
 fn CustomerResults(
     search_id: String,
@@ -141,6 +142,9 @@ fn CustomerResults(
         })}
         {offer_all.map(|policy| view! {
             <div class="results-actions">
+                <a class="button" href=person_export_href(&found) download="customer-data.zip">
+                    {format!("Export all {} (ZIP)", count - erased)}
+                </a>
                 <ErasePersonControl search_id query records=found.clone() policy/>
             </div>
         })}
@@ -170,6 +174,16 @@ fn CustomerResults(
         </div>
     }
     .into_any()
+}
+
+/// The download of the data of every record in `found` that still has data, as one ZIP.
+fn person_export_href(found: &[CustomerSummary]) -> String {
+    let ids: Vec<String> = found
+        .iter()
+        .filter(|record| record.erased_at.is_none())
+        .map(|record| record.id.to_string())
+        .collect();
+    format!("/customers/export.zip?ids={}", ids.join(","))
 }
 
 /// Whether the records found are offered to be deleted together: several are listed, all that match, and some

@@ -33,7 +33,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 pub use assets::{PKG_EXTENSIONS, PUBLIC_FILES, asset_version, leptos_options};
 pub use audit_export::AUDIT_EXPORT_PATH;
 pub use connections::{ConnectionLimits, serve_connections};
-pub use customer_export::CUSTOMER_EXPORT_PATH;
+pub use customer_export::{CUSTOMER_EXPORT_PATH, PERSON_EXPORT_PATH};
 pub(crate) use headers::attachment;
 pub use receipts::{RECEIPT_DOWNLOAD_PATH, RECEIPT_KEYS_PATH};
 pub use static_files::{EntityTags, STORED_ENCODINGS, precompress_site};
@@ -85,6 +85,7 @@ pub fn router(state: AppState) -> Router {
         .route(RECEIPT_DOWNLOAD_PATH, get(receipts::download_receipt))
         .route(AUDIT_EXPORT_PATH, get(audit_export::export_audit_log))
         .route(CUSTOMER_EXPORT_PATH, get(customer_export::export_customer))
+        .route(PERSON_EXPORT_PATH, get(customer_export::export_person))
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
