@@ -123,7 +123,8 @@ def main():
         fail("the completed request is not listed")
 
     print(
-        f"api_client_flow: request {request_id}: dry run, request (one for two POSTs with one key), "
+        f"api_client_flow: request {request_id}: dry run, export checked with zipfile ({counts['records']} records, "
+        f"{counts['calls']} calls, {counts['messages']} messages), request (one for two POSTs with one key), "
         f"receipt verified with jwcrypto (key {signed.jose_header['kid']}), new activity refused as suppressed"
     )
 
