@@ -177,3 +177,26 @@ select c.account_id, c.id, 'inbound', c.phone, '+14155559000', 'Hello from ' || 
 from customers c
 where c.email = 'pia.platform@example.com'
   and not exists (select 1 from messages m where m.customer_id = c.id);
+
+-- People of the bulk erasure spec, named in the CSV it uploads: a Lead with a message (Bea) and a Lead and a
+-- Contact sharing an email, each with a call (Bo).
+insert into customers (account_id, salesforce_id, object_type, name, email, phone)
+select a.id, f.salesforce_id, f.object_type, f.name, f.email, f.phone
+from accounts a,
+     (values ('00Q5e00BulkBeaAAAA', 'Lead', 'Bea Bulk', 'bea.bulk@example.com', '+14155550941'),
+             ('00Q5e00BulkBoAAAAA', 'Lead', 'Bo Bulk', 'bo.bulk@example.com', '+14155550942'),
+             ('0035e00BulkBoAAAAA', 'Contact', 'Bo Bulk', 'bo.bulk@example.com', '+14155550942'))
+       as f (salesforce_id, object_type, name, email, phone)
+where a.name = 'Acme Corp'
+on conflict do nothing;
+
+insert into messages (account_id, customer_id, direction, from_number, to_number, body, sent_at)
+select c.account_id, c.id, 'inbound', c.phone, '+14155559000', 'Hello from ' || c.name, now() - interval '2 days'
+from customers c
+where c.salesforce_id = '00Q5e00BulkBeaAAAA'
+  and not exists (select 1 from messages m where m.customer_id = c.id);
+
+insert into calls (account_id, customer_id, direction, from_number, to_number, started_at, duration_seconds)
+select c.account_id, c.id, 'outbound', '+14155559000', c.phone, now() - interval '4 days', 60
+from customers c where c.salesforce_id in ('00Q5e00BulkBoAAAAA', '0035e00BulkBoAAAAA')
+  and not exists (select 1 from calls k where k.customer_id = c.id);

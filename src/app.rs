@@ -16,6 +16,8 @@ use crate::components::notice::ErrorNotice;
 use crate::pages::admin::AdminPage;
 use crate::pages::api_tokens::ApiTokensPage;
 use crate::pages::audit::AuditPage;
+use crate::pages::bulk::BulkPage;
+use crate::pages::bulk_job::BulkJobPage;
 use crate::pages::customer::CustomerPage;
 use crate::pages::customers::CustomersPage;
 use crate::pages::home::HomePage;
@@ -177,6 +179,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("customers") view=CustomersPage ssr=SsrMode::Async/>
                     <Route path=path!("customers/:id") view=CustomerPage ssr=SsrMode::Async/>
                     <Route path=path!("requests") view=RequestsPage ssr=SsrMode::Async/>
+                    <Route path=path!("requests/bulk") view=BulkPage ssr=SsrMode::Async/>
+                    <Route path=path!("requests/bulk/:id") view=BulkJobPage ssr=SsrMode::Async/>
                     <Route path=path!("requests/:id") view=RequestPage ssr=SsrMode::Async/>
                     <Route path=path!("suppressions") view=SuppressionsPage ssr=SsrMode::Async/>
                     <Route path=path!("audit") view=AuditPage ssr=SsrMode::Async/>

@@ -47,6 +47,9 @@ pub enum AppError {
     /// 422: the input was understood but is not acceptable.
     #[error("{0}")]
     Invalid(String),
+    /// 413: the upload is larger than the console takes; the message says the limit.
+    #[error("{0}")]
+    PayloadTooLarge(String),
     /// 429: too many attempts.
     #[error("Too many attempts. Wait a few minutes, then try again.")]
     TooManyRequests,
@@ -75,6 +78,7 @@ impl AppError {
             AppError::Forbidden(_) | AppError::PasswordRequired => 403,
             AppError::NotFound(_) => 404,
             AppError::Conflict(_) | AppError::AlreadyErased { .. } => 409,
+            AppError::PayloadTooLarge(_) => 413,
             AppError::Invalid(_) => 422,
             AppError::TooManyRequests => 429,
             AppError::Internal | AppError::Unconfirmed => 500,
@@ -142,6 +146,7 @@ mod tests {
         assert_eq!(AppError::not_found("x").status(), 404);
         assert_eq!(AppError::conflict("x").status(), 409);
         assert_eq!(AppError::invalid("x").status(), 422);
+        assert_eq!(AppError::PayloadTooLarge("x".into()).status(), 413);
         assert_eq!(AppError::TooManyRequests.status(), 429);
         assert_eq!(AppError::Internal.status(), 500);
         assert_eq!(AppError::Unconfirmed.status(), 500);

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::error::AppError;
 use crate::format::format_time;
 
 /// A user's role in their account; stored as `admin` or `agent`.
@@ -894,6 +895,10 @@ pub enum AuditAction {
     CustomerViewed,
     /// A customer record's calls, messages and files were downloaded as a ZIP (the counts in the details).
     CustomerExported,
+    /// A bulk file was checked (its dry run; the rows and the persons to erase in the details).
+    BulkJobChecked,
+    /// A bulk job was confirmed: its requests were made (their number in the details).
+    BulkJobConfirmed,
     /// An erasure request was confirmed.
     RequestCreated,
     /// A request was held until its hold ends.
@@ -926,7 +931,7 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action, in the filter's order.
-    pub const ALL: [AuditAction; 27] = [
+    pub const ALL: [AuditAction; 29] = [
         AuditAction::SignedIn,
         AuditAction::SignInFailed,
         AuditAction::PasswordConfirmationFailed,
@@ -941,6 +946,8 @@ impl AuditAction {
         AuditAction::CustomerSearched,
         AuditAction::CustomerViewed,
         AuditAction::CustomerExported,
+        AuditAction::BulkJobChecked,
+        AuditAction::BulkJobConfirmed,
         AuditAction::RequestCreated,
         AuditAction::RequestScheduled,
         AuditAction::RequestAwaitingApproval,
@@ -972,6 +979,8 @@ impl AuditAction {
             AuditAction::CustomerSearched => "customer_searched",
             AuditAction::CustomerViewed => "customer_viewed",
             AuditAction::CustomerExported => "customer_exported",
+            AuditAction::BulkJobChecked => "bulk_job_checked",
+            AuditAction::BulkJobConfirmed => "bulk_job_confirmed",
             AuditAction::RequestCreated => "request_created",
             AuditAction::RequestScheduled => "request_scheduled",
             AuditAction::RequestAwaitingApproval => "request_awaiting_approval",
@@ -1005,6 +1014,8 @@ impl AuditAction {
             AuditAction::CustomerSearched => "Searched customers",
             AuditAction::CustomerViewed => "Viewed a customer",
             AuditAction::CustomerExported => "Exported a customer's data",
+            AuditAction::BulkJobChecked => "Checked a bulk file",
+            AuditAction::BulkJobConfirmed => "Confirmed a bulk erasure",
             AuditAction::RequestCreated => "Requested an erasure",
             AuditAction::RequestScheduled => "Request held",
             AuditAction::RequestAwaitingApproval => "Request awaits approval",
@@ -1220,3 +1231,288 @@ pub const API_SCOPES: [(&str, &str); 4] = [
     ("audit:read", "Read the audit log"),
     ("ingest", "Record calls and messages"),
 ];
+
+/// What a bulk job's dry run found for one row of its file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BulkVerdict {
+    /// The row names a person with records to erase.
+    Erase,
+    /// The row holds no identifier that can be searched (the reason says why).
+    Malformed,
+    /// No record of the account matches.
+    NotFound,
+    /// Every matching record was erased already.
+    AlreadyErased,
+    /// The person was erased and is on the suppression list; no record of theirs holds data.
+    Suppressed,
+    /// An earlier row names the same person (the same identifier, or the same records).
+    Duplicate,
+}
+
+impl BulkVerdict {
+    /// Every verdict, in the order the dry run's totals list them.
+    pub const ALL: [BulkVerdict; 6] = [
+        BulkVerdict::Erase,
+        BulkVerdict::Malformed,
+        BulkVerdict::NotFound,
+        BulkVerdict::AlreadyErased,
+        BulkVerdict::Suppressed,
+        BulkVerdict::Duplicate,
+    ];
+
+    /// The verdict as stored, in the CSVs and in the API (`already_erased`).
+    pub fn key(self) -> &'static str {
+        match self {
+            BulkVerdict::Erase => "erase",
+            BulkVerdict::Malformed => "malformed",
+            BulkVerdict::NotFound => "not_found",
+            BulkVerdict::AlreadyErased => "already_erased",
+            BulkVerdict::Suppressed => "suppressed",
+            BulkVerdict::Duplicate => "duplicate",
+        }
+    }
+
+    /// The verdict for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            BulkVerdict::Erase => "To erase",
+            BulkVerdict::Malformed => "Malformed",
+            BulkVerdict::NotFound => "Not found",
+            BulkVerdict::AlreadyErased => "Already erased",
+            BulkVerdict::Suppressed => "Suppressed",
+            BulkVerdict::Duplicate => "Duplicate",
+        }
+    }
+
+    /// The verdict stored as `key`, if any.
+    pub fn from_key(key: &str) -> Option<BulkVerdict> {
+        BulkVerdict::ALL
+            .into_iter()
+            .find(|verdict| verdict.key() == key)
+    }
+}
+
+/// A record a bulk row matched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkRecord {
+    /// The record's id in the console.
+    pub customer_id: Uuid,
+    /// Lead, Contact, Account or Opportunity.
+    pub object_type: String,
+    /// Its 18-character Salesforce id.
+    pub salesforce_id: String,
+}
+
+/// One row of a bulk job: what its dry run found and, once confirmed, where its request stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkRow {
+    /// The row's line in the file (the header is line 1).
+    pub line: i32,
+    /// The kind of identifier the row held (`email`, `phone`, `salesforce_id`), when it was read.
+    pub kind: Option<String>,
+    /// What the dry run found.
+    pub verdict: BulkVerdict,
+    /// Why a malformed row is.
+    pub reason: Option<String>,
+    /// The earlier row a duplicate repeats.
+    pub duplicate_of: Option<i32>,
+    /// The records the row matched (to erase, or already erased).
+    pub records: Vec<BulkRecord>,
+    /// Calls of the records to erase, at the dry run.
+    pub calls: i64,
+    /// Messages of the records to erase, at the dry run.
+    pub messages: i64,
+    /// The request the confirmation made for the row.
+    pub request_id: Option<Uuid>,
+    /// Where that request stands.
+    pub request_state: Option<RequestState>,
+    /// Calls and messages its erasure removed, once completed.
+    pub erased: Option<(i64, i64)>,
+}
+
+/// How many rows got each verdict, and what the rows to erase hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkTotals {
+    /// Rows per verdict, in `BulkVerdict::ALL`'s order.
+    pub rows: Vec<(BulkVerdict, i64)>,
+    /// Persons to erase (rows with the verdict `erase`).
+    pub persons: i64,
+    /// Their records.
+    pub records: i64,
+    /// Their calls.
+    pub calls: i64,
+    /// Their messages.
+    pub messages: i64,
+}
+
+/// Where a confirmed bulk job's requests stand.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkProgress {
+    /// Requests completed (erased).
+    pub done: i64,
+    /// Requests failed.
+    pub failed: i64,
+    /// Requests waiting for approval, their hold, or their turn, or being erased.
+    pub remaining: i64,
+    /// Of the remaining, those awaiting approval.
+    pub awaiting_approval: i64,
+    /// Requests rejected or cancelled: nothing erased.
+    pub stopped: i64,
+}
+
+impl BulkProgress {
+    /// Whether nothing is left to run.
+    pub fn finished(&self) -> bool {
+        self.remaining == 0
+    }
+}
+
+/// A bulk job as its page shows it: the dry run's totals, one page of its rows, and once confirmed its
+/// progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkJob {
+    /// The job's id.
+    pub id: Uuid,
+    /// When the file was checked.
+    pub created_at: OffsetDateTime,
+    /// Who uploaded it.
+    pub created_by_name: String,
+    /// Data rows in the file.
+    pub rows_total: i32,
+    /// Where the identifiers were read (`email`, `phone`, `salesforce_id`, or `detected` per cell).
+    pub identifier_column: String,
+    /// Whether the erased people go on the suppression list.
+    pub suppress: bool,
+    /// The dry run's totals.
+    pub totals: BulkTotals,
+    /// What the account's erasure policy would do with the batch now: `erase_now`, `scheduled` or
+    /// `awaiting_approval`.
+    pub outcome: String,
+    /// When and by whom it was confirmed.
+    pub confirmed: Option<(OffsetDateTime, String)>,
+    /// Its requests' progress, once confirmed.
+    pub progress: Option<BulkProgress>,
+    /// Whether the viewer may approve or reject the batch (another person than its requester, while its
+    /// requests await approval).
+    pub can_decide: bool,
+    /// One page of rows, in line order.
+    pub rows: Vec<BulkRow>,
+    /// The line the next page starts at, if more rows follow.
+    pub next_line: Option<i32>,
+}
+
+/// A bulk job in the list of the account's jobs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkJobSummary {
+    /// The job's id.
+    pub id: Uuid,
+    /// When the file was checked.
+    pub created_at: OffsetDateTime,
+    /// Who uploaded it.
+    pub created_by_name: String,
+    /// Data rows in the file.
+    pub rows_total: i32,
+    /// Persons to erase.
+    pub persons: i64,
+    /// When it was confirmed, if it was.
+    pub confirmed_at: Option<OffsetDateTime>,
+}
+
+/// Rows of a bulk job shown per page.
+pub const BULK_PAGE_ROWS: i64 = 200;
+
+/// Why a bulk file was refused whole (nothing stored): the key travels in the bulk page's URL after a form
+/// upload, so that the page says why without echoing any text it was sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BulkFileRefusal {
+    /// Over 5 MB.
+    TooLarge,
+    /// Not UTF-8 text.
+    NotUtf8,
+    /// Not CSV (an unclosed quote, say).
+    Unreadable,
+    /// A header but no rows.
+    NoRows,
+    /// Over 10,000 rows.
+    TooManyRows,
+    /// Its first row is an identifier, not a header.
+    HeaderIsData,
+    /// Several columns, none named as identifiers.
+    NoIdentifierColumn,
+    /// More than one column named as identifiers.
+    ManyIdentifierColumns,
+    /// No file was sent.
+    NoFile,
+}
+
+impl BulkFileRefusal {
+    /// Every refusal.
+    pub const ALL: [BulkFileRefusal; 9] = [
+        BulkFileRefusal::TooLarge,
+        BulkFileRefusal::NotUtf8,
+        BulkFileRefusal::Unreadable,
+        BulkFileRefusal::NoRows,
+        BulkFileRefusal::TooManyRows,
+        BulkFileRefusal::HeaderIsData,
+        BulkFileRefusal::NoIdentifierColumn,
+        BulkFileRefusal::ManyIdentifierColumns,
+        BulkFileRefusal::NoFile,
+    ];
+
+    /// The refusal as its URL names it.
+    pub fn key(self) -> &'static str {
+        match self {
+            BulkFileRefusal::TooLarge => "too_large",
+            BulkFileRefusal::NotUtf8 => "not_utf8",
+            BulkFileRefusal::Unreadable => "unreadable",
+            BulkFileRefusal::NoRows => "no_rows",
+            BulkFileRefusal::TooManyRows => "too_many_rows",
+            BulkFileRefusal::HeaderIsData => "header_is_data",
+            BulkFileRefusal::NoIdentifierColumn => "no_identifier_column",
+            BulkFileRefusal::ManyIdentifierColumns => "many_identifier_columns",
+            BulkFileRefusal::NoFile => "no_file",
+        }
+    }
+
+    /// The refusal `key` names, if any.
+    pub fn from_key(key: &str) -> Option<BulkFileRefusal> {
+        BulkFileRefusal::ALL
+            .into_iter()
+            .find(|refusal| refusal.key() == key)
+    }
+
+    /// What the person uploading reads.
+    pub fn message(self) -> &'static str {
+        match self {
+            BulkFileRefusal::TooLarge => {
+                "The file is larger than 5 MB. Split it into smaller files."
+            }
+            BulkFileRefusal::NotUtf8 => "The file is not UTF-8 text. Save it as CSV UTF-8.",
+            BulkFileRefusal::Unreadable => {
+                "The file cannot be read as CSV. Check that every quoted cell is closed."
+            }
+            BulkFileRefusal::NoRows => "The file has a header row but no rows below it.",
+            BulkFileRefusal::TooManyRows => {
+                "The file has more than 10,000 rows. Split it into files of at most 10,000 rows."
+            }
+            BulkFileRefusal::HeaderIsData => {
+                "The first row must be a header: name the column email, phone or salesforce_id."
+            }
+            BulkFileRefusal::NoIdentifierColumn => {
+                "No column is named email, phone or salesforce_id: name the column that holds the identifiers."
+            }
+            BulkFileRefusal::ManyIdentifierColumns => {
+                "More than one column is named email, phone or salesforce_id: give one identifier per row, in one column."
+            }
+            BulkFileRefusal::NoFile => "Choose a CSV file to check.",
+        }
+    }
+
+    /// The refusal as the console's error: 413 for a file too large, else 422.
+    pub fn error(self) -> AppError {
+        match self {
+            BulkFileRefusal::TooLarge => AppError::PayloadTooLarge(self.message().to_owned()),
+            _ => AppError::invalid(self.message()),
+        }
+    }
+}

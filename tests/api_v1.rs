@@ -742,5 +742,5 @@ async fn with_the_account_setting_off_every_operation_answers_403(pool: PgPool) 
             operations += 1;
         }
     }
-    assert_eq!(operations, 9, "every documented operation was tried");
+    assert_eq!(operations, 11, "every documented operation was tried");
 }

@@ -180,6 +180,43 @@ const MATRIX: &[Endpoint] = &[
         expected: |a| after_access(customer_data(a, 200), 404),
     },
     Endpoint {
+        path: "/api/bulk/list",
+        form: |_, _| Vec::new(),
+        expected: |a| customer_data(a, 200),
+    },
+    // A bulk job no account has: the actor allowed in finds none, and nothing changes.
+    Endpoint {
+        path: "/api/bulk/get",
+        form: |_, _| vec![("job_id", uuid::Uuid::from_u128(7).to_string())],
+        expected: |a| after_access(customer_data(a, 404), 404),
+    },
+    Endpoint {
+        path: "/api/bulk/progress",
+        form: |_, _| vec![("job_id", uuid::Uuid::from_u128(7).to_string())],
+        expected: |a| after_access(customer_data(a, 404), 404),
+    },
+    Endpoint {
+        path: "/api/bulk/confirm",
+        form: |_, _| {
+            vec![
+                ("job_id", uuid::Uuid::from_u128(7).to_string()),
+                ("confirmation", "DELETE".into()),
+                ("persons", "1".into()),
+            ]
+        },
+        expected: |a| after_access(customer_data(a, 404), 404),
+    },
+    Endpoint {
+        path: "/api/bulk/decide",
+        form: |_, _| {
+            vec![
+                ("job_id", uuid::Uuid::from_u128(7).to_string()),
+                ("approve", "true".into()),
+            ]
+        },
+        expected: |a| after_access(customer_data(a, 404), 404),
+    },
+    Endpoint {
         path: "/api/requests/list",
         form: |_, _| vec![("state", "cancelled".into())],
         expected: |a| customer_data(a, 200),

@@ -2,7 +2,9 @@
 //! `pg_stat_activity` shows it (the record is then intact, and every stored file has its call or its outbox row),
 //! and after an erasure committed but before its files were deleted (a restarted server deletes them); while
 //! its scheduler erases a held request of five records (the request stays scheduled, the records untouched, and a
-//! restarted server erases it); and two servers on one database with a due request (it is erased once).
+//! restarted server erases it); and two servers on one database with a due request (it is erased once); and
+//! while its scheduler works through a confirmed bulk job (a restarted server finishes it, each person erased
+//! once).
 
 mod common;
 
@@ -12,11 +14,11 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use customer_data_console::api::customers::ERASE_CONFIRMATION;
-use customer_data_console::server::demo;
 use customer_data_console::server::erasure::{
     COUNT_AND_QUEUE_SQL, DELETE_CALLS_SQL, DELETE_MESSAGES_SQL,
 };
 use customer_data_console::server::storage::Storage;
+use customer_data_console::server::{demo, synthetic};
 use reqwest::StatusCode;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -55,6 +57,10 @@ impl Server {
     }
 
     async fn client(&self) -> reqwest::Client {
+        self.client_of(ALEX).await
+    }
+
+    async fn client_of(&self, email: &str) -> reqwest::Client {
         let client = reqwest::Client::builder()
             .cookie_store(true)
             .default_headers(browser_headers(&self.base))
@@ -62,7 +68,7 @@ impl Server {
             .expect("a client with a cookie store");
         let login = client
             .post(format!("{}/api/auth/login", self.base))
-            .form(&[("email", ALEX), ("password", PASSWORD)])
+            .form(&[("email", email), ("password", PASSWORD)])
             .send()
             .await
             .expect("the console answers the sign-in");
@@ -601,4 +607,105 @@ async fn two_instances_on_one_database_run_a_due_request_once(pool: PgPool) {
     }
     one.kill();
     two.kill();
+}
+
+/// The number of `job`'s requests in `state`.
+async fn bulk_requests_in(pool: &PgPool, job: Uuid, state: &str) -> i64 {
+    sqlx::query_scalar(
+        "select count(*) from erasure_requests where bulk_job_id = $1 and state = $2",
+    )
+    .bind(job)
+    .bind(state)
+    .fetch_one(pool)
+    .await
+    .expect("the job's requests can be counted")
+}
+
+#[sqlx::test]
+async fn a_bulk_job_killed_mid_way_is_finished_after_a_restart_each_person_erased_once(
+    pool: PgPool,
+) {
+    let (objects, _storage) = demo_with_access(&pool).await;
+    let size = synthetic::Size {
+        customers: 1_500,
+        calls: 3_000,
+        messages: 3_000,
+    };
+    let tenant = synthetic::seed(&pool, size, false)
+        .await
+        .expect("the synthetic tenant loads");
+    let people: Vec<String> = (100..1_300)
+        .filter(|i| !matches!(i % 10, 1 | 5))
+        .map(synthetic::email)
+        .collect();
+    let file = format!("email\n{}\n", people.join("\n"));
+    let url = database_url_of(&pool);
+    let first = Server::start(&url, objects.path(), true).await;
+    let admin = first.client_of(synthetic::ADMIN_EMAIL).await;
+    let (content_type, body) = bulk_upload_body(file.as_bytes(), true);
+    let uploaded = admin
+        .post(format!("{}/requests/bulk", first.base))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .expect("the console answers the upload");
+    assert_eq!(uploaded.status(), StatusCode::CREATED);
+    let job = uploaded.headers()["location"]
+        .to_str()
+        .ok()
+        .and_then(|location| location.strip_prefix("/requests/bulk/"))
+        .and_then(|id| Uuid::parse_str(id).ok())
+        .expect("the job's page in Location");
+    let persons = people.len().to_string();
+    let confirmed = admin
+        .post(format!("{}/api/bulk/confirm", first.base))
+        .form(&[
+            ("job_id", job.to_string().as_str()),
+            ("confirmation", "DELETE"),
+            ("persons", persons.as_str()),
+        ])
+        .send()
+        .await
+        .expect("the console answers the confirmation");
+    assert_eq!(confirmed.status(), StatusCode::OK);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while bulk_requests_in(&pool, job, "completed").await < 20 {
+        assert!(Instant::now() < deadline, "the job did not start");
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    first.kill();
+    let done_when_killed = bulk_requests_in(&pool, job, "completed").await;
+    assert!(
+        done_when_killed < people.len() as i64,
+        "the job had finished before the kill ({done_when_killed} done)"
+    );
+
+    let second = Server::start(&url, objects.path(), true).await;
+    let deadline = Instant::now() + Duration::from_secs(180);
+    while bulk_requests_in(&pool, job, "completed").await < people.len() as i64 {
+        assert!(
+            Instant::now() < deadline,
+            "the restarted server did not finish the job ({} done)",
+            bulk_requests_in(&pool, job, "completed").await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(bulk_requests_in(&pool, job, "failed").await, 0);
+    let (records, erased, receipts): (i64, i64, i64) = sqlx::query_as(
+        "select count(*), count(*) filter (where c.erased_at is not null),
+                (select count(*) from erasures e where e.account_id = $2)
+         from erasure_request_records r
+         join erasure_requests q on q.id = r.request_id
+         join customers c on c.id = r.customer_id
+         where q.bulk_job_id = $1",
+    )
+    .bind(job)
+    .bind(tenant.account_id)
+    .fetch_one(&pool)
+    .await
+    .expect("the job's records can be read");
+    assert_eq!(erased, records, "every record of the job is erased");
+    assert_eq!(receipts, records, "each record erased once, by one request");
+    second.kill();
 }

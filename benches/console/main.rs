@@ -9,10 +9,12 @@
 //! against a server-rendered page on one kept-alive connection) and [`audit`] (`audit verify` over 1,000,000
 //! rows, and a search with and without its audit log append) and [`ingestion`] (calls through the API with the
 //! suppression check against the same INSERT, and the suppression lookup at 1,000,000 entries) and [`export`]
-//! (the ZIP of a record of 10,000 calls and 10,000 messages: MB/s and the memory it takes). The baselines
+//! (the ZIP of a record of 10,000 calls and 10,000 messages: MB/s and the memory it takes) and [`bulk`] (the
+//! dry run of a 10,000-row file, and the rate at which a confirmed bulk job erases persons). The baselines
 //! run on a second, plain axum server ([`plain_router`]).
 
 mod audit;
+mod bulk;
 #[path = "../common/mod.rs"]
 mod common;
 mod customer_page;
@@ -189,6 +191,9 @@ async fn main() {
     }
     if wanted("export") {
         export::measure(&bench).await;
+    }
+    if wanted("bulk") {
+        bulk::measure(&bench).await;
     }
     let _ = std::fs::remove_dir_all(objects);
 }

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod bulk;
 pub mod customers;
 pub mod requests;
 pub mod searches;

@@ -3,6 +3,8 @@
 pub mod admin;
 pub mod api_tokens;
 pub mod audit;
+pub mod bulk;
+pub mod bulk_job;
 pub mod customer;
 pub mod customers;
 pub mod home;

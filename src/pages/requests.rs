@@ -27,6 +27,7 @@ pub fn RequestsPage() -> impl IntoView {
         <Title text="Requests"/>
         <h1>"Requests"</h1>
         <p class="muted">"Every erasure request of your account, newest first. A request erases all the records of one person."</p>
+        <p><a class="button" href="/requests/bulk">"Bulk erasure from a CSV"</a></p>
         <Loaded loading="Loading…" data=page let:page>
             <StateFilter current=filter.clone()/>
             <RequestTable page filter=filter.clone()/>

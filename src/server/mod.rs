@@ -1,9 +1,10 @@
 //! Everything that runs only on the server: configuration, shared state, sessions and passwords, the
 //! permission rules, queries, the erasure and its outbox worker, the evidence of erasures (signed receipts),
-//! object storage, a record's export as a ZIP, demo data and the HTTP stack.
+//! object storage, a record's export as a ZIP, bulk erasure from a CSV, demo data and the HTTP stack.
 
 pub mod auth;
 pub mod authz;
+pub mod bulk;
 pub mod client_address;
 pub mod config;
 pub mod db;
@@ -18,6 +19,7 @@ pub mod password_policy;
 pub mod rest;
 pub mod security_log;
 pub mod sessions;
+pub mod spreadsheet;
 pub mod state;
 pub mod storage;
 pub mod synthetic;

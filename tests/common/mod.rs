@@ -994,3 +994,72 @@ pub async fn post_api(
         response.json().await.unwrap_or(Value::Null),
     )
 }
+
+/// The multipart body of the bulk upload form (`POST /requests/bulk`) holding `csv` as its file, with the
+/// suppression box ticked when `suppress`; answers the content type (with its boundary) and the body.
+pub fn bulk_upload_body(csv: &[u8], suppress: bool) -> (String, Vec<u8>) {
+    let boundary = "bulk-upload-boundary-7f3a9c";
+    let mut body = Vec::new();
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"people.csv\"\r\nContent-Type: text/csv\r\n\r\n").as_bytes(),
+    );
+    body.extend_from_slice(csv);
+    body.extend_from_slice(b"\r\n");
+    if suppress {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"suppress\"\r\n\r\non\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+impl Client {
+    /// Uploads `csv` to the bulk form as a script would (not a navigation): the answer as it is.
+    pub async fn upload_bulk(&self, csv: &[u8], suppress: bool) -> reqwest::Response {
+        let (content_type, body) = bulk_upload_body(csv, suppress);
+        self.http
+            .post(format!("{}/requests/bulk", self.base))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("an answer to the upload")
+    }
+
+    /// The job id of an upload that made one (201, its page in `Location`).
+    pub async fn upload_bulk_job(&self, csv: &[u8], suppress: bool) -> Uuid {
+        let answer = self.upload_bulk(csv, suppress).await;
+        let status = answer.status();
+        let location = answer
+            .headers()
+            .get("location")
+            .map(|value| value.to_str().expect("ASCII").to_owned());
+        assert_eq!(
+            status,
+            StatusCode::CREATED,
+            "{}",
+            answer.text().await.unwrap_or_default()
+        );
+        let location = location.expect("the job's page in Location");
+        location
+            .strip_prefix("/requests/bulk/")
+            .and_then(|id| Uuid::parse_str(id).ok())
+            .expect("a job id")
+    }
+
+    /// The body of GET `path` as text, which must answer 200.
+    pub async fn get_text(&self, path: &str) -> String {
+        let answer = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("an answer");
+        assert_eq!(answer.status(), StatusCode::OK, "GET {path}");
+        answer.text().await.expect("a body")
+    }
+}

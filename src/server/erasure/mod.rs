@@ -38,6 +38,7 @@ pub use transaction::{
     AWAIT_ERASURE_END_SQL, Actor, COMPLETE_REQUEST_SQL, COUNT_AND_QUEUE_SQL, DELETE_ACTIVITY_SQL,
     DELETE_CALLS_SQL, DELETE_MESSAGES_SQL, DELETE_MESSAGES_WITH_MEDIA_SQL, EraseError, Erased,
     ErasedRequest, ErasurePlan, HOLD_REQUEST_SQL, LOCK_CUSTOMERS_SQL, MARK_ERASED_SQL,
-    OPEN_REQUEST_SQL, RECORD_IN_REQUEST_SQL, Submitted, UNQUEUE_UNCOMMITTED_SQL, erase_customer,
-    erase_request, erasure_begin_sql, run_request, unqueue_failed,
+    OPEN_REQUEST_SQL, PREVIEW_COUNTS_SQL, RECORD_IN_REQUEST_SQL, Submitted,
+    UNQUEUE_UNCOMMITTED_SQL, erase_customer, erase_request, erasure_begin_sql, run_request,
+    unqueue_failed,
 };

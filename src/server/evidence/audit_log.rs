@@ -271,60 +271,114 @@ fn micros(at: OffsetDateTime) -> i64 {
 pub const LOCK_HEAD_SQL: &str =
     "select seq, hash, clock_timestamp() from audit_heads where account_id = $1 for update";
 
-/// Appends a row and moves the account's head to it, in one statement.
-pub const APPEND_SQL: &str = "with appended as (
-             insert into audit_log (account_id, seq, at, actor_kind, actor_id, action, target_user_id, customer_id,
-                                    request_id, subject, details, prev_hash, hash)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13)
-         )
-         update audit_heads set seq = $2, hash = $13 where account_id = $1";
-
 /// Appends `entry` to its account's chain inside the caller's transaction `conn` (which holds the account's
 /// head locked from here until it ends), and answers the new head. Call it as the transaction's last step
 /// before its commit: other writers to the account wait until then.
 pub async fn append(conn: &mut PgConnection, entry: &Entry) -> sqlx::Result<ChainHead> {
-    let (seq, prev, at): (i64, Vec<u8>, OffsetDateTime) = sqlx::query_as(LOCK_HEAD_SQL)
-        .bind(entry.account_id)
+    append_many(conn, entry.account_id, std::slice::from_ref(entry)).await
+}
+
+/// Appends many rows in one statement, and moves the head to the last.
+pub const APPEND_MANY_SQL: &str = "with appended as (
+             insert into audit_log (account_id, seq, at, actor_kind, actor_id, action, target_user_id, customer_id,
+                                    request_id, subject, details, prev_hash, hash)
+             select $1, seq, $3, actor_kind, actor_id, action, target_user_id, customer_id, request_id, subject,
+                    details::jsonb, prev_hash, hash
+             from unnest($2::bigint[], $4::text[], $5::uuid[], $6::text[], $7::uuid[], $8::uuid[], $9::uuid[],
+                         $10::bytea[], $11::text[], $12::bytea[], $13::bytea[])
+                  as e(seq, actor_kind, actor_id, action, target_user_id, customer_id, request_id, subject,
+                       details, prev_hash, hash)
+         )
+         update audit_heads set seq = $14, hash = $15 where account_id = $1";
+
+/// Appends `entries`, all of account `account_id`, in order, to its chain inside the caller's transaction
+/// `conn`, in one statement whatever their number (a bulk job's thousands of requests), at one time; as
+/// `append`, the account's head stays locked until the transaction ends. Answers the new head.
+pub async fn append_many(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    entries: &[Entry],
+) -> sqlx::Result<ChainHead> {
+    let (mut seq, prev, at): (i64, Vec<u8>, OffsetDateTime) = sqlx::query_as(LOCK_HEAD_SQL)
+        .bind(account_id)
         .fetch_one(&mut *conn)
         .await?;
-    let prev: [u8; 32] = prev
+    let mut prev: [u8; 32] = prev
         .try_into()
         .map_err(|_| sqlx::Error::Decode("audit head hash is not 32 bytes".into()))?;
-    let seq = seq + 1;
-    let (actor_kind, actor_id) = entry.actor.columns();
-    let details = Value::Object(entry.details.clone());
-    let subject = entry.subject.as_ref().map(|s| s.as_bytes().as_slice());
-    let fields = RowFields {
-        account_id: entry.account_id,
-        seq,
-        at,
-        actor_kind,
-        actor_id,
-        action: entry.action.key(),
-        target_user_id: entry.target_user_id,
-        customer_id: entry.customer_id,
-        request_id: entry.request_id,
-        subject,
-        details: &details,
-    };
-    let hash = row_hash(&prev, &fields);
-    sqlx::query(APPEND_SQL)
-        .bind(entry.account_id)
-        .bind(seq)
-        .bind(at)
-        .bind(actor_kind)
-        .bind(actor_id)
-        .bind(fields.action)
-        .bind(entry.target_user_id)
-        .bind(entry.customer_id)
-        .bind(entry.request_id)
-        .bind(subject)
-        .bind(details.to_string())
-        .bind(prev.as_slice())
-        .bind(hash.as_slice())
-        .execute(&mut *conn)
-        .await?;
-    Ok(ChainHead { seq, hash })
+    let mut columns = ManyRows::default();
+    for entry in entries
+        .iter()
+        .filter(|entry| entry.account_id == account_id)
+    {
+        seq += 1;
+        let (actor_kind, actor_id) = entry.actor.columns();
+        let details = Value::Object(entry.details.clone());
+        let subject = entry.subject.as_ref().map(|s| s.as_bytes().as_slice());
+        let fields = RowFields {
+            account_id,
+            seq,
+            at,
+            actor_kind,
+            actor_id,
+            action: entry.action.key(),
+            target_user_id: entry.target_user_id,
+            customer_id: entry.customer_id,
+            request_id: entry.request_id,
+            subject,
+            details: &details,
+        };
+        let hash = row_hash(&prev, &fields);
+        columns.seq.push(seq);
+        columns.actor_kind.push(actor_kind);
+        columns.actor_id.push(actor_id);
+        columns.action.push(entry.action.key());
+        columns.target_user_id.push(entry.target_user_id);
+        columns.customer_id.push(entry.customer_id);
+        columns.request_id.push(entry.request_id);
+        columns.subject.push(subject.map(<[u8]>::to_vec));
+        columns.details.push(details.to_string());
+        columns.prev_hash.push(prev.to_vec());
+        columns.hash.push(hash.to_vec());
+        prev = hash;
+    }
+    if !columns.seq.is_empty() {
+        sqlx::query(APPEND_MANY_SQL)
+            .bind(account_id)
+            .bind(&columns.seq)
+            .bind(at)
+            .bind(&columns.actor_kind)
+            .bind(&columns.actor_id)
+            .bind(&columns.action)
+            .bind(&columns.target_user_id)
+            .bind(&columns.customer_id)
+            .bind(&columns.request_id)
+            .bind(&columns.subject)
+            .bind(&columns.details)
+            .bind(&columns.prev_hash)
+            .bind(&columns.hash)
+            .bind(seq)
+            .bind(prev.as_slice())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(ChainHead { seq, hash: prev })
+}
+
+/// The columns of `append_many`'s rows, one array each.
+#[derive(Default)]
+struct ManyRows {
+    seq: Vec<i64>,
+    actor_kind: Vec<&'static str>,
+    actor_id: Vec<Option<Uuid>>,
+    action: Vec<&'static str>,
+    target_user_id: Vec<Option<Uuid>>,
+    customer_id: Vec<Option<Uuid>>,
+    request_id: Vec<Option<Uuid>>,
+    subject: Vec<Option<Vec<u8>>>,
+    details: Vec<String>,
+    prev_hash: Vec<Vec<u8>>,
+    hash: Vec<Vec<u8>>,
 }
 
 /// Starts the transaction of an append on its own, in the one round trip of its `BEGIN`. Its commit does not

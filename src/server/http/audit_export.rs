@@ -17,6 +17,7 @@ use crate::server::evidence::audit_log::{self, Action, Actor, Entry};
 use crate::server::http::errors::error_response;
 use crate::server::http::headers::attachment;
 use crate::server::input::{self, AuditFilter};
+use crate::server::spreadsheet::text_cell;
 use crate::server::state::{AppState, db_failure};
 use crate::server::{auth, authz};
 
@@ -158,16 +159,16 @@ fn csv_rows(events: &[ExportedEvent], header: bool) -> std::io::Result<Bytes> {
 }
 
 /// One event's cells, in `EXPORT_COLUMNS`' order. Text a person typed (a user's name) is kept from being read
-/// as a formula by a spreadsheet (`cell`).
+/// as a formula by a spreadsheet (`text_cell`).
 fn export_row(exported: &ExportedEvent) -> [String; 11] {
     let event = &exported.event;
     [
         event.seq.to_string(),
         event.at.format(&Rfc3339).unwrap_or_default(),
-        cell(&event.actor),
+        text_cell(&event.actor),
         event.action.key().to_owned(),
         event.action.label().to_owned(),
-        cell(event.target_user.as_deref().unwrap_or_default()),
+        text_cell(event.target_user.as_deref().unwrap_or_default()),
         event
             .customer_id
             .map(|id| id.to_string())
@@ -177,32 +178,14 @@ fn export_row(exported: &ExportedEvent) -> [String; 11] {
             .map(|id| id.to_string())
             .unwrap_or_default(),
         exported.subject.clone().unwrap_or_default(),
-        cell(&event.details_text()),
+        text_cell(&event.details_text()),
         exported.hash.clone(),
     ]
-}
-
-/// `text` as a cell a spreadsheet shows as text: one that starts as a formula would (`=`, `+`, `-`, `@`, a tab
-/// or a carriage return) gets a leading apostrophe (OWASP's advice on CSV injection).
-fn cell(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cells_that_a_spreadsheet_would_run_as_formulas_are_kept_as_text() {
-        assert_eq!(cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
-        assert_eq!(cell("+1"), "'+1");
-        assert_eq!(cell("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(cell("Alex Admin"), "Alex Admin");
-    }
 
     #[test]
     fn a_header_row_names_every_column() {

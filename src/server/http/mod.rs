@@ -9,6 +9,7 @@
 
 mod assets;
 mod audit_export;
+mod bulk_files;
 mod connections;
 mod customer_export;
 mod errors;
@@ -99,6 +100,10 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(errors::status_from_error_body))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .merge(rest::routes().layer(RequestBodyLimitLayer::new(rest::MAX_BODY_BYTES)))
+        .merge(bulk_files::routes())
+        .merge(rest::bulk_routes().layer(RequestBodyLimitLayer::new(
+            crate::server::bulk::MAX_FILE_BYTES,
+        )))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             guard::guard_requests,

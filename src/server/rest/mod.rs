@@ -5,6 +5,7 @@
 //! the token, ask `authz`, parse input, make one call into `server/`.
 
 mod audit_events;
+mod bulk_jobs;
 mod erasure_requests;
 mod exports;
 pub mod idempotency;
@@ -31,7 +32,7 @@ pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
 
 /// Every operation's path, as the router serves it and the OpenAPI document must list it.
-pub const OPERATION_PATHS: [&str; 8] = [
+pub const OPERATION_PATHS: [&str; 10] = [
     audit_events::AUDIT_EVENTS_PATH,
     erasure_requests::REQUESTS_PATH,
     erasure_requests::REQUEST_PATH,
@@ -40,6 +41,8 @@ pub const OPERATION_PATHS: [&str; 8] = [
     ingestion::CALLS_PATH,
     ingestion::MESSAGES_PATH,
     exports::EXPORTS_PATH,
+    bulk_jobs::BULK_JOBS_PATH,
+    bulk_jobs::BULK_JOB_PATH,
 ];
 
 /// The /api/v1 routes.
@@ -69,6 +72,13 @@ pub fn routes() -> Router<AppState> {
         .route(ingestion::CALLS_PATH, post(ingestion::record_call))
         .route(ingestion::MESSAGES_PATH, post(ingestion::record_message))
         .route(exports::EXPORTS_PATH, post(exports::create_export))
+        .route(bulk_jobs::BULK_JOB_PATH, get(bulk_jobs::get_bulk_job))
+}
+
+/// The route that takes a whole bulk file (up to `bulk::MAX_FILE_BYTES`), apart from `routes` and its smaller
+/// body limit.
+pub fn bulk_routes() -> Router<AppState> {
+    Router::new().route(bulk_jobs::BULK_JOBS_PATH, post(bulk_jobs::create_bulk_job))
 }
 
 /// The API as OpenAPI 3.1, from the handlers' `#[utoipa::path]` and the types they answer.
@@ -88,7 +98,9 @@ pub fn routes() -> Router<AppState> {
         request_writes::cancel_request,
         ingestion::record_call,
         ingestion::record_message,
-        exports::create_export
+        exports::create_export,
+        bulk_jobs::create_bulk_job,
+        bulk_jobs::get_bulk_job
     ),
     components(schemas(
         Problem,
@@ -105,7 +117,11 @@ pub fn routes() -> Router<AppState> {
         ingestion::MessageInput,
         ingestion::Direction,
         ingestion::RecordedActivity,
-        exports::ExportInput
+        exports::ExportInput,
+        bulk_jobs::ApiBulkJob,
+        bulk_jobs::ApiBulkRow,
+        bulk_jobs::ApiBulkRecord,
+        bulk_jobs::ApiBulkProgress
     )),
     modifiers(&DocumentDetails),
     security(("bearer" = []))
@@ -158,7 +174,8 @@ impl Modify for DocumentDetails {
                 operation
                     .responses
                     .responses
-                    .insert("413".to_owned(), too_large.clone().into());
+                    .entry("413".to_owned())
+                    .or_insert_with(|| too_large.clone().into());
             }
         }
         let components = openapi.components.get_or_insert_with(Default::default);
@@ -232,6 +249,7 @@ impl Refusal {
                     401 => ("unauthorized", "The request has no valid API token"),
                     403 => ("forbidden", "The token may not do this"),
                     404 => ("not-found", "No such thing in the token's account"),
+                    413 => ("too-large", "The request body is too large"),
                     409 => ("conflict", "The request conflicts with the current state"),
                     422 => ("invalid", "The request's input is not acceptable"),
                     503 => ("busy", "The console is busy"),
