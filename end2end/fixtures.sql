@@ -178,12 +178,14 @@ from customers c
 where c.email = 'pia.platform@example.com'
   and not exists (select 1 from messages m where m.customer_id = c.id);
 
--- People of the bulk erasure spec, named in the CSV it uploads: a Lead with a message (Bea) and a Lead and a
--- Contact sharing an email, each with a call (Bo).
+-- People of the bulk erasure spec, named in the CSVs it uploads: a Lead with a message (Bea), a Lead and a
+-- Contact sharing an email, each with a call (Bo), and a Lead with a message whose erasure waits for approval
+-- (Lou).
 insert into customers (account_id, salesforce_id, object_type, name, email, phone)
 select a.id, f.salesforce_id, f.object_type, f.name, f.email, f.phone
 from accounts a,
      (values ('00Q5e00BulkBeaAAAA', 'Lead', 'Bea Bulk', 'bea.bulk@example.com', '+14155550941'),
+             ('00Q5e00BulkLouAAAA', 'Lead', 'Lou Live', 'lou.live@example.com', '+14155550943'),
              ('00Q5e00BulkBoAAAAA', 'Lead', 'Bo Bulk', 'bo.bulk@example.com', '+14155550942'),
              ('0035e00BulkBoAAAAA', 'Contact', 'Bo Bulk', 'bo.bulk@example.com', '+14155550942'))
        as f (salesforce_id, object_type, name, email, phone)
@@ -193,7 +195,7 @@ on conflict do nothing;
 insert into messages (account_id, customer_id, direction, from_number, to_number, body, sent_at)
 select c.account_id, c.id, 'inbound', c.phone, '+14155559000', 'Hello from ' || c.name, now() - interval '2 days'
 from customers c
-where c.salesforce_id = '00Q5e00BulkBeaAAAA'
+where c.salesforce_id in ('00Q5e00BulkBeaAAAA', '00Q5e00BulkLouAAAA')
   and not exists (select 1 from messages m where m.customer_id = c.id);
 
 insert into calls (account_id, customer_id, direction, from_number, to_number, started_at, duration_seconds)

@@ -1,10 +1,38 @@
 import { execFileSync } from "node:child_process";
-import { test, expect, goto, hydrated, signIn, giveAlexCustomerDataAccess, expectAccessible, ALEX } from "./support";
-import type { Download } from "@playwright/test";
+import { test, expect, goto, hydrated, signIn, apiAs, giveAlexCustomerDataAccess, expectAccessible, ALEX, BLAIR, BROWSER_HEADERS } from "./support";
+import type { APIRequestContext, Download, Page } from "@playwright/test";
 
 // The people of end2end/fixtures.sql for this spec.
 const BEA = "bea.bulk@example.com";
 const BO = "bo.bulk@example.com";
+const LOU = "lou.live@example.com";
+
+/** Saves Acme's erasure policy through its endpoint, as Alex. */
+async function setPolicy(request: APIRequestContext, policy: Record<string, string>) {
+  await apiAs(request, ALEX);
+  const saved = await request.post("/api/settings/erasure-policy", {
+    form: { hold_hours: "0", deadline_days: "30", approval_min_records: "", approval_min_items: "", ...policy },
+    headers: BROWSER_HEADERS,
+  });
+  expect(saved.status()).toBe(200);
+}
+
+/** Uploads a CSV of `text` on /requests/bulk and waits for the job's page. */
+async function check(page: Page, text: string) {
+  await goto(page, "/requests/bulk");
+  await page.getByLabel("CSV file").setInputFiles({ name: "people.csv", mimeType: "text/csv", buffer: Buffer.from(text) });
+  await page.getByRole("button", { name: "Check file" }).click();
+  await expect(page).toHaveURL(/\/requests\/bulk\/[0-9a-f-]{36}$/);
+  await hydrated(page);
+}
+
+/** Confirms the job on the page for `persons` persons. */
+async function confirmJob(page: Page, persons: string) {
+  const confirm = page.getByRole("region", { name: "Confirm the erasure" });
+  await confirm.getByLabel("Type the number of persons to erase").fill(persons);
+  await confirm.getByLabel("Type DELETE to confirm").fill("DELETE");
+  await confirm.getByRole("button", { name: "Delete" }).click();
+}
 
 /** A downloaded CSV's rows as Python's csv module reads them, each a dictionary by column name. */
 async function csvRows(download: Download): Promise<Record<string, string>[]> {
@@ -15,6 +43,7 @@ async function csvRows(download: Download): Promise<Record<string, string>[]> {
 
 test.describe("Customer Data: bulk erasure from a CSV", () => {
   test.beforeEach(async ({ request }) => giveAlexCustomerDataAccess(request));
+  test.afterEach(async ({ request }) => setPolicy(request, {}));
 
   test("a 10,000-row file is checked, downloaded, confirmed, followed to the end and its results downloaded", async ({ page }) => {
     await signIn(page, ALEX);
@@ -67,6 +96,8 @@ test.describe("Customer Data: bulk erasure from a CSV", () => {
     await expect(progress.getByText("Finished.")).toBeVisible({ timeout: 30_000 });
     await expect(progress.getByTestId("bulk-done")).toHaveText("2");
     await expect(progress.getByTestId("bulk-remaining")).toHaveText("0");
+    await page.reload();
+    await hydrated(page);
     await expect(table.getByRole("link", { name: "Completed" })).toHaveCount(2);
     await expectAccessible(page);
 
@@ -83,6 +114,34 @@ test.describe("Customer Data: bulk erasure from a CSV", () => {
 
     await goto(page, "/requests/bulk");
     await expect(page.getByRole("table", { name: "Recent bulk jobs" }).getByRole("row")).not.toHaveCount(1);
+  });
+
+  test("a batch over the approval threshold waits, and its progress follows another Admin's approval in place", async ({ page, request }) => {
+    const alex = await apiAs(request, ALEX);
+    await alex.setPermission(await alex.userId(BLAIR), true);
+    await setPolicy(request, { approval_min_records: "1" });
+    await signIn(page, ALEX);
+    await check(page, `email\n${LOU}\n`);
+    await expect(page.getByText("another Admin with Manage Customer Data must approve it")).toBeVisible();
+    await confirmJob(page, "1");
+    const progress = page.getByRole("region", { name: "Progress" });
+    await expect(progress.getByTestId("bulk-remaining")).toHaveText("1");
+    await expect(progress).toContainText("Awaiting approval");
+    await expect(page.getByRole("region", { name: "Approve the batch" })).toHaveCount(0);
+    await hydrated(page);
+    await page.evaluate(() => ((window as unknown as { samePage: boolean }).samePage = true));
+
+    const job = new URL(page.url()).pathname.split("/").pop()!;
+    await apiAs(request, BLAIR);
+    const approved = await request.post("/api/bulk/decide", { form: { job_id: job, approve: "true" }, headers: BROWSER_HEADERS });
+    expect(approved.status()).toBe(200);
+
+    await expect(progress.getByTestId("bulk-done")).toHaveText("1", { timeout: 15_000 });
+    await expect(progress.getByTestId("bulk-remaining")).toHaveText("0");
+    await expect(progress.getByText("Finished.")).toBeVisible();
+    expect(await page.evaluate(() => (window as unknown as { samePage?: boolean }).samePage)).toBe(true);
+    await progress.getByRole("link", { name: "Show each row's outcome" }).click();
+    await expect(page.getByRole("table", { name: "Rows of the file" }).getByRole("link", { name: "Completed" })).toHaveCount(1);
   });
 
   test("a file without an identifier column is refused with the reason, and nothing is checked", async ({ page }) => {

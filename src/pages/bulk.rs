@@ -1,6 +1,7 @@
 //! /requests/bulk: bulk erasure from a CSV. The upload form (a plain `multipart/form-data` form posted to
 //! `POST /requests/bulk`, so it works before and without the wasm), what a file must hold, the reason the last
-//! upload was refused (named by `?refused=`, never text from the URL), and the account's recent bulk jobs.
+//! upload was refused (named by `?refused=`, never text from the URL), and the account's recent bulk jobs; a
+//! user without access to Customer Data sees the refusal instead.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -28,6 +29,18 @@ pub fn BulkPage() -> impl IntoView {
         {refused.map(|refused| view! {
             <Notice tone=Tone::Error><p><strong>"The file was not checked. "</strong>{refused.message()}</p></Notice>
         })}
+        <Loaded loading="Loading…" data=jobs let:jobs>
+            <UploadForm/>
+            <h2>"Recent bulk jobs"</h2>
+            <JobTable jobs/>
+        </Loaded>
+    }
+}
+
+/// The upload form, shown to those who may use it (the list of jobs loaded).
+#[component]
+fn UploadForm() -> impl IntoView {
+    view! {
         <section class="card" aria-labelledby="bulk-upload">
             <h2 id="bulk-upload">"Check a file"</h2>
             <p>"A CSV file (UTF-8, at most 10,000 rows and 5 MB) with a header row and one person per row: an email address, a phone number or a Salesforce ID, in the column named " <code>"email"</code> ", " <code>"phone"</code> " or " <code>"salesforce_id"</code> ". Other columns are ignored; a file of one column may mix the three."</p>
@@ -37,19 +50,15 @@ pub fn BulkPage() -> impl IntoView {
                     <label for="bulk-file">"CSV file"</label>
                     <input id="bulk-file" name="file" type="file" accept=".csv,text/csv" required/>
                 </p>
-                <p class="checkbox">
-                    <input id="bulk-suppress" name="suppress" type="checkbox" value="on" checked/>
-                    <label for="bulk-suppress">"Put the erased people on the suppression list"</label>
-                </p>
+                <label class="checkbox">
+                    <input name="suppress" type="checkbox" value="on" checked/>
+                    " Put the erased people on the suppression list, so that new calls and messages with their email, phone number or Salesforce ID are refused"
+                </label>
                 <div class="form-actions">
                     <button type="submit" class="button primary">"Check file"</button>
                 </div>
             </form>
         </section>
-        <h2>"Recent bulk jobs"</h2>
-        <Loaded loading="Loading…" data=jobs let:jobs>
-            <JobTable jobs/>
-        </Loaded>
     }
 }
 

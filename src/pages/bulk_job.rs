@@ -231,8 +231,8 @@ fn ConfirmBulk(
 /// How often the progress is read while requests remain.
 const PROGRESS_PERIOD: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// Done, failed and remaining, read again every `PROGRESS_PERIOD` while requests remain; the page loads again
-/// once the last one ends, so that every row shows its request's outcome.
+/// Done, failed and remaining, read again every `PROGRESS_PERIOD` while requests remain, in place (the page is
+/// not loaded again); once the last one ends, a link loads the page again to show every row's outcome.
 #[island]
 fn BulkProgressMeter(
     /// The job's id.
@@ -241,15 +241,16 @@ fn BulkProgressMeter(
     initial: BulkProgress,
 ) -> impl IntoView {
     let progress = RwSignal::new(initial);
+    let rows_stale = RwSignal::new(false);
     let read = ServerAction::<BulkJobProgress>::new();
+    let page = format!("/requests/bulk/{job_id}");
     let id = StoredValue::new(job_id);
     Effect::new(move |_| {
         if let Some(Ok(now)) = read.value().get() {
-            let was_running = !progress.get_untracked().finished();
-            progress.set(now);
-            if was_running && now.finished() {
-                reload_page();
+            if now != progress.get_untracked() {
+                rows_stale.set(true);
             }
+            progress.set(now);
         }
     });
     Effect::new(move |_| {
@@ -293,6 +294,9 @@ fn BulkProgressMeter(
                 })}
             </dl>
             <p class="muted">{move || if progress.get().finished() { "Finished." } else { "Erasing one person at a time. You can leave this page: the job goes on." }}</p>
+            {move || rows_stale.get().then(|| view! {
+                <p><a href=page.clone()>"Show each row's outcome"</a></p>
+            })}
         </section>
     }
 }
