@@ -149,6 +149,8 @@ async fn ten_thousand_rows_get_their_verdicts_and_confirming_erases_exactly_the_
         phone_of_13.into(),
         phone_of_15.into(),
         "@SUM(A1)".into(),
+        "+1 415 500 0021".into(),
+        email(21),
     ];
     let erasable: Vec<u64> = (100..400).filter(|i| !matches!(i % 10, 1 | 5)).collect();
     lines.extend(erasable.iter().map(|i| email(*i)));
@@ -208,13 +210,19 @@ async fn ten_thousand_rows_get_their_verdicts_and_confirming_erases_exactly_the_
         "another identifier of a record of line 10"
     );
     assert_eq!(reason(15), "The cell starts like a spreadsheet formula.");
+    assert_eq!(verdict(16), "erase", "the Lead of person 2, by its phone");
+    assert_eq!(
+        (verdict(17), dry_run[&17]["records"].matches("; ").count()),
+        ("erase".into(), 0),
+        "person 2's email: the Contact, which line 16 did not take"
+    );
     for (offset, i) in erasable.iter().enumerate() {
-        let line = 16 + offset as i64;
+        let line = 18 + offset as i64;
         assert_eq!(verdict(line), "erase", "line {line}: customer {i}");
         assert!(dry_run[&line]["calls"].parse::<i64>().is_ok());
     }
     assert_eq!(verdict(10_001), "duplicate");
-    assert_eq!(dry_run[&10_001]["duplicate_of"], "16");
+    assert_eq!(dry_run[&10_001]["duplicate_of"], "18");
     let not_found = dry_run
         .values()
         .filter(|row| row["verdict"] == "not_found")
@@ -224,7 +232,7 @@ async fn ten_thousand_rows_get_their_verdicts_and_confirming_erases_exactly_the_
         .values()
         .filter(|row| row["verdict"] == "erase")
         .count();
-    assert_eq!(persons, 3 + erasable.len());
+    assert_eq!(persons, 5 + erasable.len());
     assert!(
         dry_run.values().all(|row| row
             .values()
@@ -412,6 +420,41 @@ async fn files_over_the_limits_are_refused_whole_and_nothing_is_stored(pool: PgP
     assert_eq!(answer.headers()["content-type"], "application/problem+json");
     let jobs: i64 = scalar(&console.pool, "select count(*) from bulk_jobs").await;
     assert_eq!(jobs, 0);
+
+    let (content_type, body) = bulk_upload_body(&far_too_big, true);
+    let answer = browser
+        .post(console.url("/requests/bulk"))
+        .header("content-type", content_type)
+        .header("sec-fetch-mode", "navigate")
+        .body(body)
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(
+        answer.status(),
+        StatusCode::SEE_OTHER,
+        "a browser's upload over the limit goes back to the form"
+    );
+    assert_eq!(
+        answer.headers()["location"],
+        "/requests/bulk?refused=too_large"
+    );
+
+    let notes = "n".repeat(300);
+    let large: String = std::iter::once("email,notes\n".to_owned())
+        .chain((0..10_000).map(|n| format!("nobody{n}@example.org,{notes}\n")))
+        .collect();
+    assert!(large.len() > 3_000_000 && large.len() < 5 * 1024 * 1024);
+    let answer = api(large.clone().into_bytes()).await.expect("an answer");
+    assert_eq!(
+        answer.status(),
+        StatusCode::CREATED,
+        "a 3 MB file through the API"
+    );
+    assert_eq!(
+        alex.upload_bulk(large.as_bytes(), true).await.status(),
+        StatusCode::CREATED
+    );
 }
 
 #[sqlx::test]
@@ -445,6 +488,23 @@ async fn a_batch_over_the_threshold_waits_for_another_admin_and_is_approved_as_o
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{own}");
     let blair = console.signed_in(BLAIR).await;
+    let one: Uuid = scalar_for(
+        &console.pool,
+        "select id from erasure_requests where bulk_job_id = $1 limit 1",
+        job,
+    )
+    .await;
+    let (status, alone) = blair
+        .post(
+            "/api/requests/approve",
+            &[("request_id", one.to_string().as_str())],
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "a request of a batch is decided with it: {alone}"
+    );
     let (status, decided) = blair
         .post(
             "/api/bulk/decide",
@@ -515,14 +575,35 @@ async fn the_api_checks_and_confirms_a_file_and_reads_the_job_back(pool: PgPool)
     };
     let file = format!("email\n{JORDAN}\nnobody@example.org\n");
     let dry: Value = {
-        let answer = post("", file.clone()).await.expect("an answer");
-        assert_eq!(answer.status(), StatusCode::CREATED);
+        let answer = post("?source=crm", file.clone()).await.expect("an answer");
+        assert_eq!(
+            answer.status(),
+            StatusCode::CREATED,
+            "an unknown parameter is ignored"
+        );
         answer.json().await.expect("JSON")
     };
     assert_eq!(dry["persons"], 1);
     assert_eq!(dry["confirmed_at"], Value::Null);
-    assert_eq!(dry["rows"][0]["verdict"], "erase");
-    assert_eq!(dry["rows"][1]["verdict"], "not_found");
+    assert_eq!(dry["verdicts"]["not_found"], 1);
+    let checked: Value = bare_client()
+        .get(console.url(&format!(
+            "/api/v1/bulk-jobs/{}",
+            dry["id"].as_str().expect("an id")
+        )))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("an answer")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(checked["rows"][0]["verdict"], "erase");
+    assert_eq!(checked["rows"][1]["verdict"], "not_found");
+    let refused = post("?dry_run=maybe", file.clone())
+        .await
+        .expect("an answer");
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         jordans_erased(&console).await,
         0,

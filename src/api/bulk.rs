@@ -25,7 +25,7 @@ pub async fn list_bulk_jobs() -> Result<Vec<BulkJobSummary>, AppError> {
 
 /// Admins holding Manage Customer Data while the account setting is on: bulk job `job_id` of their account
 /// with its rows from line `from` on (a page), its totals and, once confirmed, its progress; another account's
-/// job or an unknown one is 404.
+/// job or an unknown one is 404, a malformed id 422.
 #[server(prefix = "/api", endpoint = "bulk/get")]
 pub async fn get_bulk_job(
     /// The job's id (a UUID, as in `/requests/bulk/{id}`).

@@ -11,7 +11,7 @@ pub mod report;
 
 use std::collections::{HashMap, HashSet};
 
-use sqlx::{FromRow, PgPool};
+use sqlx::{FromRow, PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::error::AppError;
@@ -19,7 +19,7 @@ use crate::model::{BulkVerdict, RequestState};
 use crate::server::db;
 use crate::server::erasure;
 use crate::server::evidence::audit_log::{self, Action, Actor, Entry};
-use crate::server::evidence::identity::PersonId;
+use crate::server::evidence::identity::{PersonId, Subject};
 use crate::server::input::CustomerQuery;
 use crate::server::state::{AppState, db_failure};
 
@@ -46,8 +46,9 @@ impl JobActor {
 }
 
 /// The records of the account that match the rows `$2` (lines), `$3` (kinds) and `$4` (values: an email, an
-/// 18-character Salesforce id, an E.164 number), each probed through its own index, with the calls and messages
-/// of the records not yet erased.
+/// 18-character Salesforce id, an E.164 number), each probed through its own index, at most `$5` + 1 per row (one
+/// more than a row may match, so that a row matching more is known without reading them all), with the calls
+/// and messages of the records not yet erased of the rows that match at most `$5`.
 pub const MATCH_ROWS_SQL: &str = "with wanted as (
              select * from unnest($2::int[], $3::text[], $4::text[]) as w(line, kind, value)
          ), found as (
@@ -62,14 +63,18 @@ pub const MATCH_ROWS_SQL: &str = "with wanted as (
              select w.line, c.id, c.object_type, c.name, c.salesforce_id, c.erased_at
              from wanted w join customers c on c.account_id = $1 and c.phone_e164 = w.value
              where w.kind = 'phone'
+         ), ranked as (
+             select f.*, row_number() over (partition by f.line order by f.object_type, f.name, f.id) as n,
+                    count(*) over (partition by f.line) as matches
+             from found f
          )
-         select f.line, f.id, f.erased_at is not null as erased,
-                case when f.erased_at is null then
-                    (select count(*) from calls k where k.account_id = $1 and k.customer_id = f.id) else 0 end as calls,
-                case when f.erased_at is null then
-                    (select count(*) from messages m where m.account_id = $1 and m.customer_id = f.id) else 0 end
+         select r.line, r.id, r.erased_at is not null as erased,
+                case when r.erased_at is null and r.matches <= $5 then
+                    (select count(*) from calls k where k.account_id = $1 and k.customer_id = r.id) else 0 end as calls,
+                case when r.erased_at is null and r.matches <= $5 then
+                    (select count(*) from messages m where m.account_id = $1 and m.customer_id = r.id) else 0 end
                     as messages
-         from found f order by f.line, f.object_type, f.name, f.id";
+         from ranked r where r.n <= $5 + 1 order by r.line, r.n";
 
 /// Stores job `$2` of account `$1`.
 const INSERT_JOB_SQL: &str = "insert into bulk_jobs
@@ -97,6 +102,9 @@ struct MatchedRecord {
 /// What the dry run decided for one row.
 #[derive(Debug, Default)]
 struct RowVerdict {
+    /// The person the row searched for, as their keyed hash, and how many records it found (a row that repeats
+    /// an earlier row's identifier searched for nothing).
+    searched: Option<(Subject, i64)>,
     kind: Option<&'static str>,
     verdict: Option<BulkVerdict>,
     reason: Option<String>,
@@ -106,17 +114,29 @@ struct RowVerdict {
     messages: i64,
 }
 
+/// What checking a file made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checked {
+    /// The job.
+    pub job_id: Uuid,
+    /// Its confirmation, when it was asked for and the dry run found persons to erase.
+    pub confirmed: Option<Confirmed>,
+}
+
 /// Checks `file` for account `account_id` as `actor` (the dry run): reads it (`parse::read_file`: 413 or 422
 /// for a file that cannot be a bulk file, with nothing stored), finds every row's records in a few statements,
-/// decides each row's verdict, and stores the job and its rows with a `bulk_job_checked` audit entry, in one
-/// transaction. Erases nothing. Answers the job's id.
+/// decides each row's verdict, and stores the job and its rows with their audit entries (each row's search, as
+/// its person's keyed hash, and the job's `bulk_job_checked`), in one transaction. Erases nothing. With
+/// `then_confirm`, the same transaction also confirms the job for every person the dry run found (`confirm`),
+/// so that either both are stored or neither.
 pub async fn check_file(
     state: &AppState,
     account_id: Uuid,
     actor: JobActor,
     file: &[u8],
     suppress: bool,
-) -> Result<Uuid, AppError> {
+    then_confirm: bool,
+) -> Result<Checked, AppError> {
     let pool = &state.pool;
     let country = db::accounts::default_country(pool, account_id)
         .await
@@ -125,20 +145,43 @@ pub async fn check_file(
     let verdicts = verdicts(state, account_id, &parsed.rows)
         .await
         .map_err(db_failure)?;
-    let job_id = Uuid::new_v4();
-    store_job(
-        pool,
+    let job = NewJob {
         account_id,
-        job_id,
+        job_id: Uuid::new_v4(),
         actor,
-        parsed.column.key(),
+        column: parsed.column.key(),
         suppress,
-        &parsed.rows,
-        &verdicts,
-    )
-    .await
-    .map_err(db_failure)?;
-    Ok(job_id)
+    };
+    let persons = verdicts
+        .iter()
+        .filter(|v| v.verdict == Some(BulkVerdict::Erase))
+        .count() as i64;
+    let stored = async {
+        let mut tx = pool.begin().await?;
+        store_job(&mut tx, &job, &parsed.rows, &verdicts).await?;
+        let confirmed = if then_confirm && persons > 0 {
+            Some(confirm_in(&mut tx, account_id, job.job_id, actor, persons).await?)
+        } else {
+            None
+        };
+        tx.commit().await?;
+        Ok::<_, ConfirmError>(confirmed)
+    };
+    let confirmed = stored.await.map_err(ConfirmError::into_app_error)?;
+    Ok(Checked {
+        job_id: job.job_id,
+        confirmed,
+    })
+}
+
+/// A job to store: whose, its id, by whom, where its identifiers were and whether its people go on the
+/// suppression list.
+struct NewJob<'a> {
+    account_id: Uuid,
+    job_id: Uuid,
+    actor: JobActor,
+    column: &'a str,
+    suppress: bool,
 }
 
 /// The verdict of each of `rows`, in order.
@@ -178,6 +221,7 @@ async fn verdicts(
         .bind(&lines)
         .bind(&kinds)
         .bind(&values)
+        .bind(MAX_ROW_RECORDS as i64)
         .fetch_all(&state.pool)
         .await?;
     let mut by_line: HashMap<i32, Vec<MatchedRecord>> = HashMap::new();
@@ -185,13 +229,18 @@ async fn verdicts(
         by_line.entry(record.line).or_default().push(record);
     }
     let suppressed = suppressed_rows(state, account_id, rows, &verdicts, &by_line).await?;
+    let key = state.evidence_secret.account_key(account_id);
     let mut claimed: HashMap<Uuid, i32> = HashMap::new();
     for (row, verdict) in rows.iter().zip(verdicts.iter_mut()) {
-        if verdict.verdict.is_some() {
+        let (None, Ok(query)) = (verdict.verdict, &row.read) else {
             continue;
-        }
+        };
         let line = line_number(row.line);
         let records = by_line.remove(&line).unwrap_or_default();
+        verdict.searched = Some((
+            key.subject(&PersonId::of_query(query)),
+            records.len() as i64,
+        ));
         decide_row(
             verdict,
             line,
@@ -203,7 +252,10 @@ async fn verdicts(
     Ok(verdicts)
 }
 
-/// The verdict of a searchable row at `line` that is not a repeated identifier, from its `records`.
+/// The verdict of a searchable row at `line` that is not a repeated identifier, from its `records`: the records
+/// not yet erased that no earlier row took are this row's to erase (a row whose records an earlier row took,
+/// all of them, repeats that row: `Duplicate`; one that shares only some erases the others), so that every
+/// record found is in exactly one request.
 fn decide_row(
     verdict: &mut RowVerdict,
     line: i32,
@@ -230,18 +282,26 @@ fn decide_row(
         verdict.customer_ids = records.iter().map(|record| record.id).collect();
         return;
     }
-    if let Some(first) = unerased.iter().find_map(|record| claimed.get(&record.id)) {
+    let unclaimed: Vec<&MatchedRecord> = unerased
+        .iter()
+        .copied()
+        .filter(|record| !claimed.contains_key(&record.id))
+        .collect();
+    if unclaimed.is_empty() {
         verdict.verdict = Some(BulkVerdict::Duplicate);
-        verdict.duplicate_of = Some(*first);
+        verdict.duplicate_of = unerased
+            .iter()
+            .find_map(|record| claimed.get(&record.id))
+            .copied();
         return;
     }
-    for record in &unerased {
+    for record in &unclaimed {
         claimed.insert(record.id, line);
     }
     verdict.verdict = Some(BulkVerdict::Erase);
-    verdict.customer_ids = unerased.iter().map(|record| record.id).collect();
-    verdict.calls = unerased.iter().map(|record| record.calls).sum();
-    verdict.messages = unerased.iter().map(|record| record.messages).sum();
+    verdict.customer_ids = unclaimed.iter().map(|record| record.id).collect();
+    verdict.calls = unclaimed.iter().map(|record| record.calls).sum();
+    verdict.messages = unclaimed.iter().map(|record| record.messages).sum();
 }
 
 /// The lines, among the rows still undecided whose records are all erased (or none), whose identifier is on the
@@ -294,19 +354,20 @@ fn query_parts(query: &CustomerQuery) -> (&'static str, String) {
     }
 }
 
-/// Stores job `job_id` with its rows' verdicts and its audit entry, in one transaction.
-#[allow(clippy::too_many_arguments)]
+/// Stores `job` with its rows' verdicts and its audit entries, in the caller's transaction `tx`.
 async fn store_job(
-    pool: &PgPool,
-    account_id: Uuid,
-    job_id: Uuid,
-    actor: JobActor,
-    column: &str,
-    suppress: bool,
+    tx: &mut PgConnection,
+    job: &NewJob<'_>,
     rows: &[parse::ParsedRow],
     verdicts: &[RowVerdict],
 ) -> sqlx::Result<()> {
-    let mut tx = pool.begin().await?;
+    let NewJob {
+        account_id,
+        job_id,
+        actor,
+        column,
+        suppress,
+    } = *job;
     sqlx::query(INSERT_JOB_SQL)
         .bind(account_id)
         .bind(job_id)
@@ -354,12 +415,25 @@ async fn store_job(
         .iter()
         .filter(|v| v.verdict == Some(BulkVerdict::Erase))
         .count();
-    let entry = Entry::new(account_id, actor.audit_actor(), Action::BulkJobChecked)
-        .count("rows", rows.len() as i64)
-        .count("persons", persons as i64)
-        .ids("bulk_job", &[job_id]);
-    audit_log::append(&mut tx, &entry).await?;
-    tx.commit().await
+    let by = actor.audit_actor();
+    let mut entries: Vec<Entry> = verdicts
+        .iter()
+        .filter_map(|v| v.searched)
+        .map(|(subject, found)| {
+            Entry::new(account_id, by, Action::CustomerSearched)
+                .subject(subject)
+                .count("matches", found.min(MAX_ROW_RECORDS as i64))
+                .count("more", i64::from(found > MAX_ROW_RECORDS as i64))
+        })
+        .collect();
+    entries.push(
+        Entry::new(account_id, by, Action::BulkJobChecked)
+            .count("rows", rows.len() as i64)
+            .count("persons", persons as i64)
+            .ids("bulk_job", &[job_id]),
+    );
+    audit_log::append_many(tx, account_id, &entries).await?;
+    Ok(())
 }
 
 /// What a confirmation made.
@@ -404,17 +478,28 @@ pub async fn confirm(
     actor: JobActor,
     persons: i64,
 ) -> Result<Confirmed, AppError> {
-    confirm_locked(pool, account_id, job_id, actor, persons)
-        .await
-        .map_err(|err| match err {
-            ConfirmError::Refused(refusal) => refusal,
-            ConfirmError::Database(err) => db_failure(err),
-        })
+    let confirmed = async {
+        let mut tx = pool.begin().await?;
+        let confirmed = confirm_in(&mut tx, account_id, job_id, actor, persons).await?;
+        tx.commit().await?;
+        Ok(confirmed)
+    };
+    confirmed.await.map_err(ConfirmError::into_app_error)
 }
 
+/// Why storing or confirming a job did not happen.
 enum ConfirmError {
     Refused(AppError),
     Database(sqlx::Error),
+}
+
+impl ConfirmError {
+    fn into_app_error(self) -> AppError {
+        match self {
+            ConfirmError::Refused(refusal) => refusal,
+            ConfirmError::Database(err) => db_failure(err),
+        }
+    }
 }
 
 impl From<sqlx::Error> for ConfirmError {
@@ -429,14 +514,14 @@ impl From<AppError> for ConfirmError {
     }
 }
 
-async fn confirm_locked(
-    pool: &PgPool,
+/// `confirm` inside the caller's transaction `tx`.
+async fn confirm_in(
+    tx: &mut PgConnection,
     account_id: Uuid,
     job_id: Uuid,
     actor: JobActor,
     persons: i64,
 ) -> Result<Confirmed, ConfirmError> {
-    let mut tx = pool.begin().await?;
     let (confirmed, suppress): (bool, bool) = sqlx::query_as(
         "select confirmed_at is not null, suppress from bulk_jobs where account_id = $1 and id = $2 for update",
     )
@@ -556,8 +641,7 @@ async fn confirm_locked(
         );
         entries.push(Entry::new(account_id, by, held).request(*request_id));
     }
-    audit_log::append_many(&mut tx, account_id, &entries).await?;
-    tx.commit().await?;
+    audit_log::append_many(&mut *tx, account_id, &entries).await?;
     Ok(Confirmed {
         requests: request_ids.len(),
         state,

@@ -114,8 +114,9 @@ pub fn read_file(file: &[u8], default_country: &str) -> Result<ParsedFile, BulkF
     Ok(ParsedFile { column, rows })
 }
 
-/// Lines of a text, counted as a reader moves forward through it: the csv crate's own count is off by one
-/// after each CRLF, and a spreadsheet's user reads the file's lines.
+/// Lines of a text, counted as a reader moves forward through it: a line ends with LF, CRLF or a lone CR (as the
+/// csv crate ends records; its own count is off by one after each CRLF and ignores a lone CR), and a
+/// spreadsheet's user reads the file's lines.
 struct LineCounter<'t> {
     text: &'t str,
     counted_to: usize,
@@ -140,9 +141,10 @@ impl<'t> LineCounter<'t> {
             at += 1;
         }
         if at > self.counted_to {
-            let newlines = bytes[self.counted_to..at]
-                .iter()
-                .filter(|byte| **byte == b'\n')
+            let newlines = (self.counted_to..at)
+                .filter(|&i| {
+                    bytes[i] == b'\n' || (bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
+                })
                 .count();
             self.line = self
                 .line
@@ -315,6 +317,15 @@ mod tests {
             read[7],
             (9, Ok(CustomerQuery::Email("ok@example.com".into())))
         );
+    }
+
+    #[test]
+    fn lines_are_counted_whatever_ends_them() {
+        for end in ["\n", "\r\n", "\r"] {
+            let file = ["email", "a@example.com", "", "b@example.com"].join(end) + end;
+            let lines: Vec<u32> = rows(&file).iter().map(|(line, _)| *line).collect();
+            assert_eq!(lines, vec![2, 4], "{end:?}");
+        }
     }
 
     #[test]

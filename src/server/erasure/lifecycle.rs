@@ -27,6 +27,8 @@ pub enum StepError {
     WrongState(RequestState),
     /// The person approving or rejecting is its requester.
     OwnRequest,
+    /// The request belongs to a bulk job, whose requests are approved or rejected together.
+    InBatch,
     /// The database failed; nothing changed.
     Database(sqlx::Error),
 }
@@ -45,6 +47,9 @@ impl From<StepError> for AppError {
                 "This request is {} now, so nothing was changed.",
                 state.label().to_lowercase()
             )),
+            StepError::InBatch => AppError::conflict(
+                "This request belongs to a bulk job: approve or reject the whole batch on the job's page.",
+            ),
             StepError::OwnRequest => AppError::forbidden(
                 "You made this request, so another person with Manage Customer Data must approve or reject it.",
             ),
@@ -63,7 +68,8 @@ pub enum Decision<'a> {
 }
 
 /// Approves or rejects request `request_id` of account `account_id` as user `decider`, who must not be its
-/// requester (`OwnRequest`, whatever a page offered). Answers whether an approved request's hold is over, so that
+/// requester (`OwnRequest`, whatever a page offered); a request of a bulk job is decided with its batch
+/// (`InBatch`, see `bulk::decide`). Answers whether an approved request's hold is over, so that
 /// the caller erases it now.
 pub async fn decide(
     pool: &PgPool,
@@ -73,8 +79,8 @@ pub async fn decide(
     decision: Decision<'_>,
 ) -> Result<bool, StepError> {
     let mut tx = pool.begin().await?;
-    let (state, requested_by, hold_over): (String, Uuid, bool) = sqlx::query_as(
-        "select state, requested_by, coalesce(not_before <= clock_timestamp(), true)
+    let (state, requested_by, hold_over, in_batch): (String, Uuid, bool, bool) = sqlx::query_as(
+        "select state, requested_by, coalesce(not_before <= clock_timestamp(), true), bulk_job_id is not null
          from erasure_requests where account_id = $1 and id = $2 for update",
     )
     .bind(account_id)
@@ -88,6 +94,9 @@ pub async fn decide(
     }
     if requested_by == decider {
         return Err(StepError::OwnRequest);
+    }
+    if in_batch {
+        return Err(StepError::InBatch);
     }
     let action = match decision {
         Decision::Approve => {

@@ -11,7 +11,6 @@ use axum::extract::{DefaultBodyLimit, FromRequest, Path, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use tower_http::limit::RequestBodyLimitLayer;
 use uuid::Uuid;
 
 use crate::error::AppError;
@@ -33,12 +32,13 @@ pub const BULK_RESULTS_PATH: &str = "/requests/bulk/{id}/results.csv";
 /// The largest upload body: the largest file and room for the form's other fields and boundaries.
 pub const MAX_UPLOAD_BODY_BYTES: usize = bulk::MAX_FILE_BYTES + 64 * 1024;
 
-/// The routes, with their own body limit (larger than the console's other forms take).
+/// The routes, with their own body limit (larger than the console's other forms take). The upload's limit is
+/// axum's, which the multipart reader meets as it reads, so that `upload` answers it itself (a browser's own
+/// submission goes back to the form, naming the reason) rather than a layer's bare 413.
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route(BULK_UPLOAD_PATH, post(upload))
-        .layer(DefaultBodyLimit::disable())
-        .layer(RequestBodyLimitLayer::new(MAX_UPLOAD_BODY_BYTES))
+        .layer(DefaultBodyLimit::max(MAX_UPLOAD_BODY_BYTES))
         .route(BULK_DRY_RUN_PATH, get(dry_run_csv))
         .route(BULK_RESULTS_PATH, get(results_csv))
 }
@@ -126,8 +126,9 @@ async fn checked(state: &AppState, headers: &HeaderMap, request: Request) -> Res
         user_id: principal.user_id,
         token_id: None,
     };
-    bulk::check_file(state, principal.account_id, actor, &file, suppress)
+    bulk::check_file(state, principal.account_id, actor, &file, suppress, false)
         .await
+        .map(|checked| checked.job_id)
         .map_err(|error| match refusal_of(&error) {
             Some(refusal) => Upload::Refused(refusal),
             None => Upload::Failed(error),
@@ -162,7 +163,7 @@ async fn read_file_field(mut field: Field<'_>) -> Result<Vec<u8>, Upload> {
 }
 
 /// Users with access to Customer Data: job `id`'s dry run as CSV (every row's verdict, the records it matched,
-/// their calls and messages); another account's job or an unknown one is 404.
+/// their calls and messages); another account's job or an unknown one is 404, a malformed id 422.
 pub(super) async fn dry_run_csv(
     State(state): State<AppState>,
     method: Method,
@@ -173,7 +174,7 @@ pub(super) async fn dry_run_csv(
 }
 
 /// Users with access to Customer Data: job `id`'s results as CSV (every row's request, its state and what its
-/// erasure removed); another account's job or an unknown one is 404.
+/// erasure removed); another account's job or an unknown one is 404, a malformed id 422.
 pub(super) async fn results_csv(
     State(state): State<AppState>,
     method: Method,

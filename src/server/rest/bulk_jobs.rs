@@ -43,18 +43,18 @@ impl NewBulkJobQuery {
     fn parse(raw: Option<&str>) -> Result<NewBulkJobQuery, AppError> {
         let mut asked = NewBulkJobQuery::default();
         for (name, value) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
-            let flag = match value.as_ref() {
+            let slot = match name.as_ref() {
+                "dry_run" => &mut asked.dry_run,
+                "suppress" => &mut asked.suppress,
+                _ => continue,
+            };
+            *slot = Some(match value.as_ref() {
                 "true" => true,
                 "false" => false,
                 _ => {
                     return Err(AppError::Invalid(format!("{name} must be true or false.")));
                 }
-            };
-            match name.as_ref() {
-                "dry_run" => asked.dry_run = Some(flag),
-                "suppress" => asked.suppress = Some(flag),
-                _ => {}
-            }
+            });
         }
         Ok(asked)
     }
@@ -171,7 +171,8 @@ pub struct ApiBulkJob {
     pub confirmed_at: Option<String>,
     /// Its requests' progress, once confirmed.
     pub progress: Option<ApiBulkProgress>,
-    /// Every row, in line order.
+    /// Every row, in line order (`GET /api/v1/bulk-jobs/{id}`; the POST that makes the job answers none, to stay
+    /// small).
     pub rows: Vec<ApiBulkRow>,
 }
 
@@ -209,26 +210,32 @@ impl ApiBulkJob {
     }
 }
 
-/// Job `job_id` of the token's account with every row; 404 for any other id.
+/// Job `job_id` of the token's account, with every row when `with_rows` (a POST answers without them, so that
+/// its answer stays small enough to be kept for its `Idempotency-Key`; GET reads them); 404 for any other id.
 async fn job_answer(
     state: &AppState,
     token: &TokenPrincipal,
     job_id: Uuid,
+    with_rows: bool,
 ) -> Result<ApiBulkJob, Refusal> {
     let viewer = token.created_by.unwrap_or_default();
     let job = bulk::report::job(&state.pool, token.account_id, job_id, 0, viewer)
         .await
         .map_err(db_failure)?
         .ok_or_else(no_such_job)?;
-    let rows = bulk::report::rows(
-        &state.pool,
-        token.account_id,
-        job_id,
-        0,
-        bulk::MAX_ROWS as i64,
-    )
-    .await
-    .map_err(db_failure)?;
+    let rows = if with_rows {
+        bulk::report::rows(
+            &state.pool,
+            token.account_id,
+            job_id,
+            0,
+            bulk::MAX_ROWS as i64,
+        )
+        .await
+        .map_err(db_failure)?
+    } else {
+        Vec::new()
+    };
     Ok(ApiBulkJob::of(job, rows))
 }
 
@@ -247,10 +254,11 @@ fn kept_creation(status: StatusCode) -> bool {
 
 /// Tokens with `requests:write` of an account whose Manage Customer Data setting is on, acting for an Admin
 /// with access to Customer Data. Checks the CSV body (a header row and one email, phone number or Salesforce id
-/// per row, at most 10,000 rows and 5 MiB) and answers the job with every row's verdict (201); nothing is
-/// erased. With `dry_run=false` the job is also confirmed: one erasure request per person, for exactly the
-/// records the dry run found, as the token's Admin under the account's erasure policy (weighed for the whole
-/// batch). A file that cannot be a bulk file is 422 with nothing stored. Takes `Idempotency-Key`.
+/// per row, at most 10,000 rows and 5 MiB) and answers the job with its totals per verdict (201; its GET lists
+/// every row's verdict); nothing is erased. With `dry_run=false` the job is also confirmed, in the same
+/// transaction: one erasure request per person, for exactly the records the dry run found, as the token's Admin
+/// under the account's erasure policy (weighed for the whole batch). A file that cannot be a bulk file is 422
+/// with nothing stored. Takes `Idempotency-Key`.
 #[utoipa::path(
     post,
     path = "/api/v1/bulk-jobs",
@@ -261,7 +269,7 @@ fn kept_creation(status: StatusCode) -> bool {
     ),
     request_body(content = String, content_type = "text/csv", description = "The identifiers: a header row naming the column email, phone or salesforce_id, then one person per row"),
     responses(
-        (status = 201, description = "The job, with every row's verdict (and, confirmed, its requests)", body = ApiBulkJob, content_type = "application/json"),
+        (status = 201, description = "The job: its totals per verdict and, confirmed, its progress (its rows are read with GET)", body = ApiBulkJob, content_type = "application/json"),
         (status = 401, description = "No live API token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks `requests:write` or acts for no Admin, the Admin lacks access to Customer Data, or the account's setting is off", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`idempotency-key-in-use`", body = Problem, content_type = "application/problem+json"),
@@ -304,27 +312,15 @@ pub(super) async fn create_bulk_job(
                     token_id: Some(token.token_id),
                 };
                 let suppress = asked.suppress.unwrap_or(true);
-                let job_id =
-                    bulk::check_file(state, token.account_id, actor, body, suppress).await?;
-                if asked.dry_run == Some(false) {
-                    let totals = bulk::report::totals(&state.pool, token.account_id, job_id)
-                        .await
-                        .map_err(db_failure)?;
-                    if totals.persons > 0 {
-                        let confirmed = bulk::confirm(
-                            &state.pool,
-                            token.account_id,
-                            job_id,
-                            actor,
-                            totals.persons,
-                        )
+                let confirm = asked.dry_run == Some(false);
+                let checked =
+                    bulk::check_file(state, token.account_id, actor, body, suppress, confirm)
                         .await?;
-                        if confirmed.due_now {
-                            bulk::run_due_now(state);
-                        }
-                    }
+                if checked.confirmed.is_some_and(|confirmed| confirmed.due_now) {
+                    bulk::run_due_now(state);
                 }
-                job_answer(state, token, job_id).await
+                let job_id = checked.job_id;
+                job_answer(state, token, job_id, false).await
             };
             match made.await {
                 Ok(job) => respond_with(StatusCode::CREATED, Ok::<_, Refusal>(job)),
@@ -359,7 +355,7 @@ pub(super) async fn get_bulk_job(
     let answer = async {
         let token = authorized(&state, &headers, ApiScope::RequestsRead).await?;
         let job_id = input::record_id(&raw_id, "bulk job").map_err(|_| no_such_job())?;
-        job_answer(&state, &token, job_id).await
+        job_answer(&state, &token, job_id, true).await
     };
     respond(answer.await)
 }

@@ -75,10 +75,12 @@ pub fn routes() -> Router<AppState> {
         .route(bulk_jobs::BULK_JOB_PATH, get(bulk_jobs::get_bulk_job))
 }
 
-/// The route that takes a whole bulk file (up to `bulk::MAX_FILE_BYTES`), apart from `routes` and its smaller
-/// body limit.
+/// The route that takes a whole bulk file (up to `bulk::MAX_FILE_BYTES`, the limit the router's layer sets
+/// around it; axum's own smaller default is lifted), apart from `routes` and its smaller body limit.
 pub fn bulk_routes() -> Router<AppState> {
-    Router::new().route(bulk_jobs::BULK_JOBS_PATH, post(bulk_jobs::create_bulk_job))
+    Router::new()
+        .route(bulk_jobs::BULK_JOBS_PATH, post(bulk_jobs::create_bulk_job))
+        .layer(axum::extract::DefaultBodyLimit::disable())
 }
 
 /// The API as OpenAPI 3.1, from the handlers' `#[utoipa::path]` and the types they answer.
