@@ -59,4 +59,4 @@ alter table erasure_requests
     add constraint erasure_requests_bulk_job check ((source = 'bulk') = (bulk_job_id is not null));
 create index erasure_requests_bulk_job_idx on erasure_requests (bulk_job_id, state) where bulk_job_id is not null;
 
-insert into audit_actions (action) values ('bulk_job_checked'), ('bulk_job_confirmed');
+insert into audit_actions (action) values ('bulk_job_checked'), ('bulk_job_confirmed'), ('bulk_job_downloaded');

@@ -574,6 +574,8 @@ pub struct RequestSummary {
     pub not_before: Option<OffsetDateTime>,
     /// Why its erasure failed, while it is `Failed`.
     pub failure: Option<String>,
+    /// The bulk job that made it, if one did (its approval is the job's, as one batch).
+    pub bulk_job_id: Option<Uuid>,
 }
 
 /// What the viewer of a request may do with it now.
@@ -589,11 +591,13 @@ pub struct RequestActions {
 
 impl RequestActions {
     /// What user `viewer` may do with `request` (whoever has customer-data access may act on a request; only
-    /// the approval needs someone other than its requester).
+    /// the approval needs someone other than its requester, and a bulk job's requests are approved with their
+    /// batch, on the job's page).
     pub fn for_viewer(request: &RequestSummary, viewer: Uuid) -> Self {
         RequestActions {
             decide: request.state == RequestState::AwaitingApproval
-                && request.requested_by != viewer,
+                && request.requested_by != viewer
+                && request.bulk_job_id.is_none(),
             cancel: matches!(
                 request.state,
                 RequestState::AwaitingApproval | RequestState::Scheduled
@@ -899,6 +903,8 @@ pub enum AuditAction {
     BulkJobChecked,
     /// A bulk job was confirmed: its requests were made (their number in the details).
     BulkJobConfirmed,
+    /// A bulk job's dry run or results were downloaded as CSV (the rows in the details).
+    BulkJobDownloaded,
     /// An erasure request was confirmed.
     RequestCreated,
     /// A request was held until its hold ends.
@@ -931,7 +937,7 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action, in the filter's order.
-    pub const ALL: [AuditAction; 29] = [
+    pub const ALL: [AuditAction; 30] = [
         AuditAction::SignedIn,
         AuditAction::SignInFailed,
         AuditAction::PasswordConfirmationFailed,
@@ -948,6 +954,7 @@ impl AuditAction {
         AuditAction::CustomerExported,
         AuditAction::BulkJobChecked,
         AuditAction::BulkJobConfirmed,
+        AuditAction::BulkJobDownloaded,
         AuditAction::RequestCreated,
         AuditAction::RequestScheduled,
         AuditAction::RequestAwaitingApproval,
@@ -981,6 +988,7 @@ impl AuditAction {
             AuditAction::CustomerExported => "customer_exported",
             AuditAction::BulkJobChecked => "bulk_job_checked",
             AuditAction::BulkJobConfirmed => "bulk_job_confirmed",
+            AuditAction::BulkJobDownloaded => "bulk_job_downloaded",
             AuditAction::RequestCreated => "request_created",
             AuditAction::RequestScheduled => "request_scheduled",
             AuditAction::RequestAwaitingApproval => "request_awaiting_approval",
@@ -1016,6 +1024,7 @@ impl AuditAction {
             AuditAction::CustomerExported => "Exported a customer's data",
             AuditAction::BulkJobChecked => "Checked a bulk file",
             AuditAction::BulkJobConfirmed => "Confirmed a bulk erasure",
+            AuditAction::BulkJobDownloaded => "Downloaded a bulk job's CSV",
             AuditAction::RequestCreated => "Requested an erasure",
             AuditAction::RequestScheduled => "Request held",
             AuditAction::RequestAwaitingApproval => "Request awaits approval",

@@ -321,6 +321,26 @@ async fn ten_thousand_rows_get_their_verdicts_and_confirming_erases_exactly_the_
         results[&10]["calls_erased"].parse::<i64>().ok(),
         dry_run[&10]["calls"].parse::<i64>().ok()
     );
+    let searched: i64 = scalar_for(
+        &console.pool,
+        "select count(*) from audit_log where account_id = $1 and action = 'customer_searched' and subject is not null",
+        account,
+    )
+    .await;
+    assert_eq!(
+        searched, 9_992,
+        "one search per row read and not a repeated identifier, each as its keyed hash"
+    );
+    let downloads: i64 = scalar_for(
+        &console.pool,
+        "select count(*) from audit_log where account_id = $1 and action = 'bulk_job_downloaded'",
+        account,
+    )
+    .await;
+    assert_eq!(
+        downloads, 2,
+        "the dry run's and the results' downloads are in the log"
+    );
 }
 
 #[sqlx::test]
@@ -504,6 +524,15 @@ async fn a_batch_over_the_threshold_waits_for_another_admin_and_is_approved_as_o
         status,
         StatusCode::CONFLICT,
         "a request of a batch is decided with it: {alone}"
+    );
+    let page = blair.get_text(&format!("/requests/{one}")).await;
+    assert!(
+        page.contains("belongs to a bulk job"),
+        "the request's page sends to the batch"
+    );
+    assert!(
+        !page.contains(">Approve<"),
+        "and offers no approval of its own"
     );
     let (status, decided) = blair
         .post(

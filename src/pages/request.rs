@@ -60,8 +60,17 @@ fn Request(detail: RequestDetail) -> impl IntoView {
         _ => None,
     };
     let failure = summary.failure.clone();
+    let batch = summary
+        .bulk_job_id
+        .filter(|_| summary.state == RequestState::AwaitingApproval);
     view! {
         {hold.map(|hold| view! { <Notice tone=Tone::Info><p>{hold}</p></Notice> })}
+        {batch.map(|job| view! {
+            <Notice tone=Tone::Info><p>
+                "This request belongs to a bulk job: it is approved or rejected with its whole batch, on "
+                <a href=format!("/requests/bulk/{job}")>"the job's page"</a>"."
+            </p></Notice>
+        })}
         {failure.map(|failure| view! {
             <Notice tone=Tone::Warning><p><strong>"The erasure failed: "</strong>{failure}" Nothing was deleted."</p></Notice>
         })}

@@ -8,11 +8,13 @@ Runs a privacy platform's whole flow for the fixture person "Pia Platform" (a Le
 an export of the person's data (the ZIP checked with zipfile by check_export.py, its counts the dry run's), the
 request (sent twice with one Idempotency-Key: one request), polling it until its receipt is issued, the
 receipt verified with jwcrypto against /.well-known/receipt-keys.json and checked to name the request and the
-dry run's records, and new activity of the person refused as suppressed. Exits non-zero with the reason
+dry run's records, new activity of the person refused as suppressed, and a bulk dry run of a CSV written with
+Python's csv (the erased person suppressed, an unknown one, a formula). Exits non-zero with the reason
 otherwise.
 """
 
 import base64
+import csv
 import io
 import json
 import sys
@@ -122,10 +124,23 @@ def main():
     if request_id not in [request["id"] for request in listed["requests"]]:
         fail("the completed request is not listed")
 
+    sheet = io.StringIO()
+    writer = csv.writer(sheet)
+    writer.writerow(["name", "email"])
+    writer.writerows([["Platform, Pia", EMAIL], ["Nobody", "nobody.at.all@example.org"], ["Formula", "=1+1"]])
+    job = expect(api.post(f"{base}/api/v1/bulk-jobs", data=sheet.getvalue().encode(), headers={"Content-Type": "text/csv"}), 201)
+    if job["confirmed_at"] is not None or job["persons"] != 0:
+        fail(f"a dry run confirmed or found persons: {job}")
+    rows = expect(api.get(f"{base}/api/v1/bulk-jobs/{job['id']}"), 200)["rows"]
+    verdicts = [(row["line"], row["verdict"]) for row in rows]
+    if verdicts != [(2, "suppressed"), (3, "not_found"), (4, "malformed")]:
+        fail(f"unexpected bulk verdicts: {verdicts}")
+
     print(
         f"api_client_flow: request {request_id}: dry run, export checked with zipfile ({counts['records']} records, "
         f"{counts['calls']} calls, {counts['messages']} messages), request (one for two POSTs with one key), "
-        f"receipt verified with jwcrypto (key {signed.jose_header['kid']}), new activity refused as suppressed"
+        f"receipt verified with jwcrypto (key {signed.jose_header['kid']}), new activity refused as suppressed, "
+        f"bulk dry run {job['id']}: {', '.join(verdict for _, verdict in verdicts)}"
     )
 
 

@@ -326,15 +326,15 @@ pub enum Sheet {
     Results,
 }
 
-/// Job `job_id`'s `sheet` as CSV bytes, every row of the job (at most `parse::MAX_ROWS`).
+/// Job `job_id`'s `sheet` as CSV bytes, every row of the job (at most `parse::MAX_ROWS`), and how many rows.
 pub async fn csv(
     pool: &PgPool,
     account_id: Uuid,
     job_id: Uuid,
     sheet: Sheet,
-) -> sqlx::Result<Vec<u8>> {
+) -> sqlx::Result<(Vec<u8>, usize)> {
     let all = rows(pool, account_id, job_id, 0, super::MAX_ROWS as i64).await?;
-    Ok(write_csv(&all, sheet))
+    Ok((write_csv(&all, sheet), all.len()))
 }
 
 /// `rows` as `sheet`'s CSV.

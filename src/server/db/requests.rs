@@ -22,7 +22,7 @@ const SUMMARY_COLUMNS: &str =
         r.received_at, r.due_at, r.completed_at,
         case when r.state in ('awaiting_approval', 'scheduled') then r.not_before end as not_before, r.failure,
         (select count(*) from erasure_request_records rr
-         where rr.account_id = r.account_id and rr.request_id = r.id) as records";
+         where rr.account_id = r.account_id and rr.request_id = r.id) as records, r.bulk_job_id";
 
 /// The account's requests (`$1`), in state `$2` (any when null), newest first, after the cursor `$3`/`$4` (from
 /// the start when null), at most `$5`.
@@ -49,6 +49,7 @@ struct SummaryRow {
     not_before: Option<OffsetDateTime>,
     failure: Option<String>,
     records: i64,
+    bulk_job_id: Option<Uuid>,
 }
 
 impl SummaryRow {
@@ -67,6 +68,7 @@ impl SummaryRow {
             requested_by: self.requested_by,
             not_before: self.not_before,
             failure: self.failure,
+            bulk_job_id: self.bulk_job_id,
         })
     }
 }

@@ -16,6 +16,7 @@ use uuid::Uuid;
 use crate::error::AppError;
 use crate::model::BulkFileRefusal;
 use crate::server::bulk::{self, JobActor, report::Sheet};
+use crate::server::evidence::audit_log::{self, Action, Actor, Entry};
 use crate::server::http::errors::error_response;
 use crate::server::http::headers::attachment;
 use crate::server::input;
@@ -163,7 +164,8 @@ async fn read_file_field(mut field: Field<'_>) -> Result<Vec<u8>, Upload> {
 }
 
 /// Users with access to Customer Data: job `id`'s dry run as CSV (every row's verdict, the records it matched,
-/// their calls and messages); another account's job or an unknown one is 404, a malformed id 422.
+/// their calls and messages), recorded in the audit log before it is sent; another account's job or an unknown
+/// one is 404, a malformed id 422.
 pub(super) async fn dry_run_csv(
     State(state): State<AppState>,
     method: Method,
@@ -174,7 +176,8 @@ pub(super) async fn dry_run_csv(
 }
 
 /// Users with access to Customer Data: job `id`'s results as CSV (every row's request, its state and what its
-/// erasure removed); another account's job or an unknown one is 404, a malformed id 422.
+/// erasure removed), recorded in the audit log before it is sent; another account's job or an unknown one is
+/// 404, a malformed id 422.
 pub(super) async fn results_csv(
     State(state): State<AppState>,
     method: Method,
@@ -206,7 +209,17 @@ async fn sheet(
         {
             return Err(AppError::not_found("No such bulk job in your account."));
         }
-        let bytes = bulk::report::csv(&state.pool, principal.account_id, job_id, sheet)
+        let (bytes, rows) = bulk::report::csv(&state.pool, principal.account_id, job_id, sheet)
+            .await
+            .map_err(db_failure)?;
+        let downloaded = Entry::new(
+            principal.account_id,
+            Actor::User(principal.user_id),
+            Action::BulkJobDownloaded,
+        )
+        .ids("bulk_job", &[job_id])
+        .count("rows", rows as i64);
+        audit_log::append_alone(&state.pool, &downloaded)
             .await
             .map_err(db_failure)?;
         Ok((job_id, bytes))
