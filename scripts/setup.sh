@@ -172,10 +172,21 @@ ensure_database() {
   fi
 }
 
-# Drops and creates database $1.
+# Drops and creates database $1, and drops its keyring (database $1_keyring and its root file under
+# target/keys), which `migrate`, `seed-demo` and `serve` make afresh.
 recreate_database() {
   psql "$PG_BASE_URL/postgres" -qc "drop database if exists $1 with (force)" >/dev/null
+  psql "$PG_BASE_URL/postgres" -qc "drop database if exists $1_keyring with (force)" >/dev/null
+  rm -f "$ROOT/target/keys/$1_keyring.root" "$ROOT/target/keys/$1_keyring.root.next"
   psql "$PG_BASE_URL/postgres" -qc "create database $1" >/dev/null
+}
+
+# Drops the keyrings the Rust tests made beside their databases (tests/common: test_keyring).
+drop_test_keyrings() {
+  psql "$PG_BASE_URL/postgres" -tAc "select datname from pg_database where datname like 'cdc\_test\_keyring\_%'" |
+    while read -r name; do
+      psql "$PG_BASE_URL/postgres" -qc "drop database if exists \"$name\" with (force)" >/dev/null
+    done
 }
 
 # cargo-leptos compiles with LEPTOS_OUTPUT_NAME set and RUSTFLAGS="--cfg erase_components" (added to any

@@ -17,7 +17,7 @@ use customer_data_console::server::evidence::receipt_keys::{self, ReceiptKeys};
 use customer_data_console::server::evidence::receipts;
 use customer_data_console::server::password_policy::check_new_password;
 use customer_data_console::server::storage::Storage;
-use customer_data_console::server::{auth, db, demo, http, input, security_log, synthetic};
+use customer_data_console::server::{auth, db, demo, http, input, keys, security_log, synthetic};
 use sqlx::PgPool;
 use tracing_subscriber::Layer;
 use tracing_subscriber::filter::filter_fn;
@@ -55,6 +55,8 @@ enum Command {
         #[arg(long, default_value_t = 10_000_000)]
         messages: u64,
     },
+    /// Seal the call and message values written before keys existed under their records' data keys; resumable.
+    SealExisting,
     /// Create a user. The password comes from NEW_USER_PASSWORD or is typed at a prompt, never from a flag.
     CreateUser(NewUser),
     /// Add a new current key to RECEIPT_SIGNING_KEY_FILE (creating the file when missing); the older keys stay
@@ -242,12 +244,40 @@ async fn run(cli: Cli) -> Result<(), String> {
     match command {
         Command::Serve => http::serve(config, pool).await,
         Command::Migrate => {
-            println!("migrations applied");
+            let keyring = http::open_keyring(&config).await?;
+            println!(
+                "migrations applied; the keyring is ready, its root in {}",
+                keyring.root_file().display()
+            );
+            if keys::existing::unsealed_rows_remain(&pool)
+                .await
+                .map_err(|e| format!("cannot look for unsealed rows: {e}"))?
+            {
+                println!(
+                    "calls or messages written before keys existed are not sealed yet: run seal-existing"
+                );
+            }
+            Ok(())
+        }
+        Command::SealExisting => {
+            let keyring = http::open_keyring(&config).await?;
+            let report = keys::existing::seal_existing(
+                &pool,
+                &keyring,
+                std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            println!(
+                "sealed {} calls and {} messages",
+                report.calls, report.messages
+            );
             Ok(())
         }
         Command::SeedDemo => {
             let storage = Storage::local(&config.object_store_dir)?;
-            let report = demo::seed(&pool, &storage).await?;
+            let keyring = http::open_keyring(&config).await?;
+            let report = demo::seed(&pool, &storage, &keyring).await?;
             println!(
                 "demo data: {} users, {} customers, {} calls, {} messages, {} files added",
                 report.users, report.customers, report.calls, report.messages, report.files

@@ -22,7 +22,13 @@ fn run(args: &[&str], database_url: Option<&str>, password: Option<&str>) -> Out
         .env_remove("EVIDENCE_SECRET_FILE")
         .env("RUST_LOG", "off");
     if let Some(url) = database_url {
-        command.env("DATABASE_URL", url);
+        let database = url.rsplit_once('/').map_or(url, |(_, database)| database);
+        let keys = std::env::temp_dir()
+            .join("cdc-cli-test-keys")
+            .join(database);
+        command
+            .env("DATABASE_URL", url)
+            .envs(common::keyring_env(url, &keys));
     }
     if let Some(password) = password {
         command.env("NEW_USER_PASSWORD", password);
@@ -80,9 +86,11 @@ fn missing_or_bad_configuration_fails_with_one_line() {
 async fn the_server_appends_security_events_to_its_log_file(pool: PgPool) {
     let url = database_url_of(&pool);
     let folder = tempfile::tempdir().expect("temp dir");
+    let keyring = common::fresh_keyring_env(&pool, folder.path()).await;
     let seeded = Command::new(env!("CARGO_BIN_EXE_customer-data-console"))
         .arg("seed-demo")
         .env("DATABASE_URL", &url)
+        .envs(keyring.clone())
         .env("EVIDENCE_SECRET", TEST_EVIDENCE_SECRET)
         .env_remove("EVIDENCE_SECRET_FILE")
         .env("OBJECT_STORE_DIR", folder.path().join("objects"))
@@ -99,6 +107,7 @@ async fn the_server_appends_security_events_to_its_log_file(pool: PgPool) {
     let mut server = Command::new(env!("CARGO_BIN_EXE_customer-data-console"))
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .env("DATABASE_URL", &url)
+        .envs(keyring)
         .env("EVIDENCE_SECRET", TEST_EVIDENCE_SECRET)
         .env_remove("EVIDENCE_SECRET_FILE")
         .env("OBJECT_STORE_DIR", folder.path().join("objects"))

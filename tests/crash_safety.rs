@@ -29,7 +29,7 @@ struct Server {
 }
 
 impl Server {
-    async fn start(database_url: &str, objects: &Path, outbox_worker: bool) -> Server {
+    async fn start(database_url: &str, objects: &Path, keys: &Path, outbox_worker: bool) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .expect("a free loopback port to bind")
             .local_addr()
@@ -42,6 +42,7 @@ impl Server {
             .env_remove("EVIDENCE_SECRET_FILE")
             .env("OBJECT_STORE_DIR", objects)
             .env("OUTBOX_WORKER", outbox_worker.to_string())
+            .envs(keyring_env(database_url, keys))
             .env("RUST_LOG", "error")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -195,10 +196,12 @@ async fn wait_for_outbox_to_drain(pool: &PgPool) {
 }
 
 /// The demo data in a fresh object store folder, with Alex holding Manage Customer Data in Acme.
-async fn demo_with_access(pool: &PgPool) -> (tempfile::TempDir, Storage) {
+async fn demo_with_access(pool: &PgPool) -> (tempfile::TempDir, Storage, tempfile::TempDir) {
     let objects = tempfile::tempdir().expect("a temporary folder for the object store");
     let storage = Storage::local(objects.path()).expect("an object store in the temporary folder");
-    demo::seed(pool, &storage)
+    let keys = tempfile::tempdir().expect("a temporary folder for the key root");
+    let keyring = test_keyring(pool, keys.path()).await;
+    demo::seed(pool, &storage, &keyring)
         .await
         .expect("the demo data loads");
     sqlx::query("update accounts set manage_customer_data = true where name = 'Acme Corp'")
@@ -210,7 +213,7 @@ async fn demo_with_access(pool: &PgPool) -> (tempfile::TempDir, Storage) {
         .execute(pool)
         .await
         .expect("Alex can be granted the permission");
-    (objects, storage)
+    (objects, storage, keys)
 }
 
 /// A transaction that holds one of the erasure's long statements in the middle of its work: it holds the outbox
@@ -275,7 +278,7 @@ async fn running(pool: &PgPool, pid: i32, statement: &str) -> bool {
 /// crashes erases it and its files.
 #[sqlx::test]
 async fn killed_in_the_middle_of_each_erasure_statement_the_record_is_intact(pool: PgPool) {
-    let (objects, storage) = demo_with_access(&pool).await;
+    let (objects, storage, key_root) = demo_with_access(&pool).await;
     let customer: Uuid = scalar(
         &pool,
         "insert into customers (account_id, salesforce_id, object_type, name, email)
@@ -320,7 +323,7 @@ async fn killed_in_the_middle_of_each_erasure_statement_the_record_is_intact(poo
         ("deleting the calls", DELETE_CALLS_SQL),
     ] {
         let blocker = hold_up(&pool, statement, customer).await;
-        let server = Server::start(&url, objects.path(), true).await;
+        let server = Server::start(&url, objects.path(), key_root.path(), true).await;
         let client = server.client().await;
         let erase = tokio::spawn({
             let base = server.base.clone();
@@ -366,7 +369,7 @@ async fn killed_in_the_middle_of_each_erasure_statement_the_record_is_intact(poo
         eprintln!("killed while {stage}: the record is intact");
     }
 
-    let server = Server::start(&url, objects.path(), true).await;
+    let server = Server::start(&url, objects.path(), key_root.path(), true).await;
     let client = server.client().await;
     let response = erase(&client, &server.base, customer).await.unwrap();
     assert_eq!(
@@ -382,7 +385,7 @@ async fn killed_in_the_middle_of_each_erasure_statement_the_record_is_intact(poo
 
 #[sqlx::test]
 async fn killed_after_the_commit_the_files_are_deleted_after_a_restart(pool: PgPool) {
-    let (objects, storage) = demo_with_access(&pool).await;
+    let (objects, storage, key_root) = demo_with_access(&pool).await;
     let lead = jordans_lead(&pool).await;
     let keys: Vec<String> = column_for(
         &pool,
@@ -393,7 +396,7 @@ async fn killed_after_the_commit_the_files_are_deleted_after_a_restart(pool: PgP
     assert!(!keys.is_empty());
     let url = database_url_of(&pool);
 
-    let web_only = Server::start(&url, objects.path(), false).await;
+    let web_only = Server::start(&url, objects.path(), key_root.path(), false).await;
     let client = web_only.client().await;
     let response = erase(&client, &web_only.base, lead).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
@@ -412,7 +415,7 @@ async fn killed_after_the_commit_the_files_are_deleted_after_a_restart(pool: PgP
     .await;
     assert_eq!(queued, keys.len() as i64);
 
-    let restarted = Server::start(&url, objects.path(), true).await;
+    let restarted = Server::start(&url, objects.path(), key_root.path(), true).await;
     let failure = "is still stored after the restart";
     assert_deleted_once_the_outbox_drains(&pool, &storage, &keys, failure).await;
     restarted.kill();
@@ -477,7 +480,7 @@ async fn request_state(pool: &PgPool, request: Uuid) -> String {
 /// erases it within its first pass, all five records in one request.
 #[sqlx::test]
 async fn a_request_killed_while_erasing_is_untouched_and_completes_after_a_restart(pool: PgPool) {
-    let (objects, _storage) = demo_with_access(&pool).await;
+    let (objects, _storage, key_root) = demo_with_access(&pool).await;
     hold_acme_requests(&pool).await;
     let email = "pat.five@example.com";
     let mut records: Vec<Uuid> = column_for(
@@ -501,13 +504,13 @@ async fn a_request_killed_while_erasing_is_untouched_and_completes_after_a_resta
     .expect("the calls load");
     let url = database_url_of(&pool);
 
-    let first = Server::start(&url, objects.path(), true).await;
+    let first = Server::start(&url, objects.path(), key_root.path(), true).await;
     let request = held_request(&first.client().await, &first.base, &records, email).await;
     first.kill();
 
     let blocker = hold_up(&pool, DELETE_CALLS_SQL, records[0]).await;
     make_due(&pool, request).await;
-    let erasing = Server::start(&url, objects.path(), true).await;
+    let erasing = Server::start(&url, objects.path(), key_root.path(), true).await;
     let pid = wait_for_lock_wait(
         &pool,
         shown(DELETE_CALLS_SQL),
@@ -534,7 +537,7 @@ async fn a_request_killed_while_erasing_is_untouched_and_completes_after_a_resta
         );
     }
 
-    let restarted = Server::start(&url, objects.path(), true).await;
+    let restarted = Server::start(&url, objects.path(), key_root.path(), true).await;
     wait_until(
         &pool,
         &format!("select state = 'completed' from erasure_requests where id = '{request}'"),
@@ -559,7 +562,7 @@ async fn a_request_killed_while_erasing_is_untouched_and_completes_after_a_resta
 /// the request is erased once, each record with one receipt.
 #[sqlx::test]
 async fn two_instances_on_one_database_run_a_due_request_once(pool: PgPool) {
-    let (objects, _storage) = demo_with_access(&pool).await;
+    let (objects, _storage, key_root) = demo_with_access(&pool).await;
     hold_acme_requests(&pool).await;
     let (lead, contact) = {
         let lead = jordans_lead(&pool).await;
@@ -574,15 +577,15 @@ async fn two_instances_on_one_database_run_a_due_request_once(pool: PgPool) {
     let mut records = vec![lead, contact];
     records.sort();
     let url = database_url_of(&pool);
-    let first = Server::start(&url, objects.path(), true).await;
+    let first = Server::start(&url, objects.path(), key_root.path(), true).await;
     let request = held_request(&first.client().await, &first.base, &records, JORDAN).await;
     first.kill();
 
     let blocker = hold_up(&pool, DELETE_CALLS_SQL, records[0]).await;
     make_due(&pool, request).await;
     let (one, two) = tokio::join!(
-        Server::start(&url, objects.path(), true),
-        Server::start(&url, objects.path(), true)
+        Server::start(&url, objects.path(), key_root.path(), true),
+        Server::start(&url, objects.path(), key_root.path(), true)
     );
     wait_for_lock_wait(
         &pool,
@@ -625,7 +628,7 @@ async fn bulk_requests_in(pool: &PgPool, job: Uuid, state: &str) -> i64 {
 async fn a_bulk_job_killed_mid_way_is_finished_after_a_restart_each_person_erased_once(
     pool: PgPool,
 ) {
-    let (objects, _storage) = demo_with_access(&pool).await;
+    let (objects, _storage, key_root) = demo_with_access(&pool).await;
     let size = synthetic::Size {
         customers: 1_500,
         calls: 3_000,
@@ -640,7 +643,7 @@ async fn a_bulk_job_killed_mid_way_is_finished_after_a_restart_each_person_erase
         .collect();
     let file = format!("email\n{}\n", people.join("\n"));
     let url = database_url_of(&pool);
-    let first = Server::start(&url, objects.path(), true).await;
+    let first = Server::start(&url, objects.path(), key_root.path(), true).await;
     let admin = first.client_of(synthetic::ADMIN_EMAIL).await;
     let (content_type, body) = bulk_upload_body(file.as_bytes(), true);
     let uploaded = admin
@@ -681,7 +684,7 @@ async fn a_bulk_job_killed_mid_way_is_finished_after_a_restart_each_person_erase
         "the job had finished before the kill ({done_when_killed} done)"
     );
 
-    let second = Server::start(&url, objects.path(), true).await;
+    let second = Server::start(&url, objects.path(), key_root.path(), true).await;
     let deadline = Instant::now() + Duration::from_secs(180);
     while bulk_requests_in(&pool, job, "completed").await < people.len() as i64 {
         assert!(

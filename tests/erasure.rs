@@ -168,11 +168,18 @@ async fn an_erasure_without_an_idle_connection_counts_in_its_own_transaction(poo
     .fetch_one(&console.pool)
     .await
     .unwrap();
-    let expected = customer_page(&console.pool, account, lead, None, None)
-        .await
-        .unwrap()
-        .unwrap()
-        .pending;
+    let expected = customer_page(
+        &console.pool,
+        &console.state.keyring,
+        account,
+        lead,
+        None,
+        None,
+    )
+    .await
+    .unwrap()
+    .unwrap()
+    .pending;
     let mut keys = console.stored_keys(lead).await;
     assert!(expected.calls > 0 && expected.messages > 0 && !keys.is_empty());
 

@@ -48,7 +48,8 @@ async fn migrations_apply_to_an_empty_database(pool: PgPool) {
 async fn seeding_the_demo_twice_leaves_the_same_rows(pool: PgPool) {
     let dir = tempfile::tempdir().unwrap();
     let storage = Storage::local(dir.path()).unwrap();
-    let first = demo::seed(&pool, &storage).await.unwrap();
+    let keyring = test_keyring(&pool, dir.path()).await;
+    let first = demo::seed(&pool, &storage, &keyring).await.unwrap();
     assert_eq!(first.users, 4);
     assert!(first.customers >= 60 && first.calls > 50 && first.messages > 50 && first.files > 10);
     let counts = |pool: PgPool| async move {
@@ -61,7 +62,7 @@ async fn seeding_the_demo_twice_leaves_the_same_rows(pool: PgPool) {
         .unwrap()
     };
     let before = counts(pool.clone()).await;
-    let second = demo::seed(&pool, &storage).await.unwrap();
+    let second = demo::seed(&pool, &storage, &keyring).await.unwrap();
     assert_eq!(second, demo::SeedReport::default());
     assert_eq!(counts(pool.clone()).await, before);
     let jordans: i64 = scalar_for(

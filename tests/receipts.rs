@@ -595,25 +595,7 @@ async fn a_receipt_holds_none_of_the_erased_persons_details(pool: PgPool) {
         personal.push(name);
         personal.extend(email);
         personal.extend(phone);
-        personal.extend(
-            column_for::<String>(
-                &console.pool,
-                "select body from messages where customer_id = $1 and body is not null",
-                record,
-            )
-            .await,
-        );
-        personal.extend(
-            column_for::<String>(
-                &console.pool,
-                "select from_number from calls where customer_id = $1
-                 union select to_number from calls where customer_id = $1
-                 union select transcript from calls where customer_id = $1 and transcript is not null
-                 union select notes from calls where customer_id = $1 and notes is not null",
-                record,
-            )
-            .await,
-        );
+        personal.extend(console.record_texts(record).await);
     }
     personal.push("+14155550142".into());
     personal.push("Jordan".into());

@@ -14,6 +14,7 @@ use axum::response::Html;
 use axum::routing::get;
 use customer_data_console::server::db;
 use customer_data_console::server::db::customers::page as customers;
+use customer_data_console::server::keys::Keyring;
 use customer_data_console::server::sessions::{SessionKey, presented_token};
 use customer_data_console::server::synthetic;
 use sqlx::PgPool;
@@ -80,10 +81,11 @@ fn write_row(html: &mut String, at: OffsetDateTime, parties: [&str; 3], own_cell
     );
 }
 
-/// The comparison handler: the customer page's queries (the cookie's session, then the page's statement) and
-/// its rows, written as HTML by hand.
+/// The comparison handler: the customer page's queries (the cookie's session, then the page's statement, its
+/// sealed values opened) and its rows, written as HTML by hand.
 async fn plain_customer_page(
     State(pool): State<PgPool>,
+    axum::Extension(keyring): axum::Extension<Arc<Keyring>>,
     headers: HeaderMap,
     Path(id): Path<Uuid>,
 ) -> Html<String> {
@@ -93,7 +95,7 @@ async fn plain_customer_page(
         .expect("session")
         .expect("a live session")
         .principal;
-    let page = customers::customer_page(&pool, principal.account_id, id, None, None)
+    let page = customers::customer_page(&pool, &keyring, principal.account_id, id, None, None)
         .await
         .expect("customer page")
         .expect("customer");

@@ -187,13 +187,21 @@ pub async fn measure(bench: &Bench) {
     });
     let started = Instant::now();
     let mut tasks = Vec::new();
+    let sealer = std::sync::Arc::new(
+        bench
+            .keyring
+            .sealer(bench.account, customer)
+            .await
+            .expect("the record's key"),
+    );
     for _ in 0..CLIENTS {
         let (pool, call, account) = (bench.pool.clone(), call.clone(), bench.account);
+        let sealer = sealer.clone();
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::with_capacity(CALLS_EACH);
             for _ in 0..CALLS_EACH {
                 let sent = Instant::now();
-                activity::record(&pool, account, customer, &call)
+                activity::record(&pool, &sealer, account, customer, &call)
                     .await
                     .expect("a stored call");
                 latencies.push(ms(sent));

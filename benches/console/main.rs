@@ -10,7 +10,8 @@
 //! rows, and a search with and without its audit log append) and [`ingestion`] (calls through the API with the
 //! suppression check against the same INSERT, and the suppression lookup at 1,000,000 entries) and [`export`]
 //! (the ZIP of a record of 10,000 calls and 10,000 messages: MB/s and the memory it takes) and [`bulk`] (the
-//! dry run of a 10,000-row file, and the rate at which a confirmed bulk job erases persons). The baselines
+//! dry run of a 10,000-row file, and the rate at which a confirmed bulk job erases persons) and [`key_work`] (the
+//! key work of one erasure with 1,000,000 data keys in the keyring). The baselines
 //! run on a second, plain axum server ([`plain_router`]).
 
 mod audit;
@@ -23,15 +24,17 @@ mod export;
 mod http_client;
 mod hydration;
 mod ingestion;
+mod key_work;
 mod report;
 mod search;
 mod static_files;
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use axum::Router;
 use customer_data_console::server::config::WebSettings;
 use customer_data_console::server::evidence::identity::EvidenceSecret;
+use customer_data_console::server::keys::{self, Keyring, root::RootFiles};
 use customer_data_console::server::state::AppState;
 use customer_data_console::server::storage::Storage;
 use customer_data_console::server::{db, http, synthetic};
@@ -53,6 +56,8 @@ pub struct Bench {
     pub session_token: String,
     /// The synthetic tenant.
     pub account: Uuid,
+    /// The keyring the console seals and opens the records' values with.
+    pub keyring: Arc<Keyring>,
     /// The seeded customers, not counting the erasure figures' clones.
     pub customers: i64,
     /// The release's asset version, which the `/pkg` URLs carry.
@@ -97,11 +102,12 @@ async fn serve(router: Router) -> String {
 }
 
 /// The baselines' server: each figure's own routes on one router.
-fn plain_router(pool: PgPool) -> Router {
+fn plain_router(pool: PgPool, keyring: Arc<Keyring>) -> Router {
     Router::new()
         .merge(search::plain_routes())
         .merge(customer_page::plain_routes())
         .merge(hydration::plain_routes())
+        .layer(axum::Extension(keyring))
         .with_state(pool)
 }
 
@@ -141,10 +147,12 @@ async fn main() {
         storage,
         web,
         EVIDENCE_SECRET.clone(),
+        keyring(&url).await,
     );
     let asset_version = state.asset_version.as_deref().map(str::to_owned);
+    let keyring = state.keyring.clone();
     let console = serve_on(console_listener, http::router(state));
-    let plain = serve(plain_router(pool.clone())).await;
+    let plain = serve(plain_router(pool.clone(), keyring.clone())).await;
     let (client, session_token) = common::signed_in_client(&console).await;
     let bench = Bench {
         console,
@@ -153,6 +161,7 @@ async fn main() {
         client,
         session_token,
         account,
+        keyring,
         customers,
         asset_version,
         site_root,
@@ -195,5 +204,28 @@ async fn main() {
     if wanted("bulk") {
         bulk::measure(&bench).await;
     }
+    if wanted("keys") {
+        key_work::measure(&bench).await;
+    }
     let _ = std::fs::remove_dir_all(objects);
+}
+
+/// The keyring beside the bench's database (KEYRING_DATABASE_URL and KEY_ROOT_FILE, or their defaults).
+async fn keyring(data_url: &str) -> Arc<Keyring> {
+    let url = keys::keyring_url(
+        data_url,
+        std::env::var("KEYRING_DATABASE_URL").ok().as_deref(),
+    )
+    .expect("keyring URL");
+    let root = std::env::var_os("KEY_ROOT_FILE")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| keys::default_root_file(&url));
+    let pool = keys::connect_and_migrate(&url)
+        .await
+        .expect("keyring database");
+    Arc::new(
+        Keyring::open(pool, RootFiles::new(root))
+            .await
+            .expect("keyring"),
+    )
 }

@@ -114,7 +114,7 @@ pub async fn get_customer(
 ) -> Result<CustomerDetail, AppError> {
     use crate::server::evidence::audit_log;
     use crate::server::security_log::{EventKind, SecurityEvent};
-    use crate::server::state::{app_state, db_failure};
+    use crate::server::state::app_state;
     use crate::server::{auth, authz, db, input};
     let principal = auth::current_principal().await?;
     auth::authorize(&principal, authz::require_customer_data_access)?;
@@ -124,13 +124,13 @@ pub async fn get_customer(
     let state = app_state()?;
     let page = db::customers::page::customer_page(
         &state.pool,
+        &state.keyring,
         principal.account_id,
         customer_id,
         calls_before,
         messages_before,
     )
-    .await
-    .map_err(db_failure)?
+    .await?
     .ok_or_else(|| AppError::not_found("No such customer record in your account."))?;
     audit_log::record_view(&state.pool, &principal, customer_id).await?;
     SecurityEvent::of_request(EventKind::RecordViewed)

@@ -96,7 +96,7 @@ pub(crate) async fn erase_logged(
     .await
     {
         Err(erasure::EraseError::AlreadyErased) => {
-            Err(earlier_erasure(&state.pool, principal.account_id, plan).await)
+            Err(earlier_erasure(&state.pool, &state.keyring, principal.account_id, plan).await)
         }
         submitted => submitted.map_err(AppError::from),
     };
@@ -420,6 +420,7 @@ pub async fn get_request(
 #[cfg(feature = "ssr")]
 async fn earlier_erasure(
     pool: &sqlx::PgPool,
+    keyring: &crate::server::keys::Keyring,
     account_id: uuid::Uuid,
     plan: &crate::server::erasure::ErasurePlan,
 ) -> AppError {
@@ -429,12 +430,14 @@ async fn earlier_erasure(
     let Some(&customer_id) = plan.customer_ids().first() else {
         return EraseError::AlreadyErased.into();
     };
-    match db::customers::page::customer_page(pool, account_id, customer_id, None, None).await {
+    match db::customers::page::customer_page(pool, keyring, account_id, customer_id, None, None)
+        .await
+    {
         Ok(Some(CustomerDetail {
             erasure: Some(receipt),
             ..
         })) => AppError::already_erased(receipt),
         Ok(_) => EraseError::AlreadyErased.into(),
-        Err(e) => crate::server::state::db_failure(e),
+        Err(e) => e,
     }
 }

@@ -83,6 +83,14 @@ pub struct Config {
     /// `EVIDENCE_SECRET` (never as a flag, which the process list shows). `serve` refuses to start without one.
     #[arg(long, env = "EVIDENCE_SECRET_FILE", global = true)]
     pub evidence_secret_file: Option<PathBuf>,
+    /// The keyring database, which holds the records' data keys (crypto-shredding). Default: the data
+    /// database's name with `_keyring` after it, on the same server; `migrate` and `serve` create it.
+    #[arg(long, env = "KEYRING_DATABASE_URL", global = true)]
+    pub keyring_database_url: Option<String>,
+    /// The key root file (32 bytes, outside Postgres) that the keyring's keys are wrapped under. Default:
+    /// `target/keys/<keyring database>.root`, made when the keyring is new.
+    #[arg(long, env = "KEY_ROOT_FILE", global = true)]
+    pub key_root_file: Option<PathBuf>,
     /// The sign-in's protection: the per-client limit, the password-check queue and the trusted proxies.
     #[command(flatten)]
     pub sign_in: SignInSettings,
@@ -233,6 +241,21 @@ impl Config {
             .as_deref()
             .filter(|url| !url.trim().is_empty())
             .ok_or_else(|| "DATABASE_URL is not set: give it in the environment, in .env or with --database-url".into())
+    }
+
+    /// The keyring database's URL and the root file of its keys (see `keyring_database_url`, `key_root_file`).
+    pub fn keyring(&self) -> Result<(String, PathBuf), String> {
+        let url = crate::server::keys::keyring_url(
+            self.database_url()?,
+            self.keyring_database_url
+                .as_deref()
+                .filter(|url| !url.trim().is_empty()),
+        )?;
+        let root = self
+            .key_root_file
+            .clone()
+            .unwrap_or_else(|| crate::server::keys::default_root_file(&url));
+        Ok((url, root))
     }
 
     /// The evidence secret this configuration gives (see `evidence_secret_from`).

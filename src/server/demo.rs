@@ -13,6 +13,7 @@ use crate::salesforce::{SalesforceId, key_prefix};
 use crate::server::auth::hash_password;
 use crate::server::db::users::role_to_db;
 use crate::server::input;
+use crate::server::keys::Keyring;
 use crate::server::storage::Storage;
 
 /// The password of every demo user and of the synthetic tenant's users.
@@ -229,8 +230,13 @@ pub struct SeedReport {
     pub files: usize,
 }
 
-/// Loads the demo. Safe to run any number of times.
-pub async fn seed(pool: &PgPool, storage: &Storage) -> Result<SeedReport, String> {
+/// Loads the demo, each record's call and message values sealed under its data key from `keyring`. Safe to run
+/// any number of times.
+pub async fn seed(
+    pool: &PgPool,
+    storage: &Storage,
+    keyring: &Keyring,
+) -> Result<SeedReport, String> {
     let mut report = SeedReport::default();
     let mut files: Vec<(String, u64)> = Vec::new();
     let mut tx = pool.begin().await.map_err(db_text)?;
@@ -311,6 +317,10 @@ pub async fn seed(pool: &PgPool, storage: &Storage) -> Result<SeedReport, String
                 continue;
             }
             report.customers += 1;
+            let sealer = keyring
+                .sealer(account_id, customer_id)
+                .await
+                .map_err(|e| format!("cannot make a demo record's key: {e}"))?;
             let customer_phone = phone_e164.unwrap_or(phone);
             let rep_phone = phone_number(9000 + account_index as u64);
             for c in 0..customer.calls {
@@ -327,21 +337,27 @@ pub async fn seed(pool: &PgPool, storage: &Storage) -> Result<SeedReport, String
                     (&rep_phone, &customer_phone)
                 };
                 sqlx::query!(
-                    "insert into calls (id, account_id, customer_id, user_id, direction, from_number, to_number,
-                         started_at, duration_seconds, disposition, notes, transcript, is_voicemail, recording_key)
+                    "insert into calls (id, account_id, customer_id, user_id, direction, from_number_sealed,
+                         to_number_sealed, started_at, duration_seconds, disposition, notes_sealed,
+                         transcript_sealed, is_voicemail, recording_key)
                      values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
                     call_id,
                     account_id,
                     customer_id,
                     user_ids[c as usize % user_ids.len()],
                     if inbound { "inbound" } else { "outbound" },
-                    from,
-                    to,
+                    sealer.seal("calls", "from_number", call_id, from),
+                    sealer.seal("calls", "to_number", call_id, to),
                     started_at,
                     if voicemail { 35 } else { 30 + seq.below(900) as i32 },
                     if voicemail { "Left voicemail" } else { seq.pick(DISPOSITIONS) },
-                    format!("Call {} with {}", c + 1, customer.name),
-                    (recorded && !voicemail).then(|| format!("Transcript of call {} with {}.", c + 1, customer.name)),
+                    sealer.seal("calls", "notes", call_id, &format!("Call {} with {}", c + 1, customer.name)),
+                    (recorded && !voicemail).then(|| sealer.seal(
+                        "calls",
+                        "transcript",
+                        call_id,
+                        &format!("Transcript of call {} with {}.", c + 1, customer.name)
+                    )),
                     voicemail,
                     recording_key
                 )
@@ -368,17 +384,17 @@ pub async fn seed(pool: &PgPool, storage: &Storage) -> Result<SeedReport, String
                     (&rep_phone, &customer_phone)
                 };
                 sqlx::query!(
-                    "insert into messages (id, account_id, customer_id, user_id, direction, from_number, to_number,
-                         body, sent_at, media_keys)
+                    "insert into messages (id, account_id, customer_id, user_id, direction, from_number_sealed,
+                         to_number_sealed, body_sealed, sent_at, media_keys)
                      values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                     message_id,
                     account_id,
                     customer_id,
                     user_ids[m as usize % user_ids.len()],
                     if inbound { "inbound" } else { "outbound" },
-                    from,
-                    to,
-                    seq.pick(MESSAGE_BODIES),
+                    sealer.seal("messages", "from_number", message_id, from),
+                    sealer.seal("messages", "to_number", message_id, to),
+                    sealer.seal("messages", "body", message_id, seq.pick(MESSAGE_BODIES)),
                     sent_at,
                     &media
                 )

@@ -24,6 +24,8 @@ use zip::{CompressionMethod, ZipWriter};
 
 use crate::server::db::exports::{self, After, ExportedCall, ExportedMessage, ExportedRecord};
 use crate::server::evidence::audit_log::{self, Action, Actor, Entry};
+use crate::server::keys::tree::Unopened;
+use crate::server::keys::{Keyring, KeyringError};
 use crate::server::sessions::hex;
 use crate::server::storage::Storage;
 
@@ -118,6 +120,7 @@ enum Piece {
 pub fn archive(
     pool: PgPool,
     storage: Storage,
+    keyring: Arc<Keyring>,
     account_id: Uuid,
     records: Vec<ExportedRecord>,
     requester: Requester,
@@ -125,8 +128,10 @@ pub fn archive(
     let (sender, receiver) = mpsc::channel(CHUNKS_IN_FLIGHT);
     tokio::spawn(async move {
         let writer = ArchiveWriter::new(sender.clone());
-        let written =
-            write_archive(&pool, &storage, account_id, &records, &requester, writer).await;
+        let written = write_archive(
+            &pool, &storage, &keyring, account_id, &records, &requester, writer,
+        )
+        .await;
         let last = match written {
             Ok(()) => Piece::Done,
             Err(error) => {
@@ -162,6 +167,7 @@ fn body_of(receiver: mpsc::Receiver<Piece>) -> impl Stream<Item = std::io::Resul
 async fn write_archive(
     pool: &PgPool,
     storage: &Storage,
+    keyring: &Keyring,
     account_id: Uuid,
     records: &[ExportedRecord],
     requester: &Requester,
@@ -175,7 +181,13 @@ async fn write_archive(
         "calls.json",
         &ids,
         &mut stored_files,
-        |id, after| exports::calls_after(pool, account_id, id, after),
+        |id, after| async move {
+            let opener = keyring.opener(account_id, id).await.map_err(keys_failed)?;
+            let rows = exports::calls_after(pool, account_id, id, after)
+                .await
+                .map_err(read_failed)?;
+            opened(rows, |row| row.opened(&opener))
+        },
     )
     .await?;
     counts.recordings = stored_files.len() as u64;
@@ -184,7 +196,13 @@ async fn write_archive(
         "messages.json",
         &ids,
         &mut stored_files,
-        |id, after| exports::messages_after(pool, account_id, id, after),
+        |id, after| async move {
+            let opener = keyring.opener(account_id, id).await.map_err(keys_failed)?;
+            let rows = exports::messages_after(pool, account_id, id, after)
+                .await
+                .map_err(read_failed)?;
+            opened(rows, |row| row.opened(&opener))
+        },
     )
     .await?;
     counts.media = stored_files.len() as u64 - counts.recordings;
@@ -293,7 +311,7 @@ async fn write_rows<T, Batch>(
 ) -> std::io::Result<u64>
 where
     T: ArchivedRow,
-    Batch: Future<Output = sqlx::Result<Vec<T>>>,
+    Batch: Future<Output = std::io::Result<Vec<T>>>,
 {
     writer.start(name, CompressionMethod::Deflated)?;
     writer.write(b"[").await?;
@@ -301,7 +319,7 @@ where
     for &record in records {
         let mut after = exports::FROM_THE_START;
         loop {
-            let batch = batch_after(record, after).await.map_err(read_failed)?;
+            let batch = batch_after(record, after).await?;
             for row in &batch {
                 writer.write(separator(written)).await?;
                 writer.write(&json(row)?).await?;
@@ -323,6 +341,23 @@ where
 fn read_failed(err: sqlx::Error) -> std::io::Error {
     tracing::error!(error = %err, "export could not read the records' data");
     std::io::Error::other("the records' data could not be read")
+}
+
+/// The error a keyring failure ends the download with (its text goes to the log only).
+fn keys_failed(err: KeyringError) -> std::io::Error {
+    tracing::error!(error = %err, "export could not read a record's key");
+    std::io::Error::other("the records' data could not be read")
+}
+
+/// `rows` with their sealed values opened by `open`; a value that does not open ends the download.
+fn opened<S, T>(rows: Vec<S>, open: impl Fn(S) -> Result<T, Unopened>) -> std::io::Result<Vec<T>> {
+    rows.into_iter()
+        .map(open)
+        .collect::<Result<_, _>>()
+        .map_err(|_| {
+            tracing::error!("export found a sealed value that did not open under its record's key");
+            std::io::Error::other("the records' data could not be read")
+        })
 }
 
 /// What goes before the `n`th element of a JSON array written one element at a time.

@@ -1,6 +1,6 @@
 //! Everything that runs only on the server: configuration, shared state, sessions and passwords, the
 //! permission rules, queries, the erasure and its outbox worker, the evidence of erasures (signed receipts),
-//! object storage, a record's export as a ZIP, bulk erasure from a CSV, demo data and the HTTP stack.
+//! object storage, the records' data keys (crypto-shredding), a record's export as a ZIP, bulk erasure from a CSV, demo data and the HTTP stack.
 
 pub mod auth;
 pub mod authz;
@@ -14,6 +14,7 @@ pub mod evidence;
 pub mod export;
 pub mod http;
 pub mod input;
+pub mod keys;
 pub mod navigation;
 pub mod password_policy;
 pub mod rest;

@@ -1,5 +1,5 @@
-//! The state every request shares: database pool, object store, Leptos options, the outbox wake-up and the
-//! receipt signing keys.
+//! The state every request shares: database pool, object store, Leptos options, the outbox wake-up, the
+//! receipt signing keys and the keyring.
 
 use std::sync::Arc;
 
@@ -15,6 +15,7 @@ use crate::server::config::WebSettings;
 use crate::server::evidence::identity::EvidenceSecret;
 use crate::server::evidence::receipt_keys::ReceiptKeys;
 use crate::server::http::asset_version;
+use crate::server::keys::Keyring;
 use crate::server::security_log::LogKey;
 use crate::server::storage::Storage;
 
@@ -47,10 +48,13 @@ pub struct AppState {
     pub receipt_keys: Option<Arc<ReceiptKeys>>,
     /// The secret the audit log's per-account keys for persons' hashes are derived from.
     pub evidence_secret: EvidenceSecret,
+    /// The records' data keys (crypto-shredding): made on a record's first activity, destroyed after its
+    /// erasure.
+    pub keyring: Arc<Keyring>,
 }
 
 impl AppState {
-    /// The shared state, with the configuration's web settings and evidence secret. The asset version is read from the site folder
+    /// The shared state, with the configuration's web settings, evidence secret and keyring. The asset version is read from the site folder
     /// once, here. The sign-in settings are the defaults until `with_sign_in`, the log key a random one until
     /// `with_log_key`.
     pub fn new(
@@ -59,6 +63,7 @@ impl AppState {
         storage: Storage,
         web: WebSettings,
         evidence_secret: EvidenceSecret,
+        keyring: Arc<Keyring>,
     ) -> AppState {
         let watching = std::env::var("LEPTOS_WATCH").is_ok_and(|value| value == "true");
         let asset_version = (!watching)
@@ -78,6 +83,7 @@ impl AppState {
             log_key: LogKey::random(),
             receipt_keys: None,
             evidence_secret,
+            keyring,
         }
     }
 

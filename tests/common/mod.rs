@@ -10,12 +10,14 @@
 pub mod corpus;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use customer_data_console::api::customers::ERASE_CONFIRMATION;
 use customer_data_console::server::config::{SignInSettings, WebSettings};
 use customer_data_console::server::evidence::identity::EvidenceSecret;
 use customer_data_console::server::evidence::receipt_keys::ReceiptKeys;
 use customer_data_console::server::http::ConnectionLimits;
+use customer_data_console::server::keys::{self, Keyring, root::RootFiles};
 use customer_data_console::server::state::AppState;
 use customer_data_console::server::storage::Storage;
 use customer_data_console::server::{demo, http};
@@ -49,6 +51,7 @@ pub struct Console {
     pub state: AppState,
     _objects: tempfile::TempDir,
     _site: tempfile::TempDir,
+    _keys: tempfile::TempDir,
 }
 
 /// The name the built files carry (`LEPTOS_OUTPUT_NAME` at build time).
@@ -82,6 +85,70 @@ fn site_folder() -> tempfile::TempDir {
     }
     http::precompress_site(site.path(), OUTPUT_NAME).expect("compressed variants");
     site
+}
+
+/// A keyring of its own beside the per-test database: `cdc_test_keyring_` and the end of the test database's
+/// name (Postgres cuts names at 63 bytes), made afresh, its root file in `folder`.
+pub async fn test_keyring(pool: &PgPool, folder: &std::path::Path) -> Arc<Keyring> {
+    let options = (*pool.connect_options()).clone();
+    let name = test_keyring_name(pool);
+    sqlx::query(&format!("drop database if exists \"{name}\" with (force)"))
+        .execute(pool)
+        .await
+        .expect("drop an earlier keyring");
+    let keyring_pool = keys::connect_and_migrate_with(options.database(&name))
+        .await
+        .expect("keyring database");
+    Arc::new(
+        Keyring::open(keyring_pool, RootFiles::new(folder.join("root.key")))
+            .await
+            .expect("keyring"),
+    )
+}
+
+fn test_keyring_name(pool: &PgPool) -> String {
+    keyring_name_of(
+        pool.connect_options()
+            .get_database()
+            .expect("a database name"),
+    )
+}
+
+fn keyring_name_of(database: &str) -> String {
+    format!(
+        "cdc_test_keyring_{}",
+        &database[database.len().saturating_sub(40)..]
+    )
+}
+
+/// The environment that points the binary, run against `database_url`, at the keyring `test_keyring` makes
+/// for that database, with its root file in `folder`.
+pub fn keyring_env(database_url: &str, folder: &std::path::Path) -> [(&'static str, String); 2] {
+    let (server, database) = database_url.rsplit_once('/').expect("a database URL");
+    [
+        (
+            "KEYRING_DATABASE_URL",
+            format!("{server}/{}", keyring_name_of(database)),
+        ),
+        (
+            "KEY_ROOT_FILE",
+            folder.join("root.key").display().to_string(),
+        ),
+    ]
+}
+
+/// `keyring_env` for `pool`'s database, the keyring made afresh: one an earlier run left under its name is
+/// dropped.
+pub async fn fresh_keyring_env(
+    pool: &PgPool,
+    folder: &std::path::Path,
+) -> [(&'static str, String); 2] {
+    let name = test_keyring_name(pool);
+    sqlx::query(&format!("drop database if exists \"{name}\" with (force)"))
+        .execute(pool)
+        .await
+        .expect("drop an earlier keyring");
+    keyring_env(&database_url_of(pool), folder)
 }
 
 impl Console {
@@ -127,7 +194,11 @@ impl Console {
     ) -> Console {
         let objects = tempfile::tempdir().expect("temp dir");
         let storage = Storage::local(objects.path()).expect("object store");
-        demo::seed(&pool, &storage).await.expect("demo data");
+        let keys = tempfile::tempdir().expect("temp dir");
+        let keyring = test_keyring(&pool, keys.path()).await;
+        demo::seed(&pool, &storage, &keyring)
+            .await
+            .expect("demo data");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -136,9 +207,16 @@ impl Console {
         let options = http::leptos_options(site.path().to_str().expect("utf-8 path"), addr);
         let mut web = WebSettings::defaults_for(addr);
         configure(&mut web);
-        let state = AppState::new(options, pool.clone(), storage, web, evidence_secret())
-            .with_sign_in(sign_in)
-            .with_receipt_keys(ReceiptKeys::generate());
+        let state = AppState::new(
+            options,
+            pool.clone(),
+            storage,
+            web,
+            evidence_secret(),
+            keyring,
+        )
+        .with_sign_in(sign_in)
+        .with_receipt_keys(ReceiptKeys::generate());
         let app = http::router(state.clone());
         tokio::spawn(http::serve_connections(
             listener,
@@ -152,6 +230,7 @@ impl Console {
             state,
             _objects: objects,
             _site: site,
+            _keys: keys,
         }
     }
 
@@ -343,6 +422,43 @@ impl Console {
     }
 
     /// The account of customer record `customer`: the prefix of its stored keys is `<kind>/<account>/`.
+    /// Every call and message value of `customer` (numbers, notes, transcripts, bodies), its sealed values
+    /// opened with the console's keyring.
+    pub async fn record_texts(&self, customer: Uuid) -> Vec<String> {
+        let account = self.account_of(customer).await;
+        let opener = self
+            .state
+            .keyring
+            .opener(account, customer)
+            .await
+            .expect("the keyring answers");
+        let mut texts = Vec::new();
+        for (table, column) in [
+            ("calls", "from_number"),
+            ("calls", "to_number"),
+            ("calls", "notes"),
+            ("calls", "transcript"),
+            ("messages", "from_number"),
+            ("messages", "to_number"),
+            ("messages", "body"),
+        ] {
+            let rows: Vec<(Uuid, Option<String>, Option<Vec<u8>>)> = sqlx::query_as(&format!(
+                "select id, {column}, {column}_sealed from {table} where customer_id = $1"
+            ))
+            .bind(customer)
+            .fetch_all(&self.pool)
+            .await
+            .expect("values");
+            for (row, plain, sealed) in rows {
+                let value = opener
+                    .value(table, column, row, plain, sealed.as_deref())
+                    .expect("a value opens");
+                texts.extend(value);
+            }
+        }
+        texts
+    }
+
     pub async fn account_of(&self, customer: Uuid) -> Uuid {
         sqlx::query_scalar("select account_id from customers where id = $1")
             .bind(customer)

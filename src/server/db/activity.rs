@@ -1,11 +1,14 @@
 //! Recording calls and messages as the capture pipeline sends them (`POST /api/v1/calls` and `/messages`):
-//! finding the customer record a Salesforce id names, and storing one call or message for it. The trigger of
+//! finding the customer record a Salesforce id names, and storing one call or message for it, sealed under the
+//! record's data key. The trigger of
 //! migration 0001 refuses activity for an erased record even when the erasure commits between the lookup and
 //! the insert (`Recorded::Erased`).
 
 use sqlx::PgPool;
 use time::OffsetDateTime;
 use uuid::Uuid;
+
+use crate::server::keys::seal::Sealer;
 
 /// The customer record a Salesforce id names in an account, and the account's default country (for phone
 /// numbers written nationally).
@@ -122,30 +125,35 @@ pub enum NewActivity {
     Message(NewMessage),
 }
 
-/// Stores `activity` for customer `customer_id` of account `account_id`.
+/// Stores `activity` for customer `customer_id` of account `account_id`, its numbers, notes, transcript and
+/// body sealed by `sealer` (the record's data key) and no plaintext of them.
 pub async fn record(
     pool: &PgPool,
+    sealer: &Sealer,
     account_id: Uuid,
     customer_id: Uuid,
     activity: &NewActivity,
 ) -> sqlx::Result<Recorded> {
+    let id = Uuid::new_v4();
     let stored = match activity {
         NewActivity::Call(call) => {
             sqlx::query_scalar!(
-                "insert into calls (account_id, customer_id, direction, from_number, to_number, started_at,
-                     duration_seconds, disposition, notes, transcript, is_voicemail, recording_key)
-                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                "insert into calls (id, account_id, customer_id, direction, from_number_sealed, to_number_sealed,
+                     started_at, duration_seconds, disposition, notes_sealed, transcript_sealed, is_voicemail,
+                     recording_key)
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
                  returning id",
+                id,
                 account_id,
                 customer_id,
                 call.parties.direction,
-                call.parties.from_number,
-                call.parties.to_number,
+                sealer.seal("calls", "from_number", id, &call.parties.from_number),
+                sealer.seal("calls", "to_number", id, &call.parties.to_number),
                 call.started_at,
                 call.duration_seconds,
                 call.disposition,
-                call.notes,
-                call.transcript,
+                sealer.seal_optional("calls", "notes", id, call.notes.as_deref()),
+                sealer.seal_optional("calls", "transcript", id, call.transcript.as_deref()),
                 call.is_voicemail,
                 call.recording_key
             )
@@ -154,16 +162,17 @@ pub async fn record(
         }
         NewActivity::Message(message) => {
             sqlx::query_scalar!(
-                "insert into messages (account_id, customer_id, direction, from_number, to_number, body, sent_at,
-                     media_keys)
-                 values ($1, $2, $3, $4, $5, $6, $7, $8)
+                "insert into messages (id, account_id, customer_id, direction, from_number_sealed,
+                     to_number_sealed, body_sealed, sent_at, media_keys)
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                  returning id",
+                id,
                 account_id,
                 customer_id,
                 message.parties.direction,
-                message.parties.from_number,
-                message.parties.to_number,
-                message.body,
+                sealer.seal("messages", "from_number", id, &message.parties.from_number),
+                sealer.seal("messages", "to_number", id, &message.parties.to_number),
+                sealer.seal("messages", "body", id, &message.body),
                 message.sent_at,
                 &message.media_keys
             )

@@ -1,11 +1,15 @@
 //! What an export of customer records (one record, or a person's records) reads: the records themselves, and
 //! each record's calls and messages in batches, oldest first (keyset on time and id, along the record's index),
-//! so a record with tens of thousands of calls is never read whole.
+//! so a record with tens of thousands of calls is never read whole; a row's sealed values are opened under its
+//! record's key (`StoredCall::opened`, `StoredMessage::opened`).
 
 use serde::Serialize;
 use sqlx::PgPool;
 use time::OffsetDateTime;
 use uuid::Uuid;
+
+use crate::server::keys::seal::Opener;
+use crate::server::keys::tree::Unopened;
 
 /// Calls or messages read per batch.
 pub const EXPORT_BATCH: i64 = 500;
@@ -134,17 +138,135 @@ pub async fn any_erased(
     .await
 }
 
-/// The next `EXPORT_BATCH` calls of record `customer_id` after `after`, oldest first.
+/// A call as stored: its private values sealed (or plaintext, in a row written before keys existed).
+#[derive(Debug, Clone)]
+pub struct StoredCall {
+    id: Uuid,
+    record_id: Uuid,
+    direction: String,
+    from_number: Option<String>,
+    from_number_sealed: Option<Vec<u8>>,
+    to_number: Option<String>,
+    to_number_sealed: Option<Vec<u8>>,
+    started_at: OffsetDateTime,
+    duration_seconds: i32,
+    disposition: Option<String>,
+    notes: Option<String>,
+    notes_sealed: Option<Vec<u8>>,
+    transcript: Option<String>,
+    transcript_sealed: Option<Vec<u8>>,
+    is_voicemail: bool,
+    recording_key: Option<String>,
+}
+
+impl StoredCall {
+    /// The call as the export writes it, its sealed values opened by `opener` (its record's).
+    pub fn opened(self, opener: &Opener) -> Result<ExportedCall, Unopened> {
+        let id = self.id;
+        Ok(ExportedCall {
+            id,
+            record_id: self.record_id,
+            direction: self.direction,
+            from_number: opener.required(
+                "calls",
+                "from_number",
+                id,
+                self.from_number,
+                self.from_number_sealed.as_deref(),
+            )?,
+            to_number: opener.required(
+                "calls",
+                "to_number",
+                id,
+                self.to_number,
+                self.to_number_sealed.as_deref(),
+            )?,
+            started_at: self.started_at,
+            duration_seconds: self.duration_seconds,
+            disposition: self.disposition,
+            notes: opener.value(
+                "calls",
+                "notes",
+                id,
+                self.notes,
+                self.notes_sealed.as_deref(),
+            )?,
+            transcript: opener.value(
+                "calls",
+                "transcript",
+                id,
+                self.transcript,
+                self.transcript_sealed.as_deref(),
+            )?,
+            is_voicemail: self.is_voicemail,
+            recording_key: self.recording_key,
+        })
+    }
+}
+
+/// A message as stored: its private values sealed (or plaintext, in a row written before keys existed).
+#[derive(Debug, Clone)]
+pub struct StoredMessage {
+    id: Uuid,
+    record_id: Uuid,
+    direction: String,
+    from_number: Option<String>,
+    from_number_sealed: Option<Vec<u8>>,
+    to_number: Option<String>,
+    to_number_sealed: Option<Vec<u8>>,
+    body: Option<String>,
+    body_sealed: Option<Vec<u8>>,
+    sent_at: OffsetDateTime,
+    media_keys: Vec<String>,
+}
+
+impl StoredMessage {
+    /// The message as the export writes it, its sealed values opened by `opener` (its record's).
+    pub fn opened(self, opener: &Opener) -> Result<ExportedMessage, Unopened> {
+        let id = self.id;
+        Ok(ExportedMessage {
+            id,
+            record_id: self.record_id,
+            direction: self.direction,
+            from_number: opener.required(
+                "messages",
+                "from_number",
+                id,
+                self.from_number,
+                self.from_number_sealed.as_deref(),
+            )?,
+            to_number: opener.required(
+                "messages",
+                "to_number",
+                id,
+                self.to_number,
+                self.to_number_sealed.as_deref(),
+            )?,
+            body: opener.required(
+                "messages",
+                "body",
+                id,
+                self.body,
+                self.body_sealed.as_deref(),
+            )?,
+            sent_at: self.sent_at,
+            media_keys: self.media_keys,
+        })
+    }
+}
+
+/// The next `EXPORT_BATCH` calls of record `customer_id` after `after`, oldest first, as stored.
 pub async fn calls_after(
     pool: &PgPool,
     account_id: Uuid,
     customer_id: Uuid,
     (at, id): After,
-) -> sqlx::Result<Vec<ExportedCall>> {
+) -> sqlx::Result<Vec<StoredCall>> {
     sqlx::query_as!(
-        ExportedCall,
-        r#"select id, customer_id as record_id, direction, from_number, to_number, started_at,
-                  duration_seconds, disposition, notes, transcript, is_voicemail, recording_key
+        StoredCall,
+        r#"select id, customer_id as record_id, direction, from_number, from_number_sealed, to_number,
+                  to_number_sealed, started_at, duration_seconds, disposition, notes, notes_sealed, transcript,
+                  transcript_sealed, is_voicemail, recording_key
              from calls
             where account_id = $1 and customer_id = $2 and (started_at, id) > ($3, $4)
             order by started_at, id
@@ -159,16 +281,17 @@ pub async fn calls_after(
     .await
 }
 
-/// The next `EXPORT_BATCH` messages of record `customer_id` after `after`, oldest first.
+/// The next `EXPORT_BATCH` messages of record `customer_id` after `after`, oldest first, as stored.
 pub async fn messages_after(
     pool: &PgPool,
     account_id: Uuid,
     customer_id: Uuid,
     (at, id): After,
-) -> sqlx::Result<Vec<ExportedMessage>> {
+) -> sqlx::Result<Vec<StoredMessage>> {
     sqlx::query_as!(
-        ExportedMessage,
-        r#"select id, customer_id as record_id, direction, from_number, to_number, body, sent_at, media_keys
+        StoredMessage,
+        r#"select id, customer_id as record_id, direction, from_number, from_number_sealed, to_number,
+                  to_number_sealed, body, body_sealed, sent_at, media_keys
              from messages
             where account_id = $1 and customer_id = $2 and (sent_at, id) > ($3, $4)
             order by sent_at, id

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::server::db::suppressions;
 use crate::server::evidence::receipts::issue_due_receipts;
+use crate::server::keys::destructions::destroy_due_keys;
 use crate::server::rest::idempotency;
 use crate::server::state::AppState;
 use crate::server::storage::{DeleteError, Storage};
@@ -154,7 +155,7 @@ pub async fn after_erasure(state: &AppState) {
 }
 
 /// Runs for the life of the server: drains the outbox, puts the people of completed requests on the
-/// suppression list, issues the receipts that became due (with no signing
+/// suppression list, destroys the data keys of erased records (`keys::destructions`), issues the receipts that became due (with no signing
 /// key configured, none: they are issued by the first instance that has one), then sleeps until an erasure
 /// wakes it or a few seconds pass (to retry failures, pick up work left by a crashed instance, and drop
 /// abandoned queues). Its first pass, at start-up, issues what a stopped instance left due.
@@ -168,6 +169,9 @@ pub async fn run_outbox_worker(state: AppState) {
         }
         if let Err(err) = suppressions::add_due(&state.pool, &state.evidence_secret).await {
             tracing::error!(error = %err, "adding erased people to the suppression list failed");
+        }
+        if let Err(err) = destroy_due_keys(&state.pool, &state.keyring, BATCH_ROWS).await {
+            tracing::error!(error = %err, "destroying erased records' keys failed");
         }
         if let Some(keys) = &state.receipt_keys
             && let Err(err) = issue_due_receipts(&state.pool, &state.storage, keys).await

@@ -213,7 +213,8 @@ pub const COUNT_AND_QUEUE_SQL: &str = "with call_facts as (
              select count(*) as calls,
                     count(*) filter (where not is_voicemail and recording_key like $4) as recordings,
                     count(*) filter (where is_voicemail) as voicemails,
-                    count(*) filter (where transcript is not null) as transcripts,
+                    count(*) filter (where transcript is not null or transcript_sealed is not null)
+                        as transcripts,
                     min(started_at) as first_at, max(started_at) as last_at,
                     array_agg(recording_key) filter (where recording_key like $4) as stored_keys,
                     array_agg(recording_key) filter (where recording_key not like $4) as refused_keys
@@ -286,8 +287,8 @@ pub fn erasure_begin_sql() -> String {
 
 /// Marks customer `$2` of account `$1` erased by user `$3` and writes the receipt `$4` of request `$14` with the
 /// counts `$5..$10`, the activity range `$11..$12`, the number of stored keys refused as outside the account `$13`, and
-/// the record's type and Salesforce id as they were, and deletes the account's saved searches for the record's
-/// email (whoever saved them, expired or not). Both are dated
+/// the record's type and Salesforce id as they were, queues the destruction of the record's data key for the key
+/// worker, and deletes the account's saved searches for the record's email (whoever saved them, expired or not). Both are dated
 /// by the clock as this, the erasure's last statement before its commit, runs (`now()` would be the time the
 /// transaction began, possibly minutes earlier, before the wait for the record and before the permission was
 /// decided). From the permission check on, the erasure holds its actor's rows, so no sign-out or revocation can
@@ -298,6 +299,8 @@ pub const MARK_ERASED_SQL: &str = "with marked as (
          ), searches as (
              delete from saved_searches s using marked
              where s.account_id = marked.account_id and lower(s.query) = lower(marked.email)
+         ), key_destruction as (
+             insert into key_destructions (account_id, customer_id) select account_id, id from marked
          ), receipt as (
              insert into erasures (id, account_id, customer_id, object_type, salesforce_id, erased_by, erased_at,
                  calls_deleted, recordings_deleted, voicemails_deleted, transcripts_deleted, messages_deleted,

@@ -84,6 +84,7 @@ async fn download(
             let archive = export::archive(
                 state.pool.clone(),
                 state.storage.clone(),
+                state.keyring.clone(),
                 account_id,
                 records,
                 requester,

@@ -44,6 +44,7 @@ use crate::server::auth::{self, RequestPrincipal};
 use crate::server::config::Config;
 use crate::server::evidence::audit_log;
 use crate::server::evidence::receipt_keys::ReceiptKeys;
+use crate::server::keys::{self, Keyring, root::RootFiles};
 use crate::server::security_log::{self, LogKey};
 use crate::server::sessions::cookie_values;
 use crate::server::state::AppState;
@@ -174,9 +175,17 @@ pub async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
     let log_key = db::security_log::log_key(&pool, &LogKey::random())
         .await
         .map_err(|e| format!("cannot read the security log's key: {e}"))?;
-    let mut state = AppState::new(options, pool.clone(), storage, web, evidence_secret)
-        .with_sign_in(config.sign_in.clone())
-        .with_log_key(log_key);
+    let keyring = open_keyring(&config).await?;
+    let mut state = AppState::new(
+        options,
+        pool.clone(),
+        storage,
+        web,
+        evidence_secret,
+        keyring,
+    )
+    .with_sign_in(config.sign_in.clone())
+    .with_log_key(log_key);
     match &config.receipt_signing_key_file {
         Some(path) => state = state.with_receipt_keys(ReceiptKeys::load(path)?),
         None => tracing::warn!(
@@ -196,6 +205,19 @@ pub async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
     tracing::info!("console listening on http://{}", config.listen);
     serve_connections(listener, app, config.connection_limits(), shutdown_signal()).await;
     Ok(())
+}
+
+/// The keyring of `config`, its database created and migrated when missing; a root file that does not open it
+/// is the one line an operator sees.
+pub async fn open_keyring(config: &Config) -> Result<Arc<Keyring>, String> {
+    let (url, root_file) = config.keyring()?;
+    let pool = keys::connect_and_migrate(&url)
+        .await
+        .map_err(|e| format!("cannot open the keyring database: {e}"))?;
+    let keyring = Keyring::open(pool, RootFiles::new(root_file))
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(Arc::new(keyring))
 }
 
 async fn shutdown_signal() {

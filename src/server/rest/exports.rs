@@ -165,6 +165,7 @@ fn archive_answer(
     let archive = export::archive(
         state.pool.clone(),
         state.storage.clone(),
+        state.keyring.clone(),
         token.account_id,
         records,
         requester,

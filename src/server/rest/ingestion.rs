@@ -26,6 +26,7 @@ use crate::server::db::activity::{self, NewActivity, NewCall, NewMessage, Partie
 use crate::server::db::suppressions;
 use crate::server::evidence::identity::{PersonId, Subject};
 use crate::server::input::{self, CustomerQuery};
+use crate::server::keys::{KeyringError, keyring_failure};
 use crate::server::state::{AppState, db_failure};
 use crate::server::storage;
 
@@ -353,9 +354,20 @@ async fn record(
     if target.erased {
         return Err(Refusal::RecordErased);
     }
-    match activity::record(&state.pool, token.account_id, customer_id, &activity)
-        .await
-        .map_err(db_failure)?
+    let sealer = match state.keyring.sealer(token.account_id, customer_id).await {
+        Ok(sealer) => sealer,
+        Err(KeyringError::Destroyed) => return Err(Refusal::RecordErased),
+        Err(err) => return Err(keyring_failure(err).into()),
+    };
+    match activity::record(
+        &state.pool,
+        &sealer,
+        token.account_id,
+        customer_id,
+        &activity,
+    )
+    .await
+    .map_err(db_failure)?
     {
         Recorded::Stored(id) => Ok(RecordedActivity {
             id: id.to_string(),

@@ -9,11 +9,16 @@ use sqlx::{FromRow, PgPool};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::error::AppError;
 use crate::model::{
     CallEntry, CustomerDetail, CustomerSummary, ErasureCounts, ErasurePolicy, ErasureReceipt,
     HeldRequest, MessageEntry, RequestState, SamePerson, SamePersonRecord, earliest, latest,
 };
 use crate::server::input::Cursor;
+use crate::server::keys::seal::Opener;
+use crate::server::keys::tree::Unopened;
+use crate::server::keys::{Keyring, keyring_failure, unopened};
+use crate::server::state::db_failure;
 
 /// Rows per page of calls and of messages on the customer page.
 pub const ACTIVITY_PAGE_SIZE: i64 = 50;
@@ -54,7 +59,8 @@ pub const CUSTOMER_PAGE_SQL: &str = "select cu.id, cu.object_type, cu.name, cu.e
      cross join (select count(*) as calls,
                         count(recording_key) filter (where not is_voicemail) as recordings,
                         count(*) filter (where is_voicemail) as voicemails,
-                        count(transcript) as transcripts,
+                        count(*) filter (where transcript is not null or transcript_sealed is not null)
+                            as transcripts,
                         min(started_at) as first_call, max(started_at) as last_call
                  from calls where account_id = $1 and customer_id = $2) c
      cross join (select count(*) as messages,
@@ -72,13 +78,17 @@ pub const CUSTOMER_PAGE_SQL: &str = "select cu.id, cu.object_type, cu.name, cu.e
                         coalesce(array_agg(p.direction), '{}') as call_direction,
                         coalesce(array_agg(p.from_number), '{}') as call_from,
                         coalesce(array_agg(p.to_number), '{}') as call_to,
+                        coalesce(array_agg(p.from_number_sealed), '{}') as call_from_sealed,
+                        coalesce(array_agg(p.to_number_sealed), '{}') as call_to_sealed,
                         coalesce(array_agg(p.duration_seconds), '{}') as call_duration,
                         coalesce(array_agg(p.disposition), '{}') as call_disposition,
                         coalesce(array_agg(p.recording_key is not null), '{}') as call_has_recording,
                         coalesce(array_agg(p.is_voicemail), '{}') as call_is_voicemail,
-                        coalesce(array_agg(p.transcript is not null), '{}') as call_has_transcript
-                 from (select id, started_at, direction, from_number, to_number, duration_seconds, disposition,
-                              recording_key, is_voicemail, transcript
+                        coalesce(array_agg(p.transcript is not null or p.transcript_sealed is not null), '{}')
+                            as call_has_transcript
+                 from (select id, started_at, direction, from_number, to_number, from_number_sealed,
+                              to_number_sealed, duration_seconds, disposition, recording_key, is_voicemail,
+                              transcript, transcript_sealed
                        from calls
                        where account_id = $1 and customer_id = $2
                          and ($3::timestamptz is null or (started_at, id) < ($3, $4))
@@ -90,8 +100,12 @@ pub const CUSTOMER_PAGE_SQL: &str = "select cu.id, cu.object_type, cu.name, cu.e
                         coalesce(array_agg(p.from_number), '{}') as message_from,
                         coalesce(array_agg(p.to_number), '{}') as message_to,
                         coalesce(array_agg(p.body), '{}') as message_body,
+                        coalesce(array_agg(p.from_number_sealed), '{}') as message_from_sealed,
+                        coalesce(array_agg(p.to_number_sealed), '{}') as message_to_sealed,
+                        coalesce(array_agg(p.body_sealed), '{}') as message_body_sealed,
                         coalesce(array_agg(cardinality(p.media_keys)), '{}') as message_media_count
-                 from (select id, sent_at, direction, from_number, to_number, body, media_keys
+                 from (select id, sent_at, direction, from_number, to_number, body, from_number_sealed,
+                              to_number_sealed, body_sealed, media_keys
                        from messages
                        where account_id = $1 and customer_id = $2
                          and ($6::timestamptz is null or (sent_at, id) < ($6, $7))
@@ -191,8 +205,10 @@ struct CustomerPageRow {
     call_ids: Vec<Uuid>,
     call_started_at: Vec<OffsetDateTime>,
     call_direction: Vec<String>,
-    call_from: Vec<String>,
-    call_to: Vec<String>,
+    call_from: Vec<Option<String>>,
+    call_to: Vec<Option<String>>,
+    call_from_sealed: Vec<Option<Vec<u8>>>,
+    call_to_sealed: Vec<Option<Vec<u8>>>,
     call_duration: Vec<i32>,
     call_disposition: Vec<Option<String>>,
     call_has_recording: Vec<bool>,
@@ -201,9 +217,12 @@ struct CustomerPageRow {
     message_ids: Vec<Uuid>,
     message_sent_at: Vec<OffsetDateTime>,
     message_direction: Vec<String>,
-    message_from: Vec<String>,
-    message_to: Vec<String>,
-    message_body: Vec<String>,
+    message_from: Vec<Option<String>>,
+    message_to: Vec<Option<String>>,
+    message_body: Vec<Option<String>>,
+    message_from_sealed: Vec<Option<Vec<u8>>>,
+    message_to_sealed: Vec<Option<Vec<u8>>>,
+    message_body_sealed: Vec<Option<Vec<u8>>>,
     message_media_count: Vec<i32>,
 }
 
@@ -246,45 +265,100 @@ impl CustomerPageRow {
         }
     }
 
-    /// The page of calls, in the arrays' order.
-    fn calls(&mut self) -> Vec<CallEntry> {
-        rows_from_columns!(CallEntry {
+    /// The page of calls, in the arrays' order, their sealed values opened by `opener`.
+    fn calls(&mut self, opener: &Opener) -> Result<Vec<CallEntry>, Unopened> {
+        let ids = &self.call_ids;
+        let mut from = opened(
+            opener,
+            ("calls", "from_number"),
+            ids,
+            &mut self.call_from,
+            &mut self.call_from_sealed,
+        )?;
+        let mut to = opened(
+            opener,
+            ("calls", "to_number"),
+            ids,
+            &mut self.call_to,
+            &mut self.call_to_sealed,
+        )?;
+        Ok(rows_from_columns!(CallEntry {
             id: self.call_ids,
             started_at: self.call_started_at,
             direction: self.call_direction,
-            from_number: self.call_from,
-            to_number: self.call_to,
+            from_number: from,
+            to_number: to,
             duration_seconds: self.call_duration,
             disposition: self.call_disposition,
             has_recording: self.call_has_recording,
             is_voicemail: self.call_is_voicemail,
             has_transcript: self.call_has_transcript,
-        })
+        }))
     }
 
-    /// The page of messages, in the arrays' order.
-    fn messages(&mut self) -> Vec<MessageEntry> {
-        rows_from_columns!(MessageEntry {
+    /// The page of messages, in the arrays' order, their sealed values opened by `opener`.
+    fn messages(&mut self, opener: &Opener) -> Result<Vec<MessageEntry>, Unopened> {
+        let ids = &self.message_ids;
+        let mut from = opened(
+            opener,
+            ("messages", "from_number"),
+            ids,
+            &mut self.message_from,
+            &mut self.message_from_sealed,
+        )?;
+        let mut to = opened(
+            opener,
+            ("messages", "to_number"),
+            ids,
+            &mut self.message_to,
+            &mut self.message_to_sealed,
+        )?;
+        let mut body = opened(
+            opener,
+            ("messages", "body"),
+            ids,
+            &mut self.message_body,
+            &mut self.message_body_sealed,
+        )?;
+        Ok(rows_from_columns!(MessageEntry {
             id: self.message_ids,
             sent_at: self.message_sent_at,
             direction: self.message_direction,
-            from_number: self.message_from,
-            to_number: self.message_to,
-            body: self.message_body,
+            from_number: from,
+            to_number: to,
+            body: body,
             media_count: self.message_media_count,
-        })
+        }))
     }
 }
 
+/// One column of a page's rows: each row's sealed value opened, or its plaintext (a row written before keys
+/// existed); the arrays are taken out of the row.
+fn opened(
+    opener: &Opener,
+    (table, column): (&'static str, &'static str),
+    ids: &[Uuid],
+    plain: &mut Vec<Option<String>>,
+    sealed: &mut Vec<Option<Vec<u8>>>,
+) -> Result<Vec<String>, Unopened> {
+    ids.iter()
+        .zip(take(plain))
+        .zip(take(sealed))
+        .map(|((id, plain), sealed)| opener.required(table, column, *id, plain, sealed.as_deref()))
+        .collect()
+}
+
 /// The customer page of customer `customer_id` of the account, with the pages of calls and messages before
-/// the given cursors (the newest when `None`); `None` when the account holds no such customer.
+/// the given cursors (the newest when `None`), their sealed values opened with the record's key from
+/// `keyring`; `None` when the account holds no such customer.
 pub async fn customer_page(
     pool: &PgPool,
+    keyring: &Keyring,
     account_id: Uuid,
     customer_id: Uuid,
     calls_before: Option<Cursor>,
     messages_before: Option<Cursor>,
-) -> sqlx::Result<Option<CustomerDetail>> {
+) -> Result<Option<CustomerDetail>, AppError> {
     let Some(mut row) = sqlx::query_as::<_, CustomerPageRow>(CUSTOMER_PAGE_SQL)
         .bind(account_id)
         .bind(customer_id)
@@ -294,28 +368,37 @@ pub async fn customer_page(
         .bind(messages_before.map(|c| c.at))
         .bind(messages_before.map(|c| c.id))
         .fetch_optional(pool)
-        .await?
+        .await
+        .map_err(db_failure)?
     else {
         return Ok(None);
     };
+    let opener = keyring
+        .opener(account_id, customer_id)
+        .await
+        .map_err(keyring_failure)?;
     let erasure = row.receipt();
     let receipt = match erasure {
-        Some(_) => {
-            crate::server::db::requests::record_receipt(pool, account_id, customer_id).await?
-        }
+        Some(_) => crate::server::db::requests::record_receipt(pool, account_id, customer_id)
+            .await
+            .map_err(db_failure)?,
         None => None,
     };
     let held = row.held();
     let policy = row.policy();
-    let same_person = same_person(pool, account_id, customer_id, row.email.as_deref()).await?;
-    let (calls, older_calls) = newest_first_page(row.calls(), |c| Cursor {
-        at: c.started_at,
-        id: c.id,
-    });
-    let (messages, older_messages) = newest_first_page(row.messages(), |m| Cursor {
-        at: m.sent_at,
-        id: m.id,
-    });
+    let same_person = same_person(pool, account_id, customer_id, row.email.as_deref())
+        .await
+        .map_err(db_failure)?;
+    let (calls, older_calls) =
+        newest_first_page(row.calls(&opener).map_err(unopened)?, |c| Cursor {
+            at: c.started_at,
+            id: c.id,
+        });
+    let (messages, older_messages) =
+        newest_first_page(row.messages(&opener).map_err(unopened)?, |m| Cursor {
+            at: m.sent_at,
+            id: m.id,
+        });
     let pending = ErasureCounts {
         calls: row.calls,
         recordings: row.recordings,

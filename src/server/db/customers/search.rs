@@ -95,7 +95,8 @@ fn search_in_account_sql<'q>(account: &str, query: &'q CustomerQuery) -> (String
          cross join lateral (select count(*) as calls,
                                     count(recording_key) filter (where not is_voicemail) as recordings,
                                     count(*) filter (where is_voicemail) as voicemails,
-                                    count(transcript) as transcripts,
+                                    count(*) filter (where transcript is not null or transcript_sealed is not null)
+                                        as transcripts,
                                     min(started_at) as first_call, max(started_at) as last_call
                              from calls where account_id = cu.account_id and customer_id = cu.id) c
          cross join lateral (select count(*) as messages,

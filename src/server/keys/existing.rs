@@ -1,0 +1,240 @@
+//! Sealing the rows written before keys existed (`customer-data-console seal-existing`): calls and messages
+//! whose values are still plaintext get them sealed under their record's data key (made when the record has
+//! none) and their plaintext columns emptied, a batch of rows per transaction in id order. It can stop at any
+//! point and run again: what is sealed is never read as plaintext again, and what is not is found again.
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::seal::Sealer;
+use super::{Keyring, KeyringError};
+
+/// Rows sealed per transaction.
+const BATCH: i64 = 1000;
+
+/// What a run sealed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct SealReport {
+    /// Calls sealed.
+    pub calls: u64,
+    /// Messages sealed.
+    pub messages: u64,
+}
+
+/// Whether any call or message still holds a plaintext value (what `migrate` tells the operator).
+pub async fn unsealed_rows_remain(pool: &PgPool) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "select exists (select 1 from calls where from_number is not null)
+             or exists (select 1 from messages where from_number is not null)",
+    )
+    .fetch_one(pool)
+    .await
+}
+
+/// Why a run stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum SealError {
+    /// The data database failed.
+    #[error("the database failed: {0}")]
+    Database(#[from] sqlx::Error),
+    /// The keyring failed.
+    #[error(transparent)]
+    Keyring(#[from] KeyringError),
+}
+
+/// Seals every plaintext call and message, with a progress bar on standard error when `show_progress`.
+pub async fn seal_existing(
+    pool: &PgPool,
+    keyring: &Keyring,
+    show_progress: bool,
+) -> Result<SealReport, SealError> {
+    let (calls, messages): (i64, i64) = sqlx::query_as(
+        "select (select count(*) from calls where from_number is not null),
+                (select count(*) from messages where from_number is not null)",
+    )
+    .fetch_one(pool)
+    .await?;
+    let progress = match show_progress {
+        true => ProgressBar::new((calls + messages) as u64),
+        false => ProgressBar::hidden(),
+    };
+    progress.set_style(
+        ProgressStyle::with_template("sealing {bar:40} {pos}/{len} rows, {eta} left")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let mut report = SealReport::default();
+    let mut after = Uuid::nil();
+    loop {
+        let sealed = seal_calls(pool, keyring, &mut after).await?;
+        if sealed == 0 {
+            break;
+        }
+        report.calls += sealed;
+        progress.inc(sealed);
+    }
+    after = Uuid::nil();
+    loop {
+        let sealed = seal_messages(pool, keyring, &mut after).await?;
+        if sealed == 0 {
+            break;
+        }
+        report.messages += sealed;
+        progress.inc(sealed);
+    }
+    progress.finish_and_clear();
+    Ok(report)
+}
+
+/// The sealers of the records of one batch, each asked of the keyring once.
+#[derive(Default)]
+struct Sealers {
+    of_record: HashMap<Uuid, Sealer>,
+}
+
+impl Sealers {
+    async fn of(
+        &mut self,
+        keyring: &Keyring,
+        account: Uuid,
+        customer: Uuid,
+    ) -> Result<&Sealer, KeyringError> {
+        Ok(match self.of_record.entry(customer) {
+            Entry::Occupied(known) => known.into_mut(),
+            Entry::Vacant(new) => new.insert(keyring.sealer(account, customer).await?),
+        })
+    }
+}
+
+/// A batch of calls' sealed values, one vector per column, in the batch's order.
+#[derive(Default)]
+struct SealedCalls {
+    ids: Vec<Uuid>,
+    from: Vec<Vec<u8>>,
+    to: Vec<Vec<u8>>,
+    notes: Vec<Option<Vec<u8>>>,
+    transcripts: Vec<Option<Vec<u8>>>,
+}
+
+/// A batch of messages' sealed values, one vector per column, in the batch's order.
+#[derive(Default)]
+struct SealedMessages {
+    ids: Vec<Uuid>,
+    from: Vec<Vec<u8>>,
+    to: Vec<Vec<u8>>,
+    bodies: Vec<Vec<u8>>,
+}
+
+type PlainCall = (
+    Uuid,
+    Uuid,
+    Uuid,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+);
+
+async fn seal_calls(pool: &PgPool, keyring: &Keyring, after: &mut Uuid) -> Result<u64, SealError> {
+    let mut sealers = Sealers::default();
+    let mut tx = pool.begin().await?;
+    let rows: Vec<PlainCall> = sqlx::query_as(
+        "select id, account_id, customer_id, from_number, to_number, notes, transcript from calls
+         where id > $1 and from_number is not null order by id limit $2 for update",
+    )
+    .bind(*after)
+    .bind(BATCH)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut columns = SealedCalls::default();
+    for (id, account, customer, from, to, notes, transcript) in &rows {
+        let sealer = sealers.of(keyring, *account, *customer).await?;
+        columns.ids.push(*id);
+        columns
+            .from
+            .push(sealer.seal("calls", "from_number", *id, from));
+        columns.to.push(sealer.seal("calls", "to_number", *id, to));
+        columns
+            .notes
+            .push(sealer.seal_optional("calls", "notes", *id, notes.as_deref()));
+        columns.transcripts.push(sealer.seal_optional(
+            "calls",
+            "transcript",
+            *id,
+            transcript.as_deref(),
+        ));
+    }
+    sqlx::query(
+        "update calls c set from_number = null, to_number = null, notes = null, transcript = null,
+             from_number_sealed = u.from_sealed, to_number_sealed = u.to_sealed, notes_sealed = u.notes_sealed,
+             transcript_sealed = u.transcript_sealed
+         from unnest($1::uuid[], $2::bytea[], $3::bytea[], $4::bytea[], $5::bytea[])
+             as u(id, from_sealed, to_sealed, notes_sealed, transcript_sealed)
+         where c.id = u.id",
+    )
+    .bind(&columns.ids)
+    .bind(&columns.from)
+    .bind(&columns.to)
+    .bind(&columns.notes)
+    .bind(&columns.transcripts)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    if let Some(last) = columns.ids.last() {
+        *after = *last;
+    }
+    Ok(rows.len() as u64)
+}
+
+type PlainMessage = (Uuid, Uuid, Uuid, String, String, String);
+
+async fn seal_messages(
+    pool: &PgPool,
+    keyring: &Keyring,
+    after: &mut Uuid,
+) -> Result<u64, SealError> {
+    let mut sealers = Sealers::default();
+    let mut tx = pool.begin().await?;
+    let rows: Vec<PlainMessage> = sqlx::query_as(
+        "select id, account_id, customer_id, from_number, to_number, body from messages
+         where id > $1 and from_number is not null order by id limit $2 for update",
+    )
+    .bind(*after)
+    .bind(BATCH)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut columns = SealedMessages::default();
+    for (id, account, customer, from, to, body) in &rows {
+        let sealer = sealers.of(keyring, *account, *customer).await?;
+        columns.ids.push(*id);
+        columns
+            .from
+            .push(sealer.seal("messages", "from_number", *id, from));
+        columns
+            .to
+            .push(sealer.seal("messages", "to_number", *id, to));
+        columns
+            .bodies
+            .push(sealer.seal("messages", "body", *id, body));
+    }
+    sqlx::query(
+        "update messages m set from_number = null, to_number = null, body = null,
+             from_number_sealed = u.from_sealed, to_number_sealed = u.to_sealed, body_sealed = u.body_sealed
+         from unnest($1::uuid[], $2::bytea[], $3::bytea[], $4::bytea[]) as u(id, from_sealed, to_sealed, body_sealed)
+         where m.id = u.id",
+    )
+    .bind(&columns.ids)
+    .bind(&columns.from)
+    .bind(&columns.to)
+    .bind(&columns.bodies)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    if let Some(last) = columns.ids.last() {
+        *after = *last;
+    }
+    Ok(rows.len() as u64)
+}

@@ -1,0 +1,459 @@
+//! Call and message values stored sealed under their record's data key: 100 unique markers sent through the
+//! API as message bodies, notes and transcripts are shown by the console (page and export) and found nowhere in
+//! Postgres's files, its WAL or a dump of either database; a sealed value copied into another row or record does
+//! not open; and a dump of the data database taken before an erasure, restored beside the live keyring, opens
+//! every record's values except the erased record's; `seal-existing` seals the rows written before keys
+//! existed and the page shows them as before.
+
+mod common;
+
+use std::collections::HashSet;
+use std::io::Read;
+use std::process::Command;
+
+use common::*;
+use customer_data_console::server::authz::ApiScope;
+use customer_data_console::server::keys::Keyring;
+use customer_data_console::server::keys::destructions::destroy_due_keys;
+use customer_data_console::server::keys::existing::{seal_existing, unsealed_rows_remain};
+use customer_data_console::server::keys::tree::Unopened;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use sqlx::postgres::PgConnectOptions;
+use uuid::Uuid;
+
+/// The psql / pg_dump connection flags of `options`.
+fn connection(options: &PgConnectOptions) -> Vec<String> {
+    vec![
+        "-h".into(),
+        options.get_host().into(),
+        "-p".into(),
+        options.get_port().to_string(),
+        "-U".into(),
+        options.get_username().into(),
+    ]
+}
+
+fn run(program: &str, args: &[String]) -> Vec<u8> {
+    let output = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|err| panic!("{program}: {err}"));
+    assert!(
+        output.status.success(),
+        "{program} {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
+}
+
+fn dump(options: &PgConnectOptions) -> Vec<u8> {
+    let mut args = connection(options);
+    args.extend([
+        "--no-owner".into(),
+        "-d".into(),
+        options.get_database().expect("db").into(),
+    ]);
+    run("pg_dump", &args)
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle.as_bytes())
+}
+
+/// The files of `pool`'s database under the server's data directory, after a checkpoint wrote them.
+async fn database_files(pool: &PgPool) -> String {
+    sqlx::query("checkpoint")
+        .execute(pool)
+        .await
+        .expect("checkpoint");
+    let (data, oid): (String, sqlx::postgres::types::Oid) = sqlx::query_as(
+        "select current_setting('data_directory'), oid from pg_database where datname = current_database()",
+    )
+    .fetch_one(pool)
+    .await
+    .expect("data directory");
+    format!("{data}/base/{}", oid.0)
+}
+
+/// Whether `needle` is in any file under `paths` (grep, byte for byte).
+fn found_in_files(needle: &str, paths: &[String]) -> bool {
+    let status = Command::new("grep")
+        .args(["-r", "-q", "-F", "-a", needle])
+        .args(paths)
+        .status()
+        .expect("grep runs");
+    assert!(
+        status.code().is_some_and(|code| code <= 1),
+        "grep failed: {status}"
+    );
+    status.success()
+}
+
+#[sqlx::test]
+async fn markers_sent_through_the_api_are_shown_and_stored_nowhere_in_plaintext(pool: PgPool) {
+    let console =
+        Console::start_configured(pool, |web| web.api_requests_per_minute = 1_000_000).await;
+    console.give_alex_customer_data_access().await;
+    let token = api_token(&console, ALEX, &[ApiScope::Ingest], None).await;
+    let (customer, salesforce_id): (Uuid, String) = sqlx::query_as(
+        "select c.id, c.salesforce_id from customers c join users u on u.account_id = c.account_id
+         where u.email = $1 and c.email <> $2 order by c.salesforce_id limit 1",
+    )
+    .bind(ALEX)
+    .bind(JORDAN)
+    .fetch_one(&console.pool)
+    .await
+    .expect("a customer");
+    let prefix = format!("zq{}", Uuid::new_v4().simple());
+    let markers: Vec<String> = (0..100).map(|n| format!("{prefix}-{n:03}")).collect();
+    let (bodies, rest) = markers.split_at(34);
+    let (notes, transcripts) = rest.split_at(33);
+    for body in bodies {
+        let message = json!({
+            "salesforce_id": salesforce_id, "direction": "outbound", "from_number": "+1 628 555 0100",
+            "to_number": "+1 628 555 0199", "sent_at": "2026-12-03T10:00:00Z", "body": body,
+        });
+        let (status, _, answer) =
+            post_api(&console, "/api/v1/messages", &token.secret, None, &message).await;
+        assert_eq!(status, StatusCode::CREATED, "{answer}");
+    }
+    for (note, transcript) in notes.iter().zip(transcripts.iter().map(Some).chain([None])) {
+        let mut call = json!({
+            "salesforce_id": salesforce_id, "direction": "inbound", "from_number": "+1 628 555 0199",
+            "to_number": "+1 628 555 0100", "started_at": "2026-12-03T10:00:00Z", "duration_seconds": 95,
+            "notes": note,
+        });
+        if let Some(transcript) = transcript {
+            call["transcript"] = Value::from(transcript.as_str());
+        }
+        let (status, _, answer) =
+            post_api(&console, "/api/v1/calls", &token.secret, None, &call).await;
+        assert_eq!(status, StatusCode::CREATED, "{answer}");
+    }
+
+    let alex = console.signed_in(ALEX).await;
+    let (status, detail) = alex.customer_detail(&customer.to_string()).await;
+    assert_eq!(status, StatusCode::OK, "{detail}");
+    let shown: HashSet<&str> = detail["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .filter_map(|message| message["body"].as_str())
+        .collect();
+    for body in bodies {
+        assert!(shown.contains(body.as_str()), "the page shows {body}");
+    }
+    let archive = alex
+        .http
+        .get(console.url(&format!("/customers/{customer}/export.zip")))
+        .send()
+        .await
+        .expect("export")
+        .bytes()
+        .await
+        .expect("archive");
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(archive)).expect("a ZIP");
+    let mut calls = String::new();
+    zip.by_name("calls.json")
+        .expect("calls.json")
+        .read_to_string(&mut calls)
+        .expect("read");
+    for value in notes.iter().chain(transcripts) {
+        assert!(calls.contains(value.as_str()), "the export holds {value}");
+    }
+
+    // The check itself: a value stored in plaintext is found in the same files.
+    let canary = format!("canary{}", Uuid::new_v4().simple());
+    sqlx::query("update customers set name = $1 where id = $2")
+        .bind(&canary)
+        .bind(customer)
+        .execute(&console.pool)
+        .await
+        .expect("canary");
+    let keyring_pool = console.state.keyring.pool();
+    let paths = vec![
+        database_files(&console.pool).await,
+        database_files(keyring_pool).await,
+        format!(
+            "{}/pg_wal",
+            database_files(&console.pool)
+                .await
+                .rsplit_once("/base/")
+                .expect("base")
+                .0
+        ),
+    ];
+    assert!(
+        found_in_files(&canary, &paths[..1]),
+        "the scan finds a plaintext value"
+    );
+    assert!(
+        !found_in_files(&prefix, &paths),
+        "a marker is in Postgres's files: {paths:?}"
+    );
+    for options in [
+        console.pool.connect_options(),
+        keyring_pool.connect_options(),
+    ] {
+        assert!(!contains(&dump(&options), &prefix), "a marker is in a dump");
+    }
+}
+
+async fn status_of_page(client: &Client, customer: Uuid) -> StatusCode {
+    client.customer_detail(&customer.to_string()).await.0
+}
+
+#[sqlx::test]
+async fn a_sealed_value_copied_into_another_row_or_record_does_not_open(pool: PgPool) {
+    let (console, alex) = Console::with_alex_managing_customer_data(pool).await;
+    let ids = console.customer_ids_with_email(JORDAN).await;
+    let (lead, contact) = (ids[0].0, ids[1].0);
+    let messages = |customer: Uuid| {
+        let pool = console.pool.clone();
+        async move {
+            sqlx::query_as::<_, (Uuid, Vec<u8>)>(
+                "select id, body_sealed from messages where customer_id = $1 order by id",
+            )
+            .bind(customer)
+            .fetch_all(&pool)
+            .await
+            .expect("messages")
+        }
+    };
+    let lead_messages = messages(lead).await;
+    let contact_messages = messages(contact).await;
+    assert!(lead_messages.len() >= 2 && !contact_messages.is_empty());
+    assert_eq!(status_of_page(&alex, lead).await, StatusCode::OK);
+    let set_body = |id: Uuid, sealed: Vec<u8>| {
+        let pool = console.pool.clone();
+        async move {
+            sqlx::query("update messages set body_sealed = $2 where id = $1")
+                .bind(id)
+                .bind(sealed)
+                .execute(&pool)
+                .await
+                .expect("update");
+        }
+    };
+    let (first, second) = (&lead_messages[0], &lead_messages[1]);
+    set_body(second.0, first.1.clone()).await;
+    assert_eq!(
+        status_of_page(&alex, lead).await,
+        StatusCode::INTERNAL_SERVER_ERROR
+    );
+    set_body(second.0, contact_messages[0].1.clone()).await;
+    assert_eq!(
+        status_of_page(&alex, lead).await,
+        StatusCode::INTERNAL_SERVER_ERROR
+    );
+    set_body(second.0, second.1.clone()).await;
+    assert_eq!(status_of_page(&alex, lead).await, StatusCode::OK);
+}
+
+/// A stored sealed value: account, record, table, column, row and the sealed bytes.
+type SealedValue = (Uuid, Uuid, &'static str, &'static str, Uuid, Vec<u8>);
+
+/// Every sealed value of `pool`'s calls and messages.
+async fn sealed_values(pool: &PgPool) -> Vec<SealedValue> {
+    let mut values = Vec::new();
+    for (table, column) in [
+        ("messages", "body_sealed"),
+        ("messages", "from_number_sealed"),
+        ("calls", "notes_sealed"),
+        ("calls", "transcript_sealed"),
+        ("calls", "to_number_sealed"),
+    ] {
+        let rows: Vec<(Uuid, Uuid, Uuid, Vec<u8>)> = sqlx::query_as(&format!(
+            "select account_id, customer_id, id, {column} from {table} where {column} is not null order by id"
+        ))
+        .fetch_all(pool)
+        .await
+        .expect("sealed values");
+        let plain_column = column.trim_end_matches("_sealed");
+        for (account, customer, row, sealed) in rows {
+            values.push((account, customer, table, plain_column, row, sealed));
+        }
+    }
+    values
+}
+
+async fn open_all(
+    keyring: &Keyring,
+    values: &[SealedValue],
+) -> Vec<(Uuid, Result<String, Unopened>)> {
+    let mut out = Vec::new();
+    for (account, customer, table, column, row, sealed) in values {
+        let opener = keyring.opener(*account, *customer).await.expect("keyring");
+        out.push((
+            *customer,
+            opener.required(table, column, *row, None, Some(sealed)),
+        ));
+    }
+    out
+}
+
+#[sqlx::test]
+async fn a_dump_taken_before_an_erasure_opens_every_record_but_the_erased_one(pool: PgPool) {
+    let (console, alex) = Console::with_alex_managing_customer_data(pool).await;
+    let ids = console.customer_ids_with_email(JORDAN).await;
+    let lead = ids[0].0;
+    let keyring = &console.state.keyring;
+    let before = sealed_values(&console.pool).await;
+    assert!(before.len() > 100, "{} sealed values", before.len());
+    let originals = open_all(keyring, &before).await;
+    assert!(originals.iter().all(|(_, value)| value.is_ok()));
+    let options = (*console.pool.connect_options()).clone();
+    let dumped = dump(&options);
+
+    let (status, receipt) = alex.erase(lead).await;
+    assert_eq!(status, StatusCode::OK, "{receipt}");
+    let pass = destroy_due_keys(&console.pool, keyring, 20)
+        .await
+        .expect("key pass");
+    assert_eq!(pass.destroyed, 1);
+
+    let database = options.get_database().expect("db");
+    let restored = format!(
+        "cdc_test_restored_{}",
+        &database[database.len().saturating_sub(40)..]
+    );
+    let mut args = connection(&options);
+    args.extend([
+        "-d".into(),
+        "postgres".into(),
+        "-c".into(),
+        format!("drop database if exists \"{restored}\" with (force)"),
+    ]);
+    run("psql", &args);
+    args.pop();
+    args.push(format!("create database \"{restored}\""));
+    run("psql", &args);
+    let file = std::env::temp_dir().join(format!("{restored}.sql"));
+    std::fs::write(&file, dumped).expect("dump file");
+    let mut args = connection(&options);
+    args.extend([
+        "-q".into(),
+        "-v".into(),
+        "ON_ERROR_STOP=1".into(),
+        "-d".into(),
+        restored.clone(),
+        "-f".into(),
+        file.display().to_string(),
+    ]);
+    run("psql", &args);
+    std::fs::remove_file(&file).expect("dump file removed");
+
+    let restored_pool = PgPool::connect_with(options.clone().database(&restored))
+        .await
+        .expect("restored database");
+    let after = sealed_values(&restored_pool).await;
+    assert_eq!(
+        after.len(),
+        before.len(),
+        "the dump holds every sealed value"
+    );
+    let reopened = open_all(keyring, &after).await;
+    let mut erased_values = 0;
+    for ((customer, original), (_, value)) in originals.iter().zip(&reopened) {
+        if *customer == lead {
+            erased_values += 1;
+            assert_eq!(
+                value,
+                &Err(Unopened),
+                "an erased record's value does not open"
+            );
+        } else {
+            assert_eq!(
+                value, original,
+                "every other record's value opens as it was"
+            );
+        }
+    }
+    assert!(
+        erased_values > 5,
+        "{erased_values} values of the erased record"
+    );
+    restored_pool.close().await;
+    sqlx::query(&format!("drop database \"{restored}\" with (force)"))
+        .execute(&console.pool)
+        .await
+        .expect("restored database dropped");
+}
+
+#[sqlx::test]
+async fn seal_existing_seals_the_rows_written_before_keys_and_the_page_shows_them_as_before(
+    pool: PgPool,
+) {
+    let (console, alex) = Console::with_alex_managing_customer_data(pool).await;
+    let lead = console.customer_ids_with_email(JORDAN).await[0].0;
+    let account = console.account_of(lead).await;
+    assert!(!unsealed_rows_remain(&console.pool).await.expect("looked"));
+    for n in 0..3 {
+        sqlx::query(
+            "insert into messages (account_id, customer_id, direction, from_number, to_number, body, sent_at)
+             values ($1, $2, 'inbound', '+16285550199', '+16285550100', $3, now() - make_interval(mins => $4))",
+        )
+        .bind(account)
+        .bind(lead)
+        .bind(format!("Written before keys, message {n}"))
+        .bind(n)
+        .execute(&console.pool)
+        .await
+        .expect("a plaintext message");
+        sqlx::query(
+            "insert into calls (account_id, customer_id, direction, from_number, to_number, started_at,
+                 duration_seconds, notes, transcript)
+             values ($1, $2, 'outbound', '+16285550100', '+16285550199', now() - make_interval(mins => $3), 60,
+                 $4, $5)",
+        )
+        .bind(account)
+        .bind(lead)
+        .bind(n)
+        .bind(format!("Notes from before keys {n}"))
+        .bind((n == 0).then_some("A transcript from before keys"))
+        .execute(&console.pool)
+        .await
+        .expect("a plaintext call");
+    }
+    assert!(unsealed_rows_remain(&console.pool).await.expect("looked"));
+    let (status, before) = alex.customer_detail(&lead.to_string()).await;
+    assert_eq!(status, StatusCode::OK, "{before}");
+
+    let keyring = &console.state.keyring;
+    let report = seal_existing(&console.pool, keyring, false)
+        .await
+        .expect("sealed");
+    assert_eq!((report.calls, report.messages), (3, 3));
+    assert!(!unsealed_rows_remain(&console.pool).await.expect("looked"));
+    let plaintext: i64 = sqlx::query_scalar(
+        "select (select count(*) from calls where notes is not null or transcript is not null
+                     or from_number is not null or to_number is not null)
+              + (select count(*) from messages where body is not null or from_number is not null
+                     or to_number is not null)",
+    )
+    .fetch_one(&console.pool)
+    .await
+    .expect("count");
+    assert_eq!(plaintext, 0);
+    let (status, after) = alex.customer_detail(&lead.to_string()).await;
+    assert_eq!(status, StatusCode::OK, "{after}");
+    assert_eq!(before["messages"], after["messages"]);
+    assert_eq!(before["calls"], after["calls"]);
+    assert_eq!(
+        before["pending"], after["pending"],
+        "the transcript is still counted"
+    );
+
+    let again = seal_existing(&console.pool, keyring, false)
+        .await
+        .expect("again");
+    assert_eq!(
+        (again.calls, again.messages),
+        (0, 0),
+        "a second run finds nothing"
+    );
+}
