@@ -2,7 +2,8 @@
 //! does after each pass), nothing of the record's calls and messages is left anywhere: every column of every table
 //! (read from the catalog, so a new table is covered without editing this test) and every file of the object
 //! store are scanned for the record's content, phone number and storage keys. Only the Salesforce mirror fields
-//! of the customer row may keep the person's name, email and phone.
+//! of the customer row may keep the person's name, email and phone. Once the key worker ran, the keyring holds no
+//! key of the record, only the tombstone of its destruction, and nothing of its content in any column.
 
 mod common;
 
@@ -11,6 +12,7 @@ use std::path::Path;
 use common::*;
 use customer_data_console::server::erasure::delete_due_objects;
 use customer_data_console::server::evidence::receipts::issue_due_receipts;
+use customer_data_console::server::keys::destructions::destroy_due_keys;
 use reqwest::StatusCode;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -34,6 +36,48 @@ fn files_under(dir: &Path, out: &mut Vec<String>) {
             out.push(path.to_string_lossy().into_owned());
         }
     }
+}
+
+/// Looks for each of `needles` in every column of every table of `pool`'s database (read from the catalog, which
+/// must list `expected_tables`), except the Salesforce mirror fields of `customers`, and fails naming the first
+/// it finds; answers how many column scans it made.
+async fn scan_every_column(pool: &PgPool, expected_tables: &[&str], needles: &[&str]) -> usize {
+    let columns: Vec<(String, String, String)> = sqlx::query_as(
+        "select c.table_name::text, c.column_name::text, c.data_type::text
+         from information_schema.columns c join information_schema.tables t
+           on t.table_schema = c.table_schema and t.table_name = c.table_name
+         where c.table_schema = 'public' and t.table_type = 'BASE TABLE'",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let tables: std::collections::HashSet<&str> =
+        columns.iter().map(|(t, _, _)| t.as_str()).collect();
+    for expected in expected_tables {
+        assert!(
+            tables.contains(expected),
+            "the catalog scan misses {expected}"
+        );
+    }
+    let mut scanned = 0;
+    for (table, column, data_type) in &columns {
+        let value = if data_type == "bytea" {
+            format!("encode(\"{column}\", 'escape')")
+        } else {
+            format!("\"{column}\"::text")
+        };
+        for needle in needles {
+            let is_mirror = table == "customers" && MIRROR_COLUMNS.contains(&column.as_str());
+            if is_mirror {
+                continue;
+            }
+            let sql = format!("select count(*) from \"{table}\" where strpos({value}, $1) > 0");
+            let found: i64 = scalar_for(pool, &sql, *needle).await;
+            assert_eq!(found, 0, "{table}.{column} still holds {needle}");
+            scanned += 1;
+        }
+    }
+    scanned
 }
 
 #[sqlx::test]
@@ -98,6 +142,28 @@ async fn nothing_of_an_erased_record_is_left_in_any_table_or_file(pool: PgPool) 
         }
     }
 
+    let sealer = console
+        .state
+        .keyring
+        .sealer(account, customer)
+        .await
+        .unwrap();
+    let sealed_row = Uuid::new_v4();
+    sqlx::query(
+        "insert into messages (id, account_id, customer_id, direction, from_number_sealed, to_number_sealed,
+                               body_sealed, sent_at)
+         values ($1, $2, $3, 'inbound', $4, $5, $6, now())",
+    )
+    .bind(sealed_row)
+    .bind(account)
+    .bind(customer)
+    .bind(sealer.seal("messages", "from_number", sealed_row, PHONE))
+    .bind(sealer.seal("messages", "to_number", sealed_row, "+14155559000"))
+    .bind(sealer.seal("messages", "body", sealed_row, &format!("sealed body {marker}")))
+    .execute(&console.pool)
+    .await
+    .unwrap();
+
     let alex = console.signed_in(ALEX).await;
     let (status, body) = alex.erase(customer).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -113,18 +179,7 @@ async fn nothing_of_an_erased_record_is_left_in_any_table_or_file(pool: PgPool) 
         .unwrap();
     assert_eq!(issued.issued, 1);
 
-    let columns: Vec<(String, String, String)> = sqlx::query_as(
-        "select c.table_name::text, c.column_name::text, c.data_type::text
-         from information_schema.columns c join information_schema.tables t
-           on t.table_schema = c.table_schema and t.table_name = c.table_name
-         where c.table_schema = 'public' and t.table_type = 'BASE TABLE'",
-    )
-    .fetch_all(&console.pool)
-    .await
-    .unwrap();
-    let tables: std::collections::HashSet<&str> =
-        columns.iter().map(|(t, _, _)| t.as_str()).collect();
-    for expected in [
+    let data_tables = [
         "calls",
         "messages",
         "erasures",
@@ -132,31 +187,29 @@ async fn nothing_of_an_erased_record_is_left_in_any_table_or_file(pool: PgPool) 
         "audit_log",
         "sessions",
         "customers",
-    ] {
-        assert!(
-            tables.contains(expected),
-            "the catalog scan misses {expected}"
-        );
-    }
-    let mut scanned = 0;
-    for (table, column, data_type) in &columns {
-        let value = if data_type == "bytea" {
-            format!("encode(\"{column}\", 'escape')")
-        } else {
-            format!("\"{column}\"::text")
-        };
-        for needle in [marker.as_str(), PHONE] {
-            let is_mirror = table == "customers" && MIRROR_COLUMNS.contains(&column.as_str());
-            if is_mirror {
-                continue;
-            }
-            let sql = format!("select count(*) from \"{table}\" where strpos({value}, $1) > 0");
-            let found: i64 = scalar_for(&console.pool, &sql, needle).await;
-            assert_eq!(found, 0, "{table}.{column} still holds {needle}");
-            scanned += 1;
-        }
-    }
+        "key_destructions",
+    ];
+    let scanned = scan_every_column(&console.pool, &data_tables, &[marker.as_str(), PHONE]).await;
     assert!(scanned > 100, "{scanned} column scans");
+
+    // The keyring: the record's key destroyed (its tombstone left), nothing of its content in any column.
+    let keyring = &console.state.keyring;
+    let pass = destroy_due_keys(&console.pool, keyring, 20).await.unwrap();
+    assert_eq!((pass.destroyed, pass.failed), (1, 0));
+    let (keys_left, tombstones): (i64, i64) = sqlx::query_as(
+        "select (select count(*) from data_keys where customer_id = $1),
+                (select count(*) from destroyed_keys where customer_id = $1 and had_key)",
+    )
+    .bind(customer)
+    .fetch_one(keyring.pool())
+    .await
+    .unwrap();
+    assert_eq!((keys_left, tombstones), (0, 1));
+    assert!(keyring.existing_key(customer).await.unwrap().is_none());
+    let keyring_tables = ["data_keys", "key_nodes", "key_root", "destroyed_keys"];
+    assert!(
+        scan_every_column(keyring.pool(), &keyring_tables, &[marker.as_str(), PHONE]).await >= 8
+    );
 
     let mut files = Vec::new();
     for key in &keys {
