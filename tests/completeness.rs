@@ -50,7 +50,7 @@ async fn scan_every_column(pool: &PgPool, expected_tables: &[&str], needles: &[&
     )
     .fetch_all(pool)
     .await
-    .unwrap();
+    .expect("the catalog's columns");
     let tables: std::collections::HashSet<&str> =
         columns.iter().map(|(t, _, _)| t.as_str()).collect();
     for expected in expected_tables {

@@ -8,7 +8,6 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use common::*;
 use customer_data_console::server::keys::destructions::destroy_due_keys;
@@ -22,55 +21,6 @@ use uuid::Uuid;
 
 fn database_name(options: &PgConnectOptions) -> String {
     options.get_database().expect("a database name").to_owned()
-}
-
-/// Copies database `from` into a new database `to` with `pg_dump` and `psql`, as an operator restores a dump.
-fn dump_and_restore(options: &PgConnectOptions, from: &str, to: &str) {
-    let host = options.get_host().to_owned();
-    let port = options.get_port().to_string();
-    let user = options.get_username().to_owned();
-    let connection = ["-h", &host, "-p", &port, "-U", &user];
-    let run = |program: &str, args: &[&str]| {
-        let output = Command::new(program)
-            .args(connection)
-            .args(args)
-            .output()
-            .unwrap_or_else(|err| panic!("{program}: {err}"));
-        assert!(
-            output.status.success(),
-            "{program} {args:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        output.stdout
-    };
-    run(
-        "psql",
-        &[
-            "-d",
-            "postgres",
-            "-c",
-            &format!("drop database if exists \"{to}\" with (force)"),
-        ],
-    );
-    run(
-        "psql",
-        &["-d", "postgres", "-c", &format!("create database \"{to}\"")],
-    );
-    let dump = std::env::temp_dir().join(format!("{to}.sql"));
-    std::fs::write(&dump, run("pg_dump", &["--no-owner", "-d", from])).expect("dump written");
-    run(
-        "psql",
-        &[
-            "-q",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-d",
-            to,
-            "-f",
-            dump.to_str().expect("path"),
-        ],
-    );
-    std::fs::remove_file(dump).expect("dump removed");
 }
 
 struct Record {
@@ -153,7 +103,7 @@ async fn a_destroyed_key_opens_from_no_copy_of_the_keyring_and_every_other_key_s
     let options = (*keyring.pool().connect_options()).clone();
     let live = database_name(&options);
     let old_copy = format!("{live}_old");
-    dump_and_restore(&options, &live, &old_copy);
+    restore_as(&options, &pg_dump(&options), &old_copy);
     let old_root = std::fs::read(&root_file).expect("root file");
 
     assert!(matches!(

@@ -20,43 +20,7 @@ use customer_data_console::server::keys::tree::Unopened;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;
-use sqlx::postgres::PgConnectOptions;
 use uuid::Uuid;
-
-/// The psql / pg_dump connection flags of `options`.
-fn connection(options: &PgConnectOptions) -> Vec<String> {
-    vec![
-        "-h".into(),
-        options.get_host().into(),
-        "-p".into(),
-        options.get_port().to_string(),
-        "-U".into(),
-        options.get_username().into(),
-    ]
-}
-
-fn run(program: &str, args: &[String]) -> Vec<u8> {
-    let output = Command::new(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|err| panic!("{program}: {err}"));
-    assert!(
-        output.status.success(),
-        "{program} {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output.stdout
-}
-
-fn dump(options: &PgConnectOptions) -> Vec<u8> {
-    let mut args = connection(options);
-    args.extend([
-        "--no-owner".into(),
-        "-d".into(),
-        options.get_database().expect("db").into(),
-    ]);
-    run("pg_dump", &args)
-}
 
 fn contains(haystack: &[u8], needle: &str) -> bool {
     haystack
@@ -199,7 +163,10 @@ async fn markers_sent_through_the_api_are_shown_and_stored_nowhere_in_plaintext(
         console.pool.connect_options(),
         keyring_pool.connect_options(),
     ] {
-        assert!(!contains(&dump(&options), &prefix), "a marker is in a dump");
+        assert!(
+            !contains(&pg_dump(&options), &prefix),
+            "a marker is in a dump"
+        );
     }
 }
 
@@ -307,7 +274,7 @@ async fn a_dump_taken_before_an_erasure_opens_every_record_but_the_erased_one(po
     let originals = open_all(keyring, &before).await;
     assert!(originals.iter().all(|(_, value)| value.is_ok()));
     let options = (*console.pool.connect_options()).clone();
-    let dumped = dump(&options);
+    let dumped = pg_dump(&options);
 
     let (status, receipt) = alex.erase(lead).await;
     assert_eq!(status, StatusCode::OK, "{receipt}");
@@ -321,31 +288,7 @@ async fn a_dump_taken_before_an_erasure_opens_every_record_but_the_erased_one(po
         "cdc_test_restored_{}",
         &database[database.len().saturating_sub(40)..]
     );
-    let mut args = connection(&options);
-    args.extend([
-        "-d".into(),
-        "postgres".into(),
-        "-c".into(),
-        format!("drop database if exists \"{restored}\" with (force)"),
-    ]);
-    run("psql", &args);
-    args.pop();
-    args.push(format!("create database \"{restored}\""));
-    run("psql", &args);
-    let file = std::env::temp_dir().join(format!("{restored}.sql"));
-    std::fs::write(&file, dumped).expect("dump file");
-    let mut args = connection(&options);
-    args.extend([
-        "-q".into(),
-        "-v".into(),
-        "ON_ERROR_STOP=1".into(),
-        "-d".into(),
-        restored.clone(),
-        "-f".into(),
-        file.display().to_string(),
-    ]);
-    run("psql", &args);
-    std::fs::remove_file(&file).expect("dump file removed");
+    restore_as(&options, &dumped, &restored);
 
     let restored_pool = PgPool::connect_with(options.clone().database(&restored))
         .await

@@ -151,6 +151,57 @@ pub async fn fresh_keyring_env(
     keyring_env(&database_url_of(pool), folder)
 }
 
+/// Runs the Postgres client `program` (`psql`, `pg_dump`) against `options`' server with `args`; its output.
+pub fn postgres_tool(
+    program: &str,
+    options: &sqlx::postgres::PgConnectOptions,
+    args: &[&str],
+) -> Vec<u8> {
+    let port = options.get_port().to_string();
+    let output = std::process::Command::new(program)
+        .args([
+            "-h",
+            options.get_host(),
+            "-p",
+            &port,
+            "-U",
+            options.get_username(),
+        ])
+        .args(args)
+        .output()
+        .unwrap_or_else(|err| panic!("{program}: {err}"));
+    assert!(
+        output.status.success(),
+        "{program} {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
+}
+
+/// A `pg_dump` (plain SQL, no owners) of `options`' database, as an operator backs it up.
+pub fn pg_dump(options: &sqlx::postgres::PgConnectOptions) -> Vec<u8> {
+    let database = options.get_database().expect("a database name");
+    postgres_tool("pg_dump", options, &["--no-owner", "-d", database])
+}
+
+/// Restores `dump` into a new database `database` on `options`' server (dropping one of that name first), as an
+/// operator restores a backup.
+pub fn restore_as(options: &sqlx::postgres::PgConnectOptions, dump: &[u8], database: &str) {
+    let drop = format!("drop database if exists \"{database}\" with (force)");
+    postgres_tool("psql", options, &["-d", "postgres", "-c", &drop]);
+    let create = format!("create database \"{database}\"");
+    postgres_tool("psql", options, &["-d", "postgres", "-c", &create]);
+    let file = std::env::temp_dir().join(format!("{database}.sql"));
+    std::fs::write(&file, dump).expect("dump written");
+    let path = file.to_str().expect("a UTF-8 path");
+    postgres_tool(
+        "psql",
+        options,
+        &["-q", "-v", "ON_ERROR_STOP=1", "-d", database, "-f", path],
+    );
+    std::fs::remove_file(file).expect("dump removed");
+}
+
 impl Console {
     /// Seeds the demo data and serves the console on a free loopback port.
     pub async fn start(pool: PgPool) -> Console {
