@@ -397,3 +397,34 @@ async fn an_erasure_queues_its_records_key_and_the_key_worker_destroys_it_once(p
         root_before
     );
 }
+
+#[sqlx::test]
+async fn a_key_whose_path_lost_a_node_is_damaged_and_a_record_without_a_key_has_none(pool: PgPool) {
+    let folder = tempfile::tempdir().expect("temp dir");
+    let keyring = test_keyring(&pool, folder.path()).await;
+    let records = records_with_keys(&keyring, 2).await;
+    assert!(
+        keyring
+            .existing_key(Uuid::new_v4())
+            .await
+            .expect("answers")
+            .is_none()
+    );
+    let leaf: i64 = sqlx::query_scalar("select leaf from data_keys where customer_id = $1")
+        .bind(records[0].customer)
+        .fetch_one(keyring.pool())
+        .await
+        .expect("leaf");
+    let bottom = tree::path(leaf as u64)[DEPTH as usize - 1];
+    sqlx::query("delete from key_nodes where level = $1 and position = $2")
+        .bind(i16::from(bottom.level))
+        .bind(bottom.position as i64)
+        .execute(keyring.pool())
+        .await
+        .expect("a node removed");
+    keyring.forget(records[0].customer);
+    assert!(matches!(
+        keyring.existing_key(records[0].customer).await,
+        Err(KeyringError::Damaged(_))
+    ));
+}

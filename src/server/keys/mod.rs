@@ -209,18 +209,32 @@ fn damaged(_: Unopened) -> KeyringError {
     KeyringError::Damaged("a wrapped key does not open under its parent")
 }
 
-/// One row of `KEY_PATH_SQL`: the root's generation and verifier, the data key and one node of its path.
-type PathRow = (i64, Vec<u8>, Uuid, i64, Vec<u8>, i16, i64, Vec<u8>);
+/// One row of `KEY_PATH_SQL`: the root's generation and verifier, the data key and one level of its path with
+/// its node, if the node exists.
+type PathRow = (
+    i64,
+    Vec<u8>,
+    Uuid,
+    i64,
+    Vec<u8>,
+    Option<i16>,
+    Option<i64>,
+    Option<Vec<u8>>,
+);
 
-/// A record's wrapped data key with every node of its path, in one snapshot with the root's generation.
+/// A record's wrapped data key with every level of its path, in one snapshot with the root's generation: no
+/// row when the record has no key, a row without its node when a node is missing.
 const KEY_PATH_SQL: &str = "select r.generation, r.verifier, d.account_id, d.leaf, d.wrapped,
             n.level, n.position, n.wrapped
      from data_keys d
      cross join key_root r
      cross join lateral generate_series(1, $2) as l(level)
-     join key_nodes n on n.level = l.level and n.position = d.leaf >> ($3 * ($2 + 1 - l.level))
+     left join key_nodes n on n.level = l.level and n.position = d.leaf >> ($3 * ($2 + 1 - l.level))
      where d.customer_id = $1
-     order by n.level";
+     order by l.level";
+
+/// What a key whose path lacks a node is.
+const MISSING_NODE: KeyringError = KeyringError::Damaged("a node on a data key's path is missing");
 
 impl Keyring {
     /// The keyring of `pool` with its root in `files`, after settling what a crashed rotation left: a root
@@ -336,18 +350,7 @@ impl Keyring {
                 .fetch_all(&self.pool)
                 .await?;
             let Some(first) = rows.first() else {
-                let exists: bool = sqlx::query_scalar(
-                    "select exists (select 1 from data_keys where customer_id = $1)",
-                )
-                .bind(customer)
-                .fetch_one(&self.pool)
-                .await?;
-                return match exists {
-                    true => Err(KeyringError::Damaged(
-                        "a node on a data key's path is missing",
-                    )),
-                    false => Ok(None),
-                };
+                return Ok(None);
             };
             let (generation, ref verifier, account, leaf, ref data_wrapped, ..) = *first;
             let Some(root) = self.root_for(generation, verifier)? else {
@@ -356,16 +359,18 @@ impl Keyring {
             let leaf = leaf as u64;
             let path = tree::path(leaf);
             if rows.len() != path.len() {
-                return Err(KeyringError::Damaged(
-                    "a node on a data key's path is missing",
-                ));
+                return Err(MISSING_NODE);
             }
             let mut parent = root;
             for (row, node) in rows.iter().zip(path) {
-                if (row.5, row.6) != (i16::from(node.level), node.position as i64) {
+                let Some(wrapped) = &row.7 else {
+                    return Err(MISSING_NODE);
+                };
+                if (row.5, row.6) != (Some(i16::from(node.level)), Some(node.position as i64)) {
                     return Err(KeyringError::Damaged("a data key's path is out of order"));
                 }
-                parent = tree::unwrap(&parent, &node.associated_data(), &row.7).map_err(damaged)?;
+                parent =
+                    tree::unwrap(&parent, &node.associated_data(), wrapped).map_err(damaged)?;
             }
             let key = tree::unwrap(
                 &parent,
@@ -775,7 +780,6 @@ async fn rewrapped_nodes(
     .bind(&ranges.2)
     .fetch_all(&mut *tx)
     .await?;
-    let missing = || KeyringError::Damaged("a node on a data key's path is missing");
     let mut out = RewrappedNodes {
         old_keys: HashMap::new(),
         levels: vec![],
@@ -792,8 +796,8 @@ async fn rewrapped_nodes(
             _ => {
                 let parent = path[usize::from(node.level) - 2];
                 (
-                    out.old_keys.get(&parent).ok_or_else(missing)?,
-                    new_path.get(&parent).ok_or_else(missing)?,
+                    out.old_keys.get(&parent).ok_or(MISSING_NODE)?,
+                    new_path.get(&parent).ok_or(MISSING_NODE)?,
                 )
             }
         };
@@ -806,7 +810,7 @@ async fn rewrapped_nodes(
         out.old_keys.insert(node, key);
     }
     if path.iter().any(|node| !out.old_keys.contains_key(node)) {
-        return Err(missing());
+        return Err(MISSING_NODE);
     }
     Ok(out)
 }
