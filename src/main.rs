@@ -55,7 +55,8 @@ enum Command {
         #[arg(long, default_value_t = 10_000_000)]
         messages: u64,
     },
-    /// Seal the call and message values written before keys existed under their records' data keys; resumable.
+    /// Seal the call and message values and stored files written before keys existed under their records' data
+    /// keys; resumable.
     SealExisting,
     /// Create a user. The password comes from NEW_USER_PASSWORD or is typed at a prompt, never from a flag.
     CreateUser(NewUser),
@@ -260,17 +261,19 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::SealExisting => {
+            let storage = Storage::local(&config.object_store_dir)?;
             let keyring = http::open_keyring(&config).await?;
             let report = keys::existing::seal_existing(
                 &pool,
+                &storage,
                 &keyring,
                 std::io::IsTerminal::is_terminal(&std::io::stderr()),
             )
             .await
             .map_err(|e| e.to_string())?;
             println!(
-                "sealed {} calls and {} messages",
-                report.calls, report.messages
+                "sealed {} calls, {} messages and {} stored files",
+                report.calls, report.messages, report.files
             );
             Ok(())
         }

@@ -561,9 +561,17 @@ async fn a_token_reads_its_accounts_requests_and_a_completed_ones_receipt(pool: 
     )
     .await
     .expect("outbox pass");
+    customer_data_console::server::keys::destructions::destroy_due_keys(
+        &console.pool,
+        &console.state.keyring,
+        100,
+    )
+    .await
+    .expect("key pass");
     customer_data_console::server::evidence::receipts::issue_due_receipts(
         &console.pool,
         &console.state.storage,
+        &console.state.keyring,
         keys,
     )
     .await

@@ -11,6 +11,7 @@ use std::io::Read;
 use common::*;
 use customer_data_console::server::authz::ApiScope;
 use customer_data_console::server::http::{CUSTOMER_EXPORT_PATH, PERSON_EXPORT_PATH};
+use customer_data_console::server::keys::files::is_sealed;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -181,15 +182,33 @@ async fn an_export_holds_every_call_message_and_file_with_a_manifest_that_matche
             "{path}"
         );
     }
-    // Each stored file is in the archive byte for byte.
+    // Each stored file is in the archive as it was stored: the demo's sealed files opened under the record's
+    // key, the plaintext ones byte for byte.
     let archived: HashSet<String> = files.values().map(|content| hex_sha256(content)).collect();
+    let account = console.account_of(lead).await;
+    let opener = console
+        .state
+        .keyring
+        .opener(account, lead)
+        .await
+        .expect("keyring");
+    let mut sealed = 0;
     for key in &stored {
         let original = std::fs::read(console.object_store_dir().join(key)).expect("stored");
+        sealed += usize::from(is_sealed(&original));
+        let mut opening = opener.file(key);
+        let mut content = opening.push(&original).expect("opens");
+        content.extend_from_slice(&opening.finish().expect("opens to the end"));
         assert!(
-            archived.contains(&hex_sha256(&original)),
+            archived.contains(&hex_sha256(&content)),
             "{key} is archived"
         );
     }
+    assert!(
+        sealed > 0 && sealed < stored.len(),
+        "{sealed} of {} sealed",
+        stored.len()
+    );
 
     assert_eq!(exports_of(&console, lead).await, 1);
 }

@@ -16,6 +16,7 @@ use customer_data_console::server::evidence::receipt_keys::{Jwks, ReceiptKeys};
 use customer_data_console::server::evidence::receipts::{
     IssuePass, Receipt, issue_due_receipts, verify, verify_file,
 };
+use customer_data_console::server::keys::destructions::destroy_due_keys;
 use reqwest::StatusCode;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -50,9 +51,17 @@ async fn run_outbox(console: &Console) -> IssuePass {
 
 async fn issue_receipts(console: &Console) -> IssuePass {
     let keys = console.state.receipt_keys.as_ref().expect("receipt keys");
-    issue_due_receipts(&console.pool, &console.state.storage, keys)
+    destroy_due_keys(&console.pool, &console.state.keyring, 100)
         .await
-        .expect("issuing pass")
+        .expect("key pass");
+    issue_due_receipts(
+        &console.pool,
+        &console.state.storage,
+        &console.state.keyring,
+        keys,
+    )
+    .await
+    .expect("issuing pass")
 }
 
 /// The console's published key set.
@@ -182,6 +191,14 @@ async fn an_erasure_gets_a_receipt_from_the_outbox_worker_once_its_files_are_gon
     );
     assert_eq!(check.storage_keys_checked, stored_keys.len() as i64);
     assert_eq!(check.objects_left, 0);
+    assert_eq!(check.data_keys_left, 0);
+    let keys = receipt.stores.keys;
+    assert_eq!((keys.destroyed, keys.never_made), (1, 0), "{keys:?}");
+    assert!(
+        keys.destroyed_at
+            .is_some_and(|at| at >= receipt.completed_at && at <= receipt.issued_at),
+        "{keys:?}"
+    );
     let (erased_at_seq, head_hash): (i64, String) = sqlx::query_as(
         "select (select seq from audit_log where account_id = $1 and request_id = $2
                    and action = 'request_erased'),
@@ -220,6 +237,52 @@ async fn an_erasure_gets_a_receipt_from_the_outbox_worker_once_its_files_are_gon
         );
         assert!(html.contains("Nothing left"), "{page}");
     }
+}
+
+#[sqlx::test]
+async fn a_receipt_waits_until_the_records_data_key_is_destroyed(pool: PgPool) {
+    let (console, alex) = Console::with_alex_managing_customer_data(pool).await;
+    let (lead, _) = jordans(&console).await;
+    let (status, answer) = alex.erase(lead).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    while delete_due_objects(&console.pool, &console.state.storage, 100)
+        .await
+        .expect("outbox pass")
+        .rows
+        > 0
+    {}
+    let keys = console.state.receipt_keys.as_ref().expect("receipt keys");
+    let keyring = &console.state.keyring;
+    let early = issue_due_receipts(&console.pool, &console.state.storage, keyring, keys)
+        .await
+        .expect("issuing pass");
+    assert_eq!(early.issued, 0, "the key is not destroyed yet");
+    let request = request_of(&console, lead).await;
+    assert!(stored_receipt(&console, request).await.is_none());
+
+    let pass = destroy_due_keys(&console.pool, keyring, 100)
+        .await
+        .expect("key pass");
+    assert_eq!(pass.destroyed, 1);
+    let issued = issue_due_receipts(&console.pool, &console.state.storage, keyring, keys)
+        .await
+        .expect("issuing pass");
+    assert_eq!(issued.issued, 1);
+    let token = stored_receipt(&console, request).await.expect("issued");
+    let receipt = verify(&token, &keys.jwks()).expect("verifies");
+    let destroyed_at: time::OffsetDateTime =
+        sqlx::query_scalar("select destroyed_at from key_destructions where customer_id = $1")
+            .bind(lead)
+            .fetch_one(&console.pool)
+            .await
+            .expect("the destruction's time");
+    assert_eq!(receipt.stores.keys.destroyed_at, Some(destroyed_at));
+    assert!(
+        receipt
+            .summary_lines()
+            .iter()
+            .any(|line| line.starts_with("Data keys: 1 destroyed"))
+    );
 }
 
 #[sqlx::test]

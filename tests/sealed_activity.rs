@@ -1,14 +1,15 @@
 //! Call and message values stored sealed under their record's data key: 100 unique markers sent through the
 //! API as message bodies, notes and transcripts are shown by the console (page and export) and found nowhere in
 //! Postgres's files, its WAL or a dump of either database; a sealed value copied into another row or record does
-//! not open; and a dump of the data database taken before an erasure, restored beside the live keyring, opens
-//! every record's values except the erased record's; `seal-existing` seals the rows written before keys
-//! existed and the page shows them as before.
+//! not open; and a dump of the data database and a copy of the object store taken before an erasure, restored
+//! beside the live keyring, open every record's values and files except the erased record's; `seal-existing`
+//! seals the rows and files written before keys existed and the page shows them as before.
 
 mod common;
 
 use std::collections::HashSet;
 use std::io::Read;
+use std::path::Path;
 use std::process::Command;
 
 use common::*;
@@ -16,6 +17,7 @@ use customer_data_console::server::authz::ApiScope;
 use customer_data_console::server::keys::Keyring;
 use customer_data_console::server::keys::destructions::destroy_due_keys;
 use customer_data_console::server::keys::existing::{seal_existing, unsealed_rows_remain};
+use customer_data_console::server::keys::files::is_sealed;
 use customer_data_console::server::keys::tree::Unopened;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -263,6 +265,54 @@ async fn open_all(
     out
 }
 
+/// A stored file a row names: its account, its record and its key in the store.
+type StoredFile = (Uuid, Uuid, String);
+
+async fn stored_files(pool: &PgPool) -> Vec<StoredFile> {
+    sqlx::query_as(
+        "select account_id, customer_id, recording_key from calls where recording_key is not null
+         union all select account_id, customer_id, unnest(media_keys) from messages order by 3",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("stored files")
+}
+
+/// Each of `files` as it is stored in the object store folder `folder`, opened with the record's key.
+async fn open_files(
+    keyring: &Keyring,
+    folder: &Path,
+    files: &[StoredFile],
+) -> Vec<(Uuid, Result<Vec<u8>, Unopened>)> {
+    let mut out = Vec::new();
+    for (account, customer, key) in files {
+        let stored = std::fs::read(folder.join(key)).expect("a stored file");
+        assert!(is_sealed(&stored), "{key} is stored sealed");
+        assert!(!contains(&stored, "WAVEfmt"), "{key} shows no plaintext");
+        let opener = keyring.opener(*account, *customer).await.expect("keyring");
+        let mut opening = opener.file(key);
+        let opened = opening.push(&stored).and_then(|mut plain| {
+            plain.extend_from_slice(&opening.finish()?);
+            Ok(plain)
+        });
+        out.push((*customer, opened));
+    }
+    out
+}
+
+/// A copy of the object store folder `folder`, as a backup of it would hold.
+fn copy_of_folder(folder: &Path) -> tempfile::TempDir {
+    let copy = tempfile::tempdir().expect("temp dir");
+    let copied = Command::new("cp")
+        .arg("-a")
+        .arg(folder.join("."))
+        .arg(copy.path())
+        .status()
+        .expect("cp runs");
+    assert!(copied.success(), "the object store was copied");
+    copy
+}
+
 #[sqlx::test]
 async fn a_dump_taken_before_an_erasure_opens_every_record_but_the_erased_one(pool: PgPool) {
     let (console, alex) = Console::with_alex_managing_customer_data(pool).await;
@@ -273,8 +323,12 @@ async fn a_dump_taken_before_an_erasure_opens_every_record_but_the_erased_one(po
     assert!(before.len() > 100, "{} sealed values", before.len());
     let originals = open_all(keyring, &before).await;
     assert!(originals.iter().all(|(_, value)| value.is_ok()));
+    let files = stored_files(&console.pool).await;
+    let original_files = open_files(keyring, console.object_store_dir(), &files).await;
+    assert!(original_files.iter().all(|(_, file)| file.is_ok()));
     let options = (*console.pool.connect_options()).clone();
     let dumped = pg_dump(&options);
+    let copied_store = copy_of_folder(console.object_store_dir());
 
     let (status, receipt) = alex.erase(lead).await;
     assert_eq!(status, StatusCode::OK, "{receipt}");
@@ -320,6 +374,22 @@ async fn a_dump_taken_before_an_erasure_opens_every_record_but_the_erased_one(po
         erased_values > 5,
         "{erased_values} values of the erased record"
     );
+    assert_eq!(stored_files(&restored_pool).await, files);
+    let reopened_files = open_files(keyring, copied_store.path(), &files).await;
+    let mut erased_files = 0;
+    for ((customer, original), (_, file)) in original_files.iter().zip(&reopened_files) {
+        if *customer == lead {
+            erased_files += 1;
+            assert_eq!(
+                file,
+                &Err(Unopened),
+                "an erased record's file does not open"
+            );
+        } else {
+            assert_eq!(file, original, "every other record's file opens as it was");
+        }
+    }
+    assert!(erased_files > 0, "the erased record had files");
     restored_pool.close().await;
     sqlx::query(&format!("drop database \"{restored}\" with (force)"))
         .execute(&console.pool)
@@ -328,22 +398,34 @@ async fn a_dump_taken_before_an_erasure_opens_every_record_but_the_erased_one(po
 }
 
 #[sqlx::test]
-async fn seal_existing_seals_the_rows_written_before_keys_and_the_page_shows_them_as_before(
+async fn seal_existing_seals_the_rows_and_files_written_before_keys_and_the_page_shows_them_as_before(
     pool: PgPool,
 ) {
     let (console, alex) = Console::with_alex_managing_customer_data(pool).await;
     let lead = console.customer_ids_with_email(JORDAN).await[0].0;
     let account = console.account_of(lead).await;
     assert!(!unsealed_rows_remain(&console.pool).await.expect("looked"));
+    let storage = &console.state.storage;
+    let mut plaintext_files = Vec::new();
     for n in 0..3 {
+        let media_key = format!("media/{account}/before-keys/{n}.jpg");
+        let content = format!("JFIF a picture from before keys {n}").repeat(n as usize * 3000 + 1);
+        storage
+            .put(&media_key, content.clone().into_bytes())
+            .await
+            .expect("a plaintext file");
+        plaintext_files.push((media_key.clone(), content));
         sqlx::query(
-            "insert into messages (account_id, customer_id, direction, from_number, to_number, body, sent_at)
-             values ($1, $2, 'inbound', '+16285550199', '+16285550100', $3, now() - make_interval(mins => $4))",
+            "insert into messages (account_id, customer_id, direction, from_number, to_number, body, sent_at,
+                 media_keys)
+             values ($1, $2, 'inbound', '+16285550199', '+16285550100', $3, now() - make_interval(mins => $4),
+                 array[$5])",
         )
         .bind(account)
         .bind(lead)
         .bind(format!("Written before keys, message {n}"))
         .bind(n)
+        .bind(&media_key)
         .execute(&console.pool)
         .await
         .expect("a plaintext message");
@@ -367,10 +449,28 @@ async fn seal_existing_seals_the_rows_written_before_keys_and_the_page_shows_the
     assert_eq!(status, StatusCode::OK, "{before}");
 
     let keyring = &console.state.keyring;
-    let report = seal_existing(&console.pool, keyring, false)
+    let report = seal_existing(&console.pool, storage, keyring, false)
         .await
         .expect("sealed");
-    assert_eq!((report.calls, report.messages), (3, 3));
+    assert_eq!(
+        (report.calls, report.messages, report.files),
+        (3, 3, 3),
+        "the demo's files were sealed already"
+    );
+    let opener = keyring.opener(account, lead).await.expect("keyring");
+    for (media_key, content) in &plaintext_files {
+        let stored =
+            std::fs::read(console.object_store_dir().join(media_key)).expect("the file is stored");
+        assert!(is_sealed(&stored), "{media_key} is sealed");
+        assert!(
+            !contains(&stored, "before keys"),
+            "{media_key} shows no plaintext"
+        );
+        let mut opening = opener.file(media_key);
+        let mut opened = opening.push(&stored).expect("opens");
+        opened.extend_from_slice(&opening.finish().expect("opens to the end"));
+        assert_eq!(opened, content.as_bytes(), "{media_key} opens as it was");
+    }
     assert!(!unsealed_rows_remain(&console.pool).await.expect("looked"));
     let plaintext: i64 = sqlx::query_scalar(
         "select (select count(*) from calls where notes is not null or transcript is not null
@@ -391,12 +491,12 @@ async fn seal_existing_seals_the_rows_written_before_keys_and_the_page_shows_the
         "the transcript is still counted"
     );
 
-    let again = seal_existing(&console.pool, keyring, false)
+    let again = seal_existing(&console.pool, storage, keyring, false)
         .await
         .expect("again");
     assert_eq!(
-        (again.calls, again.messages),
-        (0, 0),
+        (again.calls, again.messages, again.files),
+        (0, 0, 0),
         "a second run finds nothing"
     );
 }

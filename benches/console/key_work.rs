@@ -1,10 +1,12 @@
 //! The key figures, on the keyring beside the bench's database: the key work of one erasure (`Keyring::destroy`:
 //! the key deleted, its path and the root re-keyed, the root file replaced) with 1,000,000 data keys in the
 //! keyring, against the limit of 20 ms; and, for reference, how fast a record's data keys are made (the keyring
-//! is filled to 1,000,000 keys by 16 concurrent writers) and how fast a value is sealed and opened.
+//! is filled to 1,000,000 keys by 16 concurrent writers), how fast a value is sealed and opened, and how fast a
+//! 100 MB recording is sealed and opened chunk by chunk.
 
 use std::time::{Duration, Instant};
 
+use customer_data_console::server::keys::files::{FileOpening, FileSealing};
 use customer_data_console::server::keys::seal::{Place, open_text, seal_text};
 use customer_data_console::server::keys::tree::Key;
 use uuid::Uuid;
@@ -20,6 +22,9 @@ const ERASURES: usize = 50;
 const LIMIT: Duration = Duration::from_millis(20);
 /// Concurrent writers filling the keyring.
 const WRITERS: i64 = 16;
+/// The recording whose sealing is timed: 100 MB, handed over in pieces of 1 MiB as a store's stream would.
+const RECORDING_BYTES: usize = 100_000_000;
+const PIECE_BYTES: usize = 1 << 20;
 
 pub async fn measure(bench: &Bench) {
     let keyring = bench.keyring.clone();
@@ -103,4 +108,38 @@ pub async fn measure(bench: &Bench) {
         "a 160-byte message body sealed and opened",
         format!("{:.2} µs each", ms(started) * 1000.0 / f64::from(rounds)),
     );
+    measure_recording(bench.account);
+}
+
+/// Seals a 100 MB recording and opens it again, each in 1 MiB pieces; prints both rates.
+fn measure_recording(account: Uuid) {
+    let key = Key::random();
+    let customer = Uuid::new_v4();
+    let store_key = format!("recordings/{account}/bench.wav");
+    let recording: Vec<u8> = (0..RECORDING_BYTES).map(|n| (n % 251) as u8).collect();
+    let started = Instant::now();
+    let mut sealing = FileSealing::new(&key, account, customer, &store_key);
+    let mut sealed = Vec::with_capacity(RECORDING_BYTES + RECORDING_BYTES / 4096 + 64);
+    for piece in recording.chunks(PIECE_BYTES) {
+        sealed.extend_from_slice(&sealing.push(piece));
+    }
+    sealed.extend_from_slice(&sealing.finish());
+    let sealing_rate = megabytes_per_second(started);
+    let started = Instant::now();
+    let mut opening = FileOpening::new(Some(key), account, customer, &store_key);
+    let mut opened = 0;
+    for piece in sealed.chunks(PIECE_BYTES) {
+        opened += opening.push(piece).expect("opens").len();
+    }
+    opened += opening.finish().expect("opens to the end").len();
+    let opening_rate = megabytes_per_second(started);
+    assert_eq!(opened, RECORDING_BYTES);
+    reference(
+        "a 100 MB recording sealed, then opened (64 KiB chunks, handed over in 1 MiB pieces, one core)",
+        format!("{sealing_rate:.0} MB/s sealed, {opening_rate:.0} MB/s opened"),
+    );
+}
+
+fn megabytes_per_second(started: Instant) -> f64 {
+    RECORDING_BYTES as f64 / 1e6 / started.elapsed().as_secs_f64()
 }

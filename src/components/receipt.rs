@@ -1,6 +1,6 @@
 //! A completed request's receipt, as the request's page and an erased record's page show it: while stored files
 //! are still being deleted, "files pending, k of n"; once the signed receipt is issued, its readable summary
-//! (counts, activity dates, what each store did, the residual check) beside the link that downloads it as a
+//! (counts, activity dates, what each store did, the data keys destroyed, the residual check) beside the link that downloads it as a
 //! `.jws` file, which anyone verifies offline against `/.well-known/receipt-keys.json`.
 
 use leptos::prelude::*;
@@ -57,6 +57,14 @@ fn SignedReceipt(request_id: Uuid, summary: ReceiptSummary) -> impl IntoView {
     let activity = counts.activity_range();
     let residual = residual_result(&summary);
     let clean = summary.is_clean();
+    let keys = match summary.keys_destroyed_at {
+        Some(at) => format!(
+            "{} destroyed, the last at {}",
+            counted(summary.keys_destroyed, "key", "keys"),
+            format_time(at)
+        ),
+        None => "none to destroy".to_owned(),
+    };
     view! {
         <dl class="details">
             <dt>"Issued"</dt><dd>{format_time(summary.issued_at)}</dd>
@@ -65,6 +73,7 @@ fn SignedReceipt(request_id: Uuid, summary: ReceiptSummary) -> impl IntoView {
             <dt>"Activity"</dt><dd>{activity}</dd>
             <dt>"Database"</dt><dd>{format!("{} deleted", counted(summary.rows_deleted, "row", "rows"))}</dd>
             <dt>"Stored files"</dt><dd>{format!("{} of {} deleted", summary.files_deleted, summary.files_queued)}</dd>
+            <dt>"Data keys"</dt><dd>{keys}</dd>
             <dt>"Residual check"</dt><dd class=(!clean).then_some("residual-left")>{residual}</dd>
         </dl>
         <p>
@@ -84,9 +93,10 @@ pub fn residual_result(summary: &ReceiptSummary) -> String {
         summary.tables_checked.join(", ")
     );
     let keys = format!(
-        "{} checked, {} left",
+        "{} checked, {} left; {} left",
         counted(summary.storage_keys_checked, "stored key", "stored keys"),
-        counted(summary.objects_left, "object", "objects")
+        counted(summary.objects_left, "object", "objects"),
+        counted(summary.data_keys_left, "data key", "data keys")
     );
     if summary.is_clean() {
         format!("Nothing left: {tables}, 0 rows left; {keys}.")
@@ -121,6 +131,9 @@ mod tests {
             rows_left: 0,
             storage_keys_checked: 2,
             objects_left: 0,
+            keys_destroyed: 1,
+            keys_destroyed_at: Some(time::macros::datetime!(2026-12-02 11:59 UTC)),
+            data_keys_left: 0,
         }
     }
 
@@ -129,10 +142,14 @@ mod tests {
         let mut summary = summary();
         assert_eq!(
             residual_result(&summary),
-            "Nothing left: 2 tables checked (calls, messages), 0 rows left; 2 stored keys checked, 0 objects left."
+            "Nothing left: 2 tables checked (calls, messages), 0 rows left; 2 stored keys checked, 0 objects left; 0 data keys left."
         );
         summary.rows_left = 1;
         summary.tables_with_rows_left = vec!["calls".into()];
         assert!(residual_result(&summary).starts_with("Data left: 1 row in calls;"));
+        summary.rows_left = 0;
+        summary.tables_with_rows_left = vec![];
+        summary.data_keys_left = 1;
+        assert!(residual_result(&summary).ends_with("1 data key left."));
     }
 }

@@ -230,15 +230,15 @@ pub struct SeedReport {
     pub files: usize,
 }
 
-/// Loads the demo, each record's call and message values sealed under its data key from `keyring`. Safe to run
-/// any number of times.
+/// Loads the demo, each record's call and message values and stored files sealed under its data key from
+/// `keyring`. Safe to run any number of times.
 pub async fn seed(
     pool: &PgPool,
     storage: &Storage,
     keyring: &Keyring,
 ) -> Result<SeedReport, String> {
     let mut report = SeedReport::default();
-    let mut files: Vec<(String, u64)> = Vec::new();
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     let mut tx = pool.begin().await.map_err(db_text)?;
     let now = OffsetDateTime::now_utc()
         .replace_nanosecond(0)
@@ -366,7 +366,8 @@ pub async fn seed(
                 .map_err(db_text)?;
                 report.calls += 1;
                 if let Some(key) = recording_key {
-                    files.push((key, n * 31 + c));
+                    let sealed = sealer.seal_file(&key, &recording_bytes(n * 31 + c));
+                    files.push((key, sealed));
                 }
             }
             for m in 0..customer.messages {
@@ -403,14 +404,15 @@ pub async fn seed(
                 .map_err(db_text)?;
                 report.messages += 1;
                 for key in media {
-                    files.push((key, n * 17 + m));
+                    let sealed = sealer.seal_file(&key, &recording_bytes(n * 17 + m));
+                    files.push((key, sealed));
                 }
             }
         }
     }
-    for (key, seed) in &files {
+    for (key, sealed) in files {
         storage
-            .put(key, recording_bytes(*seed))
+            .put(&key, sealed)
             .await
             .map_err(|e| format!("cannot store {key}: {e}"))?;
         report.files += 1;

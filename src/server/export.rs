@@ -1,6 +1,7 @@
 //! Customer records' data as a ZIP (one record's, or all of a person's records'), for the person who asked for
 //! a copy (GDPR Art. 15 and 20): `calls.json` and `messages.json` (each row naming its record), every recording,
-//! voicemail and message media as stored, and last `manifest.json` (the records, when, who asked, counts, and
+//! voicemail and message media as the platform stored it (a sealed file opened chunk by chunk under its record's
+//! key), and last `manifest.json` (the records, when, who asked, counts, and
 //! the SHA-256 and size of every other file). The archive is written by the `zip` crate
 //! into a small buffer that is handed to the response in chunks through a bounded channel, the rows are read
 //! in batches and the files are read as streams, so neither a long record nor a long recording is ever whole in
@@ -24,6 +25,7 @@ use zip::{CompressionMethod, ZipWriter};
 
 use crate::server::db::exports::{self, After, ExportedCall, ExportedMessage, ExportedRecord};
 use crate::server::evidence::audit_log::{self, Action, Actor, Entry};
+use crate::server::keys::seal::Opener;
 use crate::server::keys::tree::Unopened;
 use crate::server::keys::{Keyring, KeyringError};
 use crate::server::sessions::hex;
@@ -175,7 +177,7 @@ async fn write_archive(
 ) -> std::io::Result<()> {
     let ids: Vec<Uuid> = records.iter().map(|record| record.id).collect();
     let mut counts = Counts::default();
-    let mut stored_files: Vec<(String, String)> = Vec::new();
+    let mut stored_files: Vec<StoredFile> = Vec::new();
     counts.calls = write_rows(
         &mut writer,
         "calls.json",
@@ -209,24 +211,35 @@ async fn write_archive(
 
     let account_store = storage.of_account(account_id);
     let mut missing = Vec::new();
-    for (path, key) in stored_files {
-        let stream = account_store.read(&key).await.map_err(|err| {
-            tracing::error!(error = %err, "export could not read a stored file");
-            std::io::Error::other("a stored file could not be read")
-        })?;
+    let mut opener: Option<(Uuid, Opener)> = None;
+    for StoredFile { record, path, key } in stored_files {
+        let stream = account_store.read(&key).await.map_err(file_unread)?;
         let Some(mut stream) = stream else {
             missing.push(path);
             continue;
         };
+        let opener = match opener.take() {
+            Some((id, known)) if id == record => opener.insert((id, known)),
+            _ => {
+                let known = keyring
+                    .opener(account_id, record)
+                    .await
+                    .map_err(keys_failed)?;
+                opener.insert((record, known))
+            }
+        };
+        let mut opening = opener.1.file(&key);
         // Recordings and media are compressed already; deflating them again costs time and saves nothing.
         writer.start(&path, CompressionMethod::Stored)?;
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|err| {
-                tracing::error!(error = %err, "export could not read a stored file");
-                std::io::Error::other("a stored file could not be read")
-            })?;
-            writer.write(&chunk).await?;
+            let chunk = chunk.map_err(file_unread)?;
+            writer
+                .write(&opening.push(&chunk).map_err(file_unopened)?)
+                .await?;
         }
+        writer
+            .write(&opening.finish().map_err(file_unopened)?)
+            .await?;
         writer.finish_file();
     }
 
@@ -252,6 +265,16 @@ async fn write_archive(
     writer.start("manifest.json", CompressionMethod::Deflated)?;
     writer.write(&manifest).await?;
     writer.finish().await
+}
+
+/// A stored file a row names.
+struct StoredFile {
+    /// The record whose row names it (its data key seals the file).
+    record: Uuid,
+    /// Its name in the archive.
+    path: String,
+    /// Its key in the store.
+    key: String,
 }
 
 /// A row of `calls.json` or `messages.json`.
@@ -306,7 +329,7 @@ async fn write_rows<T, Batch>(
     writer: &mut ArchiveWriter,
     name: &str,
     records: &[Uuid],
-    stored_files: &mut Vec<(String, String)>,
+    stored_files: &mut Vec<StoredFile>,
     mut batch_after: impl FnMut(Uuid, After) -> Batch,
 ) -> std::io::Result<u64>
 where
@@ -324,7 +347,11 @@ where
                 writer.write(separator(written)).await?;
                 writer.write(&json(row)?).await?;
                 written += 1;
-                stored_files.extend(row.stored_files());
+                stored_files.extend(
+                    row.stored_files()
+                        .into_iter()
+                        .map(|(path, key)| StoredFile { record, path, key }),
+                );
             }
             match batch.last() {
                 Some(last) if batch.len() as i64 == exports::EXPORT_BATCH => after = last.after(),
@@ -347,6 +374,18 @@ fn read_failed(err: sqlx::Error) -> std::io::Error {
 fn keys_failed(err: KeyringError) -> std::io::Error {
     tracing::error!(error = %err, "export could not read a record's key");
     std::io::Error::other("the records' data could not be read")
+}
+
+/// The error a stored file that could not be read ends the download with (the store's text goes to the log).
+fn file_unread(err: object_store::Error) -> std::io::Error {
+    tracing::error!(error = %err, "export could not read a stored file");
+    std::io::Error::other("a stored file could not be read")
+}
+
+/// The error a sealed file that does not open under its record's key ends the download with.
+fn file_unopened(_: Unopened) -> std::io::Error {
+    tracing::error!("export found a stored file that did not open under its record's key");
+    std::io::Error::other("a stored file could not be read")
 }
 
 /// `rows` with their sealed values opened by `open`; a value that does not open ends the download.

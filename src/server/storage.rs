@@ -2,8 +2,8 @@
 //! here, any S3-compatible store in production. Keys are paths under their account's prefixes: a call's
 //! recording or voicemail under `recordings/<account>/` (e.g. `recordings/<account>/<call>.wav`), a message's
 //! media under `media/<account>/`; the schema refuses any other key on a call or message (migration 0007, its
-//! twin). Deleting, the one irreversible operation, and reading a file for an export are possible only through
-//! an account's part of the store (`AccountStorage`), which reaches nothing outside that account's prefixes.
+//! twin). Deleting, the one irreversible operation, reading a file for an export and replacing a file by its
+//! sealed form are possible only through an account's part of the store (`AccountStorage`), which reaches nothing outside that account's prefixes.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -13,7 +13,7 @@ use futures::stream::BoxStream;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
 use object_store::prefix::PrefixStore;
-use object_store::{ObjectStore, PutPayload};
+use object_store::{ObjectStore, PutPayload, WriteMultipart};
 use uuid::Uuid;
 
 /// The kind of stored object that calls hold: recordings and voicemails.
@@ -130,6 +130,15 @@ impl AccountStorage {
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// Starts replacing the object at `key`, when the key is the account's: the new object is written in parts
+    /// and takes the old one's place only when the upload is finished (an aborted upload leaves the old one).
+    pub async fn replace(&self, key: &str) -> object_store::Result<Option<WriteMultipart>> {
+        let Some((store, path)) = self.locate(key) else {
+            return Ok(None);
+        };
+        Ok(Some(WriteMultipart::new(store.put_multipart(&path).await?)))
     }
 
     /// The prefixed store that holds `key` and the key's path inside it, when the key is one of the account's

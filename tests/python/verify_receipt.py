@@ -153,8 +153,17 @@ def main():
     if payload["request_id"] != request_id:
         fail(f"the receipt names request {payload['request_id']}, not {request_id}")
     residual = payload["residual_check"]
-    if residual["objects_left"] != 0 or any(table["rows"] for table in residual["tables"]):
+    if (
+        residual["objects_left"] != 0
+        or residual["data_keys_left"] != 0
+        or any(table["rows"] for table in residual["tables"])
+    ):
         fail(f"the residual check found data left: {residual}")
+    keys = payload["stores"]["keys"]
+    if keys["destroyed"] + keys["never_made"] != len(payload["records"]) or (
+        keys["destroyed"] > 0 and not keys["destroyed_at"]
+    ):
+        fail(f"the receipt does not account for every record's data key: {keys}")
     for detail in PERSONAL:
         if detail.lower() in payload_text.lower():
             fail(f"the receipt holds personal data: {detail}")

@@ -155,10 +155,10 @@ pub async fn after_erasure(state: &AppState) {
 }
 
 /// Runs for the life of the server: drains the outbox, puts the people of completed requests on the
-/// suppression list, destroys the data keys of erased records (`keys::destructions`), issues the receipts that became due (with no signing
-/// key configured, none: they are issued by the first instance that has one), then sleeps until an erasure
-/// wakes it or a few seconds pass (to retry failures, pick up work left by a crashed instance, and drop
-/// abandoned queues). Its first pass, at start-up, issues what a stopped instance left due.
+/// suppression list, destroys the data keys of erased records (`keys::destructions`), issues the receipts that
+/// became due (with no signing key configured, none: they are issued by the first instance that has one), then
+/// sleeps until an erasure wakes it or a few seconds pass (to retry failures, pick up work left by a crashed
+/// instance, and drop abandoned queues). Its first pass, at start-up, issues what a stopped instance left due.
 pub async fn run_outbox_worker(state: AppState) {
     const BATCH_ROWS: i64 = 20;
     loop {
@@ -174,7 +174,8 @@ pub async fn run_outbox_worker(state: AppState) {
             tracing::error!(error = %err, "destroying erased records' keys failed");
         }
         if let Some(keys) = &state.receipt_keys
-            && let Err(err) = issue_due_receipts(&state.pool, &state.storage, keys).await
+            && let Err(err) =
+                issue_due_receipts(&state.pool, &state.storage, &state.keyring, keys).await
         {
             tracing::error!(error = %err, "issuing receipts failed");
         }

@@ -3,15 +3,17 @@
 //!
 //! A receipt is a compact JWS (RFC 7515, EdDSA) whose payload is the RFC 8785 canonical JSON of `Receipt`:
 //! the request and account ids, the records (id, object type, Salesforce id), the counts per kind, the activity
-//! range, the result per store (database rows deleted; stored files deleted, k of n), the residual check
-//! (`residual`) and when it was issued. No name, email, phone or message text is in it.
+//! range, the result per store (database rows deleted; stored files deleted, k of n; data keys destroyed in the
+//! keyring, and when), the residual check (`residual`) and when it was issued. No name, email, phone or message
+//! text is in it.
 //!
-//! It is final once the request's stored files are gone, so it is issued by `issue_due_receipts`, which the
-//! outbox worker runs after each pass: it claims completed requests without a receipt whose erasures have no
-//! outbox row left (`FOR UPDATE SKIP LOCKED`, so instances share the work and none issues twice), runs the
-//! residual check, signs, and stores the receipt in the same transaction. A request with no stored file is due
-//! as soon as its erasure commits; a crash before the commit leaves it due, so the next pass (after a restart,
-//! the first) issues it.
+//! It is final once the request's stored files are gone and its records' data keys destroyed, so it is issued
+//! by `issue_due_receipts`, which the outbox worker runs after each pass: it claims completed requests without
+//! a receipt whose erasures have no outbox row and no key destruction left (`FOR UPDATE SKIP LOCKED`, so
+//! instances share the work and none issues twice), runs the residual check, signs, and stores the receipt in
+//! the same transaction. A request with no stored file is due as soon as its records' keys are destroyed (the
+//! worker's pass just before); a crash before the commit leaves it due, so the next pass (after a restart, the
+//! first) issues it.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -28,6 +30,7 @@ use crate::model::{ErasureCounts, ReceiptSummary};
 use crate::server::evidence::audit_log::{self, ChainHead};
 use crate::server::evidence::receipt_keys::{Jwks, ReceiptKeys, VerifyError};
 use crate::server::evidence::residual::{self, CheckError, ResidualCheck};
+use crate::server::keys::Keyring;
 use crate::server::storage::Storage;
 
 /// The version of the receipt's payload format.
@@ -134,6 +137,10 @@ pub struct StoreResults {
     pub database: DatabaseResult,
     /// The object store: the stored files deleted, k of n.
     pub files: FilesResult,
+    /// The keyring: the records' data keys destroyed (all zero in receipts issued before keys existed, which do
+    /// not name it).
+    #[serde(default)]
+    pub keys: KeysResult,
 }
 
 /// What the erasure deleted from the database.
@@ -152,6 +159,18 @@ pub struct FilesResult {
     pub queued: i64,
     /// Keys on the records that lay outside the account's storage: neither queued nor deleted.
     pub refused: i64,
+}
+
+/// What the key worker destroyed in the keyring.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeysResult {
+    /// Records whose data key was destroyed (their sealed values and files open nowhere since).
+    pub destroyed: i64,
+    /// Records that never had a data key (no activity sealed under one).
+    pub never_made: i64,
+    /// When the last of the keys was destroyed; `None` when none was.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub destroyed_at: Option<OffsetDateTime>,
 }
 
 impl Receipt {
@@ -205,6 +224,15 @@ impl Receipt {
             );
         }
         lines.push(files_line);
+        let keys = self.stores.keys;
+        lines.push(format!(
+            "Data keys: {} destroyed{}, {} records had none",
+            keys.destroyed,
+            keys.destroyed_at
+                .map(|at| format!(" (the last at {})", rfc3339(at)))
+                .unwrap_or_default(),
+            keys.never_made
+        ));
         let check = &self.residual_check;
         let tables: Vec<String> = check
             .tables
@@ -212,7 +240,7 @@ impl Receipt {
             .map(|table| format!("{} {}", table.table, table.rows))
             .collect();
         lines.push(format!(
-            "Residual check: {} ({} tables: {}; {} storage keys checked, {} objects left)",
+            "Residual check: {} ({} tables: {}; {} storage keys checked, {} objects left; {} data keys left)",
             if check.is_clean() {
                 "clean"
             } else {
@@ -221,7 +249,8 @@ impl Receipt {
             check.tables.len(),
             tables.join(", "),
             check.storage_keys_checked,
-            check.objects_left
+            check.objects_left,
+            check.data_keys_left
         ));
         lines.push(format!(
             "Audit chain head: #{} {}",
@@ -255,6 +284,9 @@ impl Receipt {
             rows_left: check.tables.iter().map(|t| t.rows).sum(),
             storage_keys_checked: check.storage_keys_checked,
             objects_left: check.objects_left,
+            keys_destroyed: self.stores.keys.destroyed,
+            keys_destroyed_at: self.stores.keys.destroyed_at,
+            data_keys_left: check.data_keys_left,
         }
     }
 }
@@ -347,12 +379,15 @@ struct ErasureRow {
 }
 
 /// A completed request without a receipt whose erasures have no stored file left to delete (its outbox rows are
-/// all gone), other than those in `$1` (tried in this pass already), oldest first: claimed until the
+/// all gone) and no data key left to destroy, other than those in `$1` (tried in this pass already), oldest first: claimed until the
 /// transaction ends, skipping one another instance holds.
 const CLAIM_DUE_SQL: &str = "select r.id, r.account_id, r.completed_at from erasure_requests r
      where r.state = 'completed' and r.receipt_jws is null and r.id <> all($1)
        and not exists (select 1 from erasures e join object_deletions o on o.erasure_id = e.id
                        where e.account_id = r.account_id and e.request_id = r.id)
+       and not exists (select 1 from erasures e
+                       join key_destructions k on k.account_id = e.account_id and k.customer_id = e.customer_id
+                       where e.account_id = r.account_id and e.request_id = r.id and k.destroyed_at is null)
      order by r.completed_at, r.id
      limit 1
      for update of r skip locked";
@@ -362,6 +397,15 @@ const ERASURES_SQL: &str = "select id, customer_id, object_type, salesforce_id, 
             recordings_deleted, voicemails_deleted, transcripts_deleted, messages_deleted, media_deleted,
             first_activity_at, last_activity_at, stored_keys_refused
      from erasures where account_id = $1 and request_id = $2 order by customer_id";
+
+/// The key destructions of request `$2` of account `$1`: records whose key was destroyed, records that had none,
+/// and when the last key was destroyed.
+const KEYS_SQL: &str =
+    "select count(*) filter (where k.had_key), count(*) filter (where not k.had_key),
+            max(k.destroyed_at) filter (where k.had_key)
+     from erasures e
+     join key_destructions k on k.account_id = e.account_id and k.customer_id = e.customer_id
+     where e.account_id = $1 and e.request_id = $2";
 
 /// The stored keys the outbox recorded for erasures `$1`.
 const CHECKED_KEYS_SQL: &str =
@@ -404,6 +448,7 @@ pub struct IssuePass {
 pub async fn issue_due_receipts(
     pool: &PgPool,
     storage: &Storage,
+    keyring: &Keyring,
     keys: &ReceiptKeys,
 ) -> sqlx::Result<IssuePass> {
     let mut pass = IssuePass::default();
@@ -419,7 +464,12 @@ pub async fn issue_due_receipts(
             return Ok(pass);
         };
         tried.push(request_id);
-        match issue_one(&mut tx, storage, keys, account_id, request_id, completed_at).await {
+        let claimed = Claimed {
+            account_id,
+            request_id,
+            completed_at,
+        };
+        match issue_one(&mut tx, storage, keyring, keys, claimed).await {
             Ok(()) => {
                 tx.commit().await?;
                 pass.issued += 1;
@@ -436,11 +486,15 @@ pub async fn issue_due_receipts(
 async fn issue_one(
     tx: &mut sqlx::PgConnection,
     storage: &Storage,
+    keyring: &Keyring,
     keys: &ReceiptKeys,
-    account_id: Uuid,
-    request_id: Uuid,
-    completed_at: OffsetDateTime,
+    claimed: Claimed,
 ) -> Result<(), IssueError> {
+    let Claimed {
+        account_id,
+        request_id,
+        ..
+    } = claimed;
     let erasures: Vec<ErasureRow> = sqlx::query_as(ERASURES_SQL)
         .bind(account_id)
         .bind(request_id)
@@ -452,8 +506,15 @@ async fn issue_one(
         .bind(&erasure_ids)
         .fetch_all(&mut *tx)
         .await?;
-    let residual_check =
-        residual::check(&mut *tx, storage, account_id, &customer_ids, &keys_to_check).await?;
+    let residual_check = residual::check(
+        &mut *tx,
+        storage,
+        keyring,
+        account_id,
+        &customer_ids,
+        &keys_to_check,
+    )
+    .await?;
     if !residual_check.is_clean() {
         tracing::error!(
             target: "integrity",
@@ -463,16 +524,24 @@ async fn issue_one(
             "the residual check found data left after an erasure; the receipt records it"
         );
     }
+    let (destroyed, never_made, destroyed_at): (i64, i64, Option<OffsetDateTime>) =
+        sqlx::query_as(KEYS_SQL)
+            .bind(account_id)
+            .bind(request_id)
+            .fetch_one(&mut *tx)
+            .await?;
+    let key_result = KeysResult {
+        destroyed,
+        never_made,
+        destroyed_at,
+    };
     let audit_chain = audit_log::chain_head(&mut *tx, account_id).await?.into();
-    let receipt = build(
-        request_id,
-        account_id,
-        completed_at,
-        &erasures,
+    let findings = Findings {
+        keys: key_result,
         residual_check,
         audit_chain,
-        OffsetDateTime::now_utc(),
-    );
+    };
+    let receipt = build(claimed, &erasures, findings, OffsetDateTime::now_utc());
     let payload = serde_json_canonicalizer::to_vec(&receipt)
         .map_err(|e| IssueError::Signing(e.to_string()))?;
     let token = keys.sign(&payload).map_err(IssueError::Signing)?;
@@ -487,17 +556,39 @@ async fn issue_one(
     Ok(())
 }
 
-/// The receipt of a request from its erasures and residual check. The files' figures are final: the request is
-/// due only once its outbox rows are gone, so every queued file is deleted.
-fn build(
-    request_id: Uuid,
+/// The request a pass claimed.
+#[derive(Debug, Clone, Copy)]
+struct Claimed {
     account_id: Uuid,
+    request_id: Uuid,
     completed_at: OffsetDateTime,
-    erasures: &[ErasureRow],
+}
+
+/// What a receipt is built from besides the erasures.
+struct Findings {
+    keys: KeysResult,
     residual_check: ResidualCheck,
     audit_chain: AuditChainHead,
+}
+
+/// The receipt of a request from its erasures and findings. The files' figures are final: the request is due
+/// only once its outbox rows are gone, so every queued file is deleted.
+fn build(
+    claimed: Claimed,
+    erasures: &[ErasureRow],
+    findings: Findings,
     issued_at: OffsetDateTime,
 ) -> Receipt {
+    let Claimed {
+        account_id,
+        request_id,
+        completed_at,
+    } = claimed;
+    let Findings {
+        keys,
+        residual_check,
+        audit_chain,
+    } = findings;
     let sum = |field: fn(&ErasureRow) -> i32| -> i64 {
         erasures.iter().map(|e| i64::from(field(e))).sum()
     };
@@ -537,6 +628,7 @@ fn build(
                 queued,
                 refused: sum(|e| e.stored_keys_refused),
             },
+            keys,
         },
         residual_check,
         audit_chain,
@@ -575,19 +667,26 @@ mod tests {
             kept_as_evidence: vec![],
             storage_keys_checked: 4,
             objects_left: 0,
+            data_keys_left: 0,
         };
-        build(
-            Uuid::from_u128(3),
-            Uuid::from_u128(4),
-            at,
-            &[erasure],
-            check,
-            AuditChainHead {
+        let claimed = Claimed {
+            account_id: Uuid::from_u128(4),
+            request_id: Uuid::from_u128(3),
+            completed_at: at,
+        };
+        let findings = Findings {
+            keys: KeysResult {
+                destroyed: 1,
+                never_made: 0,
+                destroyed_at: Some(at + time::Duration::seconds(2)),
+            },
+            residual_check: check,
+            audit_chain: AuditChainHead {
                 seq: 12,
                 hash: "ab".repeat(32),
             },
-            at,
-        )
+        };
+        build(claimed, &[erasure], findings, at)
     }
 
     #[test]
@@ -622,6 +721,12 @@ mod tests {
             "{lines}"
         );
         assert!(lines.contains("Stored files: 4 of 4 deleted"), "{lines}");
+        assert!(
+            lines.contains(
+                "Data keys: 1 destroyed (the last at 2026-05-28T20:26:42Z), 0 records had none"
+            ),
+            "{lines}"
+        );
         assert!(
             lines.contains("Residual check: clean (1 tables: calls 0"),
             "{lines}"

@@ -1,5 +1,5 @@
 //! The residual check a receipt records: once a request's stored files are deleted, whether anything of its
-//! erased records is left. Two stores are checked:
+//! erased records is left. Three stores are checked:
 //!
 //! - the database: every table with a foreign key to `customers`, read from the catalog (`pg_constraint`) when
 //!   the check runs, so a table added later is checked without a change here; the rows that still reference
@@ -8,12 +8,15 @@
 //!   its row count.
 //! - the object store: every key the erasure queued (kept in `residual_check_keys` as it left the outbox) is
 //!   asked for; an object still stored there is left over.
+//! - the keyring: a data key of one of the records still held there is left over (the key worker destroyed
+//!   them before the request became due).
 
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::server::keys::Keyring;
 use crate::server::storage::Storage;
 
 /// Tables that reference `customers` and keep rows for an erased record on purpose: the evidence of the
@@ -53,12 +56,18 @@ pub struct ResidualCheck {
     pub storage_keys_checked: i64,
     /// How many of them still hold an object (must be 0).
     pub objects_left: i64,
+    /// How many of the records' data keys the keyring still holds (must be 0; 0 in receipts issued before
+    /// keys existed, which do not name it).
+    #[serde(default)]
+    pub data_keys_left: i64,
 }
 
 impl ResidualCheck {
     /// Whether nothing is left: no row in any checked table, no object under any checked key.
     pub fn is_clean(&self) -> bool {
-        self.objects_left == 0 && self.tables.iter().all(|table| table.rows == 0)
+        self.objects_left == 0
+            && self.data_keys_left == 0
+            && self.tables.iter().all(|table| table.rows == 0)
     }
 
     /// The tables that still hold rows of the records.
@@ -76,16 +85,20 @@ pub enum CheckError {
     /// The object store could not say whether an object is there.
     #[error("object store: {0}")]
     Store(#[from] object_store::Error),
+    /// The keyring could not say which keys it holds.
+    #[error("keyring: {0}")]
+    Keyring(#[from] crate::server::keys::KeyringError),
 }
 
 /// How many keys are asked for at a time.
 const CONCURRENT_CHECKS: usize = 16;
 
 /// Checks what is left of the records `customer_ids` of account `account_id` in every table that references
-/// `customers`, and under the stored keys `keys`, on `connection` (the issuer's transaction).
+/// `customers` (on `connection`, the issuer's transaction), under the stored keys `keys`, and in the keyring.
 pub async fn check(
     connection: &mut PgConnection,
     storage: &Storage,
+    keyring: &Keyring,
     account_id: Uuid,
     customer_ids: &[Uuid],
     keys: &[String],
@@ -142,5 +155,6 @@ pub async fn check(
         kept_as_evidence: kept,
         storage_keys_checked: keys.len() as i64,
         objects_left,
+        data_keys_left: keyring.keys_held(customer_ids).await?,
     })
 }

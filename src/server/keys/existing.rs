@@ -1,20 +1,30 @@
-//! Sealing the rows written before keys existed (`customer-data-console seal-existing`): calls and messages
+//! Sealing what was stored before keys existed (`customer-data-console seal-existing`): calls and messages
 //! whose values are still plaintext get them sealed under their record's data key (made when the record has
-//! none) and their plaintext columns emptied, a batch of rows per transaction in id order. It can stop at any
-//! point and run again: what is sealed is never read as plaintext again, and what is not is found again.
+//! none) and their plaintext columns emptied, a batch of rows per transaction in id order; then every stored
+//! file a call or message names that is still plaintext (the platform's uploads) is replaced by its sealed form,
+//! streamed chunk by chunk, while its row is locked, so an erasure of the record waits and its outbox deletes the
+//! sealed file after. It can stop at any point and run again: what is sealed is never read as plaintext again,
+//! and what is not is found again (a file is replaced whole or not at all).
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
+use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::files::{MAGIC, is_sealed};
 use super::seal::Sealer;
 use super::{Keyring, KeyringError};
+use crate::server::storage::{AccountStorage, Storage};
 
 /// Rows sealed per transaction.
 const BATCH: i64 = 1000;
+/// Rows whose stored files are sealed per transaction.
+const FILE_BATCH: i64 = 100;
+/// Parts of a file being replaced that may be in flight at once.
+const PARTS_IN_FLIGHT: usize = 4;
 
 /// What a run sealed.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +33,8 @@ pub struct SealReport {
     pub calls: u64,
     /// Messages sealed.
     pub messages: u64,
+    /// Stored files sealed.
+    pub files: u64,
 }
 
 /// Whether any call or message still holds a plaintext value (what `migrate` tells the operator).
@@ -44,11 +56,16 @@ pub enum SealError {
     /// The keyring failed.
     #[error(transparent)]
     Keyring(#[from] KeyringError),
+    /// The object store failed.
+    #[error("the object store failed: {0}")]
+    Store(#[from] object_store::Error),
 }
 
-/// Seals every plaintext call and message, with a progress bar on standard error when `show_progress`.
+/// Seals every plaintext call, message and stored file, with progress bars on standard error when
+/// `show_progress`.
 pub async fn seal_existing(
     pool: &PgPool,
+    storage: &Storage,
     keyring: &Keyring,
     show_progress: bool,
 ) -> Result<SealReport, SealError> {
@@ -86,7 +103,108 @@ pub async fn seal_existing(
         progress.inc(sealed);
     }
     progress.finish_and_clear();
+    report.files = seal_files(pool, storage, keyring, show_progress).await?;
     Ok(report)
+}
+
+/// The rows of each table that name stored files: the row, its account, its record and the files' keys, after
+/// `$1`, `$2` rows at most, locked.
+const ROWS_WITH_FILES: [&str; 2] = [
+    "select id, account_id, customer_id, array[recording_key] from calls
+     where id > $1 and recording_key is not null order by id limit $2 for update",
+    "select id, account_id, customer_id, media_keys from messages
+     where id > $1 and cardinality(media_keys) > 0 order by id limit $2 for update",
+];
+
+/// Seals every plaintext stored file that a call or message names; answers how many it sealed.
+async fn seal_files(
+    pool: &PgPool,
+    storage: &Storage,
+    keyring: &Keyring,
+    show_progress: bool,
+) -> Result<u64, SealError> {
+    let rows: i64 = sqlx::query_scalar(
+        "select (select count(*) from calls where recording_key is not null)
+              + (select count(*) from messages where cardinality(media_keys) > 0)",
+    )
+    .fetch_one(pool)
+    .await?;
+    let progress = match show_progress {
+        true => ProgressBar::new(rows as u64),
+        false => ProgressBar::hidden(),
+    };
+    progress.set_style(
+        ProgressStyle::with_template(
+            "sealing files {bar:40} {pos}/{len} rows with files, {eta} left",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let mut sealed = 0;
+    for query in ROWS_WITH_FILES {
+        let mut after = Uuid::nil();
+        loop {
+            let mut sealers = Sealers::default();
+            let mut tx = pool.begin().await?;
+            let batch: Vec<(Uuid, Uuid, Uuid, Vec<String>)> = sqlx::query_as(query)
+                .bind(after)
+                .bind(FILE_BATCH)
+                .fetch_all(&mut *tx)
+                .await?;
+            let Some(last) = batch.last() else {
+                break;
+            };
+            after = last.0;
+            for (_, account, customer, keys) in &batch {
+                let sealer = sealers.of(keyring, *account, *customer).await?;
+                let store = storage.of_account(*account);
+                for key in keys {
+                    if seal_file(&store, sealer, key).await? {
+                        sealed += 1;
+                    }
+                }
+            }
+            tx.commit().await?;
+            progress.inc(batch.len() as u64);
+        }
+    }
+    progress.finish_and_clear();
+    Ok(sealed)
+}
+
+/// Replaces the file at `key` by its sealed form when it is stored and still plaintext; answers whether it did.
+async fn seal_file(store: &AccountStorage, sealer: &Sealer, key: &str) -> Result<bool, SealError> {
+    let Some(mut stream) = store.read(key).await? else {
+        return Ok(false);
+    };
+    let mut start = Vec::new();
+    while start.len() < MAGIC.len() {
+        match stream.next().await {
+            Some(chunk) => start.extend_from_slice(&chunk?),
+            None => break,
+        }
+    }
+    if is_sealed(&start) {
+        return Ok(false);
+    }
+    let Some(mut upload) = store.replace(key).await? else {
+        return Ok(false);
+    };
+    let mut sealing = sealer.file(key);
+    upload.write(&sealing.push(&start));
+    while let Some(chunk) = stream.next().await {
+        let chunk = match chunk {
+            Ok(chunk) => chunk,
+            Err(err) => {
+                upload.abort().await?;
+                return Err(err.into());
+            }
+        };
+        upload.wait_for_capacity(PARTS_IN_FLIGHT).await?;
+        upload.write(&sealing.push(&chunk));
+    }
+    upload.write(&sealing.finish());
+    upload.finish().await?;
+    Ok(true)
 }
 
 /// The sealers of the records of one batch, each asked of the keyring once.

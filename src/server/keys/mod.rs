@@ -3,7 +3,8 @@
 //! when the record is erased so that no backup of either database opens the record's sealed values again.
 //!
 //! - `tree.rs`: the tree's shape and the cipher that wraps keys; `seal.rs`: sealing a stored value under its
-//!   record's data key, bound to its place; `root.rs`: the root file and its pending successor;
+//!   record's data key, bound to its place; `files.rs`: sealing a stored file the same way, chunk by chunk;
+//!   `root.rs`: the root file and its pending successor;
 //!   `destructions.rs`: the worker that destroys the keys the erasures queued in the data database;
 //!   `existing.rs`: sealing the rows written before keys existed.
 //! - Destroying a record's key deletes it, gives every node on its path a new key (re-wrapping the siblings
@@ -28,6 +29,7 @@
 
 pub mod destructions;
 pub mod existing;
+pub mod files;
 pub mod root;
 pub mod seal;
 pub mod tree;
@@ -335,6 +337,17 @@ impl Keyring {
         }
         self.remember(customer, &key);
         Ok(key)
+    }
+
+    /// How many of `customers` have a data key in the keyring (the residual check's figure: 0 once their keys
+    /// are destroyed).
+    pub async fn keys_held(&self, customers: &[Uuid]) -> Result<i64, KeyringError> {
+        Ok(
+            sqlx::query_scalar("select count(*) from data_keys where customer_id = any($1)")
+                .bind(customers)
+                .fetch_one(&self.pool)
+                .await?,
+        )
     }
 
     /// The data key of `customer`, or `None` when it has none (never made, or destroyed).

@@ -5,6 +5,7 @@
 
 use uuid::Uuid;
 
+use super::files::{FileOpening, FileSealing, seal_file};
 use super::tree::{Key, Unopened, open_bytes, seal_bytes};
 
 /// Where a sealed value is stored; it opens only there.
@@ -86,6 +87,16 @@ impl Sealer {
         text.map(|text| self.seal(table, column, row, text))
     }
 
+    /// Starts sealing the file to be stored at `store_key`.
+    pub fn file(&self, store_key: &str) -> FileSealing {
+        FileSealing::new(&self.key, self.account, self.customer, store_key)
+    }
+
+    /// `bytes`, a whole (small) file to be stored at `store_key`, sealed.
+    pub fn seal_file(&self, store_key: &str, bytes: &[u8]) -> Vec<u8> {
+        seal_file(&self.key, self.account, self.customer, store_key, bytes)
+    }
+
     fn place(&self, table: &'static str, column: &'static str, row: Uuid) -> Place {
         Place {
             account: self.account,
@@ -149,6 +160,11 @@ impl Opener {
     ) -> Result<String, Unopened> {
         self.value(table, column, row, plain, sealed)?
             .ok_or(Unopened)
+    }
+
+    /// Starts reading the file stored at `store_key`.
+    pub fn file(&self, store_key: &str) -> FileOpening {
+        FileOpening::new(self.key.clone(), self.account, self.customer, store_key)
     }
 }
 
