@@ -4,7 +4,10 @@
 //! its scheduler erases a held request of five records (the request stays scheduled, the records untouched, and a
 //! restarted server erases it); and two servers on one database with a due request (it is erased once); and
 //! while its scheduler works through a confirmed bulk job (a restarted server finishes it, each person erased
-//! once).
+//! once). And at each point of a key destruction: after the erasure committed and before its key was destroyed,
+//! after the keyring committed the rotation and before the new root file replaced the old one, and after the new
+//! root was written as the pending file but before the keyring committed: after a restart the erased record's
+//! key is destroyed and every other record's key opens.
 
 mod common;
 
@@ -17,6 +20,8 @@ use customer_data_console::api::customers::ERASE_CONFIRMATION;
 use customer_data_console::server::erasure::{
     COUNT_AND_QUEUE_SQL, DELETE_CALLS_SQL, DELETE_MESSAGES_SQL,
 };
+use customer_data_console::server::keys::root::RootFiles;
+use customer_data_console::server::keys::{self, Keyring};
 use customer_data_console::server::storage::Storage;
 use customer_data_console::server::{demo, synthetic};
 use reqwest::StatusCode;
@@ -415,10 +420,267 @@ async fn killed_after_the_commit_the_files_are_deleted_after_a_restart(pool: PgP
     .await;
     assert_eq!(queued, keys.len() as i64);
 
+    let keyring_url = keyring_url_of(&url, key_root.path());
+    let keyring_pool = PgPool::connect(&keyring_url).await.expect("the keyring");
+    assert_eq!(
+        keys_held(&keyring_pool, lead).await,
+        1,
+        "the key outlives the crash"
+    );
+    let queued: i64 = scalar_for(
+        &pool,
+        "select count(*) from key_destructions where customer_id = $1 and destroyed_at is null",
+        lead,
+    )
+    .await;
+    assert_eq!(queued, 1, "its destruction is queued");
+    keyring_pool.close().await;
+
     let restarted = Server::start(&url, objects.path(), key_root.path(), true).await;
     let failure = "is still stored after the restart";
     assert_deleted_once_the_outbox_drains(&pool, &storage, &keys, failure).await;
+    wait_for_key_destroyed(&pool, lead).await;
     restarted.kill();
+    assert_only_the_erased_key_is_gone(&keyring_url, key_root.path(), lead).await;
+}
+
+/// The keyring's URL beside the database at `database_url`, as the servers get it.
+fn keyring_url_of(database_url: &str, key_root: &Path) -> String {
+    keyring_env(database_url, key_root)
+        .into_iter()
+        .find(|(name, _)| *name == "KEYRING_DATABASE_URL")
+        .expect("the keyring's URL")
+        .1
+}
+
+/// How many data keys of `customer` the keyring holds.
+async fn keys_held(keyring_pool: &PgPool, customer: Uuid) -> i64 {
+    scalar_for(
+        keyring_pool,
+        "select count(*) from data_keys where customer_id = $1",
+        customer,
+    )
+    .await
+}
+
+/// Waits until the key worker marked the destruction of `customer`'s key.
+async fn wait_for_key_destroyed(pool: &PgPool, customer: Uuid) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let destroyed: i64 = scalar_for(
+            pool,
+            "select count(*) from key_destructions where customer_id = $1 and destroyed_at is not null",
+            customer,
+        )
+        .await;
+        if destroyed == 1 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the key of {customer} was not destroyed"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Opens the keyring at `keyring_url` with the root file under `key_root` (as a server starting up does) and
+/// asserts that `erased` has no key and every other record's key opens.
+async fn assert_only_the_erased_key_is_gone(keyring_url: &str, key_root: &Path, erased: Uuid) {
+    let keyring_pool = keys::connect_and_migrate(keyring_url)
+        .await
+        .expect("the keyring");
+    let root_file = key_root.join("root.key");
+    let keyring = Keyring::open(keyring_pool.clone(), RootFiles::new(root_file.clone()))
+        .await
+        .expect("the root file opens the keyring");
+    assert!(
+        !pending_root(&root_file).exists(),
+        "no pending root is left"
+    );
+    assert!(
+        keyring
+            .existing_key(erased)
+            .await
+            .expect("keyring")
+            .is_none(),
+        "the erased record's key is destroyed"
+    );
+    let customers: Vec<Uuid> = sqlx::query_scalar("select customer_id from data_keys")
+        .fetch_all(&keyring_pool)
+        .await
+        .expect("the keyring's records");
+    assert!(customers.len() > 10, "{} keys", customers.len());
+    for customer in customers {
+        assert!(
+            keyring
+                .existing_key(customer)
+                .await
+                .expect("every other key opens")
+                .is_some(),
+            "{customer}"
+        );
+    }
+    keyring_pool.close().await;
+}
+
+/// The pending root file beside `root_file`.
+fn pending_root(root_file: &Path) -> std::path::PathBuf {
+    std::path::PathBuf::from(format!("{}.next", root_file.display()))
+}
+
+/// The advisory lock the test holds to keep a rotation's commit waiting.
+const COMMIT_HOLD: i64 = 424_242;
+
+/// How a test ends a rotation whose server was killed while its keyring commit waited.
+#[derive(Debug, Clone, Copy)]
+enum AfterTheKill {
+    /// The commit goes through once the hold is released: the keyring is at the new generation and the new
+    /// root is only in the pending file.
+    Committed,
+    /// The keyring's session is ended before it commits: the keyring is as it was, and a pending file is left.
+    RolledBack,
+}
+
+/// Kills the server while its key worker rotates for an erasure, after the pending root file was written and
+/// while the keyring's commit waits (a deferred trigger the test adds to `key_root` takes an advisory lock the
+/// test holds); then lets that commit through or ends it, restarts, and checks the keys.
+async fn kill_during_a_rotation(pool: PgPool, after: AfterTheKill) {
+    let (objects, _storage, key_root) = demo_with_access(&pool).await;
+    let lead = jordans_lead(&pool).await;
+    let url = database_url_of(&pool);
+    let keyring_url = keyring_url_of(&url, key_root.path());
+    let keyring_pool = PgPool::connect(&keyring_url).await.expect("the keyring");
+    sqlx::raw_sql(&format!(
+        "create function hold_rotation_commit() returns trigger language plpgsql as $$
+         begin perform pg_advisory_xact_lock({COMMIT_HOLD}); return null; end $$;
+         create constraint trigger hold_rotation_commit after update on key_root
+             deferrable initially deferred for each row execute function hold_rotation_commit();"
+    ))
+    .execute(&keyring_pool)
+    .await
+    .expect("the hold is installed");
+    let mut holder = keyring_pool.acquire().await.expect("a connection");
+    sqlx::query("select pg_advisory_lock($1)")
+        .bind(COMMIT_HOLD)
+        .execute(&mut *holder)
+        .await
+        .expect("the hold is taken");
+    let generation_before: i64 = scalar(&keyring_pool, "select generation from key_root").await;
+    let root_file = key_root.path().join("root.key");
+    let root_before = std::fs::read(&root_file).expect("the root file");
+
+    let server = Server::start(&url, objects.path(), key_root.path(), true).await;
+    let client = server.client().await;
+    let response = erase(&client, &server.base, lead)
+        .await
+        .expect("the console answers the erasure");
+    assert_eq!(response.status(), StatusCode::OK);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let waiting_pid = loop {
+        let waiting: Option<i32> = sqlx::query_scalar(
+            "select pid from pg_stat_activity
+             where datname = current_database() and wait_event_type = 'Lock' and wait_event = 'advisory'
+               and query ilike 'commit%'",
+        )
+        .fetch_optional(&keyring_pool)
+        .await
+        .expect("pg_stat_activity can be read");
+        if let Some(pid) = waiting
+            && pending_root(&root_file).exists()
+        {
+            break pid;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the rotation did not reach its commit"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    server.kill();
+
+    if let AfterTheKill::RolledBack = after {
+        sqlx::query("select pg_terminate_backend($1)")
+            .bind(waiting_pid)
+            .execute(&keyring_pool)
+            .await
+            .expect("the keyring's session is ended");
+    }
+    sqlx::query("select pg_advisory_unlock($1)")
+        .bind(COMMIT_HOLD)
+        .execute(&mut *holder)
+        .await
+        .expect("the hold is released");
+    drop(holder);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while scalar::<i64>(
+        &keyring_pool,
+        &format!("select count(*) from pg_stat_activity where pid = {waiting_pid}"),
+    )
+    .await
+        > 0
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the killed server's keyring session did not end"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let generation_after: i64 = scalar(&keyring_pool, "select generation from key_root").await;
+    assert_eq!(
+        std::fs::read(&root_file).expect("the root file"),
+        root_before,
+        "the root file was not replaced before the kill"
+    );
+    assert!(
+        pending_root(&root_file).exists(),
+        "the pending root is left"
+    );
+    match after {
+        AfterTheKill::Committed => {
+            assert_eq!(
+                generation_after,
+                generation_before + 1,
+                "the rotation committed"
+            );
+            assert_eq!(keys_held(&keyring_pool, lead).await, 0);
+        }
+        AfterTheKill::RolledBack => {
+            assert_eq!(
+                generation_after, generation_before,
+                "the rotation rolled back"
+            );
+            assert_eq!(keys_held(&keyring_pool, lead).await, 1);
+        }
+    }
+    sqlx::raw_sql(
+        "drop trigger hold_rotation_commit on key_root; drop function hold_rotation_commit();",
+    )
+    .execute(&keyring_pool)
+    .await
+    .expect("the hold is removed");
+    keyring_pool.close().await;
+
+    let restarted = Server::start(&url, objects.path(), key_root.path(), true).await;
+    wait_for_key_destroyed(&pool, lead).await;
+    restarted.kill();
+    assert_only_the_erased_key_is_gone(&keyring_url, key_root.path(), lead).await;
+    let root_after = std::fs::read(&root_file).expect("the root file");
+    assert_ne!(root_after, root_before, "the old root is gone");
+}
+
+#[sqlx::test]
+async fn killed_between_the_keyring_commit_and_the_root_replacement_the_pending_root_is_promoted(
+    pool: PgPool,
+) {
+    kill_during_a_rotation(pool, AfterTheKill::Committed).await;
+}
+
+#[sqlx::test]
+async fn killed_before_the_keyring_commit_the_pending_root_is_discarded_and_the_key_destroyed_again(
+    pool: PgPool,
+) {
+    kill_during_a_rotation(pool, AfterTheKill::RolledBack).await;
 }
 
 /// Confirms, through `client` at `base`, the erasure of the records `ids` that the search `query` lists, and
