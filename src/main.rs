@@ -297,18 +297,22 @@ async fn run(cli: Cli) -> Result<(), String> {
                 calls,
                 messages,
             };
+            let keyring = http::open_keyring(&config).await?;
             let report = synthetic::seed(
                 &pool,
+                &keyring,
                 size,
                 std::io::IsTerminal::is_terminal(&std::io::stderr()),
             )
             .await?;
             println!(
-                "{} loaded: {} rows in {:.1} s ({:.0} rows/s); index builds took {:.1} s{}",
+                "{} loaded: {} rows in {:.1} s ({:.0} rows/s, sealed; {} data keys made in {:.1} s of it); index builds took {:.1} s{}",
                 synthetic::ACCOUNT_NAME,
                 report.rows,
                 report.load_seconds,
                 report.rows as f64 / report.load_seconds.max(f64::EPSILON),
+                report.keys_made,
+                report.key_seconds,
                 report.index_seconds,
                 if report.fresh_database {
                     ""

@@ -46,7 +46,7 @@ async fn tenant(pool: PgPool, customers: u64) -> (Console, Client, Uuid) {
         calls: customers,
         messages: customers,
     };
-    let report = synthetic::seed(&console.pool, size, false)
+    let report = synthetic::seed(&console.pool, &console.state.keyring, size, false)
         .await
         .expect("the synthetic tenant");
     let admin = console.signed_in(ADMIN_EMAIL).await;

@@ -444,6 +444,16 @@ async fn killed_after_the_commit_the_files_are_deleted_after_a_restart(pool: PgP
     assert_only_the_erased_key_is_gone(&keyring_url, key_root.path(), lead).await;
 }
 
+/// The keyring the servers of `pool`'s database use, with the root file under `key_root`.
+async fn keyring_beside(pool: &PgPool, key_root: &Path) -> Keyring {
+    let keyring_pool = keys::connect_and_migrate(&keyring_url_of(&database_url_of(pool), key_root))
+        .await
+        .expect("the keyring");
+    Keyring::open(keyring_pool, RootFiles::new(key_root.join("root.key")))
+        .await
+        .expect("the root file opens the keyring")
+}
+
 /// The keyring's URL beside the database at `database_url`, as the servers get it.
 fn keyring_url_of(database_url: &str, key_root: &Path) -> String {
     keyring_env(database_url, key_root)
@@ -896,7 +906,8 @@ async fn a_bulk_job_killed_mid_way_is_finished_after_a_restart_each_person_erase
         calls: 3_000,
         messages: 3_000,
     };
-    let tenant = synthetic::seed(&pool, size, false)
+    let keyring = keyring_beside(&pool, key_root.path()).await;
+    let tenant = synthetic::seed(&pool, &keyring, size, false)
         .await
         .expect("the synthetic tenant loads");
     let people: Vec<String> = (100..1_300)

@@ -3,7 +3,7 @@
 //! before, restored next to the current root, nor the live keyring's current node keys open the destroyed
 //! one; the states a crash leaves at each step of a rotation settle without losing a key; a keyring refuses a
 //! root file that does not belong to it; an erasure queues its record's key destruction and the key worker
-//! carries it out once.
+//! carries it out once; keys made in batches open like the others, and none is made for an erased record.
 
 mod common;
 
@@ -426,5 +426,51 @@ async fn a_key_whose_path_lost_a_node_is_damaged_and_a_record_without_a_key_has_
     assert!(matches!(
         keyring.existing_key(records[0].customer).await,
         Err(KeyringError::Damaged(_))
+    ));
+}
+
+#[sqlx::test]
+async fn keys_made_in_batches_open_like_keys_made_one_at_a_time_and_an_erased_record_gets_none(
+    pool: PgPool,
+) {
+    let folder = tempfile::tempdir().expect("temp dir");
+    let keyring = test_keyring(&pool, folder.path()).await;
+    let earlier = records_with_keys(&keyring, 2).await;
+    let account = earlier[0].account;
+    let mut customers: Vec<Uuid> = (0..25_000).map(|_| Uuid::new_v4()).collect();
+    customers.push(earlier[0].customer);
+    customers.push(customers[7]);
+    let keys = keyring
+        .keys_for_new_records(account, &customers)
+        .await
+        .expect("keys are made");
+    assert_eq!(keys.len(), 25_001, "one key per record");
+    let held: i64 = sqlx::query_scalar("select count(*) from data_keys")
+        .fetch_one(keyring.pool())
+        .await
+        .expect("count");
+    assert_eq!(held, 25_002);
+    let reopened = reopened(keyring.pool(), &folder.path().join("root.key"))
+        .await
+        .expect("the root opens the keyring");
+    for customer in customers.iter().step_by(997).chain([&earlier[0].customer]) {
+        let key = reopened
+            .existing_key(*customer)
+            .await
+            .expect("the keyring answers")
+            .expect("the record has a key");
+        assert_eq!(key.as_bytes(), keys[customer].as_bytes(), "{customer}");
+    }
+    assert_all_open(&reopened, &earlier, None).await;
+
+    keyring
+        .destroy(earlier[1].customer)
+        .await
+        .expect("destroyed");
+    assert!(matches!(
+        keyring
+            .keys_for_new_records(account, &[Uuid::new_v4(), earlier[1].customer])
+            .await,
+        Err(KeyringError::Destroyed)
     ));
 }

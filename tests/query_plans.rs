@@ -1,6 +1,12 @@
 //! On a seeded synthetic tenant: the queries behind search, the customer page and the erasure read customers,
-//! calls and messages through indexes only (no sequential scan), and the `seed` data has the promised shapes.
+//! calls and messages through indexes only (no sequential scan), and the `seed` data has the promised shapes,
+//! its values sealed.
 
+mod common;
+
+use std::sync::Arc;
+
+use common::test_keyring;
 use customer_data_console::salesforce::SalesforceId;
 use customer_data_console::server::db::customers::page::{CUSTOMER_PAGE_SQL, SAME_EMAIL_SQL};
 use customer_data_console::server::db::customers::search::{
@@ -10,6 +16,7 @@ use customer_data_console::server::erasure::{
     COUNT_AND_QUEUE_SQL, DELETE_ACTIVITY_SQL, LOCK_CUSTOMERS_SQL, MARK_ERASED_SQL,
 };
 use customer_data_console::server::input::CustomerQuery;
+use customer_data_console::server::keys::Keyring;
 use customer_data_console::server::sessions::SessionKey;
 use customer_data_console::server::storage::{MEDIA, RECORDINGS, account_key_pattern};
 use customer_data_console::server::synthetic::{self, HEAVY_ACTIVITY, HEAVY_EMAIL, Size};
@@ -61,14 +68,20 @@ async fn assert_index_only(pool: &PgPool, name: &str, query: Query<'_, Postgres,
     );
 }
 
-async fn seeded(pool: &PgPool) -> (Uuid, Uuid) {
-    let report = synthetic::seed(pool, SIZE, false).await.expect("seed");
-    (report.account_id, report.heavy_customer_id)
+/// The synthetic tenant seeded: its account, its heavy customer, and the keyring its values are sealed with
+/// (with the folder of its root file).
+async fn seeded(pool: &PgPool) -> (Uuid, Uuid, Arc<Keyring>, tempfile::TempDir) {
+    let keys = tempfile::tempdir().expect("temp dir");
+    let keyring = test_keyring(pool, keys.path()).await;
+    let report = synthetic::seed(pool, &keyring, SIZE, false)
+        .await
+        .expect("seed");
+    (report.account_id, report.heavy_customer_id, keyring, keys)
 }
 
 #[sqlx::test]
 async fn search_page_and_erasure_queries_use_indexes(pool: PgPool) {
-    let (account, heavy) = seeded(&pool).await;
+    let (account, heavy, _keyring, _keys) = seeded(&pool).await;
     let sf: String = sqlx::query_scalar("select salesforce_id from customers where id = $1")
         .bind(heavy)
         .fetch_one(&pool)
@@ -192,7 +205,7 @@ async fn search_page_and_erasure_queries_use_indexes(pool: PgPool) {
 
 #[sqlx::test]
 async fn the_seed_has_duplicates_a_heavy_customer_and_valid_ids(pool: PgPool) {
-    let (account, heavy) = seeded(&pool).await;
+    let (account, heavy, keyring, _keys) = seeded(&pool).await;
     let counts: (i64, i64, i64) = sqlx::query_as(
         "select (select count(*) from customers where account_id = $1), (select count(*) from calls where account_id = $1),
                 (select count(*) from messages where account_id = $1)",
@@ -208,6 +221,32 @@ async fn the_seed_has_duplicates_a_heavy_customer_and_valid_ids(pool: PgPool) {
             SIZE.calls as i64,
             SIZE.messages as i64
         )
+    );
+
+    let plaintext: i64 = sqlx::query_scalar(
+        "select (select count(*) from calls where from_number is not null or to_number is not null
+                     or transcript is not null or from_number_sealed is null)
+              + (select count(*) from messages where body is not null or from_number is not null
+                     or body_sealed is null)",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(plaintext, 0, "every value is stored sealed");
+    let (message, body): (Uuid, Vec<u8>) = sqlx::query_as(
+        "select id, body_sealed from messages where customer_id = $1 order by id limit 1",
+    )
+    .bind(heavy)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let opener = keyring
+        .opener(account, heavy)
+        .await
+        .expect("the heavy customer's key");
+    assert_eq!(
+        opener.required("messages", "body", message, None, Some(&body)),
+        Ok("Synthetic message 0".to_owned())
     );
 
     let heavy_row: (String, i64, i64) = sqlx::query_as(

@@ -3,6 +3,10 @@
 //! 18-character Salesforce ids, Lead/Contact pairs sharing an email, a long tail of customers with many calls,
 //! and one customer (`ten.thousand@loadtest.example`) with 10,000 calls and 10,000 messages.
 //!
+//! Like the API's ingestion, the numbers and transcripts of calls and the numbers and bodies of messages are
+//! stored sealed under their record's data key; the keys of every record with activity are made first, in
+//! batches (`Keyring::keys_for_new_records`).
+//!
 //! Rows go in with COPY inside one transaction. In a fresh database the secondary indexes are dropped first and
 //! rebuilt at the end (timed), and constraint triggers are skipped (`session_replication_role = replica`, the
 //! generated rows are consistent by construction); a failure rolls everything back, indexes included.
@@ -17,6 +21,9 @@ use uuid::Uuid;
 use crate::salesforce::SalesforceId;
 use crate::server::auth::hash_password;
 use crate::server::demo::{DEMO_PASSWORD, customer_salesforce_id, salesforce_id};
+use crate::server::keys::Keyring;
+use crate::server::keys::seal::{Place, seal_text};
+use crate::server::keys::tree::Key;
 
 /// The synthetic tenant's account name.
 pub const ACCOUNT_NAME: &str = "Loadtest Inc";
@@ -53,6 +60,10 @@ pub struct Report {
     pub load_seconds: f64,
     /// Seconds spent rebuilding the dropped indexes (next to none when none were dropped).
     pub index_seconds: f64,
+    /// Records whose data key was made (every record with a call or message).
+    pub keys_made: u64,
+    /// Seconds spent making them (part of `load_seconds`).
+    pub key_seconds: f64,
     /// Whether the database held no customer, call or message before, so indexes were dropped and rebuilt and
     /// constraint triggers skipped.
     pub fresh_database: bool,
@@ -160,7 +171,12 @@ async fn copy_rows(
 }
 
 /// Loads the synthetic tenant. Refuses when it is already there.
-pub async fn seed(pool: &PgPool, size: Size, show_progress: bool) -> Result<Report, String> {
+pub async fn seed(
+    pool: &PgPool,
+    keyring: &Keyring,
+    size: Size,
+    show_progress: bool,
+) -> Result<Report, String> {
     let db = |e: sqlx::Error| format!("database: {e}");
     if size.customers < 2 {
         return Err("--customers must be at least 2".into());
@@ -289,12 +305,32 @@ pub async fn seed(pool: &PgPool, size: Size, show_progress: bool) -> Result<Repo
     )
     .await?;
 
-    progress.set_message("calls");
+    progress.set_message("data keys");
     let customers = size.customers;
+    let key_started = Instant::now();
+    let keys =
+        keys_of_active_records(keyring, account_id, size, heavy_calls, heavy_messages).await?;
+    let key_seconds = key_started.elapsed().as_secs_f64();
+    let seal = |owner: u64, table: &'static str, column: &'static str, row: Uuid, text: &str| {
+        let key = keys[owner as usize]
+            .as_ref()
+            .expect("every record with activity has a key");
+        let place = Place {
+            account: account_id,
+            customer: row_id(1, owner),
+            table,
+            column,
+            row,
+        };
+        bytea(&seal_text(key, &place, text))
+    };
+
+    progress.set_message("calls");
     copy_rows(
         &mut tx,
-        "copy calls (id, account_id, customer_id, user_id, direction, from_number, to_number, started_at,
-                     duration_seconds, disposition, transcript, is_voicemail, recording_key) from stdin",
+        "copy calls (id, account_id, customer_id, user_id, direction, from_number_sealed, to_number_sealed,
+                     started_at, duration_seconds, disposition, transcript_sealed, is_voicemail, recording_key)
+         from stdin",
         size.calls,
         &progress,
         |j, out| {
@@ -307,7 +343,13 @@ pub async fn seed(pool: &PgPool, size: Size, show_progress: bool) -> Result<Repo
             let customer_phone = customer_phone(owner);
             let (from, to) = if inbound { (customer_phone.as_str(), "+14155559000") } else { ("+14155559000", customer_phone.as_str()) };
             let recording = if recorded { format!("recordings/{account}/{id}.wav") } else { "\\N".into() };
-            let transcript = if recorded && !voicemail { "Synthetic transcript." } else { "\\N" };
+            let transcript = if recorded && !voicemail {
+                seal(owner, "calls", "transcript", id, "Synthetic transcript.")
+            } else {
+                "\\N".into()
+            };
+            let from = seal(owner, "calls", "from_number", id, from);
+            let to = seal(owner, "calls", "to_number", id, to);
             out.push_str(&format!(
                 "{id}\t{account}\t{}\t{}\t{}\t{from}\t{to}\t{}\t{}\t{}\t{transcript}\t{}\t{recording}\n",
                 row_id(1, owner),
@@ -325,8 +367,8 @@ pub async fn seed(pool: &PgPool, size: Size, show_progress: bool) -> Result<Repo
     progress.set_message("messages");
     copy_rows(
         &mut tx,
-        "copy messages (id, account_id, customer_id, user_id, direction, from_number, to_number, body, sent_at,
-                        media_keys) from stdin",
+        "copy messages (id, account_id, customer_id, user_id, direction, from_number_sealed, to_number_sealed,
+                        body_sealed, sent_at, media_keys) from stdin",
         size.messages,
         &progress,
         |j, out| {
@@ -337,8 +379,11 @@ pub async fn seed(pool: &PgPool, size: Size, show_progress: bool) -> Result<Repo
             let customer_phone = customer_phone(owner);
             let (from, to) = if inbound { (customer_phone.as_str(), "+14155559000") } else { ("+14155559000", customer_phone.as_str()) };
             let media = if h.is_multiple_of(9) { format!("{{media/{account}/{id}/0.jpg}}") } else { "{}".into() };
+            let body = seal(owner, "messages", "body", id, &format!("Synthetic message {j}"));
+            let from = seal(owner, "messages", "from_number", id, from);
+            let to = seal(owner, "messages", "to_number", id, to);
             out.push_str(&format!(
-                "{id}\t{account}\t{}\t{}\t{}\t{from}\t{to}\tSynthetic message {j}\t{}\t{media}\n",
+                "{id}\t{account}\t{}\t{}\t{}\t{from}\t{to}\t{body}\t{}\t{media}\n",
                 row_id(1, owner),
                 user_ids[(1 + h % AGENTS) as usize],
                 if inbound { "inbound" } else { "outbound" },
@@ -375,8 +420,51 @@ pub async fn seed(pool: &PgPool, size: Size, show_progress: bool) -> Result<Repo
         rows: total,
         load_seconds,
         index_seconds,
+        keys_made: keys.iter().filter(|key| key.is_some()).count() as u64,
+        key_seconds,
         fresh_database: fresh,
     })
+}
+
+/// The data keys of the tenant's records that have a call or a message, by record number (`None` for a record
+/// without activity), made in the keyring.
+async fn keys_of_active_records(
+    keyring: &Keyring,
+    account_id: Uuid,
+    size: Size,
+    heavy_calls: u64,
+    heavy_messages: u64,
+) -> Result<Vec<Option<Key>>, String> {
+    let mut active = vec![false; size.customers as usize];
+    for j in 0..size.calls {
+        active[owner_of(j, size.customers, heavy_calls) as usize] = true;
+    }
+    for j in 0..size.messages {
+        active[owner_of(j, size.customers, heavy_messages) as usize] = true;
+    }
+    let records: Vec<Uuid> = (0..size.customers)
+        .filter(|&i| active[i as usize])
+        .map(|i| row_id(1, i))
+        .collect();
+    let mut made = keyring
+        .keys_for_new_records(account_id, &records)
+        .await
+        .map_err(|e| format!("keyring: {e}"))?;
+    Ok((0..size.customers)
+        .map(|i| made.remove(&row_id(1, i)))
+        .collect())
+}
+
+/// `bytes` as a bytea field of COPY's text format: `\\x` and lower-case hex.
+fn bytea(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut field = String::with_capacity(3 + 2 * bytes.len());
+    field.push_str("\\\\x");
+    for byte in bytes {
+        field.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        field.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+    }
+    field
 }
 
 /// Customer `i`'s phone number in E.164: one number per customer up to 5,000,000 customers (San Francisco's

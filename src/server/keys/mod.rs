@@ -34,7 +34,7 @@ pub mod root;
 pub mod seal;
 pub mod tree;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -52,6 +52,8 @@ pub const CACHE_FOR: Duration = Duration::from_secs(60);
 
 /// How many data keys stay in memory at most; past it the expired ones go, and all of them if none has.
 const CACHE_LIMIT: usize = 10_000;
+/// Records whose keys `keys_for_new_records` makes in one keyring transaction.
+const BULK_KEYS: usize = 10_000;
 
 /// The advisory lock of the key tree: exclusive for a rotation, shared for adding a key.
 const TREE_LOCK: i64 = 0x6364_635f_6b65_7973;
@@ -337,6 +339,127 @@ impl Keyring {
         }
         self.remember(customer, &key);
         Ok(key)
+    }
+
+    /// The data keys of `customers` (of `account`), made for those that have none, `BULK_KEYS` records per
+    /// keyring transaction: what a bulk load seals its rows with. Refused (`Destroyed`) when one of them was
+    /// erased. The keys are not kept in this instance's memory.
+    pub async fn keys_for_new_records(
+        &self,
+        account: Uuid,
+        customers: &[Uuid],
+    ) -> Result<HashMap<Uuid, Key>, KeyringError> {
+        let mut keys = HashMap::with_capacity(customers.len());
+        for chunk in customers.chunks(BULK_KEYS) {
+            self.make_keys(account, chunk, &mut keys).await?;
+        }
+        Ok(keys)
+    }
+
+    /// Adds the keys of `customers` to `keys`, in one keyring transaction: each node on the new leaves' paths
+    /// is read (or made) once.
+    async fn make_keys(
+        &self,
+        account: Uuid,
+        customers: &[Uuid],
+        keys: &mut HashMap<Uuid, Key>,
+    ) -> Result<(), KeyringError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("select pg_advisory_xact_lock_shared($1)")
+            .bind(TREE_LOCK)
+            .execute(&mut *tx)
+            .await?;
+        let (generation, verifier): (i64, Vec<u8>) =
+            sqlx::query_as("select generation, verifier from key_root")
+                .fetch_one(&mut *tx)
+                .await?;
+        let root = self
+            .root_for(generation, &verifier)?
+            .ok_or_else(|| KeyringError::WrongRoot(self.files.path().to_owned()))?;
+        let destroyed: bool = sqlx::query_scalar(
+            "select exists (select 1 from destroyed_keys where customer_id = any($1))",
+        )
+        .bind(customers)
+        .fetch_one(&mut *tx)
+        .await?;
+        if destroyed {
+            return Err(KeyringError::Destroyed);
+        }
+        let held: Vec<Uuid> =
+            sqlx::query_scalar("select customer_id from data_keys where customer_id = any($1)")
+                .bind(customers)
+                .fetch_all(&mut *tx)
+                .await?;
+        let held: HashSet<Uuid> = held.into_iter().collect();
+        let mut new: Vec<Uuid> = customers
+            .iter()
+            .filter(|customer| !held.contains(customer))
+            .copied()
+            .collect();
+        new.sort_unstable();
+        new.dedup();
+        let leaves: Vec<i64> =
+            sqlx::query_scalar("select nextval('data_key_leaves') from generate_series(1, $1)")
+                .bind(new.len() as i64)
+                .fetch_all(&mut *tx)
+                .await?;
+        let mut nodes: HashMap<Node, Key> = HashMap::new();
+        let mut made = Vec::with_capacity(new.len());
+        let mut wrapped = Vec::with_capacity(new.len());
+        for (customer, &leaf) in new.iter().zip(&leaves) {
+            let leaf = u64::try_from(leaf)
+                .ok()
+                .filter(|leaf| *leaf < LEAVES)
+                .ok_or(KeyringError::Full)?;
+            let mut parent = root.clone();
+            for node in tree::path(leaf) {
+                parent = match nodes.get(&node) {
+                    Some(known) => known.clone(),
+                    None => {
+                        let key = node_key(&mut tx, node, &parent).await?;
+                        nodes.insert(node, key.clone());
+                        key
+                    }
+                };
+            }
+            let key = Key::random();
+            wrapped.push(tree::wrap(
+                &parent,
+                &tree::data_key_associated_data(account, *customer, leaf),
+                &key,
+            ));
+            made.push(key);
+        }
+        let inserted: Vec<Uuid> = sqlx::query_scalar(
+            "insert into data_keys (customer_id, account_id, leaf, wrapped)
+             select customer_id, $2, leaf, wrapped from unnest($1::uuid[], $3::bigint[], $4::bytea[])
+                 as u(customer_id, leaf, wrapped)
+             on conflict (customer_id) do nothing
+             returning customer_id",
+        )
+        .bind(&new)
+        .bind(account)
+        .bind(&leaves)
+        .bind(&wrapped)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let inserted: HashSet<Uuid> = inserted.into_iter().collect();
+        for (customer, key) in new.into_iter().zip(made) {
+            if inserted.contains(&customer) {
+                keys.insert(customer, key);
+            }
+        }
+        for &customer in customers {
+            if let std::collections::hash_map::Entry::Vacant(missing) = keys.entry(customer) {
+                let key = self
+                    .existing_key(customer)
+                    .await?
+                    .ok_or(KeyringError::Damaged("a data key vanished as it was made"))?;
+                missing.insert(key);
+            }
+        }
+        Ok(())
     }
 
     /// How many of `customers` have a data key in the keyring (the residual check's figure: 0 once their keys
