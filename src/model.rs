@@ -680,18 +680,19 @@ pub struct ReceiptSummary {
     pub storage_keys_checked: i64,
     /// Objects still stored under them (0 when the erasure was complete).
     pub objects_left: i64,
-    /// The records' data keys destroyed in the keyring.
-    pub keys_destroyed: i64,
+    /// The records' data keys destroyed in the keyring; `None` when the receipt does not record them.
+    pub keys_destroyed: Option<i64>,
     /// When the last of them was destroyed.
     pub keys_destroyed_at: Option<OffsetDateTime>,
-    /// Data keys of the records the keyring still held (0 when the erasure was complete).
-    pub data_keys_left: i64,
+    /// Data keys of the records the keyring still held (0 when the erasure was complete); `None` when the
+    /// receipt does not record the keyring's check.
+    pub data_keys_left: Option<i64>,
 }
 
 impl ReceiptSummary {
     /// Whether the residual check found nothing left.
     pub fn is_clean(&self) -> bool {
-        self.rows_left == 0 && self.objects_left == 0 && self.data_keys_left == 0
+        self.rows_left == 0 && self.objects_left == 0 && self.data_keys_left.unwrap_or(0) == 0
     }
 }
 

@@ -439,7 +439,7 @@ async fn keys_made_in_batches_open_like_keys_made_one_at_a_time_and_an_erased_re
     let account = earlier[0].account;
     let mut customers: Vec<Uuid> = (0..25_000).map(|_| Uuid::new_v4()).collect();
     customers.push(earlier[0].customer);
-    customers.push(customers[7]);
+    customers.insert(3, customers[7]);
     let keys = keyring
         .keys_for_new_records(account, &customers)
         .await

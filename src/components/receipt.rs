@@ -57,13 +57,14 @@ fn SignedReceipt(request_id: Uuid, summary: ReceiptSummary) -> impl IntoView {
     let activity = counts.activity_range();
     let residual = residual_result(&summary);
     let clean = summary.is_clean();
-    let keys = match summary.keys_destroyed_at {
-        Some(at) => format!(
+    let keys = match (summary.keys_destroyed, summary.keys_destroyed_at) {
+        (Some(destroyed), Some(at)) => format!(
             "{} destroyed, the last at {}",
-            counted(summary.keys_destroyed, "key", "keys"),
+            counted(destroyed, "key", "keys"),
             format_time(at)
         ),
-        None => "none to destroy".to_owned(),
+        (Some(_), None) => "none to destroy".to_owned(),
+        (None, _) => "not recorded".to_owned(),
     };
     view! {
         <dl class="details">
@@ -93,10 +94,13 @@ pub fn residual_result(summary: &ReceiptSummary) -> String {
         summary.tables_checked.join(", ")
     );
     let keys = format!(
-        "{} checked, {} left; {} left",
+        "{} checked, {} left{}",
         counted(summary.storage_keys_checked, "stored key", "stored keys"),
         counted(summary.objects_left, "object", "objects"),
-        counted(summary.data_keys_left, "data key", "data keys")
+        summary
+            .data_keys_left
+            .map(|left| format!("; {} left", counted(left, "data key", "data keys")))
+            .unwrap_or_default()
     );
     if summary.is_clean() {
         format!("Nothing left: {tables}, 0 rows left; {keys}.")
@@ -131,9 +135,9 @@ mod tests {
             rows_left: 0,
             storage_keys_checked: 2,
             objects_left: 0,
-            keys_destroyed: 1,
+            keys_destroyed: Some(1),
             keys_destroyed_at: Some(time::macros::datetime!(2026-12-02 11:59 UTC)),
-            data_keys_left: 0,
+            data_keys_left: Some(0),
         }
     }
 
@@ -149,7 +153,7 @@ mod tests {
         assert!(residual_result(&summary).starts_with("Data left: 1 row in calls;"));
         summary.rows_left = 0;
         summary.tables_with_rows_left = vec![];
-        summary.data_keys_left = 1;
+        summary.data_keys_left = Some(1);
         assert!(residual_result(&summary).ends_with("1 data key left."));
     }
 }

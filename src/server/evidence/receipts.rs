@@ -137,10 +137,10 @@ pub struct StoreResults {
     pub database: DatabaseResult,
     /// The object store: the stored files deleted, k of n.
     pub files: FilesResult,
-    /// The keyring: the records' data keys destroyed (all zero in receipts issued before keys existed, which do
-    /// not name it).
-    #[serde(default)]
-    pub keys: KeysResult,
+    /// The keyring: the records' data keys destroyed; `None` in receipts issued before it was recorded (or for
+    /// erasures from before keys), which do not name it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keys: Option<KeysResult>,
 }
 
 /// What the erasure deleted from the database.
@@ -162,14 +162,14 @@ pub struct FilesResult {
 }
 
 /// What the key worker destroyed in the keyring.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeysResult {
     /// Records whose data key was destroyed (their sealed values and files open nowhere since).
     pub destroyed: i64,
     /// Records that never had a data key (no activity sealed under one).
     pub never_made: i64,
     /// When the last of the keys was destroyed; `None` when none was.
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(with = "time::serde::rfc3339::option")]
     pub destroyed_at: Option<OffsetDateTime>,
 }
 
@@ -224,15 +224,17 @@ impl Receipt {
             );
         }
         lines.push(files_line);
-        let keys = self.stores.keys;
-        lines.push(format!(
-            "Data keys: {} destroyed{}, {} records had none",
-            keys.destroyed,
-            keys.destroyed_at
-                .map(|at| format!(" (the last at {})", rfc3339(at)))
-                .unwrap_or_default(),
-            keys.never_made
-        ));
+        lines.push(match self.stores.keys {
+            Some(keys) => format!(
+                "Data keys: {} destroyed{}, {} records had none",
+                keys.destroyed,
+                keys.destroyed_at
+                    .map(|at| format!(" (the last at {})", rfc3339(at)))
+                    .unwrap_or_default(),
+                keys.never_made
+            ),
+            None => "Data keys: not recorded".to_owned(),
+        });
         let check = &self.residual_check;
         let tables: Vec<String> = check
             .tables
@@ -240,7 +242,7 @@ impl Receipt {
             .map(|table| format!("{} {}", table.table, table.rows))
             .collect();
         lines.push(format!(
-            "Residual check: {} ({} tables: {}; {} storage keys checked, {} objects left; {} data keys left)",
+            "Residual check: {} ({} tables: {}; {} storage keys checked, {} objects left; {})",
             if check.is_clean() {
                 "clean"
             } else {
@@ -250,7 +252,10 @@ impl Receipt {
             tables.join(", "),
             check.storage_keys_checked,
             check.objects_left,
-            check.data_keys_left
+            match check.data_keys_left {
+                Some(left) => format!("{left} data keys left"),
+                None => "data keys not checked".to_owned(),
+            }
         ));
         lines.push(format!(
             "Audit chain head: #{} {}",
@@ -284,8 +289,8 @@ impl Receipt {
             rows_left: check.tables.iter().map(|t| t.rows).sum(),
             storage_keys_checked: check.storage_keys_checked,
             objects_left: check.objects_left,
-            keys_destroyed: self.stores.keys.destroyed,
-            keys_destroyed_at: self.stores.keys.destroyed_at,
+            keys_destroyed: self.stores.keys.map(|keys| keys.destroyed),
+            keys_destroyed_at: self.stores.keys.and_then(|keys| keys.destroyed_at),
             data_keys_left: check.data_keys_left,
         }
     }
@@ -398,10 +403,10 @@ const ERASURES_SQL: &str = "select id, customer_id, object_type, salesforce_id, 
             first_activity_at, last_activity_at, stored_keys_refused
      from erasures where account_id = $1 and request_id = $2 order by customer_id";
 
-/// The key destructions of request `$2` of account `$1`: records whose key was destroyed, records that had none,
-/// and when the last key was destroyed.
+/// The key destructions of request `$2` of account `$1`: the records with one, those whose key was destroyed,
+/// those that had none, and when the last key was destroyed.
 const KEYS_SQL: &str =
-    "select count(*) filter (where k.had_key), count(*) filter (where not k.had_key),
+    "select count(*), count(*) filter (where k.had_key), count(*) filter (where not k.had_key),
             max(k.destroyed_at) filter (where k.had_key)
      from erasures e
      join key_destructions k on k.account_id = e.account_id and k.customer_id = e.customer_id
@@ -524,17 +529,18 @@ async fn issue_one(
             "the residual check found data left after an erasure; the receipt records it"
         );
     }
-    let (destroyed, never_made, destroyed_at): (i64, i64, Option<OffsetDateTime>) =
+    let (queued, destroyed, never_made, destroyed_at): (i64, i64, i64, Option<OffsetDateTime>) =
         sqlx::query_as(KEYS_SQL)
             .bind(account_id)
             .bind(request_id)
             .fetch_one(&mut *tx)
             .await?;
-    let key_result = KeysResult {
+    // An erasure from before keys queued no destruction: its records' keys are not recorded.
+    let key_result = (queued == erasures.len() as i64).then_some(KeysResult {
         destroyed,
         never_made,
         destroyed_at,
-    };
+    });
     let audit_chain = audit_log::chain_head(&mut *tx, account_id).await?.into();
     let findings = Findings {
         keys: key_result,
@@ -566,7 +572,7 @@ struct Claimed {
 
 /// What a receipt is built from besides the erasures.
 struct Findings {
-    keys: KeysResult,
+    keys: Option<KeysResult>,
     residual_check: ResidualCheck,
     audit_chain: AuditChainHead,
 }
@@ -667,7 +673,7 @@ mod tests {
             kept_as_evidence: vec![],
             storage_keys_checked: 4,
             objects_left: 0,
-            data_keys_left: 0,
+            data_keys_left: Some(0),
         };
         let claimed = Claimed {
             account_id: Uuid::from_u128(4),
@@ -675,11 +681,11 @@ mod tests {
             completed_at: at,
         };
         let findings = Findings {
-            keys: KeysResult {
+            keys: Some(KeysResult {
                 destroyed: 1,
                 never_made: 0,
                 destroyed_at: Some(at + time::Duration::seconds(2)),
-            },
+            }),
             residual_check: check,
             audit_chain: AuditChainHead {
                 seq: 12,
@@ -700,6 +706,26 @@ mod tests {
         assert_eq!(stored_receipt(&token).unwrap(), receipt);
         assert_eq!(receipt.stores.files.deleted, 4);
         assert_eq!(receipt.stores.database.rows_deleted, 7);
+    }
+
+    #[test]
+    fn a_receipt_from_before_keys_reads_with_its_keys_not_recorded() {
+        let mut payload = serde_json::to_value(sample()).unwrap();
+        payload["stores"].as_object_mut().unwrap().remove("keys");
+        payload["residual_check"]
+            .as_object_mut()
+            .unwrap()
+            .remove("data_keys_left");
+        let earlier: Receipt = serde_json::from_value(payload).unwrap();
+        assert_eq!(
+            (earlier.stores.keys, earlier.residual_check.data_keys_left),
+            (None, None)
+        );
+        assert!(earlier.residual_check.is_clean());
+        let lines = earlier.summary_lines().join("\n");
+        assert!(lines.contains("Data keys: not recorded"), "{lines}");
+        assert!(lines.contains("data keys not checked"), "{lines}");
+        assert_eq!(earlier.page_summary().keys_destroyed, None);
     }
 
     #[test]

@@ -56,17 +56,17 @@ pub struct ResidualCheck {
     pub storage_keys_checked: i64,
     /// How many of them still hold an object (must be 0).
     pub objects_left: i64,
-    /// How many of the records' data keys the keyring still holds (must be 0; 0 in receipts issued before
-    /// keys existed, which do not name it).
-    #[serde(default)]
-    pub data_keys_left: i64,
+    /// How many of the records' data keys the keyring still holds (must be 0); `None` in receipts issued before
+    /// the keyring was checked, which do not name it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_keys_left: Option<i64>,
 }
 
 impl ResidualCheck {
     /// Whether nothing is left: no row in any checked table, no object under any checked key.
     pub fn is_clean(&self) -> bool {
         self.objects_left == 0
-            && self.data_keys_left == 0
+            && self.data_keys_left.unwrap_or(0) == 0
             && self.tables.iter().all(|table| table.rows == 0)
     }
 
@@ -155,6 +155,6 @@ pub async fn check(
         kept_as_evidence: kept,
         storage_keys_checked: keys.len() as i64,
         objects_left,
-        data_keys_left: keyring.keys_held(customer_ids).await?,
+        data_keys_left: Some(keyring.keys_held(customer_ids).await?),
     })
 }

@@ -21,8 +21,8 @@ use crate::server::storage::{AccountStorage, Storage};
 
 /// Rows sealed per transaction.
 const BATCH: i64 = 1000;
-/// Rows whose stored files are sealed per transaction.
-const FILE_BATCH: i64 = 100;
+/// Rows with stored files whose ids are read at a time (each is then sealed in a transaction of its own).
+const FILE_BATCH: i64 = 1000;
 /// Parts of a file being replaced that may be in flight at once.
 const PARTS_IN_FLIGHT: usize = 4;
 
@@ -107,16 +107,24 @@ pub async fn seal_existing(
     Ok(report)
 }
 
-/// The rows of each table that name stored files: the row, its account, its record and the files' keys, after
-/// `$1`, `$2` rows at most, locked.
-const ROWS_WITH_FILES: [&str; 2] = [
-    "select id, account_id, customer_id, array[recording_key] from calls
-     where id > $1 and recording_key is not null order by id limit $2 for update",
-    "select id, account_id, customer_id, media_keys from messages
-     where id > $1 and cardinality(media_keys) > 0 order by id limit $2 for update",
+/// Each table whose rows name stored files: the ids of the next `$2` such rows after `$1` (read without a lock),
+/// and one such row by id, locked: its account, its record and its files' keys.
+const ROWS_WITH_FILES: [(&str, &str); 2] = [
+    (
+        "select id from calls where id > $1 and recording_key is not null order by id limit $2",
+        "select account_id, customer_id, array[recording_key] from calls
+         where id = $1 and recording_key is not null for update",
+    ),
+    (
+        "select id from messages where id > $1 and cardinality(media_keys) > 0 order by id limit $2",
+        "select account_id, customer_id, media_keys from messages
+         where id = $1 and cardinality(media_keys) > 0 for update",
+    ),
 ];
 
-/// Seals every plaintext stored file that a call or message names; answers how many it sealed.
+/// Seals every plaintext stored file that a call or message names; answers how many it sealed. Each row is
+/// locked in a transaction of its own while its files are replaced, so an erasure of its record waits for one
+/// row's files at most, and a row erased meanwhile is skipped.
 async fn seal_files(
     pool: &PgPool,
     storage: &Storage,
@@ -140,31 +148,37 @@ async fn seal_files(
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let mut sealed = 0;
-    for query in ROWS_WITH_FILES {
+    for (next_ids, locked_row) in ROWS_WITH_FILES {
         let mut after = Uuid::nil();
         loop {
-            let mut sealers = Sealers::default();
-            let mut tx = pool.begin().await?;
-            let batch: Vec<(Uuid, Uuid, Uuid, Vec<String>)> = sqlx::query_as(query)
+            let ids: Vec<Uuid> = sqlx::query_scalar(next_ids)
                 .bind(after)
                 .bind(FILE_BATCH)
-                .fetch_all(&mut *tx)
+                .fetch_all(pool)
                 .await?;
-            let Some(last) = batch.last() else {
+            let Some(&last) = ids.last() else {
                 break;
             };
-            after = last.0;
-            for (_, account, customer, keys) in &batch {
-                let sealer = sealers.of(keyring, *account, *customer).await?;
-                let store = storage.of_account(*account);
-                for key in keys {
-                    if seal_file(&store, sealer, key).await? {
-                        sealed += 1;
+            after = last;
+            let mut sealers = Sealers::default();
+            for id in ids {
+                let mut tx = pool.begin().await?;
+                let row: Option<(Uuid, Uuid, Vec<String>)> = sqlx::query_as(locked_row)
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if let Some((account, customer, keys)) = row {
+                    let sealer = sealers.of(keyring, account, customer).await?;
+                    let store = storage.of_account(account);
+                    for key in keys {
+                        if seal_file(&store, sealer, &key).await? {
+                            sealed += 1;
+                        }
                     }
                 }
+                tx.commit().await?;
+                progress.inc(1);
             }
-            tx.commit().await?;
-            progress.inc(batch.len() as u64);
         }
     }
     progress.finish_and_clear();
@@ -191,16 +205,20 @@ async fn seal_file(store: &AccountStorage, sealer: &Sealer, key: &str) -> Result
     };
     let mut sealing = sealer.file(key);
     upload.write(&sealing.push(&start));
-    while let Some(chunk) = stream.next().await {
-        let chunk = match chunk {
-            Ok(chunk) => chunk,
-            Err(err) => {
-                upload.abort().await?;
-                return Err(err.into());
-            }
-        };
-        upload.wait_for_capacity(PARTS_IN_FLIGHT).await?;
-        upload.write(&sealing.push(&chunk));
+    let streamed: Result<(), object_store::Error> = async {
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk?;
+            upload.wait_for_capacity(PARTS_IN_FLIGHT).await?;
+            upload.write(&sealing.push(&chunk));
+        }
+        Ok(())
+    }
+    .await;
+    if let Err(err) = streamed {
+        if let Err(abort) = upload.abort().await {
+            tracing::warn!(error = %abort, key, "an unfinished upload of a sealed file was not aborted");
+        }
+        return Err(err.into());
     }
     upload.write(&sealing.finish());
     upload.finish().await?;

@@ -9,7 +9,8 @@
 //! copied to another key, record or account fails to open.
 //!
 //! Files that the platform stored before keys existed are plaintext: a file that does not start with `MAGIC`
-//! is read as it is (`seal-existing` seals them). No recording, voicemail or media format starts with `MAGIC`.
+//! is read as it is (`seal-existing` seals them). No recording, voicemail or media format starts with `MAGIC`;
+//! a non-empty file that ends within it (a sealed file cut short) does not open.
 
 use chacha20poly1305::XChaCha20Poly1305;
 use chacha20poly1305::aead::Payload;
@@ -199,11 +200,11 @@ impl FileOpening {
     }
 
     /// Ends the file: answers the plaintext not answered yet, or `Unopened` when the sealed file does not end
-    /// with its last chunk intact.
+    /// with its last chunk intact (or the file ended within `MAGIC`).
     pub fn finish(self) -> Result<Vec<u8>, Unopened> {
         match self.state {
             Reading::Plain => Ok(Vec::new()),
-            Reading::Start(start) if start.len() < MAGIC.len() => Ok(start),
+            Reading::Start(start) if start.is_empty() => Ok(start),
             Reading::Start(_) => Err(Unopened),
             Reading::Sealed { decryptor, pending } => decryptor
                 .decrypt_last(Payload {
@@ -320,6 +321,16 @@ mod tests {
             "cut at a chunk boundary"
         );
         assert!(opens(&stored[..HEADER_LEN + 3]).is_err());
+        for cut in [
+            1,
+            3,
+            MAGIC.len() - 1,
+            MAGIC.len(),
+            HEADER_LEN - 1,
+            HEADER_LEN,
+        ] {
+            assert!(opens(&stored[..cut]).is_err(), "cut to {cut} bytes");
+        }
         let mut swapped = stored[..HEADER_LEN].to_vec();
         swapped
             .extend_from_slice(&stored[HEADER_LEN + SEALED_CHUNK..HEADER_LEN + 2 * SEALED_CHUNK]);
@@ -336,7 +347,7 @@ mod tests {
     fn a_plaintext_file_reads_as_it_is_with_or_without_a_key() {
         for plain in [
             b"RIFF....WAVEfmt ".to_vec(),
-            b"CDC".to_vec(),
+            b"CDCX".to_vec(),
             Vec::new(),
             file(200_000),
         ] {

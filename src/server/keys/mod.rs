@@ -343,7 +343,8 @@ impl Keyring {
 
     /// The data keys of `customers` (of `account`), made for those that have none, `BULK_KEYS` records per
     /// keyring transaction: what a bulk load seals its rows with. Refused (`Destroyed`) when one of them was
-    /// erased. The keys are not kept in this instance's memory.
+    /// erased. The keys made are not kept in this instance's memory; those of records that had one are read as
+    /// `existing_key` reads them.
     pub async fn keys_for_new_records(
         &self,
         account: Uuid,
