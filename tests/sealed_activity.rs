@@ -3,7 +3,8 @@
 //! Postgres's files, its WAL or a dump of either database; a sealed value copied into another row or record does
 //! not open; and a dump of the data database and a copy of the object store taken before an erasure, restored
 //! beside the live keyring, open every record's values and files except the erased record's; `seal-existing`
-//! seals the rows and files written before keys existed and the page shows them as before.
+//! seals the rows and files written before keys existed and the page shows them as before; a recording the
+//! platform stored is sealed in place once its call is recorded through the API.
 
 mod common;
 
@@ -498,5 +499,70 @@ async fn seal_existing_seals_the_rows_and_files_written_before_keys_and_the_page
         (again.calls, again.messages, again.files),
         (0, 0, 0),
         "a second run finds nothing"
+    );
+}
+
+#[sqlx::test]
+async fn a_recording_the_platform_stored_is_sealed_once_its_call_is_recorded(pool: PgPool) {
+    let console =
+        Console::start_configured(pool, |web| web.api_requests_per_minute = 1_000_000).await;
+    console.give_alex_customer_data_access().await;
+    let token = api_token(&console, ALEX, &[ApiScope::Ingest], None).await;
+    let (account, customer, salesforce_id): (Uuid, Uuid, String) = sqlx::query_as(
+        "select c.account_id, c.id, c.salesforce_id from customers c join users u on u.account_id = c.account_id
+         where u.email = $1 and c.email <> $2 order by c.salesforce_id limit 1",
+    )
+    .bind(ALEX)
+    .bind(JORDAN)
+    .fetch_one(&console.pool)
+    .await
+    .expect("a customer");
+    let key = format!("recordings/{account}/platform-upload.wav");
+    let recording =
+        format!("RIFF a recording the platform stored {}", Uuid::new_v4()).repeat(5_000);
+    console
+        .state
+        .storage
+        .put(&key, recording.clone().into_bytes())
+        .await
+        .expect("the platform stores the recording");
+    let call = json!({
+        "salesforce_id": salesforce_id, "direction": "inbound", "from_number": "+1 628 555 0199",
+        "to_number": "+1 628 555 0100", "started_at": "2026-12-03T10:00:00Z", "duration_seconds": 95,
+        "recording_key": key,
+    });
+    let (status, _, answer) = post_api(&console, "/api/v1/calls", &token.secret, None, &call).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+
+    let path = console.object_store_dir().join(&key);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let stored = loop {
+        let stored = std::fs::read(&path).expect("the recording is stored");
+        if is_sealed(&stored) {
+            break stored;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the recording was not sealed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert!(
+        !contains(&stored, "the platform stored"),
+        "no plaintext is left"
+    );
+    let opener = console
+        .state
+        .keyring
+        .opener(account, customer)
+        .await
+        .expect("keyring");
+    let mut opening = opener.file(&key);
+    let mut opened = opening.push(&stored).expect("opens");
+    opened.extend_from_slice(&opening.finish().expect("opens to the end"));
+    assert_eq!(
+        opened,
+        recording.as_bytes(),
+        "it opens as the platform stored it"
     );
 }

@@ -107,24 +107,87 @@ pub async fn seal_existing(
     Ok(report)
 }
 
-/// Each table whose rows name stored files: the ids of the next `$2` such rows after `$1` (read without a lock),
-/// and one such row by id, locked: its account, its record and its files' keys.
-const ROWS_WITH_FILES: [(&str, &str); 2] = [
-    (
-        "select id from calls where id > $1 and recording_key is not null order by id limit $2",
-        "select account_id, customer_id, array[recording_key] from calls
-         where id = $1 and recording_key is not null for update",
-    ),
-    (
-        "select id from messages where id > $1 and cardinality(media_keys) > 0 order by id limit $2",
-        "select account_id, customer_id, media_keys from messages
-         where id = $1 and cardinality(media_keys) > 0 for update",
-    ),
-];
+/// A call or a message whose stored files are to be sealed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowWithFiles {
+    /// A call, by id (its recording or voicemail).
+    Call(Uuid),
+    /// A message, by id (its media).
+    Message(Uuid),
+}
 
-/// Seals every plaintext stored file that a call or message names; answers how many it sealed. Each row is
-/// locked in a transaction of its own while its files are replaced, so an erasure of its record waits for one
-/// row's files at most, and a row erased meanwhile is skipped.
+impl RowWithFiles {
+    /// The ids of the next `$2` rows of this kind that name files after `$1` (read without a lock).
+    fn next_ids_sql(self) -> &'static str {
+        match self {
+            RowWithFiles::Call(_) => {
+                "select id from calls where id > $1 and recording_key is not null order by id limit $2"
+            }
+            RowWithFiles::Message(_) => {
+                "select id from messages where id > $1 and cardinality(media_keys) > 0 order by id limit $2"
+            }
+        }
+    }
+
+    /// The row, locked: its account, its record and its files' keys.
+    fn locked_sql(self) -> &'static str {
+        match self {
+            RowWithFiles::Call(_) => {
+                "select account_id, customer_id, array[recording_key] from calls
+                 where id = $1 and recording_key is not null for update"
+            }
+            RowWithFiles::Message(_) => {
+                "select account_id, customer_id, media_keys from messages
+                 where id = $1 and cardinality(media_keys) > 0 for update"
+            }
+        }
+    }
+
+    fn id(self) -> Uuid {
+        match self {
+            RowWithFiles::Call(id) | RowWithFiles::Message(id) => id,
+        }
+    }
+
+    fn with_id(self, id: Uuid) -> RowWithFiles {
+        match self {
+            RowWithFiles::Call(_) => RowWithFiles::Call(id),
+            RowWithFiles::Message(_) => RowWithFiles::Message(id),
+        }
+    }
+}
+
+/// Seals the plaintext stored files of one call or message (what ingestion runs after it records one that
+/// names files), its row locked in a transaction of its own meanwhile, so an erasure of its record waits and a
+/// row erased before is skipped; answers how many files it sealed. A file not stored yet is left to
+/// `seal-existing`.
+pub async fn seal_files_of_row(
+    pool: &PgPool,
+    storage: &Storage,
+    keyring: &Keyring,
+    row: RowWithFiles,
+) -> Result<u64, SealError> {
+    let mut tx = pool.begin().await?;
+    let locked: Option<(Uuid, Uuid, Vec<String>)> = sqlx::query_as(row.locked_sql())
+        .bind(row.id())
+        .fetch_optional(&mut *tx)
+        .await?;
+    let mut sealed = 0;
+    if let Some((account, customer, keys)) = locked {
+        let sealer = keyring.sealer(account, customer).await?;
+        let store = storage.of_account(account);
+        for key in keys {
+            if seal_file(&store, &sealer, &key).await? {
+                sealed += 1;
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(sealed)
+}
+
+/// Seals every plaintext stored file that a call or message names, one row at a time (`seal_files_of_row`), so
+/// an erasure of a record waits for one row's files at most; answers how many it sealed.
 async fn seal_files(
     pool: &PgPool,
     storage: &Storage,
@@ -148,10 +211,13 @@ async fn seal_files(
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let mut sealed = 0;
-    for (next_ids, locked_row) in ROWS_WITH_FILES {
+    for kind in [
+        RowWithFiles::Call(Uuid::nil()),
+        RowWithFiles::Message(Uuid::nil()),
+    ] {
         let mut after = Uuid::nil();
         loop {
-            let ids: Vec<Uuid> = sqlx::query_scalar(next_ids)
+            let ids: Vec<Uuid> = sqlx::query_scalar(kind.next_ids_sql())
                 .bind(after)
                 .bind(FILE_BATCH)
                 .fetch_all(pool)
@@ -160,23 +226,8 @@ async fn seal_files(
                 break;
             };
             after = last;
-            let mut sealers = Sealers::default();
             for id in ids {
-                let mut tx = pool.begin().await?;
-                let row: Option<(Uuid, Uuid, Vec<String>)> = sqlx::query_as(locked_row)
-                    .bind(id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                if let Some((account, customer, keys)) = row {
-                    let sealer = sealers.of(keyring, account, customer).await?;
-                    let store = storage.of_account(account);
-                    for key in keys {
-                        if seal_file(&store, sealer, &key).await? {
-                            sealed += 1;
-                        }
-                    }
-                }
-                tx.commit().await?;
+                sealed += seal_files_of_row(pool, storage, keyring, kind.with_id(id)).await?;
                 progress.inc(1);
             }
         }

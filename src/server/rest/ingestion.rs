@@ -5,7 +5,8 @@
 //! suppression list hashes them) is looked up on the account's suppression list: a suppressed person's activity
 //! answers 409 `suppressed`, as does (`record-erased`) activity for an erased record, and nothing of it is stored
 //! or logged. Bodies are read by this module, so a malformed one answers a problem that never repeats its
-//! values.
+//! values. The values are stored sealed under the record's data key, and the files a call or message names
+//! (which the platform stored) are sealed in place right after the answer.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -26,6 +27,7 @@ use crate::server::db::activity::{self, NewActivity, NewCall, NewMessage, Partie
 use crate::server::db::suppressions;
 use crate::server::evidence::identity::{PersonId, Subject};
 use crate::server::input::{self, CustomerQuery};
+use crate::server::keys::existing::{RowWithFiles, seal_files_of_row};
 use crate::server::keys::{KeyringError, keyring_failure};
 use crate::server::state::{AppState, db_failure};
 use crate::server::storage;
@@ -369,12 +371,38 @@ async fn record(
     .await
     .map_err(db_failure)?
     {
-        Recorded::Stored(id) => Ok(RecordedActivity {
-            id: id.to_string(),
-            customer_id: customer_id.to_string(),
-        }),
+        Recorded::Stored(id) => {
+            seal_its_files(state, &activity, id);
+            Ok(RecordedActivity {
+                id: id.to_string(),
+                customer_id: customer_id.to_string(),
+            })
+        }
         Recorded::Erased => Err(Refusal::RecordErased),
     }
+}
+
+/// Seals the files the recorded activity `id` names, as the platform stored them, in a task of its own after the
+/// answer: each is replaced by its sealed form under the record's key while the row is locked. A file not
+/// stored yet, or a task cut off, is left plaintext for `seal-existing`.
+fn seal_its_files(state: &AppState, activity: &NewActivity, id: Uuid) {
+    let row = match activity {
+        NewActivity::Call(call) if call.recording_key.is_some() => RowWithFiles::Call(id),
+        NewActivity::Message(message) if !message.media_keys.is_empty() => {
+            RowWithFiles::Message(id)
+        }
+        _ => return,
+    };
+    let (pool, storage, keyring) = (
+        state.pool.clone(),
+        state.storage.clone(),
+        state.keyring.clone(),
+    );
+    tokio::spawn(async move {
+        if let Err(err) = seal_files_of_row(&pool, &storage, &keyring, row).await {
+            tracing::warn!(error = %err, %id, "sealing an ingested activity's files failed; seal-existing seals them");
+        }
+    });
 }
 
 /// An ingestion POST to `path`: the token (scope `ingest`), then, under the request's `Idempotency-Key`, the
