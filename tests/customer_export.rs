@@ -196,9 +196,7 @@ async fn an_export_holds_every_call_message_and_file_with_a_manifest_that_matche
     for key in &stored {
         let original = std::fs::read(console.object_store_dir().join(key)).expect("stored");
         sealed += usize::from(is_sealed(&original));
-        let mut opening = opener.file(key);
-        let mut content = opening.push(&original).expect("opens");
-        content.extend_from_slice(&opening.finish().expect("opens to the end"));
+        let content = opened_file(&opener, key, &original).expect("opens");
         assert!(
             archived.contains(&hex_sha256(&content)),
             "{key} is archived"

@@ -60,14 +60,23 @@ fn found_in_files(needle: &str, paths: &[String]) -> bool {
     status.success()
 }
 
-#[sqlx::test]
-async fn markers_sent_through_the_api_are_shown_and_stored_nowhere_in_plaintext(pool: PgPool) {
+/// A console whose API takes Alex's ingestion token without a rate limit, and a record of Alex's account (not
+/// Jordan's) to record activity of.
+struct Ingesting {
+    console: Console,
+    token: customer_data_console::server::db::api_tokens::NewToken,
+    account: Uuid,
+    customer: Uuid,
+    salesforce_id: String,
+}
+
+async fn ingesting(pool: PgPool) -> Ingesting {
     let console =
         Console::start_configured(pool, |web| web.api_requests_per_minute = 1_000_000).await;
     console.give_alex_customer_data_access().await;
     let token = api_token(&console, ALEX, &[ApiScope::Ingest], None).await;
-    let (customer, salesforce_id): (Uuid, String) = sqlx::query_as(
-        "select c.id, c.salesforce_id from customers c join users u on u.account_id = c.account_id
+    let (account, customer, salesforce_id): (Uuid, Uuid, String) = sqlx::query_as(
+        "select c.account_id, c.id, c.salesforce_id from customers c join users u on u.account_id = c.account_id
          where u.email = $1 and c.email <> $2 order by c.salesforce_id limit 1",
     )
     .bind(ALEX)
@@ -75,6 +84,24 @@ async fn markers_sent_through_the_api_are_shown_and_stored_nowhere_in_plaintext(
     .fetch_one(&console.pool)
     .await
     .expect("a customer");
+    Ingesting {
+        console,
+        token,
+        account,
+        customer,
+        salesforce_id,
+    }
+}
+
+#[sqlx::test]
+async fn markers_sent_through_the_api_are_shown_and_stored_nowhere_in_plaintext(pool: PgPool) {
+    let Ingesting {
+        console,
+        token,
+        customer,
+        salesforce_id,
+        ..
+    } = ingesting(pool).await;
     let prefix = format!("zq{}", Uuid::new_v4().simple());
     let markers: Vec<String> = (0..100).map(|n| format!("{prefix}-{n:03}")).collect();
     let (bodies, rest) = markers.split_at(34);
@@ -291,12 +318,7 @@ async fn open_files(
         assert!(is_sealed(&stored), "{key} is stored sealed");
         assert!(!contains(&stored, "WAVEfmt"), "{key} shows no plaintext");
         let opener = keyring.opener(*account, *customer).await.expect("keyring");
-        let mut opening = opener.file(key);
-        let opened = opening.push(&stored).and_then(|mut plain| {
-            plain.extend_from_slice(&opening.finish()?);
-            Ok(plain)
-        });
-        out.push((*customer, opened));
+        out.push((*customer, opened_file(&opener, key, &stored)));
     }
     out
 }
@@ -312,6 +334,30 @@ fn copy_of_folder(folder: &Path) -> tempfile::TempDir {
         .expect("cp runs");
     assert!(copied.success(), "the object store was copied");
     copy
+}
+
+/// Compares what opens after the erasure of `erased` with what opened before it, item by item: each of
+/// `erased`'s fails authentication, every other record's opens as it was; answers how many were `erased`'s.
+fn erased_ones_fail<T: PartialEq + std::fmt::Debug>(
+    erased: Uuid,
+    before: &[(Uuid, Result<T, Unopened>)],
+    after: &[(Uuid, Result<T, Unopened>)],
+    what: &str,
+) -> usize {
+    let mut erased_items = 0;
+    for ((customer, original), (_, now)) in before.iter().zip(after) {
+        if *customer == erased {
+            erased_items += 1;
+            assert_eq!(
+                now,
+                &Err(Unopened),
+                "an erased record's {what} does not open"
+            );
+        } else {
+            assert_eq!(now, original, "every other record's {what} opens as it was");
+        }
+    }
+    erased_items
 }
 
 #[sqlx::test]
@@ -355,41 +401,14 @@ async fn a_dump_taken_before_an_erasure_opens_every_record_but_the_erased_one(po
         "the dump holds every sealed value"
     );
     let reopened = open_all(keyring, &after).await;
-    let mut erased_values = 0;
-    for ((customer, original), (_, value)) in originals.iter().zip(&reopened) {
-        if *customer == lead {
-            erased_values += 1;
-            assert_eq!(
-                value,
-                &Err(Unopened),
-                "an erased record's value does not open"
-            );
-        } else {
-            assert_eq!(
-                value, original,
-                "every other record's value opens as it was"
-            );
-        }
-    }
+    let erased_values = erased_ones_fail(lead, &originals, &reopened, "value");
     assert!(
         erased_values > 5,
         "{erased_values} values of the erased record"
     );
     assert_eq!(stored_files(&restored_pool).await, files);
     let reopened_files = open_files(keyring, copied_store.path(), &files).await;
-    let mut erased_files = 0;
-    for ((customer, original), (_, file)) in original_files.iter().zip(&reopened_files) {
-        if *customer == lead {
-            erased_files += 1;
-            assert_eq!(
-                file,
-                &Err(Unopened),
-                "an erased record's file does not open"
-            );
-        } else {
-            assert_eq!(file, original, "every other record's file opens as it was");
-        }
-    }
+    let erased_files = erased_ones_fail(lead, &original_files, &reopened_files, "file");
     assert!(erased_files > 0, "the erased record had files");
     restored_pool.close().await;
     sqlx::query(&format!("drop database \"{restored}\" with (force)"))
@@ -467,9 +486,7 @@ async fn seal_existing_seals_the_rows_and_files_written_before_keys_and_the_page
             !contains(&stored, "before keys"),
             "{media_key} shows no plaintext"
         );
-        let mut opening = opener.file(media_key);
-        let mut opened = opening.push(&stored).expect("opens");
-        opened.extend_from_slice(&opening.finish().expect("opens to the end"));
+        let opened = opened_file(&opener, media_key, &stored).expect("opens");
         assert_eq!(opened, content.as_bytes(), "{media_key} opens as it was");
     }
     assert!(!unsealed_rows_remain(&console.pool).await.expect("looked"));
@@ -504,19 +521,13 @@ async fn seal_existing_seals_the_rows_and_files_written_before_keys_and_the_page
 
 #[sqlx::test]
 async fn a_recording_the_platform_stored_is_sealed_once_its_call_is_recorded(pool: PgPool) {
-    let console =
-        Console::start_configured(pool, |web| web.api_requests_per_minute = 1_000_000).await;
-    console.give_alex_customer_data_access().await;
-    let token = api_token(&console, ALEX, &[ApiScope::Ingest], None).await;
-    let (account, customer, salesforce_id): (Uuid, Uuid, String) = sqlx::query_as(
-        "select c.account_id, c.id, c.salesforce_id from customers c join users u on u.account_id = c.account_id
-         where u.email = $1 and c.email <> $2 order by c.salesforce_id limit 1",
-    )
-    .bind(ALEX)
-    .bind(JORDAN)
-    .fetch_one(&console.pool)
-    .await
-    .expect("a customer");
+    let Ingesting {
+        console,
+        token,
+        account,
+        customer,
+        salesforce_id,
+    } = ingesting(pool).await;
     let key = format!("recordings/{account}/platform-upload.wav");
     let recording =
         format!("RIFF a recording the platform stored {}", Uuid::new_v4()).repeat(5_000);
@@ -557,9 +568,7 @@ async fn a_recording_the_platform_stored_is_sealed_once_its_call_is_recorded(poo
         .opener(account, customer)
         .await
         .expect("keyring");
-    let mut opening = opener.file(&key);
-    let mut opened = opening.push(&stored).expect("opens");
-    opened.extend_from_slice(&opening.finish().expect("opens to the end"));
+    let opened = opened_file(&opener, &key, &stored).expect("opens");
     assert_eq!(
         opened,
         recording.as_bytes(),

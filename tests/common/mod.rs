@@ -151,6 +151,18 @@ pub async fn fresh_keyring_env(
     keyring_env(&database_url_of(pool), folder)
 }
 
+/// The whole stored file `stored` at `key`, read as the export reads it with `opener` (a sealed file opened).
+pub fn opened_file(
+    opener: &customer_data_console::server::keys::seal::Opener,
+    key: &str,
+    stored: &[u8],
+) -> Result<Vec<u8>, customer_data_console::server::keys::tree::Unopened> {
+    let mut opening = opener.file(key);
+    let mut plain = opening.push(stored)?;
+    plain.extend_from_slice(&opening.finish()?);
+    Ok(plain)
+}
+
 /// Runs the Postgres client `program` (`psql`, `pg_dump`) against `options`' server with `args`; its output.
 pub fn postgres_tool(
     program: &str,

@@ -281,27 +281,7 @@ impl Keyring {
         if let Some(key) = self.existing_key(customer).await? {
             return Ok(key);
         }
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("select pg_advisory_xact_lock_shared($1)")
-            .bind(TREE_LOCK)
-            .execute(&mut *tx)
-            .await?;
-        let (generation, verifier): (i64, Vec<u8>) =
-            sqlx::query_as("select generation, verifier from key_root")
-                .fetch_one(&mut *tx)
-                .await?;
-        let root = self
-            .root_for(generation, &verifier)?
-            .ok_or_else(|| KeyringError::WrongRoot(self.files.path().to_owned()))?;
-        let destroyed: bool = sqlx::query_scalar(
-            "select exists (select 1 from destroyed_keys where customer_id = $1)",
-        )
-        .bind(customer)
-        .fetch_one(&mut *tx)
-        .await?;
-        if destroyed {
-            return Err(KeyringError::Destroyed);
-        }
+        let (mut tx, root) = self.adding_keys_for(&[customer]).await?;
         let leaf: i64 = sqlx::query_scalar("select nextval('data_key_leaves')")
             .fetch_one(&mut *tx)
             .await?;
@@ -365,27 +345,7 @@ impl Keyring {
         customers: &[Uuid],
         keys: &mut HashMap<Uuid, Key>,
     ) -> Result<(), KeyringError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("select pg_advisory_xact_lock_shared($1)")
-            .bind(TREE_LOCK)
-            .execute(&mut *tx)
-            .await?;
-        let (generation, verifier): (i64, Vec<u8>) =
-            sqlx::query_as("select generation, verifier from key_root")
-                .fetch_one(&mut *tx)
-                .await?;
-        let root = self
-            .root_for(generation, &verifier)?
-            .ok_or_else(|| KeyringError::WrongRoot(self.files.path().to_owned()))?;
-        let destroyed: bool = sqlx::query_scalar(
-            "select exists (select 1 from destroyed_keys where customer_id = any($1))",
-        )
-        .bind(customers)
-        .fetch_one(&mut *tx)
-        .await?;
-        if destroyed {
-            return Err(KeyringError::Destroyed);
-        }
+        let (mut tx, root) = self.adding_keys_for(customers).await?;
         let held: Vec<Uuid> =
             sqlx::query_scalar("select customer_id from data_keys where customer_id = any($1)")
                 .bind(customers)
@@ -461,6 +421,37 @@ impl Keyring {
             }
         }
         Ok(())
+    }
+
+    /// A keyring transaction that adds keys for `customers`: the tree's lock held shared (so no node is re-keyed
+    /// while a child is added under it), with the current root key. Refused (`Destroyed`) when the key of one of
+    /// them was destroyed.
+    async fn adding_keys_for(
+        &self,
+        customers: &[Uuid],
+    ) -> Result<(sqlx::Transaction<'static, sqlx::Postgres>, Key), KeyringError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("select pg_advisory_xact_lock_shared($1)")
+            .bind(TREE_LOCK)
+            .execute(&mut *tx)
+            .await?;
+        let (generation, verifier): (i64, Vec<u8>) =
+            sqlx::query_as("select generation, verifier from key_root")
+                .fetch_one(&mut *tx)
+                .await?;
+        let root = self
+            .root_for(generation, &verifier)?
+            .ok_or_else(|| KeyringError::WrongRoot(self.files.path().to_owned()))?;
+        let destroyed: bool = sqlx::query_scalar(
+            "select exists (select 1 from destroyed_keys where customer_id = any($1))",
+        )
+        .bind(customers)
+        .fetch_one(&mut *tx)
+        .await?;
+        if destroyed {
+            return Err(KeyringError::Destroyed);
+        }
+        Ok((tx, root))
     }
 
     /// How many of `customers` have a data key in the keyring (the residual check's figure: 0 once their keys
