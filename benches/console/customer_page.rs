@@ -17,6 +17,7 @@ use axum::routing::get;
 use customer_data_console::server::db;
 use customer_data_console::server::db::customers::page as customers;
 use customer_data_console::server::keys::Keyring;
+use customer_data_console::server::keys::existing::{SEAL_CALLS_SQL, SEAL_MESSAGES_SQL};
 use customer_data_console::server::sessions::{SessionKey, presented_token};
 use customer_data_console::server::synthetic;
 use sqlx::PgPool;
@@ -355,35 +356,23 @@ impl SavedSealed {
     /// Stores the saved sealed values again and empties the plaintext columns.
     async fn restore(self, pool: &PgPool) {
         let (ids, [from, to, notes, transcripts]) = self.calls;
-        sqlx::query(
-            "update calls c set from_number = null, to_number = null, notes = null, transcript = null,
-                 from_number_sealed = u.from_sealed, to_number_sealed = u.to_sealed, notes_sealed = u.notes_sealed,
-                 transcript_sealed = u.transcript_sealed
-             from unnest($1::uuid[], $2::bytea[], $3::bytea[], $4::bytea[], $5::bytea[])
-                 as u(id, from_sealed, to_sealed, notes_sealed, transcript_sealed)
-             where c.id = u.id",
-        )
-        .bind(&ids)
-        .bind(&from)
-        .bind(&to)
-        .bind(&notes)
-        .bind(&transcripts)
-        .execute(pool)
-        .await
-        .expect("calls sealed again");
+        sqlx::query(SEAL_CALLS_SQL)
+            .bind(&ids)
+            .bind(&from)
+            .bind(&to)
+            .bind(&notes)
+            .bind(&transcripts)
+            .execute(pool)
+            .await
+            .expect("calls sealed again");
         let (ids, [from, to, bodies]) = self.messages;
-        sqlx::query(
-            "update messages m set from_number = null, to_number = null, body = null,
-                 from_number_sealed = u.from_sealed, to_number_sealed = u.to_sealed, body_sealed = u.body_sealed
-             from unnest($1::uuid[], $2::bytea[], $3::bytea[], $4::bytea[]) as u(id, from_sealed, to_sealed, body_sealed)
-             where m.id = u.id",
-        )
-        .bind(&ids)
-        .bind(&from)
-        .bind(&to)
-        .bind(&bodies)
-        .execute(pool)
-        .await
-        .expect("messages sealed again");
+        sqlx::query(SEAL_MESSAGES_SQL)
+            .bind(&ids)
+            .bind(&from)
+            .bind(&to)
+            .bind(&bodies)
+            .execute(pool)
+            .await
+            .expect("messages sealed again");
     }
 }

@@ -25,7 +25,6 @@ use zip::{CompressionMethod, ZipWriter};
 
 use crate::server::db::exports::{self, After, ExportedCall, ExportedMessage, ExportedRecord};
 use crate::server::evidence::audit_log::{self, Action, Actor, Entry};
-use crate::server::keys::seal::Opener;
 use crate::server::keys::tree::Unopened;
 use crate::server::keys::{Keyring, KeyringError};
 use crate::server::sessions::hex;
@@ -211,24 +210,18 @@ async fn write_archive(
 
     let account_store = storage.of_account(account_id);
     let mut missing = Vec::new();
-    let mut opener: Option<(Uuid, Opener)> = None;
     for StoredFile { record, path, key } in stored_files {
         let stream = account_store.read(&key).await.map_err(file_unread)?;
         let Some(mut stream) = stream else {
             missing.push(path);
             continue;
         };
-        let opener = match opener.take() {
-            Some((id, known)) if id == record => opener.insert((id, known)),
-            _ => {
-                let known = keyring
-                    .opener(account_id, record)
-                    .await
-                    .map_err(keys_failed)?;
-                opener.insert((record, known))
-            }
-        };
-        let mut opening = opener.1.file(&key);
+        // The keyring keeps the record's key in memory, so a record's files ask the keyring once.
+        let opener = keyring
+            .opener(account_id, record)
+            .await
+            .map_err(keys_failed)?;
+        let mut opening = opener.file(&key);
         // Recordings and media are compressed already; deflating them again costs time and saves nothing.
         writer.start(&path, CompressionMethod::Stored)?;
         while let Some(chunk) = stream.next().await {

@@ -26,6 +26,23 @@ const FILE_BATCH: i64 = 1000;
 /// Parts of a file being replaced that may be in flight at once.
 const PARTS_IN_FLIGHT: usize = 4;
 
+/// Stores the calls `$1` sealed: their number, notes and transcript columns `$2` to `$5` (bytea arrays in the
+/// ids' order), their plaintext columns emptied.
+pub const SEAL_CALLS_SQL: &str =
+    "update calls c set from_number = null, to_number = null, notes = null, transcript = null,
+         from_number_sealed = u.from_sealed, to_number_sealed = u.to_sealed, notes_sealed = u.notes_sealed,
+         transcript_sealed = u.transcript_sealed
+     from unnest($1::uuid[], $2::bytea[], $3::bytea[], $4::bytea[], $5::bytea[])
+         as u(id, from_sealed, to_sealed, notes_sealed, transcript_sealed)
+     where c.id = u.id";
+
+/// Stores the messages `$1` sealed: their number and body columns `$2` to `$4`, their plaintext columns emptied.
+pub const SEAL_MESSAGES_SQL: &str =
+    "update messages m set from_number = null, to_number = null, body = null,
+         from_number_sealed = u.from_sealed, to_number_sealed = u.to_sealed, body_sealed = u.body_sealed
+     from unnest($1::uuid[], $2::bytea[], $3::bytea[], $4::bytea[]) as u(id, from_sealed, to_sealed, body_sealed)
+     where m.id = u.id";
+
 /// What a run sealed.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct SealReport {
@@ -107,57 +124,44 @@ pub async fn seal_existing(
     Ok(report)
 }
 
-/// A call or a message whose stored files are to be sealed.
+/// The tables whose rows name stored files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RowWithFiles {
-    /// A call, by id (its recording or voicemail).
-    Call(Uuid),
-    /// A message, by id (its media).
-    Message(Uuid),
+pub enum TableWithFiles {
+    /// Calls (a recording or voicemail each).
+    Calls,
+    /// Messages (their media).
+    Messages,
 }
 
-impl RowWithFiles {
-    /// The ids of the next `$2` rows of this kind that name files after `$1` (read without a lock).
+impl TableWithFiles {
+    /// The ids of the next `$2` rows of this table that name files after `$1` (read without a lock).
     fn next_ids_sql(self) -> &'static str {
         match self {
-            RowWithFiles::Call(_) => {
+            TableWithFiles::Calls => {
                 "select id from calls where id > $1 and recording_key is not null order by id limit $2"
             }
-            RowWithFiles::Message(_) => {
+            TableWithFiles::Messages => {
                 "select id from messages where id > $1 and cardinality(media_keys) > 0 order by id limit $2"
             }
         }
     }
 
-    /// The row, locked: its account, its record and its files' keys.
+    /// The row `$1`, locked: its account, its record and its files' keys.
     fn locked_sql(self) -> &'static str {
         match self {
-            RowWithFiles::Call(_) => {
+            TableWithFiles::Calls => {
                 "select account_id, customer_id, array[recording_key] from calls
                  where id = $1 and recording_key is not null for update"
             }
-            RowWithFiles::Message(_) => {
+            TableWithFiles::Messages => {
                 "select account_id, customer_id, media_keys from messages
                  where id = $1 and cardinality(media_keys) > 0 for update"
             }
         }
     }
-
-    fn id(self) -> Uuid {
-        match self {
-            RowWithFiles::Call(id) | RowWithFiles::Message(id) => id,
-        }
-    }
-
-    fn with_id(self, id: Uuid) -> RowWithFiles {
-        match self {
-            RowWithFiles::Call(_) => RowWithFiles::Call(id),
-            RowWithFiles::Message(_) => RowWithFiles::Message(id),
-        }
-    }
 }
 
-/// Seals the plaintext stored files of one call or message (what ingestion runs after it records one that
+/// Seals the plaintext stored files of row `id` of `table` (what ingestion runs after it records one that
 /// names files), its row locked in a transaction of its own meanwhile, so an erasure of its record waits and a
 /// row erased before is skipped; answers how many files it sealed. A file not stored yet is left to
 /// `seal-existing`.
@@ -165,11 +169,12 @@ pub async fn seal_files_of_row(
     pool: &PgPool,
     storage: &Storage,
     keyring: &Keyring,
-    row: RowWithFiles,
+    table: TableWithFiles,
+    id: Uuid,
 ) -> Result<u64, SealError> {
     let mut tx = pool.begin().await?;
-    let locked: Option<(Uuid, Uuid, Vec<String>)> = sqlx::query_as(row.locked_sql())
-        .bind(row.id())
+    let locked: Option<(Uuid, Uuid, Vec<String>)> = sqlx::query_as(table.locked_sql())
+        .bind(id)
         .fetch_optional(&mut *tx)
         .await?;
     let mut sealed = 0;
@@ -211,13 +216,10 @@ async fn seal_files(
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let mut sealed = 0;
-    for kind in [
-        RowWithFiles::Call(Uuid::nil()),
-        RowWithFiles::Message(Uuid::nil()),
-    ] {
+    for table in [TableWithFiles::Calls, TableWithFiles::Messages] {
         let mut after = Uuid::nil();
         loop {
-            let ids: Vec<Uuid> = sqlx::query_scalar(kind.next_ids_sql())
+            let ids: Vec<Uuid> = sqlx::query_scalar(table.next_ids_sql())
                 .bind(after)
                 .bind(FILE_BATCH)
                 .fetch_all(pool)
@@ -227,7 +229,7 @@ async fn seal_files(
             };
             after = last;
             for id in ids {
-                sealed += seal_files_of_row(pool, storage, keyring, kind.with_id(id)).await?;
+                sealed += seal_files_of_row(pool, storage, keyring, table, id).await?;
                 progress.inc(1);
             }
         }
@@ -354,21 +356,14 @@ async fn seal_calls(pool: &PgPool, keyring: &Keyring, after: &mut Uuid) -> Resul
             transcript.as_deref(),
         ));
     }
-    sqlx::query(
-        "update calls c set from_number = null, to_number = null, notes = null, transcript = null,
-             from_number_sealed = u.from_sealed, to_number_sealed = u.to_sealed, notes_sealed = u.notes_sealed,
-             transcript_sealed = u.transcript_sealed
-         from unnest($1::uuid[], $2::bytea[], $3::bytea[], $4::bytea[], $5::bytea[])
-             as u(id, from_sealed, to_sealed, notes_sealed, transcript_sealed)
-         where c.id = u.id",
-    )
-    .bind(&columns.ids)
-    .bind(&columns.from)
-    .bind(&columns.to)
-    .bind(&columns.notes)
-    .bind(&columns.transcripts)
-    .execute(&mut *tx)
-    .await?;
+    sqlx::query(SEAL_CALLS_SQL)
+        .bind(&columns.ids)
+        .bind(&columns.from)
+        .bind(&columns.to)
+        .bind(&columns.notes)
+        .bind(&columns.transcripts)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     if let Some(last) = columns.ids.last() {
         *after = *last;
@@ -407,18 +402,13 @@ async fn seal_messages(
             .bodies
             .push(sealer.seal("messages", "body", *id, body));
     }
-    sqlx::query(
-        "update messages m set from_number = null, to_number = null, body = null,
-             from_number_sealed = u.from_sealed, to_number_sealed = u.to_sealed, body_sealed = u.body_sealed
-         from unnest($1::uuid[], $2::bytea[], $3::bytea[], $4::bytea[]) as u(id, from_sealed, to_sealed, body_sealed)
-         where m.id = u.id",
-    )
-    .bind(&columns.ids)
-    .bind(&columns.from)
-    .bind(&columns.to)
-    .bind(&columns.bodies)
-    .execute(&mut *tx)
-    .await?;
+    sqlx::query(SEAL_MESSAGES_SQL)
+        .bind(&columns.ids)
+        .bind(&columns.from)
+        .bind(&columns.to)
+        .bind(&columns.bodies)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     if let Some(last) = columns.ids.last() {
         *after = *last;

@@ -27,7 +27,7 @@ use crate::server::db::activity::{self, NewActivity, NewCall, NewMessage, Partie
 use crate::server::db::suppressions;
 use crate::server::evidence::identity::{PersonId, Subject};
 use crate::server::input::{self, CustomerQuery};
-use crate::server::keys::existing::{RowWithFiles, seal_files_of_row};
+use crate::server::keys::existing::{TableWithFiles, seal_files_of_row};
 use crate::server::keys::{KeyringError, keyring_failure};
 use crate::server::state::{AppState, db_failure};
 use crate::server::storage;
@@ -386,11 +386,9 @@ async fn record(
 /// answer: each is replaced by its sealed form under the record's key while the row is locked. A file not
 /// stored yet, or a task cut off, is left plaintext for `seal-existing`.
 fn seal_its_files(state: &AppState, activity: &NewActivity, id: Uuid) {
-    let row = match activity {
-        NewActivity::Call(call) if call.recording_key.is_some() => RowWithFiles::Call(id),
-        NewActivity::Message(message) if !message.media_keys.is_empty() => {
-            RowWithFiles::Message(id)
-        }
+    let table = match activity {
+        NewActivity::Call(call) if call.recording_key.is_some() => TableWithFiles::Calls,
+        NewActivity::Message(message) if !message.media_keys.is_empty() => TableWithFiles::Messages,
         _ => return,
     };
     let (pool, storage, keyring) = (
@@ -399,7 +397,7 @@ fn seal_its_files(state: &AppState, activity: &NewActivity, id: Uuid) {
         state.keyring.clone(),
     );
     tokio::spawn(async move {
-        if let Err(err) = seal_files_of_row(&pool, &storage, &keyring, row).await {
+        if let Err(err) = seal_files_of_row(&pool, &storage, &keyring, table, id).await {
             tracing::warn!(error = %err, %id, "sealing an ingested activity's files failed; seal-existing seals them");
         }
     });
