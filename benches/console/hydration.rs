@@ -2,16 +2,29 @@
 //! the navigation to `data-hydrated` on the customer page against the same page without its wasm (and a static
 //! page), with a warm cache and with a cold one (a new browser profile for every sample), and the longest
 //! main-thread task.
+//!
+//! The reference pages are served on the console's own origin, beside its routes ([`with_reference_pages`]),
+//! with the headers the console sent: the page without wasm is the customer page the console renders for that
+//! very request, so that the two differ in the wasm alone, not in the server's render, the connection or the
+//! cross-origin isolation a page asks for (a first navigation to a page with `Cross-Origin-Opener-Policy`
+//! starts a new renderer process, about 50 ms on this machine).
 
 use std::process::Command;
 use std::sync::OnceLock;
 
 use axum::Router;
-use axum::response::Html;
+use axum::body::{Body, to_bytes};
+use axum::extract::{Path, Request, State};
+use axum::http::header::{
+    ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, DATE, HeaderValue, SET_COOKIE,
+};
+use axum::http::{HeaderMap, Uri};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use customer_data_console::server::{demo, synthetic};
 use serde_json::Value;
-use sqlx::PgPool;
+use tower::ServiceExt;
+use tower_http::compression::CompressionLayer;
 
 use crate::Bench;
 use crate::customer_page::page_customer;
@@ -21,62 +34,128 @@ use crate::report::Row;
 const HYDRATION_REPS: usize = 40;
 /// Cold page loads (a browser on a new profile each) measured on each side.
 const COLD_REPS: usize = 15;
-/// The hydration figure's reference: a page with no wasm, whose one inline module script sets `data-hydrated`.
-const STATIC_PAGE: &str = r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Static</title></head><body><p>Static</p><script type="module">document.body.setAttribute("data-hydrated", "")</script></body></html>"#;
+/// The reference page without the console's page: one paragraph, and the inline module script (`{nonce}`
+/// filled in) that sets `data-hydrated`.
+const STATIC_PAGE: &str = r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Static</title></head><body><p>Static</p>{marker}</body></html>"#;
+/// Where the reference pages are served, beside the console's routes.
+const WITHOUT_WASM_PATH: &str = "/bench/customer-without-wasm";
+const STATIC_PATH: &str = "/bench/static";
 
-/// The customer page as the console served it, with its wasm loader replaced by the static page's one inline
-/// script (set once the console has answered): what this browser needs for the page's content alone.
-static PAGE_WITHOUT_WASM: OnceLock<String> = OnceLock::new();
+/// The headers the console answered the customer page with (the static reference page is served with them),
+/// and the script nonce its policy names. Set once the console has answered.
+static CONSOLE_HEADERS: OnceLock<(HeaderMap, String)> = OnceLock::new();
 
-/// The baselines' routes: `/static` and `/customer-without-wasm`.
-pub fn plain_routes() -> Router<PgPool> {
+/// The console's router with the two reference pages beside it: `WITHOUT_WASM_PATH/{id}`, the customer page
+/// as the console renders it for this request with its wasm loader replaced by one inline script that sets
+/// `data-hydrated`, and `STATIC_PATH`. Both are compressed as the console compresses its pages.
+pub fn with_reference_pages(console: Router) -> Router {
     Router::new()
-        .route("/static", get(|| async { Html(STATIC_PAGE) }))
         .route(
-            "/customer-without-wasm",
-            get(|| async { Html(PAGE_WITHOUT_WASM.get().cloned().unwrap_or_default()) }),
+            &format!("{WITHOUT_WASM_PATH}/{{id}}"),
+            get(customer_without_wasm),
         )
+        .route(STATIC_PATH, get(static_page))
+        .layer(CompressionLayer::new())
+        .with_state(console.clone())
+        .fallback_service(console)
 }
 
-fn without_wasm(html: &str, console: &str) -> String {
+/// The customer page `id`, rendered by the console for this request (its cookies, its headers), without its
+/// wasm loader, answered with the console's headers.
+async fn customer_without_wasm(
+    State(console): State<Router>,
+    Path(id): Path<String>,
+    mut request: Request,
+) -> Response {
+    *request.uri_mut() = Uri::try_from(format!("/customers/{id}")).expect("uri");
+    request
+        .headers_mut()
+        .insert(ACCEPT_ENCODING, HeaderValue::from_static("identity"));
+    let (mut parts, body) = console
+        .oneshot(request)
+        .await
+        .expect("console")
+        .into_parts();
+    let html = to_bytes(body, usize::MAX).await.expect("page");
+    let html = String::from_utf8(html.to_vec()).expect("utf-8");
+    parts.headers.remove(CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(without_wasm(&html)))
+}
+
+/// `STATIC_PAGE` with the headers the console answered the customer page with.
+async fn static_page() -> Response {
+    let (headers, nonce) = CONSOLE_HEADERS.get().expect("the console answered first");
+    let mut response =
+        Html(STATIC_PAGE.replace("{marker}", &hydrated_marker(nonce))).into_response();
+    response.headers_mut().extend(headers.clone());
+    response
+}
+
+/// The inline module script that sets `data-hydrated`, allowed by the page's `nonce`.
+fn hydrated_marker(nonce: &str) -> String {
+    format!(
+        r#"<script type="module" nonce="{nonce}">document.body.setAttribute("data-hydrated", "")</script>"#
+    )
+}
+
+/// The page `html` without its wasm: the head's compile script and the loader removed, `hydrated_marker`
+/// (with the page's own nonce) at the end of the body.
+fn without_wasm(html: &str) -> String {
     let compile = html
         .find("window.__cdcWasm")
         .expect("the shell starts compiling the wasm");
     let start = html[..compile]
         .rfind("<script")
         .expect("in a script of its own");
+    let nonce = html[start..]
+        .split_once(r#"nonce=""#)
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .map(|(nonce, _)| nonce)
+        .expect("the scripts carry the page's nonce");
     let loader = start
         + html[start..]
             .find(r#"<script type="module""#)
             .expect("the loader follows the compile and the preload");
     let end =
         loader + html[loader..].find("</script>").expect("the loader ends") + "</script>".len();
-    let marker =
-        r#"<script type="module">document.body.setAttribute("data-hydrated", "")</script></body>"#;
     format!("{}{}", &html[..start], &html[end..])
-        .replace("</body>", marker)
-        .replace(r#"="/pkg/"#, &format!(r#"="{console}/pkg/"#))
-        .replace(
-            r#"="/favicon.svg""#,
-            &format!(r#"="{console}/favicon.svg""#),
-        )
+        .replace("</body>", &format!("{}</body>", hydrated_marker(nonce)))
+}
+
+/// The script nonce an answer's Content-Security-Policy names.
+fn policy_nonce(headers: &HeaderMap) -> String {
+    let policy = headers
+        .get("content-security-policy")
+        .and_then(|value| value.to_str().ok())
+        .expect("the console's answers carry a policy");
+    policy
+        .split_once("'nonce-")
+        .and_then(|(_, rest)| rest.split_once('\''))
+        .map(|(nonce, _)| nonce.to_owned())
+        .expect("the policy names a nonce")
 }
 
 /// Runs the Chromium script and returns what it measured.
 async fn measured_in_chromium(bench: &Bench) -> Value {
     let path = format!("/customers/{}", page_customer());
-    let page_html = bench
+    let page = bench
         .client
         .get(format!("{}{path}", bench.console))
         .send()
         .await
-        .expect("customer page")
-        .text()
-        .await
-        .expect("page body");
-    PAGE_WITHOUT_WASM
-        .set(without_wasm(&page_html, &bench.console))
-        .expect("set once");
+        .expect("customer page");
+    let mut headers = page.headers().clone();
+    for name in [
+        CONTENT_LENGTH,
+        CONTENT_ENCODING,
+        CONTENT_TYPE,
+        DATE,
+        SET_COOKIE,
+    ] {
+        headers.remove(name);
+    }
+    let nonce = policy_nonce(&headers);
+    CONSOLE_HEADERS.set((headers, nonce)).expect("set once");
     let output = Command::new("node")
         .current_dir("end2end")
         .args([
@@ -87,8 +166,8 @@ async fn measured_in_chromium(bench: &Bench) -> Value {
             synthetic::ADMIN_EMAIL,
             demo::DEMO_PASSWORD,
             &HYDRATION_REPS.to_string(),
-            &format!("{}/static", bench.plain),
-            &format!("{}/customer-without-wasm", bench.plain),
+            &format!("{}{STATIC_PATH}", bench.console),
+            &format!("{}{WITHOUT_WASM_PATH}/{}", bench.console, page_customer()),
             &COLD_REPS.to_string(),
         ])
         .output()
@@ -144,7 +223,7 @@ pub async fn measure(bench: &Bench) {
     let warm_cost = p50("hydration_ms") - p50("without_wasm_ms");
     Row {
         baseline: format!(
-            "this page without wasm {} (static page {})",
+            "the same page without its wasm {} (static page {})",
             p50_p99(&browser["without_wasm_ms"]),
             p50_p99(&browser["static_page_ms"])
         ),
@@ -160,7 +239,7 @@ pub async fn measure(bench: &Bench) {
     .print();
     Row {
         baseline: format!(
-            "this page without wasm, cold {}",
+            "the same page without its wasm, cold {}",
             p50_p99(&browser["cold_without_wasm_ms"])
         ),
         limit: "p50 < 150 ms",

@@ -106,7 +106,6 @@ fn plain_router(pool: PgPool, keyring: Arc<Keyring>) -> Router {
     Router::new()
         .merge(search::plain_routes())
         .merge(customer_page::plain_routes())
-        .merge(hydration::plain_routes())
         .layer(axum::Extension(keyring))
         .with_state(pool)
 }
@@ -151,7 +150,10 @@ async fn main() {
     );
     let asset_version = state.asset_version.as_deref().map(str::to_owned);
     let keyring = state.keyring.clone();
-    let console = serve_on(console_listener, http::router(state));
+    let console = serve_on(
+        console_listener,
+        hydration::with_reference_pages(http::router(state)),
+    );
     let plain = serve(plain_router(pool.clone(), keyring.clone())).await;
     let (client, session_token) = common::signed_in_client(&console).await;
     let bench = Bench {

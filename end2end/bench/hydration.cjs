@@ -1,8 +1,9 @@
 // Benchmark helper: sizes of the release wasm and JS (raw, gzip, brotli) and, in Chromium, the time from
 // navigation to <body data-hydrated> and the longest main-thread task on a customer page; for reference, the
 // same time on a static page whose one inline module script sets data-hydrated (what this browser needs for
-// any page, before any wasm), and on the customer page's own HTML with that script in place of the wasm loader
-// (what it needs for this page's content).
+// any page, before any wasm), and on the customer page's own HTML, rendered by the console for that request,
+// with that script in place of the wasm loader (what it needs for this page's content). All three are served
+// by the console's server with its headers, so each load is a navigation within the console's origin.
 // With a cold cache too: each sample in a browser started on a new, empty profile (no HTTP cache, no compiled
 // wasm), signed in, loading the customer page and, apart, the page without its wasm.
 // Usage: node bench/hydration.cjs <base-url> <pkg-dir> <customer-path> <email> <password> <repetitions> <static-url>
