@@ -34,11 +34,12 @@ use crate::report::Row;
 const HYDRATION_REPS: usize = 40;
 /// Cold page loads (a browser on a new profile each) measured on each side.
 const COLD_REPS: usize = 15;
-/// The reference page without the console's page: one paragraph, and the inline module script (`{nonce}`
-/// filled in) that sets `data-hydrated`.
+/// The reference page without the console's page: one paragraph, and `{marker}` for the inline module script
+/// that sets `data-hydrated` (`hydrated_marker`).
 const STATIC_PAGE: &str = r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Static</title></head><body><p>Static</p>{marker}</body></html>"#;
-/// Where the reference pages are served, beside the console's routes.
+/// Where the page without wasm is served, beside the console's routes (with the customer's id after it).
 const WITHOUT_WASM_PATH: &str = "/bench/customer-without-wasm";
+/// Where the static page is served, beside the console's routes.
 const STATIC_PATH: &str = "/bench/static";
 
 /// The headers the console answered the customer page with (the static reference page is served with them),
@@ -79,7 +80,8 @@ async fn customer_without_wasm(
     let html = to_bytes(body, usize::MAX).await.expect("page");
     let html = String::from_utf8(html.to_vec()).expect("utf-8");
     parts.headers.remove(CONTENT_LENGTH);
-    Response::from_parts(parts, Body::from(without_wasm(&html)))
+    let page = without_wasm(&html, &policy_nonce(&parts.headers));
+    Response::from_parts(parts, Body::from(page))
 }
 
 /// `STATIC_PAGE` with the headers the console answered the customer page with.
@@ -99,19 +101,14 @@ fn hydrated_marker(nonce: &str) -> String {
 }
 
 /// The page `html` without its wasm: the head's compile script and the loader removed, `hydrated_marker`
-/// (with the page's own nonce) at the end of the body.
-fn without_wasm(html: &str) -> String {
+/// (with the `nonce` its answer's policy names) at the end of the body.
+fn without_wasm(html: &str, nonce: &str) -> String {
     let compile = html
         .find("window.__cdcWasm")
         .expect("the shell starts compiling the wasm");
     let start = html[..compile]
         .rfind("<script")
         .expect("in a script of its own");
-    let nonce = html[start..]
-        .split_once(r#"nonce=""#)
-        .and_then(|(_, rest)| rest.split_once('"'))
-        .map(|(nonce, _)| nonce)
-        .expect("the scripts carry the page's nonce");
     let loader = start
         + html[start..]
             .find(r#"<script type="module""#)
