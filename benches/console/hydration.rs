@@ -1,7 +1,8 @@
 //! The browser figures, measured by Chromium (`end2end/bench/hydration.cjs`): the release wasm and JS sizes,
 //! the navigation to `data-hydrated` on the customer page against the same page without its wasm (and a static
 //! page), with a warm cache and with a cold one (a new browser profile for every sample), and the longest
-//! main-thread task.
+//! main-thread task; and, when the bench has a no-op site (`Bench::noop_console`), the same figures on a console
+//! serving a wasm whose exports do nothing, the floor of any wasm through the console's loader.
 //!
 //! The reference pages are served on the console's own origin, beside its routes ([`with_reference_pages`]),
 //! with the headers the console sent: the page without wasm is the customer page the console renders for that
@@ -132,12 +133,20 @@ fn policy_nonce(headers: &HeaderMap) -> String {
         .expect("the policy names a nonce")
 }
 
-/// Runs the Chromium script and returns what it measured.
-async fn measured_in_chromium(bench: &Bench) -> Value {
+/// A console serving a built site: its base URL, and the site's folder (relative to the repository).
+pub struct Site {
+    /// The console's base URL.
+    pub console: String,
+    /// The site's folder, whose `pkg/` the script weighs.
+    pub site_root: String,
+}
+
+/// Runs the Chromium script against `site` and returns what it measured.
+async fn measured_in_chromium(bench: &Bench, site: &Site) -> Value {
     let path = format!("/customers/{}", page_customer());
     let page = bench
         .client
-        .get(format!("{}{path}", bench.console))
+        .get(format!("{}{path}", site.console))
         .send()
         .await
         .expect("customer page");
@@ -152,19 +161,19 @@ async fn measured_in_chromium(bench: &Bench) -> Value {
         headers.remove(name);
     }
     let nonce = policy_nonce(&headers);
-    CONSOLE_HEADERS.set((headers, nonce)).expect("set once");
+    CONSOLE_HEADERS.get_or_init(|| (headers, nonce));
     let output = Command::new("node")
         .current_dir("end2end")
         .args([
             "bench/hydration.cjs",
-            &bench.console,
-            &format!("../{}/pkg", bench.site_root),
+            &site.console,
+            &format!("../{}/pkg", site.site_root),
             &path,
             synthetic::ADMIN_EMAIL,
             demo::DEMO_PASSWORD,
             &HYDRATION_REPS.to_string(),
-            &format!("{}{STATIC_PATH}", bench.console),
-            &format!("{}{WITHOUT_WASM_PATH}/{}", bench.console, page_customer()),
+            &format!("{}{STATIC_PATH}", site.console),
+            &format!("{}{WITHOUT_WASM_PATH}/{}", site.console, page_customer()),
             &COLD_REPS.to_string(),
         ])
         .output()
@@ -205,9 +214,13 @@ fn unlimited(figure: &str, console: String) -> Row<'_> {
     }
 }
 
-/// Prints the size rows and the browser rows.
+/// Prints the size rows and the browser rows, and the floor's row when the bench has a no-op site.
 pub async fn measure(bench: &Bench) {
-    let browser = measured_in_chromium(bench).await;
+    let release = Site {
+        console: bench.console.clone(),
+        site_root: bench.site_root.clone(),
+    };
+    let browser = measured_in_chromium(bench, &release).await;
     let p99 = |figure: &str| browser[figure]["p99"].as_f64().unwrap_or(f64::NAN);
     Row {
         limit: "≤ 150 KB brotli",
@@ -257,5 +270,29 @@ pub async fn measure(bench: &Bench) {
             p50_p99(&browser["longest_task_ms"]),
         )
     }
+    .print();
+    if let Some(noop) = &bench.noop_console {
+        print_floor(&measured_in_chromium(bench, noop).await);
+    }
+}
+
+/// Prints the floor's row: the same figures with a wasm that has the console's exports, each doing nothing, so
+/// that it measures what loading and starting any wasm through the console's loader costs on this page.
+fn print_floor(browser: &Value) {
+    let p50 = |figure: &str| browser[figure]["p50"].as_f64().unwrap_or(f64::NAN);
+    unlimited(
+        &format!(
+            "for reference: the same page with a wasm of the console's exports that do nothing ({:.0} KB brotli), warm / cold p50",
+            kb(&browser["wasm"]["brotli"])
+        ),
+        format!(
+            "{:.0} ms ({:+.0} ms over {:.0} ms without wasm) / {:.0} ms ({:.0} ms without wasm)",
+            p50("hydration_ms"),
+            p50("hydration_ms") - p50("without_wasm_ms"),
+            p50("without_wasm_ms"),
+            p50("cold_hydration_ms"),
+            p50("cold_without_wasm_ms"),
+        ),
+    )
     .print();
 }

@@ -64,6 +64,10 @@ pub struct Bench {
     pub asset_version: Option<String>,
     /// The built site's folder (`LEPTOS_SITE_ROOT`), whose wasm and JS the hydration figure measures.
     pub site_root: String,
+    /// The hydration figure's floor, when `NOOP_SITE_ROOT` names a copy of the site whose wasm has the console's
+    /// exports, each doing nothing (`scripts/bench` builds it): a second console serving that site, and its
+    /// folder.
+    pub noop_console: Option<hydration::Site>,
     /// The console's object store folder, where the export figure puts its recordings.
     pub objects: std::path::PathBuf,
 }
@@ -154,6 +158,29 @@ async fn main() {
         console_listener,
         hydration::with_reference_pages(http::router(state)),
     );
+    let noop_console = match std::env::var("NOOP_SITE_ROOT") {
+        Ok(noop_root) => {
+            let listener = bind().await;
+            let addr = listener.local_addr().expect("addr");
+            let state = AppState::new(
+                http::leptos_options(&noop_root, addr),
+                pool.clone(),
+                Storage::local(&objects).expect("store"),
+                WebSettings::defaults_for(addr),
+                EVIDENCE_SECRET.clone(),
+                keyring.clone(),
+            );
+            let url = serve_on(
+                listener,
+                hydration::with_reference_pages(http::router(state)),
+            );
+            Some(hydration::Site {
+                console: url,
+                site_root: noop_root,
+            })
+        }
+        Err(_) => None,
+    };
     let plain = serve(plain_router(pool.clone(), keyring.clone())).await;
     let (client, session_token) = common::signed_in_client(&console).await;
     let bench = Bench {
@@ -167,6 +194,7 @@ async fn main() {
         customers,
         asset_version,
         site_root,
+        noop_console,
         objects: objects.clone(),
     };
 
