@@ -68,7 +68,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// turned off by a setting rather than by the user's preference may still parse it as script. It also shows
 /// `ControlsFailedNotice` should the islands not have hydrated 5 s later (and the loader hides it again should
 /// they hydrate after all). The scripts and the preload carry
-/// the answer's nonce (`use_nonce`), the only way the Content-Security-Policy lets a script run.
+/// the answer's nonce (`use_nonce`), the only way the Content-Security-Policy lets a script run. The answer's
+/// `Link` header, set by the server for every page, has the browser start reading the wasm before this head is
+/// parsed, by the URL of `built_file_url` that the compile script fetches.
 ///
 /// A browser that has hydrated a page of this console before (it holds the `WASM_SEEN_COOKIE`, set by the
 /// loader) has the wasm and JS in its caches; for it the loader is render-blocking, so the first paint already
@@ -140,11 +142,18 @@ pub struct ShellContext {
 
 /// The URL of the site's built `extension` file (`wasm`, `js` or `css`) with this release's version.
 fn pkg_url(options: &LeptosOptions, extension: &str) -> String {
+    let version = with_context::<ShellContext, _>(|shell| shell.asset_version.clone()).flatten();
+    built_file_url(options, extension, version.as_deref())
+}
+
+/// The URL of the site's built `extension` file with the release's asset `version`, as the shell links it;
+/// the server names the wasm's in its answers' preload header.
+pub fn built_file_url(options: &LeptosOptions, extension: &str, version: Option<&str>) -> String {
     let path = format!(
         "/{}/{}.{extension}",
         options.site_pkg_dir, options.output_name
     );
-    match with_context::<ShellContext, _>(|shell| shell.asset_version.clone()).flatten() {
+    match version {
         Some(version) => format!("{path}?v={version}"),
         None => path,
     }

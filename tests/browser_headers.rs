@@ -1,7 +1,8 @@
 //! The browser protections every answer carries, whatever produced it (a page, a built file, a server
 //! function, its error, the cross-site guard's refusal, the body limit's): a Content-Security-Policy whose
 //! script nonce is new for every answer and is the one the page's own inline scripts carry, the framing,
-//! opener, resource and feature policies, and Strict-Transport-Security when the console is served over https.
+//! opener, resource and feature policies, and Strict-Transport-Security when the console is served over https;
+//! and on pages, the preload of the wasm that their head's script fetches.
 //! No page carries an inline script without the nonce, nor an inline style.
 
 mod common;
@@ -260,6 +261,40 @@ async fn the_pages_inline_scripts_carry_the_nonce_of_their_answer(pool: PgPool) 
         nonces.push(nonce);
     }
     assert_ne!(nonces[0], nonces[1], "each answer has a new nonce");
+}
+
+/// Every page (HTML) asks the browser to fetch the wasm as its answer arrives, by the very URL its head's script
+/// then fetches it with, so that the script's request is served by the preload; no other answer does.
+#[sqlx::test]
+async fn every_page_preloads_the_wasm_its_head_fetches(pool: PgPool) {
+    let console = Console::start(pool).await;
+    for (what, response) in every_kind_of_answer(&console).await {
+        let is_page = response
+            .headers()
+            .get("content-type")
+            .is_some_and(|value| value.to_str().unwrap().starts_with("text/html"));
+        let link = response
+            .headers()
+            .get("link")
+            .map(|value| value.to_str().unwrap().to_owned());
+        if !is_page {
+            assert_eq!(link, None, "{what}: only pages preload the wasm");
+            continue;
+        }
+        let link = link.unwrap_or_else(|| panic!("{what}: a page without the wasm's preload"));
+        let html = response.text().await.unwrap();
+        let fetched = html
+            .split_once("WebAssembly.compileStreaming(fetch(\"")
+            .and_then(|(_, rest)| rest.split_once('"'))
+            .map(|(url, _)| url)
+            .unwrap_or_else(|| panic!("{what}: no head script fetching the wasm"));
+        assert!(fetched.contains(".wasm?v="), "{what}: {fetched}");
+        assert_eq!(
+            link,
+            format!("<{fetched}>; rel=preload; as=fetch; crossorigin"),
+            "{what}"
+        );
+    }
 }
 
 /// Every page of the console, signed in as an Admin with customer data access (and the sign-in and

@@ -17,7 +17,8 @@ use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::extract::{Path, Request, State};
 use axum::http::header::{
-    ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, DATE, HeaderValue, SET_COOKIE,
+    ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, DATE, HeaderValue, LINK,
+    SET_COOKIE,
 };
 use axum::http::{HeaderMap, Uri};
 use axum::response::{Html, IntoResponse, Response};
@@ -43,8 +44,8 @@ const WITHOUT_WASM_PATH: &str = "/bench/customer-without-wasm";
 /// Where the static page is served, beside the console's routes.
 const STATIC_PATH: &str = "/bench/static";
 
-/// The headers the console answered the customer page with (the static reference page is served with them),
-/// and the script nonce its policy names. Set once the console has answered.
+/// The headers the console answered the customer page with, but for the wasm's preload (the static reference
+/// page is served with them), and the script nonce its policy names. Set once the console has answered.
 static CONSOLE_HEADERS: OnceLock<(HeaderMap, String)> = OnceLock::new();
 
 /// The console's router with the two reference pages beside it: `WITHOUT_WASM_PATH/{id}`, the customer page
@@ -63,7 +64,7 @@ pub fn with_reference_pages(console: Router) -> Router {
 }
 
 /// The customer page `id`, rendered by the console for this request (its cookies, its headers), without its
-/// wasm loader, answered with the console's headers.
+/// wasm loader, answered with the console's headers but for the wasm's preload.
 async fn customer_without_wasm(
     State(console): State<Router>,
     Path(id): Path<String>,
@@ -81,6 +82,7 @@ async fn customer_without_wasm(
     let html = to_bytes(body, usize::MAX).await.expect("page");
     let html = String::from_utf8(html.to_vec()).expect("utf-8");
     parts.headers.remove(CONTENT_LENGTH);
+    parts.headers.remove(LINK);
     let page = without_wasm(&html, &policy_nonce(&parts.headers));
     Response::from_parts(parts, Body::from(page))
 }
@@ -156,6 +158,7 @@ async fn measured_in_chromium(bench: &Bench, site: &Site) -> Value {
         CONTENT_ENCODING,
         CONTENT_TYPE,
         DATE,
+        LINK,
         SET_COOKIE,
     ] {
         headers.remove(name);

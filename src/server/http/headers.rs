@@ -2,7 +2,8 @@
 //! the cross-site guard or the body limit, which is why this is the outermost layer): caching as
 //! `assets::cache_control` says, and the browser protections: a Content-Security-Policy that lets scripts run
 //! only by a nonce new for each answer, no framing, no window or resource shared with another origin, no
-//! powerful browser features, and Strict-Transport-Security when the console is served over https.
+//! powerful browser features, and Strict-Transport-Security when the console is served over https. Pages also
+//! carry the preload of the wasm their head's script fetches (`wasm_preload`).
 //!
 //! The nonce is made here, before the request goes on, and handed to Leptos as its `Nonce` context
 //! (`provide_script_nonce`, called from the router's per-request context) so that the page's inline scripts
@@ -32,6 +33,16 @@ pub(super) struct HeaderSettings {
     /// Whether the console is served over https (its cookies are Secure): then browsers are told to use
     /// nothing else.
     pub over_https: bool,
+    /// The `Link` header every page carries (`wasm_preload`).
+    pub wasm_preload: Option<HeaderValue>,
+}
+
+/// The `Link` header that asks the browser to fetch the wasm at `wasm_url` as the page's answer arrives, for
+/// the head's script, which asks for it with `fetch` (hence `as=fetch` and `crossorigin`, so that the two
+/// requests match). The browser starts reading it before the page's document exists, rather than once the head
+/// is parsed: on a warm cache the customer page hydrated 8 to 18 ms sooner this way (BENCHMARKS.md).
+pub(super) fn wasm_preload(wasm_url: &str) -> Option<HeaderValue> {
+    HeaderValue::from_str(&format!("<{wasm_url}>; rel=preload; as=fetch; crossorigin")).ok()
 }
 
 /// The script nonce of the request being answered, in its extensions.
@@ -82,7 +93,15 @@ pub(super) async fn security_headers(
     } else {
         "no-store"
     };
+    let is_page = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("text/html"));
     let headers = response.headers_mut();
+    if let Some(preload) = settings.wasm_preload.filter(|_| is_page) {
+        headers.insert(header::LINK, preload);
+    }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     if let Ok(policy) = HeaderValue::from_str(&content_security_policy(&nonce)) {
         headers.insert(header::CONTENT_SECURITY_POLICY, policy);

@@ -39,7 +39,7 @@ pub(crate) use headers::attachment;
 pub use receipts::{RECEIPT_DOWNLOAD_PATH, RECEIPT_KEYS_PATH};
 pub use static_files::{EntityTags, STORED_ENCODINGS, precompress_site};
 
-use crate::app::{App, ShellContext, WASM_SEEN_COOKIE, shell};
+use crate::app::{App, ShellContext, WASM_SEEN_COOKIE, built_file_url, shell};
 use crate::server::auth::{self, RequestPrincipal};
 use crate::server::config::Config;
 use crate::server::evidence::audit_log;
@@ -70,6 +70,11 @@ pub fn router(state: AppState) -> Router {
     let header_settings = headers::HeaderSettings {
         asset_version: state.asset_version.clone(),
         over_https: state.secure_cookies,
+        wasm_preload: headers::wasm_preload(&built_file_url(
+            &state.leptos_options,
+            "wasm",
+            state.asset_version.as_deref(),
+        )),
     };
     Router::new()
         .leptos_routes_with_context(
