@@ -40,7 +40,7 @@ pub(super) struct HeaderSettings {
 /// The `Link` header that asks the browser to fetch the wasm at `wasm_url` as the page's answer arrives, for
 /// the head's script, which asks for it with `fetch` (hence `as=fetch` and `crossorigin`, so that the two
 /// requests match). The browser starts reading it before the page's document exists, rather than once the head
-/// is parsed: on a warm cache the customer page hydrated 8 to 18 ms sooner this way (BENCHMARKS.md).
+/// is parsed: on a warm cache the customer page hydrated 5 to 10 ms sooner this way (BENCHMARKS.md).
 pub(super) fn wasm_preload(wasm_url: &str) -> Option<HeaderValue> {
     HeaderValue::from_str(&format!("<{wasm_url}>; rel=preload; as=fetch; crossorigin")).ok()
 }
