@@ -268,6 +268,7 @@ async fn the_pages_inline_scripts_carry_the_nonce_of_their_answer(pool: PgPool) 
 #[sqlx::test]
 async fn every_page_preloads_the_wasm_its_head_fetches(pool: PgPool) {
     let console = Console::start(pool).await;
+    let mut pages = Vec::new();
     for (what, response) in every_kind_of_answer(&console).await {
         let is_page = response
             .headers()
@@ -294,7 +295,18 @@ async fn every_page_preloads_the_wasm_its_head_fetches(pool: PgPool) {
             format!("<{fetched}>; rel=preload; as=fetch; crossorigin"),
             "{what}"
         );
+        pages.push(what);
     }
+    assert_eq!(
+        pages,
+        [
+            "the sign-in page",
+            "a signed-in page",
+            "the redirect of a signed-out visitor",
+            "the not-found page"
+        ],
+        "the pages among the answers"
+    );
 }
 
 /// Every page of the console, signed in as an Admin with customer data access (and the sign-in and
